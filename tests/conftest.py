@@ -1,0 +1,20 @@
+"""Fixtures shared by every test layer: a real nginx, and leak checks."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from support.nginx import Nginx  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def nginx() -> Iterator[Nginx]:
+    server = Nginx(rate="8m")
+    yield server
+    server.stop()

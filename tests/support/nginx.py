@@ -1,0 +1,165 @@
+"""A real nginx on 127.0.0.1 for tests and the benchmark, started and stopped by PID.
+
+Locations (all serve the same data folder):
+  /files/     plain static files with Range support
+  /capped/    `limit_rate` per connection (imitates a CDN cap)
+  /noranges/  `max_ranges 0`: 200 with the whole body, no Accept-Ranges
+  /private/   403 unless the request carries the cookie `paxel_session=letmein`
+The access log records connection, status, bytes sent, Range and Cookie so tests can count
+requests, connections and bytes actually sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+PRIVATE_COOKIE = ("paxel_session", "letmein")
+LOG_FIELDS = ("connection", "status", "bytes_sent", "range", "cookie", "request")
+
+CONFIG = """
+daemon off;
+worker_processes 2;
+{user}
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    log_format paxel '$connection|$status|$body_bytes_sent|$http_range|$http_cookie|$request_uri';
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    types {{ application/octet-stream bin; text/plain txt; application/zip zip; }}
+    default_type application/octet-stream;
+    sendfile on;
+    sendfile_max_chunk 256k;
+    tcp_nopush on;
+    keepalive_requests 10000;
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        access_log {tmp}/access.log paxel;
+        location /files/ {{ alias {data}/; }}
+        location /capped/ {{ alias {data}/; limit_rate {rate}; }}
+        location /noranges/ {{ alias {data}/; max_ranges 0; }}
+        location /private/ {{
+            alias {data}/;
+            if ($cookie_{cookie_name} != "{cookie_value}") {{ return 403; }}
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LogLine:
+    connection: int
+    status: int
+    bytes_sent: int
+    range: str
+    cookie: str
+    request: str
+
+
+class Nginx:
+    """One nginx process with its own prefix in a temporary folder."""
+
+    def __init__(self, rate: str = "8m", root: Path | None = None) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="paxel-nginx-"))
+        self.data = root or self.tmp / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        for folder in (self.tmp, self.data):
+            folder.chmod(0o755)  # nginx workers run as nobody when we are root
+        self.port = free_port()
+        user = "user nobody nogroup;" if os.geteuid() == 0 else ""
+        conf = CONFIG.format(
+            user=user, tmp=self.tmp, port=self.port, data=self.data, rate=rate,
+            cookie_name=PRIVATE_COOKIE[0], cookie_value=PRIVATE_COOKIE[1],
+        )
+        (self.tmp / "nginx.conf").write_text(conf)
+        self.process = subprocess.Popen(
+            [NGINX, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"nginx exited: {err}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("nginx did not start listening")
+
+    def url(self, name: str, location: str = "files") -> str:
+        return f"http://127.0.0.1:{self.port}/{location}/{name}"
+
+    def add_file(self, name: str, size: int | None = None, content: bytes | None = None) -> str:
+        """Write a file into the served folder (random bytes of `size`); return its sha256."""
+        path = self.data / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with path.open("wb") as out:
+            if content is not None:
+                out.write(content)
+                digest.update(content)
+            else:
+                assert size is not None
+                remaining = size
+                while remaining:
+                    block = os.urandom(min(remaining, 1 << 20))
+                    out.write(block)
+                    digest.update(block)
+                    remaining -= len(block)
+        path.chmod(0o644)
+        return digest.hexdigest()
+
+    def log(self) -> list[LogLine]:
+        path = self.tmp / "access.log"
+        if not path.exists():
+            return []
+        lines = []
+        for raw in path.read_text().splitlines():
+            conn, status, sent, rng, cookie, request = raw.split("|", 5)
+            lines.append(LogLine(int(conn), int(status), int(sent), rng if rng != "-" else "",
+                                 cookie if cookie != "-" else "", request))
+        return lines
+
+    def clear_log(self) -> None:
+        (self.tmp / "access.log").write_text("")
+        os.kill(self.process.pid, signal.SIGUSR1)  # reopen the log file
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
