@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.nginx import Nginx  # noqa: E402
+from support.paxel_env import PaxelEnv  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +19,11 @@ def nginx() -> Iterator[Nginx]:
     server = Nginx(rate="8m")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def paxel_env() -> Iterator[PaxelEnv]:
+    """An isolated paxel (HOME, XDG dirs, service); stops its services afterwards."""
+    env = PaxelEnv()
+    yield env
+    env.cleanup()

@@ -1,0 +1,56 @@
+"""Every per-user location paxel uses, in one place.
+
+All of them come from platformdirs, so a test isolates a whole paxel (database, logs, settings,
+socket, secret) by pointing HOME and the XDG_* variables at temporary folders (see
+tests/support/paxel_env.py). Nothing here creates files except the folders themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import platformdirs
+
+APP = "paxel"
+
+
+def _ensure(path: Path, private: bool = False) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+    if private:
+        path.chmod(0o700)
+    return path
+
+
+def data_dir() -> Path:
+    """SQLite queue and history."""
+    return _ensure(Path(platformdirs.user_data_dir(APP, appauthor=False)))
+
+
+def state_dir() -> Path:
+    """Logs of the service and the native host."""
+    return _ensure(Path(platformdirs.user_state_dir(APP, appauthor=False)))
+
+
+def config_dir() -> Path:
+    """settings.json."""
+    return _ensure(Path(platformdirs.user_config_dir(APP, appauthor=False)))
+
+
+def runtime_dir() -> Path:
+    """Socket, secret, lock and pid file: user-only (0700), gone at logout on most desktops."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset and falls back on its own: that is fine.
+        warnings.simplefilter("ignore")
+        try:
+            base = Path(platformdirs.user_runtime_dir(APP, appauthor=False))
+        except PermissionError:
+            base = Path(tempfile.gettempdir()) / f"{APP}-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    return _ensure(base, private=True)
+
+
+def default_download_dir() -> Path:
+    """The user's Downloads folder (XDG user-dirs aware); the default download root."""
+    return Path(platformdirs.user_downloads_dir())

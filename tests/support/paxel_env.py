@@ -1,0 +1,242 @@
+"""An isolated paxel for one test: its own HOME, XDG dirs, service, database, socket and secret.
+
+Use (the `paxel_env` fixture in tests/conftest.py creates one and cleans it up):
+
+    def test_something(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+        paxel_env.write_settings(max_concurrent=2)          # optional, before the service starts
+        out = paxel_env.paxel("add", nginx.url("a.bin"))      # runs `python -m paxel ...` in the env
+        subprocess.Popen(["paxel-host", ...], env=paxel_env.env)  # anything else: pass .env
+        host = paxel_env.host("chrome")                      # a native host started like a browser does
+        host.send({"id": 1, "type": "hello", "client": "test", "version": 1})
+        reply = host.recv()                                  # next frame (reply or event), dict
+        ...
+
+Layout (Linux): HOME=<tmp>/home, downloads land in <tmp>/home/Downloads (the default root),
+XDG_{DATA,STATE,CONFIG,CACHE}_HOME under <tmp>, XDG_RUNTIME_DIR=<tmp>/run (0700) holding
+paxel/paxel.sock, paxel/secret, paxel/service.pid. <tmp> is short (/tmp/pxl-XXXX) because a Unix
+socket path must stay under 108 bytes. DISPLAY/WAYLAND_DISPLAY are removed (headless) unless the
+test puts them back into `.env` before starting anything.
+
+cleanup() stops every service this env started (SIGTERM to the pid in the runtime dir, SIGKILL
+after 5 s), kills native hosts started through .host(), and deletes the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+VENV_BIN = Path(sys.executable).parent
+CHROME_ORIGIN = "chrome-extension://ndedhmmbihgfnaoijdppbfijdeleggmn/"
+FIREFOX_ID = "paxel@paxel.io"
+
+
+class NativeHost:
+    """`paxel-host` spawned with a browser's argv; speaks native-messaging framing on its pipes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,  # like Firefox: its own process group, killable as one
+        )
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        self.send_raw(struct.pack("=I", len(body)) + body)
+
+    def recv(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Next frame from the host; fails the test on a timeout, EOF or a non-framed byte."""
+        assert self.process.stdout is not None
+        header = self._read(4, timeout)
+        (length,) = struct.unpack("=I", header)
+        assert length <= 1024 * 1024, f"frame of {length} bytes exceeds the browsers' 1 MiB limit"
+        message = json.loads(self._read(length, timeout).decode("utf-8"))
+        assert isinstance(message, dict)
+        return message
+
+    def reply(self, request_id: int | str, timeout: float = 10.0) -> dict[str, Any]:
+        """The reply to `request_id`, skipping events pushed meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.recv(max(0.1, deadline - time.monotonic()))
+            if message.get("id") == request_id and "ok" in message:
+                return message
+
+    def _read(self, size: int, timeout: float) -> bytes:
+        import selectors
+
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        data = b""
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while len(data) < size:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise TimeoutError(f"host sent {len(data)}/{size} bytes within {timeout}s")
+                chunk = os.read(fd, size - len(data))
+                if not chunk:
+                    raise EOFError(f"host closed stdout after {len(data)}/{size} bytes")
+                data += chunk
+        return data
+
+    def close(self, timeout: float = 5.0) -> int:
+        """EOF on stdin (the browser closed the port); returns the exit status."""
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream and not stream.closed:
+                stream.close()
+
+
+class PaxelEnv:
+    """One isolated paxel user; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="pxl-", dir="/tmp"))
+        self.home = self.root / "home"
+        self.downloads = self.home / "Downloads"
+        self.runtime = self.root / "run"
+        for folder in (self.home, self.downloads, self.runtime):
+            folder.mkdir(parents=True)
+        self.runtime.chmod(0o700)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("XDG_", "PAXEL_")) and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        env.update(
+            HOME=str(self.home),
+            XDG_DATA_HOME=str(self.root / "data"),
+            XDG_STATE_HOME=str(self.root / "state"),
+            XDG_CONFIG_HOME=str(self.root / "config"),
+            XDG_CACHE_HOME=str(self.root / "cache"),
+            XDG_RUNTIME_DIR=str(self.runtime),
+            PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        self.env: dict[str, str] = env
+        self.hosts: list[NativeHost] = []
+        self.service_pids: set[int] = set()
+
+    # Locations, as paxel.paths computes them on Linux for this env.
+    @property
+    def paxel_runtime(self) -> Path:
+        return self.runtime / "paxel"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.paxel_runtime / "service.pid"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "config" / "paxel" / "settings.json"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state" / "paxel"
+
+    def write_settings(self, **settings: Any) -> None:
+        self.settings_file.parent.mkdir(parents=True, exist_ok=True)
+        self.settings_file.write_text(json.dumps(settings))
+
+    def paxel(self, *args: str, timeout: float = 30.0, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `python -m paxel ARGS` in this env; records any service pid it leaves behind."""
+        done = subprocess.run([sys.executable, "-m", "paxel", *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+        self.note_service()
+        if check and done.returncode != 0:
+            raise AssertionError(f"paxel {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def host(self, browser: str = "chrome", extra_args: tuple[str, ...] = ()) -> NativeHost:
+        """Start `paxel-host` as Chrome (origin) or Firefox (manifest path, add-on id) does."""
+        exe = str(VENV_BIN / "paxel-host")
+        if browser == "chrome":
+            argv = [exe, CHROME_ORIGIN, *extra_args]
+        else:
+            manifest = self.home / ".mozilla" / "native-messaging-hosts" / "io.paxel.host.json"
+            argv = [exe, str(manifest), FIREFOX_ID, *extra_args]
+        host = NativeHost(argv, self.env)
+        self.hosts.append(host)
+        return host
+
+    def service_pid(self) -> int | None:
+        """Pid of the live service, from the pid file (None if none is running)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        if not _alive(pid):
+            return None
+        self.service_pids.add(pid)
+        return pid
+
+    def note_service(self) -> None:
+        self.service_pid()
+
+    def wait_service(self, timeout: float = 10.0, other_than: int | None = None) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = self.service_pid()
+            if pid is not None and pid != other_than:
+                return pid
+            time.sleep(0.02)
+        raise TimeoutError("no paxel service came up")
+
+    def stop_service(self, timeout: float = 5.0) -> None:
+        self.note_service()
+        for pid in sorted(self.service_pids):
+            _terminate(pid, timeout)
+        self.service_pids.clear()
+
+    def cleanup(self) -> None:
+        for host in self.hosts:
+            host.kill()
+        self.stop_service()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """True for a running process (a zombie, killed but not yet reaped, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    if not _alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+
+
+__all__ = ["CHROME_ORIGIN", "FIREFOX_ID", "NativeHost", "PaxelEnv"]
