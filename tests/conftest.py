@@ -10,13 +10,22 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.nginx import Nginx  # noqa: E402
-from support.paxel_env import PaxelEnv  # noqa: E402
+from support.faultserver import FaultServer
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
 
 
 @pytest.fixture(scope="session")
 def nginx() -> Iterator[Nginx]:
     server = Nginx(rate="8m")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def faultserver() -> Iterator[FaultServer]:
+    """paxel's misbehaving HTTP server on 127.0.0.1 (+127.0.0.2 as another host); per test."""
+    server = FaultServer()
     yield server
     server.stop()
 

@@ -1,0 +1,461 @@
+"""paxel's own misbehaving HTTP/1.1 server, for the fault tests (and anyone who needs one).
+
+Two listeners share one state: the primary on 127.0.0.1 and an "other host" on 127.0.0.2 (a
+different origin, so a cross-host redirect can be checked for leaked cookies). Every request is
+recorded (method, target, headers, Range, Host, which listener, connection number, status, body
+bytes sent) for assertions.
+
+The body of any path is deterministic: bytes derived from a seed (the path's CRC unless `seed=`
+is given) and the content version, so a test computes any range without storing the file.
+
+Faults are chosen per URL with query parameters (see `Faults`), e.g.
+    /a.bin?size=4194304&drop=100000&drop_times=2      the first 2 GETs die after 100000 body bytes
+    /a.bin?status=429&retry_after=1                   the first request gets 429, Retry-After: 1
+Counters ("the first K requests") are kept per request target (path + query), so a download
+and all its retries and extra connections share them.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import random
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+PRIMARY_HOST = "127.0.0.1"
+OTHER_HOST = "127.0.0.2"  # all of 127/8 is loopback on Linux: a second origin without DNS
+PERIOD = 1_048_573  # prime: a misplaced range never lines up with the pattern by accident
+BASE_MTIME = 1_700_000_000.0
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What one URL does wrong; every field is a query parameter of the same name."""
+
+    size: int = 1 << 20
+    seed: int | None = None          # default: CRC32 of the path
+    drop: int | None = None          # close the connection after this many body bytes...
+    drop_times: int = 1              # ...for the first K GETs
+    norange: int = 0                 # 1: ignore Range, always 200 with the whole body
+    badrange: int = 0                # shift the served range by this many bytes (honest Content-Range)
+    badtotal: int = 0                # add this to the total in Content-Range
+    badrange_times: int = 1_000_000  # how many ranged GETs get badrange/badtotal
+    change_after: int | None = None  # after this many GETs the content changes (new ETag, Last-Modified)
+    ignore_if_range: int = 0         # 1: serve the new content to a stale If-Range (a broken server)
+    noetag: int = 0                  # 1: validators are Last-Modified only
+    status: int | None = None        # answer this status (e.g. 503, 429, 404)...
+    status_times: int = 1            # ...to the first K requests (any method)
+    retry_after: str | None = None   # Retry-After value sent with `status`
+    trickle: int | None = None       # send the body at this many bytes/s...
+    trickle_times: int = 1_000_000   # ...for the first K GETs
+    redirect: str | None = None      # "other": 302 to the same target on the other host; "same": same host
+    redirect_status: int = 302
+    cl_delta: int = 0                # announce Content-Length + delta, send the real bytes, then close...
+    cl_times: int = 1                # ...for the first K GETs
+    nolength: int = 0                # 1: no Content-Length, close-delimited, no ranges
+    chunked: int = 0                 # 1: Transfer-Encoding: chunked, no ranges
+    head: str | None = None          # "405" / "403": refuse HEAD; "nolength": HEAD without length;
+                                     # "wrongsize": HEAD claims twice the size
+    cd: str | None = None            # Content-Disposition value, sent as UTF-8 bytes on the wire
+    digest: str | None = None        # "right" / "wrong": send Repr-Digest (sha-256)
+    legacy_digest: str | None = None  # "right" / "wrong": send Digest (RFC 3230, SHA-256)
+
+    @classmethod
+    def parse(cls, query: str) -> Faults:
+        values: dict[str, object] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for key, raw in parse_qsl(query, keep_blank_values=True):
+            if key not in types:
+                raise ValueError(f"unknown fault parameter {key!r}")
+            values[key] = raw if "str" in str(types[key]) else int(raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=16)
+def _pattern(seed: int) -> bytes:
+    return random.Random(seed).randbytes(PERIOD)
+
+
+@functools.lru_cache(maxsize=256)
+def _xor_table(key: int) -> bytes:
+    return bytes(b ^ key for b in range(256))
+
+
+def body_chunks(seed: int, start: int, end: int, chunk: int = CHUNK) -> Iterator[bytes]:
+    """Bytes [start, end) of the body for `seed`: a prime-period pattern XORed per period."""
+    pattern = _pattern(seed)
+    pos = start
+    while pos < end:
+        cycle, offset = divmod(pos, PERIOD)
+        n = min(end - pos, PERIOD - offset, chunk)
+        piece = pattern[offset:offset + n]
+        key = (cycle * 167) & 0xFF
+        yield piece.translate(_xor_table(key)) if key else piece
+        pos += n
+
+
+def body(seed: int, start: int, end: int) -> bytes:
+    return b"".join(body_chunks(seed, start, end, chunk=PERIOD))
+
+
+@dataclass
+class Recorded:
+    """One request as the server saw it; status and bytes are filled in when it is answered."""
+
+    method: str
+    target: str
+    headers: dict[str, str]          # lower-case names
+    server: str                      # "primary" or "other"
+    connection: int
+    time: float
+    status: int = 0
+    sent: int = 0
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
+
+    @property
+    def range(self) -> str | None:
+        return self.headers.get("range")
+
+    @property
+    def cookie(self) -> str | None:
+        return self.headers.get("cookie")
+
+    @property
+    def host(self) -> str | None:
+        return self.headers.get("host")
+
+
+@dataclass
+class _State:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    records: list[Recorded] = field(default_factory=list)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (target, kind) -> n
+    connections: int = 0
+    sockets: set[socket.socket] = field(default_factory=set)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def bump(self, target: str, kind: str) -> int:
+        """Count one more request of `kind` for `target`; return how many came before it."""
+        with self.lock:
+            n = self.counts.get((target, kind), 0)
+            self.counts[(target, kind)] = n + 1
+            return n
+
+    def peek(self, target: str, kind: str) -> int:
+        with self.lock:
+            return self.counts.get((target, kind), 0)
+
+
+class _Dropped(Exception):
+    """The handler cut the connection on purpose."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    timeout = 30  # a client that vanishes does not pin a thread forever
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections += 1
+            self.conn_id = self.server.state.connections
+            self.server.state.sockets.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.state.lock:
+                self.server.state.sockets.discard(self.connection)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence: the records are the log."""
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def _reject(self) -> None:
+        self._record()
+        self._simple(405, b"method not allowed\n")
+
+    do_POST = do_PUT = do_DELETE = do_OPTIONS = _reject
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _record(self) -> Recorded:
+        rec = Recorded(
+            method=self.command, target=self.path,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            server=self.server.name, connection=self.conn_id, time=time.monotonic(),
+        )
+        with self.server.state.lock:
+            self.server.state.records.append(rec)
+        self.rec = rec
+        return rec
+
+    def _simple(self, status: int, payload: bytes, headers: Mapping[str, str] | None = None) -> None:
+        self.rec.status = status
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+            self.rec.sent = len(payload)
+
+    def _header_bytes(self, name: str, value: str) -> None:
+        """Send a header whose value may hold raw UTF-8 (http.server only takes latin-1)."""
+        self.send_header(name, value.encode("utf-8").decode("latin-1"))
+
+    def _serve(self, head: bool) -> None:
+        rec = self._record()
+        state = self.server.state
+        split = urlsplit(self.path)
+        try:
+            faults = Faults.parse(split.query)
+        except (ValueError, TypeError) as exc:
+            self._simple(400, f"bad fault query: {exc}\n".encode())
+            return
+        target = self.path
+        any_n = state.bump(target, "any")
+
+        if faults.redirect and self.server.name == "primary":
+            query = urlencode([(k, v) for k, v in parse_qsl(split.query) if k not in
+                               ("redirect", "redirect_status")])
+            host = self.server.other_base if faults.redirect == "other" else ""
+            location = f"{host}{split.path}" + (f"?{query}" if query else "")
+            self._simple(faults.redirect_status, b"", {"Location": location})
+            return
+        if faults.status is not None and any_n < faults.status_times:
+            extra = {"Retry-After": faults.retry_after} if faults.retry_after else {}
+            self._simple(faults.status, f"fault status {faults.status}\n".encode(), extra)
+            return
+        if head and faults.head in ("403", "405"):
+            self._simple(int(faults.head), b"", {"Allow": "GET"} if faults.head == "405" else None)
+            return
+
+        get_n = 0 if head else state.bump(target, "get")
+        # The version this request sees: GETs counted up to and including this one.
+        gets_so_far = state.peek(target, "get") if head else get_n + 1
+        version = int(faults.change_after is not None and gets_so_far > faults.change_after)
+        seed = self.server.seed_for(split.path, faults, version)
+        size = faults.size
+        etag = f'"{seed:x}-{size:x}-{version}"'
+        mtime = formatdate(BASE_MTIME + version * 3600, usegmt=True)
+
+        headers: dict[str, str] = {"Content-Type": "application/octet-stream", "Last-Modified": mtime}
+        if not faults.noetag:
+            headers["ETag"] = etag
+        ranges_ok = not (faults.norange or faults.nolength or faults.chunked)
+        if ranges_ok:
+            headers["Accept-Ranges"] = "bytes"
+
+        start, end, status = 0, size, 200
+        wanted = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        stale = if_range is not None and if_range not in (etag, mtime) and not faults.ignore_if_range
+        if wanted and ranges_ok and not stale and not head:
+            parsed = _parse_range(wanted, size)
+            if parsed is None:
+                self._simple(416, b"", {"Content-Range": f"bytes */{size}"})
+                return
+            start, end = parsed
+            status = 206
+            shift = faults.badrange if get_n < faults.badrange_times else 0
+            total = size + (faults.badtotal if get_n < faults.badrange_times else 0)
+            start = max(0, min(size, start + shift))
+            end = max(start, min(size, end + shift))
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{total}"
+
+        full = body(seed, 0, size) if faults.digest or faults.legacy_digest else b""
+        for kind, header, fmt in (("digest", "Repr-Digest", "sha-256=:{}:"),
+                                  ("legacy_digest", "Digest", "SHA-256={}")):
+            mode = getattr(faults, kind)
+            if mode:
+                data = full if mode == "right" else full + b"x"
+                headers[header] = fmt.format(base64.b64encode(hashlib.sha256(data).digest()).decode())
+
+        length: int | None = end - start
+        close_after = False
+        if faults.nolength or (head and faults.head == "nolength"):
+            length = None
+            close_after = not head
+        if head and faults.head == "wrongsize":
+            length = size * 2
+        if not head and faults.cl_delta and get_n < faults.cl_times:
+            assert length is not None
+            length += faults.cl_delta
+            close_after = True
+        chunked = bool(faults.chunked) and not head
+
+        rec.status = status
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if faults.cd is not None:
+            self._header_bytes("Content-Disposition", faults.cd)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif length is not None:
+            self.send_header("Content-Length", str(length))
+        if close_after:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if head:
+            return
+
+        drop_at = faults.drop if faults.drop is not None and get_n < faults.drop_times else None
+        rate = faults.trickle if faults.trickle and get_n < faults.trickle_times else None
+        try:
+            self._send_body(seed, start, end, chunked, drop_at, rate)
+        except _Dropped:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _send_body(self, seed: int, start: int, end: int, chunked: bool,
+                   drop_at: int | None, rate: int | None) -> None:
+        stopping = self.server.state.stopping
+        piece = CHUNK if rate is None else max(1, rate // 20)
+        began = time.monotonic()
+        for data in body_chunks(seed, start, end, chunk=piece):
+            if drop_at is not None and self.rec.sent + len(data) >= drop_at:
+                data = data[:max(0, drop_at - self.rec.sent)]
+                self._write(data, chunked)
+                raise _Dropped
+            self._write(data, chunked)
+            if rate is not None:
+                ahead = began + self.rec.sent / rate - time.monotonic()
+                if ahead > 0 and stopping.wait(ahead):
+                    raise _Dropped
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def _write(self, data: bytes, chunked: bool) -> None:
+        if chunked and data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        elif data:
+            self.wfile.write(data)
+        self.rec.sent += len(data)
+
+
+def _parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """First range of a `bytes=` header as [start, end); None when unsatisfiable."""
+    unit, _, spec = value.partition("=")
+    first = spec.split(",")[0].strip()
+    if unit.strip() != "bytes" or "-" not in first:
+        return None
+    a, _, b = first.partition("-")
+    try:
+        if not a:
+            n = int(b)
+            return (max(0, size - n), size) if n > 0 and size else None
+        start = int(a)
+        end = min(size, int(b) + 1) if b else size
+    except ValueError:
+        return None
+    return (start, end) if start < size and start < end else None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False   # tracked, so stop() can join every handler thread
+    block_on_close = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, name: str, state: _State) -> None:
+        super().__init__((host, 0), _Handler)
+        self.name = name
+        self.state = state
+        self.other_base = ""
+
+    @staticmethod
+    def seed_for(path: str, faults: Faults, version: int) -> int:
+        base = faults.seed if faults.seed is not None else zlib.crc32(path.encode())
+        return base ^ (version * 0x9E3779B1)
+
+
+class FaultServer:
+    """The two listeners, their shared records, and helpers to build URLs and expected bytes."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.primary = _Server(PRIMARY_HOST, "primary", self.state)
+        self.other = _Server(OTHER_HOST, "other", self.state)
+        self.base = f"http://{PRIMARY_HOST}:{self.primary.server_address[1]}"
+        self.other_base = f"http://{OTHER_HOST}:{self.other.server_address[1]}"
+        self.primary.other_base = self.other_base
+        self.threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05},
+                                         name=f"faultserver-{s.name}", daemon=True)
+                        for s in (self.primary, self.other)]
+        for thread in self.threads:
+            thread.start()
+
+    def url(self, name: str = "file.bin", other: bool = False, **faults: object) -> str:
+        """URL of `/name` with the given faults (keyword = query parameter)."""
+        for key in faults:
+            if key not in {f.name for f in fields(Faults)}:
+                raise ValueError(f"unknown fault {key!r}")
+        query = urlencode({k: v for k, v in faults.items() if v is not None})
+        base = self.other_base if other else self.base
+        return f"{base}/{name}" + (f"?{query}" if query else "")
+
+    def content(self, url: str, version: int = 0) -> bytes:
+        """The whole body `url` serves (at content `version`)."""
+        split = urlsplit(url)
+        faults = Faults.parse(split.query)
+        return body(_Server.seed_for(split.path, faults, version), 0, faults.size)
+
+    def sha256(self, url: str, version: int = 0) -> str:
+        return hashlib.sha256(self.content(url, version)).hexdigest()
+
+    @property
+    def records(self) -> list[Recorded]:
+        with self.state.lock:
+            return list(self.state.records)
+
+    def requests(self, method: str | None = None, server: str | None = None) -> list[Recorded]:
+        return [r for r in self.records
+                if (method is None or r.method == method) and (server is None or r.server == server)]
+
+    def reset(self) -> None:
+        """Forget records and counters (between tests sharing one server)."""
+        with self.state.lock:
+            self.state.records.clear()
+            self.state.counts.clear()
+
+    def stop(self) -> None:
+        """Stop both listeners, cut open connections, join every thread."""
+        self.state.stopping.set()
+        for server in (self.primary, self.other):
+            server.shutdown()
+        with self.state.lock:
+            open_sockets = list(self.state.sockets)
+        for sock in open_sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for server in (self.primary, self.other):
+            server.server_close()  # joins the handler threads
+        for thread in self.threads:
+            thread.join()
