@@ -47,7 +47,8 @@ class Faults:
     seed: int | None = None          # default: CRC32 of the path
     drop: int | None = None          # close the connection after this many body bytes...
     drop_times: int = 1              # ...for the first K GETs
-    norange: int = 0                 # 1: ignore Range, always 200 with the whole body
+    norange: int = 0                 # 1: ignore Range, always 200 with the whole body;
+                                     # 2: the same while advertising Accept-Ranges (a liar)
     badrange: int = 0                # shift the served range by this many bytes (honest Content-Range)
     badtotal: int = 0                # add this to the total in Content-Range
     badrange_times: int = 1_000_000  # how many ranged GETs get badrange/badtotal
@@ -58,7 +59,7 @@ class Faults:
     status_times: int = 1            # ...to the first K requests (any method)
     retry_after: str | None = None   # Retry-After value sent with `status`
     trickle: int | None = None       # send the body at this many bytes/s...
-    trickle_times: int = 1_000_000   # ...for the first K GETs
+    trickle_times: int = 1_000_000   # ...for the first K GETs of more than one byte (not a probe)
     redirect: str | None = None      # "other": 302 to the same target on the other host; "same": same host
     redirect_status: int = 302
     cl_delta: int = 0                # announce Content-Length + delta, send the real bytes, then close...
@@ -266,7 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not faults.noetag:
             headers["ETag"] = etag
         ranges_ok = not (faults.norange or faults.nolength or faults.chunked)
-        if ranges_ok:
+        if ranges_ok or faults.norange == 2:
             headers["Accept-Ranges"] = "bytes"
 
         start, end, status = 0, size, 200
@@ -325,7 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         drop_at = faults.drop if faults.drop is not None and get_n < faults.drop_times else None
-        rate = faults.trickle if faults.trickle and get_n < faults.trickle_times else None
+        big_n = state.bump(target, "big-get") if end - start > 1 else faults.trickle_times
+        rate = faults.trickle if faults.trickle and big_n < faults.trickle_times else None
         try:
             self._send_body(seed, start, end, chunked, drop_at, rate)
         except _Dropped:

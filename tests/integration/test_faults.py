@@ -1,0 +1,326 @@
+"""The engine against paxel's misbehaving server: exact bytes, or a clear PaxelError, never a mixed file.
+
+Each test names one fault of tests/support/faultserver.py. Whatever happens, a file under its
+final name must hold exactly the bytes the server serves; failures must carry the right ErrorCode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import paxel
+from paxel.cookies import Cookie
+from paxel.errors import ErrorCode, PaxelError
+from support.faultserver import FaultServer
+
+MIB = 1 << 20
+PAXEL_CLI = str(Path(sys.executable).parent / "paxel")
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                    *(f"LPT{i}" for i in range(1, 10))}
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".part" in p.name)
+
+
+def get(url: str, out: Path, **options: object) -> Path:
+    """Download through the Python API with an exact output path; return the path written."""
+    return paxel.download(url, output=out, **options)
+
+
+def exact_or_error(fs: FaultServer, url: str, out: Path, version: int = 0,
+                   **options: object) -> PaxelError | None:
+    """Run a download that may legitimately fail; either way the final file is never mixed."""
+    try:
+        path = get(url, out, **options)
+    except PaxelError as exc:
+        assert not out.exists(), "a failed download left a file under the final name"
+        return exc
+    assert sha(path.read_bytes()) == fs.sha256(url, version)
+    return None
+
+
+def assert_exact(fs: FaultServer, url: str, path: Path, version: int = 0) -> None:
+    data = path.read_bytes()
+    assert len(data) == len(fs.content(url, version))
+    assert sha(data) == fs.sha256(url, version), "bytes differ from what the server serves"
+    assert not leftovers(path.parent), "a successful download left .part/state files"
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PAXEL_CLI, *args, "--quiet"], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+# -- connections that break -------------------------------------------------------------------
+
+
+def test_dropped_mid_stream_resumes_to_exact_bytes(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("drop.bin", size=4 * MIB, drop=300_000, drop_times=3)
+    assert_exact(faultserver, url, get(url, tmp_path / "drop.bin", connections=4))
+    gets = faultserver.requests("GET")
+    assert sum(r.sent for r in gets) < 4 * MIB + 3 * 300_000 + 4 * MIB // 2, "re-fetched far too much"
+
+
+def test_drop_on_every_request_still_progresses(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("alwaysdrop.bin", size=2 * MIB, drop=250_000, drop_times=1000)
+    assert_exact(faultserver, url, get(url, tmp_path / "alwaysdrop.bin", connections=2))
+
+
+@pytest.mark.parametrize("delta", [+5000, -5000])
+def test_wrong_content_length(faultserver: FaultServer, tmp_path: Path, delta: int) -> None:
+    url = faultserver.url("cl.bin", size=2 * MIB, cl_delta=delta, cl_times=2)
+    assert_exact(faultserver, url, get(url, tmp_path / "cl.bin", connections=4))
+
+
+def test_slow_connection_gives_up_its_tail(faultserver: FaultServer, tmp_path: Path) -> None:
+    """One connection at 50 kB/s must not leave a long tail: 2 MiB of it alone would take 40 s."""
+    url = faultserver.url("slow.bin", size=8 * MIB, trickle=50_000, trickle_times=1)
+    began = time.monotonic()
+    path = get(url, tmp_path / "slow.bin", connections=4)
+    elapsed = time.monotonic() - began
+    assert_exact(faultserver, url, path)
+    assert elapsed < 10, f"slow connection left a tail: {elapsed:.1f} s"
+
+
+# -- statuses and retries ---------------------------------------------------------------------
+
+
+def test_503_then_success(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("busy.bin", size=MIB, status=503, status_times=2)
+    assert_exact(faultserver, url, get(url, tmp_path / "busy.bin"))
+    statuses = [r.status for r in faultserver.records]
+    assert statuses[:2] == [503, 503] and statuses[-1] in (200, 206)
+
+
+def test_429_obeys_retry_after(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("limited.bin", size=MIB, status=429, retry_after="1")
+    assert_exact(faultserver, url, get(url, tmp_path / "limited.bin"))
+    first, second = faultserver.records[:2]
+    assert first.status == 429
+    waited = second.time - first.time
+    assert 0.95 <= waited < 3, f"retried {waited:.2f} s after Retry-After: 1"
+
+
+def test_persistent_503_is_a_clear_final_error(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("down.bin", status=503, status_times=1000, retry_after="0")
+    exc = exact_or_error(faultserver, url, tmp_path / "down.bin")
+    assert exc is not None and exc.code == ErrorCode.HTTP_STATUS
+    assert "503" in str(exc)
+    assert 1 < len(faultserver.records) <= 40, "gave up at once or retried without end"
+
+
+@pytest.mark.parametrize("status", [404, 403, 410])
+def test_4xx_on_first_request_is_final(faultserver: FaultServer, tmp_path: Path, status: int) -> None:
+    url = faultserver.url("missing.bin", status=status, status_times=1000)
+    exc = exact_or_error(faultserver, url, tmp_path / "missing.bin")
+    assert exc is not None and exc.code == ErrorCode.HTTP_STATUS
+    assert getattr(exc, "status", None) == status and str(status) in str(exc)
+    # A HEAD probe may be followed by one GET (servers refuse HEAD); nothing is retried after that.
+    assert [r.method for r in faultserver.records] in (["GET"], ["HEAD"], ["HEAD", "GET"])
+    assert leftovers(tmp_path) == []
+
+
+# -- replies that cannot be trusted -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("norange", [1, 2], ids=["honest", "advertises-ranges"])
+def test_200_instead_of_206_falls_back_to_one_stream(faultserver: FaultServer, tmp_path: Path,
+                                                     norange: int) -> None:
+    url = faultserver.url("whole.bin", size=3 * MIB, norange=norange)
+    assert_exact(faultserver, url, get(url, tmp_path / "whole.bin", connections=8))
+    full_bodies = [r for r in faultserver.requests("GET") if r.status == 200 and r.sent == 3 * MIB]
+    assert len(full_bodies) == 1, "the whole body was fetched more than once (or never completely)"
+
+
+@pytest.mark.parametrize("fault", [{"badrange": 1000}, {"badrange": -1}, {"badtotal": 7}],
+                         ids=["shifted", "off-by-one", "other-total"])
+@pytest.mark.parametrize("times", [1, 1_000_000], ids=["once", "always"])
+def test_wrong_content_range_never_mixes(faultserver: FaultServer, tmp_path: Path,
+                                         fault: dict[str, int], times: int) -> None:
+    url = faultserver.url("cr.bin", size=2 * MIB, badrange_times=times, **fault)
+    exc = exact_or_error(faultserver, url, tmp_path / "cr.bin", connections=4)
+    if exc is not None:
+        assert exc.code == ErrorCode.SERVER_MISBEHAVED, exc
+    elif times == 1_000_000:
+        # Success against a server that always lies is only possible without Range.
+        assert any(r.range is None and r.status == 200 for r in faultserver.requests("GET"))
+
+
+@pytest.mark.parametrize("fault", [{}, {"noetag": 1}], ids=["etag", "last-modified"])
+def test_content_changed_mid_download_restarts_cleanly(faultserver: FaultServer, tmp_path: Path,
+                                                       fault: dict[str, int]) -> None:
+    url = faultserver.url("changing.bin", size=4 * MIB, change_after=2, **fault)
+    out = tmp_path / "changing.bin"
+    exc = exact_or_error(faultserver, url, out, version=1, connections=4)
+    assert exc is None, f"a changed file should restart cleanly, got {exc!r}"
+    validators = [r.headers.get("if-range") for r in faultserver.requests("GET") if r.range]
+    assert any(validators), "ranged requests carry no If-Range"
+
+
+def test_server_ignoring_if_range_is_caught(faultserver: FaultServer, tmp_path: Path) -> None:
+    """The server hands new bytes to a stale If-Range; the changed ETag on the 206 must be noticed."""
+    url = faultserver.url("sneaky.bin", size=4 * MIB, change_after=2, ignore_if_range=1)
+    out = tmp_path / "sneaky.bin"
+    try:
+        path = get(url, out, connections=4)
+    except PaxelError as exc:
+        assert exc.code == ErrorCode.SERVER_MISBEHAVED and not out.exists()
+        return
+    assert sha(path.read_bytes()) == faultserver.sha256(url, version=1), "old and new bytes mixed"
+
+
+@pytest.mark.parametrize("fault", [{"nolength": 1}, {"chunked": 1}], ids=["close-delimited", "chunked"])
+def test_no_length_downloads_in_one_stream(faultserver: FaultServer, tmp_path: Path,
+                                           fault: dict[str, int]) -> None:
+    url = faultserver.url("nolen.bin", size=3 * MIB + 17, **fault)
+    assert_exact(faultserver, url, get(url, tmp_path / "nolen.bin", connections=8))
+
+
+@pytest.mark.parametrize("head", ["405", "403", "nolength", "wrongsize"])
+def test_head_refused_or_lying(faultserver: FaultServer, tmp_path: Path, head: str) -> None:
+    url = faultserver.url("head.bin", size=2 * MIB, head=head)
+    exc = exact_or_error(faultserver, url, tmp_path / "head.bin", connections=4)
+    if head != "wrongsize":
+        assert exc is None, exc
+    else:
+        assert exc is None or exc.code == ErrorCode.SERVER_MISBEHAVED, exc
+
+
+# -- headers and cookies ----------------------------------------------------------------------
+
+
+def test_cookies_never_follow_a_redirect_to_another_host(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("moved.bin", size=2 * MIB, redirect="other")
+    cookies = [Cookie("sid", "s3cret", "127.0.0.1"), Cookie("theirs", "ok", "127.0.0.2"),
+               Cookie("deep", "no", "127.0.0.1", path="/elsewhere/")]
+    headers = {"Referer": "http://127.0.0.1/page.html", "User-Agent": "PaxelTest/1.0 (fault)"}
+    path = get(url, tmp_path / "moved.bin", connections=4, cookies=cookies, headers=headers)
+    assert_exact(faultserver, url, path)
+    primary = faultserver.requests(server="primary")
+    other = faultserver.requests(server="other")
+    assert primary and other, "the redirect was not followed"
+    assert all(r.cookie == "sid=s3cret" for r in primary), [r.cookie for r in primary]
+    assert all("s3cret" not in (r.cookie or "") for r in other), [r.cookie for r in other]
+    assert all(r.cookie == "theirs=ok" for r in other), [r.cookie for r in other]
+    assert len(other) >= 2, "the other host got too few requests for 4 connections on 2 MiB"
+    for r in faultserver.records:
+        assert r.headers.get("user-agent") == headers["User-Agent"]
+    assert all(r.headers.get("referer") == headers["Referer"] for r in primary)
+
+
+def test_same_host_redirect_keeps_cookies(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("here.bin", size=MIB, redirect="same", redirect_status=301)
+    path = get(url, tmp_path / "here.bin", cookies=[Cookie("sid", "s3cret", "127.0.0.1")])
+    assert_exact(faultserver, url, path)
+    assert all(r.cookie == "sid=s3cret" for r in faultserver.records)
+
+
+# -- names --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("disposition", "wanted"), [
+    ("attachment; filename*=UTF-8''r%C3%A9sum%C3%A9%20final.pdf; filename=\"resume.pdf\"",
+     "résumé final.pdf"),
+    ('attachment; filename="report.txt"', "report.txt"),
+    ('attachment; filename="../../../etc/passwd"', None),
+    ('attachment; filename="/abs/path/evil.sh"', None),
+    ("attachment; filename*=UTF-8''%E2%80%AEgpj.exe", None),
+    ('attachment; filename="CON.txt"', None),
+    ('attachment; filename="trailing. . "', None),
+    ('attachment; filename="a\\\\..\\\\b.bin"', None),
+    ("attachment; filename=\"" + "x" * 300 + ".bin\"", None),
+    ('attachment; filename="naïve café.txt"', None),  # raw UTF-8 bytes in the quoted form
+    ("attachment; filename*=UTF-8''a%00b.bin", None),
+    ('attachment; filename=""', None),
+])
+def test_content_disposition_names_are_safe(faultserver: FaultServer, tmp_path: Path,
+                                            disposition: str, wanted: str | None) -> None:
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    url = faultserver.url("dispo.bin", size=1024, cd=disposition)
+    path = paxel.download(url, folder=folder)
+    assert path.parent == folder, path
+    assert_exact(faultserver, url, path)
+    name = path.name
+    if wanted is not None:
+        assert name == wanted
+    assert name and name not in (".", "..") and not name.startswith("..")
+    assert not any(c in name for c in "/\\\0") and all(ord(c) >= 32 for c in name)
+    assert "\u202e" not in name
+    assert name.split(".")[0].strip().upper() not in WINDOWS_RESERVED
+    assert not name.endswith((".", " "))
+    assert len(name.encode()) <= 255
+    assert [p.name for p in folder.iterdir()] == [name]
+
+
+def test_existing_file_is_never_overwritten(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("report.txt", size=1000)
+    (tmp_path / "report.txt").write_bytes(b"mine")
+    first = paxel.download(url, folder=tmp_path)
+    second = paxel.download(url, folder=tmp_path)
+    assert (tmp_path / "report.txt").read_bytes() == b"mine"
+    assert {first.name, second.name} == {"report (1).txt", "report (2).txt"}
+    for path in (first, second):
+        assert sha(path.read_bytes()) == faultserver.sha256(url)
+
+
+# -- integrity ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["digest", "legacy_digest"])
+def test_server_digest_checked(faultserver: FaultServer, tmp_path: Path, kind: str) -> None:
+    good = faultserver.url("good.bin", size=MIB, **{kind: "right"})
+    assert_exact(faultserver, good, get(good, tmp_path / "good.bin", connections=4))
+    bad = faultserver.url("bad.bin", size=MIB, **{kind: "wrong"})
+    exc = exact_or_error(faultserver, bad, tmp_path / "bad.bin", connections=4)
+    assert exc is not None and exc.code == ErrorCode.CHECKSUM_MISMATCH
+
+
+def test_user_checksum(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("sum.bin", size=MIB)
+    digest = faultserver.sha256(url)
+    assert_exact(faultserver, url, get(url, tmp_path / "ok.bin", checksum=f"sha-256={digest}"))
+    wrong = "0" * 64
+    exc = exact_or_error(faultserver, url, tmp_path / "no.bin", checksum=f"sha-256={wrong}")
+    assert exc is not None and exc.code == ErrorCode.CHECKSUM_MISMATCH
+    assert digest in str(exc) or wrong in str(exc), "the error should name the digests"
+    md5 = hashlib.md5(faultserver.content(url)).hexdigest()
+    assert_exact(faultserver, url, get(url, tmp_path / "md5.bin", checksum=f"md5={md5}"))
+
+
+# -- the command line's exit codes --------------------------------------------------------------
+
+
+def test_cli_exit_codes(faultserver: FaultServer, tmp_path: Path) -> None:
+    ok = faultserver.url("cli.bin", size=MIB, drop=100_000)
+    done = cli(ok, "-n", "4", "-o", str(tmp_path / "cli.bin"))
+    assert done.returncode == 0, done.stderr
+    assert_exact(faultserver, ok, tmp_path / "cli.bin")
+
+    cases = [
+        ([faultserver.url("gone.bin", status=404, status_times=99)], ErrorCode.HTTP_STATUS, "404"),
+        ([faultserver.url("sum.bin", digest="wrong")], ErrorCode.CHECKSUM_MISMATCH, ""),
+        ([faultserver.url("c.bin"), "-n", "0"], ErrorCode.USAGE, ""),
+        ([faultserver.url("c.bin"), "-n", "33"], ErrorCode.USAGE, ""),
+        ([faultserver.url("c.bin"), "--checksum", "crc99=00"], ErrorCode.USAGE, ""),
+        (["ftp://127.0.0.1/x"], ErrorCode.USAGE, ""),
+        ([faultserver.url("c.bin"), "--bogus-flag"], ErrorCode.USAGE, ""),
+    ]
+    for n, (args, code, needle) in enumerate(cases):
+        out = tmp_path / f"case{n}.bin"
+        done = cli(*args, "-o", str(out))
+        assert done.returncode == code, (args, done.returncode, done.stderr)
+        assert done.stderr.strip(), f"{args}: exit {code} without a message"
+        assert needle in done.stderr
+        assert not out.exists()
