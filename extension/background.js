@@ -1,0 +1,350 @@
+// Background (Chromium service worker / Firefox event page). Every listener is registered at the
+// top level so a restarted worker gets the event that woke it; state lives in storage.
+import * as host from "./lib/host.js";
+import { HostError } from "./lib/host.js";
+import { normalizeSettings } from "./lib/settings.js";
+import { decide, browserSize, LEAVE, PROBE } from "./lib/rules.js";
+import { cookieStoreFor, cookieQueries, selectCookies } from "./lib/cookies.js";
+import { buildAction, buildDownload, buildProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
+import { applyEvent, badgeText, isActive } from "./lib/format.js";
+import { baseName, urlRefusal } from "./lib/urls.js";
+
+const api = globalThis.browser ?? globalThis.chrome;
+const BASE_URL = api.runtime.getURL("");
+const IS_FIREFOX = isFirefoxUrl(BASE_URL);
+const MENU_ID = "paxel-download";
+const UI_PORT = "paxel-ui";
+const IDLE_DISCONNECT_MS = 30000;
+const MAX_KEPT_VIEWS = 100;
+
+// Worker-lifetime only: things that cannot be stored (ports, timers, a promise chain).
+let chain = Promise.resolve();
+let idleTimer = null;
+let reconnectDelay = 1000;
+const uiPorts = new Set();
+
+// ---- listeners (top level) ----
+if (api.downloads.onDeterminingFilename) {
+  api.downloads.onDeterminingFilename.addListener(onDeterminingFilename);
+} else {
+  api.downloads.onCreated.addListener(onDownloadCreated);
+}
+api.contextMenus.onClicked.addListener(onMenuClicked);
+api.runtime.onInstalled.addListener(createMenu);
+api.runtime.onMessage.addListener(onUiMessage);
+api.runtime.onConnect.addListener(onUiConnect);
+api.notifications.onClicked.addListener(onNotificationClicked);
+host.onEvent((event) => enqueue(() => onHostEvent(event)));
+host.onStatus((status) => enqueue(() => onHostStatus(status)));
+enqueue(resumeAfterRestart);
+
+// The worker's console is reachable in devtools; this names the context-menu path for it (and
+// for the browser tests, since headless browsers have no native context menu).
+globalThis.paxel = Object.freeze({ onMenuClicked, MENU_ID });
+
+// ---- serialised storage updates (events arrive faster than storage round trips) ----
+function enqueue(task) {
+  chain = chain.then(task).catch((err) => console.error("paxel:", err));
+  return chain;
+}
+
+async function loadSettings() {
+  const { settings } = await api.storage.sync.get("settings");
+  return normalizeSettings(settings).settings;
+}
+
+async function loadViews() {
+  const { downloads } = await api.storage.session.get("downloads");
+  return Array.isArray(downloads) ? downloads : [];
+}
+
+async function saveViews(views) {
+  const kept = views.slice(0, MAX_KEPT_VIEWS);
+  await api.storage.session.set({ downloads: kept });
+  await api.action.setBadgeText({ text: badgeText(kept) });
+  for (const ui of uiPorts) ui.postMessage({ kind: "downloads", downloads: kept });
+  scheduleIdleDisconnect(kept);
+  return kept;
+}
+
+// ---- interception ----
+function candidateOf(item) {
+  return {
+    url: item.url,
+    referrer: item.referrer,
+    filename: item.filename,
+    mime: item.mime,
+    size: browserSize(item.totalBytes ?? item.fileSize),
+    incognito: Boolean(item.incognito),
+  };
+}
+
+/** Cookies the browser would send for `url` from the store the download or tab belongs to. */
+async function collectCookies(url, { incognito, cookieStoreId, topLevelUrl, partitionKey }) {
+  const storeId = cookieStoreFor({ isFirefox: IS_FIREFOX, incognito, cookieStoreId });
+  const queries = cookieQueries({ url, storeId, isFirefox: IS_FIREFOX, partitionKey });
+  const results = await Promise.all(queries.map((q) => api.cookies.getAll(q).catch(() => [])));
+  return selectCookies(results, topLevelUrl);
+}
+
+/**
+ * Apply the rules (probing the size through the host when they need it). Returns the download
+ * request to send, or null to leave the download to the browser.
+ */
+async function planHandOver(candidate, origin) {
+  const settings = await loadSettings();
+  let verdict = decide(candidate, settings);
+  if (verdict.action === LEAVE) return null;
+  const cookies = await collectCookies(candidate.url, origin);
+  const details = { ...candidate, userAgent: navigator.userAgent, cookies, source: origin.source };
+  if (verdict.action === PROBE) {
+    const probe = await host.request(buildProbe(details));
+    verdict = decide({ ...candidate, size: probe.size ?? null, probed: true }, settings);
+    if (verdict.action === LEAVE) return null;
+  }
+  return buildDownload(details, settings);
+}
+
+async function sendDownload(request) {
+  const { download } = await host.request(request);
+  await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "added", data: { download } })));
+  return download;
+}
+
+/**
+ * Chromium holds the download until suggest() is called, before any data is written: ask paxel
+ * first, cancel only once it has taken the download, otherwise let the browser go on.
+ */
+function onDeterminingFilename(item, suggest) {
+  if (item.byExtensionId === api.runtime.id) return false; // our own fallback: never again
+  const origin = { incognito: item.incognito, topLevelUrl: item.referrer, source: "click" };
+  planHandOver(candidateOf(item), origin)
+    .then(async (request) => {
+      if (!request) return suggest();
+      await sendDownload(request);
+      await api.downloads.cancel(item.id);
+      await api.downloads.erase({ id: item.id });
+    })
+    .catch((err) => {
+      logFallback(item.url, err);
+      suggest();
+    });
+  return true;
+}
+
+/**
+ * Firefox has no hold: check the host answers before cancelling, then cancel, erase and remove
+ * whatever file already appeared; if paxel then refuses, download it again in the browser.
+ */
+async function onDownloadCreated(item) {
+  if (item.byExtensionId === api.runtime.id) return;
+  const origin = {
+    incognito: item.incognito,
+    cookieStoreId: item.cookieStoreId,
+    topLevelUrl: item.referrer,
+    source: "click",
+  };
+  let request;
+  try {
+    request = await planHandOver(candidateOf(item), origin);
+    if (!request) return;
+    await host.hello();
+  } catch (err) {
+    logFallback(item.url, err);
+    return;
+  }
+  await removeFromBrowser(item.id);
+  try {
+    await sendDownload(request);
+  } catch (err) {
+    logFallback(item.url, err);
+    await browserDownload(item.url, origin);
+  }
+}
+
+async function removeFromBrowser(id) {
+  try {
+    await api.downloads.cancel(id);
+  } catch {
+    // A small file can be complete already: cancel refuses, removeFile deletes it.
+    await api.downloads.removeFile(id).catch(() => {});
+  }
+  await api.downloads.erase({ id });
+}
+
+/** The browser downloads it itself; byExtensionId marks it so it is not intercepted again. */
+async function browserDownload(url, { incognito, cookieStoreId }) {
+  const options = { url, saveAs: false };
+  if (IS_FIREFOX) {
+    options.incognito = Boolean(incognito);
+    if (cookieStoreId && cookieStoreId.startsWith("firefox-container-")) options.cookieStoreId = cookieStoreId;
+  }
+  return api.downloads.download(options);
+}
+
+function logFallback(url, err) {
+  const why = err instanceof HostError || err instanceof RequestError ? err.message : String(err);
+  console.warn(`paxel: left to the browser: ${url}: ${why}`);
+}
+
+// ---- context menu ----
+function createMenu() {
+  api.contextMenus.removeAll(() => {
+    api.contextMenus.create({ id: MENU_ID, title: "Download with paxel", contexts: ["link", "image", "video", "audio"] });
+  });
+}
+
+async function onMenuClicked(info, tab) {
+  if (info.menuItemId !== MENU_ID) return;
+  const url = info.linkUrl || info.srcUrl;
+  const page = info.frameUrl || info.pageUrl || tab?.url;
+  const origin = {
+    incognito: Boolean(tab?.incognito),
+    cookieStoreId: tab?.cookieStoreId,
+    topLevelUrl: info.pageUrl || tab?.url,
+    partitionKey: await partitionKeyOf(tab, info.frameId),
+    source: "context-menu",
+  };
+  try {
+    if (urlRefusal(url)) throw new RequestError(`not an http(s) URL`);
+    const settings = await loadSettings();
+    const cookies = await collectCookies(url, origin);
+    const request = buildDownload(
+      { url, referrer: page, userAgent: navigator.userAgent, cookies, source: "context-menu", filename: baseName(new URL(url).pathname) },
+      settings,
+    );
+    return await sendDownload(request);
+  } catch (err) {
+    logFallback(url, err);
+    await browserDownload(url, origin);
+    return null;
+  }
+}
+
+async function partitionKeyOf(tab, frameId) {
+  if (IS_FIREFOX || !api.cookies.getPartitionKey || tab?.id === undefined) return undefined;
+  try {
+    const { partitionKey } = await api.cookies.getPartitionKey({ tabId: tab.id, frameId: frameId ?? 0 });
+    return partitionKey;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- host events → storage, badge, popup, notifications ----
+async function onHostEvent(event) {
+  await saveViews(applyEvent(await loadViews(), event));
+  if (event.event === "completed" || event.event === "failed") await notify(event);
+}
+
+async function onHostStatus(status) {
+  await api.storage.session.set({ hostStatus: { state: status.state, message: status.message, at: Date.now() } });
+  if (status.hello) {
+    await api.storage.session.set({ hello: status.hello });
+    scheduleIdleDisconnect(await loadViews());
+  }
+  for (const ui of uiPorts) ui.postMessage({ kind: "host", host: status });
+  if (status.state !== "connected" && (await loadViews()).some(isActive)) scheduleReconnect();
+}
+
+function scheduleReconnect() {
+  setTimeout(() => {
+    refreshFromHost().then(
+      () => { reconnectDelay = 1000; },
+      () => { reconnectDelay = Math.min(reconnectDelay * 2, 30000); },
+    );
+  }, reconnectDelay);
+}
+
+/** Events were missed while disconnected: take the service's list as the truth. */
+async function refreshFromHost() {
+  const { downloads } = await host.request({ type: "list" });
+  return enqueue(() => saveViews(downloads));
+}
+
+async function resumeAfterRestart() {
+  if ((await loadViews()).some(isActive)) refreshFromHost().catch(() => scheduleReconnect());
+}
+
+// Keep the port (and so the worker and the host) only while something is worth watching.
+function scheduleIdleDisconnect(views) {
+  clearTimeout(idleTimer);
+  idleTimer = null;
+  if (views.some(isActive) || uiPorts.size > 0) return;
+  idleTimer = setTimeout(() => host.disconnect(), IDLE_DISCONNECT_MS);
+}
+
+async function notify(event) {
+  const view = event.data.download;
+  const completed = event.event === "completed";
+  await api.notifications.create(`paxel:${completed ? "file" : "folder"}:${view.download_id}`, {
+    type: "basic",
+    iconUrl: api.runtime.getURL("icons/icon-128.png"),
+    title: completed ? "Download complete" : "Download failed",
+    message: completed ? view.filename : `${view.filename}: ${view.error?.message ?? "failed"}`,
+  });
+}
+
+async function onNotificationClicked(notificationId) {
+  const [prefix, what, downloadId] = notificationId.split(":");
+  if (prefix !== "paxel") return;
+  await host.request(buildAction("open", downloadId, { what })).catch((err) => console.warn("paxel:", err.message));
+  api.notifications.clear(notificationId);
+}
+
+// ---- popup and options ----
+
+function fromOwnPage(sender) {
+  return sender?.id === api.runtime.id && typeof sender.url === "string" && sender.url.startsWith(BASE_URL);
+}
+
+function onUiConnect(uiPort) {
+  if (uiPort.name !== UI_PORT || !fromOwnPage(uiPort.sender)) return uiPort.disconnect();
+  uiPorts.add(uiPort);
+  clearTimeout(idleTimer);
+  uiPort.onDisconnect.addListener(() => {
+    uiPorts.delete(uiPort);
+    enqueue(async () => scheduleIdleDisconnect(await loadViews()));
+  });
+  refreshFromHost().catch(() => {});
+}
+
+function onUiMessage(message, sender, sendResponse) {
+  if (!fromOwnPage(sender)) return false;
+  route(message).then(
+    (result) => sendResponse({ ok: true, result }),
+    (err) => sendResponse({ ok: false, error: { code: err.code ?? "failed", message: err.message } }),
+  );
+  return true;
+}
+
+/** Everything the UI may ask for, in one place. */
+async function route(message) {
+  switch (message?.type) {
+    case "state": {
+      const stored = await api.storage.session.get(["hostStatus", "hello"]);
+      return { host: stored.hostStatus ?? null, hello: stored.hello ?? null, downloads: await loadViews() };
+    }
+    case "connect":
+      return { hello: await host.hello() };
+    case "action": {
+      const { download } = await host.request(buildAction(message.action, message.download_id, message));
+      if (download) await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "changed", data: { download } })));
+      return { download: download ?? null };
+    }
+    case "show_panel":
+      return host.request({ type: "show_panel" });
+    case "settings.get": {
+      const { settings } = await api.storage.sync.get("settings");
+      return { settings: normalizeSettings(settings).settings };
+    }
+    case "settings.save": {
+      const { settings, errors } = normalizeSettings(message.settings);
+      if (errors.length) throw Object.assign(new Error(errors.map((e) => `${e.field}: ${e.message}`).join("; ")), { code: "BAD_FIELD", errors });
+      await api.storage.sync.set({ settings });
+      return { settings };
+    }
+    default:
+      throw Object.assign(new Error(`unknown message type: ${message?.type}`), { code: "UNKNOWN_TYPE" });
+  }
+}

@@ -1,0 +1,98 @@
+// Requests sent to the native host, built and checked before they leave. Pure.
+import { baseName, urlRefusal } from "./urls.js";
+import { toWireCookie } from "./cookies.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export class RequestError extends Error {}
+
+/** The `client` field of hello: the origin the host checks against its allowed extensions. */
+export function clientName(extensionBaseUrl, extensionId) {
+  if (extensionBaseUrl.startsWith("moz-extension:")) return `firefox:${extensionId}`;
+  return `chrome-extension://${extensionId}/`;
+}
+
+export function isFirefoxUrl(extensionBaseUrl) {
+  // Chromium 156 defines `browser` too, so the extension's own URL is the reliable sign.
+  return extensionBaseUrl.startsWith("moz-extension:");
+}
+
+export function buildHello(extensionBaseUrl, extensionId) {
+  return { type: "hello", client: clientName(extensionBaseUrl, extensionId), version: PROTOCOL_VERSION };
+}
+
+function httpUrl(url) {
+  const refusal = urlRefusal(url);
+  if (refusal) throw new RequestError(`paxel cannot fetch this URL (${refusal}): ${String(url).slice(0, 200)}`);
+  return url;
+}
+
+function optionalHttpUrl(url) {
+  return url && urlRefusal(url) === null ? url : undefined;
+}
+
+/** Drop undefined/null fields: the host rejects nulls where the schema wants a string. */
+function compact(obj) {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== null));
+}
+
+/**
+ * The `download` request for one hand-over.
+ * d: {url, filename, referrer, userAgent, cookies (browser cookie objects), source}
+ * settings: normalized settings (connections and folder: null = service default)
+ */
+export function buildDownload(d, settings) {
+  if (d.source !== "click" && d.source !== "context-menu") {
+    throw new RequestError(`unknown source: ${d.source}`);
+  }
+  const name = baseName(d.filename);
+  return compact({
+    type: "download",
+    url: httpUrl(d.url),
+    filename: name || undefined,
+    folder: settings.folder,
+    connections: settings.connections,
+    referrer: optionalHttpUrl(d.referrer),
+    user_agent: d.userAgent || undefined,
+    cookies: (d.cookies ?? []).map(toWireCookie),
+    source: d.source,
+  });
+}
+
+export function buildProbe(d) {
+  return compact({
+    type: "probe",
+    url: httpUrl(d.url),
+    referrer: optionalHttpUrl(d.referrer),
+    user_agent: d.userAgent || undefined,
+    cookies: (d.cookies ?? []).map(toWireCookie),
+  });
+}
+
+export const DOWNLOAD_ACTIONS = Object.freeze(["pause", "resume", "cancel", "retry", "remove"]);
+
+/** A request the popup may ask for on one download; anything else is refused. */
+export function buildAction(action, downloadId, extra = {}) {
+  if (typeof downloadId !== "string" || !downloadId) throw new RequestError("download_id must be a non-empty string");
+  if (DOWNLOAD_ACTIONS.includes(action)) {
+    const req = { type: action, download_id: downloadId };
+    if (action === "remove" && extra.delete_file === true) req.delete_file = true;
+    return req;
+  }
+  if (action === "open") {
+    if (extra.what !== "file" && extra.what !== "folder") throw new RequestError('open needs what: "file" or "folder"');
+    return { type: "open", download_id: downloadId, what: extra.what };
+  }
+  throw new RequestError(`unknown action: ${action}`);
+}
+
+/**
+ * What the host's disconnect message means for the user. Messages are the browsers' own:
+ * Chromium "Specified native messaging host not found.", Firefox "No such native application …".
+ */
+export function classifyHostError(message) {
+  const m = String(message ?? "");
+  if (/not found|No such native application/i.test(m)) return "not_installed";
+  if (/forbidden|not allowed/i.test(m)) return "forbidden";
+  return "failed";
+}

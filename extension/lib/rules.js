@@ -1,0 +1,61 @@
+// Whether a browser download goes to paxel. Pure: every input is passed in.
+import { extensionOf, baseName, hostMatches, parseUrl, urlRefusal } from "./urls.js";
+
+export const INTERCEPT = "intercept";
+export const LEAVE = "leave";
+export const PROBE = "probe";
+
+function typeMatches(pattern, ext, mime) {
+  if (pattern.includes("/")) {
+    if (!mime) return false;
+    const m = mime.toLowerCase().split(";")[0].trim();
+    return pattern.endsWith("/*") ? m.startsWith(pattern.slice(0, -1)) : m === pattern;
+  }
+  return ext === pattern;
+}
+
+/**
+ * Decide for one download.
+ * candidate: {url, referrer, filename, mime, size (bytes, null when unknown), incognito, probed}
+ * Returns {action: INTERCEPT | LEAVE | PROBE, reason}. PROBE means: the size decides and the
+ * browser does not know it; ask the host, then decide again with `size` and `probed: true`.
+ */
+export function decide(candidate, settings) {
+  if (!settings.enabled) return { action: LEAVE, reason: "disabled" };
+  const refusal = urlRefusal(candidate.url);
+  if (refusal) return { action: LEAVE, reason: refusal };
+  if (candidate.incognito && !settings.privateWindows) return { action: LEAVE, reason: "private-window" };
+
+  const hosts = [parseUrl(candidate.url)?.hostname, parseUrl(candidate.referrer)?.hostname].filter(Boolean);
+  if (settings.skipDomains.some((d) => hosts.some((h) => hostMatches(h, d)))) {
+    return { action: LEAVE, reason: "skipped-site" };
+  }
+
+  const name = baseName(candidate.filename) || baseName(parseUrl(candidate.url).pathname);
+  const ext = extensionOf(name);
+  if (settings.excludeTypes.some((p) => typeMatches(p, ext, candidate.mime))) {
+    return { action: LEAVE, reason: "excluded-type" };
+  }
+  if (settings.includeTypes.length && !settings.includeTypes.some((p) => typeMatches(p, ext, candidate.mime))) {
+    return { action: LEAVE, reason: "not-included-type" };
+  }
+
+  if (settings.minSize > 0) {
+    const size = candidate.size;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      // A probe that still cannot tell: a stream of unknown length is worth handing over.
+      if (!candidate.probed) return { action: PROBE, reason: "size-unknown" };
+    } else if (size < settings.minSize) {
+      return { action: LEAVE, reason: "below-minimum-size" };
+    }
+  }
+  return { action: INTERCEPT, reason: "rules-matched" };
+}
+
+/**
+ * A browser's totalBytes as a size or null: unknown is -1 in Firefox and 0 in Chromium, and a
+ * real empty file is rare enough that asking the host beats mistaking a stream for 0 bytes.
+ */
+export function browserSize(size) {
+  return Number.isSafeInteger(size) && size > 0 ? size : null;
+}

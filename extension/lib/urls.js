@@ -1,0 +1,49 @@
+// Which URLs paxel can fetch. Pure.
+
+/** Parse a URL, or null: browsers hand us strings that are not always URLs. */
+export function parseUrl(url) {
+  if (typeof url !== "string") return null;
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a URL must stay with the browser, or null when paxel can fetch it.
+ * blob: and data: live only inside the page; the service cannot reach them.
+ */
+export function urlRefusal(url) {
+  const u = parseUrl(url);
+  if (!u) return "bad-url";
+  if (u.protocol === "blob:") return "blob-url";
+  if (u.protocol === "data:") return "data-url";
+  if (u.protocol !== "http:" && u.protocol !== "https:") return "scheme";
+  return null;
+}
+
+/** Host name matches a skip-list entry: the entry itself or any subdomain of it. */
+export function hostMatches(host, domain) {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  return h === domain || h.endsWith(`.${domain}`);
+}
+
+/** Base name of a browser path or URL path, decoded; Firefox gives full paths, Chromium names. */
+export function baseName(path) {
+  if (typeof path !== "string" || !path) return "";
+  const last = path.split(/[\\/]/).pop() ?? "";
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
+/** The file extension (lower case, no dot) of a name, or "". */
+export function extensionOf(name) {
+  const base = baseName(name);
+  const dot = base.lastIndexOf(".");
+  if (dot <= 0 || dot === base.length - 1) return "";
+  return base.slice(dot + 1).toLowerCase();
+}

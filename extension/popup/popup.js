@@ -1,0 +1,132 @@
+// Popup: draws what the background reports; every action is a message to the background.
+import { actionsFor, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
+
+const api = globalThis.browser ?? globalThis.chrome;
+const list = document.getElementById("downloads");
+const statusEl = document.getElementById("host-status");
+const helpEl = document.getElementById("host-help");
+
+const STATUS_TEXT = {
+  connected: "connected",
+  not_installed: "not installed",
+  forbidden: "not allowed",
+  failed: "not answering",
+};
+
+const BUTTONS = {
+  pause: ["Pause", { action: "pause" }],
+  resume: ["Resume", { action: "resume" }],
+  cancel: ["Cancel", { action: "cancel" }],
+  retry: ["Retry", { action: "retry" }],
+  remove: ["Remove", { action: "remove" }],
+  "open-file": ["Open", { action: "open", what: "file" }],
+  "open-folder": ["Show in folder", { action: "open", what: "folder" }],
+};
+
+async function ask(message) {
+  const reply = await api.runtime.sendMessage(message);
+  if (!reply || !reply.ok) {
+    throw Object.assign(new Error(reply?.error?.message ?? "no answer from the background"), { code: reply?.error?.code });
+  }
+  return reply.result;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function showHost(host) {
+  const state = host?.state ?? "unknown";
+  statusEl.dataset.state = state;
+  statusEl.textContent = STATUS_TEXT[state] ?? "checking…";
+  helpEl.replaceChildren();
+  helpEl.hidden = state === "connected" || state === "unknown";
+  if (state === "not_installed") {
+    helpEl.append("paxel is not installed for this browser. Run ", el("code", "", "paxel install"), " and reopen this popup. Downloads stay with the browser meanwhile.");
+  } else if (!helpEl.hidden) {
+    helpEl.append(host.message || "The paxel host does not answer; downloads stay with the browser.");
+  }
+}
+
+function renderDownload(view) {
+  const item = el("li", "download");
+  item.dataset.id = view.download_id;
+  item.dataset.state = view.state;
+  item.append(el("div", "name", view.filename || view.url));
+
+  const fraction = progressFraction(view);
+  const bar = el("div", fraction === null ? "bar indeterminate" : "bar");
+  const fill = el("div", "fill");
+  if (fraction !== null) fill.style.width = `${(fraction * 100).toFixed(1)}%`;
+  bar.append(fill);
+  item.append(bar);
+
+  const segments = el("div", "segments");
+  for (const block of segmentBlocks(view)) {
+    const seg = el("div", "segment");
+    seg.style.left = `${block.left}%`;
+    seg.style.width = `${block.width}%`;
+    const done = el("div", "done");
+    done.style.width = `${block.filled}%`;
+    seg.append(done);
+    segments.append(seg);
+  }
+  item.append(segments);
+
+  const sizeText = view.total ? `${formatBytes(view.done)} of ${formatBytes(view.total)}` : formatBytes(view.done);
+  const meta = el("div", "meta");
+  meta.append(el("span", "state", view.state), el("span", "size", sizeText));
+  if (view.state === "running") meta.append(el("span", "speed", formatSpeed(view.speed)), el("span", "eta", formatEta(view.eta)));
+  item.append(meta);
+  if (view.error) item.append(el("div", "error", view.error.message));
+
+  const buttons = el("div", "buttons");
+  for (const name of actionsFor(view)) {
+    const [label, request] = BUTTONS[name];
+    const button = el("button", "", label);
+    button.type = "button";
+    button.dataset.action = name;
+    button.addEventListener("click", () => act(view.download_id, request, button));
+    buttons.append(button);
+  }
+  item.append(buttons);
+  return item;
+}
+
+function showDownloads(views) {
+  list.replaceChildren(...views.map(renderDownload));
+  document.getElementById("empty").hidden = views.length > 0;
+}
+
+async function act(downloadId, request, button) {
+  button.disabled = true;
+  try {
+    await ask({ type: "action", download_id: downloadId, ...request });
+  } catch (err) {
+    showHost({ state: "failed", message: err.message });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+document.getElementById("show-panel").addEventListener("click", () => {
+  ask({ type: "show_panel" }).catch((err) => showHost({ state: "failed", message: err.message }));
+});
+
+const port = api.runtime.connect({ name: "paxel-ui" });
+port.onMessage.addListener((message) => {
+  if (message.kind === "downloads") showDownloads(message.downloads);
+  else if (message.kind === "host") showHost(message.host);
+});
+
+ask({ type: "state" }).then((state) => {
+  showHost(state.host);
+  showDownloads(state.downloads);
+});
+ask({ type: "connect" }).then(
+  () => showHost({ state: "connected" }),
+  (err) => showHost({ state: err.code === "not_installed" || err.code === "forbidden" ? err.code : "failed", message: err.message }),
+);

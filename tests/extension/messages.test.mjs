@@ -1,0 +1,69 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildAction, buildDownload, buildHello, buildProbe, classifyHostError, clientName, isFirefoxUrl, RequestError } from "../../extension/lib/messages.js";
+import { DEFAULT_SETTINGS } from "../../extension/lib/settings.js";
+
+const cookie = { name: "paxel_session", value: "letmein", domain: "127.0.0.1", hostOnly: true, path: "/", secure: false, httpOnly: false, session: true };
+
+test("hello names the client the way the host checks it", () => {
+  assert.equal(clientName("chrome-extension://abc/", "abc"), "chrome-extension://abc/");
+  assert.equal(clientName("moz-extension://1234-uuid/", "paxel@paxel.io"), "firefox:paxel@paxel.io");
+  assert.deepEqual(buildHello("moz-extension://u/", "paxel@paxel.io"), { type: "hello", client: "firefox:paxel@paxel.io", version: 1 });
+  assert.ok(isFirefoxUrl("moz-extension://u/"));
+  assert.ok(!isFirefoxUrl("chrome-extension://u/"));
+});
+
+test("download request: wire names, defaults left out, base name only", () => {
+  const req = buildDownload(
+    { url: "http://127.0.0.1:8080/private/f.bin", filename: "/home/u/Downloads/f.bin", referrer: "http://127.0.0.1:8080/page.html", userAgent: "UA/1", cookies: [cookie], source: "click" },
+    DEFAULT_SETTINGS,
+  );
+  assert.deepEqual(req, {
+    type: "download",
+    url: "http://127.0.0.1:8080/private/f.bin",
+    filename: "f.bin",
+    referrer: "http://127.0.0.1:8080/page.html",
+    user_agent: "UA/1",
+    cookies: [{ name: "paxel_session", value: "letmein", domain: "127.0.0.1", host_only: true, path: "/", secure: false, http_only: false, expiration_date: null }],
+    source: "click",
+  });
+});
+
+test("download request carries connections and folder when set", () => {
+  const req = buildDownload({ url: "https://a.test/x", source: "context-menu", filename: "" }, { ...DEFAULT_SETTINGS, connections: 4, folder: "/srv/dl" });
+  assert.equal(req.connections, 4);
+  assert.equal(req.folder, "/srv/dl");
+  assert.equal("filename" in req, false);
+  assert.deepEqual(req.cookies, []);
+});
+
+test("a non-http referrer is dropped, a non-http URL refused", () => {
+  const req = buildDownload({ url: "https://a.test/x", referrer: "about:blank", source: "click" }, DEFAULT_SETTINGS);
+  assert.equal("referrer" in req, false);
+  assert.throws(() => buildDownload({ url: "blob:https://a.test/1", source: "click" }, DEFAULT_SETTINGS), RequestError);
+  assert.throws(() => buildProbe({ url: "data:,x" }), /blob|data-url/);
+  assert.throws(() => buildDownload({ url: "https://a.test/x", source: "cli" }, DEFAULT_SETTINGS), /unknown source/);
+});
+
+test("probe request", () => {
+  assert.deepEqual(buildProbe({ url: "https://a.test/x", userAgent: "UA", cookies: [] }), { type: "probe", url: "https://a.test/x", user_agent: "UA", cookies: [] });
+});
+
+test("popup actions: only known ones, with their fields", () => {
+  assert.deepEqual(buildAction("pause", "d-1"), { type: "pause", download_id: "d-1" });
+  assert.deepEqual(buildAction("remove", "d-1", { delete_file: true }), { type: "remove", download_id: "d-1", delete_file: true });
+  assert.deepEqual(buildAction("remove", "d-1", { delete_file: "yes" }), { type: "remove", download_id: "d-1" });
+  assert.deepEqual(buildAction("open", "d-1", { what: "folder" }), { type: "open", download_id: "d-1", what: "folder" });
+  assert.throws(() => buildAction("open", "d-1", { what: "/etc" }), RequestError);
+  assert.throws(() => buildAction("shutdown", "d-1"), /unknown action/);
+  assert.throws(() => buildAction("pause", ""), /download_id/);
+  assert.throws(() => buildAction("pause", 3), /download_id/);
+});
+
+test("host errors classified from the browsers' own messages", () => {
+  assert.equal(classifyHostError("Specified native messaging host not found."), "not_installed");
+  assert.equal(classifyHostError("No such native application io.paxel.host"), "not_installed");
+  assert.equal(classifyHostError("Access to the specified native messaging host is forbidden."), "forbidden");
+  assert.equal(classifyHostError("Native host has exited."), "failed");
+  assert.equal(classifyHostError(undefined), "failed");
+});

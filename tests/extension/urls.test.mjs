@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { baseName, extensionOf, hostMatches, urlRefusal } from "../../extension/lib/urls.js";
+
+test("only http and https go to paxel", () => {
+  assert.equal(urlRefusal("https://a.test/x"), null);
+  assert.equal(urlRefusal("HTTP://A.TEST/x"), null);
+  assert.equal(urlRefusal("blob:null/1"), "blob-url");
+  assert.equal(urlRefusal(undefined), "bad-url");
+});
+
+test("base names from Firefox paths, Windows paths and URL paths", () => {
+  assert.equal(baseName("/tmp/dl/f.bin"), "f.bin");
+  assert.equal(baseName("C:\\Users\\u\\f.bin"), "f.bin");
+  assert.equal(baseName("/files/a%20b.zip"), "a b.zip");
+  assert.equal(baseName("/files/bad%E0"), "bad%E0");
+  assert.equal(baseName(null), "");
+});
+
+test("extensions", () => {
+  assert.equal(extensionOf("a.TAR.GZ"), "gz");
+  assert.equal(extensionOf(".bashrc"), "");
+  assert.equal(extensionOf("noext"), "");
+  assert.equal(extensionOf("trailing."), "");
+});
+
+test("host matching does not match look-alike suffixes", () => {
+  assert.ok(hostMatches("a.example.com", "example.com"));
+  assert.ok(hostMatches("EXAMPLE.com.", "example.com"));
+  assert.ok(!hostMatches("badexample.com", "example.com"));
+});
