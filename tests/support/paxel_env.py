@@ -161,7 +161,8 @@ class PaxelEnv:
         self.settings_file.parent.mkdir(parents=True, exist_ok=True)
         self.settings_file.write_text(json.dumps(settings))
 
-    def paxel(self, *args: str, timeout: float = 30.0, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def paxel(self, *args: str, timeout: float = 30.0,
+              check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `python -m paxel ARGS` in this env; records any service pid it leaves behind."""
         done = subprocess.run([sys.executable, "-m", "paxel", *args], env=self.env, capture_output=True,
                               text=True, timeout=timeout, check=False)

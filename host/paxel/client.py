@@ -1,0 +1,197 @@
+"""A client of the paxel service: the native host, the CLI, the panel and `paxel doctor` use it.
+
+    client = ServiceClient.connect("cli")          # starts the service detached if needed
+    view = client.request("download", url=URL)["download"]
+    for event in client.events(): ...              # or ServiceClient.connect(..., on_event=f)
+    client.close()
+
+One reader thread per client matches replies to waiting requests by id and hands events to
+`on_event` (called on the reader thread) or to the queue behind `events()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import queue
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from paxel import paths
+from paxel.errors import ErrorCode, PaxelError
+from paxel.protocol import PROTOCOL_VERSION, encode_frame, error_from_reply, read_frame
+from paxel.service import detach, ipc
+
+log = logging.getLogger(__name__)
+EventHandler = Callable[[dict[str, Any]], None]
+START_TIMEOUT = 10.0
+EVENT_BACKLOG = 10_000  # events kept for a client that reads them late; older ones are dropped
+
+
+def start_service() -> int:
+    """Start `paxel service run` detached; returns its pid (it exits at once if one already runs)."""
+    argv = [sys.executable, "-m", "paxel", "service", "run"]
+    return detach.spawn(argv, paths.state_dir() / "service.out")
+
+
+class _Waiter:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.reply: dict[str, Any] | None = None
+
+
+class ServiceClient:
+    def __init__(self, sock: socket.socket, on_event: EventHandler | None) -> None:
+        self._sock = sock
+        self._stream = sock.makefile("rb")
+        self._on_event = on_event
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue(EVENT_BACKLOG)
+        self._send_lock = threading.Lock()
+        self._waiters: dict[int, _Waiter] = {}
+        self._waiters_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._closed = threading.Event()
+        self.hello: dict[str, Any] = {}
+        self._reader = threading.Thread(target=self._read_loop, name="paxel-client-reader", daemon=True)
+        self._reader.start()
+
+    @classmethod
+    def connect(cls, client: str, start: bool = True, on_event: EventHandler | None = None,
+                timeout: float = START_TIMEOUT) -> ServiceClient:
+        """Connect (starting the service if `start`), authenticate, say hello."""
+        address = ipc.endpoint()
+        try:
+            sock = ipc.connect(address)
+        except OSError as first_error:
+            if not start:
+                raise PaxelError(f"the paxel service is not running ({first_error.strerror})",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE) from None
+            sock = cls._start_and_connect(address, timeout)
+        self = cls(sock, on_event)
+        try:
+            self.request("auth", secret=ipc.read_secret())
+            self.hello = self.request("hello", client=client, version=PROTOCOL_VERSION)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    @staticmethod
+    def _start_and_connect(address: str, timeout: float) -> socket.socket:
+        start_service()
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            try:
+                return ipc.connect(address)
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise PaxelError(f"the paxel service did not start within {timeout:.0f} s "
+                                     f"({exc.strerror}); see {paths.state_dir() / 'service.log'}",
+                                     code=ErrorCode.SERVICE_UNAVAILABLE) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def request(self, type: str, timeout: float | None = 60.0, **fields: Any) -> dict[str, Any]:
+        """Send a request; its `result`, or the PaxelError the service answered with."""
+        reply = self.relay({"type": type, **fields}, timeout)
+        if not reply.get("ok"):
+            raise error_from_reply(reply)
+        result = reply.get("result")
+        return result if isinstance(result, dict) else {}
+
+    def relay(self, message: Mapping[str, Any], timeout: float | None = 60.0) -> dict[str, Any]:
+        """Send `message` under a private id and return the whole reply with the caller's id back.
+
+        The native host relays browser requests this way, so browser ids never collide with ours.
+        """
+        own_id = next(self._ids)
+        waiter = _Waiter()
+        with self._waiters_lock:
+            if self.closed:
+                raise PaxelError("the connection to the paxel service is closed",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE)
+            self._waiters[own_id] = waiter
+        try:
+            with self._send_lock:
+                self._sock.sendall(encode_frame({**message, "id": own_id}))
+            if not waiter.done.wait(timeout):
+                raise PaxelError(f"no reply from the paxel service within {timeout} s",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE)
+        except OSError as exc:
+            raise PaxelError(f"lost the paxel service: {exc.strerror or exc}",
+                             code=ErrorCode.SERVICE_UNAVAILABLE) from None
+        finally:
+            with self._waiters_lock:
+                self._waiters.pop(own_id, None)
+        if waiter.reply is None:
+            raise PaxelError("the paxel service closed the connection", code=ErrorCode.SERVICE_UNAVAILABLE)
+        return {**waiter.reply, "id": message.get("id")}
+
+    def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Pushed events until the connection closes (or `timeout` seconds pass without one)."""
+        while True:
+            try:
+                event = self._events.get(timeout=timeout)
+            except queue.Empty:
+                return
+            if event is None:
+                return
+            yield event
+
+    def close(self) -> None:
+        self._shutdown()
+        if threading.current_thread() is not self._reader:
+            self._reader.join(5.0)
+        self._stream.close()
+        self._sock.close()
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _read_loop(self) -> None:
+        try:
+            while True:
+                message = read_frame(self._stream)
+                if "event" in message:
+                    self._deliver_event(message)
+                    continue
+                with self._waiters_lock:
+                    waiter = self._waiters.get(message.get("id"))  # type: ignore[arg-type]
+                if waiter is not None:
+                    waiter.reply = message
+                    waiter.done.set()
+        except (EOFError, OSError, ValueError, PaxelError):
+            pass
+        finally:
+            with self._waiters_lock:
+                self._closed.set()
+                for waiter in self._waiters.values():
+                    waiter.done.set()
+            with contextlib.suppress(queue.Full):
+                self._events.put_nowait(None)
+
+    def _deliver_event(self, message: dict[str, Any]) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(message)
+            except Exception:  # a handler's bug must not kill the reader
+                log.exception("event handler failed")
+            return
+        try:
+            self._events.put_nowait(message)
+        except queue.Full:
+            with contextlib.suppress(queue.Empty):
+                self._events.get_nowait()
+            with contextlib.suppress(queue.Full):
+                self._events.put_nowait(message)

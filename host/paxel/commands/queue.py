@@ -1,0 +1,74 @@
+"""`paxel add|list|pause|resume|cancel|remove|retry`: the service's queue from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from paxel.client import ServiceClient
+from paxel.errors import PaxelError
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"paxel {command}")
+    if command == "add":
+        parser.add_argument("url")
+        parser.add_argument("-n", "--connections", type=int, help="connections (1-32)")
+        parser.add_argument("-d", "--dir", help="folder (inside a configured root)")
+        parser.add_argument("--json", action="store_true", help="print the DownloadView as JSON")
+    elif command == "list":
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+    else:
+        parser.add_argument("id", help="download id (see `paxel list`)")
+        if command == "remove":
+            parser.add_argument("--delete-file", action="store_true", help="also delete the finished file")
+    return parser
+
+
+def main(command: str, argv: list[str]) -> int:
+    args = _parser(command).parse_args(argv)
+    try:
+        client = ServiceClient.connect("cli", start=command == "add")
+        try:
+            return _run(client, command, args)
+        finally:
+            client.close()
+    except PaxelError as exc:
+        sys.stderr.write(f"paxel {command}: {exc.message}\n")
+        return int(exc.code) if int(exc.code) < 10 else 1
+
+
+def _run(client: ServiceClient, command: str, args: argparse.Namespace) -> int:
+    if command == "add":
+        fields: dict[str, Any] = {"url": args.url, "source": "cli"}
+        if args.connections is not None:
+            fields["connections"] = args.connections
+        if args.dir:
+            fields["folder"] = os.path.abspath(args.dir)
+        view = client.request("download", **fields)["download"]
+        print(json.dumps(view) if args.json else f"{view['download_id']} queued into {view['folder']}")
+        return 0
+    if command == "list":
+        result = client.request("list")
+        if args.json:
+            print(json.dumps(result["downloads"]))
+        else:
+            for view in result["downloads"]:
+                print(_line(view))
+        return 0
+    fields = {"download_id": args.id}
+    if command == "remove" and args.delete_file:
+        fields["delete_file"] = True
+    result = client.request(command, **fields)
+    print(f"{args.id} {result['download']['state']}" if "download" in result else f"{args.id} removed")
+    return 0
+
+
+def _line(view: dict[str, Any]) -> str:
+    total = view["total"]
+    percent = f"{100 * view['done'] / total:5.1f}%" if total else "    ?"
+    name = view["filename"] or view["url"]
+    return f"{view['download_id']}  {view['state']:<9} {percent}  {name}"

@@ -1,0 +1,350 @@
+"""The wire protocol shared by both hops (browser ↔ native host, host/CLI/panel ↔ service).
+
+This module is the only owner of framing, envelopes and the request schema; docs/protocol.md
+describes the same thing for people. Everything here is pure: framing reads from any binary
+stream (stdin, a socket file, io.BytesIO in tests) and never holds more than the inbound limit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE = 1024 * 1024  # both directions: the browsers' limit outbound, paxel's cap inbound
+_HEADER = struct.Struct("=I")  # native-endian, as Chrome and Firefox use
+_DISCARD_CHUNK = 64 * 1024
+
+RequestId = str | int | None
+
+
+# --- framing -------------------------------------------------------------------------------------
+
+def encode_frame(message: Mapping[str, Any]) -> bytes:
+    """Length prefix + compact UTF-8 JSON."""
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _HEADER.pack(len(body)) + body
+
+
+def read_frame(stream: IO[bytes], limit: int = MAX_MESSAGE) -> dict[str, Any]:
+    """Read one framed object. EOFError on a clean end of stream (between frames).
+
+    A length claim above `limit` is read and discarded in small chunks (never buffered) and
+    reported as MESSAGE_TOO_LARGE, so the stream stays in step and the caller can keep serving.
+    """
+    header = _read_exact(stream, _HEADER.size)
+    if not header:
+        raise EOFError
+    if len(header) < _HEADER.size:
+        raise ProtocolError(f"truncated frame header ({len(header)} of 4 bytes)", code=ErrorCode.BAD_FRAME)
+    (length,) = _HEADER.unpack(header)
+    if length > limit:
+        skipped = _discard(stream, length)
+        if skipped < length:
+            raise ProtocolError(f"frame claims {length} bytes (limit {limit}) and is truncated",
+                                code=ErrorCode.MESSAGE_TOO_LARGE)
+        raise ProtocolError(f"frame of {length} bytes exceeds the limit of {limit}",
+                            code=ErrorCode.MESSAGE_TOO_LARGE)
+    body = _read_exact(stream, length)
+    if len(body) < length:
+        raise ProtocolError(f"truncated frame ({len(body)} of {length} bytes)", code=ErrorCode.BAD_FRAME)
+    return decode_body(body)
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"message is not UTF-8 (byte {exc.start})", code=ErrorCode.BAD_UTF8) from None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"message is not JSON: {str(exc)[:200]}", code=ErrorCode.BAD_JSON) from None
+    if not isinstance(value, dict):
+        raise ProtocolError(f"message is a JSON {type(value).__name__}, not an object",
+                            code=ErrorCode.NOT_AN_OBJECT)
+    return value
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _discard(stream: IO[bytes], size: int) -> int:
+    skipped = 0
+    while skipped < size:
+        chunk = stream.read(min(_DISCARD_CHUNK, size - skipped))
+        if not chunk:
+            break
+        skipped += len(chunk)
+    return skipped
+
+
+# --- envelopes -----------------------------------------------------------------------------------
+
+def error_view(error: PaxelError) -> dict[str, Any]:
+    return {"code": int(error.code), "name": error.code.name, "message": error.message}
+
+
+def reply_ok(request_id: RequestId, result: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": request_id, "ok": True, "version": PROTOCOL_VERSION, "result": dict(result)}
+
+
+def reply_error(request_id: RequestId, error: PaxelError) -> dict[str, Any]:
+    return {"id": request_id, "ok": False, "version": PROTOCOL_VERSION, "error": error_view(error)}
+
+
+def make_event(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"event": name, "version": PROTOCOL_VERSION, "data": dict(data)}
+
+
+def error_from_reply(reply: Mapping[str, Any]) -> PaxelError:
+    """The PaxelError a failed reply stands for (unknown codes become INTERNAL)."""
+    raw = reply.get("error")
+    error: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    try:
+        code = ErrorCode(int(error.get("code", ErrorCode.INTERNAL)))
+    except (TypeError, ValueError):
+        code = ErrorCode.INTERNAL
+    return PaxelError(str(error.get("message", code.name)), code=code)
+
+
+def fit_downloads(reply_for: Callable[[list[Any]], dict[str, Any]], items: list[Any],
+                  limit: int = MAX_MESSAGE) -> dict[str, Any]:
+    """The largest prefix of `items` whose reply frame fits in `limit` (marked `truncated`)."""
+    whole = reply_for(items)
+    if len(encode_frame(whole)) <= limit:
+        return whole
+    low, high = 0, len(items)
+    while low < high:  # binary search on the prefix length
+        mid = (low + high + 1) // 2
+        if len(encode_frame(_truncated(reply_for(items[:mid])))) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return _truncated(reply_for(items[:low]))
+
+
+def _truncated(reply: dict[str, Any]) -> dict[str, Any]:
+    result = dict(reply.get("result", {}))
+    result["truncated"] = True
+    return {**reply, "result": result}
+
+
+# --- request schema ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Request:
+    """A validated request: only known fields, each of the documented type."""
+
+    id: RequestId
+    type: str
+    fields: Mapping[str, Any]
+
+
+Check = Callable[[str, Any], Any]  # (field name, raw value) -> value, or raises ProtocolError
+
+
+def _bad(name: str, why: str) -> ProtocolError:
+    return ProtocolError(f"field `{name}` {why}", code=ErrorCode.BAD_FIELD)
+
+
+def _string(max_len: int = 4096) -> Check:
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _bad(name, f"must be a string, not {type(value).__name__}")
+        if len(value) > max_len or "\x00" in value:
+            raise _bad(name, f"must be at most {max_len} characters without NUL")
+        return str(value)
+    return check
+
+
+def _integer(low: int, high: int) -> Check:
+    def check(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _bad(name, f"must be an integer, not {type(value).__name__}")
+        if not low <= value <= high:
+            raise _bad(name, f"must be between {low} and {high}")
+        return value
+    return check
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(name, "must be true or false")
+    return value
+
+
+def _choice(*options: str) -> Check:
+    def check(name: str, value: Any) -> str:
+        if value not in options:
+            raise _bad(name, f"must be one of {', '.join(options)}")
+        return str(value)
+    return check
+
+
+def _url(name: str, value: Any) -> str:
+    text = str(_string(16384)(name, value))
+    try:
+        parts = urlsplit(text)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        ok = False
+    if not ok or any(c in text for c in "\r\n\t "):
+        raise ProtocolError(f"`{name}` is not an absolute http(s) URL", code=ErrorCode.BAD_URL)
+    return text
+
+
+def _folder(name: str, value: Any) -> str:
+    text = str(_string()(name, value))
+    if not (text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text) or text.startswith("\\\\")):
+        raise _bad(name, "must be an absolute path")
+    return text
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+
+
+def _headers(name: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or len(value) > 64:
+        raise _bad(name, "must be an object of at most 64 header names to string values")
+    for key, item in value.items():
+        if not _HEADER_NAME.match(key) or not isinstance(item, str) or len(item) > 8192 \
+                or any(c in item for c in "\r\n\x00"):
+            raise _bad(name, f"has an invalid header {key[:64]!r}")
+    return dict(value)
+
+
+_COOKIE_FIELDS: dict[str, tuple[Check, bool]] = {
+    "name": (_string(4096), True),
+    "value": (_string(8192), True),
+    "domain": (_string(255), True),
+    "path": (_string(4096), False),
+    "host_only": (_boolean, False),
+    "secure": (_boolean, False),
+    "http_only": (_boolean, False),
+    "expiration_date": (lambda n, v: _number_or_null(n, v), False),
+    "same_site": (_string(32), False),
+    "store_id": (_string(256), False),
+}
+
+
+def _number_or_null(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bad(name, "must be a number or null")
+    return float(value)
+
+
+def _cookies(name: str, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or len(value) > 512:
+        raise _bad(name, "must be an array of at most 512 cookie objects")
+    return [_object(f"{name}[{i}]", item, _COOKIE_FIELDS) for i, item in enumerate(value)]
+
+
+_CHECKSUM = re.compile(r"^(md5|sha-1|sha-256|sha-512)=([0-9a-fA-F]+)$")
+_DIGEST_HEX = {"md5": 32, "sha-1": 40, "sha-256": 64, "sha-512": 128}
+
+
+def _checksum(name: str, value: Any) -> str:
+    text = str(_string(200)(name, value))
+    match = _CHECKSUM.match(text)
+    if not match or len(match.group(2)) != _DIGEST_HEX[match.group(1)]:
+        raise _bad(name, "must be ALG=HEX with ALG one of md5, sha-1, sha-256, sha-512")
+    return text
+
+
+def _request_id(name: str, value: Any) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _bad(name, "must be a string or an integer")
+    if isinstance(value, str) and len(value) > 256:
+        raise _bad(name, "must be at most 256 characters")
+    return value
+
+
+_DOWNLOAD_ID = {"download_id": (_string(64), True)}
+
+SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
+    "hello": {"client": (_string(256), True), "version": (_integer(1, 1_000_000), True)},
+    "download": {
+        "url": (_url, True),
+        "filename": (_string(255), False),
+        "folder": (_folder, False),
+        "connections": (_integer(1, 32), False),
+        "referrer": (_string(16384), False),
+        "user_agent": (_string(1024), False),
+        "headers": (_headers, False),
+        "cookies": (_cookies, False),
+        "checksum": (_checksum, False),
+        "source": (_choice("click", "context-menu", "cli", "panel"), False),
+    },
+    "probe": {
+        "url": (_url, True),
+        "referrer": (_string(16384), False),
+        "user_agent": (_string(1024), False),
+        "cookies": (_cookies, False),
+    },
+    "list": {},
+    "pause": _DOWNLOAD_ID,
+    "resume": _DOWNLOAD_ID,
+    "cancel": _DOWNLOAD_ID,
+    "retry": _DOWNLOAD_ID,
+    "remove": {**_DOWNLOAD_ID, "delete_file": (_boolean, False)},
+    "open": {**_DOWNLOAD_ID, "what": (_choice("file", "folder"), True)},
+    "show_panel": {},
+    "auth": {"secret": (_string(256), True)},
+    "shutdown": {},
+}
+
+# What a browser may send through the native host; `auth` and `shutdown` are local-only.
+BROWSER_TYPES = frozenset(SCHEMA) - {"auth", "shutdown"}
+
+
+def _object(name: str, value: Any, fields: Mapping[str, tuple[Check, bool]]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(name, "must be an object")
+    out: dict[str, Any] = {}
+    for field, (check, required) in fields.items():
+        if field not in value or (value[field] is None and not required):
+            if required:
+                raise ProtocolError(f"missing field `{field}`" + ("" if name == "message" else f" in {name}"),
+                                    code=ErrorCode.BAD_FIELD)
+            continue
+        out[field] = check(field, value[field])
+    return out
+
+
+def request_id_of(message: Any) -> RequestId:
+    """The id to echo in an error reply, or None when it is absent or malformed."""
+    if isinstance(message, dict):
+        value = message.get("id")
+        if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 256:
+            return value
+    return None
+
+
+def validate_request(message: Mapping[str, Any], allowed: frozenset[str] | None = None) -> Request:
+    """Check a decoded message against the schema; unknown extra fields are ignored."""
+    if "id" not in message:
+        raise ProtocolError("missing field `id`", code=ErrorCode.BAD_FIELD)
+    request_id = _request_id("id", message["id"])
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("missing or non-string field `type`", code=ErrorCode.BAD_FIELD)
+    if kind not in SCHEMA or (allowed is not None and kind not in allowed):
+        raise ProtocolError(f"unknown message type {kind[:64]!r}", code=ErrorCode.UNKNOWN_TYPE)
+    return Request(request_id, kind, _object("message", dict(message), SCHEMA[kind]))

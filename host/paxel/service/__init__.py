@@ -1,0 +1,1 @@
+"""The per-user paxel service: queue, store, scheduler, IPC (see server.py)."""

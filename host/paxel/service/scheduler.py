@@ -1,0 +1,395 @@
+"""The queue: which downloads run (at most `max_concurrent`), and what each action does to them.
+
+States: queued → running → completed | failed | cancelled, running ↔ paused, completed → missing.
+Each running download is one engine `Download` on its own thread. The store is updated at every
+state change and as soon as the final path is known (the engine resumes from `<path>.part` when
+given that path back), so after a crash, even `kill -9`, `start()` picks everything up again.
+
+Events go out through `emit(name, data)`, never while holding the lock (a slow client must not
+stall the queue). `completed` comes from the CompletionWatcher once the final file is there.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paxel import engine, notify, resume, storage
+from paxel.cookies import Cookie
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.protocol import error_view
+from paxel.service.settings import Settings, allowed_folder
+from paxel.service.store import Record, Store
+from paxel.watcher import CompletionWatcher
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[str, dict[str, Any]], None]
+PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
+PERSIST_INTERVAL = 1.0
+
+
+@dataclass
+class _Job:
+    download: engine.Download
+    thread: threading.Thread
+    progress: engine.Progress | None = None
+    stop_reason: str | None = None  # "pause", "cancel", "remove", "shutdown"
+    persisted_at: float = 0.0
+
+
+@dataclass
+class _Completion:
+    engine_done: set[str] = field(default_factory=set)
+    file_seen: set[Path] = field(default_factory=set)
+
+
+def view(record: Record, progress: engine.Progress | None = None) -> dict[str, Any]:
+    """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot."""
+    live = progress is not None and record.state == "running"
+    total = progress.total if live and progress else record.total
+    return {
+        "download_id": record.id,
+        "url": record.url,
+        "final_url": (progress.final_url if live and progress else None) or record.final_url,
+        "filename": (progress.filename if live and progress else None) or record.filename or "",
+        "folder": record.folder,
+        "path": (str(progress.path) if live and progress and progress.path else None) or record.path,
+        "state": record.state,
+        "total": total,
+        "done": progress.done if live and progress else record.done,
+        "speed": progress.speed if live and progress else 0.0,
+        "eta": progress.eta if live and progress else None,
+        "connections": record.connections,
+        "segments": [list(s) for s in progress.segments] if live and progress else [],
+        "error": record.error,
+        "created_at": record.created_at,
+        "finished_at": record.finished_at,
+    }
+
+
+def browser_cookie(cookie: Mapping[str, Any]) -> Cookie:
+    """Wire cookie (snake_case, docs/protocol.md) → engine Cookie."""
+    return Cookie.from_browser({
+        "name": cookie["name"], "value": cookie["value"], "domain": cookie["domain"],
+        "hostOnly": cookie.get("host_only", not str(cookie["domain"]).startswith(".")),
+        "path": cookie.get("path", "/"), "secure": cookie.get("secure", False),
+        "expirationDate": cookie.get("expiration_date"),
+    })
+
+
+class Scheduler:
+    def __init__(self, store: Store, settings: Settings, emit: Emit) -> None:
+        self._store = store
+        self._settings = settings
+        self._emit = emit
+        self._lock = threading.RLock()
+        self._jobs: dict[str, _Job] = {}
+        self._completion = _Completion()
+        self._stopping = False
+        self._wake = threading.Event()
+        self._watcher = CompletionWatcher(self._on_file_completed, self._on_file_missing)
+        self._ticker = threading.Thread(target=self._tick, name="paxel-progress", daemon=True)
+
+    # --- life cycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Resume what was running or queued when the service last stopped (or died)."""
+        self._watcher.start()
+        for record in self._store.with_state("running"):
+            self._store.update(record.id, state="queued")
+        for record in self._store.with_state("completed"):
+            if record.path:
+                self._watcher.track(Path(record.path))
+        for record in self._store.with_state("queued"):
+            if record.path:
+                self._watcher.expect(Path(record.path))
+        self._ticker.start()
+        self._pump()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Pause every running download (they resume at the next start) and stop the threads."""
+        with self._lock:
+            self._stopping = True
+            jobs = list(self._jobs.values())
+            for job in jobs:
+                job.stop_reason = "shutdown"
+                job.download.pause()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            job.thread.join(max(0.0, deadline - time.monotonic()))
+        self._wake.set()
+        self._ticker.join(1.0)
+        self._watcher.stop()
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def add(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        folder = allowed_folder(fields.get("folder") or self._settings.default_folder, self._settings.roots)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PaxelError(f"cannot create {folder}: {exc.strerror}", code=ErrorCode.DISK) from None
+        headers = dict(fields.get("headers", {}))
+        if fields.get("referrer"):
+            headers["Referer"] = fields["referrer"]
+        if fields.get("user_agent"):
+            headers["User-Agent"] = fields["user_agent"]
+        cookies = list(fields.get("cookies", []))
+        for cookie in cookies:
+            try:
+                browser_cookie(cookie)
+            except ValueError as exc:
+                raise ProtocolError(f"field `cookies`: {exc}", code=ErrorCode.BAD_FIELD) from None
+        record = self._store.insert(Record(
+            id=f"d-{secrets.token_hex(6)}", url=fields["url"], folder=str(folder),
+            connections=fields.get("connections", self._settings.default_connections),
+            filename=fields.get("filename"), headers=headers, cookies=cookies,
+            checksum=fields.get("checksum"), source=fields.get("source"),
+        ))
+        log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
+        self._emit("added", {"download": view(record)})
+        self._pump()
+        return self._view(record.id)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [view(r, self._progress_of(r.id)) for r in self._store.all()]
+
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def pause(self, download_id: str) -> dict[str, Any]:
+        with self._lock:
+            record = self._get(download_id)
+            self._require(record, "queued", "running")
+            job = self._jobs.get(download_id)
+            if job is not None:
+                job.stop_reason = "pause"
+                job.download.pause()
+            self._store.update(download_id, state="paused")
+        return self._announce("paused", download_id)
+
+    def resume(self, download_id: str) -> dict[str, Any]:
+        with self._lock:
+            self._require(self._get(download_id), "paused")
+            self._store.update(download_id, state="queued")
+        result = self._announce("resumed", download_id)
+        self._pump()
+        return result
+
+    def retry(self, download_id: str) -> dict[str, Any]:
+        with self._lock:
+            self._require(self._get(download_id), "failed", "cancelled")
+            self._store.update(download_id, state="queued", error=None, finished_at=None)
+        result = self._announce("resumed", download_id)
+        self._pump()
+        return result
+
+    def cancel(self, download_id: str) -> dict[str, Any]:
+        with self._lock:
+            record = self._get(download_id)
+            self._require(record, "queued", "running", "paused")
+            self._stop_job_or_clean(record, "cancel")
+            self._store.update(download_id, state="cancelled", cookies=[], finished_at=time.time())
+        result = self._announce("cancelled", download_id)
+        self._pump()
+        return result
+
+    def remove(self, download_id: str, delete_file: bool = False) -> None:
+        with self._lock:
+            record = self._get(download_id)
+            self._stop_job_or_clean(record, "remove")
+            if delete_file and record.path and record.state in ("completed", "missing"):
+                storage.remove_quietly(Path(record.path))
+            self._store.delete(download_id)
+        self._emit("removed", {"download_id": download_id})
+        self._pump()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _get(self, download_id: str) -> Record:
+        record = self._store.get(download_id)
+        if record is None:
+            raise ProtocolError(f"no download {download_id}", code=ErrorCode.NOT_FOUND)
+        return record
+
+    @staticmethod
+    def _require(record: Record, *states: str) -> None:
+        if record.state not in states:
+            raise ProtocolError(f"download {record.id} is {record.state}; this needs it "
+                                f"{' or '.join(states)}", code=ErrorCode.BAD_STATE)
+
+    def _stop_job_or_clean(self, record: Record, reason: str) -> None:
+        """Stop the engine (it removes its .part on cancel) or remove what a stopped one left."""
+        job = self._jobs.get(record.id)
+        if job is not None:
+            job.stop_reason = reason
+            job.download.cancel()
+        elif record.path and record.state in ("queued", "paused", "failed"):
+            final = Path(record.path)
+            storage.remove_quietly(resume.part_path(final), resume.state_path(final))
+        if record.path and record.state not in ("completed", "missing"):
+            self._watcher.forget(Path(record.path))
+        if record.path and record.state in ("completed", "missing") and reason == "remove":
+            self._watcher.forget(Path(record.path))
+
+    def _progress_of(self, download_id: str) -> engine.Progress | None:
+        job = self._jobs.get(download_id)
+        return job.progress if job else None
+
+    def _view(self, download_id: str) -> dict[str, Any]:
+        with self._lock:
+            return view(self._get(download_id), self._progress_of(download_id))
+
+    def _announce(self, event: str, download_id: str) -> dict[str, Any]:
+        current = self._view(download_id)
+        self._emit(event, {"download": current})
+        if event == "completed":
+            notify.notify_completed(current)
+        return current
+
+    def _pump(self) -> None:
+        """Start queued downloads, oldest first, while below the concurrency limit."""
+        with self._lock:
+            if self._stopping:
+                return
+            for record in self._store.with_state("queued"):
+                if len(self._jobs) >= self._settings.max_concurrent:
+                    break
+                if record.id not in self._jobs:  # a paused one may still be winding down
+                    self._start(record)
+
+    def _start(self, record: Record) -> None:
+        options = engine.DownloadOptions(
+            url=record.url,
+            folder=Path(record.folder),
+            filename=record.filename,
+            output=Path(record.path) if record.path else None,
+            connections=record.connections,
+            headers=record.headers,
+            cookies=tuple(browser_cookie(c) for c in record.cookies),
+            checksum=record.checksum,
+        )
+        download = engine.Download(options, on_progress=lambda p: self._on_progress(record.id, p),
+                                   progress_interval=PROGRESS_INTERVAL)
+        thread = threading.Thread(target=self._run, args=(record.id,), name=f"paxel-{record.id}", daemon=True)
+        self._jobs[record.id] = _Job(download, thread)
+        self._store.update(record.id, state="running")
+        self._wake.set()
+        thread.start()
+
+    def _run(self, download_id: str) -> None:
+        job = self._jobs[download_id]
+        try:
+            result = job.download.run()
+        except PaxelError as exc:
+            self._finish(download_id, job, None, exc)
+        except Exception as exc:  # a bug in the engine must not kill the service
+            log.exception("download %s crashed", download_id)
+            self._finish(download_id, job, None, PaxelError(f"internal error: {exc!r}"))
+        else:
+            self._finish(download_id, job, result, None)
+        self._pump()
+
+    def _finish(self, download_id: str, job: _Job, result: engine.Result | None,
+                error: PaxelError | None) -> None:
+        events: list[tuple[str, str]] = []
+        with self._lock:
+            self._jobs.pop(download_id, None)
+            record = self._store.get(download_id)
+            if record is None or job.stop_reason in ("cancel", "remove"):
+                return
+            if result is not None and not result.paused:  # done, even if a pause came too late
+                self._store.update(download_id, path=str(result.path), filename=result.path.name,
+                                   total=result.size, done=result.size, cookies=[])
+                self._completion.engine_done.add(download_id)
+                if result.path in self._completion.file_seen:
+                    self._complete(download_id, result.path)
+                    events.append(("completed", download_id))
+            elif result is not None or job.stop_reason in ("pause", "shutdown"):
+                done = job.progress.done if job.progress else record.done
+                state = {"shutdown": "queued", "pause": "paused"}.get(job.stop_reason or "", "paused")
+                self._store.update(download_id, done=done, state=state)
+                if job.stop_reason is None:
+                    events.append(("paused", download_id))
+            else:
+                assert error is not None
+                log.info("download %s failed: %s", download_id, error.message)
+                done = job.progress.done if job.progress else record.done
+                self._store.update(download_id, state="failed", error=error_view(error), done=done,
+                                   finished_at=time.time())
+                if record.path:
+                    self._watcher.forget(Path(record.path))
+                events.append(("failed", download_id))
+        for name, ident in events:
+            self._announce(name, ident)
+
+    def _complete(self, download_id: str, path: Path) -> None:
+        self._completion.engine_done.discard(download_id)
+        self._completion.file_seen.discard(path)
+        self._store.update(download_id, state="completed", finished_at=time.time())
+        log.info("download %s completed: %s", download_id, path)
+
+    def _on_progress(self, download_id: str, progress: engine.Progress) -> None:
+        with self._lock:
+            job = self._jobs.get(download_id)
+            if job is None:
+                return
+            first_path = progress.path is not None and (job.progress is None or job.progress.path is None)
+            job.progress = progress
+            now = time.monotonic()
+            if first_path:
+                assert progress.path is not None
+                # Stored at once: a restarted service hands it back to the engine to resume.
+                self._store.update(download_id, path=str(progress.path), filename=progress.path.name,
+                                   final_url=progress.final_url, total=progress.total)
+                self._watcher.expect(progress.path)
+            elif now - job.persisted_at >= PERSIST_INTERVAL:
+                self._store.update(download_id, done=progress.done, total=progress.total)
+            else:
+                return
+            job.persisted_at = now
+
+    def _on_file_completed(self, path: Path) -> None:
+        completed: str | None = None
+        with self._lock:
+            for download_id in list(self._completion.engine_done):
+                record = self._store.get(download_id)
+                if record is not None and record.path and Path(record.path) == path:
+                    self._complete(download_id, path)
+                    completed = download_id
+                    break
+            else:
+                self._completion.file_seen.add(path)
+        if completed:
+            self._announce("completed", completed)
+
+    def _on_file_missing(self, path: Path) -> None:
+        with self._lock:
+            found = [r for r in self._store.with_state("completed") if r.path and Path(r.path) == path]
+            for record in found:
+                self._store.update(record.id, state="missing")
+        for record in found:
+            self._announce("missing", record.id)
+
+    def _tick(self) -> None:
+        """Progress events, throttled; sleeps on an event while nothing runs (idle costs nothing)."""
+        while not self._stopping:
+            with self._lock:
+                active = [view(self._get(i), j.progress) for i, j in self._jobs.items() if j.progress]
+                running = bool(self._jobs)
+            if active:
+                self._emit("progress", {"downloads": active})
+            if running:
+                time.sleep(PROGRESS_INTERVAL)
+            else:
+                self._wake.wait()
+                self._wake.clear()

@@ -1,0 +1,351 @@
+"""The service process: socket server, authentication and the request router.
+
+One thread accepts; one thread per client reads frames, authenticates (`auth` first), validates
+with paxel.protocol and dispatches to the scheduler. Events are broadcast to every authenticated
+client; a client that does not read for SEND_TIMEOUT seconds is dropped, never waited for.
+
+Start-up order makes two simultaneous starts safe: take the service lock (the loser exits), then
+write a fresh secret, bind the socket (0600), write the pid file, and only then accept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from paxel import __version__, paths
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.protocol import (
+    PROTOCOL_VERSION,
+    Request,
+    encode_frame,
+    fit_downloads,
+    make_event,
+    read_frame,
+    reply_error,
+    reply_ok,
+    request_id_of,
+    validate_request,
+)
+from paxel.service import detach, ipc
+from paxel.service import settings as settings_mod
+from paxel.service.scheduler import Scheduler
+from paxel.service.store import Store
+
+log = logging.getLogger(__name__)
+SEND_TIMEOUT = 5
+CAPABILITIES = ("download", "probe", "pause", "resume", "cancel", "remove", "retry", "open", "show_panel",
+                "events")
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler to leave the accept loop on the main thread."""
+
+
+class Client:
+    """One connected client; `send` is safe from any thread."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.name = "?"
+        self.authenticated = False
+        self._send_lock = threading.Lock()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT, 0))
+
+    def send(self, message: Mapping[str, Any]) -> bool:
+        try:
+            with self._send_lock:
+                self.sock.sendall(encode_frame(message))
+            return True
+        except OSError:
+            self.close()
+            return False
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+
+class Service:
+    def __init__(self) -> None:
+        self.settings = settings_mod.load()
+        self.store = Store(paths.data_dir() / "paxel.sqlite3")
+        self.scheduler = Scheduler(self.store, self.settings, self.broadcast)
+        self._clients: set[Client] = set()
+        self._clients_lock = threading.Lock()
+        self._secret = ""
+        self._panel_pid: int | None = None
+
+    # --- serving ---------------------------------------------------------------------------------
+
+    def serve(self, lock: ipc.ServiceLock) -> None:
+        address = ipc.endpoint()
+        self._secret = ipc.new_secret()
+        server = ipc.listen(address)
+        ipc.write_private(ipc.pid_path(), f"{os.getpid()}\n")
+        previous = signal.signal(signal.SIGTERM, _raise_stop)
+        log.info("service %s (pid %d) listening on %s", __version__, os.getpid(), address)
+        try:
+            self.scheduler.start()
+            while True:
+                conn, _ = server.accept()
+                threading.Thread(target=self._serve_client, args=(Client(conn),), daemon=True,
+                                 name="paxel-client").start()
+        except (_Stop, KeyboardInterrupt):
+            log.info("service stopping")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            server.close()
+            self.scheduler.stop()
+            with self._clients_lock:
+                for client in list(self._clients):
+                    client.close()
+            for leftover in (Path(address), ipc.pid_path()):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            self.store.close()
+            lock.release()
+            log.info("service stopped")
+
+    def _serve_client(self, client: Client) -> None:
+        stream = client.sock.makefile("rb")
+        try:
+            while True:
+                try:
+                    message = read_frame(stream)
+                except EOFError:
+                    break
+                except ProtocolError as exc:
+                    client.send(reply_error(None, exc))
+                    continue
+                self._handle(client, message)
+        except OSError:
+            pass
+        finally:
+            with self._clients_lock:
+                self._clients.discard(client)
+            stream.close()
+            client.sock.close()
+
+    def _handle(self, client: Client, message: dict[str, Any]) -> None:
+        request_id = request_id_of(message)
+        try:
+            request = validate_request(message)
+            if not client.authenticated:
+                self._authenticate(client, request)
+                client.send(reply_ok(request.id, {}))
+                return
+            if request.type == "probe":  # network I/O: do not hold up this client's other requests
+                threading.Thread(target=self._answer, args=(client, request), daemon=True).start()
+                return
+            self._answer(client, request)
+        except PaxelError as exc:
+            client.send(reply_error(request_id, exc))
+            if exc.code == ErrorCode.UNAUTHORIZED:
+                client.close()
+
+    def _answer(self, client: Client, request: Request) -> None:
+        try:
+            result = self.dispatch(client, request)
+        except PaxelError as exc:
+            client.send(reply_error(request.id, exc))
+            return
+        except Exception as exc:
+            log.exception("request %s failed", request.type)
+            client.send(reply_error(request.id, PaxelError(f"internal error in {request.type}: {exc!r}")))
+            return
+        if request.type == "list":
+            client.send(fit_downloads(lambda items: reply_ok(request.id, {"downloads": items}),
+                                      result["downloads"]))
+        else:
+            client.send(reply_ok(request.id, result))
+
+    def _authenticate(self, client: Client, request: Request) -> None:
+        if request.type != "auth" or not hmac.compare_digest(
+                str(request.fields["secret"]).encode(), self._secret.encode()):
+            log.warning("refused a client without the right secret")
+            raise PaxelError("authenticate first with the secret from the runtime dir",
+                             code=ErrorCode.UNAUTHORIZED)
+        client.authenticated = True
+        with self._clients_lock:
+            self._clients.add(client)
+
+    def broadcast(self, event: str, data: dict[str, Any]) -> None:
+        message = make_event(event, data)
+        with self._clients_lock:
+            clients = list(self._clients)
+        for client in clients:
+            client.send(message)
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def dispatch(self, client: Client, request: Request) -> dict[str, Any]:
+        fields = request.fields
+        match request.type:
+            case "hello":
+                client.name = str(fields["client"])
+                return {
+                    "version": PROTOCOL_VERSION, "capabilities": list(CAPABILITIES),
+                    "roots": [str(r) for r in self.settings.roots],
+                    "default_folder": str(self.settings.default_folder),
+                    "default_connections": self.settings.default_connections,
+                    "service_pid": os.getpid(), "paxel_version": __version__,
+                }
+            case "download":
+                added = self.scheduler.add(fields)
+                if self.settings.open_panel_on_add:
+                    self._open_panel(quiet=True)
+                return {"download": added}
+            case "probe":
+                return probe(fields)
+            case "list":
+                return {"downloads": self.scheduler.list()}
+            case "pause" | "resume" | "cancel" | "retry":
+                action = getattr(self.scheduler, request.type)
+                return {"download": action(fields["download_id"])}
+            case "remove":
+                self.scheduler.remove(fields["download_id"], bool(fields.get("delete_file", False)))
+                return {}
+            case "open":
+                self._open(fields["download_id"], fields["what"])
+                return {}
+            case "show_panel":
+                self._open_panel(quiet=False)
+                return {}
+            case "shutdown":
+                threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+                return {}
+            case "auth":
+                return {}
+        raise ProtocolError(f"unknown message type {request.type!r}", code=ErrorCode.UNKNOWN_TYPE)
+
+    def _open(self, download_id: str, what: str) -> None:
+        record = next((r for r in self.scheduler.list() if r["download_id"] == download_id), None)
+        if record is None:
+            raise ProtocolError(f"no download {download_id}", code=ErrorCode.NOT_FOUND)
+        target = record["path"] if what == "file" else record["folder"]
+        if what == "file" and (record["state"] != "completed" or not target):
+            raise ProtocolError(f"download {download_id} has no finished file", code=ErrorCode.BAD_STATE)
+        if not settings_mod.display_available():
+            raise PaxelError("no display to open it on", code=ErrorCode.NO_DISPLAY)
+        detach.spawn(opener_argv(str(target)), paths.state_dir() / "open.log")
+
+    def _open_panel(self, quiet: bool) -> None:
+        with self._clients_lock:
+            if any(c.name == "panel" for c in self._clients):
+                self.broadcast_to_panel()
+                return
+        if not settings_mod.display_available():
+            if quiet:
+                return
+            raise PaxelError("no display: the panel cannot open (downloads go on headless)",
+                             code=ErrorCode.NO_DISPLAY)
+        if self._panel_pid is not None and _alive(self._panel_pid):
+            return  # started moments ago and not connected yet
+        self._panel_pid = detach.spawn([sys.executable, "-m", "paxel", "panel"],
+                                       paths.state_dir() / "panel.log")
+
+    def broadcast_to_panel(self) -> None:
+        """Ask a connected panel to come to the front."""
+        message = make_event("show_panel", {})
+        with self._clients_lock:
+            panels = [c for c in self._clients if c.name == "panel"]
+        for panel in panels:
+            panel.send(message)
+
+
+def opener_argv(target: str, platform: str = sys.platform) -> list[str]:
+    """The desktop's "open this" command (Windows: explorer handles files and folders)."""
+    if platform.startswith("win"):
+        return ["explorer.exe", target]
+    if platform == "darwin":
+        return ["/usr/bin/open", target]
+    return [_which("xdg-open"), target]
+
+
+def _which(name: str) -> str:
+    import shutil
+
+    return shutil.which(name) or name
+
+
+def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """One `GET Range: bytes=0-` through the engine's transport, read no body: size, name, ranges."""
+    from paxel import filenames, transport
+    from paxel import probe as probing
+    from paxel.errors import HTTPStatusError
+    from paxel.service.scheduler import browser_cookie
+
+    url = str(fields["url"])
+    cookies = [browser_cookie(c) for c in fields.get("cookies", [])]
+    session = transport.Transport(url, _probe_headers(fields), cookies, proxy=None, timeout=15.0)
+    try:
+        reply = session.get(url, first=0)
+        try:
+            if reply.status not in (200, 206):
+                raise HTTPStatusError(f"{url} answered {reply.status}", status=reply.status)
+            info = probing.interpret(reply.url, reply.status, reply.headers, 0)
+        finally:
+            reply.close()
+    finally:
+        session.close()
+    return {"size": info.size, "filename": filenames.choose_name(info.filename, info.url),
+            "accepts_ranges": info.ranges, "content_type": reply.headers.get("Content-Type")}
+
+
+def _probe_headers(fields: Mapping[str, Any]) -> dict[str, str]:
+    headers = {}
+    if fields.get("referrer"):
+        headers["Referer"] = str(fields["referrer"])
+    if fields.get("user_agent"):
+        headers["User-Agent"] = str(fields["user_agent"])
+    return headers
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # our own child: reap it if it exited
+        return finished == 0
+    except ChildProcessError:
+        return False
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def run() -> int:
+    """`paxel service run`: serve in the foreground until SIGTERM or `shutdown`.
+
+    Exit 0 also when another service already holds the lock (it serves; nothing to do).
+    """
+    logging.basicConfig(
+        filename=paths.state_dir() / "service.log", level=logging.INFO,
+        format="%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s",
+    )
+    lock = ipc.ServiceLock()
+    if not lock.acquire():
+        sys.stderr.write("paxel service: another service is already running\n")
+        return 0
+    try:
+        Service().serve(lock)
+    except PaxelError as exc:
+        log.error("service failed: %s", exc.message)
+        sys.stderr.write(f"paxel service: {exc.message}\n")
+        lock.release()
+        return int(exc.code) if int(exc.code) < 10 else 1
+    return 0
+
+
+__all__ = ["Service", "opener_argv", "run"]

@@ -1,0 +1,147 @@
+"""Queue and history in SQLite (the only module with SQL).
+
+One connection shared by the service's threads behind a lock; WAL so a crash (kill -9) never
+loses a committed row. The schema version is SQLite's `user_version`; migrations are appended
+to MIGRATIONS and run in order at open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE downloads (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        final_url TEXT,
+        filename TEXT,
+        folder TEXT NOT NULL,
+        path TEXT,
+        state TEXT NOT NULL,
+        total INTEGER,
+        done INTEGER NOT NULL DEFAULT 0,
+        connections INTEGER NOT NULL,
+        headers TEXT NOT NULL DEFAULT '{}',
+        cookies TEXT NOT NULL DEFAULT '[]',
+        checksum TEXT,
+        source TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE INDEX downloads_state ON downloads(state);
+    """,
+)
+
+ACTIVE_STATES = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One download as stored. Cookies live here only while the download may still need them."""
+
+    id: str
+    url: str
+    folder: str
+    connections: int
+    state: str = "queued"
+    seq: int = 0
+    final_url: str | None = None
+    filename: str | None = None
+    path: str | None = None
+    total: int | None = None
+    done: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[dict[str, Any]] = field(default_factory=list)
+    checksum: str | None = None
+    source: str | None = None
+    error: dict[str, Any] | None = None
+    created_at: float = 0.0
+    finished_at: float | None = None
+
+
+_COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
+            "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at")
+_JSON_COLUMNS = {"headers", "cookies", "error"}
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise RuntimeError(f"database schema {version} is newer than this paxel ({len(MIGRATIONS)})")
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                self._db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def insert(self, record: Record) -> Record:
+        with self._lock:
+            seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM downloads").fetchone()[0])
+            record = replace(record, seq=seq, created_at=record.created_at or time.time())
+            values = [_encode(name, getattr(record, name)) for name in _COLUMNS]
+            self._db.execute(f"INSERT INTO downloads ({', '.join(_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
+        return record
+
+    def update(self, download_id: str, **changes: Any) -> None:
+        unknown = set(changes) - set(_COLUMNS)
+        if unknown:
+            raise KeyError(f"no such columns: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        values = [_encode(name, value) for name, value in changes.items()]
+        with self._lock:
+            self._db.execute(f"UPDATE downloads SET {assignments} WHERE id = ?", [*values, download_id])
+
+    def get(self, download_id: str) -> Record | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM downloads WHERE id = ?",
+                                   (download_id,)).fetchone()
+        return _decode(row) if row else None
+
+    def all(self) -> list[Record]:
+        """Newest first."""
+        return list(self._select("ORDER BY seq DESC"))
+
+    def with_state(self, *states: str) -> list[Record]:
+        """Oldest first (queue order)."""
+        marks = ", ".join("?" * len(states))
+        return list(self._select(f"WHERE state IN ({marks}) ORDER BY seq", states))
+
+    def delete(self, download_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM downloads WHERE id = ?", (download_id,))
+
+    def _select(self, clause: str, args: tuple[Any, ...] = ()) -> Iterator[Record]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM downloads {clause}", args).fetchall()
+        return (_decode(row) for row in rows)
+
+
+def _encode(name: str, value: Any) -> Any:
+    return json.dumps(value) if name in _JSON_COLUMNS and value is not None else value
+
+
+def _decode(row: tuple[Any, ...]) -> Record:
+    values = {name: (json.loads(value) if name in _JSON_COLUMNS and value is not None else value)
+              for name, value in zip(_COLUMNS, row, strict=True)}
+    return Record(**values)
