@@ -1,0 +1,138 @@
+"""The panel window: pywebview page + a ServiceClient connected as client "panel".
+
+Only `paxel panel` imports this, after the display probe passed (Qt aborts the process without a
+display). Threads: `webview.start()` owns the main thread; the page's `pywebview.api.*` calls
+arrive on pywebview worker threads and become service requests; one pump thread forwards the
+service's events into the page. Closing the window returns from `webview.start()` and ends the
+process; the service keeps running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from paxel.client import ServiceClient
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.panel import testhook
+
+ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
+# Requests the page may send, with the fields each takes beyond download_id.
+ACTIONS: dict[str, dict[str, Any]] = {
+    "pause": {},
+    "resume": {},
+    "cancel": {},
+    "retry": {},
+    "remove": {},
+    "open": {"what": "file"},
+    "folder": {"what": "folder"},
+}
+WINDOW_SIZE = (560, 640)
+MIN_SIZE = (400, 300)
+
+
+def error_view(exc: PaxelError) -> dict[str, Any]:
+    return {"code": int(exc.code), "name": exc.code.name, "message": exc.message}
+
+
+class PanelApi:
+    """What the page calls as `pywebview.api.NAME(...)`; results are plain JSON-able dicts."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+        self._page_ready = threading.Event()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every download (active and history) for the first render; events flow after this."""
+        try:
+            result = self._client.request("list")
+        except PaxelError as exc:
+            return {"ok": False, "error": error_view(exc)}
+        finally:
+            self._page_ready.set()
+        return {"ok": True, "downloads": result.get("downloads", [])}
+
+    def act(self, action: str, download_id: str) -> dict[str, Any]:
+        """One button press: pause/resume/cancel/retry/remove/open/folder on one download."""
+        if action not in ACTIONS or not isinstance(download_id, str):
+            bad = ProtocolError(f"unknown panel action {action!r}", code=ErrorCode.BAD_FIELD)
+            return {"ok": False, "error": error_view(bad)}
+        request_type = "open" if action in ("open", "folder") else action
+        try:
+            result = self._client.request(request_type, download_id=download_id, **ACTIONS[action])
+        except PaxelError as exc:
+            return {"ok": False, "error": error_view(exc)}
+        return {"ok": True, **result}
+
+    def wait_page_ready(self, stop: threading.Event) -> bool:
+        """Block until the page has its snapshot (True) or the panel is closing (False)."""
+        while not self._page_ready.wait(0.2):
+            if stop.is_set():
+                return False
+        return not stop.is_set()
+
+
+def _push(window: Any, event: dict[str, Any]) -> None:
+    window.evaluate_js(f"window.paxel && window.paxel.onEvent({json.dumps(event)})")
+
+
+def _pump_events(client: ServiceClient, api: PanelApi, window: Any, stop: threading.Event) -> None:
+    """Forward service events to the page until the service goes away or the window closes."""
+    if not api.wait_page_ready(stop):
+        return
+    # events() ends on the connection's end or after a quiet spell; the latter just re-checks `stop`.
+    while not stop.is_set() and not client.closed:
+        for event in client.events(timeout=0.5):
+            if stop.is_set():
+                return
+            _push(window, event)
+    if not stop.is_set():
+        _push(window, {"event": "disconnected", "data": {}})
+
+
+def _prepare_qt_environment() -> None:
+    """Chromium inside Qt refuses to run as root without --no-sandbox."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+        if "--no-sandbox" not in flags.split():
+            os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+
+
+def run() -> int:
+    """Open the window and serve it until the user closes it. Returns the exit status."""
+    try:
+        client = ServiceClient.connect("panel")
+    except PaxelError as exc:
+        sys.stderr.write(f"paxel panel: cannot reach the paxel service: {exc.message}\n")
+        return int(exc.code)
+    _prepare_qt_environment()
+    import webview  # only now: importing the toolkit is what needs a display
+
+    api = PanelApi(client)
+    window = webview.create_window(
+        "paxel", url=str(ASSETS / "index.html"), js_api=api,
+        width=WINDOW_SIZE[0], height=WINDOW_SIZE[1], min_size=MIN_SIZE,
+    )  # fmt: skip
+    if window is None:
+        raise PaxelError("pywebview could not create the panel window")
+    stop = threading.Event()
+    pump = threading.Thread(target=_pump_events, args=(client, api, window, stop), name="paxel-panel-events",
+                            daemon=True)  # fmt: skip
+    hook_path = os.environ.get(testhook.ENV_VAR)
+    hook = testhook.serve(hook_path, window.evaluate_js) if hook_path else None
+    pump.start()
+    try:
+        webview.start(private_mode=True)
+    finally:
+        stop.set()
+        if hook is not None:
+            hook.close()
+        client.close()
+        # The pump may be stuck in evaluate_js on the closed window (pywebview waits for a
+        # result that never comes): it is a daemon thread, so it cannot keep the process alive.
+        pump.join(timeout=1.0)
+    return 0

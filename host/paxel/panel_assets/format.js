@@ -1,0 +1,84 @@
+// Pure helpers for the panel: numbers to words and a download's view to what a row shows.
+// No DOM here, so node's test runner checks them directly (tests/unit/panel_format.test.mjs).
+"use strict";
+
+(function (root) {
+  const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+  const ACTIVE = new Set(["queued", "running", "paused"]);
+  // Buttons each state offers, in display order.
+  const ACTIONS = {
+    queued: ["pause", "cancel"],
+    running: ["pause", "cancel"],
+    paused: ["resume", "cancel"],
+    completed: ["open", "folder", "remove"],
+    failed: ["retry", "remove"],
+    cancelled: ["retry", "remove"],
+    missing: ["retry", "remove"],
+  };
+  const LABELS = {
+    pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry",
+    open: "Open file", folder: "Show in folder", remove: "Remove",
+  };
+
+  function formatSize(bytes) {
+    if (typeof bytes !== "number" || !isFinite(bytes) || bytes < 0) return "?";
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    if (unit === 0) return `${value} B`;
+    return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit]}`;
+  }
+
+  function formatSpeed(bytesPerSecond) {
+    if (typeof bytesPerSecond !== "number" || !(bytesPerSecond > 0)) return "";
+    return `${formatSize(bytesPerSecond)}/s`;
+  }
+
+  function formatEta(seconds) {
+    if (typeof seconds !== "number" || !isFinite(seconds) || seconds < 0) return "";
+    const s = Math.round(seconds);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = String(s % 60).padStart(2, "0");
+    return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec} left` : `${m}:${sec} left`;
+  }
+
+  function fraction(view) {
+    if (view.state === "completed") return 1;
+    if (!view.total) return null; // unknown size: the bar shows an indeterminate stripe
+    return Math.min(1, Math.max(0, view.done / view.total));
+  }
+
+  function sizeText(view) {
+    const f = fraction(view);
+    if (view.state === "completed" || view.state === "missing") return formatSize(view.total ?? view.done);
+    if (view.total) return `${formatSize(view.done)} of ${formatSize(view.total)} (${Math.floor(f * 100)}%)`;
+    return `${formatSize(view.done)}`;
+  }
+
+  // One block per segment, positioned by its byte range, filled by what it has fetched.
+  function segmentBlocks(view) {
+    const total = view.total;
+    if (!total || !Array.isArray(view.segments)) return [];
+    return view.segments.map(([start, end, done]) => ({
+      left: (start / total) * 100,
+      width: (Math.max(0, end - start) / total) * 100,
+      fill: end > start ? Math.min(1, Math.max(0, done / (end - start))) * 100 : 100,
+    }));
+  }
+
+  function isActive(view) {
+    return ACTIVE.has(view.state);
+  }
+
+  function actionsFor(state) {
+    return ACTIONS[state] || ["remove"];
+  }
+
+  const api = { formatSize, formatSpeed, formatEta, fraction, sizeText, segmentBlocks, isActive, actionsFor, LABELS };
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+  else root.paxelFormat = api;
+})(typeof window !== "undefined" ? window : globalThis);
