@@ -1,0 +1,179 @@
+"""`paxel URL` / `paxel get URL`: download one file now, with a live progress bar.
+
+Exit statuses are paxel.errors.ErrorCode values (0 success, 1 internal, 2 usage, 3 network,
+4 HTTP status, 5 checksum mismatch, 6 disk, 7 cancelled, 8 server misbehaved) plus 130 when
+interrupted with Ctrl-C (the download is paused: run the same command again to resume).
+The table lives in docs/engine.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from paxel.cookies import Cookie, parse_netscape
+from paxel.engine import MAX_CONNECTIONS, Download, DownloadOptions, Progress, Result
+from paxel.errors import PaxelError, UsageError
+from paxel.ratelimit import parse_rate
+
+INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting, so main() owns the exit status."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="paxel", description="Download URL over several connections at once.",
+                epilog="Run the same command again to resume an interrupted download. "
+                       "Exit status: 0 ok, 2 usage, 3 network, 4 HTTP error, 5 checksum mismatch, "
+                       "6 disk, 7 cancelled, 8 server misbehaved, 130 interrupted (resumable).")
+    p.add_argument("url")
+    p.add_argument("-n", "--connections", type=int, default=8, metavar="N",
+                   help=f"connections at once, 1..{MAX_CONNECTIONS} (default 8)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, metavar="FILE", help="exact file to write")
+    where.add_argument("-d", "--dir", type=Path, metavar="DIR", help="folder to save into (default: here)")
+    p.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
+                   help="extra request header (repeatable), e.g. Referer or User-Agent")
+    p.add_argument("--cookies", type=Path, metavar="cookies.txt", help="Netscape cookies.txt to send")
+    p.add_argument("--max-speed", type=parse_rate, metavar="RATE", help="total limit, e.g. 500K, 2M")
+    p.add_argument("--checksum", metavar="ALG=HEX", help="verify, e.g. sha-256=abc... (md5, sha-1, sha-512)")
+    p.add_argument("--proxy", metavar="URL", help="HTTP(S) proxy (default: from the environment)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def parse_headers(lines: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        name = name.strip()
+        if not sep or not name or any(c in line for c in "\r\n\0") or " " in name:
+            raise UsageError(f"bad header {line!r}: use 'Name: value'")
+        headers[name] = value.strip()
+    return headers
+
+
+def load_cookies(path: Path) -> list[Cookie]:
+    try:
+        return parse_netscape(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError as exc:
+        raise UsageError(f"cannot read cookies file {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def options_from(argv: list[str]) -> tuple[DownloadOptions, bool]:
+    """Parse the command line into DownloadOptions (UsageError on anything wrong) and --quiet."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help printed its text
+        raise _HelpShown(int(exc.code or 0)) from None
+    opts = DownloadOptions(
+        url=args.url, folder=args.dir, output=args.output, connections=args.connections,
+        headers=parse_headers(args.header), cookies=load_cookies(args.cookies) if args.cookies else (),
+        max_speed=args.max_speed, checksum=args.checksum, proxy=args.proxy)
+    return opts, bool(args.quiet)
+
+
+class _HelpShown(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def main(command: str, argv: list[str], stderr: IO[str] | None = None) -> int:
+    err = stderr or sys.stderr
+    try:
+        opts, quiet = options_from(argv)
+    except _HelpShown as shown:
+        return shown.code
+    except PaxelError as exc:
+        err.write(f"paxel: {exc.message}\n")
+        return int(exc.code)
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("paxel: %(message)s"))
+    logger = logging.getLogger("paxel")
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    try:
+        return _download(opts, quiet, err)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _download(opts: DownloadOptions, quiet: bool, err: IO[str]) -> int:
+    bar = None if quiet or not err.isatty() else _Bar(err)
+    job = Download(opts, on_progress=bar.update if bar else None)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = job.run()
+        except PaxelError as exc:
+            outcome["error"] = exc
+
+    # the download runs in a thread so Ctrl-C can pause it cleanly from here
+    thread = threading.Thread(target=work, name="paxel-download")
+    thread.start()
+    interrupted = False
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        interrupted = True
+        job.pause()
+        thread.join()
+    if bar:
+        bar.close(job.progress)
+    if "error" in outcome:
+        error: PaxelError = outcome["error"]
+        err.write(f"paxel: {error.message}\n")
+        return int(error.code)
+    result: Result = outcome["result"]
+    if interrupted or result.paused:
+        err.write(f"paxel: interrupted; {result.size} bytes kept in {result.path}.part - "
+                  "run the same command again to resume\n")
+        return INTERRUPTED
+    if not quiet:
+        err.write(f"paxel: saved {result.path} ({result.size} bytes)\n")
+    return 0
+
+
+class _Bar:
+    """rich progress bar: name, bar, size, %, speed, ETA, connections (imported only when shown,
+    since start-up time counts for small files)."""
+
+    def __init__(self, err: IO[str]) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        self._rich = RichProgress(
+            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TaskProgressColumn(),
+            TransferSpeedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[conns]} conn"),
+            console=Console(file=err), transient=False)
+        self._rich.start()
+        self._task = self._rich.add_task("probing", total=None, conns=0)
+
+    def update(self, p: Progress) -> None:
+        self._rich.update(self._task, description=p.filename or "probing", total=p.total,
+                          completed=p.done, conns=p.connections)
+
+    def close(self, p: Progress) -> None:
+        self.update(p)
+        self._rich.stop()

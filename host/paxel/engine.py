@@ -1,0 +1,813 @@
+"""One download: probe, plan, worker threads, checkpoints, verification, rename.
+
+Threads: `run()`'s thread is the coordinator (probe, checkpoints, progress, slow-connection
+watch); each worker thread owns one Transport (keep-alive session) and fetches one segment at a
+time into the shared `.part` file. All segment bookkeeping happens under `self._lock` through
+paxel.segments; the lock is never held across network or disk I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from paxel import resume, storage
+from paxel.checksum import file_digest, parse_checksum
+from paxel.cookies import Cookie
+from paxel.errors import (
+    Cancelled,
+    ChecksumMismatch,
+    DiskError,
+    HTTPStatusError,
+    NetworkError,
+    PaxelError,
+    ServerMisbehaved,
+    UsageError,
+)
+from paxel.filenames import choose_name, safe_filename, unique_name
+from paxel.headers import parse_retry_after
+from paxel.probe import FileChanged, ProbeResult, RangesUntrusted, check_partial, interpret
+from paxel.ratelimit import TokenBucket
+from paxel.retry import RetryPolicy, retryable_status
+from paxel.segments import Segment, SegmentTable, slow_owners
+from paxel.transport import Reply, Transport, check_url
+
+log = logging.getLogger("paxel.engine")
+
+MiB = 1 << 20
+READ_SIZE = MiB            # one readinto per MiB: large enough that Python overhead vanishes
+MAX_CONNECTIONS = 32
+MAX_RESTARTS = 3           # the file changed / ranges broke this often: give up
+CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
+CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    url: str
+    folder: Path | None = None
+    filename: str | None = None
+    output: Path | None = None
+    connections: int = 8
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    cookies: Sequence[Cookie] = ()
+    max_speed: int | None = None
+    checksum: str | None = None
+    proxy: str | None = None
+    # additions beyond the published contract
+    overwrite: bool = False          # -o onto an existing file replaces it instead of failing
+    timeout: float = 30.0            # seconds without a byte before a connection counts as dead
+    retry: RetryPolicy = DEFAULT_RETRY
+    min_split: int = MiB             # never split a range into pieces smaller than this
+
+
+@dataclass(frozen=True)
+class Progress:
+    state: str
+    url: str
+    final_url: str | None
+    filename: str | None
+    path: Path | None
+    total: int | None
+    done: int
+    speed: float
+    eta: float | None
+    segments: tuple[tuple[int, int, int], ...]
+    connections: int
+    note: str | None = None          # last notable event ("server file changed, restarting")
+
+
+@dataclass(frozen=True)
+class Result:
+    path: Path
+    size: int
+    paused: bool
+    sha256: str | None
+
+
+class _Stop(Exception):
+    """Internal: pause or cancel was requested; unwinds a worker quietly."""
+
+
+class Download:
+    """A single download; `run()` blocks, `pause()`/`cancel()` may come from any thread."""
+
+    def __init__(self, options: DownloadOptions, on_progress: Callable[[Progress], None] | None = None,
+                 progress_interval: float = 0.25) -> None:
+        self.options = options
+        self._on_progress = on_progress
+        self._interval = progress_interval
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._stop_reason: str | None = None
+        self._state = "probing"
+        self._note: str | None = None
+        self._path: Path | None = None
+        self._probe: ProbeResult | None = None
+        self._table: SegmentTable | None = None
+        self._streamed = 0                      # bytes written when the size is unknown
+        self._replies: dict[int, Reply] = {}
+        self._seg_started: dict[int, tuple[float, int]] = {}
+        self._fatal: PaxelError | None = None
+        self._live = 0
+        self._no_ranges = False
+        self._bucket = TokenBucket(options.max_speed) if options.max_speed else None
+        self._samples: list[tuple[float, int]] = []
+        self._speed = 0.0
+
+    # ---- public surface ------------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._request_stop("pause")
+
+    def cancel(self) -> None:
+        self._request_stop("cancel")
+
+    @property
+    def progress(self) -> Progress:
+        with self._lock:
+            table, probe = self._table, self._probe
+            total = table.total if table else (probe.size if probe else None)
+            if table is not None:
+                done = total if self._state == "completed" and total is not None else table.durable
+                segments, active = table.snapshot(), len(table.active())
+            else:
+                done, segments, active = self._streamed, (), self._live
+            remaining = None if total is None else total - done
+            eta = remaining / self._speed if remaining is not None and self._speed > 0 else None
+            return Progress(self._state, self.options.url, probe.url if probe else None,
+                            self._path.name if self._path else None, self._path, total, done,
+                            self._speed, eta, segments, active, self._note)
+
+    def run(self) -> Result:
+        """Download to the end; returns Result(paused=True) after pause(); raises PaxelError."""
+        try:
+            result = self._run()
+        except Cancelled:
+            self._set_state("cancelled")
+            raise
+        except PaxelError:
+            self._set_state("failed")
+            raise
+        except Exception as exc:  # a bug must still leave a clear state and message behind
+            self._set_state("failed")
+            raise PaxelError(f"internal error: {exc!r}") from exc
+        return result
+
+    # ---- the download ----------------------------------------------------------------------
+
+    def _run(self) -> Result:
+        opts = self.options
+        check_url(opts.url)
+        if not 1 <= opts.connections <= MAX_CONNECTIONS:
+            raise UsageError(f"connections must be 1..{MAX_CONNECTIONS}, not {opts.connections}")
+        if opts.max_speed is not None and opts.max_speed <= 0:
+            raise UsageError("max_speed must be positive")
+        try:
+            expected = parse_checksum(opts.checksum) if opts.checksum else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            for _ in range(MAX_RESTARTS + 1):
+                try:
+                    return self._attempt(expected)
+                except RangesUntrusted as exc:
+                    self._say(f"{exc}; falling back to one plain connection")
+                    self._no_ranges = True
+                except FileChanged as exc:
+                    self._say(f"{exc}; restarting from scratch")
+                self._reset_for_restart()
+        except _Stop:
+            return self._stopped()
+        raise ServerMisbehaved("the server kept changing the file or its ranges; giving up")
+
+    def _stopped(self) -> Result:
+        """After pause(): keep `.part` + state and report; after cancel(): remove both."""
+        path = self._path
+        if self._stop_reason == "cancel":
+            if path is not None:
+                storage.remove_quietly(resume.part_path(path), resume.state_path(path))
+            raise Cancelled(f"download of {self.options.url} cancelled")
+        self._set_state("paused")
+        self._emit(time.monotonic())
+        return Result(path or Path(), self.progress.done, True, None)
+
+    def _attempt(self, expected: tuple[str, str] | None) -> Result:
+        opts = self.options
+        main = self._transport()
+        try:
+            state: resume.ResumeState | None = None
+            if opts.output is not None:
+                self._path = self._check_output(opts.output)
+                state = self._load_state(self._path)
+            first = None if self._no_ranges else (_resume_from(state) if state else 0)
+            reply, probe = self._probe_request(main, first, state)
+            if state is not None and not _same_file(state, probe):
+                self._say("the file on the server changed since the last run; starting over")
+                state = None
+                if probe.first != 0:
+                    reply.close()
+                    reply, probe = self._probe_request(main, None if self._no_ranges else 0, None)
+            if self._path is None:
+                self._path, state = self._choose_path(probe)
+            reply_for_first: Reply | None = reply
+            if probe.status == 416 or (state is not None and probe.first != _first_missing(state)):
+                reply.close()  # nothing useful in this body: no bytes or bytes already on disk
+                reply_for_first = None
+            else:
+                reply.body_end = probe.size
+            with self._lock:
+                self._probe = probe
+                self._state = "running"
+            if probe.size is None:
+                return self._stream_unknown(main, reply_for_first, expected)
+            return self._segmented(main, probe, state, reply_for_first, expected)
+        finally:
+            main.close()
+
+    def _segmented(self, main: Transport, probe: ProbeResult, state: resume.ResumeState | None,
+                   reply: Reply | None, expected: tuple[str, str] | None) -> Result:
+        assert self._path is not None and probe.size is not None
+        path, size = self._path, probe.size
+        ranged = probe.ranges and not self._no_ranges
+        if state is not None:
+            table = SegmentTable(size, [Segment.fresh(a, b, d) for a, b, d in state.ranges])
+            self._say(f"resuming: {state.done} of {size} bytes already on disk")
+        else:
+            parts = min(self.options.connections, max(1, size // self.options.min_split)) if ranged else 1
+            table = SegmentTable.plan(size, parts)
+        part = storage.PartFile(resume.part_path(path))
+        try:
+            if state is None:
+                part.truncate(0)
+            with self._lock:
+                self._table = table
+            if size > CHECKPOINT_BYTES:  # a tiny file is cheaper to fetch again than to track
+                self._checkpoint(part, probe)
+            part.preallocate(size)
+            first_seg = None
+            if reply is not None:
+                first_seg = next(s for s in table.segments if s.pos == probe.first)
+                first_seg.owner = 0
+                self._seg_started[0] = (time.monotonic(), first_seg.written)
+            workers = [threading.Thread(target=self._worker, name="paxel-worker-0",
+                                        args=(0, main, part, first_seg, reply), daemon=True)]
+            wanted = min(self.options.connections, len(table.segments)) if ranged else 1
+            for wid in range(1, wanted):
+                workers.append(threading.Thread(target=self._worker, name=f"paxel-worker-{wid}",
+                                                args=(wid, None, part, None, None), daemon=True))
+            self._live = len(workers)
+            for t in workers:
+                t.start()
+            self._coordinate(part, probe, workers)
+            return self._finish(part, probe, expected)
+        finally:
+            part.close()
+
+    def _coordinate(self, part: storage.PartFile, probe: ProbeResult,
+                    workers: list[threading.Thread]) -> None:
+        """Checkpoints, progress and the slow-connection watch until every worker has ended."""
+        table = self._table
+        assert table is not None
+        last_checkpoint = last_progress = last_watch = time.monotonic()
+        try:
+            while self._live > 0:
+                self._wake.wait(min(self._interval, CHECKPOINT_INTERVAL))
+                self._wake.clear()
+                now = time.monotonic()
+                with self._lock:
+                    unsynced = table.written - table.durable
+                    active = max(1, len(table.active()))
+                if unsynced and (unsynced >= CHECKPOINT_BYTES * active
+                                 or now - last_checkpoint >= CHECKPOINT_INTERVAL):
+                    self._checkpoint(part, probe)
+                    last_checkpoint = now
+                if now - last_watch >= 1.0:
+                    self._give_up_slow(now)
+                    last_watch = now
+                if now - last_progress >= self._interval:
+                    self._emit(now)
+                    last_progress = now
+        finally:
+            for t in workers:
+                t.join()
+        if self._fatal is None or not isinstance(self._fatal, FileChanged | RangesUntrusted):
+            try:
+                self._checkpoint(part, probe)
+            except DiskError:
+                if self._fatal is None:
+                    raise
+        if self._fatal is not None:
+            raise self._fatal
+        if self._stop.is_set():
+            raise _Stop
+
+    def _finish(self, part: storage.PartFile, probe: ProbeResult, expected: tuple[str, str] | None) -> Result:
+        """All bytes are on disk: fsync, verify, rename, forget the state."""
+        assert self._path is not None
+        path = self._path
+        part.sync()
+        part.close()
+        sha256 = self._verify(resume.part_path(path), probe, expected)
+        storage.finish(resume.part_path(path), path)
+        storage.remove_quietly(resume.state_path(path))
+        _sync_folder(path.parent)
+        size = probe.size if probe.size is not None else self._streamed
+        self._set_state("completed")
+        self._emit(time.monotonic())
+        return Result(path, size, False, sha256)
+
+    def _verify(self, part: Path, probe: ProbeResult, expected: tuple[str, str] | None) -> str | None:
+        """Check the user's and the server's digests; a mismatch moves the file aside."""
+        wanted: dict[str, str] = dict(probe.digests)
+        if expected is not None:
+            wanted[expected[0]] = expected[1]
+        got: dict[str, str] = {}
+        for name, hexdigest in wanted.items():
+            got[name] = file_digest(part, name)
+            if got[name] != hexdigest:
+                assert self._path is not None
+                aside = self._path.with_name(self._path.name + ".checksum-mismatch")
+                storage.finish(part, aside)
+                storage.remove_quietly(resume.state_path(self._path))
+                source = "expected" if expected and expected[0] == name else "the server's digest says"
+                raise ChecksumMismatch(f"{name} of the download is {got[name]} but {source} {hexdigest}; "
+                                       f"kept as {aside}")
+        return got.get("sha256")
+
+    # ---- probe, names, state ---------------------------------------------------------------
+
+    def _transport(self) -> Transport:
+        o = self.options
+        return Transport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
+
+    def _probe_request(self, transport: Transport, first: int | None,
+                       state: resume.ResumeState | None) -> tuple[Reply, ProbeResult]:
+        """The first request (with retries): its answer is the probe and feeds the first segment."""
+        if_range = None
+        if state is not None:
+            if_range = state.etag if state.etag and not state.etag.startswith("W/") else state.last_modified
+        url = state.final_url if state is not None else self.options.url
+        failures = 0
+        while True:
+            self._check_stop()
+            try:
+                reply = transport.get(url, first, None, if_range)
+                if reply.status in (200, 206, 416):
+                    if reply.status == 416 and first == 0 and "Content-Range" not in reply.headers:
+                        raise ServerMisbehaved(f"{url} refused the range bytes=0- without saying why")
+                    probe = interpret(reply.url, reply.status, reply.headers, first)
+                    if probe.status == 200 and first:
+                        probe = replace(probe, first=0)
+                    return reply, probe
+                reply.close()
+                self._raise_status(reply, first_request=True)
+            except NetworkError as exc:
+                failures += 1
+                if self.options.retry.gives_up(failures):
+                    raise NetworkError(f"{exc} (gave up after {failures} tries)") from None
+                self._backoff(failures, None, str(exc))
+            except _Retry as exc:
+                failures += 1
+                if self.options.retry.gives_up(failures):
+                    raise HTTPStatusError(f"{exc.message} (gave up after {failures} tries)",
+                                          status=exc.status) from None
+                self._backoff(failures, exc.retry_after, exc.message)
+
+    def _raise_status(self, reply: Reply, *, first_request: bool) -> None:
+        status = reply.status
+        what = f"{reply.url} answered {status}"
+        if retryable_status(status):
+            raise _Retry(what, status, parse_retry_after(reply.headers.get("Retry-After"), time.time()))
+        if status in (401, 403):
+            what += " (access denied: cookies or login missing or expired?)"
+        elif status == 404:
+            what += " (not found)"
+        if not first_request and status == 416:
+            raise FileChanged(f"{what}: the file got shorter on the server")
+        raise HTTPStatusError(what, status=status)
+
+    def _check_output(self, output: Path) -> Path:
+        path = output.expanduser().absolute()
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder; give a file name or use the folder option")
+        if path.exists() and not self.options.overwrite:
+            raise UsageError(f"{path} already exists; not overwriting it")
+        _make_folder(path.parent)
+        return path
+
+    def _choose_path(self, probe: ProbeResult) -> tuple[Path, resume.ResumeState | None]:
+        """Safe unique name in the folder; an unfinished `.part` of this same URL is resumed."""
+        folder = (self.options.folder or Path.cwd()).expanduser().absolute()
+        _make_folder(folder)
+        wanted = safe_filename(self.options.filename) if self.options.filename else \
+            choose_name(probe.filename, probe.url)
+        found: dict[str, resume.ResumeState] = {}
+
+        def taken(name: str) -> bool:
+            final = folder / name
+            if final.exists():
+                return True
+            if not resume.part_path(final).exists():
+                return False
+            state = self._load_state(final)
+            if state is not None and _same_file(state, probe):
+                found[name] = state
+                return False
+            return state is None or state.url != self.options.url
+
+        name = unique_name(wanted, taken)
+        return folder / name, found.get(name)
+
+    def _load_state(self, path: Path) -> resume.ResumeState | None:
+        try:
+            data = resume.state_path(path).read_bytes()
+            if not resume.part_path(path).exists():
+                return None
+            state = resume.decode(data)
+        except FileNotFoundError:
+            return None
+        except ValueError as exc:
+            self._say(f"ignoring unreadable resume state of {path.name}: {exc}")
+            return None
+        except OSError as exc:
+            raise storage.disk_error("read", resume.state_path(path), exc) from None
+        return state if state.url == self.options.url else None
+
+    def _checkpoint(self, part: storage.PartFile, probe: ProbeResult) -> None:
+        """fdatasync, then record what is now durable (never the other way round)."""
+        table, path = self._table, self._path
+        if table is None or path is None or probe.size is None or not probe.ranges or self._no_ranges:
+            return
+        with self._lock:
+            marks = table.written_marks()
+        part.sync()
+        with self._lock:
+            table.mark_durable(marks)
+            ranges = tuple(table.durable_ranges())
+        state = resume.ResumeState(self.options.url, probe.url, probe.size, probe.etag,
+                                   probe.last_modified, ranges)
+        storage.write_atomic(resume.state_path(path), resume.encode(state))
+
+    def _reset_for_restart(self) -> None:
+        with self._lock:
+            self._table, self._probe, self._fatal = None, None, None
+            self._state = "probing"
+            self._streamed = 0
+        if self._path is not None:
+            storage.remove_quietly(resume.state_path(self._path))
+            if self.options.output is None:
+                storage.remove_quietly(resume.part_path(self._path))
+                self._path = None
+
+    # ---- workers ---------------------------------------------------------------------------
+
+    def _worker(self, wid: int, transport: Transport | None, part: storage.PartFile,
+                seg: Segment | None, reply: Reply | None) -> None:
+        own = transport is None
+        transport = transport or self._transport()
+        buf = memoryview(bytearray(READ_SIZE))
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                if seg is None:
+                    with self._lock:
+                        seg = self._table.next_for(wid, self.options.min_split) if self._table else None
+                        if seg is not None:
+                            self._seg_started[wid] = (time.monotonic(), seg.written)
+                    if seg is None:
+                        return
+                try:
+                    if reply is None:
+                        reply = self._open_range(transport, seg)
+                    before = seg.written
+                    complete = self._pump(wid, seg, reply, buf, part)
+                    if seg.written > before:
+                        failures = 0
+                    reply.close(reusable=complete)
+                    reply = None
+                    with self._lock:
+                        if seg.written >= seg.end:
+                            seg.owner = None
+                            seg = None
+                except (NetworkError, _Retry) as exc:
+                    assert seg is not None
+                    if reply is not None:
+                        reply.close()
+                        reply = None
+                    with self._lock:
+                        self._replies.pop(wid, None)
+                        if seg.written >= seg.end:  # given away meanwhile: not a failure
+                            seg.owner, seg = None, None
+                            continue
+                        progressed = seg.written > self._seg_started.get(wid, (0.0, seg.written))[1]
+                        self._seg_started[wid] = (time.monotonic(), seg.written)
+                    if self._stop.is_set():
+                        return
+                    failures = 1 if progressed else failures + 1
+                    if self._no_ranges or not (self._probe and self._probe.ranges):
+                        self._restart_single(seg)
+                    if self.options.retry.gives_up(failures):
+                        if self._give_up_worker(wid, seg, exc):
+                            seg = None
+                            return
+                        raise _final(exc, failures) from None
+                    self._backoff(failures, exc.retry_after if isinstance(exc, _Retry) else None,
+                                  str(exc))
+        except _Stop:
+            pass
+        except PaxelError as exc:
+            with self._lock:
+                if self._fatal is None:
+                    self._fatal = exc
+            self._request_stop(None)
+        finally:
+            if reply is not None:
+                reply.close()
+            with self._lock:
+                if seg is not None:
+                    self._table_release(seg)
+                self._replies.pop(wid, None)
+                self._live -= 1
+            if own:
+                transport.close()
+            self._wake.set()
+
+    def _table_release(self, seg: Segment) -> None:
+        if self._table is not None:
+            self._table.release(seg)
+
+    def _give_up_worker(self, wid: int, seg: Segment, exc: Exception) -> bool:
+        """A connection that keeps failing while others work hands its range back and ends
+        (servers that limit connections per client); the last one standing fails the download."""
+        with self._lock:
+            if self._live <= 1:
+                return False
+            self._table_release(seg)
+        log.info("connection %d gives up (%s); others continue", wid, exc)
+        return True
+
+    def _restart_single(self, seg: Segment) -> None:
+        """Without ranges a dropped stream can only start over from byte 0."""
+        with self._lock:
+            seg.pos = seg.written = seg.durable = seg.start
+
+    def _open_range(self, transport: Transport, seg: Segment) -> Reply:
+        probe = self._probe
+        assert probe is not None and probe.size is not None
+        ranged = probe.ranges and not self._no_ranges
+        with self._lock:
+            first, last = seg.pos, seg.end - 1
+        reply = transport.get(probe.url, first if ranged else None, last if ranged else None,
+                              probe.if_range if ranged else None)
+        reply.body_end = last + 1
+        try:
+            if reply.status == 206 and ranged:
+                check_partial(reply.headers, first, last, probe.size, probe.etag)
+            elif reply.status == 200:
+                if ranged:
+                    if probe.if_range:
+                        raise FileChanged(f"{reply.url} ignored If-Range: the file changed on the server")
+                    raise RangesUntrusted(f"{reply.url} answered 200 to a Range request")
+                if interpret(reply.url, 200, reply.headers, None).size != probe.size:
+                    raise FileChanged("the file changed on the server (size differs)")
+            else:
+                self._raise_status(reply, first_request=False)
+        except BaseException:
+            reply.close()
+            raise
+        return reply
+
+    def _pump(self, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile) -> bool:
+        """Stream `reply` into the file at seg.pos until the segment's (possibly shrunk) end.
+
+        Returns True when the body was read to its very end (the connection can be reused)."""
+        table = self._table
+        assert table is not None
+        with self._lock:
+            self._replies[wid] = reply
+        size = self._bucket.read_size(READ_SIZE) if self._bucket else READ_SIZE
+        while True:
+            self._check_stop()
+            with self._lock:
+                want = min(size, seg.end - seg.pos)
+            if want <= 0:
+                break
+            n = reply.readinto(buf[:want])
+            if n <= 0:
+                raise NetworkError(f"{reply.url} closed the connection early")
+            with self._lock:
+                offset = seg.pos
+                allowed = table.claim(seg, n)
+            if allowed:
+                part.write_at(buf[:allowed], offset)
+                with self._lock:
+                    table.commit(seg, allowed)
+                    lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
+                if lagging:
+                    self._wake.set()
+            if allowed < n:
+                break
+            if self._bucket is not None:
+                delay = self._bucket.reserve(n)
+                if delay > 0 and self._stop.wait(delay):
+                    raise _Stop
+        with self._lock:
+            self._replies.pop(wid, None)
+            return reply.body_end == seg.pos
+
+    def _give_up_slow(self, now: float) -> None:
+        """A connection far slower than the others hands its remainder to a new connection."""
+        with self._lock:
+            table = self._table
+            if table is None or self._no_ranges:
+                return
+            running = {s.owner: s for s in table.active() if s.owner is not None and s.remaining > 0}
+            rates, elapsed, remaining = {}, {}, {}
+            for owner, seg in running.items():
+                started, base = self._seg_started.get(owner, (now, seg.written))
+                elapsed[owner] = now - started
+                rates[owner] = (seg.written - base) / max(elapsed[owner], 1e-6)
+                remaining[owner] = seg.remaining
+            victims = slow_owners(rates, elapsed, remaining, min_remaining=2 * self.options.min_split)
+            replies = []
+            for owner in victims:
+                if table.take_over(running[owner]) is not None:
+                    replies.append(self._replies.get(owner))
+        for owner, reply in zip(victims, replies, strict=True):
+            log.info("connection %d is far slower than the others; its remainder moves on", owner)
+            if reply is not None:
+                reply.abort()
+
+    # ---- single stream of unknown length ---------------------------------------------------
+
+    def _stream_unknown(self, main: Transport, reply: Reply | None,
+                        expected: tuple[str, str] | None) -> Result:
+        """No length: one connection, written to the end; a drop restarts from byte 0."""
+        assert self._path is not None and self._probe is not None
+        probe = self._probe
+        part = storage.PartFile(resume.part_path(self._path))
+        buf = memoryview(bytearray(READ_SIZE))
+        failures = 0
+        self._live = 1
+        try:
+            while True:
+                try:
+                    if reply is None:
+                        reply = main.get(probe.url)
+                        if reply.status != 200:
+                            self._raise_status(reply, first_request=False)
+                    part.truncate(0)
+                    self._streamed = 0
+                    while True:
+                        self._check_stop()
+                        n = reply.readinto(buf)
+                        if n == 0:
+                            break
+                        part.write_at(buf[:n], self._streamed)
+                        self._streamed += n
+                        if self._bucket is not None and self._stop.wait(self._bucket.reserve(n)):
+                            raise _Stop
+                    reply.close(reusable=True)
+                    reply = None
+                    break
+                except (NetworkError, _Retry) as exc:
+                    if reply is not None:
+                        reply.close()
+                        reply = None
+                    failures += 1
+                    if self.options.retry.gives_up(failures):
+                        raise _final(exc, failures) from None
+                    self._backoff(failures, exc.retry_after if isinstance(exc, _Retry) else None, str(exc))
+            probe = replace(probe, size=self._streamed)
+            with self._lock:
+                self._probe = probe
+            return self._finish(part, probe, expected)
+        except _Stop:
+            if reply is not None:
+                reply.close()
+            raise
+        finally:
+            part.close()
+
+    # ---- small helpers ---------------------------------------------------------------------
+
+    def _backoff(self, failures: int, retry_after: float | None, why: str) -> None:
+        delay = self.options.retry.delay(failures, random.random(), retry_after)
+        self._say(f"{why}; retrying in {delay:.1f}s")
+        if self._stop.wait(delay):
+            raise _Stop
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise _Stop
+
+    def _request_stop(self, reason: str | None) -> None:
+        with self._lock:
+            if reason is not None and self._stop_reason is None:
+                self._stop_reason = reason
+            replies = list(self._replies.values())
+        self._stop.set()
+        for reply in replies:
+            reply.abort()
+        self._wake.set()
+
+    def _say(self, note: str) -> None:
+        log.warning("%s", note)
+        with self._lock:
+            self._note = note
+
+    def _set_state(self, state: str) -> None:
+        with self._lock:
+            self._state = state
+
+    def _emit(self, now: float) -> None:
+        with self._lock:
+            written = self._table.written if self._table else self._streamed
+        self._samples.append((now, written))
+        while len(self._samples) > 2 and now - self._samples[0][0] > 3.0:
+            self._samples.pop(0)
+        t0, w0 = self._samples[0]
+        if now > t0:
+            self._speed = (written - w0) / (now - t0)
+        if self._on_progress is not None:
+            self._on_progress(self.progress)
+
+
+class _Retry(Exception):
+    """Internal: a retryable HTTP status (5xx, 429, ...) with the server's Retry-After."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.retry_after = message, status, retry_after
+
+
+def _final(exc: Exception, failures: int) -> PaxelError:
+    if isinstance(exc, _Retry):
+        return HTTPStatusError(f"{exc.message} (gave up after {failures} tries)", status=exc.status)
+    return NetworkError(f"{exc} (gave up after {failures} tries)")
+
+
+def _first_missing(state: resume.ResumeState) -> int:
+    for start, end, done in state.ranges:
+        if start + done < end:
+            return start + done
+    return state.size
+
+
+def _resume_from(state: resume.ResumeState) -> int:
+    """Where the resuming probe starts: the first missing byte, or the last byte when all are
+    there (a 416 for an empty range would carry no validators to compare)."""
+    return max(0, min(_first_missing(state), state.size - 1))
+
+
+def _same_file(state: resume.ResumeState, probe: ProbeResult) -> bool:
+    """Validators say the server still has the file the `.part` bytes came from."""
+    if probe.size != state.size or not probe.ranges:
+        return False
+    if state.etag and probe.etag:
+        return state.etag == probe.etag
+    if state.last_modified and probe.last_modified:
+        return state.last_modified == probe.last_modified
+    return not (state.etag or state.last_modified)
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage.disk_error("create folder", folder, exc) from None
+    if not os.access(folder, os.W_OK):
+        raise DiskError(f"cannot write to {folder}: permission denied")
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX only: Windows cannot open folders this way)."""
+    if sys.platform == "win32":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def download(url: str, **options: Any) -> Path:
+    """Convenience: download `url` with DownloadOptions(url, **options) and return the path."""
+    return Download(DownloadOptions(url, **options)).run().path

@@ -1,0 +1,103 @@
+"""What a server's answer to a Range request tells the engine (pure: headers in, facts out).
+
+The first request of a download is a `GET` with `Range: bytes=0-` (or, when resuming, the first
+missing range with If-Range). Its 206 or 200 answer is the probe: size, Range support, validators,
+name and digests, and its body feeds the first segment, so a small file costs one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from paxel.errors import ServerMisbehaved
+from paxel.headers import ContentRange, parse_content_disposition, parse_content_range, parse_digests
+
+
+class FileChanged(ServerMisbehaved):
+    """The file on the server is not the one the bytes on disk came from: restart cleanly."""
+
+
+class RangesUntrusted(ServerMisbehaved):
+    """The server's Range answers cannot be trusted: fall back to one plain connection."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    url: str                      # after redirects
+    status: int
+    size: int | None              # None: unknown length, stream to the end
+    ranges: bool                  # the body is the range asked for (206), further ranges may work
+    first: int                    # file offset of the body's first byte
+    etag: str | None
+    last_modified: str | None
+    filename: str | None          # raw Content-Disposition name (made safe by the caller)
+    digests: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def if_range(self) -> str | None:
+        """The validator for If-Range: a strong ETag, else Last-Modified (weak ETags never match)."""
+        if self.etag and not self.etag.startswith("W/"):
+            return self.etag
+        return self.last_modified
+
+
+def interpret(url: str, status: int, headers: Mapping[str, str], first: int | None) -> ProbeResult:
+    """Facts from the answer to `GET` (first None) or `GET Range: bytes=first-`.
+
+    Raises ServerMisbehaved when a 206 does not describe what was asked; other statuses are the
+    caller's business (it only passes 200, 206 and 416).
+    """
+    disposition = headers.get("Content-Disposition")
+    base = ProbeResult(url=url, status=status, size=None, ranges=False, first=0,
+                       etag=headers.get("ETag"), last_modified=headers.get("Last-Modified"),
+                       filename=parse_content_disposition(disposition) if disposition else None,
+                       digests=parse_digests(headers.get("Digest"), headers.get("Repr-Digest")))
+    if status == 206:
+        cr = _content_range(headers)
+        if cr.start != (first or 0) or cr.total is None or cr.end != cr.total - 1:
+            raise ServerMisbehaved(f"asked for bytes {first or 0}- but the server sent "
+                                   f"{headers.get('Content-Range')!r}")
+        return replace(base, size=cr.total, ranges=True, first=cr.start)
+    if status == 416:
+        cr = _content_range(headers)
+        if cr.start is not None or cr.total is None or (first or 0) < cr.total:
+            raise ServerMisbehaved(f"416 for bytes {first or 0}- with {headers.get('Content-Range')!r}")
+        return replace(base, size=cr.total, ranges=True, first=cr.total)
+    length = content_length(headers)
+    accepts = headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+    return replace(base, size=length, ranges=accepts and length is not None)
+
+
+def check_partial(headers: Mapping[str, str], first: int, last: int, size: int,
+                  etag: str | None) -> None:
+    """A worker's 206 must be exactly bytes first..last of the same `size`-byte file."""
+    new_etag = headers.get("ETag")
+    if etag and new_etag and new_etag != etag:
+        raise FileChanged(f"the file changed on the server (ETag {etag} -> {new_etag})")
+    cr = _content_range(headers)
+    if cr.total is not None and cr.total != size:
+        raise FileChanged(f"the file changed on the server (size {size} -> {cr.total})")
+    if (cr.start, cr.end) != (first, last):
+        raise RangesUntrusted(f"asked for bytes {first}-{last} but the server sent "
+                              f"{headers.get('Content-Range')!r}")
+
+
+def content_length(headers: Mapping[str, str]) -> int | None:
+    if headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        return None  # the length of encoded bytes says nothing reliable about the stream end
+    raw = headers.get("Content-Length")
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw)
+
+
+def _content_range(headers: Mapping[str, str]) -> ContentRange:
+    value = headers.get("Content-Range")
+    if value is None:
+        raise RangesUntrusted("206 without Content-Range")
+    try:
+        return parse_content_range(value)
+    except ValueError as exc:
+        raise RangesUntrusted(str(exc)) from None
+

@@ -1,0 +1,32 @@
+"""When to try again and how long to wait (pure: randomness and attempts are passed in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6          # tries per connection without progress before giving up
+    base: float = 0.5          # first backoff, seconds
+    cap: float = 30.0          # longest backoff
+    max_retry_after: float = 120.0
+
+    def delay(self, failures: int, jitter: float, retry_after: float | None = None) -> float:
+        """Backoff before try number `failures + 1`; `jitter` in [0, 1) spreads the herd.
+
+        A server's Retry-After wins (up to `max_retry_after`) over the exponential schedule.
+        """
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        full = min(self.cap, self.base * 2.0 ** max(0, failures - 1))
+        return full / 2 + full / 2 * jitter
+
+    def gives_up(self, failures: int) -> bool:
+        return failures >= self.attempts
+
+
+def retryable_status(status: int) -> bool:
+    return status in RETRY_STATUSES

@@ -1,0 +1,188 @@
+"""Segment bookkeeping and the next-segment policy (pure: no I/O, no threads, no clock).
+
+The file [0, total) is partitioned into contiguous Segments. Each one is fetched by at most one
+connection, front to back. Positions only move forward:
+
+    start <= durable <= written <= pos <= end
+
+`pos` is what the connection has claimed (about to be written), `written` what reached the file,
+`durable` what is fdatasync'd and recorded in the resume state. Splitting shrinks `end` of a
+running segment and creates a new one from the old end, so the partition always holds. The caller
+serialises every call with one lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ALIGN = 64 * 1024  # split points on 64 KiB boundaries keep writes page-aligned
+
+
+@dataclass
+class Segment:
+    start: int
+    end: int
+    pos: int
+    written: int
+    durable: int
+    owner: int | None = None
+
+    @classmethod
+    def fresh(cls, start: int, end: int, done: int = 0) -> Segment:
+        at = start + done
+        return cls(start, end, at, at, at)
+
+    @property
+    def remaining(self) -> int:
+        """Bytes nobody has claimed yet."""
+        return self.end - self.pos
+
+    @property
+    def finished(self) -> bool:
+        return self.written >= self.end
+
+
+class SegmentTable:
+    """The partition of [0, total) into segments, plus per-connection claims."""
+
+    def __init__(self, total: int, segments: Iterable[Segment]) -> None:
+        self.total = total
+        self.segments = sorted(segments, key=lambda s: s.start)
+        check_partition(total, self.segments)
+
+    @classmethod
+    def plan(cls, total: int, parts: int) -> SegmentTable:
+        """`parts` segments of (nearly) equal size on ALIGN boundaries; at least one."""
+        bounds = [0]
+        for i in range(1, max(1, parts)):
+            cut = (total * i // parts) // ALIGN * ALIGN
+            if cut > bounds[-1]:
+                bounds.append(cut)
+        bounds.append(total)
+        if total == 0:
+            bounds = [0, 0]
+        return cls(total, [Segment.fresh(a, b) for a, b in itertools.pairwise(bounds)])
+
+    @property
+    def written(self) -> int:
+        return sum(s.written - s.start for s in self.segments)
+
+    @property
+    def durable(self) -> int:
+        return sum(s.durable - s.start for s in self.segments)
+
+    @property
+    def finished(self) -> bool:
+        return all(s.finished for s in self.segments)
+
+    def active(self) -> list[Segment]:
+        return [s for s in self.segments if s.owner is not None]
+
+    def claim(self, seg: Segment, size: int) -> int:
+        """Reserve up to `size` bytes at seg.pos for its owner; returns how many (0 = stop)."""
+        n = max(0, min(size, seg.end - seg.pos))
+        seg.pos += n
+        return n
+
+    def commit(self, seg: Segment, size: int) -> None:
+        """`size` claimed bytes are now in the file."""
+        seg.written = min(seg.written + size, seg.pos)
+
+    def release(self, seg: Segment) -> None:
+        """The owner stops; unwritten claims go back so another connection can fetch them."""
+        seg.pos = seg.written
+        seg.owner = None
+
+    def mark_durable(self, marks: Mapping[int, int]) -> None:
+        """`marks` maps segment start -> written position captured before an fdatasync."""
+        for seg in self.segments:
+            mark = marks.get(seg.start)
+            if mark is not None and mark > seg.durable:
+                seg.durable = min(mark, seg.end)
+
+    def written_marks(self) -> dict[int, int]:
+        return {s.start: s.written for s in self.segments}
+
+    def split(self, seg: Segment, min_size: int) -> Segment | None:
+        """Cut the unclaimed half of `seg` off as a new unowned segment (None if too small)."""
+        if seg.remaining < 2 * min_size:
+            return None
+        mid = seg.pos + seg.remaining // 2
+        aligned = mid // ALIGN * ALIGN
+        if aligned - seg.pos >= min_size // 2:
+            mid = aligned
+        return self._cut(seg, mid)
+
+    def take_over(self, seg: Segment) -> Segment | None:
+        """Everything `seg`'s owner has not claimed becomes a new unowned segment."""
+        if seg.remaining <= 0:
+            return None
+        return self._cut(seg, seg.pos)
+
+    def _cut(self, seg: Segment, at: int) -> Segment:
+        tail = Segment.fresh(at, seg.end)
+        seg.end = at
+        self.segments.insert(self.segments.index(seg) + 1, tail)
+        return tail
+
+    def next_for(self, worker: int, min_split: int) -> Segment | None:
+        """The next-segment policy: an idle unfinished segment first (lowest offset, so the file
+        fills front to back), else half of the largest running one; None when nothing is left."""
+        for seg in self.segments:
+            if seg.owner is None and seg.remaining > 0:
+                seg.owner = worker
+                return seg
+        running = [s for s in self.segments if s.owner is not None and s.remaining > 0]
+        if not running:
+            return None
+        largest = max(running, key=lambda s: s.remaining)
+        tail = self.split(largest, min_split)
+        if tail is not None:
+            tail.owner = worker
+        return tail
+
+    def snapshot(self) -> tuple[tuple[int, int, int], ...]:
+        return tuple((s.start, s.end, s.written - s.start) for s in self.segments)
+
+    def durable_ranges(self) -> list[tuple[int, int, int]]:
+        """(start, end, durable bytes) per segment, adjacent finished ones merged."""
+        out: list[tuple[int, int, int]] = []
+        for s in self.segments:
+            done = s.durable - s.start
+            if out and out[-1][1] - out[-1][0] == out[-1][2] and out[-1][1] == s.start:
+                prev = out.pop()
+                out.append((prev[0], s.end, prev[2] + done))
+            else:
+                out.append((s.start, s.end, done))
+        return out
+
+
+def check_partition(total: int, segments: list[Segment]) -> None:
+    """Raise ValueError unless `segments` tile [0, total) with consistent positions."""
+    at = 0
+    for s in segments:
+        if s.start != at or not (s.start <= s.durable <= s.written <= s.pos <= s.end):
+            raise ValueError(f"segment {s} breaks the partition at {at}")
+        at = s.end
+    if at != total:
+        raise ValueError(f"segments end at {at}, file has {total} bytes")
+
+
+def slow_owners(rates: Mapping[int, float], elapsed: Mapping[int, float], remaining: Mapping[int, int],
+                *, factor: float = 4.0, min_elapsed: float = 2.0, min_remaining: int = 1 << 20) -> list[int]:
+    """Connections far slower than the median of the others, with enough left to matter.
+
+    `rates`, `elapsed` and `remaining` are keyed by owner; the result names owners that should give
+    their remainder to a new connection.
+    """
+    slow = []
+    for owner, rate in rates.items():
+        others = sorted(r for o, r in rates.items() if o != owner)
+        if not others or elapsed.get(owner, 0.0) < min_elapsed or remaining.get(owner, 0) < min_remaining:
+            continue
+        median = others[len(others) // 2]
+        if median > 0 and rate * factor < median:
+            slow.append(owner)
+    return slow
