@@ -41,7 +41,7 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
-    types {{ application/octet-stream bin; text/plain txt; application/zip zip; }}
+    types {{ application/octet-stream bin; text/plain txt; application/zip zip; text/html html; }}
     default_type application/octet-stream;
     sendfile on;
     sendfile_max_chunk 256k;
