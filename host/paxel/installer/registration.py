@@ -171,19 +171,11 @@ def install(
             continue
         record.add(record.files, str(path))
         out.lines.append(f"{who}: {path} {'written' if changed else 'unchanged'}")
-        for key_hive, key in target.keys:
+        if target.keys:
             assert registry is not None, "Windows targets need a registry"
-            current = registry.get_default(key_hive, key)
-            if current is not None and current != str(path) and _is_ours_file(current) is False and not force:
-                out.problems.append(
-                    f"{who}: {key_hive}\\{key} names {current}, not paxel's: left alone "
-                    "(use --force to replace it)"
-                )
-                continue
-            registry.set_default(key_hive, key, str(path))
-            if (key_hive, key) not in record.keys:
-                record.keys.append((key_hive, key))
-            out.lines.append(f"{who}: {key_hive}\\{key} = {path}")
+            for key in register_keys(target, registry, force, out):
+                if key not in record.keys:
+                    record.keys.append(key)
     record.save(record_path)
     return out
 
@@ -199,15 +191,7 @@ def uninstall(places: Places, scope: Scope, registry: Registry | None) -> Outcom
     manifests = _unique([*(str(t.manifest) for t in targets), *(f for f in record.files if f != str(exe))])
     if registry is not None:
         keys = _unique_keys([*(k for t in targets for k in t.keys), *record.keys])
-        for key_hive, key in keys:
-            value = registry.get_default(key_hive, key)
-            if value is None:
-                continue
-            if _is_ours_file(value) or (value in manifests and not Path(value).exists()):
-                registry.delete_key(key_hive, key)
-                out.lines.append(f"removed {key_hive}\\{key}")
-            else:
-                out.lines.append(f"left {key_hive}\\{key} alone: it names {value}, not a paxel manifest")
+        unregister_keys(keys, manifests, registry, out)
     for name in manifests:
         path = Path(name)
         if not path.is_file():
@@ -229,6 +213,40 @@ def uninstall(places: Places, scope: Scope, registry: Registry | None) -> Outcom
     if not out.lines:
         out.lines.append("nothing of paxel's was registered")
     return out
+
+
+def register_keys(target: Target, registry: Registry, force: bool, out: Outcome) -> list[tuple[Hive, str]]:
+    """Point each of the target's keys at its manifest; a key naming another program's manifest
+    is left alone unless `force`. Returns the keys set."""
+    done: list[tuple[Hive, str]] = []
+    who = ", ".join(target.labels)
+    for key_hive, key in target.keys:
+        current = registry.get_default(key_hive, key)
+        if current not in (None, str(target.manifest)) and _is_ours_file(current) is False and not force:
+            out.problems.append(
+                f"{who}: {key_hive}\\{key} names {current}, not paxel's: left alone "
+                "(use --force to replace it)"
+            )
+            continue
+        registry.set_default(key_hive, key, str(target.manifest))
+        done.append((key_hive, key))
+        out.lines.append(f"{who}: {key_hive}\\{key} = {target.manifest}")
+    return done
+
+
+def unregister_keys(
+    keys: Sequence[tuple[Hive, str]], manifests: Sequence[str], registry: Registry, out: Outcome
+) -> None:
+    """Delete each key whose value names a paxel manifest (or one paxel wrote and that is gone)."""
+    for key_hive, key in keys:
+        value = registry.get_default(key_hive, key)
+        if value is None:
+            continue
+        if _is_ours_file(value) or (value in manifests and not Path(value).exists()):
+            registry.delete_key(key_hive, key)
+            out.lines.append(f"removed {key_hive}\\{key}")
+        else:
+            out.lines.append(f"left {key_hive}\\{key} alone: it names {value}, not a paxel manifest")
 
 
 def _is_ours_file(name: str) -> bool | None:
@@ -328,5 +346,7 @@ __all__ = [
     "launcher_dir",
     "launcher_path",
     "plan",
+    "register_keys",
     "uninstall",
+    "unregister_keys",
 ]
