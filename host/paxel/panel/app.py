@@ -9,6 +9,7 @@ process; the service keeps running.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -45,6 +46,12 @@ class PanelApi:
     def __init__(self, client: ServiceClient) -> None:
         self._client = client
         self._page_ready = threading.Event()
+        self._window: Any = None  # set once created; pywebview hides attributes starting with _
+
+    def close(self) -> None:
+        """Ctrl+W in the page: the same close path as the window's close button."""
+        if self._window is not None:
+            self._window.destroy()
 
     def snapshot(self) -> dict[str, Any]:
         """Every download (active and history) for the first render; events flow after this."""
@@ -68,7 +75,7 @@ class PanelApi:
             return {"ok": False, "error": error_view(exc)}
         return {"ok": True, **result}
 
-    def wait_page_ready(self, stop: threading.Event) -> bool:
+    def _wait_page_ready(self, stop: threading.Event) -> bool:
         """Block until the page has its snapshot (True) or the panel is closing (False)."""
         while not self._page_ready.wait(0.2):
             if stop.is_set():
@@ -77,12 +84,16 @@ class PanelApi:
 
 
 def _push(window: Any, event: dict[str, Any]) -> None:
+    if event.get("event") == "show_panel":  # the service was asked to open the panel: we are it
+        window.restore()
+        window.show()
+        return
     window.evaluate_js(f"window.paxel && window.paxel.onEvent({json.dumps(event)})")
 
 
 def _pump_events(client: ServiceClient, api: PanelApi, window: Any, stop: threading.Event) -> None:
     """Forward service events to the page until the service goes away or the window closes."""
-    if not api.wait_page_ready(stop):
+    if not api._wait_page_ready(stop):
         return
     # events() ends on the connection's end or after a quiet spell; the latter just re-checks `stop`.
     while not stop.is_set() and not client.closed:
@@ -119,6 +130,7 @@ def run() -> int:
     )  # fmt: skip
     if window is None:
         raise PaxelError("pywebview could not create the panel window")
+    api._window = window
     stop = threading.Event()
     pump = threading.Thread(target=_pump_events, args=(client, api, window, stop), name="paxel-panel-events",
                             daemon=True)  # fmt: skip
@@ -126,7 +138,8 @@ def run() -> int:
     hook = testhook.serve(hook_path, window.evaluate_js) if hook_path else None
     pump.start()
     try:
-        webview.start(private_mode=True)
+        # pywebview tries GTK first on Linux; without its bindings go straight to Qt (no noise).
+        webview.start(gui=None if importlib.util.find_spec("gi") else "qt", private_mode=True)
     finally:
         stop.set()
         if hook is not None:

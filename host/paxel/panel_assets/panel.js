@@ -13,11 +13,18 @@
     if (view && typeof view.download_id === "string") downloads.set(view.download_id, view);
   }
 
+  // `progress` only lists active downloads, so one naming a download we already know finished was
+  // sent before the snapshot that told us so: stale, skip it.
+  function upsertProgress(view) {
+    const known = view && downloads.get(view.download_id);
+    if (!known || fmt.isActive(known)) upsert(view);
+  }
+
   function onEvent(event) {
     const data = event.data || {};
     switch (event.event) {
       case "progress":
-        (data.downloads || []).forEach(upsert);
+        (data.downloads || []).forEach(upsertProgress);
         break;
       case "removed":
         downloads.delete(data.download_id);
@@ -180,6 +187,9 @@
 
   window.paxel = { onEvent, ready: false, downloads };
   document.addEventListener("click", onClick);
+  document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === "w") window.pywebview.api.close();
+  });
   if (window.pywebview && window.pywebview.api && window.pywebview.api.snapshot) start();
   else window.addEventListener("pywebviewready", start, { once: true });
 })();
