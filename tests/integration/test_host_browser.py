@@ -1,0 +1,225 @@
+"""The test plays the browser: it starts `paxel-host` with Chrome's or Firefox's argv and speaks
+native messaging to it, against a real service and a real nginx."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.nginx import PRIVATE_COOKIE, Nginx
+from support.paxel_env import VENV_BIN, NativeHost, PaxelEnv
+
+MiB = 1024 * 1024
+HOST_EXE = str(VENV_BIN / "paxel-host")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def hello(host: NativeHost, request_id: int = 1) -> dict[str, Any]:
+    host.send({"id": request_id, "type": "hello", "client": "test", "version": 1})
+    reply = host.reply(request_id)
+    assert reply["ok"], reply
+    result: dict[str, Any] = reply["result"]
+    return result
+
+
+def wait_event(host: NativeHost, name: str, download_id: str, timeout: float = 30.0,
+               seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The first `name` event about `download_id`; every message on the way goes into `seen`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = host.recv(max(0.1, deadline - time.monotonic()))
+        if seen is not None:
+            seen.append(message)
+        data = message.get("data", {})
+        about = data.get("download", {}).get("download_id") == download_id or any(
+            d["download_id"] == download_id for d in data.get("downloads", []))
+        if message.get("event") == "failed" and about:
+            raise AssertionError(f"download failed: {data}")
+        if message.get("event") == name and about:
+            return message
+
+
+def add(host: NativeHost, request_id: int, **fields: Any) -> dict[str, Any]:
+    host.send({"id": request_id, "type": "download", **fields})
+    reply = host.reply(request_id)
+    assert reply["ok"], reply
+    view: dict[str, Any] = reply["result"]["download"]
+    return view
+
+
+@pytest.mark.parametrize("browser", ["chrome", "firefox"])
+def test_download_with_progress_to_completion(paxel_env: PaxelEnv, nginx: Nginx, browser: str) -> None:
+    digest = nginx.add_file(f"browser-{browser}.bin", 20 * MiB)
+    host = paxel_env.host(browser)
+    info = hello(host)
+    assert info["roots"] == [str(paxel_env.downloads)] and info["default_connections"] == 8
+    view = add(host, 2, url=nginx.url(f"browser-{browser}.bin", "capped"), connections=2, source="click")
+    assert view["state"] in ("queued", "running") and view["connections"] == 2
+
+    seen: list[dict[str, Any]] = []
+    done = wait_event(host, "completed", view["download_id"], seen=seen)["data"]["download"]
+    progress = [d for m in seen if m.get("event") == "progress" for d in m["data"]["downloads"]
+                if d["download_id"] == view["download_id"]]
+    assert len(progress) >= 2, "a 1.2 s download reports progress a few times"
+    assert [p["done"] for p in progress] == sorted(p["done"] for p in progress)
+    assert any(p["segments"] and 0 < p["done"] < 20 * MiB for p in progress)
+    assert all(p["total"] == 20 * MiB for p in progress)
+    assert done["state"] == "completed" and done["total"] == 20 * MiB
+    assert Path(done["path"]) == paxel_env.downloads / f"browser-{browser}.bin"
+    assert sha256(Path(done["path"])) == digest
+    assert host.close() == 0
+
+
+def test_cookies_reach_the_server_and_are_dropped_after(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    digest = nginx.add_file("private.bin", 1 * MiB)
+    host = paxel_env.host("chrome")
+    hello(host)
+    cookie = {"name": PRIVATE_COOKIE[0], "value": PRIVATE_COOKIE[1], "domain": "127.0.0.1",
+              "host_only": True, "path": "/", "secure": False, "http_only": True, "expiration_date": None}
+    view = add(host, 2, url=nginx.url("private.bin", "private"), cookies=[cookie],
+               referrer="http://127.0.0.1/page", user_agent="TestBrowser/1")
+    done = wait_event(host, "completed", view["download_id"])["data"]["download"]
+    assert sha256(Path(done["path"])) == digest
+    # cookies are gone from the database once the download no longer needs them, and never logged
+    import sqlite3
+
+    db = sqlite3.connect(paxel_env.root / "data" / "paxel" / "paxel.sqlite3")
+    (stored,) = db.execute("SELECT cookies FROM downloads WHERE id = ?", (view["download_id"],)).fetchone()
+    db.close()
+    assert json.loads(stored) == []
+    for log in paxel_env.state_dir.glob("*"):
+        assert PRIVATE_COOKIE[1] not in log.read_text(errors="replace"), log
+
+
+def framed(body: bytes, length: int | None = None) -> bytes:
+    return struct.pack("=I", len(body) if length is None else length) + body
+
+
+def message(**fields: Any) -> bytes:
+    return framed(json.dumps(fields).encode())
+
+
+MALFORMED = [
+    ("bad utf-8", framed(b'{"id": 1, "type": "\xff"}'), "BAD_UTF8", None),
+    ("bad json", framed(b'{"id": 1, "type": '), "BAD_JSON", None),
+    ("not an object", framed(b"[1, 2, 3]"), "NOT_AN_OBJECT", None),
+    ("unknown type", message(id=4, type="format_disk"), "UNKNOWN_TYPE", 4),
+    ("local-only type", message(id=5, type="shutdown"), "UNKNOWN_TYPE", 5),
+    ("auth from a browser", message(id=6, type="auth", secret="x"), "UNKNOWN_TYPE", 6),
+    ("missing id", message(type="list"), "BAD_FIELD", None),
+    ("missing type", message(id=8), "BAD_FIELD", 8),
+    ("missing url", message(id=9, type="download"), "BAD_FIELD", 9),
+    ("url wrong type", message(id=10, type="download", url=["x"]), "BAD_FIELD", 10),
+    ("url not http", message(id=11, type="download", url="javascript:alert(1)"), "BAD_URL", 11),
+    ("connections out of range", message(id=12, type="download", url="http://a/b", connections=99),
+     "BAD_FIELD", 12),
+    ("download_id wrong type", message(id=13, type="pause", download_id=7), "BAD_FIELD", 13),
+    ("unknown download", message(id=14, type="pause", download_id="d-nope"), "NOT_FOUND", 14),
+    ("folder outside roots", message(id=15, type="download", url="http://a/b", folder="/etc"),
+     "FOLDER_NOT_ALLOWED", 15),
+    ("length claim beyond 1 MiB", framed(b"x" * (2 * 1024 * 1024)), "MESSAGE_TOO_LARGE", None),
+    ("empty frame", framed(b""), "BAD_JSON", None),
+]
+
+
+def test_malformed_input_table_then_still_serving(paxel_env: PaxelEnv) -> None:
+    host = paxel_env.host("chrome")
+    for name, data, code, request_id in MALFORMED:
+        host.send_raw(data)
+        reply = host.recv()
+        assert reply["ok"] is False, name
+        assert reply["error"]["name"] == code, (name, reply)
+        assert reply["id"] == request_id, name
+        assert isinstance(reply["error"]["message"], str) and reply["error"]["message"], name
+    assert hello(host, 99)["version"] == 1
+    assert host.close() == 0
+
+
+def test_junk_frames_get_framed_errors_and_the_host_still_answers(paxel_env: PaxelEnv) -> None:
+    """Well-framed random bytes (what a buggy extension could send): every one gets a framed error."""
+    rng = random.Random(1234)
+    host = paxel_env.host("firefox")
+    junk = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 200))) for _ in range(40)]
+    junk += [json.dumps(rng.choice([[], 1, "x", None, {"id": {}}, {"id": 1, "type": None}])).encode()]
+    for body in junk:
+        host.send_raw(framed(body))
+    for _ in junk:
+        reply = host.recv()
+        assert reply["ok"] is False and reply["error"]["code"] >= 20
+    assert hello(host, 7)["version"] == 1
+    assert host.close() == 0
+
+
+def test_truncated_frame_at_eof_is_answered_then_exits(paxel_env: PaxelEnv) -> None:
+    host = paxel_env.host("chrome")
+    host.send_raw(struct.pack("=I", 100) + b'{"id": 1')
+    assert host.process.stdin is not None
+    host.process.stdin.close()
+    reply = host.recv()
+    assert reply["error"]["name"] == "BAD_FRAME"
+    assert host.process.wait(5) == 0
+    assert paxel_env.service_pid() is None, "nothing valid arrived, so no service was started"
+
+
+@pytest.mark.parametrize("argv", [
+    ["chrome-extension://aaaabbbbccccddddeeeeffffgggghhhh/"],
+    ["/nowhere/io.paxel.host.json", "evil@example.com"],
+    [],
+])
+def test_unknown_extension_is_refused_and_reaches_nothing(paxel_env: PaxelEnv, argv: list[str]) -> None:
+    host = NativeHost([HOST_EXE, *argv], paxel_env.env)
+    paxel_env.hosts.append(host)
+    host.send({"id": 1, "type": "hello", "client": "x", "version": 1})
+    assert host.reply(1)["error"]["name"] == "CALLER_NOT_ALLOWED"
+    assert host.close() == 0
+    assert paxel_env.service_pid() is None
+
+
+def test_extra_extension_id_from_the_environment(paxel_env: PaxelEnv) -> None:
+    paxel_env.env["PAXEL_EXTENSION_IDS"] = "devbuild@paxel.io"
+    host = NativeHost([HOST_EXE, str(paxel_env.root / "m.json"), "devbuild@paxel.io"], paxel_env.env)
+    paxel_env.hosts.append(host)
+    assert hello(host)["version"] == 1
+    assert host.close() == 0
+
+
+def test_exits_promptly_on_eof_with_a_live_service(paxel_env: PaxelEnv) -> None:
+    host = paxel_env.host("chrome")
+    hello(host)
+    started = time.monotonic()
+    assert host.close() == 0
+    assert time.monotonic() - started < 1.0
+    assert paxel_env.service_pid() is not None, "the service outlives the host"
+
+
+def test_host_killed_mid_download_the_download_finishes(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    digest = nginx.add_file("outlive.bin", 16 * MiB)
+    host = paxel_env.host("firefox")
+    hello(host)
+    view = add(host, 2, url=nginx.url("outlive.bin", "capped"), connections=2)
+    progress = wait_event(host, "progress", view["download_id"])
+    assert progress["data"]["downloads"][0]["done"] < 16 * MiB
+    os.killpg(host.process.pid, signal.SIGKILL)  # what Firefox does to the host's process group
+    host.process.wait()
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        views = json.loads(paxel_env.paxel("list", "--json").stdout)
+        if views[0]["state"] == "completed":
+            break
+        assert views[0]["state"] in ("running", "queued"), views[0]
+        time.sleep(0.2)
+    assert views[0]["state"] == "completed"
+    assert sha256(paxel_env.downloads / "outlive.bin") == digest
