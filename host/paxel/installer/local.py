@@ -24,10 +24,12 @@ def current_platform() -> Platform:
 def current_places(scope: Scope) -> Places:
     """Base folders from the environment (HOME, XDG_CONFIG_HOME, APPDATA, LOCALAPPDATA)."""
     home = str(Path.home())
+    # paths.data_dir()'s folder, computed without creating it: install records every folder it
+    # creates, so uninstall can remove exactly those.
     if scope == "system":
         paxel_data = platformdirs.site_data_dir(paths.APP, appauthor=False)
     else:
-        paxel_data = str(paths.data_dir())
+        paxel_data = platformdirs.user_data_dir(paths.APP, appauthor=False)
     return Places(
         platform=current_platform(),
         home=home,
