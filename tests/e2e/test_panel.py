@@ -108,6 +108,8 @@ def test_panel_follows_and_controls_a_real_download(
     hook = paxel_env.root / "panel-hook.sock"
     paxel_env.write_settings(open_panel_on_add=False)  # this test starts the one panel itself
     paxel_env.env.update(DISPLAY=xvfb.display, PAXEL_PANEL_TEST_SOCKET=str(hook))
+    paxel_env.paxel("service", "start")  # up first, so the start time below is the panel's own
+    paxel_env.wait_service()
     log = (paxel_env.root / "panel.log").open("wb")
     started = time.monotonic()
     panel = subprocess.Popen([sys.executable, "-m", "paxel", "panel"], env=paxel_env.env,
@@ -133,6 +135,9 @@ def test_panel_follows_and_controls_a_real_download(
         page.wait_for(f"{percent} >= {first + 5}", timeout=5)
         assert page.js(f"{row}.querySelectorAll('.segments .segment').length") >= 1
         assert "of 16.0 MiB" in page.js(f"{row}.querySelector('.size').textContent")
+        tree = [psutil.Process(panel.pid), *psutil.Process(panel.pid).children(recursive=True)]
+        panel_rss = sum(p.memory_info().rss for p in tree) / 2**20
+        print(f"panel RSS (process + Qt web engine children): {panel_rss:.0f} MiB")
         assert page.js(f"{row}.querySelector('.speed').textContent").endswith("/s")
         colours = screenshot(xvfb.display, ARTIFACTS / "panel.png")
         print(f"screenshot: {ARTIFACTS / 'panel.png'} ({colours} colours)")

@@ -37,6 +37,8 @@ test("fraction and size text", () => {
   assert.equal(fmt.fraction({ state: "running", total: null, done: 10 }), null);
   assert.equal(fmt.sizeText({ state: "running", total: null, done: 10 }), "10 B");
   assert.equal(fmt.fraction({ state: "completed", total: null, done: 10 }), 1);
+  assert.equal(fmt.sizeText({ state: "failed", total: null, done: 0 }), "");
+  assert.equal(fmt.sizeText({ state: "queued", total: null, done: 0 }), "0 B");
   assert.equal(fmt.fraction({ state: "running", total: 10, done: 20 }), 1);
 });
 

@@ -56,7 +56,7 @@
     const f = fraction(view);
     if (view.state === "completed" || view.state === "missing") return formatSize(view.total ?? view.done);
     if (view.total) return `${formatSize(view.done)} of ${formatSize(view.total)} (${Math.floor(f * 100)}%)`;
-    return `${formatSize(view.done)}`;
+    return view.done > 0 || isActive(view) ? formatSize(view.done) : ""; // a failed probe has no size
   }
 
   // One block per segment, positioned by its byte range, filled by what it has fetched.

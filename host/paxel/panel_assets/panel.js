@@ -116,7 +116,8 @@
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
     li.querySelector(".eta").textContent = running ? fmt.formatEta(view.eta) : "";
-    li.querySelector(".error").textContent = view.error ? view.error.message : "";
+    const gone = view.state === "missing" ? "The file was deleted or moved away." : "";
+    li.querySelector(".error").textContent = view.error ? view.error.message : gone;
     updateActions(li.querySelector(".actions"), view);
   }
 
