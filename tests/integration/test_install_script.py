@@ -1,0 +1,77 @@
+"""installer/install.sh and uninstall.sh end to end in an isolated HOME, against this checkout.
+
+pip builds paxel from the checkout into the venv install.sh uses; to stay fast and offline for
+dependencies, the test creates that venv first with a .pth reaching the dev venv's packages and
+passes --no-deps (install.sh reuses an existing venv, as on a re-run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+from test_install_cli import launch_like_browser  # same folder (pytest puts it on sys.path)
+
+from paxel.ids import FIREFOX_EXTENSION_ID, HOST_NAME
+from support.paxel_env import PaxelEnv
+
+TOP = Path(__file__).resolve().parents[2]
+
+
+def test_install_sh_sets_up_an_isolated_paxel_and_uninstall_sh_removes_it(paxel_env: PaxelEnv) -> None:
+    data = paxel_env.root / "data" / "paxel"
+    venv = data / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=60)
+    pth = next(venv.glob("lib/python3*/site-packages")) / "paxel-test-deps.pth"
+    pth.write_text("\n".join(site.getsitepackages()) + "\n")
+    env = {
+        **paxel_env.env,
+        "PAXEL_NO_PIPX": "1",
+        "PAXEL_PIP_ARGS": "--no-deps",
+        "PAXEL_PYTHON": "/usr/bin/python3",
+        "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+        "PATH": "/usr/bin:/bin",  # not the dev venv: the script must use its own paxel
+    }
+    done = subprocess.run(
+        ["sh", str(TOP / "installer" / "install.sh"), "--", "--browser", "firefox"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = paxel_env.home / ".mozilla" / "native-messaging-hosts" / f"{HOST_NAME}.json"
+    launcher = json.loads(manifest.read_text())["path"]
+    assert launcher == str(data / "native-host" / "paxel-host")
+    assert f"exec {venv}/bin/paxel-host" in Path(launcher).read_text()
+    reply = launch_like_browser(
+        [launcher, str(manifest), FIREFOX_EXTENSION_ID], f"firefox:{FIREFOX_EXTENSION_ID}", paxel_env
+    )
+    assert reply["ok"] is True, reply
+    paxel_env.stop_service()
+
+    gone = subprocess.run(
+        ["sh", str(TOP / "installer" / "uninstall.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert not manifest.exists() and not venv.exists()
+    assert not (paxel_env.home / ".mozilla").exists()
+
+
+def test_install_sh_refuses_an_old_python(paxel_env: PaxelEnv, tmp_path: Path) -> None:
+    old = tmp_path / "python-old"
+    old.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; sys.exit(1)'\n")
+    old.chmod(0o755)
+    done = subprocess.run(
+        ["sh", str(TOP / "installer" / "install.sh")],
+        env={**paxel_env.env, "PAXEL_PYTHON": str(old)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "needs Python 3.11 or newer" in done.stderr
+    assert not (paxel_env.root / "data").exists()
