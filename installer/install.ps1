@@ -22,8 +22,8 @@ if (-not $Spec) {
 }
 $PaxelArgs = @($PaxelArgs | Where-Object { $_ -ne "--" })
 
-if ($env:PAXEL_PYTHON) { $python = @($env:PAXEL_PYTHON) } else { $python = @("py", "-3") }
-& $python[0] $python[1..($python.Length)] -c "import sys; sys.exit(sys.version_info < (3, 11))"
+if ($env:PAXEL_PYTHON) { $pyExe = $env:PAXEL_PYTHON; $pyArgs = @() } else { $pyExe = "py"; $pyArgs = @("-3") }
+& $pyExe @pyArgs -c "import sys; sys.exit(sys.version_info < (3, 11))"
 if ($LASTEXITCODE -ne 0) {
     Write-Error "install.ps1: paxel needs Python 3.11 or newer; set PAXEL_PYTHON to one"
     exit 2
@@ -41,7 +41,7 @@ if (-not $env:PAXEL_NO_PIPX -and $pipx) {
     $venv = Join-Path $env:LOCALAPPDATA "paxel\venv"
     if (-not (Test-Path (Join-Path $venv "Scripts\python.exe"))) {
         Write-Host "install.ps1: creating $venv"
-        & $python[0] $python[1..($python.Length)] -m venv $venv
+        & $pyExe @pyArgs -m venv $venv
         if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
     }
     Write-Host "install.ps1: installing $Spec into $venv"
