@@ -1,0 +1,116 @@
+"""Debian's firefox-esr with paxel's add-on (temporary, private browsing allowed), via Marionette.
+
+There is no geckodriver here: Firefox is started by us with --marionette on a port it picks
+(`marionette.port=0`, read back from MarionetteActivePort) and driven with marionette-driver.
+Extension APIs are reached from one of the add-on's own pages opened in a tab.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+with warnings.catch_warnings():
+    # mozinfo calls distro.linux_distribution() when imported; a DeprecationWarning not ours to fix.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from marionette_driver.marionette import Marionette
+
+FIREFOX = shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
+EXTENSION = Path(__file__).resolve().parents[2] / "extension"
+ADDON_ID = "paxel@paxel.io"
+
+
+class Firefox:
+    """One firefox-esr process with its own profile (HOME is the caller's), ended by PID."""
+
+    def __init__(self, root: Path, env: dict[str, str], headless: bool = True) -> None:
+        self.profile = root / "firefox-profile"
+        self.downloads = root / "firefox-downloads"
+        self.profile.mkdir(parents=True, exist_ok=True)
+        self.downloads.mkdir(parents=True, exist_ok=True)
+        prefs = {
+            "marionette.port": 0,
+            "browser.download.folderList": 2,
+            "browser.download.dir": str(self.downloads),
+            "browser.download.useDownloadDir": True,
+            "browser.download.always_ask_before_handling_new_types": False,
+            "browser.download.alwaysOpenPanel": False,
+            "browser.shell.checkDefaultBrowser": False,
+            "network.trr.mode": 5,
+            "devtools.console.stdout.chrome": True,
+            "browser.aboutwelcome.enabled": False,
+            "datareporting.policy.dataSubmissionEnabled": False,
+            "toolkit.telemetry.reportingpolicy.firstRun": False,
+            "app.update.disabledForTesting": True,
+        }
+        (self.profile / "user.js").write_text(
+            "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
+        self.log_path = root / "firefox.log"
+        args = [FIREFOX, "--marionette", "-no-remote", "-profile", str(self.profile)]
+        if headless:
+            args.insert(1, "--headless")
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                args, env={**env, "MOZ_REMOTE_ALLOW_SYSTEM_ACCESS": "1"}, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, start_new_session=True)
+        self.client = Marionette(host="127.0.0.1", port=self._wait_port())
+        self.client.start_session()
+        self.extension_base = ""
+
+    def _wait_port(self, timeout: float = 30.0) -> int:
+        port_file = self.profile / "MarionetteActivePort"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"firefox exited {self.process.returncode}:\n{self.log_tail()}")
+            text = port_file.read_text().strip() if port_file.exists() else ""
+            if text:
+                return int(text)
+            time.sleep(0.05)
+        raise TimeoutError(f"no Marionette port; log:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def install_addon(self, path: Path = EXTENSION) -> str:
+        """Temporary install with private browsing allowed (the driver's helper lacks the flag)."""
+        params = {"path": str(path), "temporary": True, "allowPrivateBrowsing": True}
+        addon_id = str(self.client._send_message("Addon:Install", params, key="value"))
+        with self.client.using_context("chrome"):
+            host = self.client.execute_script(
+                "return WebExtensionPolicy.getByID(arguments[0]).mozExtensionHostname", [addon_id])
+        self.extension_base = f"moz-extension://{host}/"
+        return addon_id
+
+    def chrome(self, script: str, args: list[Any] | None = None) -> Any:
+        with self.client.using_context("chrome"):
+            return self.client.execute_script(script, args or [])
+
+    def in_extension(self, script: str, args: list[Any] | None = None) -> Any:
+        """Run `script` (a function body; may return a promise) in the add-on's options page."""
+        page = f"{self.extension_base}options/options.html"
+        if self.client.get_url() != page:
+            self.client.navigate(page)
+        return self.client.execute_script(
+            script, args or [], sandbox=None)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # the process is ended below either way
+            self.client.delete_session()
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            except ProcessLookupError:
+                self.process.wait()

@@ -1,0 +1,150 @@
+"""Browser end-to-end fixtures: Chromium or Firefox with paxel's extension, in a paxel_env.
+
+Each browser gets the test's paxel_env as its environment (temporary HOME, XDG dirs): the
+native host it starts inherits that and reaches that env's service. Registration is done with
+`paxel install`, exactly as a user would, unless a test wants the host missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from browser_chromium import Chromium
+from browser_firefox import Firefox
+
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+
+MiB = 1024 * 1024
+T = TypeVar("T")
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
+    """Poll until check() returns something truthy; fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def paxel_list(env: PaxelEnv) -> list[dict[str, Any]]:
+    """paxel's downloads; none while no service runs (`paxel list` does not start one)."""
+    done = env.paxel("list", "--json", check=False)
+    if done.returncode != 0 and "service is not running" in done.stderr:
+        return []
+    assert done.returncode == 0, done.stderr
+    views: list[dict[str, Any]] = json.loads(done.stdout)
+    return views
+
+
+def paxel_download(env: PaxelEnv, url: str, state: str | None = None) -> dict[str, Any] | None:
+    """paxel's download of url (in that state, if given), or None."""
+    for view in paxel_list(env):
+        if view["url"] == url and (state is None or view["state"] == state):
+            return view
+    return None
+
+
+def link_page(nginx: Nginx, name: str, href: str) -> str:
+    """An HTML page served by nginx with one link (#dl) and one image (#img) to href."""
+    nginx.add_file(name, content=(
+        "<!doctype html><meta charset=utf-8><title>paxel e2e</title>"
+        f'<p style="margin:40px"><a id="dl" href="{href}" style="font-size:40px">download</a></p>'
+    ).encode())
+    return nginx.url(name)
+
+
+def register_chromium(env: PaxelEnv, profile: Path) -> None:
+    profile.mkdir(parents=True, exist_ok=True)
+    env.paxel("install", "--user-data-dir", str(profile))
+
+
+@pytest.fixture
+def chromium_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Chromium]]:
+    """Start Chromium in this paxel_env: factory(register=True, headless=True, env=None)."""
+    started: list[Chromium] = []
+
+    def start(register: bool = True, headless: bool = True, env: dict[str, str] | None = None) -> Chromium:
+        root = paxel_env.root / f"chromium-{len(started)}"
+        if register:
+            register_chromium(paxel_env, root / "chromium-profile")
+        browser = Chromium(root, env or paxel_env.env, headless=headless)
+        started.append(browser)
+        browser.extension()  # a click before background.js registered its listeners is not a test
+        return browser
+
+    yield start
+    for browser in started:
+        browser.close()
+
+
+@pytest.fixture
+def chromium(chromium_factory: Callable[..., Chromium]) -> Chromium:
+    """Headless Chromium with paxel registered for its profile."""
+    return chromium_factory()
+
+
+@pytest.fixture
+def firefox_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Firefox]]:
+    started: list[Firefox] = []
+
+    def start(register: bool = True) -> Firefox:
+        if register:
+            paxel_env.paxel("install", "--browser", "firefox")
+        browser = Firefox(paxel_env.root / f"firefox-{len(started)}", paxel_env.env)
+        started.append(browser)
+        browser.install_addon()
+        return browser
+
+    yield start
+    for browser in started:
+        browser.close()
+
+
+@pytest.fixture
+def firefox(firefox_factory: Callable[..., Firefox]) -> Firefox:
+    return firefox_factory()
+
+
+@pytest.fixture
+def xvfb() -> Iterator[str]:
+    """A private X server (display number chosen by Xvfb); yields DISPLAY."""
+    xvfb_bin = shutil.which("Xvfb")
+    if xvfb_bin is None:
+        pytest.fail("Xvfb is not installed (tools/apt-packages.txt lists xvfb)")
+    read_fd, write_fd = os.pipe()
+    process = subprocess.Popen([xvfb_bin, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24",
+                                "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            display = pipe.readline().strip()
+        assert display, "Xvfb did not report a display"
+        yield f":{display}"
+    finally:
+        process.terminate()
+        process.wait(5)

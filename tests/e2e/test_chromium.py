@@ -1,0 +1,155 @@
+"""paxel's extension in a real Chromium: clicks, context menu, popup, and the fallbacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from browser_chromium import Chromium
+
+from conftest import MiB, link_page, paxel_download, paxel_list, sha256, wait_for
+from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+
+
+def set_settings(browser: Chromium, **settings: object) -> None:
+    browser.in_extension(f"chrome.storage.sync.set({{settings: {json.dumps(settings)}}})")
+
+
+def assert_browser_kept_nothing(browser: Chromium, url: str) -> None:
+    wait_for(lambda: not any(d["url"] == url for d in browser.downloads_listed()), 10,
+             "the browser to erase its own entry")
+    assert list(browser.downloads.iterdir()) == []
+
+
+def test_extension_loads_with_the_registered_id(chromium: Chromium) -> None:
+    assert chromium.in_extension("chrome.runtime.id") == CHROMIUM_DEV_EXTENSION_ID
+    assert chromium.in_extension("chrome.runtime.getManifest().background.type") == "module"
+
+
+def test_click_on_cookie_protected_link_goes_to_paxel(chromium: Chromium, paxel_env: PaxelEnv,
+                                                      nginx: Nginx) -> None:
+    digest = nginx.add_file("chr-click.bin", 3 * MiB)
+    url = nginx.url("chr-click.bin", "private")
+    page = chromium.open_page(link_page(nginx, "chr-click.html", url))
+    chromium.evaluate(page, "document.cookie = 'paxel_session=letmein; path=/'")
+    nginx.clear_log()
+
+    chromium.click(page, "#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    assert Path(view["path"]).parent == paxel_env.downloads
+    assert_browser_kept_nothing(chromium, url)
+    private = [line for line in nginx.log() if line.request.startswith("/private/chr-click.bin")]
+    assert private and all(line.status in (200, 206) for line in private), private
+    assert all("paxel_session=letmein" in line.cookie for line in private)
+
+
+def test_context_menu_handler_sends_link_with_page_as_referrer(chromium: Chromium, paxel_env: PaxelEnv,
+                                                               nginx: Nginx) -> None:
+    digest = nginx.add_file("chr-menu.bin", 2 * MiB)
+    url = nginx.url("chr-menu.bin", "private")
+    page_url = link_page(nginx, "chr-menu.html", url)
+    page = chromium.open_page(page_url)
+    chromium.evaluate(page, "document.cookie = 'paxel_session=letmein; path=/'")
+
+    # Headless Chromium draws no native menu: call the menu's own onClicked handler.
+    result = chromium.in_extension(f"""
+        chrome.tabs.query({{}}).then(tabs => globalThis.paxel.onMenuClicked(
+            {{menuItemId: globalThis.paxel.MENU_ID, linkUrl: {json.dumps(url)},
+              pageUrl: {json.dumps(page_url)}, frameId: 0}}, tabs.find(t => !t.incognito)))""")
+    assert result["url"] == url
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    assert chromium.downloads_listed() == []
+
+
+def test_host_not_registered_browser_downloads_itself(chromium_factory: Callable[..., Chromium],
+                                                      paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    browser = chromium_factory(register=False)
+    digest = nginx.add_file("chr-nohost.bin", 2 * MiB)
+    url = nginx.url("chr-nohost.bin")
+    page = browser.open_page(link_page(nginx, "chr-nohost.html", url))
+
+    browser.click(page, "#dl")
+
+    done = wait_for(lambda: [d for d in browser.downloads_listed() if d["state"] == "complete"], 20,
+                    "the browser to finish the download itself")
+    assert [d["url"] for d in done] == [url]
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert Path(done[0]["filename"]).parent == browser.downloads
+    status = browser.in_extension("chrome.storage.session.get('hostStatus').then(s => s.hostStatus)")
+    assert status["state"] == "not_installed"
+    assert status["message"] == "Specified native messaging host not found."
+    assert paxel_env.service_pid() is None
+
+
+def test_below_minimum_size_browser_keeps_it(chromium: Chromium, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    set_settings(chromium, minSize=MiB)
+    digest = nginx.add_file("chr-small.bin", 100 * 1024)
+    url = nginx.url("chr-small.bin")
+    page = chromium.open_page(link_page(nginx, "chr-small.html", url))
+
+    chromium.click(page, "#dl")
+
+    done = wait_for(lambda: [d for d in chromium.downloads_listed() if d["state"] == "complete"], 20,
+                    "the browser to keep and finish the small file")
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert paxel_env.service_pid() is None or paxel_download(paxel_env, url) is None
+
+
+def test_popup_shows_progress_and_pauses_in_the_service(chromium: Chromium, paxel_env: PaxelEnv,
+                                                        nginx: Nginx) -> None:
+    set_settings(chromium, connections=2)
+    nginx.add_file("chr-slow.bin", 96 * MiB)
+    url = nginx.url("chr-slow.bin", "capped")  # 2 connections at 8 MiB/s: ~6 s
+    page = chromium.open_page(link_page(nginx, "chr-slow.html", url))
+    chromium.click(page, "#dl")
+    wait_for(lambda: paxel_download(paxel_env, url, "running"), 15, "paxel to start it")
+
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
+    row = "#downloads li.download[data-state=running]"
+    read_width = f"(document.querySelector('{row} .bar .fill') || {{style: {{}}}}).style.width"
+    first = wait_for(lambda: chromium.evaluate(popup, read_width), 10, "a progress bar in the popup")
+    wait_for(lambda: chromium.evaluate(popup, read_width) not in ("", first), 10, "the bar to move")
+    assert chromium.evaluate(popup, f"document.querySelectorAll('{row} .segment').length") == 2
+    assert chromium.evaluate(popup, "document.getElementById('host-status').dataset.state") == "connected"
+
+    chromium.click(popup, f"{row} button[data-action=pause]")
+
+    paused = wait_for(lambda: paxel_download(paxel_env, url, "paused"), 10, "the service to pause it")
+    time.sleep(0.5)
+    still = paxel_download(paxel_env, url)
+    assert still is not None and still["state"] == "paused" and still["done"] == paused["done"]
+    assert still["done"] < 96 * MiB
+    resume = "li.download[data-state=paused] button[data-action=resume]"
+    wait_for(lambda: chromium.evaluate(popup, f"document.querySelector('{resume}') !== null"), 5,
+             "the popup to offer resume")
+    paxel_env.paxel("cancel", paused["download_id"])
+
+
+def test_real_right_click_under_xvfb(chromium_factory: Callable[..., Chromium], paxel_env: PaxelEnv,
+                                     nginx: Nginx, xvfb: str) -> None:
+    env = {**paxel_env.env, "DISPLAY": xvfb}
+    browser = chromium_factory(headless=False, env=env)
+    set_settings(browser, enabled=False)  # so only the menu item, not a download, can reach paxel
+    nginx.add_file("chr-rclick.bin", 2 * MiB)
+    url = nginx.url("chr-rclick.bin", "private")
+    page = browser.open_page(link_page(nginx, "chr-rclick.html", url))
+    browser.evaluate(page, "document.cookie = 'paxel_session=letmein; path=/'")
+    browser.send("Target.activateTarget", {"targetId": browser.target_of(page)})
+    x, y = browser.screen_point(page, "#dl")
+    xdo = ["xdotool"]
+    subprocess.run([*xdo, "mousemove", str(x), str(y), "click", "3"], env=env, check=True)
+    # The extension's single item sits just above "Inspect", the menu's last entry.
+    time.sleep(0.5)
+    subprocess.run([*xdo, "key", "Up", "Up", "Return"], env=env, check=True)
+
+    wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to get it from the menu")
+    assert [v["url"] for v in paxel_list(paxel_env)] == [url]
