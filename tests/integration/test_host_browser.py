@@ -26,50 +26,17 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def hello(host: NativeHost, request_id: int = 1) -> dict[str, Any]:
-    host.send({"id": request_id, "type": "hello", "client": "test", "version": 1})
-    reply = host.reply(request_id)
-    assert reply["ok"], reply
-    result: dict[str, Any] = reply["result"]
-    return result
-
-
-def wait_event(host: NativeHost, name: str, download_id: str, timeout: float = 30.0,
-               seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The first `name` event about `download_id`; every message on the way goes into `seen`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = host.recv(max(0.1, deadline - time.monotonic()))
-        if seen is not None:
-            seen.append(message)
-        data = message.get("data", {})
-        about = data.get("download", {}).get("download_id") == download_id or any(
-            d["download_id"] == download_id for d in data.get("downloads", []))
-        if message.get("event") == "failed" and about:
-            raise AssertionError(f"download failed: {data}")
-        if message.get("event") == name and about:
-            return message
-
-
-def add(host: NativeHost, request_id: int, **fields: Any) -> dict[str, Any]:
-    host.send({"id": request_id, "type": "download", **fields})
-    reply = host.reply(request_id)
-    assert reply["ok"], reply
-    view: dict[str, Any] = reply["result"]["download"]
-    return view
-
-
 @pytest.mark.parametrize("browser", ["chrome", "firefox"])
 def test_download_with_progress_to_completion(paxel_env: PaxelEnv, nginx: Nginx, browser: str) -> None:
     digest = nginx.add_file(f"browser-{browser}.bin", 20 * MiB)
     host = paxel_env.host(browser)
-    info = hello(host)
+    info = host.hello()
     assert info["roots"] == [str(paxel_env.downloads)] and info["default_connections"] == 8
-    view = add(host, 2, url=nginx.url(f"browser-{browser}.bin", "capped"), connections=2, source="click")
+    view = host.add(2, url=nginx.url(f"browser-{browser}.bin", "capped"), connections=2, source="click")
     assert view["state"] in ("queued", "running") and view["connections"] == 2
 
     seen: list[dict[str, Any]] = []
-    done = wait_event(host, "completed", view["download_id"], seen=seen)["data"]["download"]
+    done = host.wait_event("completed", view["download_id"], seen=seen)["data"]["download"]
     progress = [d for m in seen if m.get("event") == "progress" for d in m["data"]["downloads"]
                 if d["download_id"] == view["download_id"]]
     assert len(progress) >= 2, "a 1.2 s download reports progress a few times"
@@ -85,12 +52,12 @@ def test_download_with_progress_to_completion(paxel_env: PaxelEnv, nginx: Nginx,
 def test_cookies_reach_the_server_and_are_dropped_after(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     digest = nginx.add_file("private.bin", 1 * MiB)
     host = paxel_env.host("chrome")
-    hello(host)
+    host.hello()
     cookie = {"name": PRIVATE_COOKIE[0], "value": PRIVATE_COOKIE[1], "domain": "127.0.0.1",
               "host_only": True, "path": "/", "secure": False, "http_only": True, "expiration_date": None}
-    view = add(host, 2, url=nginx.url("private.bin", "private"), cookies=[cookie],
+    view = host.add(2, url=nginx.url("private.bin", "private"), cookies=[cookie],
                referrer="http://127.0.0.1/page", user_agent="TestBrowser/1")
-    done = wait_event(host, "completed", view["download_id"])["data"]["download"]
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
     assert sha256(Path(done["path"])) == digest
     # cookies are gone from the database once the download no longer needs them, and never logged
     import sqlite3
@@ -143,7 +110,7 @@ def test_malformed_input_table_then_still_serving(paxel_env: PaxelEnv) -> None:
         assert reply["error"]["name"] == code, (name, reply)
         assert reply["id"] == request_id, name
         assert isinstance(reply["error"]["message"], str) and reply["error"]["message"], name
-    assert hello(host, 99)["version"] == 1
+    assert host.hello(99)["version"] == 1
     assert host.close() == 0
 
 
@@ -158,7 +125,7 @@ def test_junk_frames_get_framed_errors_and_the_host_still_answers(paxel_env: Pax
     for _ in junk:
         reply = host.recv()
         assert reply["ok"] is False and reply["error"]["code"] >= 20
-    assert hello(host, 7)["version"] == 1
+    assert host.hello(7)["version"] == 1
     assert host.close() == 0
 
 
@@ -191,13 +158,13 @@ def test_extra_extension_id_from_the_environment(paxel_env: PaxelEnv) -> None:
     paxel_env.env["PAXEL_EXTENSION_IDS"] = "devbuild@paxel.io"
     host = NativeHost([HOST_EXE, str(paxel_env.root / "m.json"), "devbuild@paxel.io"], paxel_env.env)
     paxel_env.hosts.append(host)
-    assert hello(host)["version"] == 1
+    assert host.hello()["version"] == 1
     assert host.close() == 0
 
 
 def test_exits_promptly_on_eof_with_a_live_service(paxel_env: PaxelEnv) -> None:
     host = paxel_env.host("chrome")
-    hello(host)
+    host.hello()
     started = time.monotonic()
     assert host.close() == 0
     assert time.monotonic() - started < 1.0
@@ -207,9 +174,9 @@ def test_exits_promptly_on_eof_with_a_live_service(paxel_env: PaxelEnv) -> None:
 def test_host_killed_mid_download_the_download_finishes(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     digest = nginx.add_file("outlive.bin", 16 * MiB)
     host = paxel_env.host("firefox")
-    hello(host)
-    view = add(host, 2, url=nginx.url("outlive.bin", "capped"), connections=2)
-    progress = wait_event(host, "progress", view["download_id"])
+    host.hello()
+    view = host.add(2, url=nginx.url("outlive.bin", "capped"), connections=2)
+    progress = host.wait_event("progress", view["download_id"])
     assert progress["data"]["downloads"][0]["done"] < 16 * MiB
     os.killpg(host.process.pid, signal.SIGKILL)  # what Firefox does to the host's process group
     host.process.wait()

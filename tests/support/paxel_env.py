@@ -9,7 +9,9 @@ Use (the `paxel_env` fixture in tests/conftest.py creates one and cleans it up):
         host = paxel_env.host("chrome")                      # a native host started like a browser does
         host.send({"id": 1, "type": "hello", "client": "test", "version": 1})
         reply = host.recv()                                  # next frame (reply or event), dict
-        ...
+        host.hello(); view = host.add(2, url=URL)            # shortcuts that assert success
+        done = host.wait_event("completed", view["download_id"])
+        pid = paxel_env.service_pid()                        # the live service's pid, or None
 
 Layout (Linux): HOME=<tmp>/home, downloads land in <tmp>/home/Downloads (the default root),
 XDG_{DATA,STATE,CONFIG,CACHE}_HOME under <tmp>, XDG_RUNTIME_DIR=<tmp>/run (0700) holding
@@ -74,6 +76,39 @@ class NativeHost:
         while True:
             message = self.recv(max(0.1, deadline - time.monotonic()))
             if message.get("id") == request_id and "ok" in message:
+                return message
+
+    def hello(self, request_id: int = 1) -> dict[str, Any]:
+        """Say hello (starts the service if needed); the hello result."""
+        self.send({"id": request_id, "type": "hello", "client": "test", "version": 1})
+        reply = self.reply(request_id, timeout=20.0)
+        assert reply["ok"], reply
+        result: dict[str, Any] = reply["result"]
+        return result
+
+    def add(self, request_id: int, **fields: Any) -> dict[str, Any]:
+        """A `download` request that must succeed; its DownloadView."""
+        self.send({"id": request_id, "type": "download", **fields})
+        reply = self.reply(request_id)
+        assert reply["ok"], reply
+        view: dict[str, Any] = reply["result"]["download"]
+        return view
+
+    def wait_event(self, name: str, download_id: str, timeout: float = 30.0,
+                   seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The first `name` event about `download_id` (a `failed` one fails the test instead);
+        every message read on the way is appended to `seen`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.recv(max(0.1, deadline - time.monotonic()))
+            if seen is not None:
+                seen.append(message)
+            data = message.get("data", {})
+            about = data.get("download", {}).get("download_id") == download_id or any(
+                d["download_id"] == download_id for d in data.get("downloads", []))
+            if message.get("event") == "failed" and about and name != "failed":
+                raise AssertionError(f"download failed: {data}")
+            if message.get("event") == name and about:
                 return message
 
     def _read(self, size: int, timeout: float) -> bytes:

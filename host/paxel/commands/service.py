@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 from paxel.client import ServiceClient
 from paxel.errors import ErrorCode, PaxelError
+from paxel.service import ipc
 
 NOT_RUNNING = 3  # like `systemctl status` for a stopped unit
 
@@ -51,15 +51,20 @@ def main(command: str, argv: list[str]) -> int:
 
 
 def _wait_gone(pid: int, timeout: float = 15.0) -> int:
+    """Wait for the service to finish shutting down: it removes its pid file as its last act.
+
+    (A pid check alone would wait forever on a zombie whose parent has not reaped it yet.)
+    """
+    pid_file = ipc.pid_path()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            current = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            current = None
+        if current != pid:
             print("paxel service stopped")
             return 0
-        except PermissionError:
-            break
         time.sleep(0.05)
     sys.stderr.write(f"paxel service: pid {pid} is still running after {timeout:.0f} s\n")
     return 1

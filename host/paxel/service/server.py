@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
@@ -321,6 +322,24 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _acquire_or_defer(lock: ipc.ServiceLock, patience: float = 5.0) -> bool:
+    """Take the service lock, or return False once another service answers on the socket.
+
+    The lock may also be held by a service that is still shutting down: then keep trying for a
+    while rather than leave the user with no service at all.
+    """
+    deadline = time.monotonic() + patience
+    while not lock.acquire():
+        try:
+            ipc.connect(ipc.endpoint(), timeout=1.0).close()
+            return False
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+    return True
+
+
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
@@ -335,7 +354,7 @@ def run() -> int:
         format="%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s",
     )
     lock = ipc.ServiceLock()
-    if not lock.acquire():
+    if not _acquire_or_defer(lock):
         sys.stderr.write("paxel service: another service is already running\n")
         return 0
     try:

@@ -1,0 +1,230 @@
+"""The per-user service: crash recovery, one service for many hosts, IPC security, start-up races,
+the queue through the CLI, folder policy. Real service processes, real nginx, real SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+
+MiB = 1024 * 1024
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_service_kill9_mid_download_resumes_exactly(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    size = 24 * MiB
+    digest = nginx.add_file("crash.bin", size)
+    host = paxel_env.host("chrome")
+    first_pid = host.hello()["service_pid"]
+    view = host.add(2, url=nginx.url("crash.bin", "capped"), connections=2)
+    while True:  # kill once a good part is on disk
+        progress = host.wait_event("progress", view["download_id"])
+        if progress["data"]["downloads"][0]["done"] >= 4 * MiB:
+            break
+    os.kill(first_pid, signal.SIGKILL)
+    host.close()
+
+    again = paxel_env.host("firefox")  # the next host finds no service and starts one
+    second_pid = again.hello()["service_pid"]
+    assert second_pid != first_pid
+    done = again.wait_event("completed", view["download_id"])["data"]["download"]
+    assert done["path"] == str(paxel_env.downloads / "crash.bin")
+    assert sha256(paxel_env.downloads / "crash.bin") == digest
+    assert not list(paxel_env.downloads.glob("crash.bin.*")), "no .part or state file left"
+    sent = sum(line.bytes_sent for line in nginx.log() if line.request.endswith("/crash.bin"))
+    assert sent < size + 8 * MiB, f"resumed, not restarted: nginx sent {sent} bytes for {size}"
+
+
+def test_two_hosts_share_one_service_queue_and_events(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    digest = nginx.add_file("shared.bin", 8 * MiB)
+    chrome, firefox = paxel_env.host("chrome"), paxel_env.host("firefox")
+    replies: dict[str, dict[str, Any]] = {}
+    threads = [threading.Thread(target=lambda h=h, k=k: replies.__setitem__(k, h.hello()))
+               for k, h in (("chrome", chrome), ("firefox", firefox))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert replies["chrome"]["service_pid"] == replies["firefox"]["service_pid"]
+
+    view = chrome.add(2, url=nginx.url("shared.bin", "capped"), connections=2)
+    added = firefox.wait_event("added", view["download_id"])
+    assert added["data"]["download"]["url"] == view["url"]
+    firefox.send({"id": 3, "type": "list"})
+    assert [d["download_id"] for d in firefox.reply(3)["result"]["downloads"]] == [view["download_id"]]
+    for host in (chrome, firefox):
+        done = host.wait_event("completed", view["download_id"])["data"]["download"]
+        assert sha256(Path(done["path"])) == digest
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return struct.pack("=I", len(body)) + body
+
+
+def _recv(sock: socket.socket) -> dict[str, Any] | None:
+    header = sock.recv(4, socket.MSG_WAITALL)
+    if len(header) < 4:
+        return None
+    (length,) = struct.unpack("=I", header)
+    result: dict[str, Any] = json.loads(sock.recv(length, socket.MSG_WAITALL))
+    return result
+
+
+@pytest.mark.parametrize("first", [
+    {"id": 1, "type": "hello", "client": "intruder", "version": 1},
+    {"id": 1, "type": "list"},
+    {"id": 1, "type": "auth", "secret": "0" * 64},
+    {"id": 1, "type": "auth", "secret": ""},
+])
+def test_client_without_the_secret_is_refused(paxel_env: PaxelEnv, first: dict[str, Any]) -> None:
+    paxel_env.paxel("service", "start")
+    runtime = paxel_env.paxel_runtime
+    assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
+    assert stat.S_IMODE((runtime / "paxel.sock").stat().st_mode) == 0o600
+    assert stat.S_IMODE((runtime / "secret").stat().st_mode) == 0o600
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
+        sock.connect(str(runtime / "paxel.sock"))
+        sock.sendall(_frame(first) + _frame({"id": 2, "type": "list"}))
+        reply = _recv(sock)
+        assert reply is not None and reply["error"]["name"] == "UNAUTHORIZED"
+        assert _recv(sock) is None, "the service hangs up after a refusal, the list is never answered"
+    # the right secret works on the same socket
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
+        sock.connect(str(runtime / "paxel.sock"))
+        secret = (runtime / "secret").read_text().strip()
+        sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}) + _frame({"id": 2, "type": "list"}))
+        assert _recv(sock) == {"id": 1, "ok": True, "version": 1, "result": {}}
+        reply = _recv(sock)
+        assert reply is not None and reply["ok"] and reply["result"]["downloads"] == []
+
+
+def test_two_service_starts_at_once_one_survives(paxel_env: PaxelEnv) -> None:
+    argv = [sys.executable, "-m", "paxel", "service", "run"]
+    starts = [subprocess.Popen(argv, env=paxel_env.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True) for _ in range(3)]
+    try:
+        pid = paxel_env.wait_service()
+        time.sleep(0.5)
+        alive = [p for p in starts if p.poll() is None]
+        assert [p.pid for p in alive] == [pid]
+        for loser in starts:
+            if loser is not alive[0]:
+                assert loser.wait(5) == 0
+                assert "already running" in (loser.stderr.read() if loser.stderr else "")
+        status = paxel_env.paxel("service", "status")
+        assert f"pid {pid}" in status.stdout
+        assert "stopped" in paxel_env.paxel("service", "stop").stdout
+        assert alive[0].wait(10) == 0
+        assert not paxel_env.pid_file.exists() and not (paxel_env.paxel_runtime / "paxel.sock").exists()
+    finally:
+        for process in starts:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+    assert paxel_env.paxel("service", "status", check=False).returncode == 3
+
+
+def test_two_hosts_racing_to_start_the_service_get_one(paxel_env: PaxelEnv) -> None:
+    hosts = [paxel_env.host("chrome"), paxel_env.host("firefox"), paxel_env.host("chrome")]
+    for host in hosts:
+        host.send({"id": 1, "type": "hello", "client": "t", "version": 1})
+    pids = {host.reply(1, timeout=20)["result"]["service_pid"] for host in hosts}
+    assert len(pids) == 1
+
+
+def test_queue_through_the_cli(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    paxel_env.write_settings(max_concurrent=1)
+    for name in ("q1.bin", "q2.bin"):
+        nginx.add_file(name, 16 * MiB)
+    first = json.loads(paxel_env.paxel("add", nginx.url("q1.bin", "capped"), "-n", "1", "--json").stdout)
+    second = json.loads(paxel_env.paxel("add", nginx.url("q2.bin", "capped"), "-n", "2", "--json").stdout)
+    assert second["state"] == "queued", "max_concurrent=1: the second one waits"
+    assert second["connections"] == 2
+
+    def states() -> dict[str, str]:
+        views = json.loads(paxel_env.paxel("list", "--json").stdout)
+        return {v["download_id"]: v["state"] for v in views}
+
+    assert states() == {first["download_id"]: "running", second["download_id"]: "queued"}
+    assert "paused" in paxel_env.paxel("pause", first["download_id"]).stdout
+    time.sleep(0.3)
+    assert states()[second["download_id"]] == "running", "pausing frees the slot"
+    assert "cancelled" in paxel_env.paxel("cancel", second["download_id"]).stdout
+    bad = paxel_env.paxel("resume", second["download_id"], check=False)
+    assert bad.returncode != 0 and "cancelled" in bad.stderr
+    assert "queued" in paxel_env.paxel("retry", second["download_id"]).stdout
+    paxel_env.paxel("resume", first["download_id"])
+    assert "removed" in paxel_env.paxel("remove", second["download_id"]).stdout
+    assert not list(paxel_env.downloads.glob("q2.bin*")), "removing a running download removes its .part"
+    missing = paxel_env.paxel("pause", "d-missing", check=False)
+    assert missing.returncode != 0 and "no download d-missing" in missing.stderr
+    deadline = time.monotonic() + 20
+    while states()[first["download_id"]] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert (paxel_env.downloads / "q1.bin").stat().st_size == 16 * MiB
+    assert "1 in history" in paxel_env.paxel("service", "status").stdout
+
+
+def test_folder_policy(paxel_env: PaxelEnv, nginx: Nginx, tmp_path: Path) -> None:
+    nginx.add_file("f.bin", 1024)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (paxel_env.downloads / "link").symlink_to(outside)
+    host = paxel_env.host("chrome")
+    host.hello()
+    refused = [str(outside), str(paxel_env.downloads / "link"), str(paxel_env.downloads / "link" / "sub"),
+               str(paxel_env.downloads / ".." / "escape"), "/"]
+    for number, folder in enumerate(refused, start=10):
+        host.send({"id": number, "type": "download", "url": nginx.url("f.bin"), "folder": folder})
+        assert host.reply(number)["error"]["name"] == "FOLDER_NOT_ALLOWED", folder
+    assert not (paxel_env.home / "escape").exists() and not list(outside.iterdir())
+    view = host.add(2, url=nginx.url("f.bin"), folder=str(paxel_env.downloads / "sub" / "dir"))
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
+    assert Path(done["path"]) == paxel_env.downloads / "sub" / "dir" / "f.bin"
+
+
+def test_unfinished_downloads_resume_after_a_clean_stop(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    digest = nginx.add_file("stop.bin", 12 * MiB)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("stop.bin", "capped"), connections=1)
+    host.wait_event("progress", view["download_id"])
+    host.close()
+    paxel_env.paxel("service", "stop")
+    assert paxel_env.service_pid() is None
+    again = paxel_env.host("chrome")
+    again.hello()
+    done = again.wait_event("completed", view["download_id"])["data"]["download"]
+    assert sha256(Path(done["path"])) == digest
+
+
+def test_deleted_file_shows_as_missing(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    nginx.add_file("gone.bin", 4096)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("gone.bin"))
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
+    Path(done["path"]).unlink()
+    assert host.wait_event("missing", view["download_id"])["data"]["download"]["state"] == "missing"
