@@ -48,6 +48,7 @@ READ_SIZE = MiB            # one readinto per MiB: large enough that Python over
 MAX_CONNECTIONS = 32
 MAX_RESTARTS = 3           # the file changed / ranges broke this often: give up
 CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
+BACKGROUND_PREALLOCATE = 16 * MiB  # reserve larger files while downloading (see _preallocate)
 CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
 DEFAULT_RETRY = RetryPolicy()
 
@@ -255,19 +256,24 @@ class Download:
                 self._table = table
             if size > CHECKPOINT_BYTES:  # a tiny file is cheaper to fetch again than to track
                 self._checkpoint(part, probe)
-            part.preallocate(size)
+            workers: list[threading.Thread] = []
+            if size > BACKGROUND_PREALLOCATE:
+                workers.append(threading.Thread(target=self._preallocate, name="paxel-preallocate",
+                                                args=(part, size), daemon=True))
+            else:
+                part.preallocate(size)
             first_seg = None
             if reply is not None:
                 first_seg = next(s for s in table.segments if s.pos == probe.first)
                 first_seg.owner = 0
                 self._seg_started[0] = (time.monotonic(), first_seg.written)
-            workers = [threading.Thread(target=self._worker, name="paxel-worker-0",
-                                        args=(0, main, part, first_seg, reply), daemon=True)]
+            workers.append(threading.Thread(target=self._worker, name="paxel-worker-0",
+                                            args=(0, main, part, first_seg, reply), daemon=True))
             wanted = min(self.options.connections, len(table.segments)) if ranged else 1
             for wid in range(1, wanted):
                 workers.append(threading.Thread(target=self._worker, name=f"paxel-worker-{wid}",
                                                 args=(wid, None, part, None, None), daemon=True))
-            self._live = len(workers)
+            self._live = wanted
             for t in workers:
                 t.start()
             self._coordinate(part, probe, workers)
@@ -543,6 +549,17 @@ class Download:
             if own:
                 transport.close()
             self._wake.set()
+
+    def _preallocate(self, part: storage.PartFile, size: int) -> None:
+        """Reserve the whole file while the first bytes already arrive (on tmpfs reserving means
+        zeroing memory, which would otherwise delay the start); a full disk stops everything."""
+        try:
+            part.preallocate(size)
+        except DiskError as exc:
+            with self._lock:
+                if self._fatal is None:
+                    self._fatal = exc
+            self._request_stop(None)
 
     def _table_release(self, seg: Segment) -> None:
         if self._table is not None:

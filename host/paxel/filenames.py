@@ -29,7 +29,7 @@ def safe_filename(raw: str | None, fallback: str = FALLBACK) -> str:
     """One safe path component from `raw`, or `fallback` when nothing usable remains."""
     if not raw:
         return fallback
-    name = unicodedata.normalize("NFC", raw.replace("\\", "/"))
+    name = unicodedata.normalize("NFC", re.sub(r"[\t\n\r\v\f]", " ", raw.replace("\\", "/")))
     name = name.rsplit("/", 1)[-1]  # basename only: no directories, no absolute paths
     name = "".join("_" if _FORBIDDEN.match(ch) else ch for ch in name if not _drop_char(ch))
     name = re.sub(r"\s+", " ", name).strip().rstrip(". ")

@@ -1,0 +1,47 @@
+"""Cookie matching (domain, host-only, path, secure, expiry) and cookies.txt parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from paxel.cookies import Cookie, cookie_header, parse_netscape
+
+NOW = 1_000_000.0
+
+
+def test_browser_cookie_objects() -> None:
+    c = Cookie.from_browser({"name": "s", "value": "v", "domain": ".example.com", "hostOnly": False,
+                             "path": "/dl", "secure": True, "expirationDate": NOW + 10})
+    assert c == Cookie("s", "v", "example.com", False, "/dl", True, NOW + 10)
+    with pytest.raises(ValueError, match="lacks"):
+        Cookie.from_browser({"name": "s", "value": "v"})
+    with pytest.raises(ValueError, match="unusable"):
+        Cookie.from_browser({"name": "s", "value": "a;b", "domain": "x"})
+
+
+@pytest.mark.parametrize(("url", "sent"), [
+    ("https://example.com/dl/file", "deep=1; host=1; sub=1"),
+    ("https://www.example.com/dl/file", "sub=1"),
+    ("http://example.com/dl/file", "host=1; sub=1"),        # no secure cookie over http
+    ("https://example.com/dlx", "host=1; sub=1"),            # /dl does not match /dlx
+    ("https://evil-example.com/dl/file", None),
+    ("https://example.com.evil.org/dl/file", None),
+])
+def test_matching(url: str, sent: str | None) -> None:
+    jar = [Cookie("host", "1", "example.com"),
+           Cookie("sub", "1", "example.com", host_only=False),
+           Cookie("deep", "1", "example.com", path="/dl", secure=True),
+           Cookie("old", "1", "example.com", expiry=NOW - 1)]
+    assert cookie_header(jar, url, NOW) == sent
+
+
+def test_netscape_file() -> None:
+    text = ("# Netscape HTTP Cookie File\n\n"
+            ".example.com\tTRUE\t/\tFALSE\t0\tsess\tabc\n"
+            "#HttpOnly_example.org\tFALSE\t/p\tTRUE\t2000000000\tid\t42\n")
+    assert parse_netscape(text) == [Cookie("sess", "abc", "example.com", False, "/", False, None),
+                                    Cookie("id", "42", "example.org", True, "/p", True, 2e9)]
+    with pytest.raises(ValueError, match="line 1"):
+        parse_netscape("example.com TRUE / FALSE 0 a b")
+    with pytest.raises(ValueError, match="expiry"):
+        parse_netscape("example.com\tTRUE\t/\tFALSE\tsoon\ta\tb")

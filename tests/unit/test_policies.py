@@ -1,0 +1,51 @@
+"""Retry schedule, the shared token bucket, speeds and checksums as written by users."""
+
+from __future__ import annotations
+
+import pytest
+
+from paxel.checksum import parse_checksum
+from paxel.ratelimit import TokenBucket, parse_rate
+from paxel.retry import RetryPolicy, retryable_status
+
+
+def test_backoff_grows_is_capped_and_jittered() -> None:
+    p = RetryPolicy(attempts=4, base=1.0, cap=5.0)
+    assert [p.delay(n, 0.0) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 2.5, 2.5]
+    assert [p.delay(n, 0.999) for n in (1, 2, 3)] == pytest.approx([1.0, 2.0, 4.0], rel=0.01)
+    assert p.delay(1, 0.5, retry_after=7) == 7
+    assert p.delay(1, 0.5, retry_after=10_000) == p.max_retry_after
+    assert not p.gives_up(3) and p.gives_up(4)
+    assert retryable_status(503) and retryable_status(429) and not retryable_status(404)
+
+
+def test_token_bucket_paces_to_the_rate() -> None:
+    now = [0.0]
+    bucket = TokenBucket(1000, burst=100, clock=lambda: now[0])
+    assert bucket.reserve(100) == 0.0
+    assert bucket.reserve(500) == pytest.approx(0.5)
+    now[0] = 0.5
+    assert bucket.reserve(100) == pytest.approx(0.1)
+    now[0] = 100.0                      # idle time saves at most `burst`
+    assert bucket.reserve(200) == pytest.approx(0.1 - 0.0, abs=0.11)
+    assert bucket.read_size(1 << 20) == 4096
+
+
+@pytest.mark.parametrize(("text", "rate"), [("500K", 500 << 10), ("2M", 2 << 20), ("1.5G", int(1.5 * (1 << 30))),
+                                            ("123", 123), ("2mb", 2 << 20), ("8MiB/s", 8 << 20)])
+def test_parse_rate(text: str, rate: int) -> None:
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["", "fast", "0", "-1M", "2T"])
+def test_parse_rate_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_rate(text)
+
+
+def test_parse_checksum() -> None:
+    assert parse_checksum("SHA-256=" + "AB" * 32) == ("sha256", "ab" * 32)
+    assert parse_checksum("md5=" + "0" * 32) == ("md5", "0" * 32)
+    for bad in ("sha-256=abc", "crc32=0000", "sha-1", "sha-1=" + "g" * 40):
+        with pytest.raises(ValueError):
+            parse_checksum(bad)

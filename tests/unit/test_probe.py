@@ -1,0 +1,55 @@
+"""What the first answer tells the engine, and which worker answers are trusted."""
+
+from __future__ import annotations
+
+import pytest
+
+from paxel.errors import ServerMisbehaved
+from paxel.probe import FileChanged, RangesUntrusted, check_partial, interpret
+
+
+def test_206_probe() -> None:
+    p = interpret("http://h/f", 206, {"Content-Range": "bytes 0-99/100", "ETag": '"e"',
+                                      "Content-Disposition": "attachment; filename=x.bin"}, 0)
+    assert (p.size, p.ranges, p.first, p.filename, p.if_range) == (100, True, 0, "x.bin", '"e"')
+
+
+def test_200_probe_with_and_without_ranges() -> None:
+    p = interpret("u", 200, {"Content-Length": "100", "Accept-Ranges": "bytes"}, 0)
+    assert (p.size, p.ranges) == (100, True)
+    p = interpret("u", 200, {"Content-Length": "100"}, 0)
+    assert (p.size, p.ranges) == (100, False)
+    p = interpret("u", 200, {"Transfer-Encoding": "chunked"}, 0)
+    assert (p.size, p.ranges) == (None, False)
+    p = interpret("u", 200, {"Content-Length": "100", "Content-Encoding": "gzip"}, 0)
+    assert p.size is None
+
+
+def test_weak_etag_is_not_a_range_validator() -> None:
+    p = interpret("u", 206, {"Content-Range": "bytes 0-9/10", "ETag": 'W/"w"', "Last-Modified": "LM"}, 0)
+    assert p.if_range == "LM"
+
+
+def test_empty_file_416() -> None:
+    p = interpret("u", 416, {"Content-Range": "bytes */0"}, 0)
+    assert (p.size, p.first) == (0, 0)
+    with pytest.raises(ServerMisbehaved):
+        interpret("u", 416, {"Content-Range": "bytes */50"}, 0)
+
+
+@pytest.mark.parametrize("cr", ["bytes 1-99/100", "bytes 0-50/100", "junk"])
+def test_probe_206_must_match(cr: str) -> None:
+    with pytest.raises(ServerMisbehaved):
+        interpret("u", 206, {"Content-Range": cr}, 0)
+
+
+def test_check_partial() -> None:
+    check_partial({"Content-Range": "bytes 10-19/100"}, 10, 19, 100, '"e"')
+    with pytest.raises(FileChanged):
+        check_partial({"Content-Range": "bytes 10-19/101"}, 10, 19, 100, None)
+    with pytest.raises(FileChanged):
+        check_partial({"Content-Range": "bytes 10-19/100", "ETag": '"f"'}, 10, 19, 100, '"e"')
+    with pytest.raises(RangesUntrusted):
+        check_partial({"Content-Range": "bytes 0-9/100"}, 10, 19, 100, None)
+    with pytest.raises(RangesUntrusted):
+        check_partial({}, 10, 19, 100, None)

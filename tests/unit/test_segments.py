@@ -1,0 +1,122 @@
+"""Segment bookkeeping: the partition holds and every byte is fetched exactly once, whatever
+order connections claim, write, split, give up and fail in."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paxel.segments import ALIGN, Segment, SegmentTable, check_partition, slow_owners
+
+MiB = 1 << 20
+
+
+@given(total=st.integers(0, 1 << 40), parts=st.integers(1, 32))
+def test_plan_tiles_the_file(total: int, parts: int) -> None:
+    table = SegmentTable.plan(total, parts)
+    check_partition(total, table.segments)
+    assert 1 <= len(table.segments) <= parts
+    assert all(s.start % ALIGN == 0 for s in table.segments)
+
+
+ops = st.lists(st.tuples(st.sampled_from(["next", "read", "fail", "sync", "steal"]),
+                         st.integers(0, 7), st.integers(1, 3 * MiB)), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(total=st.integers(0, 64 * MiB), parts=st.integers(1, 8), script=ops)
+def test_any_sequence_keeps_the_partition_and_fetches_each_byte_once(
+        total: int, parts: int, script: list[tuple[str, int, int]]) -> None:
+    table = SegmentTable.plan(total, parts)
+    owned: dict[int, Segment] = {}
+    fetched: list[tuple[int, int]] = []  # (offset, length) of every write
+    marks: dict[int, int] | None = None
+
+    def write(seg: Segment, n: int) -> None:
+        offset = seg.pos
+        got = table.claim(seg, n)
+        if got:
+            fetched.append((offset, got))
+        table.commit(seg, got)
+
+    for op, worker, n in script:
+        seg = owned.get(worker)
+        if op == "next" and seg is None:
+            got = table.next_for(worker, MiB)
+            if got is not None:
+                owned[worker] = got
+        elif op == "read" and seg is not None:
+            write(seg, n)
+            if seg.written >= seg.end:
+                seg.owner = None
+                del owned[worker]
+        elif op == "fail" and seg is not None:
+            table.release(seg)
+            del owned[worker]
+        elif op == "sync":
+            if marks is not None:
+                table.mark_durable(marks)
+            marks = table.written_marks()
+        elif op == "steal" and seg is not None:
+            table.take_over(seg)
+        check_partition(total, table.segments)
+        assert all(s.owner is None or owned.get(s.owner) is s for s in table.segments)
+    # drain: whoever is left finishes, then idle connections take what remains
+    for worker, seg in list(owned.items()):
+        write(seg, seg.end - seg.pos)
+        seg.owner = None
+    while (seg := table.next_for(0, MiB)) is not None:
+        write(seg, seg.end - seg.pos)
+        seg.owner = None
+    check_partition(total, table.segments)
+    assert table.finished
+    assert table.written == total
+    at = 0
+    for offset, length in sorted(fetched):  # the writes tile the file: no gap, no overlap
+        assert offset == at
+        at += length
+    assert at == total
+
+
+def test_idle_connection_takes_half_of_the_largest_remaining_range() -> None:
+    table = SegmentTable.plan(64 * MiB, 2)
+    a, b = table.next_for(0, MiB), table.next_for(1, MiB)
+    assert a is not None and b is not None
+    table.claim(a, 32 * MiB)
+    table.commit(a, 32 * MiB)
+    a.owner = None
+    tail = table.next_for(0, MiB)
+    assert tail is not None and (tail.start, tail.end) == (48 * MiB, 64 * MiB)
+    assert b.end == 48 * MiB
+
+
+def test_no_split_below_the_minimum() -> None:
+    table = SegmentTable.plan(3 * MiB, 1)
+    seg = table.next_for(0, 2 * MiB)
+    assert seg is not None
+    assert table.next_for(1, 2 * MiB) is None
+
+
+def test_durable_ranges_merge_finished_neighbours() -> None:
+    table = SegmentTable(30, [Segment.fresh(0, 10, 10), Segment.fresh(10, 20, 10), Segment.fresh(20, 30, 4)])
+    assert table.durable_ranges() == [(0, 30, 24)]
+    table = SegmentTable(30, [Segment.fresh(0, 10, 3), Segment.fresh(10, 30, 5)])
+    assert table.durable_ranges() == [(0, 10, 3), (10, 30, 5)]
+
+
+def test_bad_partition_is_rejected() -> None:
+    with pytest.raises(ValueError, match="partition"):
+        SegmentTable(10, [Segment.fresh(0, 4), Segment.fresh(5, 10)])
+    with pytest.raises(ValueError, match="end at"):
+        SegmentTable(10, [Segment.fresh(0, 4)])
+
+
+def test_slow_owner_is_the_one_far_below_the_median() -> None:
+    rates = {0: 8e6, 1: 8e6, 2: 7e6, 3: 1e5}
+    elapsed = dict.fromkeys(rates, 5.0)
+    remaining = dict.fromkeys(rates, 10 * MiB)
+    assert slow_owners(rates, elapsed, remaining) == [3]
+    assert slow_owners(rates, dict.fromkeys(rates, 0.5), remaining) == []   # too early to judge
+    assert slow_owners(rates, elapsed, dict.fromkeys(rates, 1000)) == []    # nothing worth moving
+    assert slow_owners({0: 1.0}, {0: 9.0}, {0: 10 * MiB}) == []             # nobody to compare with
