@@ -21,7 +21,7 @@ from typing import Any
 with warnings.catch_warnings():
     # mozinfo calls distro.linux_distribution() when imported; a DeprecationWarning not ours to fix.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from marionette_driver.marionette import Marionette
+    from marionette_driver.marionette import ActionSequence, Marionette
 
 FIREFOX = shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
@@ -101,6 +101,23 @@ class Firefox:
             self.client.navigate(page)
         return self.client.execute_script(
             script, args or [], sandbox=None)
+
+    def click(self, selector: str) -> None:
+        """A WebDriver pointer click: instant, where an element click would wait ~5 s for a page
+        load that a download never brings."""
+        element = self.client.find_element("css selector", selector)
+        ActionSequence(self.client, "pointer", "mouse").pointer_move(0, 0, origin=element) \
+            .pointer_down().pointer_up().perform()
+
+    def downloads_listed(self) -> list[dict[str, Any]]:
+        """The browser's own downloads list (what the Library window shows)."""
+        items: list[dict[str, Any]] = self.in_extension(
+            "return browser.downloads.search({}).then(a => a.map(d => ({url: d.url, state: d.state,"
+            " filename: d.filename, exists: d.exists})))")
+        return items
+
+    def set_settings(self, **settings: Any) -> None:
+        self.in_extension("return browser.storage.sync.set({settings: arguments[0]})", [settings])
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # the process is ended below either way

@@ -1,0 +1,77 @@
+"""paxel's add-on in a real Firefox ESR: click, private window cookies, and the fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from browser_firefox import Firefox
+
+from conftest import MiB, link_page, paxel_download, sha256, wait_for
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+
+
+def open_with_cookie(firefox: Firefox, page_url: str, cookie: str) -> None:
+    firefox.client.navigate(page_url)
+    firefox.client.execute_script(f"document.cookie = '{cookie}; path=/'")
+
+
+def assert_browser_kept_nothing(firefox: Firefox, url: str) -> None:
+    wait_for(lambda: not any(d["url"] == url for d in firefox.downloads_listed()), 10,
+             "Firefox to erase its own entry")
+    assert list(firefox.downloads.iterdir()) == []
+
+
+def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_env: PaxelEnv,
+                                                      nginx: Nginx) -> None:
+    digest = nginx.add_file("ff-click.bin", 3 * MiB)
+    url = nginx.url("ff-click.bin", "private")
+    open_with_cookie(firefox, link_page(nginx, "ff-click.html", url), "paxel_session=letmein")
+
+    firefox.click("#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    assert_browser_kept_nothing(firefox, url)
+
+
+def test_private_window_uses_its_own_cookies(firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    firefox.set_settings(privateWindows=True)
+    digest = nginx.add_file("ff-private.bin", 2 * MiB)
+    url = nginx.url("ff-private.bin", "private")
+    page = link_page(nginx, "ff-private.html", url)
+    # The regular store holds a wrong value: taking cookies from it would get a 403.
+    open_with_cookie(firefox, page, "paxel_session=wrong")
+    window = firefox.client.open(type="window", private=True)
+    firefox.client.switch_to_window(window["handle"])
+    open_with_cookie(firefox, page, "paxel_session=letmein")
+    nginx.clear_log()
+
+    firefox.click("#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    sent = [line.cookie for line in nginx.log() if line.request.startswith("/private/ff-private.bin")]
+    assert sent and all(cookie == "paxel_session=letmein" for cookie in sent), sent
+    assert_browser_kept_nothing(firefox, url)
+
+
+def test_host_not_registered_browser_downloads_itself(firefox_factory: Callable[..., Firefox],
+                                                      paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    firefox = firefox_factory(register=False)
+    digest = nginx.add_file("ff-nohost.bin", 2 * MiB)
+    url = nginx.url("ff-nohost.bin")
+    firefox.client.navigate(link_page(nginx, "ff-nohost.html", url))
+
+    firefox.click("#dl")
+
+    done = wait_for(lambda: [d for d in firefox.downloads_listed() if d["state"] == "complete"], 20,
+                    "Firefox to finish the download itself")
+    assert [d["url"] for d in done] == [url]
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert Path(done[0]["filename"]).parent == firefox.downloads
+    status = firefox.in_extension("return browser.storage.session.get('hostStatus').then(s => s.hostStatus)")
+    assert status["state"] == "not_installed"
+    assert status["message"] == "No such native application io.paxel.host"
+    assert paxel_env.service_pid() is None
