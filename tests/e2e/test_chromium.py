@@ -120,6 +120,7 @@ def test_popup_shows_progress_and_pauses_in_the_service(chromium: Chromium, paxe
     wait_for(lambda: chromium.evaluate(popup, read_width) not in ("", first), 10, "the bar to move")
     assert chromium.evaluate(popup, f"document.querySelectorAll('{row} .segment').length") == 2
     assert chromium.evaluate(popup, "document.getElementById('host-status').dataset.state") == "connected"
+    assert chromium.in_extension("chrome.action.getBadgeText({})") == "1"
 
     chromium.click(popup, f"{row} button[data-action=pause]")
 
@@ -153,3 +154,28 @@ def test_real_right_click_under_xvfb(chromium_factory: Callable[..., Chromium], 
 
     wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to get it from the menu")
     assert [v["url"] for v in paxel_list(paxel_env)] == [url]
+
+
+def test_options_page_refuses_bad_values_and_saves_good_ones(chromium: Chromium, paxel_env: PaxelEnv) -> None:
+    options = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/options/options.html")
+    folders = wait_for(lambda: chromium.evaluate(
+        options, "[...document.querySelectorAll('select[name=folder] option')].map(o => o.value)")[1:],
+        10, "the folder list from the service's roots")
+    assert folders == [str(paxel_env.downloads)]
+    fill = """(() => { const f = document.getElementById('settings').elements;
+        f.connections.value = %s; f.skipDomains.value = 'example.com\\n*.cdn.test';
+        f.folder.value = %s; document.querySelector('button[type=submit]').click(); })()"""
+    result = "document.getElementById('result')"
+
+    chromium.evaluate(options, fill % ("'40'", json.dumps(str(paxel_env.downloads))))
+    refused = f"{result}.dataset.ok === 'false' && {result}.textContent"
+    error = wait_for(lambda: chromium.evaluate(options, refused), 5, "a refusal of 40 connections")
+    assert error == "connections: must be a whole number from 1 to 32"
+    assert chromium.in_extension("chrome.storage.sync.get('settings').then(s => s.settings ?? null)") is None
+
+    chromium.evaluate(options, fill % ("'4'", json.dumps(str(paxel_env.downloads))))
+    wait_for(lambda: chromium.evaluate(options, f"{result}.dataset.ok === 'true'"), 5, "the save to succeed")
+    stored = chromium.in_extension("chrome.storage.sync.get('settings').then(s => s.settings)")
+    assert stored["connections"] == 4
+    assert stored["folder"] == str(paxel_env.downloads)
+    assert stored["skipDomains"] == ["example.com", "cdn.test"]
