@@ -31,8 +31,9 @@ def test_token_bucket_paces_to_the_rate() -> None:
     assert bucket.read_size(1 << 20) == 4096
 
 
-@pytest.mark.parametrize(("text", "rate"), [("500K", 500 << 10), ("2M", 2 << 20), ("1.5G", int(1.5 * (1 << 30))),
-                                            ("123", 123), ("2mb", 2 << 20), ("8MiB/s", 8 << 20)])
+@pytest.mark.parametrize(("text", "rate"), [
+    ("500K", 500 << 10), ("2M", 2 << 20), ("1.5G", int(1.5 * (1 << 30))),
+    ("123", 123), ("2mb", 2 << 20), ("8MiB/s", 8 << 20)])
 def test_parse_rate(text: str, rate: int) -> None:
     assert parse_rate(text) == rate
 

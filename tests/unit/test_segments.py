@@ -63,7 +63,7 @@ def test_any_sequence_keeps_the_partition_and_fetches_each_byte_once(
         check_partition(total, table.segments)
         assert all(s.owner is None or owned.get(s.owner) is s for s in table.segments)
     # drain: whoever is left finishes, then idle connections take what remains
-    for worker, seg in list(owned.items()):
+    for seg in list(owned.values()):
         write(seg, seg.end - seg.pos)
         seg.owner = None
     while (seg := table.next_for(0, MiB)) is not None:

@@ -1,0 +1,192 @@
+"""The engine and `paxel URL` against a real nginx: plain, capped, no ranges, private cookie.
+
+Every result is checked by sha256; nginx's access log tells how many requests and connections
+were used and how many bytes were actually sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from support.nginx import PRIVATE_COOKIE, Nginx
+
+from paxel import Download, DownloadOptions, download
+from paxel.cookies import Cookie
+from paxel.engine import Progress
+from paxel.errors import Cancelled, ErrorCode, HTTPStatusError, NetworkError, UsageError
+from paxel.retry import RetryPolicy
+from paxel.transport import check_url
+
+MiB = 1 << 20
+PAXEL = [sys.executable, "-m", "paxel.cli"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def server(nginx: Nginx) -> Nginx:
+    nginx.clear_log()
+    return nginx
+
+
+def test_plain_segmented_download(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("plain.bin", 12 * MiB + 12345)
+    path = download(server.url("plain.bin"), folder=tmp_path, connections=8)
+    assert path == tmp_path / "plain.bin" and sha256(path) == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.bin"]   # no .part, no state left
+    log = server.log()
+    assert all(line.status == 206 for line in log)
+    assert len({line.connection for line in log}) >= 4   # really segmented
+    assert sum(line.bytes_sent for line in log) <= 12 * MiB + 12345 + 8 * MiB
+
+
+def test_small_file_is_one_request_and_quick(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("small.bin", 1024)
+    path = download(server.url("small.bin"), folder=tmp_path)
+    assert sha256(path) == digest
+    assert [(line.status, line.range) for line in server.log()] == [(206, "bytes=0-")]
+    started = time.perf_counter()
+    for i in range(20):
+        download(server.url("small.bin"), output=tmp_path / f"s{i}")
+    assert (time.perf_counter() - started) / 20 < 0.05  # target 10 ms; loose for a busy CI box
+
+
+def test_empty_file(server: Nginx, tmp_path: Path) -> None:
+    server.add_file("empty.bin", content=b"")
+    path = download(server.url("empty.bin"), folder=tmp_path)
+    assert path.read_bytes() == b""
+
+
+def test_capped_server_is_beaten_by_connections(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("capped.bin", 16 * MiB)
+    seen: list[Progress] = []
+    started = time.perf_counter()
+    result = Download(DownloadOptions(server.url("capped.bin", "capped"), folder=tmp_path, connections=8),
+                      on_progress=seen.append, progress_interval=0.05).run()
+    elapsed = time.perf_counter() - started
+    assert sha256(result.path) == digest and result.size == 16 * MiB
+    assert elapsed < 1.5   # one connection would need 2 s at 8 MiB/s; eight about 0.25 s
+    assert max(p.connections for p in seen) >= 4
+    assert seen[-1].state == "completed" and seen[-1].done == 16 * MiB
+
+
+def test_server_without_ranges_gets_one_connection(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("noranges.bin", 4 * MiB)
+    path = download(server.url("noranges.bin", "noranges"), folder=tmp_path, connections=8)
+    assert sha256(path) == digest
+    assert [line.status for line in server.log()] == [200]
+
+
+def test_private_file_needs_its_cookie(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("secret.bin", 3 * MiB)
+    url = server.url("secret.bin", "private")
+    with pytest.raises(HTTPStatusError, match="403") as info:
+        download(url, folder=tmp_path)
+    assert info.value.status == 403
+    right = Cookie(PRIVATE_COOKIE[0], PRIVATE_COOKIE[1], "127.0.0.1", path="/private")
+    elsewhere = Cookie("other", "x", "127.0.0.1", path="/files")
+    path = download(url, folder=tmp_path, cookies=[right, elsewhere], connections=4)
+    assert sha256(path) == digest
+    cookies = {line.cookie for line in server.log() if line.status == 206}
+    assert cookies == {"paxel_session=letmein"}
+
+
+def test_pause_then_resume_with_the_same_output(server: Nginx, tmp_path: Path) -> None:
+    size = 12 * MiB
+    digest = server.add_file("resume.bin", size)
+    out = tmp_path / "resume.bin"
+    job = Download(DownloadOptions(server.url("resume.bin", "capped"), output=out, connections=2))
+    threading.Timer(0.3, job.pause).start()
+    first = job.run()
+    assert first.paused and 0 < first.size < size
+    assert out.with_name("resume.bin.part").exists() and out.with_name("resume.bin.part.paxel").exists()
+    assert job.progress.state == "paused"
+    done_before = first.size
+    server.clear_log()
+    second = Download(DownloadOptions(server.url("resume.bin", "capped"), output=out, connections=4)).run()
+    assert not second.paused and sha256(second.path) == digest
+    sent = sum(line.bytes_sent for line in server.log())
+    assert sent <= size - done_before + 4 * MiB   # continued, did not start over
+
+
+def test_cancel_removes_everything(server: Nginx, tmp_path: Path) -> None:
+    server.add_file("cancel.bin", 12 * MiB)
+    job = Download(DownloadOptions(server.url("cancel.bin", "capped"), folder=tmp_path, connections=2))
+    threading.Timer(0.3, job.cancel).start()
+    with pytest.raises(Cancelled):
+        job.run()
+    assert list(tmp_path.iterdir()) == []
+    assert job.progress.state == "cancelled"
+
+
+def test_existing_file_is_never_overwritten(server: Nginx, tmp_path: Path) -> None:
+    server.add_file("twice.txt", content=b"fresh")
+    (tmp_path / "twice.txt").write_bytes(b"precious")
+    path = download(server.url("twice.txt"), folder=tmp_path)
+    assert path.name == "twice (1).txt" and path.read_bytes() == b"fresh"
+    assert (tmp_path / "twice.txt").read_bytes() == b"precious"
+    with pytest.raises(UsageError, match="exists"):
+        download(server.url("twice.txt"), output=tmp_path / "twice.txt")
+
+
+def test_speed_limit_is_shared_by_all_connections(server: Nginx, tmp_path: Path) -> None:
+    server.add_file("slowly.bin", 3 * MiB)
+    started = time.perf_counter()
+    download(server.url("slowly.bin"), folder=tmp_path, connections=4, max_speed=6 * MiB)
+    assert time.perf_counter() - started >= 0.35   # 3 MiB at 6 MiB/s, minus the initial burst
+
+
+def test_refused_connection_is_a_network_error(tmp_path: Path) -> None:
+    from support.nginx import free_port
+    with pytest.raises(NetworkError, match="refused") as info:
+        download(f"http://127.0.0.1:{free_port()}/x", folder=tmp_path,
+                 retry=RetryPolicy(attempts=2, base=0.01))
+    assert info.value.code == ErrorCode.NETWORK
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["ftp://h/x", "not a url", "http:///nohost", "http://h:99999/x"])
+def test_bad_urls_are_usage_errors(url: str) -> None:
+    with pytest.raises(UsageError):
+        check_url(url)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PAXEL, *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_cli_downloads_and_reports_exit_codes(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("cli.bin", 3 * MiB)
+    done = cli(server.url("cli.bin"), "-n", "4", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sha256(tmp_path / "cli.bin") == digest
+    assert cli(server.url("missing.bin"), cwd=tmp_path).returncode == ErrorCode.HTTP_STATUS
+    usage = cli(server.url("cli.bin"), "-n", "99", cwd=tmp_path)
+    assert usage.returncode == ErrorCode.USAGE and "connections" in usage.stderr
+    assert cli(server.url("cli.bin"), "--max-speed", "fast", cwd=tmp_path).returncode == ErrorCode.USAGE
+    bad = cli(server.url("cli.bin"), "-o", "bad.bin", "--checksum", "sha-256=" + "0" * 64, cwd=tmp_path)
+    assert bad.returncode == ErrorCode.CHECKSUM_MISMATCH and "sha256" in bad.stderr
+    assert not (tmp_path / "bad.bin").exists()
+    assert sha256(tmp_path / "bad.bin.checksum-mismatch") == digest
+    good = cli(server.url("cli.bin"), "-o", "good.bin", "--checksum", f"sha-256={digest}", cwd=tmp_path)
+    assert good.returncode == 0 and sha256(tmp_path / "good.bin") == digest
+
+
+def test_cli_sends_cookies_txt_and_headers(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("jar.bin", 1024)
+    jar = tmp_path / "cookies.txt"
+    jar.write_text(f"127.0.0.1\tFALSE\t/private\tFALSE\t0\t{PRIVATE_COOKIE[0]}\t{PRIVATE_COOKIE[1]}\n")
+    got = cli(server.url("jar.bin", "private"), "--cookies", str(jar), "-H", "Referer: http://r/",
+              "-q", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert sha256(tmp_path / "jar.bin") == digest
+    assert cli(server.url("jar.bin"), "--cookies", str(tmp_path / "nope.txt"),
+               cwd=tmp_path).returncode == ErrorCode.USAGE
