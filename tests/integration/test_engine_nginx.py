@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from support.nginx import PRIVATE_COOKIE, Nginx
 
 from paxel import Download, DownloadOptions, download
 from paxel.cookies import Cookie
@@ -22,6 +21,7 @@ from paxel.engine import Progress
 from paxel.errors import Cancelled, ErrorCode, HTTPStatusError, NetworkError, UsageError
 from paxel.retry import RetryPolicy
 from paxel.transport import check_url
+from support.nginx import PRIVATE_COOKIE, Nginx
 
 MiB = 1 << 20
 PAXEL = [sys.executable, "-m", "paxel.cli"]
