@@ -212,7 +212,8 @@ def test_cookies_never_follow_a_redirect_to_another_host(faultserver: FaultServe
     assert primary and other, "the redirect was not followed"
     assert all(r.cookie == "sid=s3cret" for r in primary), [r.cookie for r in primary]
     assert all("s3cret" not in (r.cookie or "") for r in other), [r.cookie for r in other]
-    assert all(r.cookie == "theirs=ok" for r in other), [r.cookie for r in other]
+    # Its own cookie may reach the other host (as a browser would) or be dropped (stricter).
+    assert all(r.cookie in (None, "theirs=ok") for r in other), [r.cookie for r in other]
     assert len(other) >= 2, "the other host got too few requests for 4 connections on 2 MiB"
     for r in faultserver.records:
         assert r.headers.get("user-agent") == headers["User-Agent"]
