@@ -228,3 +228,15 @@ def test_deleted_file_shows_as_missing(paxel_env: PaxelEnv, nginx: Nginx) -> Non
     done = host.wait_event("completed", view["download_id"])["data"]["download"]
     Path(done["path"]).unlink()
     assert host.wait_event("missing", view["download_id"])["data"]["download"]["state"] == "missing"
+
+
+def test_same_url_twice_at_once_gives_two_exact_files(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """The engine picks names by looking at the folder: the service must not let two downloads
+    started together pick (or resume) the same `.part`."""
+    digest = nginx.add_file("twice.bin", 6 * MiB)
+    host = paxel_env.host("chrome")
+    host.hello()
+    views = [host.add(n, url=nginx.url("twice.bin", "capped"), connections=2) for n in (2, 3, 4)]
+    paths = {host.wait_event("completed", v["download_id"])["data"]["download"]["path"] for v in views}
+    assert paths == {str(paxel_env.downloads / n) for n in ("twice.bin", "twice (1).bin", "twice (2).bin")}
+    assert all(sha256(Path(p)) == digest for p in paths)

@@ -12,7 +12,7 @@ from paxel.errors import UsageError
 from paxel.host import Caller, allowed_ids, parse_caller
 from paxel.service import detach, ipc
 from paxel.service.server import opener_argv
-from paxel.service.settings import display_available, from_mapping
+from paxel.service.settings import from_mapping
 
 
 @pytest.mark.parametrize(("platform", "session", "flags"), [
@@ -65,17 +65,10 @@ def test_opener(platform: str, argv0: str) -> None:
     assert opener_argv("/x", "linux")[0].endswith("xdg-open")
 
 
-def test_display_available() -> None:
-    assert display_available("win32", {}) and display_available("darwin", {})
-    assert not display_available("linux", {})
-    assert display_available("linux", {"DISPLAY": ":1"})
-    assert display_available("linux", {"WAYLAND_DISPLAY": "w"})
-
-
 @pytest.mark.parametrize("raw", [
     {"roots": []}, {"roots": ["relative"]}, {"roots": "/x"}, {"max_concurrent": 0},
-    {"default_connections": 99}, {"open_panel_on_add": "yes"}, {"extension_ids": [1]},
-    {"max_concurrent": True},
+    {"default_connections": 99}, {"open_panel_on_add": "yes"}, {"open_panel_on_add": 1},
+    {"extension_ids": [1]}, {"max_concurrent": True},
 ])
 def test_bad_settings_are_reported_not_replaced(raw: dict[str, object]) -> None:
     with pytest.raises(UsageError):

@@ -27,6 +27,7 @@ from typing import Any
 
 from paxel import __version__, paths
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.panel.display import probe_display
 from paxel.protocol import (
     PROTOCOL_VERSION,
     Request,
@@ -205,7 +206,7 @@ class Service:
                 }
             case "download":
                 added = self.scheduler.add(fields)
-                if self.settings.open_panel_on_add:
+                if self.settings.open_panel_on_add is not False:
                     self._open_panel(quiet=True)
                 return {"download": added}
             case "probe":
@@ -238,8 +239,9 @@ class Service:
         target = record["path"] if what == "file" else record["folder"]
         if what == "file" and (record["state"] != "completed" or not target):
             raise ProtocolError(f"download {download_id} has no finished file", code=ErrorCode.BAD_STATE)
-        if not settings_mod.display_available():
-            raise PaxelError("no display to open it on", code=ErrorCode.NO_DISPLAY)
+        display = probe_display()
+        if not display.available:
+            raise PaxelError(f"no display to open it on: {display.detail}", code=ErrorCode.NO_DISPLAY)
         detach.spawn(opener_argv(str(target)), paths.state_dir() / "open.log")
 
     def _open_panel(self, quiet: bool) -> None:
@@ -247,11 +249,12 @@ class Service:
             if any(c.name == "panel" for c in self._clients):
                 self.broadcast_to_panel()
                 return
-        if not settings_mod.display_available():
+        display = probe_display()
+        if not display.available:
             if quiet:
                 return
-            raise PaxelError("no display: the panel cannot open (downloads go on headless)",
-                             code=ErrorCode.NO_DISPLAY)
+            raise PaxelError(f"no display, the panel cannot open (downloads go on headless): "
+                             f"{display.detail}", code=ErrorCode.NO_DISPLAY)
         if self._panel_pid is not None and _alive(self._panel_pid):
             return  # started moments ago and not connected yet
         self._panel_pid = detach.spawn([sys.executable, "-m", "paxel", "panel"],

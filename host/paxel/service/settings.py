@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +19,12 @@ from paxel.errors import ErrorCode, ProtocolError, UsageError
 FILE_NAME = "settings.json"
 
 
-def display_available(platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether a panel could open: always on Windows/macOS, X11 or Wayland elsewhere."""
-    if platform.startswith(("win", "darwin")):
-        return True
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
-
-
 @dataclass(frozen=True)
 class Settings:
     roots: tuple[Path, ...]
     default_connections: int = 8
     max_concurrent: int = 3
-    open_panel_on_add: bool = False
+    open_panel_on_add: bool | None = None  # None: when a display exists (checked at each add)
     extension_ids: tuple[str, ...] = ()  # extra allowed extension ids (`paxel install --extension-id`)
 
     @property
@@ -75,9 +67,16 @@ def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
         roots=tuple(Path(os.path.expanduser(r)) for r in roots_raw),
         default_connections=connections,
         max_concurrent=concurrent,
-        open_panel_on_add=get("open_panel_on_add", bool, display_available()),
+        open_panel_on_add=_optional_bool(raw, "open_panel_on_add", where),
         extension_ids=tuple(ids),
     )
+
+
+def _optional_bool(raw: Mapping[str, Any], key: str, where: str) -> bool | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise UsageError(f"{where}: `{key}` must be true, false or null")
+    return value
 
 
 def allowed_folder(folder: str | Path, roots: tuple[Path, ...]) -> Path:
