@@ -248,15 +248,16 @@ class Download:
         else:
             parts = min(self.options.connections, max(1, size // self.options.min_split)) if ranged else 1
             table = SegmentTable.plan(size, parts)
-        part = storage.PartFile(resume.part_path(path))
+        workers: list[threading.Thread] = []
+        part: storage.PartFile | None = None
         try:
+            part = storage.PartFile(resume.part_path(path))
             if state is None:
                 part.truncate(0)
             with self._lock:
                 self._table = table
             if size > CHECKPOINT_BYTES:  # a tiny file is cheaper to fetch again than to track
                 self._checkpoint(part, probe)
-            workers: list[threading.Thread] = []
             if size > BACKGROUND_PREALLOCATE:
                 workers.append(threading.Thread(target=self._preallocate, name="paxel-preallocate",
                                                 args=(part, size), daemon=True))
@@ -276,6 +277,14 @@ class Download:
             self._live = wanted
             for t in workers:
                 t.start()
+        except BaseException:
+            if not any(t.ident for t in workers):  # nobody started, so nobody else cleans up
+                if reply is not None:
+                    reply.close()
+                if part is not None:
+                    part.close()
+            raise
+        try:
             self._coordinate(part, probe, workers)
             return self._finish(part, probe, expected)
         finally:

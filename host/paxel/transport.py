@@ -29,13 +29,8 @@ MAX_REDIRECTS = 10
 _PRIVATE_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
 
-def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def check_url(url: str) -> None:
@@ -94,13 +89,13 @@ class Transport:
 
     def __init__(self, origin_url: str, headers: Mapping[str, str], cookies: Sequence[Cookie],
                  proxy: str | None, timeout: float) -> None:
-        self._origin = origin(origin_url)
+        self._host = host_of(origin_url)
         self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
         self._cookies = tuple(cookies)
         self._timeout = timeout
         self.session = requests.Session()
         # cookies the server sets live only for the host the user asked for
-        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[self._origin[1]]))
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[self._host]))
         if proxy:
             self.session.proxies = {"http": proxy, "https": proxy}
 
@@ -124,7 +119,7 @@ class Transport:
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
-        if origin(url) != self._origin:
+        if host_of(url) != self._host:  # another host: no cookies, no credentials
             return {k: v for k, v in self._headers.items() if k.lower() not in _PRIVATE_HEADERS}
         headers = dict(self._headers)
         jar = cookie_header(self._cookies, url, time.time())
