@@ -75,7 +75,7 @@ def test_disk_full_then_space_freed_resumes(nginx: Nginx, small_disk: Path) -> N
 
     done = cli(*argv)
     assert done.returncode == ErrorCode.DISK, (done.returncode, done.stderr)
-    assert "space" in done.stderr.lower(), f"the error should say the disk is full: {done.stderr!r}"
+    assert "full" in done.stderr.lower() or "space" in done.stderr.lower(), done.stderr
     final = small_disk / name
     assert not final.exists()
     if resume.part_path(final).exists():
@@ -85,12 +85,15 @@ def test_disk_full_then_space_freed_resumes(nginx: Nginx, small_disk: Path) -> N
         kept = 0
 
     filler.unlink()
+    logged = len(nginx.log())
     done = cli(*argv)  # the same command again, once there is room
     assert done.returncode == 0, done.stderr
     assert hashlib.sha256(final.read_bytes()).hexdigest() == expected
     assert sorted(p.name for p in small_disk.iterdir()) == [name], "leftovers beside the file"
-    sent = sum(line.bytes_sent for line in nginx.log() if line.request.endswith(f"/{name}"))
-    assert sent - kept <= 12 * MIB + 8 * MIB, "kept bytes were fetched again"
+    if kept:
+        time.sleep(0.1)  # nginx logs a request just after its last byte
+        sent = sum(line.bytes_sent for line in nginx.log()[logged:] if line.request.endswith(f"/{name}"))
+        assert sent <= 12 * MIB - kept + 4 * 2 * MIB, "bytes kept on disk were fetched again"
 
 
 def test_disk_fills_up_mid_download(nginx: Nginx, small_disk: Path) -> None:
@@ -117,7 +120,7 @@ def test_disk_fills_up_mid_download(nginx: Nginx, small_disk: Path) -> None:
         assert hashlib.sha256(out.read_bytes()).hexdigest() == expected
         return
     assert proc.returncode == ErrorCode.DISK, (proc.returncode, err)
-    assert "space" in err.lower(), err
+    assert "full" in err.lower() or "space" in err.lower(), err
     assert resume.part_path(out).exists() and resume.state_path(out).exists(), "state lost on ENOSPC"
     hog.unlink()
     done = cli(nginx.url(name, "capped"), "-n", "4", "-o", str(out))
