@@ -19,8 +19,9 @@ paxel/paxel.sock, paxel/secret, paxel/service.pid. <tmp> is short (/tmp/pxl-XXXX
 socket path must stay under 108 bytes. DISPLAY/WAYLAND_DISPLAY are removed (headless) unless the
 test puts them back into `.env` before starting anything.
 
-cleanup() stops every service this env started (SIGTERM to the pid in the runtime dir, SIGKILL
-after 5 s), kills native hosts started through .host(), and deletes the folder.
+cleanup() kills native hosts started through .host(), stops the service (SIGTERM to the pid in
+the runtime dir, SIGKILL after 5 s), then SIGTERM/SIGKILLs any other process still running with
+this env's XDG_RUNTIME_DIR (a service still starting, a panel, a launcher), and deletes the folder.
 """
 
 from __future__ import annotations
@@ -247,10 +248,33 @@ class PaxelEnv:
             _terminate(pid, timeout)
         self.service_pids.clear()
 
+    def processes(self) -> list[int]:
+        """Pids of every live process running in this env (found by its unique XDG_RUNTIME_DIR)."""
+        marker = f"XDG_RUNTIME_DIR={self.runtime}".encode()
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if marker in environ.read().split(b"\0") and _alive(int(entry)):
+                        found.append(int(entry))
+            except OSError:
+                continue
+        return found
+
     def cleanup(self) -> None:
+        """Stop everything this env started: hosts, the service (gracefully first), and any
+        straggler still running in the env (e.g. a service that was still starting up)."""
         for host in self.hosts:
             host.kill()
         self.stop_service()
+        for _ in range(3):  # a dying host may have spawned a service a moment ago
+            stragglers = self.processes()
+            if not stragglers:
+                break
+            for pid in stragglers:
+                _terminate(pid, 3.0)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
