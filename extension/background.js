@@ -95,6 +95,9 @@ async function planHandOver(candidate, origin) {
   const settings = await loadSettings();
   let verdict = decide(candidate, settings);
   if (verdict.action === LEAVE) return null;
+  // Without host permission Firefox's cookies.getAll answers [] silently: paxel would get a 403
+  // where the browser succeeds, so such downloads stay with the browser.
+  if (!(await api.permissions.contains({ origins: [originPattern(candidate.url)] }))) return null;
   const cookies = await collectCookies(candidate.url, origin);
   const details = { ...candidate, userAgent: navigator.userAgent, cookies, source: origin.source };
   if (verdict.action === PROBE) {
@@ -103,6 +106,10 @@ async function planHandOver(candidate, origin) {
     if (verdict.action === LEAVE) return null;
   }
   return buildDownload(details, settings);
+}
+
+function originPattern(url) {
+  return `${new URL(url).origin}/*`;
 }
 
 async function sendDownload(request) {

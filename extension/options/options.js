@@ -65,6 +65,16 @@ form.addEventListener("submit", (event) => {
   );
 });
 
+// Firefox leaves host permissions of an MV3 add-on to the user; ask from a click, as it requires.
+const ALL_SITES = { origins: ["<all_urls>"] };
+const permissionNote = document.getElementById("permission");
+document.getElementById("grant").addEventListener("click", async () => {
+  permissionNote.hidden = await api.permissions.request(ALL_SITES);
+});
+api.permissions.contains(ALL_SITES).then((granted) => {
+  permissionNote.hidden = granted;
+});
+
 (async () => {
   const { settings } = await ask({ type: "settings.get" });
   show(settings);

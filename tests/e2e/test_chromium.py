@@ -179,3 +179,20 @@ def test_options_page_refuses_bad_values_and_saves_good_ones(chromium: Chromium,
     assert stored["connections"] == 4
     assert stored["folder"] == str(paxel_env.downloads)
     assert stored["skipDomains"] == ["example.com", "cdn.test"]
+
+
+def test_refused_by_paxel_browser_goes_on_with_its_own_download(chromium: Chromium, paxel_env: PaxelEnv,
+                                                                nginx: Nginx) -> None:
+    set_settings(chromium, folder="/proc/not-a-paxel-root")  # paxel answers FOLDER_NOT_ALLOWED
+    digest = nginx.add_file("chr-refused.bin", 2 * MiB)
+    url = nginx.url("chr-refused.bin")
+    page = chromium.open_page(link_page(nginx, "chr-refused.html", url))
+
+    chromium.click(page, "#dl")
+
+    done = wait_for(lambda: [d for d in chromium.downloads_listed() if d["state"] == "complete"], 20,
+                    "the browser to finish the download it was holding")
+    assert [d["url"] for d in chromium.downloads_listed()] == [url]
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert paxel_env.service_pid() is not None  # paxel was asked, and refused
+    assert paxel_download(paxel_env, url) is None

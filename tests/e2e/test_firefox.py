@@ -75,3 +75,22 @@ def test_host_not_registered_browser_downloads_itself(firefox_factory: Callable[
     assert status["state"] == "not_installed"
     assert status["message"] == "No such native application io.paxel.host"
     assert paxel_env.service_pid() is None
+
+
+def test_refused_by_paxel_after_cancel_is_downloaded_again_by_the_browser(
+        firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    # Firefox cannot hold a download: it is cancelled before paxel answers. A folder outside
+    # paxel's roots makes paxel refuse (FOLDER_NOT_ALLOWED) after that point.
+    firefox.set_settings(folder="/proc/not-a-paxel-root")
+    digest = nginx.add_file("ff-refused.bin", 2 * MiB)
+    url = nginx.url("ff-refused.bin")
+    firefox.client.navigate(link_page(nginx, "ff-refused.html", url))
+
+    firefox.click("#dl")
+
+    done = wait_for(lambda: [d for d in firefox.downloads_listed() if d["state"] == "complete"], 20,
+                    "Firefox to download it again itself")
+    assert [d["url"] for d in done] == [url]
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert [p.name for p in firefox.downloads.iterdir()] == ["ff-refused.bin"]
+    assert paxel_download(paxel_env, url) is None
