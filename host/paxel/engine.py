@@ -35,7 +35,7 @@ from paxel.errors import (
 )
 from paxel.filenames import choose_name, safe_filename, unique_name
 from paxel.headers import parse_retry_after
-from paxel.probe import FileChanged, ProbeResult, RangesUntrusted, check_partial, interpret
+from paxel.probe import FileChanged, ProbeResult, RangesUntrusted, check_full, check_partial, interpret
 from paxel.ratelimit import TokenBucket
 from paxel.retry import RetryPolicy, retryable_status
 from paxel.segments import Segment, SegmentTable, slow_owners
@@ -119,7 +119,8 @@ class Download:
         self._table: SegmentTable | None = None
         self._streamed = 0                      # bytes written when the size is unknown
         self._replies: dict[int, Reply] = {}
-        self._seg_started: dict[int, tuple[float, int]] = {}
+        self._seg_started: dict[int, tuple[float, int]] = {}   # worker -> (since, written then)
+        self._finished_rates: list[float] = []                 # speeds of recently completed segments
         self._fatal: PaxelError | None = None
         self._live = 0
         self._no_ranges = False
@@ -191,6 +192,8 @@ class Download:
                 self._reset_for_restart()
         except _Stop:
             return self._stopped()
+        if self._path is not None:  # bytes of several versions: nothing worth keeping
+            storage.remove_quietly(resume.part_path(self._path))
         raise ServerMisbehaved("the server kept changing the file or its ranges; giving up")
 
     def _stopped(self) -> Result:
@@ -214,14 +217,18 @@ class Download:
                 state = self._load_state(self._path)
             first = None if self._no_ranges else (_resume_from(state) if state else 0)
             reply, probe = self._probe_request(main, first, state)
-            if state is not None and not _same_file(state, probe):
-                self._say("the file on the server changed since the last run; starting over")
-                state = None
-                if probe.first != 0:
-                    reply.close()
-                    reply, probe = self._probe_request(main, None if self._no_ranges else 0, None)
-            if self._path is None:
-                self._path, state = self._choose_path(probe)
+            try:
+                if state is not None and not _same_file(state, probe):
+                    self._say("the file on the server changed since the last run; starting over")
+                    state = None
+                    if probe.first != 0:
+                        reply.close()
+                        reply, probe = self._probe_request(main, None if self._no_ranges else 0, None)
+                if self._path is None:
+                    self._path, state = self._choose_path(probe)
+            except BaseException:
+                reply.close()
+                raise
             reply_for_first: Reply | None = reply
             if probe.status == 416 or (state is not None and probe.first != _first_missing(state)):
                 reply.close()  # nothing useful in this body: no bytes or bytes already on disk
@@ -380,9 +387,11 @@ class Download:
             try:
                 reply = transport.get(url, first, None, if_range)
                 if reply.status in (200, 206, 416):
-                    if reply.status == 416 and first == 0 and "Content-Range" not in reply.headers:
-                        raise ServerMisbehaved(f"{url} refused the range bytes=0- without saying why")
-                    probe = interpret(reply.url, reply.status, reply.headers, first)
+                    try:
+                        probe = interpret(reply.url, reply.status, reply.headers, first)
+                    except BaseException:
+                        reply.close()
+                        raise
                     if probe.status == 200 and first:
                         probe = replace(probe, first=0)
                     return reply, probe
@@ -476,10 +485,16 @@ class Download:
         storage.write_atomic(resume.state_path(path), resume.encode(state))
 
     def _reset_for_restart(self) -> None:
+        """Forget the failed attempt; the stop that ended its workers was ours, not the user's."""
         with self._lock:
+            if self._stop_reason is not None:
+                raise _Stop
+            self._stop.clear()
             self._table, self._probe, self._fatal = None, None, None
             self._state = "probing"
             self._streamed = 0
+            self._replies.clear()
+            self._seg_started.clear()
         if self._path is not None:
             storage.remove_quietly(resume.state_path(self._path))
             if self.options.output is None:
@@ -514,6 +529,7 @@ class Download:
                     reply = None
                     with self._lock:
                         if seg.written >= seg.end:
+                            self._record_rate(wid, seg)
                             seg.owner = None
                             seg = None
                 except (NetworkError, _Retry) as exc:
@@ -570,6 +586,13 @@ class Download:
                     self._fatal = exc
             self._request_stop(None)
 
+    def _record_rate(self, wid: int, seg: Segment) -> None:
+        """Remember how fast a finished segment came (caller holds the lock)."""
+        started, base = self._seg_started.get(wid, (0.0, seg.written))
+        took = time.monotonic() - started
+        if took > 0.05 and seg.written > base:
+            self._finished_rates = [*self._finished_rates[-7:], (seg.written - base) / took]
+
     def _table_release(self, seg: Segment) -> None:
         if self._table is not None:
             self._table.release(seg)
@@ -603,9 +626,7 @@ class Download:
                 check_partial(reply.headers, first, last, probe.size, probe.etag)
             elif reply.status == 200:
                 if ranged:
-                    if probe.if_range:
-                        raise FileChanged(f"{reply.url} ignored If-Range: the file changed on the server")
-                    raise RangesUntrusted(f"{reply.url} answered 200 to a Range request")
+                    check_full(reply.headers, probe.etag, probe.last_modified)
                 if interpret(reply.url, 200, reply.headers, None).size != probe.size:
                     raise FileChanged("the file changed on the server (size differs)")
             else:
@@ -666,7 +687,7 @@ class Download:
                 elapsed[owner] = now - started
                 rates[owner] = (seg.written - base) / max(elapsed[owner], 1e-6)
                 remaining[owner] = seg.remaining
-            victims = slow_owners(rates, elapsed, remaining, min_remaining=2 * self.options.min_split)
+            victims = slow_owners(rates, elapsed, remaining, self._finished_rates)
             replies = []
             for owner in victims:
                 if table.take_over(running[owner]) is not None:
@@ -683,7 +704,12 @@ class Download:
         """No length: one connection, written to the end; a drop restarts from byte 0."""
         assert self._path is not None and self._probe is not None
         probe = self._probe
-        part = storage.PartFile(resume.part_path(self._path))
+        try:
+            part = storage.PartFile(resume.part_path(self._path))
+        except DiskError:
+            if reply is not None:
+                reply.close()
+            raise
         buf = memoryview(bytearray(READ_SIZE))
         failures = 0
         self._live = 1
@@ -836,4 +862,7 @@ def _sync_folder(folder: Path) -> None:
 
 def download(url: str, **options: Any) -> Path:
     """Convenience: download `url` with DownloadOptions(url, **options) and return the path."""
-    return Download(DownloadOptions(url, **options)).run().path
+    result = Download(DownloadOptions(url, **options)).run()
+    if result.paused:  # nobody can pause this job, so this would be a bug: never return a .part
+        raise PaxelError(f"download of {url} stopped before the end")
+    return result.path

@@ -56,8 +56,8 @@ def interpret(url: str, status: int, headers: Mapping[str, str], first: int | No
     if status == 206:
         cr = _content_range(headers)
         if cr.start != (first or 0) or cr.total is None or cr.end != cr.total - 1:
-            raise ServerMisbehaved(f"asked for bytes {first or 0}- but the server sent "
-                                   f"{headers.get('Content-Range')!r}")
+            raise RangesUntrusted(f"asked for bytes {first or 0}- but the server sent "
+                                  f"{headers.get('Content-Range')!r}")
         return replace(base, size=cr.total, ranges=True, first=cr.start)
     if status == 416:
         cr = _content_range(headers)
@@ -81,6 +81,16 @@ def check_partial(headers: Mapping[str, str], first: int, last: int, size: int,
     if (cr.start, cr.end) != (first, last):
         raise RangesUntrusted(f"asked for bytes {first}-{last} but the server sent "
                               f"{headers.get('Content-Range')!r}")
+
+
+def check_full(headers: Mapping[str, str], etag: str | None, last_modified: str | None) -> None:
+    """A 200 to a Range request: a new validator means the file changed (restart, still ranged);
+    the same or none means the server just ignores ranges (one plain stream from now on)."""
+    new_etag, new_modified = headers.get("ETag"), headers.get("Last-Modified")
+    if (etag and new_etag and new_etag != etag) or (
+            last_modified and new_modified and new_modified != last_modified):
+        raise FileChanged("the file changed on the server (new validator in a 200 answer)")
+    raise RangesUntrusted("the server answered 200 to a Range request")
 
 
 def content_length(headers: Mapping[str, str]) -> int | None:

@@ -14,7 +14,7 @@ serialises every call with one lock.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 ALIGN = 64 * 1024  # split points on 64 KiB boundaries keep writes page-aligned
@@ -171,18 +171,22 @@ def check_partition(total: int, segments: list[Segment]) -> None:
 
 
 def slow_owners(rates: Mapping[int, float], elapsed: Mapping[int, float], remaining: Mapping[int, int],
-                *, factor: float = 4.0, min_elapsed: float = 2.0, min_remaining: int = 1 << 20) -> list[int]:
-    """Connections far slower than the median of the others, with enough left to matter.
+                finished: Sequence[float] = (), *, factor: float = 4.0, min_elapsed: float = 2.0,
+                min_gain: float = 1.0) -> list[int]:
+    """Connections far slower than the others, where moving the rest to a fresh connection saves time.
 
-    `rates`, `elapsed` and `remaining` are keyed by owner; the result names owners that should give
-    their remainder to a new connection.
+    `rates`, `elapsed` and `remaining` are keyed by owner; `finished` holds the speeds of recently
+    completed segments, so a lone straggler is still judged when every other connection is done.
+    An owner qualifies when it has run `min_elapsed` seconds, is `factor` times slower than the
+    median of the others, and its remainder would arrive at least `min_gain` seconds sooner.
     """
     slow = []
     for owner, rate in rates.items():
-        others = sorted(r for o, r in rates.items() if o != owner)
-        if not others or elapsed.get(owner, 0.0) < min_elapsed or remaining.get(owner, 0) < min_remaining:
+        others = sorted([r for o, r in rates.items() if o != owner] + list(finished))
+        if not others or elapsed.get(owner, 0.0) < min_elapsed:
             continue
         median = others[len(others) // 2]
-        if median > 0 and rate * factor < median:
+        left = remaining.get(owner, 0)
+        if median > 0 and rate * factor < median and left / max(rate, 1.0) - left / median >= min_gain:
             slow.append(owner)
     return slow

@@ -120,3 +120,5 @@ def test_slow_owner_is_the_one_far_below_the_median() -> None:
     assert slow_owners(rates, dict.fromkeys(rates, 0.5), remaining) == []   # too early to judge
     assert slow_owners(rates, elapsed, dict.fromkeys(rates, 1000)) == []    # nothing worth moving
     assert slow_owners({0: 1.0}, {0: 9.0}, {0: 10 * MiB}) == []             # nobody to compare with
+    # a lone straggler, judged against the speeds of segments already finished
+    assert slow_owners({0: 5e4}, {0: 3.0}, {0: MiB}, finished=[5e8, 5e8, 5e8]) == [0]
