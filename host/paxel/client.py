@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import queue
 import socket
 import sys
@@ -37,6 +38,24 @@ def start_service() -> int:
     """Start `paxel service run` detached; returns its pid (it exits at once if one already runs)."""
     argv = [sys.executable, "-m", "paxel", "service", "run"]
     return detach.spawn(argv, paths.state_dir() / "service.out")
+
+
+def _fail_if_service_died(pid: int) -> None:
+    """A service that exited with an error (bad settings, unwritable dirs) will not come: say why.
+
+    Exit status 0 means another service won the start-up race: keep waiting for that one.
+    """
+    try:
+        finished, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return
+    if finished and os.waitstatus_to_exitcode(status) != 0:
+        try:
+            lines = (paths.state_dir() / "service.out").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        reason = lines[-1] if lines else f"exit status {os.waitstatus_to_exitcode(status)}"
+        raise PaxelError(f"the paxel service could not start: {reason}", code=ErrorCode.SERVICE_UNAVAILABLE)
 
 
 class _Waiter:
@@ -83,13 +102,14 @@ class ServiceClient:
 
     @staticmethod
     def _start_and_connect(address: str, timeout: float) -> socket.socket:
-        start_service()
+        pid = start_service()
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:
             try:
                 return ipc.connect(address)
             except OSError as exc:
+                _fail_if_service_died(pid)
                 if time.monotonic() > deadline:
                     raise PaxelError(f"the paxel service did not start within {timeout:.0f} s "
                                      f"({exc.strerror}); see {paths.state_dir() / 'service.log'}",

@@ -190,3 +190,36 @@ def test_host_killed_mid_download_the_download_finishes(paxel_env: PaxelEnv, ngi
         time.sleep(0.2)
     assert views[0]["state"] == "completed"
     assert sha256(paxel_env.downloads / "outlive.bin") == digest
+
+
+def test_broken_settings_are_reported_quickly(paxel_env: PaxelEnv) -> None:
+    paxel_env.settings_file.parent.mkdir(parents=True)
+    paxel_env.settings_file.write_text('{"roots": "not a list"}')
+    host = paxel_env.host("chrome")
+    started = time.monotonic()
+    host.send({"id": 1, "type": "hello", "client": "t", "version": 1})
+    reply = host.reply(1)
+    assert reply["error"]["name"] == "SERVICE_UNAVAILABLE"
+    assert "settings.json" in reply["error"]["message"] and "roots" in reply["error"]["message"]
+    assert time.monotonic() - started < 5
+    assert host.close() == 0
+
+
+@pytest.mark.parametrize(("location", "cookie", "expected"), [
+    ("files", False, {"size": 3000, "filename": "probe.txt", "accepts_ranges": True}),
+    ("noranges", False, {"size": 3000, "filename": "probe.txt", "accepts_ranges": False}),
+    ("private", True, {"size": 3000, "filename": "probe.txt", "accepts_ranges": True}),
+    ("private", False, "HTTP_STATUS"),
+])
+def test_probe(paxel_env: PaxelEnv, nginx: Nginx, location: str, cookie: bool, expected: Any) -> None:
+    nginx.add_file("probe.txt", 3000)
+    host = paxel_env.host("chrome")
+    session = {"name": PRIVATE_COOKIE[0], "value": PRIVATE_COOKIE[1], "domain": "127.0.0.1"}
+    cookies = [session] if cookie else []
+    host.send({"id": 1, "type": "probe", "url": nginx.url("probe.txt", location), "cookies": cookies})
+    reply = host.reply(1)
+    if isinstance(expected, str):
+        assert reply["error"]["name"] == expected
+    else:
+        assert {k: reply["result"][k] for k in expected} == expected
+        assert reply["result"]["content_type"] == "text/plain"

@@ -362,12 +362,18 @@ def run() -> int:
         return 0
     try:
         Service().serve(lock)
+    except OSError as exc:
+        return _failed(lock, PaxelError(f"{exc.strerror or exc}: {exc.filename or ''}", code=ErrorCode.DISK))
     except PaxelError as exc:
-        log.error("service failed: %s", exc.message)
-        sys.stderr.write(f"paxel service: {exc.message}\n")
-        lock.release()
-        return int(exc.code) if int(exc.code) < 10 else 1
+        return _failed(lock, exc)
     return 0
+
+
+def _failed(lock: ipc.ServiceLock, error: PaxelError) -> int:
+    log.error("service failed: %s", error.message)
+    sys.stderr.write(f"paxel service: {error.message}\n")
+    lock.release()
+    return int(error.code) if int(error.code) < 10 else 1
 
 
 __all__ = ["Service", "opener_argv", "run"]
