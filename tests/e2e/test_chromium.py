@@ -45,6 +45,10 @@ def test_click_on_cookie_protected_link_goes_to_paxel(chromium: Chromium, paxel_
     assert sha256(Path(view["path"])) == digest
     assert Path(view["path"]).parent == paxel_env.downloads
     assert_browser_kept_nothing(chromium, url)
+    notification = f"paxel:file:{view['download_id']}"
+    wait_for(lambda: notification in chromium.in_extension("chrome.notifications.getAll()"), 10,
+             "the completion notification")
+    assert chromium.in_extension("chrome.action.getBadgeText({})") == ""
     private = [line for line in nginx.log() if line.request.startswith("/private/chr-click.bin")]
     assert private and all(line.status in (200, 206) for line in private), private
     assert all("paxel_session=letmein" in line.cookie for line in private)
