@@ -240,3 +240,25 @@ def test_same_url_twice_at_once_gives_two_exact_files(paxel_env: PaxelEnv, nginx
     paths = {host.wait_event("completed", v["download_id"])["data"]["download"]["path"] for v in views}
     assert paths == {str(paxel_env.downloads / n) for n in ("twice.bin", "twice (1).bin", "twice (2).bin")}
     assert all(sha256(Path(p)) == digest for p in paths)
+
+
+def test_pause_resume_at_once_then_cancel_after_pause(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    digest = nginx.add_file("flip.bin", 12 * MiB)
+    nginx.add_file("drop.bin", 12 * MiB)
+    host = paxel_env.host("chrome")
+    host.hello()
+    flip = host.add(2, url=nginx.url("flip.bin", "capped"), connections=2)
+    drop = host.add(3, url=nginx.url("drop.bin", "capped"), connections=2)
+    host.wait_event("progress", drop["download_id"])
+    for number, (kind, view) in enumerate([("pause", flip), ("resume", flip), ("pause", drop),
+                                           ("cancel", drop)], start=10):
+        host.send({"id": number, "type": kind, "download_id": view["download_id"]})  # no waiting between
+    for number in range(10, 14):
+        assert host.reply(number)["ok"], number
+    done = host.wait_event("completed", flip["download_id"])["data"]["download"]
+    assert sha256(Path(done["path"])) == digest
+    host.send({"id": 20, "type": "list"})
+    states = {d["download_id"]: d["state"] for d in host.reply(20)["result"]["downloads"]}
+    assert states == {flip["download_id"]: "completed", drop["download_id"]: "cancelled"}
+    time.sleep(0.3)
+    assert not list(paxel_env.downloads.glob("drop*")), "a cancelled download leaves nothing behind"

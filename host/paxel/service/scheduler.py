@@ -339,7 +339,11 @@ class Scheduler:
         with self._lock:
             self._jobs.pop(download_id, None)
             record = self._store.get(download_id)
-            if record is None or job.stop_reason in ("cancel", "remove"):
+            if job.stop_reason in ("cancel", "remove"):
+                if result is not None and result.paused:  # the pause won the race: clean up here
+                    storage.remove_quietly(resume.part_path(result.path), resume.state_path(result.path))
+                return
+            if record is None:
                 return
             if result is not None and not result.paused:  # done, even if a pause came too late
                 self._store.update(download_id, path=str(result.path), filename=result.path.name,
@@ -349,10 +353,12 @@ class Scheduler:
                     self._complete(download_id, result.path)
                     events.append(("completed", download_id))
             elif result is not None or job.stop_reason in ("pause", "shutdown"):
-                done = job.progress.done if job.progress else record.done
-                state = {"shutdown": "queued", "pause": "paused"}.get(job.stop_reason or "", "paused")
-                self._store.update(download_id, done=done, state=state)
-                if job.stop_reason is None:
+                # pause() already stored `paused` (and a quick resume() may have queued it again)
+                self._store.update(download_id, done=job.progress.done if job.progress else record.done)
+                if job.stop_reason == "shutdown":
+                    self._store.update(download_id, state="queued")
+                elif job.stop_reason is None:  # the engine paused on its own
+                    self._store.update(download_id, state="paused")
                     events.append(("paused", download_id))
             else:
                 assert error is not None
