@@ -221,7 +221,7 @@ class Download:
                 if state is not None and not _same_file(state, probe):
                     self._say("the file on the server changed since the last run; starting over")
                     state = None
-                    if probe.first != 0:
+                    if probe.first != 0 or probe.status == 200:  # ask again without If-Range
                         reply.close()
                         reply, probe = self._probe_request(main, None if self._no_ranges else 0, None)
                 if self._path is None:
