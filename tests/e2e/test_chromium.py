@@ -12,6 +12,7 @@ from browser_chromium import Chromium
 
 from conftest import MiB, link_page, paxel_download, paxel_list, sha256, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -200,3 +201,21 @@ def test_refused_by_paxel_browser_goes_on_with_its_own_download(chromium: Chromi
     assert sha256(Path(done[0]["filename"])) == digest
     assert paxel_env.service_pid() is not None  # paxel was asked, and refused
     assert paxel_download(paxel_env, url) is None
+
+
+def test_unknown_size_is_probed_by_paxel_then_taken(chromium: Chromium, paxel_env: PaxelEnv,
+                                                    nginx: Nginx, faultserver: FaultServer) -> None:
+    # Chunked and no length anywhere: the browser knows no size, the minimum-size rule asks
+    # paxel to probe, the probe cannot tell either, so paxel takes it (a stream of unknown size).
+    set_settings(chromium, minSize=MiB)
+    url = faultserver.url("chunked.bin", size=100 * 1024, chunked=1)
+    page = chromium.open_page(link_page(nginx, "chr-probe.html", url))
+
+    chromium.click(page, "#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to take it")
+    assert sha256(Path(view["path"])) == faultserver.sha256(url)
+    assert_browser_kept_nothing(chromium, url)
+    # the browser's own GET, paxel's probe, paxel's download
+    requests = [(r.method, r.range) for r in faultserver.requests()]
+    assert requests == [("GET", None), ("GET", "bytes=0-"), ("GET", "bytes=0-")], requests
