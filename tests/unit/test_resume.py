@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def states(draw: st.DrawFn) -> ResumeState:
     cuts = sorted(set(draw(st.lists(st.integers(1, 1 << 40), max_size=40))))
     size = draw(st.integers(cuts[-1] if cuts else 0, (1 << 41)))
     bounds = [0, *[c for c in cuts if c < size], size]
-    ranges = tuple((a, b, draw(st.integers(0, b - a))) for a, b in zip(bounds, bounds[1:], strict=False))
+    ranges = tuple((a, b, draw(st.integers(0, b - a))) for a, b in itertools.pairwise(bounds))
     text = st.none() | st.text(max_size=40)
     return ResumeState(draw(st.text(min_size=1)), draw(st.text(min_size=1)), size, draw(text), draw(text),
                        ranges)
