@@ -10,6 +10,7 @@ import hashlib
 import subprocess
 import sys
 import time
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
@@ -103,13 +104,16 @@ def test_503_then_success(faultserver: FaultServer, tmp_path: Path) -> None:
     assert statuses[:2] == [503, 503] and statuses[-1] in (200, 206)
 
 
-def test_429_obeys_retry_after(faultserver: FaultServer, tmp_path: Path) -> None:
-    url = faultserver.url("limited.bin", size=MIB, status=429, retry_after="1")
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_429_obeys_retry_after(faultserver: FaultServer, tmp_path: Path, form: str) -> None:
+    # An HTTP date has whole seconds: "2 s from now" means a wait of more than 1 s.
+    retry_after, least = ("1", 0.95) if form == "seconds" else (formatdate(time.time() + 2, usegmt=True), 0.9)
+    url = faultserver.url("limited.bin", size=MIB, status=429, retry_after=retry_after)
     assert_exact(faultserver, url, get(url, tmp_path / "limited.bin"))
     first, second = faultserver.records[:2]
     assert first.status == 429
     waited = second.time - first.time
-    assert 0.95 <= waited < 3, f"retried {waited:.2f} s after Retry-After: 1"
+    assert least <= waited < 3.5, f"retried {waited:.2f} s after Retry-After: {retry_after}"
 
 
 def test_persistent_503_is_a_clear_final_error(faultserver: FaultServer, tmp_path: Path) -> None:
@@ -325,3 +329,24 @@ def test_cli_exit_codes(faultserver: FaultServer, tmp_path: Path) -> None:
         assert done.stderr.strip(), f"{args}: exit {code} without a message"
         assert needle in done.stderr
         assert not out.exists()
+
+
+def test_cli_cookies_txt_and_headers_stay_on_their_host(faultserver: FaultServer, tmp_path: Path) -> None:
+    jar = tmp_path / "cookies.txt"
+    jar.write_text("# Netscape HTTP Cookie File\n"
+                   "127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\ts3cret\n"
+                   "#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\thttponly\tyes\n"
+                   "127.0.0.1\tFALSE\t/\tTRUE\t0\tsecureonly\tno\n")
+    url = faultserver.url("cli-moved.bin", size=MIB, redirect="other")
+    out = tmp_path / "cli-moved.bin"
+    done = cli(url, "-n", "2", "-o", str(out), "--cookies", str(jar),
+               "--header", "Referer: http://127.0.0.1/from.html", "--header", "X-Extra: 1")
+    assert done.returncode == 0, done.stderr
+    assert_exact(faultserver, url, out)
+    primary, other = faultserver.requests(server="primary"), faultserver.requests(server="other")
+    assert primary and other
+    for r in primary:
+        assert sorted((r.cookie or "").split("; ")) == ["httponly=yes", "sid=s3cret"], r.cookie
+        assert r.headers.get("referer") == "http://127.0.0.1/from.html"
+    assert all(r.cookie is None for r in other), [r.cookie for r in other]
+    assert all(r.headers.get("x-extra") == "1" for r in faultserver.records)
