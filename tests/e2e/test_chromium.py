@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 from browser_chromium import Chromium
 
 from conftest import MiB, link_page, paxel_download, paxel_list, sha256, wait_for
@@ -219,3 +220,26 @@ def test_unknown_size_is_probed_by_paxel_then_taken(chromium: Chromium, paxel_en
     # the browser's own GET, paxel's probe, paxel's download
     requests = [(r.method, r.range) for r in faultserver.requests()]
     assert requests == [("GET", None), ("GET", "bytes=0-"), ("GET", "bytes=0-")], requests
+
+
+def test_native_port_reconnects_after_the_host_dies(chromium: Chromium, paxel_env: PaxelEnv,
+                                                    nginx: Nginx) -> None:
+    set_settings(chromium, connections=2)
+    nginx.add_file("chr-reconnect.bin", 48 * MiB)
+    url = nginx.url("chr-reconnect.bin", "capped")  # 2 connections at 8 MiB/s: ~3 s
+    page = chromium.open_page(link_page(nginx, "chr-reconnect.html", url))
+    chromium.click(page, "#dl")
+    wait_for(lambda: paxel_download(paxel_env, url, "running"), 15, "paxel to start it")
+
+    hosts = [p for p in psutil.Process(chromium.process.pid).children(recursive=True)
+             if any("paxel-host" in part for part in p.cmdline())]
+    assert len(hosts) == 1, hosts
+    hosts[0].kill()  # a host started by our browser: the service and the download live on
+
+    stored = "chrome.storage.session.get(null)"
+    wait_for(lambda: chromium.in_extension(stored)["hostStatus"]["state"] == "failed", 5, "the loss noticed")
+    session = wait_for(lambda: (s := chromium.in_extension(stored))["hostStatus"]["state"] == "connected"
+                       and any(v["url"] == url and v["state"] == "completed" for v in s["downloads"]) and s,
+                       30, "a new port and the completed download in the extension's state")
+    assert session["hostStatus"]["at"] > 0
+    assert chromium.in_extension("chrome.action.getBadgeText({})") == ""
