@@ -35,6 +35,17 @@ def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_en
     assert sha256(Path(view["path"])) == digest
     assert_browser_kept_nothing(firefox, url)
 
+    # The popup, opened as a page, lists it from the background's state with its buttons.
+    firefox.client.navigate(f"{firefox.extension_base}popup/popup.html")
+    buttons = wait_for(lambda: firefox.client.execute_script(
+        "const row = document.querySelector(`li.download[data-id='${arguments[0]}']`);"
+        "return row && row.dataset.state === 'completed' &&"
+        " [...row.querySelectorAll('button')].map(b => b.dataset.action)", [view["download_id"]]),
+        10, "the popup to show the completed download")
+    assert buttons == ["open-file", "open-folder", "remove"]
+    assert firefox.client.execute_script(
+        "return document.getElementById('host-status').dataset.state") == "connected"
+
 
 def test_private_window_uses_its_own_cookies(firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
     firefox.set_settings(privateWindows=True)
