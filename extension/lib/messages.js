@@ -4,7 +4,14 @@ import { toWireCookie } from "./cookies.js";
 
 export const PROTOCOL_VERSION = 1;
 
-export class RequestError extends Error {}
+/** A request that cannot be built; `code` uses the wire's name for the same fault. */
+export class RequestError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "RequestError";
+    this.code = "BAD_FIELD";
+  }
+}
 
 /** The `client` field of hello: the origin the host checks against its allowed extensions. */
 export function clientName(extensionBaseUrl, extensionId) {

@@ -186,6 +186,12 @@ def test_options_page_refuses_bad_values_and_saves_good_ones(chromium: Chromium,
     assert stored["folder"] == str(paxel_env.downloads)
     assert stored["skipDomains"] == ["example.com", "cdn.test"]
 
+    # Anything else the background does not know is refused by name, not ignored.
+    for message, code in (({"type": "shutdown"}, "UNKNOWN_TYPE"), ({"type": "action", "action": "open",
+                           "download_id": "d-1", "what": "/etc/passwd"}, "BAD_FIELD"), (None, "UNKNOWN_TYPE")):
+        reply = chromium.evaluate(options, f"chrome.runtime.sendMessage({json.dumps(message)})")
+        assert reply["ok"] is False and reply["error"]["code"] == code, reply
+
 
 def test_refused_by_paxel_browser_goes_on_with_its_own_download(chromium: Chromium, paxel_env: PaxelEnv,
                                                                 nginx: Nginx) -> None:

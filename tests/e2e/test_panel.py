@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -107,7 +108,7 @@ def test_panel_follows_and_controls_a_real_download(
     digest = slow_nginx.add_file("movie.bin", SIZE)
     hook = paxel_env.root / "panel-hook.sock"
     paxel_env.write_settings(open_panel_on_add=False)  # this test starts the one panel itself
-    paxel_env.env.update(DISPLAY=xvfb.display, PAXEL_PANEL_TEST_SOCKET=str(hook))
+    paxel_env.env.update(DISPLAY=xvfb.display, PAXEL_PANEL_TEST_SOCKET=str(hook), PYTHONFAULTHANDLER="1")
     paxel_env.paxel("service", "start")  # up first, so the start time below is the panel's own
     paxel_env.wait_service()
     log = (paxel_env.root / "panel.log").open("wb")
@@ -173,9 +174,19 @@ def test_panel_follows_and_controls_a_real_download(
         # process and nothing else.
         window = subprocess.run(["xdotool", "search", "--name", "^paxel$"], env=paxel_env.env, check=True,
                                 capture_output=True, text=True).stdout.split()[0]  # fmt: skip
-        subprocess.run(["xdotool", "windowfocus", "--sync", window, "key", "ctrl+w"], env=paxel_env.env,
-                       check=True, timeout=10)  # fmt: skip
-        assert panel.wait(15) == 0
+        # A real click on empty page space first, so the web view (not just the X window) has focus.
+        subprocess.run(["xdotool", "windowfocus", "--sync", window, "mousemove", "--window", window, "280", "600",
+                        "click", "1", "key", "ctrl+w"], env=paxel_env.env, check=True, timeout=10)  # fmt: skip
+        try:
+            assert panel.wait(15) == 0
+        except subprocess.TimeoutExpired:
+            still_there = subprocess.run(["xdotool", "search", "--name", "^paxel$"], env=paxel_env.env,
+                                         capture_output=True, text=True).stdout.split()  # fmt: skip
+            panel.send_signal(signal.SIGABRT)  # faulthandler dumps every thread into the log
+            panel.wait()
+            raise AssertionError(
+                f"panel did not exit after Ctrl+W (window still mapped: {still_there})"
+            ) from None
         service = psutil.Process(paxel_env.wait_service())
         time.sleep(0.5)
         print(f"service RSS with the panel closed: {service.memory_info().rss / 2**20:.1f} MiB")
@@ -184,7 +195,7 @@ def test_panel_follows_and_controls_a_real_download(
             panel.kill()
             panel.wait()
         log.close()
-        print((paxel_env.root / "panel.log").read_text(errors="replace")[-2000:])
+        print((paxel_env.root / "panel.log").read_text(errors="replace")[-8000:])
 
 
 def test_no_display_fails_clearly_and_downloads_go_on(paxel_env: PaxelEnv, nginx: Nginx) -> None:
