@@ -50,6 +50,7 @@ class Firefox:
             "datareporting.policy.dataSubmissionEnabled": False,
             "toolkit.telemetry.reportingpolicy.firstRun": False,
             "app.update.disabledForTesting": True,
+            "privacy.userContext.enabled": True,  # containers (cookie stores firefox-container-N)
         }
         (self.profile / "user.js").write_text(
             "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
@@ -101,6 +102,16 @@ class Firefox:
             self.client.navigate(page)
         return self.client.execute_script(
             script, args or [], sandbox=None)
+
+    def open_container_tab(self, url: str, user_context_id: int) -> None:
+        """A tab in container N (its cookie store is firefox-container-N), made current."""
+        before = set(self.client.window_handles)
+        self.chrome("""
+            const tab = gBrowser.addTab(arguments[0], {userContextId: arguments[1],
+                triggeringPrincipal: Services.scriptSecurityManager.getSystemPrincipal()});
+            gBrowser.selectedTab = tab;""", [url, user_context_id])
+        handle = (set(self.client.window_handles) - before).pop()
+        self.client.switch_to_window(handle)
 
     def click(self, selector: str) -> None:
         """A WebDriver pointer click: instant, where an element click would wait ~5 s for a page

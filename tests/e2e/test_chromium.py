@@ -187,8 +187,9 @@ def test_options_page_refuses_bad_values_and_saves_good_ones(chromium: Chromium,
     assert stored["skipDomains"] == ["example.com", "cdn.test"]
 
     # Anything else the background does not know is refused by name, not ignored.
-    for message, code in (({"type": "shutdown"}, "UNKNOWN_TYPE"), ({"type": "action", "action": "open",
-                           "download_id": "d-1", "what": "/etc/passwd"}, "BAD_FIELD"), (None, "UNKNOWN_TYPE")):
+    bad_open = {"type": "action", "action": "open", "download_id": "d-1", "what": "/etc/passwd"}
+    cases = (({"type": "shutdown"}, "UNKNOWN_TYPE"), (bad_open, "BAD_FIELD"), (None, "UNKNOWN_TYPE"))
+    for message, code in cases:
         reply = chromium.evaluate(options, f"chrome.runtime.sendMessage({json.dumps(message)})")
         assert reply["ok"] is False and reply["error"]["code"] == code, reply
 

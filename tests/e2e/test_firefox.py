@@ -105,3 +105,26 @@ def test_refused_by_paxel_after_cancel_is_downloaded_again_by_the_browser(
     assert sha256(Path(done[0]["filename"])) == digest
     assert [p.name for p in firefox.downloads.iterdir()] == ["ff-refused.bin"]
     assert paxel_download(paxel_env, url) is None
+
+
+def test_container_tab_uses_the_container_cookies(firefox: Firefox, paxel_env: PaxelEnv,
+                                                  nginx: Nginx) -> None:
+    digest = nginx.add_file("ff-container.bin", 2 * MiB)
+    url = nginx.url("ff-container.bin", "private")
+    page = link_page(nginx, "ff-container.html", url)
+    open_with_cookie(firefox, page, "paxel_session=wrong")  # the default store must not be used
+    firefox.open_container_tab(page, 1)
+    wait_for(lambda: firefox.client.execute_script("return document.readyState") == "complete", 10,
+             "the container tab's page")
+    firefox.client.execute_script("document.cookie = 'paxel_session=letmein; path=/'")
+    nginx.clear_log()
+
+    firefox.click("#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    sent = [line.cookie for line in nginx.log() if line.request.startswith("/private/ff-container.bin")]
+    assert sent and all(cookie == "paxel_session=letmein" for cookie in sent), sent
+    stores = firefox.in_extension(
+        "return browser.cookies.getAll({url: arguments[0]}).then(a => a.map(c => c.value))", [url])
+    assert stores == ["wrong"]
