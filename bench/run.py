@@ -105,6 +105,7 @@ class Scenario:
     connections: int
     tools: tuple[str, ...]
     out_root: Path
+    repeat: int = 1      # rounds multiplier: cheap runs get more rounds against start-up noise
 
 
 def run_one(nginx: Nginx, argv: Sequence[str], out: Path, expected: str) -> Sample:
@@ -152,7 +153,7 @@ def run_scenario(nginx: Nginx, sc: Scenario, rounds: int, expected: str) -> list
     url = nginx.url(sc.name, sc.location)
     # Uncapped runs: one discarded round first (fresh tmpfs pages and cold caches skew round one).
     warmup = 1 if sc.location == "files" else 0
-    for round_no in range(warmup + rounds):
+    for round_no in range(warmup + rounds * sc.repeat):
         for tool in sc.tools:
             work = Path(tempfile.mkdtemp(prefix=f"bench-{tool}-", dir=sc.out_root))
             try:
@@ -248,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Scenario("tmpfs", f"uncapped to tmpfs, {args.paxel_connections} connections", "big.bin",
                  (256 if args.quick else 1024) * MIB, "files", args.paxel_connections, tools, shm_out),
         Scenario("small", "1 KiB file", "small.bin", 1024, "files", 1,
-                 tuple(t for t in (*tools, "requests") if t not in ("aria2c", "axel")), disk_out),
+                 tuple(t for t in (*tools, "requests") if t not in ("aria2c", "axel")), disk_out, repeat=5),
     ]
     reports = []
     try:
@@ -269,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nginx.stop()
         for folder in (data, shm_out, disk_out):
             shutil.rmtree(folder, ignore_errors=True)
-    print(f"\nrounds: {rounds}; medians; command: {' '.join(sys.argv)}\n")
+    print(f"\nrounds: {rounds} (small file: {rounds * 5}); medians; command: {' '.join(sys.argv)}\n")
     print("\n\n".join(reports))
     return 0
 

@@ -21,7 +21,7 @@ from support.nginx import Nginx
 
 MIB = 1 << 20
 PAXEL_CLI = str(Path(sys.executable).parent / "paxel")
-SIZE = 192 * MIB
+SIZE = 256 * MIB  # ~8 s of transfer at 4 × 8 MiB/s: 20 kills rarely finish it
 CONNECTIONS = 4
 KILLS = 20
 REDOWNLOAD_PER_CONNECTION = MIB  # the bound, per connection per kill
