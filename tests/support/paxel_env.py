@@ -51,6 +51,7 @@ class NativeHost:
             argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,  # like Firefox: its own process group, killable as one
         )
+        self._skipped: list[dict[str, Any]] = []
 
     def send_raw(self, data: bytes) -> None:
         assert self.process.stdin is not None
@@ -62,7 +63,13 @@ class NativeHost:
         self.send_raw(struct.pack("=I", len(body)) + body)
 
     def recv(self, timeout: float = 10.0) -> dict[str, Any]:
-        """Next frame from the host; fails the test on a timeout, EOF or a non-framed byte."""
+        """Next frame from the host (first those `reply()` read past); fails the test on a
+        timeout, EOF or a non-framed byte."""
+        if self._skipped:
+            return self._skipped.pop(0)
+        return self._recv_wire(timeout)
+
+    def _recv_wire(self, timeout: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         header = self._read(4, timeout)
         (length,) = struct.unpack("=I", header)
@@ -72,12 +79,16 @@ class NativeHost:
         return message
 
     def reply(self, request_id: int | str, timeout: float = 10.0) -> dict[str, Any]:
-        """The reply to `request_id`, skipping events pushed meanwhile."""
+        """The reply to `request_id`; messages read past it stay queued for recv()/wait_event()."""
+        for index, message in enumerate(self._skipped):
+            if message.get("id") == request_id and "ok" in message:
+                return self._skipped.pop(index)
         deadline = time.monotonic() + timeout
         while True:
-            message = self.recv(max(0.1, deadline - time.monotonic()))
+            message = self._recv_wire(max(0.1, deadline - time.monotonic()))
             if message.get("id") == request_id and "ok" in message:
                 return message
+            self._skipped.append(message)
 
     def hello(self, request_id: int = 1) -> dict[str, Any]:
         """Say hello (starts the service if needed); the hello result."""
