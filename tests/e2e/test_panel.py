@@ -175,8 +175,8 @@ def test_panel_follows_and_controls_a_real_download(
         window = subprocess.run(["xdotool", "search", "--name", "^paxel$"], env=paxel_env.env, check=True,
                                 capture_output=True, text=True).stdout.split()[0]  # fmt: skip
         # A real click on empty page space first, so the web view (not just the X window) has focus.
-        subprocess.run(["xdotool", "windowfocus", "--sync", window, "mousemove", "--window", window, "280", "600",
-                        "click", "1", "key", "ctrl+w"], env=paxel_env.env, check=True, timeout=10)  # fmt: skip
+        keys = ["windowfocus", "--sync", window, "mousemove", "--window", window, "280", "600", "click", "1"]
+        subprocess.run(["xdotool", *keys, "key", "ctrl+w"], env=paxel_env.env, check=True, timeout=10)
         try:
             assert panel.wait(15) == 0
         except subprocess.TimeoutExpired:

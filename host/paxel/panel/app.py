@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from paxel.client import ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
@@ -105,6 +105,15 @@ def _pump_events(client: ServiceClient, api: PanelApi, window: Any, stop: thread
         _push(window, {"event": "disconnected", "data": {}})
 
 
+def choose_gui(platform: str, has_gtk_bindings: bool) -> Literal["qt"] | None:
+    """pywebview tries GTK first on Linux/BSD: without its bindings ask for Qt directly (no noisy
+    failed import). Elsewhere (Cocoa, Edge WebView2) and with GTK present, pywebview decides;
+    PYWEBVIEW_GUI overrides either way."""
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not has_gtk_bindings:
+        return "qt"
+    return None
+
+
 def _prepare_qt_environment() -> None:
     """Chromium inside Qt refuses to run as root without --no-sandbox."""
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -138,8 +147,9 @@ def run() -> int:
     hook = testhook.serve(hook_path, window.evaluate_js) if hook_path else None
     pump.start()
     try:
-        # pywebview tries GTK first on Linux; without its bindings go straight to Qt (no noise).
-        webview.start(gui=None if importlib.util.find_spec("gi") else "qt", private_mode=True)
+        webview.start(
+            gui=choose_gui(sys.platform, importlib.util.find_spec("gi") is not None), private_mode=True
+        )
     finally:
         stop.set()
         if hook is not None:

@@ -51,15 +51,19 @@ def _accept_loop(server: socket.socket, evaluate: Callable[[str], Any]) -> None:
 
 def serve(path: str, evaluate: Callable[[str], Any]) -> socket.socket:
     """Listen on `path` in a daemon thread; closing the returned socket stops accepting."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+    # Bound under a temporary name and renamed once listening: when `path` exists, it answers.
+    staging = f"{path}.{os.getpid()}"
+    for stale in (path, staging):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o077)
     try:
-        server.bind(path)
+        server.bind(staging)
     finally:
         os.umask(old_umask)
     server.listen(4)
+    os.rename(staging, path)
     threading.Thread(
         target=_accept_loop, args=(server, evaluate), name="paxel-panel-hook", daemon=True
     ).start()
