@@ -128,3 +128,18 @@ def test_container_tab_uses_the_container_cookies(firefox: Firefox, paxel_env: P
     stores = firefox.in_extension(
         "return browser.cookies.getAll({url: arguments[0]}).then(a => a.map(c => c.value))", [url])
     assert stores == ["wrong"]
+
+
+def test_tiny_file_finished_before_cancel_is_removed_from_disk(firefox: Firefox, paxel_env: PaxelEnv,
+                                                               nginx: Nginx) -> None:
+    # 10 KiB is on disk before onCreated's listener can cancel: cancel fails, removeFile must act.
+    firefox.set_settings(minSize=0)
+    digest = nginx.add_file("ff-tiny.bin", 10 * 1024)
+    url = nginx.url("ff-tiny.bin")
+    firefox.client.navigate(link_page(nginx, "ff-tiny.html", url))
+
+    firefox.click("#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    assert_browser_kept_nothing(firefox, url)
