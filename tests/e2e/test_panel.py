@@ -170,10 +170,17 @@ def test_panel_follows_and_controls_a_real_download(
             v["download_id"] != download_id for v in json.loads(paxel_env.paxel("list", "--json").stdout)
         )
 
+        # A second `paxel panel` raises this one instead of opening another window.
+        again = paxel_env.paxel("panel")
+        assert "already open" in again.stdout
+        assert panel.poll() is None
+        windows = subprocess.run(["xdotool", "search", "--name", "^paxel$"], env=paxel_env.env, check=True,
+                                 capture_output=True, text=True).stdout.split()  # fmt: skip
+        assert len(windows) == 1
+
         # Closing the window (Ctrl+W, the same close path as the title bar button) ends the panel
         # process and nothing else.
-        window = subprocess.run(["xdotool", "search", "--name", "^paxel$"], env=paxel_env.env, check=True,
-                                capture_output=True, text=True).stdout.split()[0]  # fmt: skip
+        window = windows[0]
         # A real click on empty page space first, so the web view (not just the X window) has focus.
         keys = ["windowfocus", "--sync", window, "mousemove", "--window", window, "280", "600", "click", "1"]
         subprocess.run(["xdotool", *keys, "key", "ctrl+w"], env=paxel_env.env, check=True, timeout=10)

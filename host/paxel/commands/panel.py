@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import sys
 
-from paxel.errors import ErrorCode
+from paxel import paths
+from paxel.client import ServiceClient
+from paxel.errors import ErrorCode, PaxelError
+from paxel.panel import single
 from paxel.panel.display import probe_display
 
 USAGE = """usage: paxel panel
 
 Open the paxel progress window (downloads, speed, ETA, per-connection segments, history).
 Closing the window only closes the window: downloads go on in the paxel service.
+With a panel already open, this brings it to the front instead of opening another.
 """
 
 
@@ -34,6 +38,27 @@ def main(command: str, argv: list[str]) -> int:
             "extension's popup.\n"
         )
         return int(ErrorCode.NO_DISPLAY)
+    lock = single.claim(paths.runtime_dir() / "panel.lock")
+    if lock is None:
+        return _front_existing()
     from paxel.panel.app import run  # imports pywebview/Qt: only after the probe
 
-    return run()
+    try:
+        return run()
+    finally:
+        lock.close()
+
+
+def _front_existing() -> int:
+    """Another panel is open: ask the service to bring it to the front instead of opening a second."""
+    try:
+        client = ServiceClient.connect("cli", start=False)
+        try:
+            client.request("show_panel", timeout=10.0)
+        finally:
+            client.close()
+    except PaxelError as exc:
+        sys.stderr.write(f"paxel panel: a panel is already open, but it could not be raised: {exc.message}\n")
+        return int(exc.code)
+    sys.stdout.write("paxel panel: already open; brought it to the front\n")
+    return 0
