@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { actionsFor, applyEvent, badgeText, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../../extension/lib/format.js";
+import { actionsFor, applyEvent, badgeText, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
 
 const view = (over = {}) => ({ download_id: "d-1", state: "running", total: 1000, done: 250, speed: 2048, eta: 75, segments: [[0, 500, 200], [500, 1000, 50]], created_at: 1, ...over });
 

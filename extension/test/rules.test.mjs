@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decide, browserSize, INTERCEPT, LEAVE, PROBE } from "../../extension/lib/rules.js";
-import { DEFAULT_SETTINGS, normalizeSettings } from "../../extension/lib/settings.js";
+import { decide, browserSize, INTERCEPT, LEAVE, PROBE } from "../lib/rules.js";
+import { DEFAULT_SETTINGS, normalizeSettings } from "../lib/settings.js";
 
 const settings = (over = {}) => normalizeSettings({ ...DEFAULT_SETTINGS, ...over }).settings;
 const big = { url: "https://example.com/a/big.iso", referrer: "https://example.com/", filename: "big.iso", mime: "application/octet-stream", size: 50 * 1024 * 1024, incognito: false };

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildAction, buildDownload, buildHello, buildProbe, classifyHostError, clientName, isFirefoxUrl, RequestError } from "../../extension/lib/messages.js";
-import { DEFAULT_SETTINGS } from "../../extension/lib/settings.js";
+import { buildAction, buildDownload, buildHello, buildProbe, classifyHostError, clientName, isFirefoxUrl, RequestError } from "../lib/messages.js";
+import { DEFAULT_SETTINGS } from "../lib/settings.js";
 
 const cookie = { name: "paxel_session", value: "letmein", domain: "127.0.0.1", hostOnly: true, path: "/", secure: false, httpOnly: false, session: true };
 

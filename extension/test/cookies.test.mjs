@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cookieStoreFor, cookieQueries, selectCookies, partitionMatches, toWireCookie } from "../../extension/lib/cookies.js";
+import { cookieStoreFor, cookieQueries, selectCookies, partitionMatches, toWireCookie } from "../lib/cookies.js";
 
 test("cookie store: the item's own store wins, else private/regular per browser", () => {
   assert.equal(cookieStoreFor({ isFirefox: true, incognito: false, cookieStoreId: "firefox-container-3" }), "firefox-container-3");

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { baseName, extensionOf, hostMatches, urlRefusal } from "../../extension/lib/urls.js";
+import { baseName, extensionOf, hostMatches, urlRefusal } from "../lib/urls.js";
 
 test("only http and https go to paxel", () => {
   assert.equal(urlRefusal("https://a.test/x"), null);

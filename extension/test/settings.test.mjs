@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_SETTINGS, normalizeSettings, parseList, normalizeDomain, normalizeType } from "../../extension/lib/settings.js";
+import { DEFAULT_SETTINGS, normalizeSettings, parseList, normalizeDomain, normalizeType } from "../lib/settings.js";
 
 test("nothing stored gives the defaults and no errors", () => {
   for (const raw of [undefined, null, {}, "junk", 42]) {
