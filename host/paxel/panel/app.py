@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import sys
 import threading
@@ -21,6 +22,7 @@ from paxel.client import ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.panel import testhook
 
+log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
 # Requests the page may send, with the fields each takes beyond download_id.
 ACTIONS: dict[str, dict[str, Any]] = {
@@ -100,7 +102,10 @@ def _pump_events(client: ServiceClient, api: PanelApi, window: Any, stop: thread
         for event in client.events(timeout=0.5):
             if stop.is_set():
                 return
-            _push(window, event)
+            try:
+                _push(window, event)
+            except Exception:  # one event the page choked on must not stop every later update
+                log.exception("could not show event %s", event.get("event"))
     if not stop.is_set():
         _push(window, {"event": "disconnected", "data": {}})
 
