@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import paxel
+from paxel import resume
 from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError
 from support.faultserver import FaultServer
@@ -183,6 +184,19 @@ def test_server_ignoring_if_range_is_caught(faultserver: FaultServer, tmp_path: 
         assert exc.code == ErrorCode.SERVER_MISBEHAVED and not out.exists()
         return
     assert sha(path.read_bytes()) == faultserver.sha256(url, version=1), "old and new bytes mixed"
+
+
+def test_resume_after_the_file_changed_starts_over(faultserver: FaultServer, tmp_path: Path) -> None:
+    """Paused (state kept), the file changes on the server, run again: the new file, never a mix."""
+    url = faultserver.url("resumed.bin", size=4 * MIB, trickle=400_000, trickle_times=4)
+    out = tmp_path / "resumed.bin"
+    job = paxel.Download(paxel.DownloadOptions(url, output=out, connections=4),
+                         on_progress=lambda p: job.pause() if p.done > 0 else None,
+                         progress_interval=0.05)
+    assert job.run().paused
+    assert resume.state_path(out).exists() and resume.decode(resume.state_path(out).read_bytes()).done > 0
+    faultserver.change(url)
+    assert_exact(faultserver, url, get(url, out, connections=4), version=1)
 
 
 @pytest.mark.parametrize("fault", [{"nolength": 1}, {"chunked": 1}], ids=["close-delimited", "chunked"])

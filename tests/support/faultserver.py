@@ -147,6 +147,7 @@ class _State:
     records: list[Recorded] = field(default_factory=list)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (target, kind) -> n
     connections: int = 0
+    changed: dict[str, int] = field(default_factory=dict)  # path -> versions added by change()
     sockets: set[socket.socket] = field(default_factory=set)
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -259,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         # The version this request sees: GETs counted up to and including this one.
         gets_so_far = state.peek(target, "get") if head else get_n + 1
         version = int(faults.change_after is not None and gets_so_far > faults.change_after)
+        with state.lock:
+            version += state.changed.get(split.path, 0)
         seed = self.server.seed_for(split.path, faults, version)
         size = faults.size
         etag = f'"{seed:x}-{size:x}-{version}"'
@@ -435,6 +438,12 @@ class FaultServer:
         split = urlsplit(url)
         faults = Faults.parse(split.query)
         return body(_Server.seed_for(split.path, faults, version), 0, faults.size)
+
+    def change(self, url: str) -> None:
+        """The file behind `url`'s path changes now (new bytes, ETag and Last-Modified)."""
+        path = urlsplit(url).path
+        with self.state.lock:
+            self.state.changed[path] = self.state.changed.get(path, 0) + 1
 
     def sha256(self, url: str, version: int = 0) -> str:
         return hashlib.sha256(self.content(url, version)).hexdigest()
