@@ -7,6 +7,7 @@ service and its downloads are untouched.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from paxel import paths
@@ -44,9 +45,15 @@ def main(command: str, argv: list[str]) -> int:
     from paxel.panel.app import run  # imports pywebview/Qt: only after the probe
 
     try:
-        return run()
+        status = run()
     finally:
         lock.close()
+    # pywebview hands js_api results back to the page from non-daemon threads that wait on the GUI
+    # loop; one caught by the window closing (e.g. the Ctrl+W call itself) would keep this process
+    # alive forever. Everything of ours is closed by now, so leave without waiting for them.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _front_existing() -> int:
