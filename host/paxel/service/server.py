@@ -245,10 +245,8 @@ class Service:
         detach.spawn(opener_argv(str(target)), paths.state_dir() / "open.log")
 
     def _open_panel(self, quiet: bool) -> None:
-        with self._clients_lock:
-            if any(c.name == "panel" for c in self._clients):
-                self.broadcast_to_panel()
-                return
+        if self.broadcast_to_panel():
+            return
         display = probe_display()
         if not display.available:
             if quiet:
@@ -260,13 +258,14 @@ class Service:
         self._panel_pid = detach.spawn([sys.executable, "-m", "paxel", "panel"],
                                        paths.state_dir() / "panel.log")
 
-    def broadcast_to_panel(self) -> None:
-        """Ask a connected panel to come to the front."""
+    def broadcast_to_panel(self) -> bool:
+        """Ask a connected panel to come to the front; False when none is connected."""
         message = make_event("show_panel", {})
         with self._clients_lock:
             panels = [c for c in self._clients if c.name == "panel"]
         for panel in panels:
             panel.send(message)
+        return bool(panels)
 
 
 def opener_argv(target: str, platform: str = sys.platform) -> list[str]:
