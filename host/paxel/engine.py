@@ -38,7 +38,7 @@ from paxel.headers import parse_retry_after
 from paxel.probe import FileChanged, ProbeResult, RangesUntrusted, check_full, check_partial, interpret
 from paxel.ratelimit import TokenBucket
 from paxel.retry import RetryPolicy, retryable_status
-from paxel.segments import Segment, SegmentTable, slow_owners
+from paxel.segments import Segment, SegmentTable, request_size, slow_owners
 from paxel.transport import Reply, Transport, check_url
 
 log = logging.getLogger("paxel.engine")
@@ -50,6 +50,7 @@ MAX_RESTARTS = 3           # the file changed / ranges broke this often: give up
 CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
 BACKGROUND_PREALLOCATE = 16 * MiB  # reserve larger files while downloading (see _preallocate)
 CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
+REQUEST_SECONDS = 1.5      # a connection asks for the whole rest of its segment once it is this near
 DEFAULT_RETRY = RetryPolicy()
 
 
@@ -215,15 +216,14 @@ class Download:
             if opts.output is not None:
                 self._path = self._check_output(opts.output)
                 state = self._load_state(self._path)
-            first = None if self._no_ranges else (_resume_from(state) if state else 0)
-            reply, probe = self._probe_request(main, first, state)
+            reply, probe = self._probe_request(main, state)
             try:
                 if state is not None and not _same_file(state, probe):
                     self._say("the file on the server changed since the last run; starting over")
                     state = None
                     if probe.first != 0 or probe.status == 200:  # ask again without If-Range
                         reply.close()
-                        reply, probe = self._probe_request(main, None if self._no_ranges else 0, None)
+                        reply, probe = self._probe_request(main, None)
                 if self._path is None:
                     self._path, state = self._choose_path(probe)
             except BaseException:
@@ -233,8 +233,6 @@ class Download:
             if probe.status == 416 or (state is not None and probe.first != _first_missing(state)):
                 reply.close()  # nothing useful in this body: no bytes or bytes already on disk
                 reply_for_first = None
-            else:
-                reply.body_end = probe.size
             with self._lock:
                 self._probe = probe
                 self._state = "running"
@@ -274,10 +272,14 @@ class Download:
             if reply is not None:
                 first_seg = next(s for s in table.segments if s.pos == probe.first)
                 first_seg.owner = 0
+                first_seg.requested = min(first_seg.end, reply.body_end or first_seg.end)
                 self._seg_started[0] = (time.monotonic(), first_seg.written)
             workers.append(threading.Thread(target=self._worker, name="paxel-worker-0",
                                             args=(0, main, part, first_seg, reply), daemon=True))
-            wanted = min(self.options.connections, len(table.segments)) if ranged else 1
+            # a resumed file may have one range left: the other connections split it
+            left = size - table.written
+            wanted = min(self.options.connections,
+                         max(len(table.segments), left // self.options.min_split)) if ranged else 1
             for wid in range(1, wanted):
                 workers.append(threading.Thread(target=self._worker, name=f"paxel-worker-{wid}",
                                                 args=(wid, None, part, None, None), daemon=True))
@@ -374,26 +376,39 @@ class Download:
         o = self.options
         return Transport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
 
-    def _probe_request(self, transport: Transport, first: int | None,
+    def _probe_request(self, transport: Transport,
                        state: resume.ResumeState | None) -> tuple[Reply, ProbeResult]:
-        """The first request (with retries): its answer is the probe and feeds the first segment."""
-        if_range = None
+        """The first request (with retries): its answer is the probe and feeds the first segment.
+
+        It asks for a bounded range (the first min_split bytes, or of the first missing range when
+        resuming): the 206's Content-Range still tells the size, a small file is still one request,
+        and a large one does not stream past what its first segment needs."""
+        if_range = first = last = None
         if state is not None:
             if_range = state.etag if state.etag and not state.etag.startswith("W/") else state.last_modified
+        if not self._no_ranges:
+            first, end = _resume_bounds(state) if state is not None else (0, None)
+            last = first + self.options.min_split - 1
+            if end is not None:
+                last = min(last, end - 1)
         url = state.final_url if state is not None else self.options.url
         failures = 0
         while True:
             self._check_stop()
             try:
-                reply = transport.get(url, first, None, if_range)
+                reply = transport.get(url, first, last, if_range)
                 if reply.status in (200, 206, 416):
                     try:
-                        probe = interpret(reply.url, reply.status, reply.headers, first)
+                        probe = interpret(reply.url, reply.status, reply.headers, first, last)
                     except BaseException:
                         reply.close()
                         raise
                     if probe.status == 200 and first:
                         probe = replace(probe, first=0)
+                    if probe.status == 206 and probe.size is not None and last is not None:
+                        reply.body_end = min(last + 1, probe.size)
+                    else:
+                        reply.body_end = probe.size
                     return reply, probe
                 reply.close()
                 self._raise_status(reply, first_request=True)
@@ -509,6 +524,7 @@ class Download:
         transport = transport or self._transport()
         buf = memoryview(bytearray(READ_SIZE))
         failures = 0
+        rate: float | None = None   # this connection's speed over its last request
         try:
             while not self._stop.is_set():
                 if seg is None:
@@ -519,12 +535,13 @@ class Download:
                     if seg is None:
                         return
                 try:
+                    began, before = time.monotonic(), seg.written
                     if reply is None:
-                        reply = self._open_range(transport, seg)
-                    before = seg.written
+                        reply = self._open_range(transport, seg, rate)
                     complete = self._pump(wid, seg, reply, buf, part)
                     if seg.written > before:
                         failures = 0
+                        rate = (seg.written - before) / max(time.monotonic() - began, 1e-6)
                     reply.close(reusable=complete)
                     reply = None
                     with self._lock:
@@ -612,12 +629,16 @@ class Download:
         with self._lock:
             seg.pos = seg.written = seg.durable = seg.start
 
-    def _open_range(self, transport: Transport, seg: Segment) -> Reply:
-        probe = self._probe
-        assert probe is not None and probe.size is not None
+    def _open_range(self, transport: Transport, seg: Segment, rate: float | None) -> Reply:
+        """Ask for the next piece of `seg` (see segments.request_size); without ranges, all of it."""
+        probe, table = self._probe, self._table
+        assert probe is not None and probe.size is not None and table is not None
         ranged = probe.ranges and not self._no_ranges
         with self._lock:
-            first, last = seg.pos, seg.end - 1
+            first = seg.pos
+            size = request_size(seg.remaining, rate, self.options.min_split, REQUEST_SECONDS) \
+                if ranged else seg.remaining
+            last = table.request(seg, size) - 1
         reply = transport.get(probe.url, first if ranged else None, last if ranged else None,
                               probe.if_range if ranged else None)
         reply.body_end = last + 1
@@ -648,7 +669,7 @@ class Download:
         while True:
             self._check_stop()
             with self._lock:
-                want = min(size, seg.end - seg.pos)
+                want = min(size, seg.end - seg.pos, (reply.body_end or seg.end) - seg.pos)
             if want <= 0:
                 break
             n = reply.readinto(buf[:want])
@@ -818,10 +839,13 @@ def _first_missing(state: resume.ResumeState) -> int:
     return state.size
 
 
-def _resume_from(state: resume.ResumeState) -> int:
+def _resume_bounds(state: resume.ResumeState) -> tuple[int, int]:
     """Where the resuming probe starts: the first missing byte, or the last byte when all are
-    there (a 416 for an empty range would carry no validators to compare)."""
-    return max(0, min(_first_missing(state), state.size - 1))
+    there (a 416 for an empty range would carry no validators to compare); and the end of the
+    range holding it, which the probe does not ask beyond."""
+    first = max(0, min(_first_missing(state), state.size - 1))
+    end = next((e for s, e, _ in state.ranges if s <= first < e), state.size)
+    return first, end
 
 
 def _same_file(state: resume.ResumeState, probe: ProbeResult) -> bool:

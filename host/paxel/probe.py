@@ -1,8 +1,9 @@
 """What a server's answer to a Range request tells the engine (pure: headers in, facts out).
 
-The first request of a download is a `GET` with `Range: bytes=0-` (or, when resuming, the first
-missing range with If-Range). Its 206 or 200 answer is the probe: size, Range support, validators,
-name and digests, and its body feeds the first segment, so a small file costs one request.
+The first request of a download is a `GET` with a bounded `Range: bytes=0-N` (or, when resuming,
+the first missing range with If-Range). Its 206 or 200 answer is the probe: size (from
+Content-Range), Range support, validators, name and digests, and its body feeds the first
+segment, so a small file costs one request and a large one gets no more bytes than it asked for.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ class ProbeResult:
         return self.last_modified
 
 
-def interpret(url: str, status: int, headers: Mapping[str, str], first: int | None) -> ProbeResult:
-    """Facts from the answer to `GET` (first None) or `GET Range: bytes=first-`.
+def interpret(url: str, status: int, headers: Mapping[str, str], first: int | None,
+              last: int | None = None) -> ProbeResult:
+    """Facts from the answer to `GET` (first None) or `GET Range: bytes=first-last` (last None:
+    to the end).
 
     Raises ServerMisbehaved when a 206 does not describe what was asked; other statuses are the
     caller's business (it only passes 200, 206 and 416).
@@ -55,9 +58,10 @@ def interpret(url: str, status: int, headers: Mapping[str, str], first: int | No
                        digests=parse_digests(headers.get("Digest"), headers.get("Repr-Digest")))
     if status == 206:
         cr = _content_range(headers)
-        if cr.start != (first or 0) or cr.total is None or cr.end != cr.total - 1:
-            raise RangesUntrusted(f"asked for bytes {first or 0}- but the server sent "
-                                  f"{headers.get('Content-Range')!r}")
+        if cr.start != (first or 0) or cr.total is None or cr.end != (
+                cr.total - 1 if last is None else min(last, cr.total - 1)):
+            raise RangesUntrusted(f"asked for bytes {first or 0}-{'' if last is None else last} "
+                                  f"but the server sent {headers.get('Content-Range')!r}")
         return replace(base, size=cr.total, ranges=True, first=cr.start)
     if status == 416:
         cr = _content_range(headers)

@@ -3,12 +3,14 @@
 The file [0, total) is partitioned into contiguous Segments. Each one is fetched by at most one
 connection, front to back. Positions only move forward:
 
-    start <= durable <= written <= pos <= end
+    start <= durable <= written <= pos <= end,   requested <= end
 
 `pos` is what the connection has claimed (about to be written), `written` what reached the file,
-`durable` what is fdatasync'd and recorded in the resume state. Splitting shrinks `end` of a
-running segment and creates a new one from the old end, so the partition always holds. The caller
-serialises every call with one lock.
+`durable` what is fdatasync'd and recorded in the resume state, `requested` where the owner's
+current HTTP request ends. Splitting shrinks `end` of a running segment and creates a new one
+from the old end, so the partition always holds; it never cuts below `requested`, because bytes
+already asked for are on the wire and would be sent twice. The caller serialises every call with
+one lock.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ class Segment:
     written: int
     durable: int
     owner: int | None = None
+    requested: int = 0
 
     @classmethod
     def fresh(cls, start: int, end: int, done: int = 0) -> Segment:
         at = start + done
-        return cls(start, end, at, at, at)
+        return cls(start, end, at, at, at, None, at)
 
     @property
     def remaining(self) -> int:
@@ -90,9 +93,14 @@ class SegmentTable:
         """`size` claimed bytes are now in the file."""
         seg.written = min(seg.written + size, seg.pos)
 
+    def request(self, seg: Segment, size: int) -> int:
+        """The owner asks the server for `size` bytes from seg.pos; returns the end it may ask for."""
+        seg.requested = min(seg.end, seg.pos + max(0, size))
+        return seg.requested
+
     def release(self, seg: Segment) -> None:
         """The owner stops; unwritten claims go back so another connection can fetch them."""
-        seg.pos = seg.written
+        seg.pos = seg.requested = seg.written
         seg.owner = None
 
     def mark_durable(self, marks: Mapping[int, int]) -> None:
@@ -107,13 +115,21 @@ class SegmentTable:
 
     def split(self, seg: Segment, min_size: int) -> Segment | None:
         """Cut the unclaimed half of `seg` off as a new unowned segment (None if too small)."""
+        at = self._split_point(seg, min_size)
+        return None if at is None else self._cut(seg, at)
+
+    @staticmethod
+    def _split_point(seg: Segment, min_size: int) -> int | None:
+        """The middle of what is unclaimed, but never below what the owner already requested;
+        None when the piece cut off would be smaller than `min_size`."""
         if seg.remaining < 2 * min_size:
             return None
         mid = seg.pos + seg.remaining // 2
         aligned = mid // ALIGN * ALIGN
         if aligned - seg.pos >= min_size // 2:
             mid = aligned
-        return self._cut(seg, mid)
+        at = max(mid, seg.requested)
+        return at if seg.end - at >= min_size else None
 
     def take_over(self, seg: Segment) -> Segment | None:
         """Everything `seg`'s owner has not claimed becomes a new unowned segment."""
@@ -124,23 +140,27 @@ class SegmentTable:
     def _cut(self, seg: Segment, at: int) -> Segment:
         tail = Segment.fresh(at, seg.end)
         seg.end = at
+        seg.requested = min(seg.requested, at)
         self.segments.insert(self.segments.index(seg) + 1, tail)
         return tail
 
     def next_for(self, worker: int, min_split: int) -> Segment | None:
         """The next-segment policy: an idle unfinished segment first (lowest offset, so the file
-        fills front to back), else half of the largest running one; None when nothing is left."""
+        fills front to back), else the largest piece a split can cut off a running one (half of
+        what its owner has not requested yet); None when nothing is left."""
         for seg in self.segments:
             if seg.owner is None and seg.remaining > 0:
                 seg.owner = worker
                 return seg
-        running = [s for s in self.segments if s.owner is not None and s.remaining > 0]
-        if not running:
+        best: tuple[int, Segment, int] | None = None
+        for seg in self.segments:
+            at = self._split_point(seg, min_split) if seg.owner is not None else None
+            if at is not None and (best is None or seg.end - at > best[0]):
+                best = (seg.end - at, seg, at)
+        if best is None:
             return None
-        largest = max(running, key=lambda s: s.remaining)
-        tail = self.split(largest, min_split)
-        if tail is not None:
-            tail.owner = worker
+        tail = self._cut(best[1], best[2])
+        tail.owner = worker
         return tail
 
     def snapshot(self) -> tuple[tuple[int, int, int], ...]:
@@ -163,11 +183,25 @@ def check_partition(total: int, segments: list[Segment]) -> None:
     """Raise ValueError unless `segments` tile [0, total) with consistent positions."""
     at = 0
     for s in segments:
-        if s.start != at or not (s.start <= s.durable <= s.written <= s.pos <= s.end):
+        ordered = s.start <= s.durable <= s.written <= s.pos <= s.end and s.requested <= s.end
+        if s.start != at or not ordered:
             raise ValueError(f"segment {s} breaks the partition at {at}")
         at = s.end
     if at != total:
         raise ValueError(f"segments end at {at}, file has {total} bytes")
+
+
+def request_size(remaining: int, rate: float | None, min_size: int, seconds: float) -> int:
+    """How much of its segment a connection asks for in its next request.
+
+    Half of what is left, so an idle connection can always take the other half without cutting
+    into bytes already on the wire (those would be sent twice); all of it once the rest could
+    not be split anyway or would arrive within `seconds` at the connection's last `rate` (a split
+    would gain little and cost a round trip). Halving keeps the number of requests logarithmic.
+    """
+    if remaining < 2 * min_size or (rate is not None and remaining <= rate * seconds):
+        return max(0, remaining)
+    return remaining // 2
 
 
 def slow_owners(rates: Mapping[int, float], elapsed: Mapping[int, float], remaining: Mapping[int, int],

@@ -14,6 +14,21 @@ def test_206_probe() -> None:
     assert (p.size, p.ranges, p.first, p.filename, p.if_range) == (100, True, 0, "x.bin", '"e"')
 
 
+def test_bounded_probe_learns_the_size_from_content_range() -> None:
+    p = interpret("u", 206, {"Content-Range": "bytes 0-1023/5000000"}, 0, 1023)
+    assert (p.size, p.ranges, p.first) == (5_000_000, True, 0)
+    p = interpret("u", 206, {"Content-Range": "bytes 0-99/100"}, 0, 1023)   # small file: all of it
+    assert p.size == 100
+    p = interpret("u", 206, {"Content-Range": "bytes 500-999/5000"}, 500, 999)
+    assert (p.size, p.first) == (5000, 500)
+
+
+@pytest.mark.parametrize("cr", ["bytes 0-99/5000", "bytes 0-4999/5000", "bytes 0-1024/5000"])
+def test_bounded_probe_206_must_be_the_range_asked(cr: str) -> None:
+    with pytest.raises(RangesUntrusted):
+        interpret("u", 206, {"Content-Range": cr}, 0, 1023)
+
+
 def test_200_probe_with_and_without_ranges() -> None:
     p = interpret("u", 200, {"Content-Length": "100", "Accept-Ranges": "bytes"}, 0)
     assert (p.size, p.ranges) == (100, False)   # a 200 to bytes=0- is the answer that counts

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paxel.segments import ALIGN, Segment, SegmentTable, check_partition, slow_owners
+from paxel.segments import ALIGN, Segment, SegmentTable, check_partition, request_size, slow_owners
 
 MiB = 1 << 20
 
@@ -20,7 +20,7 @@ def test_plan_tiles_the_file(total: int, parts: int) -> None:
     assert all(s.start % ALIGN == 0 for s in table.segments)
 
 
-ops = st.lists(st.tuples(st.sampled_from(["next", "read", "fail", "sync", "steal"]),
+ops = st.lists(st.tuples(st.sampled_from(["next", "request", "read", "fail", "sync", "steal"]),
                          st.integers(0, 7), st.integers(1, 3 * MiB)), max_size=300)
 
 
@@ -30,6 +30,7 @@ def test_any_sequence_keeps_the_partition_and_fetches_each_byte_once(
         total: int, parts: int, script: list[tuple[str, int, int]]) -> None:
     table = SegmentTable.plan(total, parts)
     owned: dict[int, Segment] = {}
+    asked: dict[int, int] = {}           # worker -> end of its request on the wire
     fetched: list[tuple[int, int]] = []  # (offset, length) of every write
     marks: dict[int, int] | None = None
 
@@ -46,6 +47,8 @@ def test_any_sequence_keeps_the_partition_and_fetches_each_byte_once(
             got = table.next_for(worker, MiB)
             if got is not None:
                 owned[worker] = got
+        elif op == "request" and seg is not None:
+            asked[worker] = table.request(seg, n)
         elif op == "read" and seg is not None:
             write(seg, n)
             if seg.written >= seg.end:
@@ -59,8 +62,13 @@ def test_any_sequence_keeps_the_partition_and_fetches_each_byte_once(
                 table.mark_durable(marks)
             marks = table.written_marks()
         elif op == "steal" and seg is not None:
-            table.take_over(seg)
+            table.take_over(seg)   # the owner's request is aborted: it may be cut
+            asked.pop(worker, None)
+        if op in ("fail", "read") and worker not in owned:
+            asked.pop(worker, None)
         check_partition(total, table.segments)
+        # another connection's split never cuts into bytes a request already asked for
+        assert all(asked[w] <= owned[w].end for w in asked), (asked, owned)
         assert all(s.owner is None or owned.get(s.owner) is s for s in table.segments)
     # drain: whoever is left finishes, then idle connections take what remains
     for seg in list(owned.values()):
@@ -89,6 +97,39 @@ def test_idle_connection_takes_half_of_the_largest_remaining_range() -> None:
     tail = table.next_for(0, MiB)
     assert tail is not None and (tail.start, tail.end) == (48 * MiB, 64 * MiB)
     assert b.end == 48 * MiB
+
+
+def test_split_leaves_requested_bytes_to_their_owner() -> None:
+    table = SegmentTable.plan(64 * MiB, 1)
+    seg = table.next_for(0, MiB)
+    assert seg is not None
+    table.request(seg, 40 * MiB)                 # half would be 32 MiB: already on the wire
+    tail = table.next_for(1, MiB)
+    assert tail is not None and (tail.start, tail.end) == (40 * MiB, 64 * MiB) and seg.end == 40 * MiB
+    table.request(seg, 40 * MiB)
+    assert table.next_for(2, MiB) is not None    # half of the thief's unrequested 24 MiB
+    table2 = SegmentTable.plan(8 * MiB, 1)
+    whole = table2.next_for(0, MiB)
+    assert whole is not None
+    table2.request(whole, 7 * MiB + MiB // 2)    # less than min_split left unrequested
+    assert table2.next_for(1, MiB) is None
+
+
+def test_request_size_halves_until_the_rest_is_near() -> None:
+    assert request_size(64 * MiB, None, MiB, 1.5) == 32 * MiB       # speed unknown: half
+    assert request_size(64 * MiB, 10e6, MiB, 1.5) == 32 * MiB       # 6 s left: half
+    assert request_size(12 * MiB, 10e6, MiB, 1.5) == 12 * MiB       # 1.3 s left: all of it
+    assert request_size(MiB + 5, None, MiB, 1.5) == MiB + 5          # cannot be split anyway
+    assert request_size(0, None, MiB, 1.5) == 0
+
+
+@given(remaining=st.integers(0, 1 << 40), rate=st.none() | st.floats(0, 1e10),
+       min_size=st.integers(1, 8 * MiB))
+def test_request_size_is_within_the_segment_and_leaves_a_splittable_rest(
+        remaining: int, rate: float | None, min_size: int) -> None:
+    size = request_size(remaining, rate, min_size, 1.5)
+    assert 0 <= size <= remaining
+    assert size == remaining or (size >= min_size and remaining - size >= min_size)
 
 
 def test_no_split_below_the_minimum() -> None:
