@@ -116,6 +116,7 @@ class Download:
         self._state = "probing"
         self._note: str | None = None
         self._path: Path | None = None
+        self._part: storage.PartFile | None = None   # claimed (locked) `.part` while we run
         self._probe: ProbeResult | None = None
         self._table: SegmentTable | None = None
         self._streamed = 0                      # bytes written when the size is unknown
@@ -182,20 +183,35 @@ class Download:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         try:
-            for _ in range(MAX_RESTARTS + 1):
-                try:
-                    return self._attempt(expected)
-                except RangesUntrusted as exc:
-                    self._say(f"{exc}; falling back to one plain connection")
-                    self._no_ranges = True
-                except FileChanged as exc:
-                    self._say(f"{exc}; restarting from scratch")
-                self._reset_for_restart()
-        except _Stop:
-            return self._stopped()
-        if self._path is not None:  # bytes of several versions: nothing worth keeping
-            storage.remove_quietly(resume.part_path(self._path))
-        raise ServerMisbehaved("the server kept changing the file or its ranges; giving up")
+            try:
+                for _ in range(MAX_RESTARTS + 1):
+                    try:
+                        return self._attempt(expected)
+                    except RangesUntrusted as exc:
+                        self._say(f"{exc}; falling back to one plain connection")
+                        self._no_ranges = True
+                    except FileChanged as exc:
+                        self._say(f"{exc}; restarting from scratch")
+                    self._reset_for_restart()
+            except _Stop:
+                return self._stopped()
+            if self._path is not None:  # bytes of several versions: nothing worth keeping
+                storage.remove_quietly(resume.part_path(self._path))
+            raise ServerMisbehaved("the server kept changing the file or its ranges; giving up")
+        finally:
+            self._release_part()
+
+    def _release_part(self) -> None:
+        """Unlock the `.part` (closing it); one we created and never wrote to goes away too."""
+        part, self._part = self._part, None
+        if part is None:
+            return
+        try:
+            state = part.path.with_name(part.path.name + resume.SUFFIX)
+            if part.created and part.size() == 0 and not state.exists():
+                part.discard()
+        finally:
+            part.close()
 
     def _stopped(self) -> Result:
         """After pause(): keep `.part` + state and report; after cancel(): remove both."""
@@ -213,9 +229,13 @@ class Download:
         main = self._transport()
         try:
             state: resume.ResumeState | None = None
-            if opts.output is not None:
+            if opts.output is not None and self._part is None:
                 self._path = self._check_output(opts.output)
-                state = self._load_state(self._path)
+                self._part = storage.PartFile.claim(resume.part_path(self._path))
+                if self._part is None:
+                    raise UsageError(f"{self._path} is being downloaded by another paxel right now")
+            if self._path is not None and not (self._part and self._part.created):
+                state = self._load_state(self._path)  # (a state beside a .part we just made is void)
             reply, probe = self._probe_request(main, state)
             try:
                 if state is not None and not _same_file(state, probe):
@@ -245,7 +265,7 @@ class Download:
     def _segmented(self, main: Transport, probe: ProbeResult, state: resume.ResumeState | None,
                    reply: Reply | None, expected: tuple[str, str] | None) -> Result:
         assert self._path is not None and probe.size is not None
-        path, size = self._path, probe.size
+        size = probe.size
         ranged = probe.ranges and not self._no_ranges
         if state is not None:
             table = SegmentTable(size, [Segment.fresh(a, b, d) for a, b, d in state.ranges])
@@ -254,9 +274,9 @@ class Download:
             parts = min(self.options.connections, max(1, size // self.options.min_split)) if ranged else 1
             table = SegmentTable.plan(size, parts)
         workers: list[threading.Thread] = []
-        part: storage.PartFile | None = None
+        part = self._part
+        assert part is not None
         try:
-            part = storage.PartFile(resume.part_path(path))
             if state is None:
                 part.truncate(0)
             with self._lock:
@@ -287,17 +307,11 @@ class Download:
             for t in workers:
                 t.start()
         except BaseException:
-            if not any(t.ident for t in workers):  # nobody started, so nobody else cleans up
-                if reply is not None:
-                    reply.close()
-                if part is not None:
-                    part.close()
+            if not any(t.ident for t in workers) and reply is not None:  # nobody else cleans up
+                reply.close()
             raise
-        try:
-            self._coordinate(part, probe, workers)
-            return self._finish(part, probe, expected)
-        finally:
-            part.close()
+        self._coordinate(part, probe, workers)
+        return self._finish(part, probe, expected)
 
     def _coordinate(self, part: storage.PartFile, probe: ProbeResult,
                     workers: list[threading.Thread]) -> None:
@@ -342,28 +356,29 @@ class Download:
         assert self._path is not None
         path = self._path
         part.sync()
-        part.close()
-        sha256 = self._verify(resume.part_path(path), probe, expected)
-        storage.finish(resume.part_path(path), path)
+        sha256 = self._verify(part, probe, expected)
+        part.move_to(path)   # still locked (POSIX): nobody takes the name for a leftover meanwhile
         storage.remove_quietly(resume.state_path(path))
         _sync_folder(path.parent)
+        self._release_part()
         size = probe.size if probe.size is not None else self._streamed
         self._set_state("completed")
         self._emit(time.monotonic())
         return Result(path, size, False, sha256)
 
-    def _verify(self, part: Path, probe: ProbeResult, expected: tuple[str, str] | None) -> str | None:
+    def _verify(self, part: storage.PartFile, probe: ProbeResult,
+                expected: tuple[str, str] | None) -> str | None:
         """Check the user's and the server's digests; a mismatch moves the file aside."""
         wanted: dict[str, str] = dict(probe.digests)
         if expected is not None:
             wanted[expected[0]] = expected[1]
         got: dict[str, str] = {}
         for name, hexdigest in wanted.items():
-            got[name] = file_digest(part, name)
+            got[name] = file_digest(part.path, name)
             if got[name] != hexdigest:
                 assert self._path is not None
                 aside = self._path.with_name(self._path.name + ".checksum-mismatch")
-                storage.finish(part, aside)
+                part.move_to(aside)
                 storage.remove_quietly(resume.state_path(self._path))
                 source = "expected" if expected and expected[0] == name else "the server's digest says"
                 raise ChecksumMismatch(f"{name} of the download is {got[name]} but {source} {hexdigest}; "
@@ -453,10 +468,11 @@ class Download:
         wanted = safe_filename(self.options.filename) if self.options.filename else \
             choose_name(probe.filename, probe.url)
         found: dict[str, resume.ResumeState] = {}
+        busy: set[str] = set()   # names whose `.part` another running download holds
 
         def taken(name: str) -> bool:
             final = folder / name
-            if final.exists():
+            if name in busy or final.exists():
                 return True
             if not resume.part_path(final).exists():
                 return False
@@ -466,8 +482,17 @@ class Download:
                 return False
             return state is None or state.url != self.options.url
 
-        name = unique_name(wanted, taken)
-        return folder / name, found.get(name)
+        while True:
+            name = unique_name(wanted, taken)
+            part = storage.PartFile.claim(resume.part_path(folder / name))
+            if part is not None and not (folder / name).exists():
+                self._part = part
+                return folder / name, None if part.created else found.get(name)
+            if part is not None:  # finished by another download since we looked: not ours
+                if part.created:
+                    part.discard()
+                part.close()
+            busy.add(name)
 
     def _load_state(self, path: Path) -> resume.ResumeState | None:
         try:
@@ -512,8 +537,9 @@ class Download:
             self._seg_started.clear()
         if self._path is not None:
             storage.remove_quietly(resume.state_path(self._path))
-            if self.options.output is None:
+            if self.options.output is None:  # the name is chosen afresh (the server's may change)
                 storage.remove_quietly(resume.part_path(self._path))
+                self._release_part()
                 self._path = None
 
     # ---- workers ---------------------------------------------------------------------------
@@ -723,14 +749,8 @@ class Download:
     def _stream_unknown(self, main: Transport, reply: Reply | None,
                         expected: tuple[str, str] | None) -> Result:
         """No length: one connection, written to the end; a drop restarts from byte 0."""
-        assert self._path is not None and self._probe is not None
-        probe = self._probe
-        try:
-            part = storage.PartFile(resume.part_path(self._path))
-        except DiskError:
-            if reply is not None:
-                reply.close()
-            raise
+        assert self._path is not None and self._probe is not None and self._part is not None
+        probe, part = self._probe, self._part
         buf = memoryview(bytearray(READ_SIZE))
         failures = 0
         self._live = 1
@@ -771,8 +791,6 @@ class Download:
             if reply is not None:
                 reply.close()
             raise
-        finally:
-            part.close()
 
     # ---- small helpers ---------------------------------------------------------------------
 

@@ -3,6 +3,10 @@
 Positional writes from many threads into one preallocated file. POSIX has os.pwrite (no shared
 file offset, no lock); Windows has none, so there the seam seeks and writes under a lock. Every
 OSError becomes paxel.errors.DiskError with the path and the cause spelled out.
+
+A running download holds an exclusive lock on its `.part` (POSIX flock, Windows msvcrt.locking of
+one byte far past any data), so another download, in this process or another, sees the name as
+taken instead of "resuming" a file that is still being written.
 """
 
 from __future__ import annotations
@@ -27,18 +31,49 @@ def disk_error(action: str, path: Path, exc: OSError) -> DiskError:
     return DiskError(f"cannot {action} {path}: {why}")
 
 
-class PartFile:
-    """An open `.part` file taking writes at offsets from several threads."""
+_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_LOCK_OFFSET = 1 << 62   # Windows locks are mandatory: lock a byte no data ever occupies
 
-    def __init__(self, path: Path, platform: str = sys.platform) -> None:
+
+class PartFile:
+    """An open, locked `.part` file taking writes at offsets from several threads."""
+
+    def __init__(self, path: Path, fd: int, created: bool, platform: str = sys.platform) -> None:
         self.path = path
+        self.fd = fd
+        self.created = created           # this download made the file (so may remove it)
         self._positional = hasattr(os, "pwrite") and platform != "win32"
         self._lock = threading.Lock()
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            self.fd = os.open(path, flags, 0o644)
-        except OSError as exc:
-            raise disk_error("create", path, exc) from None
+
+    @classmethod
+    def claim(cls, path: Path, platform: str = sys.platform) -> PartFile | None:
+        """Open (creating it if missing) and lock `path`; None while another download holds it.
+
+        The lock is checked against the name afterwards: a `.part` renamed away between our open
+        and our lock (its download just finished) must not be mistaken for a free one."""
+        while True:
+            created = True
+            try:
+                try:
+                    fd = os.open(path, _FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+                except FileExistsError:
+                    created = False
+                    fd = os.open(path, _FLAGS)
+            except FileNotFoundError:
+                continue  # removed between the two opens: try again
+            except OSError as exc:
+                raise disk_error("create", path, exc) from None
+            if not lock_exclusive(fd, platform):
+                os.close(fd)
+                return None
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+            mine = os.fstat(fd)
+            if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
+                return cls(path, fd, created, platform)
+            os.close(fd)
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
@@ -84,10 +119,51 @@ class PartFile:
         except OSError as exc:
             raise disk_error("flush", self.path, exc) from None
 
+    def discard(self) -> None:
+        """Remove the file, unless its name meanwhile belongs to another download's new `.part`."""
+        try:
+            named, mine = os.stat(self.path), os.fstat(self.fd)
+        except FileNotFoundError:
+            return
+        if (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev):
+            remove_quietly(self.path)
+
+    def move_to(self, final: Path) -> None:
+        """The fsync'd file takes the name `final` (atomic on one file system). POSIX renames it
+        open, so the lock lasts until close(); Windows cannot rename an open file."""
+        if not self._positional:
+            self.close()
+        try:
+            os.replace(self.path, final)
+        except OSError as exc:
+            raise disk_error("rename to", final, exc) from None
+        self.path = final
+        self.created = False
+
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
+    """Take the download's lock on `fd` without waiting; False when someone else holds it.
+    Released when the file is closed (both platforms)."""
+    try:
+        if platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        # held elsewhere; any other failure means this file system cannot lock (some network
+        # file systems): go on unlocked, as the O_EXCL creation still keeps fresh names apart
+        return exc.errno not in (errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK)
+    return True
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -109,11 +185,3 @@ def remove_quietly(*paths: Path) -> None:
     for p in paths:
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
-
-
-def finish(part: Path, final: Path) -> None:
-    """fsync'd `.part` becomes the final name (atomic on the same file system)."""
-    try:
-        os.replace(part, final)
-    except OSError as exc:
-        raise disk_error("rename to", final, exc) from None

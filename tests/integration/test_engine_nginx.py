@@ -20,6 +20,7 @@ from paxel.cookies import Cookie
 from paxel.engine import Progress
 from paxel.errors import Cancelled, ErrorCode, HTTPStatusError, NetworkError, UsageError
 from paxel.retry import RetryPolicy
+from paxel.storage import PartFile
 from paxel.transport import check_url
 from support.nginx import PRIVATE_COOKIE, Nginx
 
@@ -157,6 +158,50 @@ def test_existing_file_is_never_overwritten(server: Nginx, tmp_path: Path) -> No
         download(server.url("twice.txt"), output=tmp_path / "twice.txt")
 
 
+def test_a_part_file_is_held_by_one_download_at_a_time(tmp_path: Path) -> None:
+    part = tmp_path / "x.bin.part"
+    first = PartFile.claim(part)
+    assert first is not None and first.created
+    assert PartFile.claim(part) is None          # held, even within this process
+    first.close()
+    again = PartFile.claim(part)
+    assert again is not None and not again.created
+    again.close()
+
+
+def test_same_url_into_one_folder_at_once_gets_two_names(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("race.bin", 4 * MiB)
+    start = threading.Barrier(2)
+    paths: list[Path] = []
+
+    def one() -> None:
+        start.wait()
+        paths.append(download(server.url("race.bin", "capped"), folder=tmp_path, connections=2))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(p.name for p in paths) == ["race (1).bin", "race.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race (1).bin", "race.bin"]
+    assert all(sha256(p) == digest for p in paths)
+
+
+def test_same_output_twice_at_once_is_refused(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("one.bin", 4 * MiB)
+    out = tmp_path / "one.bin"
+    first = Download(DownloadOptions(server.url("one.bin", "capped"), output=out, connections=1))
+    runner = threading.Thread(target=first.run)
+    runner.start()
+    while first.progress.state == "probing":
+        time.sleep(0.01)
+    with pytest.raises(UsageError, match="another paxel"):
+        download(server.url("one.bin", "capped"), output=out)
+    runner.join(30)
+    assert sha256(out) == digest and sorted(p.name for p in tmp_path.iterdir()) == ["one.bin"]
+
+
 def test_speed_limit_is_shared_by_all_connections(server: Nginx, tmp_path: Path) -> None:
     server.add_file("slowly.bin", 3 * MiB)
     started = time.perf_counter()
@@ -198,6 +243,18 @@ def test_cli_downloads_and_reports_exit_codes(server: Nginx, tmp_path: Path) -> 
     assert sha256(tmp_path / "bad.bin.checksum-mismatch") == digest
     good = cli(server.url("cli.bin"), "-o", "good.bin", "--checksum", f"sha-256={digest}", cwd=tmp_path)
     assert good.returncode == 0 and sha256(tmp_path / "good.bin") == digest
+
+
+def test_two_cli_runs_into_one_folder_at_once(server: Nginx, tmp_path: Path) -> None:
+    digest = server.add_file("both.bin", 8 * MiB)
+    runs = [subprocess.Popen([*PAXEL, server.url("both.bin", "capped"), "-n", "2", "-q"], cwd=tmp_path,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for run in runs:
+        _, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["both (1).bin", "both.bin"]
+    assert all(sha256(p) == digest for p in tmp_path.iterdir())
+    assert len({line.connection for line in server.log()}) >= 4   # they did run side by side
 
 
 def test_cli_sends_cookies_txt_and_headers(server: Nginx, tmp_path: Path) -> None:
