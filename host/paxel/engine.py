@@ -45,6 +45,8 @@ log = logging.getLogger("paxel.engine")
 
 MiB = 1 << 20
 READ_SIZE = MiB            # one readinto per MiB: large enough that Python overhead vanishes
+MIN_READ = 64 * 1024       # ...but a slow connection reads less at a time (see _read_size)
+READ_SECONDS = 0.25
 MAX_CONNECTIONS = 32
 MAX_RESTARTS = 3           # the file changed / ranges broke this often: give up
 CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
@@ -116,6 +118,7 @@ class Download:
         self._state = "probing"
         self._note: str | None = None
         self._path: Path | None = None
+        self._state_saved = False                    # a resume-state file was written
         self._part: storage.PartFile | None = None   # claimed (locked) `.part` while we run
         self._probe: ProbeResult | None = None
         self._table: SegmentTable | None = None
@@ -281,8 +284,7 @@ class Download:
                 part.truncate(0)
             with self._lock:
                 self._table = table
-            if size > CHECKPOINT_BYTES:  # a tiny file is cheaper to fetch again than to track
-                self._checkpoint(part, probe)
+            self._checkpoint(part, probe)
             if size > BACKGROUND_PREALLOCATE:
                 workers.append(threading.Thread(target=self._preallocate, name="paxel-preallocate",
                                                 args=(part, size), daemon=True))
@@ -294,12 +296,15 @@ class Download:
                 first_seg.owner = 0
                 first_seg.requested = min(first_seg.end, reply.body_end or first_seg.end)
                 self._seg_started[0] = (time.monotonic(), first_seg.written)
-            workers.append(threading.Thread(target=self._worker, name="paxel-worker-0",
-                                            args=(0, main, part, first_seg, reply), daemon=True))
             # a resumed file may have one range left: the other connections split it
             left = size - table.written
             wanted = min(self.options.connections,
                          max(len(table.segments), left // self.options.min_split)) if ranged else 1
+            # a tiny file is all in the first reply: no thread, no coordinator round trips
+            inline = reply is not None and wanted == 1 and size <= CHECKPOINT_BYTES
+            if not inline:
+                workers.append(threading.Thread(target=self._worker, name="paxel-worker-0",
+                                                args=(0, main, part, first_seg, reply), daemon=True))
             for wid in range(1, wanted):
                 workers.append(threading.Thread(target=self._worker, name=f"paxel-worker-{wid}",
                                                 args=(wid, None, part, None, None), daemon=True))
@@ -310,6 +315,8 @@ class Download:
             if not any(t.ident for t in workers) and reply is not None:  # nobody else cleans up
                 reply.close()
             raise
+        if inline:
+            self._worker(0, main, part, first_seg, reply)
         self._coordinate(part, probe, workers)
         return self._finish(part, probe, expected)
 
@@ -340,7 +347,8 @@ class Download:
         finally:
             for t in workers:
                 t.join()
-        if self._fatal is None or not isinstance(self._fatal, FileChanged | RangesUntrusted):
+        finishing = self._fatal is None and not self._stop.is_set() and table.finished
+        if not finishing and not isinstance(self._fatal, FileChanged | RangesUntrusted):
             try:
                 self._checkpoint(part, probe)
             except DiskError:
@@ -359,7 +367,8 @@ class Download:
         sha256 = self._verify(part, probe, expected)
         part.move_to(path)   # still locked (POSIX): nobody takes the name for a leftover meanwhile
         storage.remove_quietly(resume.state_path(path))
-        _sync_folder(path.parent)
+        if self._state_saved:  # the data was fsync'd above; this makes the rename durable too
+            _sync_folder(path.parent)
         self._release_part()
         size = probe.size if probe.size is not None else self._streamed
         self._set_state("completed")
@@ -510,9 +519,11 @@ class Download:
         return state if state.url == self.options.url else None
 
     def _checkpoint(self, part: storage.PartFile, probe: ProbeResult) -> None:
-        """fdatasync, then record what is now durable (never the other way round)."""
+        """fdatasync, then record what is now durable (never the other way round). A file of at
+        most CHECKPOINT_BYTES gets no state: it is cheaper to fetch again than to track."""
         table, path = self._table, self._path
-        if table is None or path is None or probe.size is None or not probe.ranges or self._no_ranges:
+        if table is None or path is None or probe.size is None or not probe.ranges or self._no_ranges \
+                or probe.size <= CHECKPOINT_BYTES:
             return
         with self._lock:
             marks = table.written_marks()
@@ -523,6 +534,7 @@ class Download:
         state = resume.ResumeState(self.options.url, probe.url, probe.size, probe.etag,
                                    probe.last_modified, ranges)
         storage.write_atomic(resume.state_path(path), resume.encode(state))
+        self._state_saved = True
 
     def _reset_for_restart(self) -> None:
         """Forget the failed attempt; the stop that ended its workers was ours, not the user's."""
@@ -564,7 +576,7 @@ class Download:
                     began, before = time.monotonic(), seg.written
                     if reply is None:
                         reply = self._open_range(transport, seg, rate)
-                    complete = self._pump(wid, seg, reply, buf, part)
+                    complete = self._pump(wid, seg, reply, buf, part, rate)
                     if seg.written > before:
                         failures = 0
                         rate = (seg.written - before) / max(time.monotonic() - began, 1e-6)
@@ -683,7 +695,8 @@ class Download:
             raise
         return reply
 
-    def _pump(self, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile) -> bool:
+    def _pump(self, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile,
+              rate: float | None) -> bool:
         """Stream `reply` into the file at seg.pos until the segment's (possibly shrunk) end.
 
         Returns True when the body was read to its very end (the connection can be reused)."""
@@ -691,7 +704,8 @@ class Download:
         assert table is not None
         with self._lock:
             self._replies[wid] = reply
-        size = self._bucket.read_size(READ_SIZE) if self._bucket else READ_SIZE
+        began, got = time.monotonic(), 0
+        size = _read_size(rate, self._bucket)
         while True:
             self._check_stop()
             with self._lock:
@@ -701,6 +715,9 @@ class Download:
             n = reply.readinto(buf[:want])
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")
+            got += n
+            if size < READ_SIZE:
+                size = _read_size(got / max(time.monotonic() - began, 1e-3), self._bucket)
             with self._lock:
                 offset = seg.pos
                 allowed = table.claim(seg, n)
@@ -842,6 +859,16 @@ class _Retry(Exception):
     def __init__(self, message: str, status: int, retry_after: float | None) -> None:
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+
+
+def _read_size(rate: float | None, bucket: TokenBucket | None) -> int:
+    """Bytes per readinto: about READ_SECONDS at the connection's speed, MIN_READ..READ_SIZE.
+
+    A readinto returns only when its buffer is full, so on a slow link a fixed 1 MiB read would
+    hold bytes back from the file (and from progress and crash safety) for seconds; a fast one
+    still reads 1 MiB at a time, where per-read Python overhead vanishes."""
+    size = MIN_READ if rate is None else min(READ_SIZE, max(MIN_READ, int(rate * READ_SECONDS)))
+    return bucket.read_size(size) if bucket is not None else size
 
 
 def _final(exc: Exception, failures: int) -> PaxelError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import http.cookiejar
+import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
@@ -93,11 +94,15 @@ class Transport:
         self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
         self._cookies = tuple(cookies)
         self._timeout = timeout
+        self._proxy = proxy
+        self._env_proxies: dict[str, dict[str, str]] = {}   # per scheme://host: read once
         self.session = requests.Session()
+        # The environment (proxies, NO_PROXY, CA bundle) is read here once per host instead of
+        # by requests on every request (a scan of os.environ each time); ~/.netrc is not used.
+        self.session.trust_env = False
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # cookies the server sets live only for the host the user asked for
         self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[self._host]))
-        if proxy:
-            self.session.proxies = {"http": proxy, "https": proxy}
 
     def get(self, url: str, first: int | None = None, last: int | None = None,
             if_range: str | None = None) -> Reply:
@@ -128,9 +133,20 @@ class Transport:
             headers["Cookie"] = f"{given}; {jar}" if given else jar
         return headers
 
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        """--proxy, else HTTP(S)_PROXY / ALL_PROXY unless NO_PROXY exempts the host."""
+        if self._proxy:
+            return {"http": self._proxy, "https": self._proxy}
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in self._env_proxies:
+            self._env_proxies[key] = requests.utils.get_environ_proxies(url)
+        return self._env_proxies[key]
+
     def _send(self, url: str, headers: Mapping[str, str]) -> requests.Response:
         try:
             return self.session.get(url, headers=dict(headers), stream=True, allow_redirects=False,
+                                    proxies=self._proxies_for(url),
                                     timeout=(min(self._timeout, 15.0), self._timeout))
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                 requests.exceptions.InvalidSchema) as exc:

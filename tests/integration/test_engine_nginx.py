@@ -218,6 +218,24 @@ def test_refused_connection_is_a_network_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_proxy_from_the_environment_or_the_option(server: Nginx, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from support.nginx import free_port
+    digest = server.add_file("proxied.bin", 1024)
+    dead = f"http://127.0.0.1:{free_port()}"
+    quick = RetryPolicy(attempts=2, base=0.01)
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(NetworkError, match="proxy"):
+        download(server.url("proxied.bin"), output=tmp_path / "a.bin", retry=quick)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert sha256(download(server.url("proxied.bin"), output=tmp_path / "b.bin", retry=quick)) == digest
+    with pytest.raises(NetworkError, match="proxy"):   # the option wins over NO_PROXY
+        download(server.url("proxied.bin"), output=tmp_path / "c.bin", retry=quick, proxy=dead)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.bin"]
+
+
 @pytest.mark.parametrize("url", ["ftp://h/x", "not a url", "http:///nohost", "http://h:99999/x"])
 def test_bad_urls_are_usage_errors(url: str) -> None:
     with pytest.raises(UsageError):
