@@ -644,8 +644,10 @@ class Download:
     def _record_rate(self, wid: int, seg: Segment) -> None:
         """Remember how fast a finished segment came (caller holds the lock)."""
         started, base = self._seg_started.get(wid, (0.0, seg.written))
-        took = time.monotonic() - started
-        if took > 0.05 and seg.written > base:
+        # a segment done within a few ms still counts (as at most its bytes per 50 ms): on a fast
+        # link every other segment may end that quickly, and a lone slow one must still be judged
+        took = max(time.monotonic() - started, 0.05)
+        if seg.written > base:
             self._finished_rates = [*self._finished_rates[-7:], (seg.written - base) / took]
 
     def _table_release(self, seg: Segment) -> None:
