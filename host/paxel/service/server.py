@@ -284,7 +284,7 @@ def _which(name: str) -> str:
 
 
 def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """One `GET Range: bytes=0-` through the engine's transport, read no body: size, name, ranges."""
+    """One `GET Range: bytes=0-0` through the engine's transport: size, name, ranges, no body to waste."""
     from paxel import filenames, transport
     from paxel import probe as probing
     from paxel.errors import HTTPStatusError
@@ -294,11 +294,11 @@ def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
     cookies = [browser_cookie(c) for c in fields.get("cookies", [])]
     session = transport.Transport(url, _probe_headers(fields), cookies, proxy=None, timeout=15.0)
     try:
-        reply = session.get(url, first=0)
+        reply = session.get(url, first=0, last=0)
         try:
             if reply.status not in (200, 206):
                 raise HTTPStatusError(f"{url} answered {reply.status}", status=reply.status)
-            info = probing.interpret(reply.url, reply.status, reply.headers, 0)
+            info = probing.interpret(reply.url, reply.status, reply.headers, 0, 0)
         finally:
             reply.close()
     finally:
