@@ -62,7 +62,10 @@ def test_cookies_reach_the_server_and_are_dropped_after(paxel_env: PaxelEnv, ngi
     # cookies are gone from the database once the download no longer needs them, and never logged
     import sqlite3
 
-    db = sqlite3.connect(paxel_env.root / "data" / "paxel" / "paxel.sqlite3")
+    database = paxel_env.root / "data" / "paxel" / "paxel.sqlite3"
+    for path in (database, database.with_name(database.name + "-wal")):
+        assert path.stat().st_mode & 0o777 == 0o600, f"{path} holds cookies: this user only"
+    db = sqlite3.connect(database)
     (stored,) = db.execute("SELECT cookies FROM downloads WHERE id = ?", (view["download_id"],)).fetchone()
     db.close()
     assert json.loads(stored) == []

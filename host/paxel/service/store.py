@@ -8,6 +8,7 @@ to MIGRATIONS and run in order at open.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -77,6 +78,7 @@ _JSON_COLUMNS = {"headers", "cookies", "error"}
 class Store:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
+        _make_private(path)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -135,6 +137,13 @@ class Store:
         with self._lock:
             rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM downloads {clause}", args).fetchall()
         return (_decode(row) for row in rows)
+
+
+def _make_private(path: Path) -> None:
+    """Cookies live in this file: readable by this user only, whatever the umask or the folder
+    (SQLite gives its -wal and -shm files the same mode). Also tightens a file made before."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _encode(name: str, value: Any) -> Any:
