@@ -140,6 +140,10 @@ def test_user_data_dir_and_extra_extension_id_reach_the_host(paxel_env: PaxelEnv
     stranger = "chrome-extension://" + "p" * 32 + "/"
     refused = launch_like_browser([content["path"], stranger], stranger, paxel_env)
     assert refused["ok"] is False and refused["error"]["name"] == "CALLER_NOT_ALLOWED"
+    # ids given once stay until uninstall: a later plain install keeps them in the manifest too
+    again = paxel_env.paxel("install", "--user-data-dir", str(profile))
+    assert "unchanged" in again.stdout and "written" not in again.stdout, again.stdout
+    assert json.loads(path.read_text())["allowed_origins"] == content["allowed_origins"]
 
 
 def test_bad_arguments_are_refused_before_anything_is_written(paxel_env: PaxelEnv) -> None:

@@ -138,9 +138,11 @@ def install(
     exe = Path(str(launcher_path(places)))
     _ensure_dir(exe.parent, record)
     # The host accepts extra ids through PAXEL_EXTENSION_IDS (Chrome does not tell it which manifest
-    # started it); ids given once stay until uninstall, so a later plain install keeps them working.
+    # started it); ids given once stay until uninstall, so a later plain install keeps them working
+    # (in the manifests as in the launcher).
     for extension_id in extra.ids():
         record.add(record.extension_ids, extension_id)
+    extra = manifest.parse_extension_ids(record.extension_ids)
     env = dict(pinned)
     if record.extension_ids:
         env.setdefault(EXTRA_IDS_ENV, ",".join(record.extension_ids))
