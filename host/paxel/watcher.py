@@ -14,6 +14,7 @@ inversion a callback-under-the-observer-lock design would have.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -36,6 +37,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from paxel.errors import DiskError, UsageError
 
+log = logging.getLogger(__name__)
 PathCallback = Callable[[Path], None]
 
 # Only these matter: a rename/move into place, a move in from an unwatched folder (created),
@@ -215,4 +217,7 @@ class CompletionWatcher:
             with self._lock:
                 due = self._apply(change)
             for callback, path in due:
-                callback(path)
+                try:
+                    callback(path)
+                except Exception:  # one failing callback must not end every later announcement
+                    log.exception("watcher callback for %s failed", path)

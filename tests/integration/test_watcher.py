@@ -228,6 +228,31 @@ def test_callbacks_may_call_back_into_the_watcher(recorder: Recorder, tmp_path: 
         watcher.stop()
 
 
+def test_a_failing_callback_does_not_stop_later_announcements(
+    recorder: Recorder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def completed(path: Path) -> None:
+        recorder.completed(path)
+        if path.name == "first.bin":
+            raise OSError("database is locked")  # what a service's store may raise
+
+    watcher = CompletionWatcher(completed, recorder.missing)
+    watcher.start()
+    try:
+        first, second = tmp_path / "first.bin", tmp_path / "second.bin"
+        watcher.expect(first)
+        watcher.expect(second)
+        finish_download(first)
+        assert recorder.wait(1) == [("completed", first)]
+        finish_download(second)
+        assert recorder.wait(2) == [("completed", first), ("completed", second)]
+        second.unlink()
+        assert recorder.wait(3)[-1] == ("missing", second)
+    finally:
+        watcher.stop()
+    assert "watcher callback for" in caplog.text and "database is locked" in caplog.text
+
+
 def test_bad_input_is_refused_clearly(watcher: CompletionWatcher, tmp_path: Path) -> None:
     with pytest.raises(DiskError, match="cannot watch folder"):
         watcher.expect(tmp_path / "missing-folder" / "f.bin")
