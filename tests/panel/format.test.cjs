@@ -58,6 +58,8 @@ test("buttons follow the state; unknown states can still be removed", () => {
   assert.deepEqual(fmt.actionsFor("paused"), ["resume", "cancel"]);
   assert.deepEqual(fmt.actionsFor("completed"), ["open", "folder", "remove"]);
   assert.deepEqual(fmt.actionsFor("failed"), ["retry", "remove"]);
+  assert.deepEqual(fmt.actionsFor("cancelled"), ["retry", "remove"]);
+  assert.deepEqual(fmt.actionsFor("missing"), ["remove"]); // the service refuses retry there
   assert.deepEqual(fmt.actionsFor("something-new"), ["remove"]);
   for (const state of ["queued", "running", "paused"]) assert.ok(fmt.isActive({ state }));
   for (const state of ["completed", "failed", "cancelled", "missing"]) assert.ok(!fmt.isActive({ state }));

@@ -1,5 +1,5 @@
 // Pure helpers for the panel: numbers to words and a download's view to what a row shows.
-// No DOM here, so node's test runner checks them directly (tests/unit/panel_format.test.mjs).
+// No DOM here, so node's test runner checks them directly (tests/panel/format.test.cjs).
 "use strict";
 
 (function (root) {
@@ -13,7 +13,7 @@
     completed: ["open", "folder", "remove"],
     failed: ["retry", "remove"],
     cancelled: ["retry", "remove"],
-    missing: ["retry", "remove"],
+    missing: ["remove"], // the service retries only failed or cancelled downloads
   };
   const LABELS = {
     pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry",
