@@ -20,7 +20,21 @@
     if (!known || fmt.isActive(known)) upsert(view);
   }
 
+  // The pump starts once the snapshot has left Python, so an event can reach the page before the
+  // snapshot reply does: applied first, it would be overwritten by the older snapshot. Such events
+  // wait here and are replayed, in order, on top of the snapshot.
+  const early = [];
+
   function onEvent(event) {
+    if (!window.paxel.ready) {
+      early.push(event);
+      return;
+    }
+    apply(event);
+    render();
+  }
+
+  function apply(event) {
     const data = event.data || {};
     switch (event.event) {
       case "progress":
@@ -35,7 +49,6 @@
       default:
         upsert(data.download);
     }
-    render();
   }
 
   function showBanner(text) {
@@ -182,6 +195,7 @@
     } else {
       showBanner(reply.error.message);
     }
+    early.splice(0).forEach(apply);
     render();
     window.paxel.ready = true;
   }
