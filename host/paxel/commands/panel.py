@@ -13,8 +13,8 @@ import sys
 from paxel import paths
 from paxel.client import ServiceClient
 from paxel.errors import ErrorCode, PaxelError
-from paxel.panel import single
 from paxel.panel.display import probe_display
+from paxel.service.ipc import ServiceLock
 
 USAGE = """usage: paxel panel
 
@@ -39,15 +39,16 @@ def main(command: str, argv: list[str]) -> int:
             "extension's popup.\n"
         )
         return int(ErrorCode.NO_DISPLAY)
-    lock = single.claim(paths.runtime_dir() / "panel.lock")
-    if lock is None:
+    # One panel per user: the lock dies with the process, so a crashed panel never blocks the next.
+    lock = ServiceLock(paths.runtime_dir() / "panel.lock")
+    if not lock.acquire():
         return _front_existing()
     from paxel.panel.app import run  # imports pywebview/Qt: only after the probe
 
     try:
         status = run()
     finally:
-        lock.close()
+        lock.release()
     # pywebview hands js_api results back to the page from non-daemon threads that wait on the GUI
     # loop; one caught by the window closing (e.g. the Ctrl+W call itself) would keep this process
     # alive forever. Everything of ours is closed by now, so leave without waiting for them.

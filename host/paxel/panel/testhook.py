@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from paxel.service import ipc
+
 ENV_VAR = "PAXEL_PANEL_TEST_SOCKET"
 
 
@@ -53,16 +55,9 @@ def serve(path: str, evaluate: Callable[[str], Any]) -> socket.socket:
     """Listen on `path` in a daemon thread; closing the returned socket stops accepting."""
     # Bound under a temporary name and renamed once listening: when `path` exists, it answers.
     staging = f"{path}.{os.getpid()}"
-    for stale in (path, staging):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(stale)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o077)
-    try:
-        server.bind(staging)
-    finally:
-        os.umask(old_umask)
-    server.listen(4)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    server = ipc.listen(staging)  # user-only from the start, like the service's own socket
     os.rename(staging, path)
     threading.Thread(
         target=_accept_loop, args=(server, evaluate), name="paxel-panel-hook", daemon=True
