@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from browser_firefox import Firefox
 
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.xvfb import Xvfb
 
 MiB = 1024 * 1024
 T = TypeVar("T")
@@ -130,21 +128,7 @@ def firefox(firefox_factory: Callable[..., Firefox]) -> Firefox:
 
 
 @pytest.fixture
-def xvfb() -> Iterator[str]:
-    """A private X server (display number chosen by Xvfb); yields DISPLAY."""
-    xvfb_bin = shutil.which("Xvfb")
-    if xvfb_bin is None:
-        pytest.fail("Xvfb is not installed (tools/apt-packages.txt lists xvfb)")
-    read_fd, write_fd = os.pipe()
-    process = subprocess.Popen([xvfb_bin, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24",
-                                "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            display = pipe.readline().strip()
-        assert display, "Xvfb did not report a display"
-        yield f":{display}"
-    finally:
-        process.terminate()
-        process.wait(5)
+def xvfb() -> Iterator[Xvfb]:
+    """A private X server (display number chosen by Xvfb), stopped by PID afterwards."""
+    with Xvfb() as server:
+        yield server

@@ -16,6 +16,7 @@ from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.xvfb import Xvfb
 
 
 def set_settings(browser: Chromium, **settings: object) -> None:
@@ -142,8 +143,8 @@ def test_popup_shows_progress_and_pauses_in_the_service(chromium: Chromium, paxe
 
 
 def test_real_right_click_under_xvfb(chromium_factory: Callable[..., Chromium], paxel_env: PaxelEnv,
-                                     nginx: Nginx, xvfb: str) -> None:
-    env = {**paxel_env.env, "DISPLAY": xvfb}
+                                     nginx: Nginx, xvfb: Xvfb) -> None:
+    env = {**paxel_env.env, "DISPLAY": xvfb.display}
     browser = chromium_factory(headless=False, env=env)
     set_settings(browser, enabled=False)  # so only the menu item, not a download, can reach paxel
     nginx.add_file("chr-rclick.bin", 2 * MiB)

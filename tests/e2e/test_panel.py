@@ -81,12 +81,6 @@ def wait_service_state(env: PaxelEnv, download_id: str, state: str, timeout: flo
 
 
 @pytest.fixture
-def xvfb() -> Iterator[Xvfb]:
-    with Xvfb() as server:
-        yield server
-
-
-@pytest.fixture
 def slow_nginx() -> Iterator[Nginx]:
     server = Nginx(rate="2m")
     yield server
