@@ -99,6 +99,7 @@ def screenshot(display: str, target: Path) -> int:
 def test_panel_follows_and_controls_a_real_download(
     paxel_env: PaxelEnv, xvfb: Xvfb, slow_nginx: Nginx
 ) -> None:
+    assert shutil.which("xdotool"), "the panel test needs xdotool (tools/apt-packages.txt)"
     digest = slow_nginx.add_file("movie.bin", SIZE)
     hook = paxel_env.root / "panel-hook.sock"
     paxel_env.write_settings(open_panel_on_add=False)  # this test starts the one panel itself
@@ -220,4 +221,3 @@ def test_unexpected_argument_is_a_usage_error(paxel_env: PaxelEnv) -> None:
     done = paxel_env.paxel("panel", "--bogus", check=False)
     assert done.returncode == ErrorCode.USAGE
     assert "unexpected argument '--bogus'" in done.stderr
-    assert shutil.which("xdotool"), "the panel test needs xdotool (tools/apt-packages.txt)"
