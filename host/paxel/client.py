@@ -58,10 +58,27 @@ def _fail_if_service_died(pid: int) -> None:
         raise PaxelError(f"the paxel service could not start: {reason}", code=ErrorCode.SERVICE_UNAVAILABLE)
 
 
-class _Waiter:
-    def __init__(self) -> None:
+class Pending:
+    """A request sent to the service and not answered yet; `result()` waits for the reply."""
+
+    def __init__(self, client: ServiceClient, own_id: int, caller_id: Any) -> None:
         self.done = threading.Event()
         self.reply: dict[str, Any] | None = None
+        self._client = client
+        self.own_id = own_id
+        self._caller_id = caller_id
+
+    def result(self, timeout: float | None = 60.0) -> dict[str, Any]:
+        """The whole reply, carrying the caller's id again."""
+        try:
+            if not self.done.wait(timeout):
+                raise PaxelError(f"no reply from the paxel service within {timeout} s",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE)
+        finally:
+            self._client._forget(self.own_id)
+        if self.reply is None:
+            raise PaxelError("the paxel service closed the connection", code=ErrorCode.SERVICE_UNAVAILABLE)
+        return {**self.reply, "id": self._caller_id}
 
 
 class ServiceClient:
@@ -71,7 +88,7 @@ class ServiceClient:
         self._on_event = on_event
         self._events: queue.Queue[dict[str, Any] | None] = queue.Queue(EVENT_BACKLOG)
         self._send_lock = threading.Lock()
-        self._waiters: dict[int, _Waiter] = {}
+        self._waiters: dict[int, Pending] = {}
         self._waiters_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = threading.Event()
@@ -130,32 +147,33 @@ class ServiceClient:
         return result if isinstance(result, dict) else {}
 
     def relay(self, message: Mapping[str, Any], timeout: float | None = 60.0) -> dict[str, Any]:
-        """Send `message` under a private id and return the whole reply with the caller's id back.
+        """Send `message` under a private id and return the whole reply with the caller's id back."""
+        return self.send(message).result(timeout)
 
-        The native host relays browser requests this way, so browser ids never collide with ours.
+    def send(self, message: Mapping[str, Any]) -> Pending:
+        """Send `message` under a private id now; the reply comes through the returned Pending.
+
+        The native host sends browser requests this way, in the order they came, and waits for
+        the replies elsewhere; browser ids never collide with ours.
         """
-        own_id = next(self._ids)
-        waiter = _Waiter()
+        pending = Pending(self, next(self._ids), message.get("id"))
         with self._waiters_lock:
             if self.closed:
                 raise PaxelError("the connection to the paxel service is closed",
                                  code=ErrorCode.SERVICE_UNAVAILABLE)
-            self._waiters[own_id] = waiter
+            self._waiters[pending.own_id] = pending
         try:
             with self._send_lock:
-                self._sock.sendall(encode_frame({**message, "id": own_id}))
-            if not waiter.done.wait(timeout):
-                raise PaxelError(f"no reply from the paxel service within {timeout} s",
-                                 code=ErrorCode.SERVICE_UNAVAILABLE)
+                self._sock.sendall(encode_frame({**message, "id": pending.own_id}))
         except OSError as exc:
+            self._forget(pending.own_id)
             raise PaxelError(f"lost the paxel service: {exc.strerror or exc}",
                              code=ErrorCode.SERVICE_UNAVAILABLE) from None
-        finally:
-            with self._waiters_lock:
-                self._waiters.pop(own_id, None)
-        if waiter.reply is None:
-            raise PaxelError("the paxel service closed the connection", code=ErrorCode.SERVICE_UNAVAILABLE)
-        return {**waiter.reply, "id": message.get("id")}
+        return pending
+
+    def _forget(self, own_id: int) -> None:
+        with self._waiters_lock:
+            self._waiters.pop(own_id, None)
 
     def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
         """Pushed events until the connection closes (or `timeout` seconds pass without one)."""

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from paxel import ids, paths
-from paxel.client import ServiceClient
+from paxel.client import Pending, ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import (
     BROWSER_TYPES,
     MAX_MESSAGE,
+    RequestId,
     encode_frame,
     read_frame,
     reply_error,
@@ -130,13 +131,18 @@ class Host:
                 "which is not one of paxel's", code=ErrorCode.CALLER_NOT_ALLOWED)))
             return
         log.info("request %s", request.type)
-        self._pool.submit(self._relay, message)
-
-    def _relay(self, message: dict[str, Any]) -> None:
         try:
-            reply = self._service().relay(message)
+            pending = self._service().send(message)  # here, so requests keep the browser's order
         except PaxelError as exc:
-            reply = reply_error(request_id_of(message), exc)
+            self.write(reply_error(request.id, exc))
+            return
+        self._pool.submit(self._deliver, pending, request.id)
+
+    def _deliver(self, pending: Pending, request_id: RequestId) -> None:
+        try:
+            reply = pending.result()
+        except PaxelError as exc:
+            reply = reply_error(request_id, exc)
         self.write(reply)
 
     def _service(self) -> ServiceClient:

@@ -226,3 +226,18 @@ def test_probe(paxel_env: PaxelEnv, nginx: Nginx, location: str, cookie: bool, e
     else:
         assert {k: reply["result"][k] for k in expected} == expected
         assert reply["result"]["content_type"] == "text/plain"
+
+
+def test_requests_reach_the_service_in_the_order_the_browser_sent_them(
+        paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """pause/resume sent back to back only all succeed if none overtakes the one before it."""
+    nginx.add_file("order.bin", 16 * MiB)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("order.bin", "capped"), connections=1)
+    kinds = ["pause", "resume"] * 30
+    for number, kind in enumerate(kinds, start=10):
+        host.send({"id": number, "type": kind, "download_id": view["download_id"]})
+    for number, kind in enumerate(kinds, start=10):
+        reply = host.reply(number)
+        assert reply["ok"], (kind, reply)
