@@ -32,8 +32,7 @@ class CdpError(RuntimeError):
 class Chromium:
     """One Chromium process (own user-data-dir and HOME), ended by PID in close()."""
 
-    def __init__(self, root: Path, env: dict[str, str], headless: bool = True,
-                 extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, root: Path, env: dict[str, str], headless: bool = True) -> None:
         self.root = root
         self.profile = root / "chromium-profile"
         self.downloads = root / "chromium-downloads"
@@ -52,7 +51,7 @@ class Chromium:
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--password-store=basic", f"--user-data-dir={self.profile}",
             f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}",
-            "--remote-debugging-pipe", *extra_args,
+            "--remote-debugging-pipe",
         ]
         if headless:
             args.insert(1, "--headless")

@@ -31,7 +31,7 @@ ADDON_ID = "paxel@paxel.io"
 class Firefox:
     """One firefox-esr process with its own profile (HOME is the caller's), ended by PID."""
 
-    def __init__(self, root: Path, env: dict[str, str], headless: bool = True) -> None:
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.profile = root / "firefox-profile"
         self.downloads = root / "firefox-downloads"
         self.profile.mkdir(parents=True, exist_ok=True)
@@ -55,9 +55,7 @@ class Firefox:
         (self.profile / "user.js").write_text(
             "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
         self.log_path = root / "firefox.log"
-        args = [FIREFOX, "--marionette", "-no-remote", "-profile", str(self.profile)]
-        if headless:
-            args.insert(1, "--headless")
+        args = [FIREFOX, "--headless", "--marionette", "-no-remote", "-profile", str(self.profile)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 args, env={**env, "MOZ_REMOTE_ALLOW_SYSTEM_ACCESS": "1"}, stdin=subprocess.DEVNULL,
