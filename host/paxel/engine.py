@@ -358,6 +358,9 @@ class Download:
             raise self._fatal
         if self._stop.is_set():
             raise _Stop
+        if not table.finished:  # never rename a file with holes as if it were complete
+            raise PaxelError(f"internal error: every connection ended with {table.total - table.written} "
+                             "bytes missing")
 
     def _finish(self, part: storage.PartFile, probe: ProbeResult, expected: tuple[str, str] | None) -> Result:
         """All bytes are on disk: fsync, verify, rename, forget the state."""
@@ -563,15 +566,19 @@ class Download:
         buf = memoryview(bytearray(READ_SIZE))
         failures = 0
         rate: float | None = None   # this connection's speed over its last request
+        counted = False             # already subtracted from self._live
         try:
             while not self._stop.is_set():
                 if seg is None:
                     with self._lock:
                         seg = self._table.next_for(wid, self.options.min_split) if self._table else None
-                        if seg is not None:
-                            self._seg_started[wid] = (time.monotonic(), seg.written)
-                    if seg is None:
-                        return
+                        if seg is None:
+                            # counted out under the same lock: a failing connection that hands
+                            # its range back must see that nobody is left to take it
+                            self._live -= 1
+                            counted = True
+                            return
+                        self._seg_started[wid] = (time.monotonic(), seg.written)
                 try:
                     began, before = time.monotonic(), seg.written
                     if reply is None:
@@ -613,11 +620,8 @@ class Download:
                                   str(exc))
         except _Stop:
             pass
-        except PaxelError as exc:
-            with self._lock:
-                if self._fatal is None:
-                    self._fatal = exc
-            self._request_stop(None)
+        except Exception as exc:  # a bug too must fail the download, not leave its bytes missing
+            self._fail(exc)
         finally:
             if reply is not None:
                 reply.close()
@@ -625,7 +629,8 @@ class Download:
                 if seg is not None:
                     self._table_release(seg)
                 self._replies.pop(wid, None)
-                self._live -= 1
+                if not counted:
+                    self._live -= 1
             if own:
                 transport.close()
             self._wake.set()
@@ -635,11 +640,18 @@ class Download:
         zeroing memory, which would otherwise delay the start); a full disk stops everything."""
         try:
             part.preallocate(size)
-        except DiskError as exc:
-            with self._lock:
-                if self._fatal is None:
-                    self._fatal = exc
-            self._request_stop(None)
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        """A worker thread's error ends the download; the first one is what run() raises."""
+        if not isinstance(exc, PaxelError):
+            log.error("internal error in a worker", exc_info=exc)
+            exc = PaxelError(f"internal error: {exc!r}")
+        with self._lock:
+            if self._fatal is None:
+                self._fatal = exc
+        self._request_stop(None)
 
     def _record_rate(self, wid: int, seg: Segment) -> None:
         """Remember how fast a finished segment came (caller holds the lock)."""

@@ -137,6 +137,18 @@ def test_4xx_on_first_request_is_final(faultserver: FaultServer, tmp_path: Path,
     assert leftovers(tmp_path) == []
 
 
+def test_a_crashing_worker_fails_the_download(faultserver: FaultServer, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in a worker thread is an INTERNAL error, never a file with holes under the final name."""
+    def broken(*args: object) -> None:
+        raise RuntimeError("injected bug")
+
+    monkeypatch.setattr("paxel.engine.check_partial", broken)
+    url = faultserver.url("bug.bin", size=3 * MIB)
+    exc = exact_or_error(faultserver, url, tmp_path / "bug.bin", connections=1)
+    assert exc is not None and exc.code == ErrorCode.INTERNAL and "injected bug" in str(exc)
+
+
 # -- replies that cannot be trusted -----------------------------------------------------------
 
 
