@@ -99,8 +99,8 @@ def check_full(headers: Mapping[str, str], etag: str | None, last_modified: str 
 def content_length(headers: Mapping[str, str]) -> int | None:
     if headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
         return None  # the length of encoded bytes says nothing reliable about the stream end
-    raw = headers.get("Content-Length")
-    if raw is None or not raw.strip().isdigit():
+    raw = (headers.get("Content-Length") or "").strip()
+    if not (raw.isascii() and raw.isdigit()):  # headers arrive as Latin-1: "²" is a digit to isdigit
         return None
     return int(raw)
 

@@ -137,6 +137,13 @@ def test_4xx_on_first_request_is_final(faultserver: FaultServer, tmp_path: Path,
     assert leftovers(tmp_path) == []
 
 
+def test_garbled_retry_after_on_a_later_request(faultserver: FaultServer, tmp_path: Path) -> None:
+    """Retry-After: byte 0xB2 ("²" in Latin-1) on the connection's second request is just no hint."""
+    url = faultserver.url("garbled.bin", size=3 * MIB, status=503, status_from=1, retry_after="\u00b2")
+    assert_exact(faultserver, url, get(url, tmp_path / "garbled.bin", connections=1))
+    assert [r.status for r in faultserver.records][:2] == [206, 503]
+
+
 def test_a_crashing_worker_fails_the_download(faultserver: FaultServer, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in a worker thread is an INTERNAL error, never a file with holes under the final name."""

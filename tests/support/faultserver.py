@@ -57,7 +57,8 @@ class Faults:
     ignore_if_range: int = 0         # 1: serve the new content to a stale If-Range (a broken server)
     noetag: int = 0                  # 1: validators are Last-Modified only
     status: int | None = None        # answer this status (e.g. 503, 429, 404)...
-    status_times: int = 1            # ...to the first K requests (any method)
+    status_times: int = 1            # ...to K requests (any method)...
+    status_from: int = 0             # ...from request number N on (0: the first one)
     retry_after: str | None = None   # Retry-After value sent with `status`
     trickle: int | None = None       # send the body at this many bytes/s...
     trickle_times: int = 1_000_000   # ...for the first K GETs of more than one byte (not a probe)
@@ -248,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             location = f"{host}{split.path}" + (f"?{query}" if query else "")
             self._simple(faults.redirect_status, b"", {"Location": location})
             return
-        if faults.status is not None and any_n < faults.status_times:
+        if faults.status is not None and 0 <= any_n - faults.status_from < faults.status_times:
             extra = {"Retry-After": faults.retry_after} if faults.retry_after else {}
             self._simple(faults.status, f"fault status {faults.status}\n".encode(), extra)
             return

@@ -74,4 +74,5 @@ def test_retry_after() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", now=40.0) == 60.0
     assert parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", now=400.0) == 0.0
     assert parse_retry_after("soon", now=0) is None
+    assert parse_retry_after("\u00b2", now=0) is None     # byte 0xB2 read as Latin-1: not a number
     assert parse_retry_after(None, now=0) is None

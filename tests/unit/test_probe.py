@@ -38,6 +38,8 @@ def test_200_probe_with_and_without_ranges() -> None:
     assert (p.size, p.ranges) == (None, False)
     p = interpret("u", 200, {"Content-Length": "100", "Content-Encoding": "gzip"}, 0)
     assert p.size is None
+    p = interpret("u", 200, {"Content-Length": "1\u00b2"}, 0)   # a Latin-1 byte isdigit() accepts
+    assert p.size is None
 
 
 def test_weak_etag_is_not_a_range_validator() -> None:
