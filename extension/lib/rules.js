@@ -1,17 +1,17 @@
 // Whether a browser download goes to paxel. Pure: every input is passed in.
-import { extensionOf, baseName, hostMatches, parseUrl, urlRefusal } from "./urls.js";
+import { baseName, hasExtension, hostMatches, parseUrl, urlRefusal } from "./urls.js";
 
 export const INTERCEPT = "intercept";
 export const LEAVE = "leave";
 export const PROBE = "probe";
 
-function typeMatches(pattern, ext, mime) {
+function typeMatches(pattern, name, mime) {
   if (pattern.includes("/")) {
     if (!mime) return false;
     const m = mime.toLowerCase().split(";")[0].trim();
     return pattern.endsWith("/*") ? m.startsWith(pattern.slice(0, -1)) : m === pattern;
   }
-  return ext === pattern;
+  return hasExtension(name, pattern);
 }
 
 /**
@@ -32,11 +32,10 @@ export function decide(candidate, settings) {
   }
 
   const name = baseName(candidate.filename) || baseName(parseUrl(candidate.url).pathname);
-  const ext = extensionOf(name);
-  if (settings.excludeTypes.some((p) => typeMatches(p, ext, candidate.mime))) {
+  if (settings.excludeTypes.some((p) => typeMatches(p, name, candidate.mime))) {
     return { action: LEAVE, reason: "excluded-type" };
   }
-  if (settings.includeTypes.length && !settings.includeTypes.some((p) => typeMatches(p, ext, candidate.mime))) {
+  if (settings.includeTypes.length && !settings.includeTypes.some((p) => typeMatches(p, name, candidate.mime))) {
     return { action: LEAVE, reason: "not-included-type" };
   }
 

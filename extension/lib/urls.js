@@ -40,10 +40,11 @@ export function baseName(path) {
   }
 }
 
-/** The file extension (lower case, no dot) of a name, or "". */
-export function extensionOf(name) {
-  const base = baseName(name);
-  const dot = base.lastIndexOf(".");
-  if (dot <= 0 || dot === base.length - 1) return "";
-  return base.slice(dot + 1).toLowerCase();
+/**
+ * Whether a name ends in the extension `ext` (lower case, no leading dot; may itself hold dots,
+ * like `tar.gz`), with a name before it: `.bashrc` has no extension.
+ */
+export function hasExtension(name, ext) {
+  const base = baseName(name).toLowerCase();
+  return base.length > ext.length + 1 && base.endsWith(`.${ext}`);
 }

@@ -48,6 +48,15 @@ test("include and exclude types by extension and by MIME pattern", () => {
   assert.equal(decide(video, settings({ excludeTypes: "video/mp4" })).reason, "excluded-type");
 });
 
+test("a type with a dot in it (tar.gz) matches the end of the name, not just the last extension", () => {
+  const tarball = { ...big, url: "https://example.com/src.TAR.GZ", filename: "src.TAR.GZ" };
+  assert.equal(decide(tarball, settings({ excludeTypes: "*.tar.gz" })).reason, "excluded-type");
+  assert.equal(decide(tarball, settings({ includeTypes: "tar.gz" })).action, INTERCEPT);
+  assert.equal(decide(tarball, settings({ includeTypes: "gz" })).action, INTERCEPT);
+  assert.equal(decide(tarball, settings({ includeTypes: "r.gz" })).reason, "not-included-type");
+  assert.equal(decide({ ...big, filename: ".iso", url: "https://example.com/.iso" }, settings({ includeTypes: "iso" })).reason, "not-included-type");
+});
+
 test("extension comes from the URL when the browser has no file name yet", () => {
   assert.equal(decide({ ...big, filename: "" }, settings({ excludeTypes: "iso" })).reason, "excluded-type");
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { baseName, extensionOf, hostMatches, urlRefusal } from "../lib/urls.js";
+import { baseName, hasExtension, hostMatches, urlRefusal } from "../lib/urls.js";
 
 test("only http and https go to paxel", () => {
   assert.equal(urlRefusal("https://a.test/x"), null);
@@ -18,10 +18,14 @@ test("base names from Firefox paths, Windows paths and URL paths", () => {
 });
 
 test("extensions", () => {
-  assert.equal(extensionOf("a.TAR.GZ"), "gz");
-  assert.equal(extensionOf(".bashrc"), "");
-  assert.equal(extensionOf("noext"), "");
-  assert.equal(extensionOf("trailing."), "");
+  assert.ok(hasExtension("a.TAR.GZ", "gz"));
+  assert.ok(hasExtension("a.TAR.GZ", "tar.gz"));
+  assert.ok(hasExtension("/dl/a.iso", "iso"));
+  assert.ok(!hasExtension("a.TAR.GZ", "tar"));
+  assert.ok(!hasExtension("a.targz", "gz"));
+  assert.ok(!hasExtension(".bashrc", "bashrc"));
+  assert.ok(!hasExtension("noext", "noext"));
+  assert.ok(!hasExtension("trailing.", "trailing"));
 });
 
 test("host matching does not match look-alike suffixes", () => {
