@@ -63,6 +63,11 @@ class PaxelError(Exception):
     def message(self) -> str:
         return str(self.args[0]) if self.args else self.code.name
 
+    @property
+    def exit_status(self) -> int:
+        """The CLI exit status: the code when it is one of 1-9, else 1."""
+        return int(self.code) if self.code < 10 else 1
+
 
 class UsageError(PaxelError):
     code = ErrorCode.USAGE

@@ -231,6 +231,11 @@ def test_error_reply_round_trip() -> None:
     assert error_from_reply({"ok": False, "error": {"code": 999}}).code == ErrorCode.INTERNAL
 
 
+def test_exit_status_is_the_code_below_10_else_1() -> None:
+    assert PaxelError("x", code=ErrorCode.DISK).exit_status == 6
+    assert ProtocolError("x", code=ErrorCode.NOT_FOUND).exit_status == 1
+
+
 @given(st.lists(st.text(min_size=0, max_size=3000), max_size=60), st.integers(200, 20_000))
 @settings(max_examples=100, deadline=None)
 def test_fit_downloads_never_exceeds_the_limit(items: list[str], limit: int) -> None:

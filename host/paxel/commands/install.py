@@ -72,7 +72,7 @@ def main(command: str, argv: list[str]) -> int:
         return _doctor(args, scope)
     except PaxelError as exc:
         sys.stderr.write(f"paxel {command}: {exc.message}\n")
-        return int(exc.code) if exc.code < 10 else 1
+        return exc.exit_status
 
 
 def _install(args: argparse.Namespace, scope: Scope) -> int:

@@ -38,7 +38,7 @@ def main(command: str, argv: list[str]) -> int:
             client.close()
     except PaxelError as exc:
         sys.stderr.write(f"paxel {command}: {exc.message}\n")
-        return int(exc.code) if int(exc.code) < 10 else 1
+        return exc.exit_status
 
 
 def _run(client: ServiceClient, command: str, args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ def main(command: str, argv: list[str]) -> int:
         return _wait_gone(pid)
     except PaxelError as exc:
         sys.stderr.write(f"paxel service: {exc.message}\n")
-        return int(exc.code) if int(exc.code) < 10 else 1
+        return exc.exit_status
 
 
 def _wait_gone(pid: int, timeout: float = 15.0) -> int:

@@ -372,7 +372,7 @@ def _failed(lock: ipc.ServiceLock, error: PaxelError) -> int:
     log.error("service failed: %s", error.message)
     sys.stderr.write(f"paxel service: {error.message}\n")
     lock.release()
-    return int(error.code) if int(error.code) < 10 else 1
+    return error.exit_status
 
 
 __all__ = ["Service", "opener_argv", "run"]
