@@ -344,6 +344,9 @@ class Download:
                 if now - last_progress >= self._interval:
                     self._emit(now)
                     last_progress = now
+        except BaseException:  # e.g. a checkpoint hit a full disk: the workers stop too, not finish
+            self._request_stop(None)
+            raise
         finally:
             for t in workers:
                 t.join()

@@ -122,6 +122,9 @@ def test_disk_fills_up_mid_download(nginx: Nginx, small_disk: Path) -> None:
     assert proc.returncode == ErrorCode.DISK, (proc.returncode, err)
     assert "full" in err.lower() or "space" in err.lower(), err
     assert resume.part_path(out).exists() and resume.state_path(out).exists(), "state lost on ENOSPC"
+    time.sleep(0.1)  # nginx logs a request just after its last byte
+    sent = sum(line.bytes_sent for line in nginx.log() if line.request.endswith(f"/{name}"))
+    assert sent < 10 * MIB, "the connections kept downloading after the disk error"
     hog.unlink()
     done = cli(nginx.url(name, "capped"), "-n", "4", "-o", str(out))
     assert done.returncode == 0, done.stderr
