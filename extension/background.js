@@ -20,6 +20,7 @@ const MAX_KEPT_VIEWS = 100;
 // Worker-lifetime only: things that cannot be stored (ports, timers, a promise chain).
 let chain = Promise.resolve();
 let idleTimer = null;
+let reconnectTimer = null;
 let reconnectDelay = 1000;
 const uiPorts = new Set();
 
@@ -254,11 +255,17 @@ async function onHostStatus(status) {
   if (status.state !== "connected" && (await loadViews()).some(isActive)) scheduleReconnect();
 }
 
+/** One retry chain, however many failures report the loss (status, restart, a failed retry). */
 function scheduleReconnect() {
-  setTimeout(() => {
+  if (reconnectTimer !== null) return;
+  reconnectTimer = setTimeout(() => {
+    reconnectTimer = null;
     refreshFromHost().then(
       () => { reconnectDelay = 1000; },
-      () => { reconnectDelay = Math.min(reconnectDelay * 2, 30000); },
+      () => {
+        reconnectDelay = Math.min(reconnectDelay * 2, 30000);
+        scheduleReconnect(); // also after a timeout, which closes the port without a status
+      },
     );
   }, reconnectDelay);
 }
