@@ -348,10 +348,8 @@ async function route(message) {
     }
     case "show_panel":
       return host.request({ type: "show_panel" });
-    case "settings.get": {
-      const { settings } = await api.storage.sync.get("settings");
-      return { settings: normalizeSettings(settings).settings };
-    }
+    case "settings.get":
+      return { settings: await loadSettings() };
     case "settings.save": {
       const { settings, errors } = normalizeSettings(message.settings);
       if (errors.length) throw Object.assign(new Error(errors.map((e) => `${e.field}: ${e.message}`).join("; ")), { code: "BAD_FIELD", errors });
