@@ -177,7 +177,8 @@ async function removeFromBrowser(id) {
     // A small file can be complete already: cancel refuses, removeFile deletes it.
     await api.downloads.removeFile(id).catch(() => {});
   }
-  await api.downloads.erase({ id });
+  // The browser's download is gone by now: a stray list entry must not stop paxel getting it.
+  await api.downloads.erase({ id }).catch((err) => console.warn("paxel: cannot erase download", id, err));
 }
 
 /** The browser downloads it itself; byExtensionId marks it so it is not intercepted again. */
