@@ -97,6 +97,8 @@ MALFORMED = [
      "BAD_FIELD", 12),
     ("download_id wrong type", message(id=13, type="pause", download_id=7), "BAD_FIELD", 13),
     ("unknown download", message(id=14, type="pause", download_id="d-nope"), "NOT_FOUND", 14),
+    ("open an unknown download", message(id=16, type="open", download_id="d-nope", what="file"),
+     "NOT_FOUND", 16),
     ("folder outside roots", message(id=15, type="download", url="http://a/b", folder="/etc"),
      "FOLDER_NOT_ALLOWED", 15),
     ("length claim beyond 1 MiB", framed(b"x" * (2 * 1024 * 1024)), "MESSAGE_TOO_LARGE", None),

@@ -354,10 +354,6 @@ def detect(
     return Detection(bool(evidence or traps), tuple(evidence), tuple(traps))
 
 
-def browser_names() -> list[str]:
-    return [b.name for b in BROWSERS]
-
-
 __all__ = [
     "BROWSERS",
     "BY_NAME",
@@ -369,6 +365,5 @@ __all__ = [
     "Platform",
     "Scope",
     "Trap",
-    "browser_names",
     "detect",
 ]

@@ -160,15 +160,11 @@ class Scheduler:
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
         self._emit("added", {"download": view(record)})
         self._pump()
-        return self._view(record.id)
+        return self.get(record.id)
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [view(r, self._progress_of(r.id)) for r in self._store.all()]
-
-    def active_count(self) -> int:
-        with self._lock:
-            return len(self._jobs)
 
     def pause(self, download_id: str) -> dict[str, Any]:
         with self._lock:
@@ -240,9 +236,7 @@ class Scheduler:
         elif record.path and record.state in ("queued", "paused", "failed"):
             final = Path(record.path)
             storage.remove_quietly(resume.part_path(final), resume.state_path(final))
-        if record.path and record.state not in ("completed", "missing"):
-            self._watcher.forget(Path(record.path))
-        if record.path and record.state in ("completed", "missing") and reason == "remove":
+        if record.path and (reason == "remove" or record.state not in ("completed", "missing")):
             self._watcher.forget(Path(record.path))
 
     @staticmethod
@@ -257,12 +251,13 @@ class Scheduler:
         job = self._jobs.get(download_id)
         return job.progress if job else None
 
-    def _view(self, download_id: str) -> dict[str, Any]:
+    def get(self, download_id: str) -> dict[str, Any]:
+        """One download's DownloadView (NOT_FOUND when there is none)."""
         with self._lock:
             return view(self._get(download_id), self._progress_of(download_id))
 
     def _announce(self, event: str, download_id: str) -> dict[str, Any]:
-        current = self._view(download_id)
+        current = self.get(download_id)
         self._emit(event, {"download": current})
         if event == "completed":
             notify.notify_completed(current)

@@ -233,9 +233,7 @@ class Service:
         raise ProtocolError(f"unknown message type {request.type!r}", code=ErrorCode.UNKNOWN_TYPE)
 
     def _open(self, download_id: str, what: str) -> None:
-        record = next((r for r in self.scheduler.list() if r["download_id"] == download_id), None)
-        if record is None:
-            raise ProtocolError(f"no download {download_id}", code=ErrorCode.NOT_FOUND)
+        record = self.scheduler.get(download_id)
         target = record["path"] if what == "file" else record["folder"]
         if what == "file" and (record["state"] != "completed" or not target):
             raise ProtocolError(f"download {download_id} has no finished file", code=ErrorCode.BAD_STATE)

@@ -25,7 +25,7 @@ class Settings:
     default_connections: int = 8
     max_concurrent: int = 3
     open_panel_on_add: bool | None = None  # None: when a display exists (checked at each add)
-    extension_ids: tuple[str, ...] = ()  # extra allowed extension ids (`paxel install --extension-id`)
+    extension_ids: tuple[str, ...] = ()  # extra ids the native host accepts (written by hand)
 
     @property
     def default_folder(self) -> Path:

@@ -43,8 +43,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-ACTIVE_STATES = ("queued", "running")
-
 
 @dataclass(frozen=True)
 class Record:
