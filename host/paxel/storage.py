@@ -33,6 +33,7 @@ def disk_error(action: str, path: Path, exc: OSError) -> DiskError:
 
 _FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _LOCK_OFFSET = 1 << 62   # Windows locks are mandatory: lock a byte no data ever occupies
+_CLAIM_TRIES = 100       # a name that vanishes this often between open and lock is not a race
 
 
 class PartFile:
@@ -51,17 +52,19 @@ class PartFile:
 
         The lock is checked against the name afterwards: a `.part` renamed away between our open
         and our lock (its download just finished) must not be mistaken for a free one."""
-        while True:
+        for _ in range(_CLAIM_TRIES):
             created = True
             try:
+                fd = os.open(path, _FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                created = False
                 try:
-                    fd = os.open(path, _FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
-                except FileExistsError:
-                    created = False
                     fd = os.open(path, _FLAGS)
-            except FileNotFoundError:
-                continue  # removed between the two opens: try again
-            except OSError as exc:
+                except FileNotFoundError:
+                    continue  # removed between the two opens (or a dangling symlink): try again
+                except OSError as exc:
+                    raise disk_error("open", path, exc) from None
+            except OSError as exc:  # incl. ENOENT: the folder itself is gone
                 raise disk_error("create", path, exc) from None
             if not lock_exclusive(fd, platform):
                 os.close(fd)
@@ -74,6 +77,7 @@ class PartFile:
             if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
                 return cls(path, fd, created, platform)
             os.close(fd)
+        raise DiskError(f"cannot claim {path}: it keeps vanishing (a dangling symlink?)")
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
@@ -172,12 +176,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
         try:
-            os.write(fd, data)
+            view = memoryview(data)
+            while view:  # a nearly full disk takes part of a write and refuses the rest
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise disk_error("save resume state", path, exc) from None
 
 

@@ -18,7 +18,7 @@ import pytest
 from paxel import Download, DownloadOptions, download
 from paxel.cookies import Cookie
 from paxel.engine import Progress
-from paxel.errors import Cancelled, ErrorCode, HTTPStatusError, NetworkError, UsageError
+from paxel.errors import Cancelled, DiskError, ErrorCode, HTTPStatusError, NetworkError, UsageError
 from paxel.retry import RetryPolicy
 from paxel.storage import PartFile
 from paxel.transport import check_url
@@ -167,6 +167,15 @@ def test_a_part_file_is_held_by_one_download_at_a_time(tmp_path: Path) -> None:
     again = PartFile.claim(part)
     assert again is not None and not again.created
     again.close()
+
+
+def test_a_part_name_that_cannot_be_opened_is_a_disk_error(tmp_path: Path) -> None:
+    dangling = tmp_path / "x.bin.part"
+    dangling.symlink_to(tmp_path / "nowhere" / "x")   # O_EXCL says it exists, opening says it does not
+    with pytest.raises(DiskError, match=r"x\.bin\.part"):
+        PartFile.claim(dangling)
+    with pytest.raises(DiskError, match="folder does not exist"):
+        PartFile.claim(tmp_path / "gone" / "y.bin.part")
 
 
 def test_same_url_into_one_folder_at_once_gets_two_names(server: Nginx, tmp_path: Path) -> None:
