@@ -134,6 +134,18 @@ def test_windows_launcher_is_a_cmd_passing_every_argument() -> None:
     )
 
 
+def test_windows_launcher_restores_paxels_own_variables_only() -> None:
+    defaults = {"HOME": "ignored", "PAXEL_EXTENSION_IDS": f"{OTHER},dev@x.org", "PAXEL_ODD": '"q"',
+                "PAXEL_PCT": "a%b"}
+    lines = launcher.script("win32", [r"C:\v\paxel-host.exe"], defaults).split("\r\n")
+    assert lines[2:] == [
+        f'if not defined PAXEL_EXTENSION_IDS set "PAXEL_EXTENSION_IDS={OTHER},dev@x.org"',
+        'if not defined PAXEL_PCT set "PAXEL_PCT=a%%b"',
+        '"C:\\v\\paxel-host.exe" %*',
+        "",
+    ]
+
+
 def test_host_command_prefers_the_console_script_else_this_python() -> None:
     assert launcher.host_command("linux", "/v/bin", "/v/bin/python", True) == ["/v/bin/paxel-host"]
     assert launcher.host_command("win32", r"C:\v\Scripts", r"C:\v\Scripts\python.exe", True) == [

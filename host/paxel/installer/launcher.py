@@ -58,12 +58,18 @@ def pinned_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def script(platform: Platform, command: Sequence[str], defaults: Mapping[str, str]) -> str:
-    """The launcher's text: POSIX sh, or a Windows .cmd (Windows browsers always pass an environment)."""
+    """The launcher's text: POSIX sh, or a Windows .cmd. Windows browsers always pass the user's
+    environment, so the .cmd restores only paxel's own variables (PAXEL_EXTENSION_IDS)."""
     if platform == "win32":
         quoted = " ".join(f'"{part}"' for part in command)
+        sets = "".join(
+            f'if not defined {name} set "{name}={value.replace("%", "%%")}"\r\n'
+            for name, value in defaults.items()
+            if name.startswith("PAXEL_") and not any(c in value for c in '"\r\n')
+        )
         return (
             f"@echo off\r\nrem {MARKER}: written by `paxel install`, removed by `paxel uninstall`.\r\n"
-            f"{quoted} %*\r\n"
+            f"{sets}{quoted} %*\r\n"
         )
     lines = [
         "#!/bin/sh",
