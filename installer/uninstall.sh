@@ -1,7 +1,7 @@
 #!/bin/sh
-# Undo installer/install.sh: unregister paxel from every browser (`paxel uninstall`), then remove
-# paxel's environment (the pipx one or the venv in paxel's data folder). Downloads, history and
-# settings stay; re-running is harmless.
+# Undo installer/install.sh: unregister paxel from every browser (`paxel uninstall`), then stop
+# the service and remove paxel's environment (the pipx one or the venv in paxel's data folder).
+# Downloads, history and settings stay; re-running is harmless.
 set -eu
 
 case "$(uname -s)" in
@@ -10,13 +10,17 @@ case "$(uname -s)" in
 esac
 venv="$data/venv"
 
+# The service runs from the environment about to be removed: stop it first (its unfinished
+# downloads stay paused in the history).
 if [ -x "$venv/bin/paxel" ]; then
     "$venv/bin/paxel" uninstall "$@"
+    "$venv/bin/paxel" service stop || true
     rm -rf "$venv"
     echo "uninstall.sh: removed $venv"
 elif command -v pipx >/dev/null 2>&1 && pipx list --short 2>/dev/null | grep -q '^paxel '; then
     paxel="$(pipx environment --value PIPX_BIN_DIR)/paxel"
     "$paxel" uninstall "$@"
+    "$paxel" service stop || true
     pipx uninstall paxel
 elif command -v paxel >/dev/null 2>&1; then
     paxel uninstall "$@"

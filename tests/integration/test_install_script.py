@@ -52,13 +52,15 @@ def test_install_sh_sets_up_an_isolated_paxel_and_uninstall_sh_removes_it(paxel_
         [launcher, str(manifest), FIREFOX_EXTENSION_ID], f"firefox:{FIREFOX_EXTENSION_ID}", paxel_env
     )
     assert reply["ok"] is True, reply
-    paxel_env.stop_service()
+    service = paxel_env.service_pid()
+    assert service is not None
 
     gone = subprocess.run(
         ["sh", str(TOP / "installer" / "uninstall.sh")], env=env, capture_output=True, text=True, timeout=60
     )
     assert gone.returncode == 0, gone.stdout + gone.stderr
     assert not manifest.exists() and not venv.exists()
+    assert paxel_env.service_pid() is None, "the service running from the removed venv was stopped"
     assert not (paxel_env.home / ".mozilla").exists()
 
 
