@@ -10,8 +10,8 @@ case "$(uname -s)" in
 esac
 venv="$data/venv"
 
-# The service runs from the environment about to be removed: stop it first (its unfinished
-# downloads stay paused in the history).
+# The service runs from the environment about to be removed: stop it first (unfinished downloads
+# resume if paxel is installed again).
 if [ -x "$venv/bin/paxel" ]; then
     "$venv/bin/paxel" uninstall "$@"
     "$venv/bin/paxel" service stop || true
