@@ -35,7 +35,15 @@ from paxel.errors import (
 )
 from paxel.filenames import choose_name, safe_filename, unique_name
 from paxel.headers import parse_retry_after
-from paxel.probe import FileChanged, ProbeResult, RangesUntrusted, check_full, check_partial, interpret
+from paxel.probe import (
+    FileChanged,
+    ProbeResult,
+    RangesUntrusted,
+    check_full,
+    check_partial,
+    interpret,
+    range_validator,
+)
 from paxel.ratelimit import TokenBucket
 from paxel.retry import RetryPolicy, retryable_status
 from paxel.segments import Segment, SegmentTable, request_size, slow_owners
@@ -415,7 +423,7 @@ class Download:
         and a large one does not stream past what its first segment needs."""
         if_range = first = last = None
         if state is not None:
-            if_range = state.etag if state.etag and not state.etag.startswith("W/") else state.last_modified
+            if_range = range_validator(state.etag, state.last_modified)
         if not self._no_ranges:
             first, end = _resume_bounds(state) if state is not None else (0, None)
             last = first + self.options.min_split - 1
@@ -442,17 +450,9 @@ class Download:
                     return reply, probe
                 reply.close()
                 self._raise_status(reply, first_request=True)
-            except NetworkError as exc:
+            except (NetworkError, _Retry) as exc:
                 failures += 1
-                if self.options.retry.gives_up(failures):
-                    raise NetworkError(f"{exc} (gave up after {failures} tries)") from None
-                self._backoff(failures, None, str(exc))
-            except _Retry as exc:
-                failures += 1
-                if self.options.retry.gives_up(failures):
-                    raise HTTPStatusError(f"{exc.message} (gave up after {failures} tries)",
-                                          status=exc.status) from None
-                self._backoff(failures, exc.retry_after, exc.message)
+                self._retry_or_raise(exc, failures)
 
     def _raise_status(self, reply: Reply, *, first_request: bool) -> None:
         status = reply.status
@@ -614,13 +614,10 @@ class Download:
                     failures = 1 if progressed else failures + 1
                     if self._no_ranges or not (self._probe and self._probe.ranges):
                         self._restart_single(seg)
-                    if self.options.retry.gives_up(failures):
-                        if self._give_up_worker(wid, seg, exc):
-                            seg = None
-                            return
-                        raise _final(exc, failures) from None
-                    self._backoff(failures, exc.retry_after if isinstance(exc, _Retry) else None,
-                                  str(exc))
+                    if self.options.retry.gives_up(failures) and self._give_up_worker(wid, seg, exc):
+                        seg = None
+                        return
+                    self._retry_or_raise(exc, failures)
         except _Stop:
             pass
         except Exception as exc:  # a bug too must fail the download, not leave its bytes missing
@@ -814,9 +811,7 @@ class Download:
                         reply.close()
                         reply = None
                     failures += 1
-                    if self.options.retry.gives_up(failures):
-                        raise _final(exc, failures) from None
-                    self._backoff(failures, exc.retry_after if isinstance(exc, _Retry) else None, str(exc))
+                    self._retry_or_raise(exc, failures)
             probe = replace(probe, size=self._streamed)
             with self._lock:
                 self._probe = probe
@@ -828,9 +823,17 @@ class Download:
 
     # ---- small helpers ---------------------------------------------------------------------
 
-    def _backoff(self, failures: int, retry_after: float | None, why: str) -> None:
-        delay = self.options.retry.delay(failures, random.random(), retry_after)
-        self._say(f"{why}; retrying in {delay:.1f}s")
+    def _retry_or_raise(self, exc: NetworkError | _Retry, failures: int) -> None:
+        """Wait out the backoff (or the server's Retry-After) before try `failures + 1`; once the
+        policy gives up, raise the final error naming the cause."""
+        if self.options.retry.gives_up(failures):
+            if isinstance(exc, _Retry):
+                raise HTTPStatusError(f"{exc.message} (gave up after {failures} tries)",
+                                      status=exc.status) from None
+            raise NetworkError(f"{exc} (gave up after {failures} tries)") from None
+        delay = self.options.retry.delay(failures, random.random(),
+                                         exc.retry_after if isinstance(exc, _Retry) else None)
+        self._say(f"{exc}; retrying in {delay:.1f}s")
         if self._stop.wait(delay):
             raise _Stop
 
@@ -886,12 +889,6 @@ def _read_size(rate: float | None, bucket: TokenBucket | None) -> int:
     still reads 1 MiB at a time, where per-read Python overhead vanishes."""
     size = MIN_READ if rate is None else min(READ_SIZE, max(MIN_READ, int(rate * READ_SECONDS)))
     return bucket.read_size(size) if bucket is not None else size
-
-
-def _final(exc: Exception, failures: int) -> PaxelError:
-    if isinstance(exc, _Retry):
-        return HTTPStatusError(f"{exc.message} (gave up after {failures} tries)", status=exc.status)
-    return NetworkError(f"{exc} (gave up after {failures} tries)")
 
 
 def _first_missing(state: resume.ResumeState) -> int:

@@ -37,10 +37,14 @@ class ProbeResult:
 
     @property
     def if_range(self) -> str | None:
-        """The validator for If-Range: a strong ETag, else Last-Modified (weak ETags never match)."""
-        if self.etag and not self.etag.startswith("W/"):
-            return self.etag
-        return self.last_modified
+        return range_validator(self.etag, self.last_modified)
+
+
+def range_validator(etag: str | None, last_modified: str | None) -> str | None:
+    """The validator for If-Range: a strong ETag, else Last-Modified (weak ETags never match)."""
+    if etag and not etag.startswith("W/"):
+        return etag
+    return last_modified
 
 
 def interpret(url: str, status: int, headers: Mapping[str, str], first: int | None,
