@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from paxel.headers import DIGEST_ALGORITHMS
+
+_BLOCK = 1 << 20
 
 
 def parse_checksum(text: str) -> tuple[str, str]:
@@ -21,6 +24,15 @@ def parse_checksum(text: str) -> tuple[str, str]:
     return name, hexdigest
 
 
-def file_digest(path: Path, name: str) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, name).hexdigest()
+def file_digests(path: Path, names: Iterable[str]) -> dict[str, str]:
+    """hashlib name -> hex digest of the file, every algorithm fed by one read of it (a 20 GB
+    file with a server digest and a user checksum is read once, not twice)."""
+    hashes = {name: hashlib.new(name) for name in names}
+    if not hashes:
+        return {}
+    buf = memoryview(bytearray(_BLOCK))
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            for h in hashes.values():
+                h.update(buf[:n])
+    return {name: h.hexdigest() for name, h in hashes.items()}

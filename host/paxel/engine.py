@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from paxel import resume, storage
-from paxel.checksum import file_digest, parse_checksum
+from paxel.checksum import file_digests, parse_checksum
 from paxel.cookies import Cookie
 from paxel.errors import (
     Cancelled,
@@ -395,9 +395,11 @@ class Download:
         wanted: dict[str, str] = dict(probe.digests)
         if expected is not None:
             wanted[expected[0]] = expected[1]
-        got: dict[str, str] = {}
+        try:
+            got = file_digests(part.path, wanted)
+        except OSError as exc:
+            raise storage.disk_error("read back", part.path, exc) from None
         for name, hexdigest in wanted.items():
-            got[name] = file_digest(part.path, name)
             if got[name] != hexdigest:
                 assert self._path is not None
                 aside = self._path.with_name(self._path.name + ".checksum-mismatch")

@@ -321,6 +321,10 @@ def test_existing_file_is_never_overwritten(faultserver: FaultServer, tmp_path: 
 def test_server_digest_checked(faultserver: FaultServer, tmp_path: Path, kind: str) -> None:
     good = faultserver.url("good.bin", size=MIB, **{kind: "right"})
     assert_exact(faultserver, good, get(good, tmp_path / "good.bin", connections=4))
+    md5 = hashlib.md5(faultserver.content(good)).hexdigest()   # the server's digest and the user's
+    assert_exact(faultserver, good, get(good, tmp_path / "both.bin", checksum=f"md5={md5}"))
+    exc = exact_or_error(faultserver, good, tmp_path / "nope.bin", checksum="md5=" + "0" * 32)
+    assert exc is not None and exc.code == ErrorCode.CHECKSUM_MISMATCH and "md5" in str(exc)
     bad = faultserver.url("bad.bin", size=MIB, **{kind: "wrong"})
     exc = exact_or_error(faultserver, bad, tmp_path / "bad.bin", connections=4)
     assert exc is not None and exc.code == ErrorCode.CHECKSUM_MISMATCH
