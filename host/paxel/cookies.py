@@ -31,8 +31,12 @@ class Cookie:
             raise ValueError(f"unusable cookie {name!r}")
         host_only = bool(obj.get("hostOnly", not domain.startswith(".")))
         expiry = obj.get("expirationDate", obj.get("expiry"))
+        try:
+            when = float(expiry) if expiry is not None else None
+        except (TypeError, ValueError):
+            raise ValueError(f"cookie {name!r} has a bad expiry {expiry!r}") from None
         return cls(name, value, domain.lstrip(".").lower(), host_only, str(obj.get("path") or "/"),
-                   bool(obj.get("secure", False)), float(expiry) if expiry is not None else None)
+                   bool(obj.get("secure", False)), when)
 
 
 def parse_netscape(text: str) -> list[Cookie]:

@@ -17,6 +17,9 @@ def test_browser_cookie_objects() -> None:
         Cookie.from_browser({"name": "s", "value": "v"})
     with pytest.raises(ValueError, match="unusable"):
         Cookie.from_browser({"name": "s", "value": "a;b", "domain": "x"})
+    for expiry in ([], "soon"):
+        with pytest.raises(ValueError, match="expiry"):
+            Cookie.from_browser({"name": "s", "value": "v", "domain": "x", "expirationDate": expiry})
 
 
 @pytest.mark.parametrize(("url", "sent"), [
