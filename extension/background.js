@@ -84,7 +84,14 @@ function candidateOf(item) {
 async function collectCookies(url, { incognito, cookieStoreId, topLevelUrl, partitionKey }) {
   const storeId = cookieStoreFor({ isFirefox: IS_FIREFOX, incognito, cookieStoreId });
   const queries = cookieQueries({ url, storeId, isFirefox: IS_FIREFOX, partitionKey });
-  const results = await Promise.all(queries.map((q) => api.cookies.getAll(q).catch(() => [])));
+  // The first query is the plain store: if it fails, paxel would get a 403 where the browser
+  // succeeds, so the error goes up and the download stays with the browser. Partitioned queries
+  // are extras that older browsers reject.
+  const [plain, ...partitioned] = queries;
+  const results = await Promise.all([
+    api.cookies.getAll(plain),
+    ...partitioned.map((q) => api.cookies.getAll(q).catch(() => [])),
+  ]);
   return selectCookies(results, topLevelUrl);
 }
 
