@@ -91,7 +91,9 @@ class Transport:
     def __init__(self, origin_url: str, headers: Mapping[str, str], cookies: Sequence[Cookie],
                  proxy: str | None, timeout: float) -> None:
         self._host = host_of(origin_url)
-        self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
+        given = {name.lower() for name in headers}   # header names are case-insensitive
+        defaults = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+        self._headers = {k: v for k, v in defaults.items() if k.lower() not in given} | dict(headers)
         self._cookies = tuple(cookies)
         self._timeout = timeout
         self._proxy = proxy
@@ -128,9 +130,9 @@ class Transport:
             return {k: v for k, v in self._headers.items() if k.lower() not in _PRIVATE_HEADERS}
         headers = dict(self._headers)
         jar = cookie_header(self._cookies, url, time.time())
-        if jar:
-            given = headers.pop("Cookie", None)
-            headers["Cookie"] = f"{given}; {jar}" if given else jar
+        if jar:  # a Cookie given as a header (any case) is kept, followed by the matching cookies
+            given = [headers.pop(k) for k in [k for k in headers if k.lower() == "cookie"]]
+            headers["Cookie"] = "; ".join([*given, jar])
         return headers
 
     def _proxies_for(self, url: str) -> dict[str, str]:

@@ -376,13 +376,14 @@ def test_cli_cookies_txt_and_headers_stay_on_their_host(faultserver: FaultServer
     url = faultserver.url("cli-moved.bin", size=MIB, redirect="other")
     out = tmp_path / "cli-moved.bin"
     done = cli(url, "-n", "2", "-o", str(out), "--cookies", str(jar),
-               "--header", "Referer: http://127.0.0.1/from.html", "--header", "X-Extra: 1")
+               "--header", "Referer: http://127.0.0.1/from.html", "--header", "X-Extra: 1",
+               "--header", "cookie: given=1")   # lower case, as browsers' devtools copy HTTP/2
     assert done.returncode == 0, done.stderr
     assert_exact(faultserver, url, out)
     primary, other = faultserver.requests(server="primary"), faultserver.requests(server="other")
     assert primary and other
     for r in primary:
-        assert sorted((r.cookie or "").split("; ")) == ["httponly=yes", "sid=s3cret"], r.cookie
+        assert sorted((r.cookie or "").split("; ")) == ["given=1", "httponly=yes", "sid=s3cret"], r.cookie
         assert r.headers.get("referer") == "http://127.0.0.1/from.html"
     assert all(r.cookie is None for r in other), [r.cookie for r in other]
     assert all(r.headers.get("x-extra") == "1" for r in faultserver.records)
