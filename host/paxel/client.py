@@ -44,7 +44,10 @@ def _fail_if_service_died(pid: int) -> None:
     """A service that exited with an error (bad settings, unwritable dirs) will not come: say why.
 
     Exit status 0 means another service won the start-up race: keep waiting for that one.
+    Windows cannot reap a detached child (no WNOHANG): there only the start timeout tells.
     """
+    if not hasattr(os, "WNOHANG"):  # pragma: no cover - Windows
+        return
     try:
         finished, status = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
@@ -118,7 +121,7 @@ class ServiceClient:
         return self
 
     @staticmethod
-    def _start_and_connect(address: str, timeout: float) -> socket.socket:
+    def _start_and_connect(address: ipc.Endpoint, timeout: float) -> socket.socket:
         pid = start_service()
         deadline = time.monotonic() + timeout
         delay = 0.01

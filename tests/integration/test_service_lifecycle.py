@@ -119,7 +119,11 @@ def test_client_without_the_secret_is_refused(paxel_env: PaxelEnv, first: dict[s
         assert reply is not None and reply["ok"] and reply["result"]["downloads"] == []
 
 
-def test_two_service_starts_at_once_one_survives(paxel_env: PaxelEnv) -> None:
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_two_service_starts_at_once_one_survives(paxel_env: PaxelEnv, transport: str) -> None:
+    if transport == "tcp":
+        paxel_env.use_tcp()
+    endpoint = paxel_env.port_file if transport == "tcp" else paxel_env.paxel_runtime / "paxel.sock"
     argv = [sys.executable, "-m", "paxel", "service", "run"]
     starts = [subprocess.Popen(argv, env=paxel_env.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True) for _ in range(3)]
@@ -131,17 +135,78 @@ def test_two_service_starts_at_once_one_survives(paxel_env: PaxelEnv) -> None:
                 assert loser.wait(10) == 0
                 assert "already running" in (loser.stderr.read() if loser.stderr else "")
         assert winner.poll() is None
+        assert endpoint.exists()
         status = paxel_env.paxel("service", "status")
         assert f"pid {pid}" in status.stdout
         assert "stopped" in paxel_env.paxel("service", "stop").stdout
         assert winner.wait(10) == 0
-        assert not paxel_env.pid_file.exists() and not (paxel_env.paxel_runtime / "paxel.sock").exists()
+        assert not paxel_env.pid_file.exists() and not endpoint.exists()
     finally:
         for process in starts:
             if process.poll() is None:
                 process.kill()
             process.communicate()
     assert paxel_env.paxel("service", "status", check=False).returncode == 3
+
+
+def _tcp_port(paxel_env: PaxelEnv) -> int:
+    return int(paxel_env.port_file.read_text())
+
+
+def test_tcp_transport_end_to_end(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """Windows' transport, run here: host → service over 127.0.0.1, a real download, the secret
+    still required, no Unix socket anywhere."""
+    paxel_env.use_tcp()
+    digest = nginx.add_file("tcp.bin", 4 * MiB)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("tcp.bin", "capped"), connections=2)
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
+    assert sha256(Path(done["path"])) == digest
+    assert not (paxel_env.paxel_runtime / "paxel.sock").exists()
+    assert stat.S_IMODE(paxel_env.port_file.stat().st_mode) == 0o600
+    port = _tcp_port(paxel_env)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:  # another user can get here
+        wrong = {"id": 1, "type": "auth", "secret": "0" * 64}
+        sock.sendall(_frame(wrong) + _frame({"id": 2, "type": "list"}))
+        reply = _recv(sock)
+        assert reply is not None and reply["error"]["name"] == "UNAUTHORIZED"
+        assert _recv(sock) is None
+    with pytest.raises(OSError):  # loopback only
+        socket.create_connection((_outside_address(), port), timeout=2).close()
+    assert host.close() == 0
+
+
+def _outside_address() -> str:
+    """An address of this machine that is not loopback (the service must not listen there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET: nothing is sent, it only picks the route
+        address: str = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("no non-loopback address on this machine")
+    return address
+
+
+def test_stale_tcp_endpoint_is_replaced(paxel_env: PaxelEnv) -> None:
+    """A service killed -9 leaves its endpoint file behind, like a stale socket: the next client
+    finds nobody on that port and starts a new service; a garbled file means "not running"."""
+    paxel_env.use_tcp()
+    paxel_env.paxel("service", "start")
+    first = paxel_env.wait_service()
+    os.kill(first, signal.SIGKILL)
+    while paxel_env.service_pid() == first:
+        time.sleep(0.02)
+    assert paxel_env.port_file.exists(), "kill -9 leaves the endpoint file"
+    assert paxel_env.paxel("service", "status", check=False).returncode == 3
+    host = paxel_env.host("firefox")
+    second = host.hello()["service_pid"]
+    assert second != first
+    host.close()
+    paxel_env.paxel("service", "stop")
+    paxel_env.port_file.write_text("garbage\n")
+    status = paxel_env.paxel("service", "status", check=False)
+    assert status.returncode == 3 and "not running" in status.stdout
+    assert "running (pid" in paxel_env.paxel("service", "start").stdout
 
 
 def test_two_hosts_racing_to_start_the_service_get_one(paxel_env: PaxelEnv) -> None:

@@ -15,9 +15,10 @@ Use (the `paxel_env` fixture in tests/conftest.py creates one and cleans it up):
 
 Layout (Linux): HOME=<tmp>/home, downloads land in <tmp>/home/Downloads (the default root),
 XDG_{DATA,STATE,CONFIG,CACHE}_HOME under <tmp>, XDG_RUNTIME_DIR=<tmp>/run (0700) holding
-paxel/paxel.sock, paxel/secret, paxel/service.pid. <tmp> is short (/tmp/pxl-XXXX) because a Unix
-socket path must stay under 108 bytes. DISPLAY/WAYLAND_DISPLAY are removed (headless) unless the
-test puts them back into `.env` before starting anything.
+paxel/paxel.sock (paxel/endpoint after use_tcp()), paxel/secret, paxel/service.pid. <tmp> is
+short (/tmp/pxl-XXXX) because a Unix socket path must stay under 108 bytes. DISPLAY and
+WAYLAND_DISPLAY are removed (headless) unless the test puts them back into `.env` before starting
+anything.
 
 cleanup() kills native hosts started through .host(), stops the service (SIGTERM to the pid in
 the runtime dir, SIGKILL after 5 s), then SIGTERM/SIGKILLs any other process still running with
@@ -203,6 +204,15 @@ class PaxelEnv:
     @property
     def state_dir(self) -> Path:
         return self.root / "state" / "paxel"
+
+    @property
+    def port_file(self) -> Path:
+        """The loopback transport's endpoint file (holds the service's port)."""
+        return self.paxel_runtime / "endpoint"
+
+    def use_tcp(self) -> None:
+        """Everything started from now on talks to the service over loopback TCP (Windows' transport)."""
+        self.env["PAXEL_IPC_TRANSPORT"] = "tcp"
 
     def write_settings(self, **settings: Any) -> None:
         self.settings_file.parent.mkdir(parents=True, exist_ok=True)

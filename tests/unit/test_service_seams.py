@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import pytest
 
 from paxel import ids
-from paxel.errors import UsageError
+from paxel.errors import ErrorCode, PaxelError, UsageError
 from paxel.host import Caller, allowed_ids, parse_caller
 from paxel.service import detach, ipc
 from paxel.service.server import opener_argv
@@ -25,12 +26,43 @@ def test_detach_plan(platform: str, session: bool, flags: int) -> None:
     assert (plan.new_session, plan.creationflags) == (session, flags)
 
 
-def test_endpoint_per_platform(tmp_path: Path) -> None:
-    assert ipc.endpoint("linux", runtime=tmp_path) == str(tmp_path / "paxel.sock")
-    pipe = ipc.endpoint("win32", data=tmp_path)
-    assert pipe.startswith("\\\\.\\pipe\\paxel-") and "/" not in pipe
-    assert pipe == ipc.endpoint("win32", data=tmp_path)  # stable for one user
-    assert pipe != ipc.endpoint("win32", data=tmp_path / "other")
+@pytest.mark.parametrize(("platform", "environ", "transport", "name"), [
+    ("linux", {}, "unix", "paxel.sock"),
+    ("darwin", {}, "unix", "paxel.sock"),
+    ("win32", {}, "tcp", "endpoint"),
+    ("linux", {"PAXEL_IPC_TRANSPORT": "tcp"}, "tcp", "endpoint"),
+    ("linux", {"PAXEL_IPC_TRANSPORT": "unix"}, "unix", "paxel.sock"),
+    ("win32", {"PAXEL_IPC_TRANSPORT": "tcp"}, "tcp", "endpoint"),
+])
+def test_endpoint_per_platform(tmp_path: Path, platform: str, environ: dict[str, str], transport: str,
+                               name: str) -> None:
+    assert ipc.transport_for(platform, environ) == transport
+    expected = ipc.Endpoint(transport, tmp_path / name)
+    assert ipc.endpoint(platform, runtime=tmp_path, environ=environ) == expected
+
+
+@pytest.mark.parametrize(("platform", "forced"), [("win32", "unix"), ("linux", "pipe"), ("linux", "TCP ")])
+def test_unusable_forced_transport_is_a_clear_error(platform: str, forced: str) -> None:
+    with pytest.raises(PaxelError, match="PAXEL_IPC_TRANSPORT") as caught:
+        ipc.transport_for(platform, {"PAXEL_IPC_TRANSPORT": forced})
+    assert caught.value.code == ErrorCode.SERVICE_UNAVAILABLE
+
+
+@pytest.mark.parametrize(("text", "port"), [("8080\n", 8080), ("1", 1), (" 65535 ", 65535)])
+def test_parse_port(text: str, port: int) -> None:
+    assert ipc.parse_port(text) == port
+
+
+@pytest.mark.parametrize("text", ["", "\n", "0", "65536", "-1", "80 81", "0x50", "８０", "1e3", "port"])
+def test_parse_port_refuses_garbage(text: str) -> None:
+    with pytest.raises(ValueError, match="not a port"):
+        ipc.parse_port(text)
+
+
+def test_send_timeout_option_per_platform() -> None:
+    assert ipc.send_timeout_option(5, "win32") == struct.pack("=L", 5000)  # DWORD milliseconds
+    assert ipc.send_timeout_option(5, "linux") == struct.pack("ll", 5, 0)  # struct timeval
+    assert ipc.send_timeout_option(5, "darwin") == struct.pack("ll", 5, 0)
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

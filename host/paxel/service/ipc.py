@@ -1,21 +1,28 @@
 """The local IPC seam: where the service listens, who may connect, and the one-service lock.
 
-POSIX: a Unix socket `paxel.sock` (0600) in the user-only runtime dir. Windows: a per-user named
-pipe whose name `endpoint()` computes; the pipe transport itself is not implemented yet, so
-connecting there reports SERVICE_UNAVAILABLE. The secret file (0600) proves a client is this user
-even where the socket permissions are not enough (e.g. a shared runtime dir fallback).
+Two transports, chosen by `transport_for(platform)`:
+- `unix` (Linux, macOS): a Unix socket `paxel.sock` (0600) in the user-only runtime dir.
+- `tcp` (Windows): a socket on 127.0.0.1, port chosen by the OS; the service writes that port
+  atomically to the file `endpoint` (0600) in the same user-only runtime dir, next to the secret.
+  Why not a named pipe or AF_UNIX: both differ per OS and Windows version (Python has no
+  AF_UNIX on Windows, pipes need pywin32 or ctypes), while loopback TCP works on every Windows
+  and the very same code runs in the tests on Linux (`PAXEL_IPC_TRANSPORT=tcp`). Other local
+  users can connect to the port but cannot authenticate: they cannot read the secret.
+
+The secret file (0600) is what proves a client is this user, on both transports.
 """
 
 from __future__ import annotations
 
 import contextlib
-import getpass
-import hashlib
+import errno
 import os
-import re
 import secrets
 import socket
+import struct
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -23,15 +30,38 @@ from paxel import paths
 from paxel.errors import ErrorCode, PaxelError
 
 SOCKET_NAME = "paxel.sock"
+PORT_FILE_NAME = "endpoint"
+UNIX, TCP = "unix", "tcp"
+TRANSPORT_ENV = "PAXEL_IPC_TRANSPORT"  # "tcp" forces loopback TCP on POSIX too (tests, debugging)
+LOOPBACK = "127.0.0.1"
 
 
-def endpoint(platform: str = sys.platform, runtime: Path | None = None, data: Path | None = None) -> str:
-    """Socket path (POSIX) or named pipe name (Windows) of this user's service."""
-    if platform.startswith("win"):
-        user = re.sub(r"[^A-Za-z0-9_.-]", "_", getpass.getuser())
-        tag = hashlib.sha256(str(data or paths.data_dir()).encode()).hexdigest()[:12]
-        return rf"\\.\pipe\paxel-{user}-{tag}"
-    return str((runtime or paths.runtime_dir()) / SOCKET_NAME)
+def transport_for(platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> str:
+    """`tcp` on Windows, `unix` elsewhere unless the environment forces `tcp`."""
+    default = TCP if platform.startswith("win") else UNIX
+    forced = environ.get(TRANSPORT_ENV, "")
+    if forced in ("", default) or forced == TCP:
+        return forced or default
+    raise PaxelError(f"{TRANSPORT_ENV}={forced!r} is not usable on {platform} (use {TCP!r} or unset it)",
+                     code=ErrorCode.SERVICE_UNAVAILABLE)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where this user's service listens: a Unix socket, or the file holding its loopback port."""
+
+    transport: str
+    path: Path
+
+    def __str__(self) -> str:
+        return f"{self.transport}:{self.path}"
+
+
+def endpoint(platform: str = sys.platform, runtime: Path | None = None,
+             environ: Mapping[str, str] = os.environ) -> Endpoint:
+    transport = transport_for(platform, environ)
+    return Endpoint(transport, (runtime or paths.runtime_dir()) / (SOCKET_NAME if transport == UNIX
+                                                                   else PORT_FILE_NAME))
 
 
 def secret_path() -> Path:
@@ -68,9 +98,7 @@ def read_secret() -> str:
 
 
 def listen(path: str) -> socket.socket:
-    """Bind the service socket with 0600 permissions from the start (umask), replacing a stale one."""
-    if not hasattr(socket, "AF_UNIX"):  # pragma: no cover - Windows
-        raise PaxelError("named pipe transport is not implemented", code=ErrorCode.SERVICE_UNAVAILABLE)
+    """Bind a Unix socket with 0600 permissions from the start (umask), replacing a stale one."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # only ever called while holding the service lock: nobody else owns it
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -84,18 +112,53 @@ def listen(path: str) -> socket.socket:
     return server
 
 
-def connect(path: str, timeout: float = 5.0) -> socket.socket:
-    if not hasattr(socket, "AF_UNIX"):  # pragma: no cover - Windows
-        raise PaxelError("named pipe transport is not implemented", code=ErrorCode.SERVICE_UNAVAILABLE)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(path)
-    except OSError:
-        sock.close()
-        raise
+def listen_at(where: Endpoint) -> socket.socket:
+    """The service's listening socket; for `tcp` the port file is written once it listens."""
+    if where.transport == UNIX:
+        return listen(str(where.path))
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: no other process may bind our port too
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+    server.bind((LOOPBACK, 0))
+    server.listen(64)
+    write_private(where.path, f"{server.getsockname()[1]}\n")  # replaces a stale one atomically
+    return server
+
+
+def parse_port(text: str) -> int:
+    """The port in an endpoint file; ValueError for anything but a decimal 1-65535."""
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()) or not 0 < int(stripped) < 65536:
+        raise ValueError(f"not a port: {text[:20]!r}")
+    return int(stripped)
+
+
+def connect(where: Endpoint, timeout: float = 5.0) -> socket.socket:
+    """A connection to the service; OSError when none listens there (absent, stale, garbled)."""
+    if where.transport == UNIX:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(where.path))
+        except OSError:
+            sock.close()
+            raise
+    else:
+        try:
+            port = parse_port(where.path.read_text(encoding="ascii", errors="replace"))
+        except ValueError as exc:  # a torn or foreign file: as good as no service
+            raise ConnectionRefusedError(errno.ECONNREFUSED, f"bad {where.path}: {exc}") from None
+        sock = socket.create_connection((LOOPBACK, port), timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.settimeout(None)
     return sock
+
+
+def send_timeout_option(seconds: int, platform: str = sys.platform) -> bytes:
+    """SO_SNDTIMEO's value: a DWORD of milliseconds on Windows, a struct timeval elsewhere."""
+    if platform.startswith("win"):
+        return struct.pack("=L", seconds * 1000)
+    return struct.pack("ll", seconds, 0)
 
 
 class ServiceLock:

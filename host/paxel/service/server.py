@@ -5,7 +5,8 @@ with paxel.protocol and dispatches to the scheduler. Events are broadcast to eve
 client; a client that does not read for SEND_TIMEOUT seconds is dropped, never waited for.
 
 Start-up order makes two simultaneous starts safe: take the service lock (the loser exits), then
-write a fresh secret, bind the socket (0600), write the pid file, and only then accept.
+write a fresh secret, bind the socket (0600; or the loopback port, then its endpoint file, see
+paxel.service.ipc), write the pid file, and only then accept.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ import logging
 import os
 import signal
 import socket
-import struct
 import sys
 import threading
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -63,7 +62,7 @@ class Client:
         self.name = "?"
         self.authenticated = False
         self._send_lock = threading.Lock()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT, 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, ipc.send_timeout_option(SEND_TIMEOUT))
 
     def send(self, message: Mapping[str, Any]) -> bool:
         try:
@@ -91,10 +90,9 @@ class Service:
 
     # --- serving ---------------------------------------------------------------------------------
 
-    def serve(self, lock: ipc.ServiceLock) -> None:
-        address = ipc.endpoint()
+    def serve(self, lock: ipc.ServiceLock, address: ipc.Endpoint) -> None:
         self._secret = ipc.new_secret()
-        server = ipc.listen(address)
+        server = ipc.listen_at(address)
         ipc.write_private(ipc.pid_path(), f"{os.getpid()}\n")
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         log.info("service %s (pid %d) listening on %s", __version__, os.getpid(), address)
@@ -113,7 +111,7 @@ class Service:
             with self._clients_lock:
                 for client in list(self._clients):
                     client.close()
-            for leftover in (Path(address), ipc.pid_path()):
+            for leftover in (address.path, ipc.pid_path()):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
             self.store.close()
@@ -322,7 +320,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _acquire_or_defer(lock: ipc.ServiceLock, patience: float = 5.0) -> bool:
+def _acquire_or_defer(lock: ipc.ServiceLock, address: ipc.Endpoint, patience: float = 5.0) -> bool:
     """Take the service lock, or return False once another service answers on the socket.
 
     The lock may also be held by a service that is still shutting down: then keep trying for a
@@ -331,7 +329,7 @@ def _acquire_or_defer(lock: ipc.ServiceLock, patience: float = 5.0) -> bool:
     deadline = time.monotonic() + patience
     while not lock.acquire():
         try:
-            ipc.connect(ipc.endpoint(), timeout=1.0).close()
+            ipc.connect(address, timeout=1.0).close()
             return False
         except OSError:
             if time.monotonic() > deadline:
@@ -354,11 +352,15 @@ def run() -> int:
         format="%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s",
     )
     lock = ipc.ServiceLock()
-    if not _acquire_or_defer(lock):
+    try:
+        address = ipc.endpoint()
+    except PaxelError as exc:
+        return _failed(lock, exc)
+    if not _acquire_or_defer(lock, address):
         sys.stderr.write("paxel service: another service is already running\n")
         return 0
     try:
-        Service().serve(lock)
+        Service().serve(lock, address)
     except OSError as exc:
         return _failed(lock, PaxelError(f"{exc.strerror or exc}: {exc.filename or ''}", code=ErrorCode.DISK))
     except PaxelError as exc:
