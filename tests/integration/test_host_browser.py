@@ -60,17 +60,52 @@ def test_cookies_reach_the_server_and_are_dropped_after(paxel_env: PaxelEnv, ngi
     done = host.wait_event("completed", view["download_id"])["data"]["download"]
     assert sha256(Path(done["path"])) == digest
     # cookies are gone from the database once the download no longer needs them, and never logged
-    import sqlite3
-
     database = paxel_env.root / "data" / "paxel" / "paxel.sqlite3"
     for path in (database, database.with_name(database.name + "-wal")):
         assert path.stat().st_mode & 0o777 == 0o600, f"{path} holds cookies: this user only"
-    db = sqlite3.connect(database)
-    (stored,) = db.execute("SELECT cookies FROM downloads WHERE id = ?", (view["download_id"],)).fetchone()
-    db.close()
-    assert json.loads(stored) == []
+    assert stored(paxel_env, view["download_id"], "cookies") == []
+    assert_not_logged(paxel_env, PRIVATE_COOKIE[1])
+
+
+def stored(paxel_env: PaxelEnv, download_id: str, column: str) -> Any:
+    """A JSON column of a download as the service's SQLite file holds it now."""
+    import sqlite3
+
+    db = sqlite3.connect(paxel_env.root / "data" / "paxel" / "paxel.sqlite3")
+    try:
+        (value,) = db.execute(f"SELECT {column} FROM downloads WHERE id = ?", (download_id,)).fetchone()
+    finally:
+        db.close()
+    return json.loads(value)
+
+
+def assert_not_logged(paxel_env: PaxelEnv, *secrets: str) -> None:
     for log in paxel_env.state_dir.glob("*"):
-        assert PRIVATE_COOKIE[1] not in log.read_text(errors="replace"), log
+        text = log.read_text(errors="replace")
+        assert not [s for s in secrets if s in text], log
+
+
+def test_credential_headers_are_kept_only_while_needed(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """`headers` may carry Cookie/Authorization: they reach the server, and are dropped from the
+    database on completion and on cancel, like `cookies`."""
+    digest = nginx.add_file("hdr.bin", 1 * MiB)
+    nginx.add_file("hdr-big.bin", 32 * MiB)
+    token = "Bearer tok-9f8e7d"
+    credentials = {"cookie": f"{PRIVATE_COOKIE[0]}={PRIVATE_COOKIE[1]}", "Authorization": token,
+                   "PROXY-Authorization": "Basic cHJveHk6cHc="}
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("hdr.bin", "private"), headers={**credentials, "X-Keep": "1"})
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
+    assert sha256(Path(done["path"])) == digest  # /private/ answers 403 without the Cookie header
+    assert stored(paxel_env, view["download_id"], "headers") == {"X-Keep": "1"}
+
+    slow = host.add(3, url=nginx.url("hdr-big.bin", "capped"), connections=1, headers=credentials)
+    assert stored(paxel_env, slow["download_id"], "headers") == credentials, "kept while needed"
+    host.send({"id": 4, "type": "cancel", "download_id": slow["download_id"]})
+    assert host.reply(4)["ok"]
+    assert stored(paxel_env, slow["download_id"], "headers") == {}
+    assert_not_logged(paxel_env, PRIVATE_COOKIE[1], token, "cHJveHk6cHc=")
 
 
 def framed(body: bytes, length: int | None = None) -> bytes:

@@ -34,6 +34,8 @@ Emit = Callable[[str, dict[str, Any]], None]
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
 HELD_RETRY = 0.02  # how soon a download held back by _must_wait is looked at again
 PERSIST_INTERVAL = 1.0
+# Request headers that carry credentials: stored like cookies, only while the download may need them.
+CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 
 
 @dataclass
@@ -85,6 +87,12 @@ def browser_cookie(cookie: Mapping[str, Any]) -> Cookie:
         "path": cookie.get("path", "/"), "secure": cookie.get("secure", False),
         "expirationDate": cookie.get("expiration_date"),
     })
+
+
+def credentials_dropped(record: Record) -> dict[str, Any]:
+    """The store update that forgets a download's cookies and credential headers (done, cancelled)."""
+    headers = {k: v for k, v in record.headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+    return {"cookies": [], "headers": headers}
 
 
 class Scheduler:
@@ -198,7 +206,8 @@ class Scheduler:
             record = self._get(download_id)
             self._require(record, "queued", "running", "paused")
             self._stop_job_or_clean(record, "cancel")
-            self._store.update(download_id, state="cancelled", cookies=[], finished_at=time.time())
+            self._store.update(download_id, state="cancelled", finished_at=time.time(),
+                               **credentials_dropped(record))
         result = self._announce("cancelled", download_id)
         self._pump()
         return result
@@ -342,7 +351,7 @@ class Scheduler:
                 return
             if result is not None and not result.paused:  # done, even if a pause came too late
                 self._store.update(download_id, path=str(result.path), filename=result.path.name,
-                                   total=result.size, done=result.size, cookies=[])
+                                   total=result.size, done=result.size, **credentials_dropped(record))
                 self._completion.engine_done.add(download_id)
                 if result.path in self._completion.file_seen:
                     self._complete(download_id, result.path)

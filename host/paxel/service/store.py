@@ -46,7 +46,8 @@ MIGRATIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Record:
-    """One download as stored. Cookies live here only while the download may still need them."""
+    """One download as stored. Cookies and credential headers (Cookie, Authorization) live here
+    only while the download may still need them (scheduler.credentials_dropped)."""
 
     id: str
     url: str
