@@ -131,6 +131,8 @@ class Host:
                 "which is not one of paxel's", code=ErrorCode.CALLER_NOT_ALLOWED)))
             return
         log.info("request %s", request.type)
+        if request.type == "hello":  # the service trusts client names ("panel" gets show_panel)
+            message = {**message, "client": self._caller.client}
         try:
             pending = self._service().send(message)  # here, so requests keep the browser's order
         except PaxelError as exc:

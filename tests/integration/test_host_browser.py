@@ -108,6 +108,20 @@ def test_credential_headers_are_kept_only_while_needed(paxel_env: PaxelEnv, ngin
     assert_not_logged(paxel_env, PRIVATE_COOKIE[1], token, "cHJveHk6cHc=")
 
 
+def test_browser_cannot_claim_a_local_client_name(paxel_env: PaxelEnv) -> None:
+    """The service sends show_panel events to clients named `panel`: a browser saying it is one
+    must stay the extension, so with no panel and no display show_panel is NO_DISPLAY, not a
+    show_panel event pushed to the browser."""
+    host = paxel_env.host("chrome")
+    host.send({"id": 1, "type": "hello", "client": "panel", "version": 1})
+    assert host.reply(1, timeout=20)["ok"]
+    host.send({"id": 2, "type": "show_panel"})
+    assert host.reply(2)["error"]["name"] == "NO_DISPLAY"
+    with pytest.raises(TimeoutError):
+        event = host.recv(timeout=0.5)
+        pytest.fail(f"unexpected message {event}")
+
+
 def framed(body: bytes, length: int | None = None) -> bytes:
     return struct.pack("=I", len(body) if length is None else length) + body
 
