@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from paxel.service import ipc
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -167,6 +168,10 @@ def test_tcp_transport_end_to_end(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     assert stat.S_IMODE(paxel_env.port_file.stat().st_mode) == 0o600
     port = _tcp_port(paxel_env)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:  # another user can get here
+        greeting = _recv(sock)  # the service proves itself first (here: to a client without the secret)
+        secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
+        expected = ipc.service_proof(secret, sock.getsockname()[1], port)
+        assert greeting == {"event": "service", "version": 1, "data": {"proof": expected}}
         wrong = {"id": 1, "type": "auth", "secret": "0" * 64}
         sock.sendall(_frame(wrong) + _frame({"id": 2, "type": "list"}))
         reply = _recv(sock)
@@ -185,6 +190,59 @@ def _outside_address() -> str:
     if address.startswith("127."):
         pytest.skip("no non-loopback address on this machine")
     return address
+
+
+class _Impostor:
+    """Another local user's listener on a port a stale endpoint file names: it greets with a
+    made-up proof and records every byte a client sends it."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.1)
+        self.port: int = self.server.getsockname()[1]
+        self.received = b""
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                self.connections += 1
+                conn.sendall(_frame({"event": "service", "version": 1, "data": {"proof": "0" * 64}}))
+                conn.settimeout(2)
+                try:
+                    while chunk := conn.recv(65536):
+                        self.received += chunk
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.server.close()
+
+
+def test_impostor_on_a_stale_tcp_port_gets_nothing(paxel_env: PaxelEnv) -> None:
+    """The service died, another user took its port: clients must not hand it the secret (nor
+    cookies later); they treat it as "no service" and start a real one."""
+    paxel_env.use_tcp()
+    impostor = _Impostor()
+    try:
+        paxel_env.paxel_runtime.mkdir(mode=0o700)
+        paxel_env.port_file.write_text(f"{impostor.port}\n")
+        (paxel_env.paxel_runtime / "secret").write_text("ab" * 32)  # the dead service's secret
+        assert paxel_env.paxel("service", "status", check=False).returncode == 3
+        assert "running (pid" in paxel_env.paxel("service", "start").stdout
+        assert _tcp_port(paxel_env) != impostor.port
+    finally:
+        impostor.close()
+    assert impostor.connections >= 2 and impostor.received == b""
 
 
 def test_stale_tcp_endpoint_is_replaced(paxel_env: PaxelEnv) -> None:

@@ -59,6 +59,14 @@ def test_parse_port_refuses_garbage(text: str) -> None:
         ipc.parse_port(text)
 
 
+def test_service_proof_is_bound_to_secret_and_connection() -> None:
+    proof = ipc.service_proof("s" * 64, 40000, 50000)
+    assert proof == ipc.service_proof("s" * 64, 40000, 50000) and len(proof) == 64
+    others = {ipc.service_proof("t" * 64, 40000, 50000), ipc.service_proof("s" * 64, 40001, 50000),
+              ipc.service_proof("s" * 64, 40000, 50001), ipc.service_proof("s" * 64, 50000, 40000)}
+    assert proof not in others and len(others) == 4
+
+
 def test_send_timeout_option_per_platform() -> None:
     assert ipc.send_timeout_option(5, "win32") == struct.pack("=L", 5000)  # DWORD milliseconds
     assert ipc.send_timeout_option(5, "linux") == struct.pack("ll", 5, 0)  # struct timeval

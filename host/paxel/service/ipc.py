@@ -7,7 +7,10 @@ Two transports, chosen by `transport_for(platform)`:
   Why not a named pipe or AF_UNIX: both differ per OS and Windows version (Python has no
   AF_UNIX on Windows, pipes need pywin32 or ctypes), while loopback TCP works on every Windows
   and the very same code runs in the tests on Linux (`PAXEL_IPC_TRANSPORT=tcp`). Other local
-  users can connect to the port but cannot authenticate: they cannot read the secret.
+  users can connect to the port but cannot authenticate: they cannot read the secret. Nor can
+  one pose as the service on a port a dead service left in a stale endpoint file: on `tcp` the
+  service speaks first, with `service_proof` (an HMAC of the secret bound to this connection's
+  two ports), and a client sends nothing, not even the secret, before it checked that proof.
 
 The secret file (0600) is what proves a client is this user, on both transports.
 """
@@ -16,6 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import hmac
+import json
 import os
 import secrets
 import socket
@@ -24,16 +30,19 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from paxel import paths
 from paxel.errors import ErrorCode, PaxelError
+from paxel.protocol import make_event
 
 SOCKET_NAME = "paxel.sock"
 PORT_FILE_NAME = "endpoint"
 UNIX, TCP = "unix", "tcp"
 TRANSPORT_ENV = "PAXEL_IPC_TRANSPORT"  # "tcp" forces loopback TCP on POSIX too (tests, debugging)
 LOOPBACK = "127.0.0.1"
+GREETING = "service"  # the event the service sends first on tcp
+MAX_GREETING = 1024
 
 
 def transport_for(platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> str:
@@ -149,9 +158,52 @@ def connect(where: Endpoint, timeout: float = 5.0) -> socket.socket:
         except ValueError as exc:  # a torn or foreign file: as good as no service
             raise ConnectionRefusedError(errno.ECONNREFUSED, f"bad {where.path}: {exc}") from None
         sock = socket.create_connection((LOOPBACK, port), timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _check_greeting(sock, where)
+        except BaseException:
+            sock.close()
+            raise
     sock.settimeout(None)
     return sock
+
+
+def service_proof(secret: str, client_port: int, service_port: int) -> str:
+    """Proof that the listener knows the secret, valid for one connection only (no replay)."""
+    message = f"paxel-service {client_port}>{service_port}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def greeting(secret: str, conn: socket.socket) -> dict[str, Any]:
+    """The service's first frame on a tcp connection it accepted."""
+    proof = service_proof(secret, conn.getpeername()[1], conn.getsockname()[1])
+    return make_event(GREETING, {"proof": proof})
+
+
+def _check_greeting(sock: socket.socket, where: Endpoint) -> None:
+    """Read the service's greeting and check its proof; OSError when the listener is not ours."""
+    try:
+        secret = read_secret()
+        (length,) = struct.unpack("=I", _recv_exactly(sock, 4))
+        if length > MAX_GREETING:
+            raise ValueError(f"{length}-byte greeting")
+        proof = json.loads(_recv_exactly(sock, length))["data"]["proof"]
+    except (PaxelError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise ConnectionRefusedError(errno.ECONNREFUSED, f"no paxel service at {where.path}: {exc}") from None
+    expected = service_proof(secret, sock.getsockname()[1], sock.getpeername()[1])
+    if not isinstance(proof, str) or not hmac.compare_digest(proof.encode(), expected.encode()):
+        raise ConnectionRefusedError(errno.ECONNREFUSED, f"the listener behind {where.path} is not "
+                                     "this user's paxel service (wrong proof)")
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError(f"closed after {len(data)}/{size} bytes")
+        data += chunk
+    return data
 
 
 def send_timeout_option(seconds: int, platform: str = sys.platform) -> bytes:

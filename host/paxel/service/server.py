@@ -100,7 +100,7 @@ class Service:
             self.scheduler.start()
             while True:
                 conn, _ = server.accept()
-                threading.Thread(target=self._serve_client, args=(Client(conn),), daemon=True,
+                threading.Thread(target=self._serve_client, args=(Client(conn), address), daemon=True,
                                  name="paxel-client").start()
         except (_Stop, KeyboardInterrupt):
             log.info("service stopping")
@@ -118,9 +118,11 @@ class Service:
             lock.release()
             log.info("service stopped")
 
-    def _serve_client(self, client: Client) -> None:
+    def _serve_client(self, client: Client, address: ipc.Endpoint) -> None:
         stream = client.sock.makefile("rb")
         try:
+            if address.transport == ipc.TCP:
+                client.send(ipc.greeting(self._secret, client.sock))
             while True:
                 try:
                     message = read_frame(stream)
