@@ -10,6 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+# Request headers that carry credentials: never sent to another host after a redirect, and kept
+# by the service only while a download may need them (like cookies).
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
 # digest algorithm names as servers spell them -> hashlib names
 DIGEST_ALGORITHMS = {"md5": "md5", "sha": "sha1", "sha-1": "sha1", "sha1": "sha1",
                      "sha-256": "sha256", "sha256": "sha256", "sha-512": "sha512", "sha512": "sha512"}

@@ -23,15 +23,22 @@ import requests
 from paxel import __version__
 from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, UsageError
+from paxel.headers import CREDENTIAL_HEADERS
 
 USER_AGENT = f"paxel/{__version__}"
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 10
-_PRIVATE_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def keeps_credentials(origin_url: str, url: str) -> bool:
+    """Whether headers and cookies given for `origin_url` may go to `url` after a redirect: the
+    same host, and no downgrade from https to http (the browser would not send them either)."""
+    downgrade = urlsplit(origin_url).scheme.lower() == "https" and urlsplit(url).scheme.lower() == "http"
+    return host_of(url) == host_of(origin_url) and not downgrade
 
 
 def check_url(url: str) -> None:
@@ -90,7 +97,7 @@ class Transport:
 
     def __init__(self, origin_url: str, headers: Mapping[str, str], cookies: Sequence[Cookie],
                  proxy: str | None, timeout: float) -> None:
-        self._host = host_of(origin_url)
+        self._origin_url = origin_url
         given = {name.lower() for name in headers}   # header names are case-insensitive
         defaults = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
         self._headers = {k: v for k, v in defaults.items() if k.lower() not in given} | dict(headers)
@@ -104,7 +111,7 @@ class Transport:
         self.session.trust_env = False
         self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # cookies the server sets live only for the host the user asked for
-        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[self._host]))
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[host_of(origin_url)]))
 
     def get(self, url: str, first: int | None = None, last: int | None = None,
             if_range: str | None = None) -> Reply:
@@ -126,8 +133,8 @@ class Transport:
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
-        if host_of(url) != self._host:  # another host: no cookies, no credentials
-            return {k: v for k, v in self._headers.items() if k.lower() not in _PRIVATE_HEADERS}
+        if not keeps_credentials(self._origin_url, url):
+            return {k: v for k, v in self._headers.items() if k.lower() not in CREDENTIAL_HEADERS}
         headers = dict(self._headers)
         jar = cookie_header(self._cookies, url, time.time())
         if jar:  # a Cookie given as a header (any case) is kept, followed by the matching cookies

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paxel.cookies import Cookie, cookie_header, parse_netscape
+from paxel.transport import keeps_credentials
 
 NOW = 1_000_000.0
 
@@ -48,3 +49,15 @@ def test_netscape_file() -> None:
         parse_netscape("example.com TRUE / FALSE 0 a b")
     with pytest.raises(ValueError, match="expiry"):
         parse_netscape("example.com\tTRUE\t/\tFALSE\tsoon\ta\tb")
+
+
+@pytest.mark.parametrize(("origin", "target", "kept"), [
+    ("http://a.example/f", "http://a.example/g", True),
+    ("http://a.example/f", "https://A.example:8443/g", True),    # upgrade, same host
+    ("https://a.example/f", "http://a.example/g", False),        # downgrade: would leak in clear
+    ("http://a.example/f", "http://b.example/f", False),         # another host
+    ("http://a.example/f", "http://sub.a.example/f", False),     # a subdomain is another host too
+])
+def test_credentials_follow_a_redirect_only_to_the_same_host_without_downgrade(
+        origin: str, target: str, kept: bool) -> None:
+    assert keeps_credentials(origin, target) is kept

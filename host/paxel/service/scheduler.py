@@ -23,6 +23,7 @@ from typing import Any
 from paxel import engine, notify, resume, storage
 from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
@@ -34,8 +35,6 @@ Emit = Callable[[str, dict[str, Any]], None]
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
 HELD_RETRY = 0.02  # how soon a download held back by _must_wait is looked at again
 PERSIST_INTERVAL = 1.0
-# Request headers that carry credentials: stored like cookies, only while the download may need them.
-CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 
 
 @dataclass
