@@ -7,12 +7,16 @@ const api = globalThis.browser ?? globalThis.chrome;
 const HELLO_TIMEOUT_MS = 10000;
 const REQUEST_TIMEOUT_MS = 20000;
 
-/** A failure talking to paxel: `code` is a wire error name or not_installed/forbidden/failed/timeout. */
+/**
+ * A failure talking to paxel: `code` is a wire error name or not_installed/forbidden/failed/timeout;
+ * `number` is the wire's integer code when the host answered with an error reply, else undefined.
+ */
 export class HostError extends Error {
-  constructor(code, message) {
+  constructor(code, message, number = undefined) {
     super(message);
     this.name = "HostError";
     this.code = code;
+    this.number = number;
   }
 }
 
@@ -66,7 +70,7 @@ function onPortMessage(msg) {
     pending.delete(msg.id);
     clearTimeout(timer);
     if (msg.ok) resolve(msg.result ?? {});
-    else reject(new HostError(msg.error?.name ?? "failed", msg.error?.message ?? "paxel refused the request"));
+    else reject(new HostError(msg.error?.name ?? "failed", msg.error?.message ?? "paxel refused the request", msg.error?.code));
   } else if (msg && typeof msg.event === "string") {
     for (const listener of eventListeners) listener(msg);
   } else if (msg && msg.ok === false) {

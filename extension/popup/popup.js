@@ -1,10 +1,16 @@
 // Popup: draws what the background reports; every action is a message to the background.
 import { actionsFor, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
+import { classifyFailure } from "../lib/failures.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const list = document.getElementById("downloads");
 const statusEl = document.getElementById("host-status");
 const helpEl = document.getElementById("host-help");
+const footerErrorEl = document.getElementById("footer-error");
+// Refusals of a button press, by download id: kept across redraws (events redraw the list)
+// until the next press on that download.
+const refusals = new Map();
+let lastViews = [];
 
 const STATUS_TEXT = {
   connected: "connected",
@@ -26,9 +32,17 @@ const BUTTONS = {
 async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
   if (!reply || !reply.ok) {
-    throw Object.assign(new Error(reply?.error?.message ?? "no answer from the background"), { code: reply?.error?.code });
+    const error = reply?.error;
+    throw Object.assign(new Error(error?.message ?? "no answer from the background"), { code: error?.code, number: error?.number });
   }
   return reply.result;
+}
+
+/** A failed request: a lost host goes to the status line, a refusal to `showRefusal`. */
+function reportFailure(err, showRefusal) {
+  const verdict = classifyFailure(err);
+  if (verdict.kind === "host") showHost({ state: verdict.state, message: verdict.message });
+  else showRefusal(verdict.message);
 }
 
 function el(tag, className, text) {
@@ -82,6 +96,7 @@ function renderDownload(view) {
   if (view.state === "running") meta.append(el("span", "speed", formatSpeed(view.speed)), el("span", "eta", formatEta(view.eta)));
   item.append(meta);
   if (view.error) item.append(el("div", "error", view.error.message));
+  if (refusals.has(view.download_id)) item.append(el("div", "refusal", refusals.get(view.download_id)));
 
   const buttons = el("div", "buttons");
   for (const name of actionsFor(view)) {
@@ -97,23 +112,30 @@ function renderDownload(view) {
 }
 
 function showDownloads(views) {
+  lastViews = views;
   list.replaceChildren(...views.map(renderDownload));
   document.getElementById("empty").hidden = views.length > 0;
 }
 
 async function act(downloadId, request, button) {
   button.disabled = true;
+  refusals.delete(downloadId);
   try {
     await ask({ type: "action", download_id: downloadId, ...request });
   } catch (err) {
-    showHost({ state: "failed", message: err.message });
+    reportFailure(err, (message) => refusals.set(downloadId, `${button.textContent}: ${message}`));
   } finally {
+    showDownloads(lastViews);
     button.disabled = false;
   }
 }
 
 document.getElementById("show-panel").addEventListener("click", () => {
-  ask({ type: "show_panel" }).catch((err) => showHost({ state: "failed", message: err.message }));
+  footerErrorEl.hidden = true;
+  ask({ type: "show_panel" }).catch((err) => reportFailure(err, (message) => {
+    footerErrorEl.textContent = message;
+    footerErrorEl.hidden = false;
+  }));
 });
 
 const port = api.runtime.connect({ name: "paxel-ui" });
