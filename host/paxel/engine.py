@@ -137,6 +137,8 @@ class Download:
         self._fatal: PaxelError | None = None
         self._live = 0
         self._no_ranges = False
+        self._furthest = 0      # without ranges: the most bytes any try from byte 0 reached
+        self._restarts = 0      # without ranges: tries that started over from byte 0
         self._bucket = TokenBucket(options.max_speed) if options.max_speed else None
         self._samples: list[tuple[float, int]] = []
         self._speed = 0.0
@@ -552,7 +554,7 @@ class Download:
             self._stop.clear()
             self._table, self._probe, self._fatal = None, None, None
             self._state = "probing"
-            self._streamed = 0
+            self._streamed = self._furthest = self._restarts = 0
             self._replies.clear()
             self._seg_started.clear()
         if self._path is not None:
@@ -609,13 +611,20 @@ class Download:
                         if seg.written >= seg.end:  # given away meanwhile: not a failure
                             seg.owner, seg = None, None
                             continue
-                        progressed = seg.written > self._seg_started.get(wid, (0.0, seg.written))[1]
+                        single = self._no_ranges or not (self._probe and self._probe.ranges)
+                        if single:
+                            # every try starts at byte 0: beating the last drop point is no
+                            # progress (drops that vary would retry forever), only new ground is
+                            progressed = seg.written > self._furthest
+                            self._furthest = max(self._furthest, seg.written)
+                        else:
+                            progressed = seg.written > self._seg_started.get(wid, (0.0, seg.written))[1]
                         self._seg_started[wid] = (time.monotonic(), seg.written)
                     if self._stop.is_set():
                         return
                     failures = 1 if progressed else failures + 1
-                    if self._no_ranges or not (self._probe and self._probe.ranges):
-                        self._restart_single(seg)
+                    if single:
+                        self._restart_single(seg, exc)
                     if self.options.retry.gives_up(failures) and self._give_up_worker(wid, seg, exc):
                         seg = None
                         return
@@ -678,10 +687,16 @@ class Download:
         log.info("connection %d gives up (%s); others continue", wid, exc)
         return True
 
-    def _restart_single(self, seg: Segment) -> None:
-        """Without ranges a dropped stream can only start over from byte 0."""
+    def _restart_single(self, seg: Segment, exc: NetworkError | _Retry) -> None:
+        """Without ranges a dropped stream can only start over from byte 0; even tries that
+        reach new ground each time are bounded in number by the retry policy."""
         with self._lock:
             seg.pos = seg.written = seg.durable = seg.start
+            self._restarts += 1
+            restarts = self._restarts
+        if restarts > self.options.retry.restarts:
+            raise NetworkError(f"{exc} (gave up after {restarts} tries from byte 0: "
+                               "the server does not support ranges)") from None
 
     def _open_range(self, transport: Transport, seg: Segment, rate: float | None) -> Reply:
         """Ask for the next piece of `seg` (see segments.request_size); without ranges, all of it."""

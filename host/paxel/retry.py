@@ -10,6 +10,7 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 6          # tries per connection without progress before giving up
+    restarts: int = 30         # restarts from byte 0 (no Range support) in all, progress or not
     base: float = 0.5          # first backoff, seconds
     cap: float = 30.0          # longest backoff
     max_retry_after: float = 120.0

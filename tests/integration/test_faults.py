@@ -19,6 +19,7 @@ import paxel
 from paxel import resume
 from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError
+from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
 
 MIB = 1 << 20
@@ -77,6 +78,27 @@ def test_dropped_mid_stream_resumes_to_exact_bytes(faultserver: FaultServer, tmp
 def test_drop_on_every_request_still_progresses(faultserver: FaultServer, tmp_path: Path) -> None:
     url = faultserver.url("alwaysdrop.bin", size=2 * MIB, drop=250_000, drop_times=1000)
     assert_exact(faultserver, url, get(url, tmp_path / "alwaysdrop.bin", connections=2))
+
+
+@pytest.mark.parametrize("policy", [RetryPolicy(attempts=3, base=0.01),
+                                    RetryPolicy(attempts=100, base=0.01, restarts=2)],
+                         ids=["no-new-ground", "restart-cap"])
+@pytest.mark.timeout(30)
+def test_no_ranges_drops_at_varying_points_end_in_a_network_error(
+        faultserver: FaultServer, tmp_path: Path, policy: RetryPolicy) -> None:
+    """Without ranges each retry starts at byte 0: getting past the last drop is no progress
+    unless it gets past the furthest byte ever reached, and restarts are bounded in all."""
+    url = faultserver.url("seesaw.bin", size=2 * MIB, norange=1, drop=200_000, drop_alt=400_000,
+                          drop_times=1_000_000)
+    began = time.monotonic()
+    with pytest.raises(PaxelError) as caught:
+        get(url, tmp_path / "seesaw.bin", retry=policy)
+    assert caught.value.code == ErrorCode.NETWORK, caught.value
+    assert "gave up" in str(caught.value)
+    assert time.monotonic() - began < 20
+    # the probe, then at most two retries that reached new ground, then the policy's limit
+    assert len(faultserver.requests("GET")) <= min(policy.attempts, policy.restarts) + 3
+    assert not (tmp_path / "seesaw.bin").exists()
 
 
 @pytest.mark.parametrize("delta", [+5000, -5000])

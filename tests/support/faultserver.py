@@ -48,6 +48,7 @@ class Faults:
     seed: int | None = None          # default: CRC32 of the path
     drop: int | None = None          # close the connection after this many body bytes...
     drop_times: int = 1              # ...for the first K GETs
+    drop_alt: int | None = None      # odd-numbered GETs drop here instead (a drop point that varies)
     norange: int = 0                 # 1: ignore Range, always 200 with the whole body;
                                      # 2: the same while advertising Accept-Ranges (a liar)
     badrange: int = 0                # shift the served range by this many bytes (honest Content-Range)
@@ -331,6 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         drop_at = faults.drop if faults.drop is not None and get_n < faults.drop_times else None
+        if drop_at is not None and faults.drop_alt is not None and get_n % 2:
+            drop_at = faults.drop_alt
         big_n = state.bump(target, "big-get") if end - start > 1 else faults.trickle_times
         rate = faults.trickle if faults.trickle and big_n < faults.trickle_times else None
         try:
