@@ -208,8 +208,7 @@ class Download:
                     self._reset_for_restart()
             except _Stop:
                 return self._stopped()
-            if self._path is not None:  # bytes of several versions: nothing worth keeping
-                storage.remove_quietly(resume.part_path(self._path))
+            self._discard_part()  # bytes of several versions: nothing worth keeping
             raise ServerMisbehaved("the server kept changing the file or its ranges; giving up")
         finally:
             self._release_part()
@@ -226,12 +225,21 @@ class Download:
         finally:
             part.close()
 
+    def _discard_part(self) -> None:
+        """Delete our `.part` through the handle we hold (Windows cannot delete an open file)."""
+        part, self._part = self._part, None
+        if part is not None:
+            part.discard()
+        elif self._path is not None:
+            storage.remove_quietly(resume.part_path(self._path))
+
     def _stopped(self) -> Result:
         """After pause(): keep `.part` + state and report; after cancel(): remove both."""
         path = self._path
         if self._stop_reason == "cancel":
+            self._discard_part()
             if path is not None:
-                storage.remove_quietly(resume.part_path(path), resume.state_path(path))
+                storage.remove_quietly(resume.state_path(path))
             raise Cancelled(f"download of {self.options.url} cancelled")
         self._set_state("paused")
         self._emit(time.monotonic())
@@ -560,8 +568,7 @@ class Download:
         if self._path is not None:
             storage.remove_quietly(resume.state_path(self._path))
             if self.options.output is None:  # the name is chosen afresh (the server's may change)
-                storage.remove_quietly(resume.part_path(self._path))
-                self._release_part()
+                self._discard_part()
                 self._path = None
 
     # ---- workers ---------------------------------------------------------------------------

@@ -43,7 +43,8 @@ class PartFile:
         self.path = path
         self.fd = fd
         self.created = created           # this download made the file (so may remove it)
-        self._positional = hasattr(os, "pwrite") and platform != "win32"
+        self._windows = platform == "win32"
+        self._positional = hasattr(os, "pwrite") and not self._windows
         self._lock = threading.Lock()
 
     @classmethod
@@ -124,13 +125,26 @@ class PartFile:
             raise disk_error("flush", self.path, exc) from None
 
     def discard(self) -> None:
-        """Remove the file, unless its name meanwhile belongs to another download's new `.part`."""
+        """Remove the file and close it, unless its name meanwhile belongs to another download's
+        new `.part`. POSIX unlinks it open, so the lock lasts until the name is gone; Windows
+        cannot delete an open file, so there it is closed first, and a name another download
+        opened in between stays (Windows refuses to delete it)."""
         try:
             named, mine = os.stat(self.path), os.fstat(self.fd)
         except FileNotFoundError:
+            self.close()
             return
-        if (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev):
-            remove_quietly(self.path)
+        ours = (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev)
+        if self._windows:
+            self.close()
+        try:
+            if ours:
+                remove_quietly(self.path)
+        except PermissionError:
+            if not self._windows:
+                raise
+        finally:
+            self.close()
 
     def move_to(self, final: Path) -> None:
         """The fsync'd file takes the name `final` (atomic on one file system). POSIX renames it

@@ -169,6 +169,35 @@ def test_a_part_file_is_held_by_one_download_at_a_time(tmp_path: Path) -> None:
     again.close()
 
 
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_discarding_a_part_closes_it_and_frees_the_name(tmp_path: Path, platform: str) -> None:
+    """A restart or cancel deletes the `.part` it holds; Windows cannot delete an open file, so
+    discard() is the one way to do it and leaves the handle closed on every platform."""
+    path = tmp_path / "x.bin.part"
+    held = PartFile.claim(path)        # locked the Linux way; the seam under test is discard()
+    assert held is not None
+    part = PartFile(held.path, held.fd, held.created, platform)
+    part.write_at(memoryview(b"stale bytes"), 0)
+    part.discard()
+    assert part.fd == -1, "discard() left the file open"
+    assert not path.exists()
+    again = PartFile.claim(path)
+    assert again is not None and again.created
+    again.close()
+
+
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+def test_discard_spares_a_name_another_download_took(tmp_path: Path, platform: str) -> None:
+    path = tmp_path / "x.bin.part"
+    held = PartFile.claim(path)
+    assert held is not None
+    part = PartFile(held.path, held.fd, held.created, platform)
+    path.unlink()
+    path.write_bytes(b"someone else's")   # a new `.part` under the same name
+    part.discard()
+    assert part.fd == -1 and path.read_bytes() == b"someone else's"
+
+
 def test_a_part_name_that_cannot_be_opened_is_a_disk_error(tmp_path: Path) -> None:
     dangling = tmp_path / "x.bin.part"
     dangling.symlink_to(tmp_path / "nowhere" / "x")   # O_EXCL says it exists, opening says it does not
