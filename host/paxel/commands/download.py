@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ from paxel.errors import PaxelError, UsageError
 from paxel.ratelimit import parse_rate
 
 INTERRUPTED = 130
+LAST_WAIT = 1.0  # seconds a second Ctrl-C still gives the pause to save the newest resume state
 
 
 class _Parser(argparse.ArgumentParser):
@@ -113,26 +115,34 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str]) -> int:
     bar = None if quiet or not err.isatty() else _Bar(err)
     job = Download(opts, on_progress=bar.update if bar else None)
     outcome: dict[str, Any] = {}
+    # an Event, not Thread.join(): in Python 3.11 a join cut short by Ctrl-C can mark a thread
+    # that is still running as stopped (bpo-45274)
+    finished = threading.Event()
 
     def work() -> None:
         try:
             outcome["result"] = job.run()
         except PaxelError as exc:
             outcome["error"] = exc
+        finally:
+            finished.set()
 
-    # the download runs in a thread so Ctrl-C can pause it cleanly from here
-    thread = threading.Thread(target=work, name="paxel-download")
+    # the download runs in a thread so Ctrl-C can pause it cleanly from here; a daemon, so a
+    # second Ctrl-C can leave without the interpreter waiting for it
+    thread = threading.Thread(target=work, name="paxel-download", daemon=True)
     thread.start()
-    interrupted = False
+    interrupted, stopped = False, True
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        finished.wait()
     except KeyboardInterrupt:
         interrupted = True
-        job.pause()
-        thread.join()
+        stopped = _pause(job, finished)
     if bar:
         bar.close(job.progress)
+    if not stopped:
+        err.write("paxel: interrupted again; leaving without waiting - "
+                  "run the same command again to resume\n")
+        return INTERRUPTED
     if "error" in outcome:
         error: PaxelError = outcome["error"]
         err.write(f"paxel: {error.message}\n")
@@ -145,6 +155,26 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str]) -> int:
     if not quiet:
         err.write(f"paxel: saved {result.path} ({result.size} bytes)\n")
     return 0
+
+
+def _pause(job: Download, finished: threading.Event) -> bool:
+    """After Ctrl-C: pause and wait until the resume state is saved. Another press only cuts the
+    wait to LAST_WAIT (it no longer raises, nor kills the exit with SIGINT: the process is on its
+    way out with 130); False when the download had not stopped by then. Leaving early is safe:
+    the state on disk is replaced atomically and names only bytes already flushed, so a rerun at
+    worst fetches again what came in since the last checkpoint."""
+    again = threading.Event()
+    signal.signal(signal.SIGINT, lambda _signum, _frame: again.set())
+    job.pause()
+    try:
+        while not finished.wait(0.05):
+            if again.is_set():
+                return finished.wait(LAST_WAIT)
+        return True
+    finally:
+        # ignored, not default, from here on: Python puts SIG_DFL back for its own handlers
+        # when it shuts down, and a late press would then kill the exit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Bar:
