@@ -15,6 +15,7 @@ Scenarios (the targets are in issue 2):
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import os
 import shutil
@@ -237,6 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown tools: {unknown}", file=sys.stderr)
         return 2
     wanted = set(args.scenarios.split(","))
+    # An installed paxel has its bytecode compiled; an editable checkout under
+    # PYTHONDONTWRITEBYTECODE=1 would recompile on every start and skew the small-file figures.
+    import paxel
+
+    compileall.compile_dir(Path(paxel.__file__).parent, quiet=1)
     data = Path(tempfile.mkdtemp(prefix="paxel-bench-data-", dir="/dev/shm"))
     shm_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-", dir="/dev/shm"))
     disk_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-"))
