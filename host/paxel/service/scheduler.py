@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict[str, Any]], None]
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
-HELD_RETRY = 0.02  # how soon a download held back by _must_wait is looked at again
 PERSIST_INTERVAL = 1.0
 
 
@@ -41,8 +40,6 @@ PERSIST_INTERVAL = 1.0
 class _Job:
     download: engine.Download
     thread: threading.Thread
-    url: str
-    folder: str
     progress: engine.Progress | None = None
     stop_reason: str | None = None  # "pause", "cancel", "remove", "shutdown"
     persisted_at: float = 0.0
@@ -103,7 +100,6 @@ class Scheduler:
         self._jobs: dict[str, _Job] = {}
         self._completion = _Completion()
         self._stopping = False
-        self._held = False  # some queued download waits for another to pick its file name
         self._wake = threading.Event()
         self._watcher = CompletionWatcher(self._on_file_completed, self._on_file_missing)
         self._ticker = threading.Thread(target=self._tick, name="paxel-progress", daemon=True)
@@ -276,33 +272,12 @@ class Scheduler:
         with self._lock:
             if self._stopping:
                 return
-            self._held = False
             for record in self._store.with_state("queued"):
                 if len(self._jobs) >= self._settings.max_concurrent:
                     break
                 if record.id in self._jobs:  # paused a moment ago and still winding down
                     continue
-                if self._must_wait(record):
-                    self._held = True
-                else:
-                    self._start(record)
-
-    def _must_wait(self, record: Record) -> bool:
-        """Whether a new download must not start yet so that it cannot pick another's file.
-
-        The engine picks a unique name by looking at the folder, and takes an unfinished `.part`
-        of the same URL for its own to resume. So a download without a path yet waits while
-        another in its folder is still choosing (no `.part` on disk) or fetches the same URL.
-        """
-        if record.path is not None:
-            return False
-        for job in self._jobs.values():
-            if job.folder != record.folder:
-                continue
-            path = job.download.progress.path  # live: known as soon as the engine chose it
-            if job.url == record.url or path is None or not resume.part_path(path).exists():
-                return True
-        return False
+                self._start(record)
 
     def _start(self, record: Record) -> None:
         options = engine.DownloadOptions(
@@ -318,7 +293,7 @@ class Scheduler:
         download = engine.Download(options, on_progress=lambda p: self._on_progress(record.id, p),
                                    progress_interval=PROGRESS_INTERVAL)
         thread = threading.Thread(target=self._run, args=(record.id,), name=f"paxel-{record.id}", daemon=True)
-        self._jobs[record.id] = _Job(download, thread, record.url, record.folder)
+        self._jobs[record.id] = _Job(download, thread)
         self._store.update(record.id, state="running")
         self._wake.set()
         thread.start()
@@ -424,14 +399,9 @@ class Scheduler:
             self._announce("missing", record.id)
 
     def _tick(self) -> None:
-        """Progress events, throttled; sleeps on an event while nothing runs (idle costs nothing).
-
-        Also starts downloads held back by _must_wait as soon as the one ahead has its `.part`.
-        """
+        """Progress events, throttled; sleeps on an event while nothing runs (idle costs nothing)."""
         next_progress = 0.0
         while not self._stopping:
-            if self._held:
-                self._pump()
             now = time.monotonic()
             if now >= next_progress:
                 next_progress = now + PROGRESS_INTERVAL
@@ -440,7 +410,7 @@ class Scheduler:
                 if active:
                     self._emit("progress", {"downloads": active})
             if self._jobs:
-                time.sleep(HELD_RETRY if self._held else max(0.0, next_progress - time.monotonic()))
+                time.sleep(max(0.0, next_progress - time.monotonic()))
             else:
                 self._wake.wait()
                 self._wake.clear()
