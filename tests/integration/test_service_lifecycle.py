@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from paxel.service import ipc
+from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -403,3 +404,16 @@ def test_pause_resume_at_once_then_cancel_after_pause(paxel_env: PaxelEnv, nginx
     assert states == {flip["download_id"]: "completed", drop["download_id"]: "cancelled"}
     time.sleep(0.3)
     assert not list(paxel_env.downloads.glob("drop*")), "a cancelled download leaves nothing behind"
+
+
+def test_file_changed_on_the_server_restarts_and_still_announces_completion(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """The engine starts over (dropping its `.part` and choosing the name again) when the file
+    changes mid-download; `completed` still comes, for the new bytes."""
+    url = faultserver.url("changing.bin", size=4 * MiB, change_after=2)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=url, connections=4)
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
+    assert done["path"] == str(paxel_env.downloads / "changing.bin")
+    assert sha256(Path(done["path"])) == faultserver.sha256(url, version=1)

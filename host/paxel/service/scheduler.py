@@ -43,6 +43,7 @@ class _Job:
     progress: engine.Progress | None = None
     stop_reason: str | None = None  # "pause", "cancel", "remove", "shutdown"
     persisted_at: float = 0.0
+    watched: Path | None = None  # the final path the watcher expects for this job
 
 
 @dataclass
@@ -361,12 +362,14 @@ class Scheduler:
             job = self._jobs.get(download_id)
             if job is None:
                 return
-            first_path = progress.path is not None and (job.progress is None or job.progress.path is None)
             job.progress = progress
             now = time.monotonic()
-            if first_path:
-                assert progress.path is not None
-                # Stored at once: a restarted service hands it back to the engine to resume.
+            if progress.path is not None and progress.path != job.watched:
+                # A new name (the first, or another after the engine started over): stored at once,
+                # since a restarted service hands it back to the engine to resume.
+                if job.watched is not None:
+                    self._watcher.forget(job.watched)
+                job.watched = progress.path
                 self._store.update(download_id, path=str(progress.path), filename=progress.path.name,
                                    final_url=progress.final_url, total=progress.total)
                 self._watch(self._watcher.expect, progress.path)
