@@ -9,17 +9,7 @@ import pytest
 
 from paxel.installer.browsers import BROWSERS, BY_NAME, PLATFORMS, Family, Places, Platform, Scope, detect
 from paxel.installer.registration import launcher_path, plan
-
-LINUX = Places("linux", home="/home/u", config="/home/u/.config", paxel_data="/home/u/.local/share/paxel")
-MAC = Places("darwin", home="/Users/u", paxel_data="/Users/u/Library/Application Support/paxel")
-WIN = Places(
-    "win32",
-    home=r"C:\Users\u",
-    appdata=r"C:\Users\u\AppData\Roaming",
-    localappdata=r"C:\Users\u\AppData\Local",
-    paxel_data=r"C:\Users\u\AppData\Local\paxel",
-)
-PLACES = {"linux": LINUX, "darwin": MAC, "win32": WIN}
+from support.installer_places import LINUX, MAC, PLACES, WIN
 
 
 def paths(places: Places, scope: Scope, *names: str) -> list[str]:

@@ -5,14 +5,8 @@ from __future__ import annotations
 from paxel.installer.browsers import BROWSERS, BY_NAME, Places
 from paxel.installer.registration import Outcome, plan, register_keys, unregister_keys
 from paxel.installer.registry import MemoryRegistry
+from support.installer_places import WIN
 
-WIN = Places(
-    "win32",
-    home=r"C:\Users\u",
-    appdata=r"C:\Users\u\AppData\Roaming",
-    localappdata=r"C:\Users\u\AppData\Local",
-    paxel_data=r"C:\Users\u\AppData\Local\paxel",
-)
 CHROMIUM_MANIFEST = r"C:\Users\u\AppData\Local\paxel\native-host\chromium\io.paxel.host.json"
 FIREFOX_MANIFEST = r"C:\Users\u\AppData\Local\paxel\native-host\firefox\io.paxel.host.json"
 
