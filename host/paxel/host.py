@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from paxel import ids, paths
+from paxel import ids, logs
 from paxel.client import Pending, ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import (
@@ -187,10 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     inbound = os.fdopen(os.dup(0), "rb", buffering=0)
-    logging.basicConfig(
-        filename=paths.state_dir() / "host.log", level=logging.INFO,
-        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
-    )
+    logs.log_to_file("host.log", "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     caller = parse_caller(args)
     try:
         from paxel.service import settings

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
-from paxel import __version__, paths
+from paxel import __version__, logs, paths
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.panel.display import probe_display
 from paxel.protocol import (
@@ -349,10 +349,8 @@ def run() -> int:
 
     Exit 0 also when another service already holds the lock (it serves; nothing to do).
     """
-    logging.basicConfig(
-        filename=paths.state_dir() / "service.log", level=logging.INFO,
-        format="%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.log_to_file("service.log",
+                     "%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s")
     lock = ipc.ServiceLock()
     try:
         address = ipc.endpoint()
