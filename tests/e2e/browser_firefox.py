@@ -112,10 +112,14 @@ class Firefox:
         self.client.switch_to_window(handle)
 
     def click(self, selector: str) -> None:
-        """A WebDriver pointer click: instant, where an element click would wait ~5 s for a page
-        load that a download never brings."""
-        element = self.client.find_element("css selector", selector)
-        ActionSequence(self.client, "pointer", "mouse").pointer_move(0, 0, origin=element) \
+        """A WebDriver pointer click in the element's middle: instant, where an element click
+        would wait ~5 s for a page load that a download never brings. Aimed at viewport
+        coordinates, not at an element reference: the popup redraws its list on every progress
+        event, which would make a reference stale between finding it and clicking it."""
+        x, y = self.client.execute_script("""
+            const r = document.querySelector(arguments[0]).getBoundingClientRect();
+            return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];""", [selector])
+        ActionSequence(self.client, "pointer", "mouse").pointer_move(x, y, origin="viewport") \
             .pointer_down().pointer_up().perform()
 
     def downloads_listed(self) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -27,6 +29,14 @@ def assert_browser_kept_nothing(browser: Chromium, url: str) -> None:
     wait_for(lambda: not any(d["url"] == url for d in browser.downloads_listed()), 10,
              "the browser to erase its own entry")
     assert list(browser.downloads.iterdir()) == []
+
+
+def native_host(browser: Chromium) -> psutil.Process:
+    """The one paxel-host process this browser started (its native port's other end)."""
+    hosts = [p for p in psutil.Process(browser.process.pid).children(recursive=True)
+             if any("paxel-host" in part for part in p.cmdline())]
+    assert len(hosts) == 1, hosts
+    return hosts[0]
 
 
 def test_extension_loads_with_the_registered_id(chromium: Chromium) -> None:
@@ -142,6 +152,47 @@ def test_popup_shows_progress_and_pauses_in_the_service(chromium: Chromium, paxe
     paxel_env.paxel("cancel", paused["download_id"])
 
 
+def test_popup_shows_a_refused_pause_on_the_download_and_stays_connected(
+        chromium: Chromium, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    # Pause pressed on a download the service has completed meanwhile, made certain instead of
+    # raced: the native host is stopped (SIGSTOP) while the popup still shows it running, so the
+    # completion event and the pause request both wait in its pipes; the pause reaches the
+    # service after completion and paxel answers BAD_STATE.
+    set_settings(chromium, connections=1)
+    digest = nginx.add_file("chr-refuse.bin", 40 * MiB)
+    url = nginx.url("chr-refuse.bin", "capped")  # 1 connection at 8 MiB/s: ~5 s
+    page = chromium.open_page(link_page(nginx, "chr-refuse.html", url))
+    chromium.click(page, "#dl")
+    running = wait_for(lambda: paxel_download(paxel_env, url, "running"), 15, "paxel to start it")
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
+    row = f"#downloads li.download[data-id='{running['download_id']}']"
+    pause = f"{row}[data-state=running] button[data-action=pause]"
+    wait_for(lambda: chromium.evaluate(popup, f"document.querySelector({json.dumps(pause)}) !== null"), 10,
+             "the popup to offer pause")
+    host = native_host(chromium)
+
+    os.kill(host.pid, signal.SIGSTOP)
+    try:
+        view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "the service to complete it")
+        assert chromium.evaluate(popup, f"document.querySelector({json.dumps(pause)}) !== null"), \
+            "the download completed before the host was stopped: nothing left to race"
+        chromium.click(popup, pause)
+    finally:
+        os.kill(host.pid, signal.SIGCONT)
+
+    refusal = wait_for(lambda: chromium.evaluate(
+        popup, f"(document.querySelector({json.dumps(row + ' .refusal')}) || {{}}).textContent"), 20,
+        "the refusal on the download")
+    assert refusal == (f"Pause: download {view['download_id']} is completed; this needs it queued or running")
+    assert chromium.evaluate(popup, f"document.querySelector({json.dumps(row)}).dataset.state") == "completed"
+    assert chromium.evaluate(popup, "document.getElementById('host-status').dataset.state") == "connected"
+    assert chromium.evaluate(popup, "document.getElementById('host-help').hidden") is True
+    stored = chromium.in_extension("chrome.storage.session.get('hostStatus').then(s => s.hostStatus)")
+    assert stored["state"] == "connected"
+    assert host.is_running() and host.status() != psutil.STATUS_STOPPED
+    assert sha256(Path(view["path"])) == digest
+
+
 def test_real_right_click_under_xvfb(chromium_factory: Callable[..., Chromium], paxel_env: PaxelEnv,
                                      nginx: Nginx, xvfb: Xvfb) -> None:
     env = {**paxel_env.env, "DISPLAY": xvfb.display}
@@ -241,10 +292,7 @@ def test_native_port_reconnects_after_the_host_dies(chromium: Chromium, paxel_en
     chromium.click(page, "#dl")
     wait_for(lambda: paxel_download(paxel_env, url, "running"), 15, "paxel to start it")
 
-    hosts = [p for p in psutil.Process(chromium.process.pid).children(recursive=True)
-             if any("paxel-host" in part for part in p.cmdline())]
-    assert len(hosts) == 1, hosts
-    hosts[0].kill()  # a host started by our browser: the service and the download live on
+    native_host(chromium).kill()  # a host started by our browser: the service and the download live on
 
     stored = "chrome.storage.session.get(null)"
     wait_for(lambda: chromium.in_extension(stored)["hostStatus"]["state"] == "failed", 5, "the loss noticed")

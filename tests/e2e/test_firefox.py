@@ -1,7 +1,8 @@
-"""paxel's add-on in a real Firefox ESR: click, private window cookies, and the fallback."""
+"""paxel's add-on in a real Firefox ESR: click, private window cookies, popup, and the fallback."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,41 @@ def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_en
     assert buttons == ["open-file", "open-folder", "remove"]
     assert firefox.client.execute_script(
         "return document.getElementById('host-status').dataset.state") == "connected"
+
+
+def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: PaxelEnv,
+                                                  nginx: Nginx) -> None:
+    firefox.set_settings(connections=2)
+    digest = nginx.add_file("ff-slow.bin", 64 * MiB)
+    url = nginx.url("ff-slow.bin", "capped")  # 2 connections at 8 MiB/s: ~4 s
+    firefox.client.navigate(link_page(nginx, "ff-slow.html", url))
+    firefox.click("#dl")
+    running = wait_for(lambda: paxel_download(paxel_env, url, "running"), 15, "paxel to start it")
+    firefox.client.navigate(f"{firefox.extension_base}popup/popup.html")
+    row = f"li.download[data-id='{running['download_id']}']"
+    present = "return document.querySelector(arguments[0]) !== null"
+    pause = f"{row}[data-state=running] button[data-action=pause]"
+    wait_for(lambda: firefox.client.execute_script(present, [pause]), 10, "the popup to offer pause")
+    assert firefox.client.execute_script(
+        "return document.getElementById('host-status').dataset.state") == "connected"
+
+    firefox.click(pause)
+
+    paused = wait_for(lambda: paxel_download(paxel_env, url, "paused"), 10, "the service to pause it")
+    time.sleep(0.5)
+    still = paxel_download(paxel_env, url)
+    assert still is not None and still["state"] == "paused" and still["done"] == paused["done"]
+    assert still["done"] < 64 * MiB
+    resume = f"{row}[data-state=paused] button[data-action=resume]"
+    wait_for(lambda: firefox.client.execute_script(present, [resume]), 5, "the popup to offer resume")
+
+    firefox.click(resume)
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    wait_for(lambda: firefox.client.execute_script(present, [f"{row}[data-state=completed]"]), 5,
+             "the popup to show it completed")
+    assert not firefox.client.execute_script(present, [f"{row} .refusal"])
 
 
 def test_private_window_uses_its_own_cookies(firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
