@@ -16,7 +16,7 @@ export const MAX_CONNECTIONS = 32;
 
 /** Split a comma/space/newline separated list into trimmed, lower-cased, de-duplicated items. */
 export function parseList(text) {
-  if (Array.isArray(text)) text = text.join("\n");
+  if (Array.isArray(text)) text = text.filter((t) => typeof t === "string").join("\n");
   if (typeof text !== "string") return [];
   const items = text
     .split(/[\s,;]+/)
@@ -39,6 +39,13 @@ export function normalizeDomain(item) {
   d = d.replace(/^\*\./, "").replace(/^\./, "").replace(/\.$/, "");
   if (!/^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*$/.test(d)) return null;
   return d;
+}
+
+/** A number, or a string of one (as a form gives it); NaN for anything else, never a throw. */
+function numberFrom(value) {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.trim() !== "") return Number(value);
+  return Number.NaN;
 }
 
 function normalizeItems(raw, normalize, field, errors) {
@@ -70,12 +77,12 @@ export function normalizeSettings(raw) {
     else errors.push({ field: "privateWindows", message: "must be true or false" });
   }
   if ("minSize" in src && src.minSize !== null && src.minSize !== "") {
-    const n = Number(src.minSize);
+    const n = numberFrom(src.minSize);
     if (Number.isSafeInteger(n) && n >= 0) s.minSize = n;
     else errors.push({ field: "minSize", message: "must be a whole number of bytes, 0 or more" });
   }
   if ("connections" in src && src.connections !== null && src.connections !== "") {
-    const n = Number(src.connections);
+    const n = numberFrom(src.connections);
     if (Number.isInteger(n) && n >= 1 && n <= MAX_CONNECTIONS) s.connections = n;
     else errors.push({ field: "connections", message: `must be a whole number from 1 to ${MAX_CONNECTIONS}` });
   }

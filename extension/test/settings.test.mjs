@@ -61,3 +61,15 @@ test("fractional or huge numbers are refused", () => {
   assert.equal(normalizeSettings({ minSize: Number.MAX_VALUE }).errors[0].field, "minSize");
   assert.equal(normalizeSettings({ minSize: NaN }).errors[0].field, "minSize");
 });
+
+test("stored junk that cannot become a number or a string is refused, never thrown", () => {
+  // JSON from synced storage can hold {"toString": null}: converting it would throw.
+  const junk = { toString: null };
+  const { settings, errors } = normalizeSettings({
+    minSize: junk, connections: [junk], includeTypes: [junk, "zip"], enabled: junk,
+  });
+  assert.equal(settings.minSize, DEFAULT_SETTINGS.minSize);
+  assert.equal(settings.connections, null);
+  assert.deepEqual(settings.includeTypes, ["zip"]);
+  assert.deepEqual(errors.map((e) => e.field).sort(), ["connections", "enabled", "minSize"]);
+});
