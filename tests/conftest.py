@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+
+# CI replays the same examples every run, so it cannot fail on a case no developer has seen;
+# locally hypothesis explores new ones (and keeps failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
