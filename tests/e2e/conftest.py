@@ -40,6 +40,11 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
+def browser_finished(browser: Chromium | Firefox, what: str) -> list[dict[str, Any]]:
+    """The browser's own completed downloads, once there is one (paxel left the file to it)."""
+    return wait_for(lambda: [d for d in browser.downloads_listed() if d["state"] == "complete"], 20, what)
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:

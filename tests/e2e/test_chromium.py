@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 from browser_chromium import Chromium
 
-from conftest import MiB, link_page, paxel_download, paxel_list, sha256, wait_for
+from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.faultserver import FaultServer
 from support.nginx import Nginx
@@ -96,8 +96,7 @@ def test_host_not_registered_browser_downloads_itself(chromium_factory: Callable
 
     browser.click(page, "#dl")
 
-    done = wait_for(lambda: [d for d in browser.downloads_listed() if d["state"] == "complete"], 20,
-                    "the browser to finish the download itself")
+    done = browser_finished(browser, "the browser to finish the download itself")
     assert [d["url"] for d in done] == [url]
     assert sha256(Path(done[0]["filename"])) == digest
     assert Path(done[0]["filename"]).parent == browser.downloads
@@ -115,8 +114,7 @@ def test_below_minimum_size_browser_keeps_it(chromium: Chromium, paxel_env: Paxe
 
     chromium.click(page, "#dl")
 
-    done = wait_for(lambda: [d for d in chromium.downloads_listed() if d["state"] == "complete"], 20,
-                    "the browser to keep and finish the small file")
+    done = browser_finished(chromium, "the browser to keep and finish the small file")
     assert sha256(Path(done[0]["filename"])) == digest
     assert paxel_env.service_pid() is None or paxel_download(paxel_env, url) is None
 
@@ -255,8 +253,7 @@ def test_refused_by_paxel_browser_goes_on_with_its_own_download(chromium: Chromi
 
     chromium.click(page, "#dl")
 
-    done = wait_for(lambda: [d for d in chromium.downloads_listed() if d["state"] == "complete"], 20,
-                    "the browser to finish the download it was holding")
+    done = browser_finished(chromium, "the browser to finish the download it was holding")
     assert [d["url"] for d in chromium.downloads_listed()] == [url]
     assert sha256(Path(done[0]["filename"])) == digest
     assert paxel_env.service_pid() is not None  # paxel was asked, and refused

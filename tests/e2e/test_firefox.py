@@ -8,7 +8,7 @@ from pathlib import Path
 
 from browser_firefox import Firefox
 
-from conftest import MiB, link_page, paxel_download, sha256, wait_for
+from conftest import MiB, browser_finished, link_page, paxel_download, sha256, wait_for
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -113,8 +113,7 @@ def test_host_not_registered_browser_downloads_itself(firefox_factory: Callable[
 
     firefox.click("#dl")
 
-    done = wait_for(lambda: [d for d in firefox.downloads_listed() if d["state"] == "complete"], 20,
-                    "Firefox to finish the download itself")
+    done = browser_finished(firefox, "Firefox to finish the download itself")
     assert [d["url"] for d in done] == [url]
     assert sha256(Path(done[0]["filename"])) == digest
     assert Path(done[0]["filename"]).parent == firefox.downloads
@@ -135,8 +134,7 @@ def test_refused_by_paxel_after_cancel_is_downloaded_again_by_the_browser(
 
     firefox.click("#dl")
 
-    done = wait_for(lambda: [d for d in firefox.downloads_listed() if d["state"] == "complete"], 20,
-                    "Firefox to download it again itself")
+    done = browser_finished(firefox, "Firefox to download it again itself")
     assert [d["url"] for d in done] == [url]
     assert sha256(Path(done[0]["filename"])) == digest
     assert [p.name for p in firefox.downloads.iterdir()] == ["ff-refused.bin"]
