@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paxel.panel.display import probe_display, x_display_opens
+from paxel.display import probe_display, x_display_opens
 from support.xvfb import Xvfb
 
 

@@ -12,7 +12,7 @@ from paxel import ids
 from paxel.errors import ErrorCode, PaxelError, UsageError
 from paxel.host import Caller, allowed_ids, parse_caller
 from paxel.service import detach, ipc
-from paxel.service.server import opener_argv
+from paxel.service.desktop import opener_argv
 from paxel.service.settings import from_mapping
 
 

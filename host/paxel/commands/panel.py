@@ -12,8 +12,8 @@ import sys
 
 from paxel import paths
 from paxel.client import ServiceClient
+from paxel.display import probe_display
 from paxel.errors import ErrorCode, PaxelError
-from paxel.panel.display import probe_display
 from paxel.service.ipc import ServiceLock
 
 USAGE = """usage: paxel panel

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxel import engine, notify, resume, storage
+from paxel import engine, resume, storage
 from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
@@ -264,8 +264,6 @@ class Scheduler:
     def _announce(self, event: str, download_id: str) -> dict[str, Any]:
         current = self.get(download_id)
         self._emit(event, {"download": current})
-        if event == "completed":
-            notify.notify_completed(current)
         return current
 
     def _pump(self) -> None:

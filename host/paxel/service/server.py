@@ -1,8 +1,10 @@
-"""The service process: socket server, authentication and the request router.
+"""The service process: socket server, authentication and broadcast.
 
 One thread accepts; one thread per client reads frames, authenticates (`auth` first), validates
-with paxel.protocol and dispatches to the scheduler. Events are broadcast to every authenticated
-client; a client that does not read for SEND_TIMEOUT seconds is dropped, never waited for.
+with paxel.protocol and hands each request to the router (paxel.service.router), which decides
+what it does. Events are broadcast to every authenticated client; a client that does not read for
+SEND_TIMEOUT seconds is dropped, never waited for. Desktop actions (open, panel, notifications)
+live in paxel.service.desktop.
 
 Start-up order makes two simultaneous starts safe: take the service lock (the loser exits), then
 write a fresh secret, bind the socket (0600; or the loopback port, then its endpoint file, see
@@ -26,12 +28,9 @@ from typing import Any
 
 from paxel import __version__, logs, paths
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
-from paxel.panel.display import probe_display
 from paxel.protocol import (
-    PROTOCOL_VERSION,
     Request,
     encode_frame,
-    fit_downloads,
     make_event,
     read_frame,
     reply_error,
@@ -39,15 +38,15 @@ from paxel.protocol import (
     request_id_of,
     validate_request,
 )
-from paxel.service import detach, ipc
+from paxel.service import ipc
 from paxel.service import settings as settings_mod
+from paxel.service.desktop import Desktop
+from paxel.service.router import SLOW, Context, Router
 from paxel.service.scheduler import Scheduler
 from paxel.service.store import Store
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5
-CAPABILITIES = ("download", "probe", "pause", "resume", "cancel", "remove", "retry", "open", "show_panel",
-                "events")
 
 
 class _Stop(Exception):
@@ -82,11 +81,12 @@ class Service:
     def __init__(self) -> None:
         self.settings = settings_mod.load()
         self.store = Store(paths.data_dir() / "paxel.sqlite3")
-        self.scheduler = Scheduler(self.store, self.settings, self.broadcast)
+        self.scheduler = Scheduler(self.store, self.settings, self._on_event)
+        self.desktop = Desktop(self.broadcast_to_panel)
+        self.router = Router(Context(self.scheduler, self.settings, self.desktop, _shutdown_soon))
         self._clients: set[Client] = set()
         self._clients_lock = threading.Lock()
         self._secret = ""
-        self._panel_pid: int | None = None
 
     # --- serving ---------------------------------------------------------------------------------
 
@@ -148,7 +148,7 @@ class Service:
                 self._authenticate(client, request)
                 client.send(reply_ok(request.id, {}))
                 return
-            if request.type == "probe":  # network I/O: do not hold up this client's other requests
+            if request.type in SLOW:  # network I/O: do not hold up this client's other requests
                 threading.Thread(target=self._answer, args=(client, request), daemon=True).start()
                 return
             self._answer(client, request)
@@ -158,20 +158,7 @@ class Service:
                 client.close()
 
     def _answer(self, client: Client, request: Request) -> None:
-        try:
-            result = self.dispatch(client, request)
-        except PaxelError as exc:
-            client.send(reply_error(request.id, exc))
-            return
-        except Exception as exc:
-            log.exception("request %s failed", request.type)
-            client.send(reply_error(request.id, PaxelError(f"internal error in {request.type}: {exc!r}")))
-            return
-        if request.type == "list":
-            client.send(fit_downloads(lambda items: reply_ok(request.id, {"downloads": items}),
-                                      result["downloads"]))
-        else:
-            client.send(reply_ok(request.id, result))
+        client.send(self.router.reply(client, request))
 
     def _authenticate(self, client: Client, request: Request) -> None:
         if request.type != "auth" or not hmac.compare_digest(
@@ -190,71 +177,11 @@ class Service:
         for client in clients:
             client.send(message)
 
-    # --- requests --------------------------------------------------------------------------------
-
-    def dispatch(self, client: Client, request: Request) -> dict[str, Any]:
-        fields = request.fields
-        match request.type:
-            case "hello":
-                client.name = str(fields["client"])
-                return {
-                    "version": PROTOCOL_VERSION, "capabilities": list(CAPABILITIES),
-                    "roots": [str(r) for r in self.settings.roots],
-                    "default_folder": str(self.settings.default_folder),
-                    "default_connections": self.settings.default_connections,
-                    "service_pid": os.getpid(), "paxel_version": __version__,
-                }
-            case "download":
-                added = self.scheduler.add(fields)
-                if self.settings.open_panel_on_add is not False:
-                    self._open_panel(quiet=True)
-                return {"download": added}
-            case "probe":
-                return probe(fields)
-            case "list":
-                return {"downloads": self.scheduler.list()}
-            case "pause" | "resume" | "cancel" | "retry":
-                action = getattr(self.scheduler, request.type)
-                return {"download": action(fields["download_id"])}
-            case "remove":
-                self.scheduler.remove(fields["download_id"], bool(fields.get("delete_file", False)))
-                return {}
-            case "open":
-                self._open(fields["download_id"], fields["what"])
-                return {}
-            case "show_panel":
-                self._open_panel(quiet=False)
-                return {}
-            case "shutdown":
-                threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
-                return {}
-            case "auth":
-                return {}
-        raise ProtocolError(f"unknown message type {request.type!r}", code=ErrorCode.UNKNOWN_TYPE)
-
-    def _open(self, download_id: str, what: str) -> None:
-        record = self.scheduler.get(download_id)
-        target = record["path"] if what == "file" else record["folder"]
-        if what == "file" and (record["state"] != "completed" or not target):
-            raise ProtocolError(f"download {download_id} has no finished file", code=ErrorCode.BAD_STATE)
-        display = probe_display()
-        if not display.available:
-            raise PaxelError(f"no display to open it on: {display.detail}", code=ErrorCode.NO_DISPLAY)
-        detach.spawn(opener_argv(str(target)), paths.state_dir() / "open.log")
-
-    def _open_panel(self, quiet: bool) -> None:
-        if self.broadcast_to_panel():
-            return
-        display = probe_display()
-        if not display.available:
-            if quiet:
-                return
-            raise PaxelError(f"no display, the panel cannot open (downloads go on headless): "
-                             f"{display.detail}", code=ErrorCode.NO_DISPLAY)
-        if self._panel_pid is not None and _alive(self._panel_pid):
-            return  # started moments ago and not connected yet
-        self._panel_pid = detach.spawn([sys.executable, "-m", "paxel", "panel"],
-                                       paths.state_dir() / "panel.log")
+    def _on_event(self, event: str, data: dict[str, Any]) -> None:
+        """The scheduler's events: to every client, and a completion to the desktop too."""
+        self.broadcast(event, data)
+        if event == "completed":
+            self.desktop.notify_completed(data["download"])
 
     def broadcast_to_panel(self) -> bool:
         """Ask a connected panel to come to the front; False when none is connected."""
@@ -266,60 +193,9 @@ class Service:
         return bool(panels)
 
 
-def opener_argv(target: str, platform: str = sys.platform) -> list[str]:
-    """The desktop's "open this" command (Windows: explorer handles files and folders)."""
-    if platform.startswith("win"):
-        return ["explorer.exe", target]
-    if platform == "darwin":
-        return ["/usr/bin/open", target]
-    return [_which("xdg-open"), target]
-
-
-def _which(name: str) -> str:
-    import shutil
-
-    return shutil.which(name) or name
-
-
-def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """One `GET Range: bytes=0-0` through the engine's transport: size, name, ranges, no body to waste."""
-    from paxel import filenames, transport
-    from paxel import probe as probing
-    from paxel.errors import HTTPStatusError
-    from paxel.service.scheduler import browser_cookie
-
-    url = str(fields["url"])
-    cookies = [browser_cookie(c) for c in fields.get("cookies", [])]
-    session = transport.Transport(url, _probe_headers(fields), cookies, proxy=None, timeout=15.0)
-    try:
-        reply = session.get(url, first=0, last=0)
-        try:
-            if reply.status not in (200, 206):
-                raise HTTPStatusError(f"{url} answered {reply.status}", status=reply.status)
-            info = probing.interpret(reply.url, reply.status, reply.headers, 0, 0)
-        finally:
-            reply.close()
-    finally:
-        session.close()
-    return {"size": info.size, "filename": filenames.choose_name(info.filename, info.url),
-            "accepts_ranges": info.ranges, "content_type": reply.headers.get("Content-Type")}
-
-
-def _probe_headers(fields: Mapping[str, Any]) -> dict[str, str]:
-    headers = {}
-    if fields.get("referrer"):
-        headers["Referer"] = str(fields["referrer"])
-    if fields.get("user_agent"):
-        headers["User-Agent"] = str(fields["user_agent"])
-    return headers
-
-
-def _alive(pid: int) -> bool:
-    try:
-        finished, _ = os.waitpid(pid, os.WNOHANG)  # our own child: reap it if it exited
-        return finished == 0
-    except ChildProcessError:
-        return False
+def _shutdown_soon() -> None:
+    """`shutdown`: SIGTERM to ourselves once the reply is on its way (the main thread stops)."""
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
 
 
 def _acquire_or_defer(lock: ipc.ServiceLock, address: ipc.Endpoint, patience: float = 5.0) -> bool:
@@ -375,4 +251,4 @@ def _failed(lock: ipc.ServiceLock, error: PaxelError) -> int:
     return error.exit_status
 
 
-__all__ = ["Service", "opener_argv", "run"]
+__all__ = ["Service", "run"]

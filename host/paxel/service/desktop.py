@@ -1,0 +1,89 @@
+"""What the service does on the user's desktop: open a file or its folder, start or raise the
+panel, announce a completed download.
+
+Everything here starts a detached process (or a notifier thread) and returns at once; none of it
+touches the queue. The display probe, the platform and the "is a panel connected" question are
+parameters, so tests drive each branch on any machine. The panel is a separate process
+(`paxel panel`), started with the service's own interpreter: the service never imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from paxel import notify, paths
+from paxel.display import DisplayProbe, probe_display
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.service import detach
+
+log = logging.getLogger(__name__)
+
+
+def opener_argv(target: str, platform: str = sys.platform) -> list[str]:
+    """The desktop's "open this" command (Windows: explorer handles files and folders)."""
+    if platform.startswith("win"):
+        return ["explorer.exe", target]
+    if platform == "darwin":
+        return ["/usr/bin/open", target]
+    return [shutil.which("xdg-open") or "xdg-open", target]
+
+
+class Desktop:
+    """Open, reveal, panel, notifications.
+
+    `raise_panel()` asks an already connected panel to come to the front and says whether there
+    was one (the server knows its clients; this module does not).
+    """
+
+    def __init__(self, raise_panel: Callable[[], bool],
+                 display: Callable[[], DisplayProbe] = probe_display) -> None:
+        self._raise_panel = raise_panel
+        self._display = display
+        self._panel_pid: int | None = None
+
+    def open(self, view: Mapping[str, Any], what: str) -> None:
+        """Open a download's finished file (`what="file"`) or its folder with the desktop's handler."""
+        target = view["path"] if what == "file" else view["folder"]
+        if what == "file" and (view["state"] != "completed" or not target):
+            raise ProtocolError(f"download {view['download_id']} has no finished file",
+                                code=ErrorCode.BAD_STATE)
+        display = self._display()
+        if not display.available:
+            raise PaxelError(f"no display to open it on: {display.detail}", code=ErrorCode.NO_DISPLAY)
+        detach.spawn(opener_argv(str(target)), paths.state_dir() / "open.log")
+
+    def show_panel(self, quiet: bool) -> None:
+        """Raise the panel, or start one. `quiet`: with no display, do nothing instead of failing
+        (a new download opens the panel only where it can)."""
+        if self._raise_panel():
+            return
+        display = self._display()
+        if not display.available:
+            if quiet:
+                return
+            raise PaxelError(f"no display, the panel cannot open (downloads go on headless): "
+                             f"{display.detail}", code=ErrorCode.NO_DISPLAY)
+        if self._panel_pid is not None and _alive(self._panel_pid):
+            return  # started moments ago and not connected yet
+        self._panel_pid = detach.spawn([sys.executable, "-m", "paxel", "panel"],
+                                       paths.state_dir() / "panel.log")
+
+    @staticmethod
+    def notify_completed(view: Mapping[str, Any]) -> None:
+        notify.notify_completed(view)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # our own child: reap it if it exited
+        return finished == 0
+    except ChildProcessError:
+        return False
+
+
+__all__ = ["Desktop", "opener_argv"]

@@ -1,0 +1,163 @@
+"""The request router: one handler per message type, as browserpass has one file per action.
+
+`HANDLERS` maps every request type in `paxel.protocol.SCHEMA` to one function taking the
+router's context, the caller and the validated fields, and returning the reply's `result`.
+`Router.reply` turns that into the envelope: a PaxelError becomes its error reply, any other
+exception an INTERNAL one (logged with its traceback), so a bug in one handler never takes the
+connection down. The router holds no socket: the server reads, authenticates and sends; the
+router only decides what a request does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from paxel import __version__
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.protocol import PROTOCOL_VERSION, Request, fit_downloads, reply_error, reply_ok
+from paxel.service.desktop import Desktop
+from paxel.service.probing import probe
+from paxel.service.scheduler import Scheduler
+from paxel.service.settings import Settings
+
+log = logging.getLogger(__name__)
+CAPABILITIES = ("download", "probe", "pause", "resume", "cancel", "remove", "retry", "open", "show_panel",
+                "events")
+# Requests that wait on the network: the server answers them off the client's reader thread.
+SLOW = frozenset({"probe"})
+
+
+class Caller(Protocol):
+    """The connected client a request came from; `hello` names it (the panel gets show_panel)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the handlers act on; `shutdown` asks the service to stop (SIGTERM to itself)."""
+
+    scheduler: Scheduler
+    settings: Settings
+    desktop: Desktop
+    shutdown: Callable[[], None]
+
+
+Fields = Mapping[str, Any]
+Handler = Callable[[Context, Caller, Fields], dict[str, Any]]
+
+
+def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    caller.name = str(fields["client"])
+    return {
+        "version": PROTOCOL_VERSION, "capabilities": list(CAPABILITIES),
+        "roots": [str(r) for r in ctx.settings.roots],
+        "default_folder": str(ctx.settings.default_folder),
+        "default_connections": ctx.settings.default_connections,
+        "service_pid": os.getpid(), "paxel_version": __version__,
+    }
+
+
+def on_download(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    added = ctx.scheduler.add(fields)
+    if ctx.settings.open_panel_on_add is not False:
+        ctx.desktop.show_panel(quiet=True)
+    return {"download": added}
+
+
+def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return probe(fields)
+
+
+def on_list(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"downloads": ctx.scheduler.list()}
+
+
+def on_pause(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"download": ctx.scheduler.pause(fields["download_id"])}
+
+
+def on_resume(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"download": ctx.scheduler.resume(fields["download_id"])}
+
+
+def on_cancel(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"download": ctx.scheduler.cancel(fields["download_id"])}
+
+
+def on_retry(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"download": ctx.scheduler.retry(fields["download_id"])}
+
+
+def on_remove(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    ctx.scheduler.remove(fields["download_id"], bool(fields.get("delete_file", False)))
+    return {}
+
+
+def on_open(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    ctx.desktop.open(ctx.scheduler.get(fields["download_id"]), fields["what"])
+    return {}
+
+
+def on_show_panel(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    ctx.desktop.show_panel(quiet=False)
+    return {}
+
+
+def on_shutdown(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    ctx.shutdown()
+    return {}
+
+
+def on_auth(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {}  # the server checks the first `auth`; a later one changes nothing
+
+
+HANDLERS: dict[str, Handler] = {
+    "hello": on_hello,
+    "download": on_download,
+    "probe": on_probe,
+    "list": on_list,
+    "pause": on_pause,
+    "resume": on_resume,
+    "cancel": on_cancel,
+    "retry": on_retry,
+    "remove": on_remove,
+    "open": on_open,
+    "show_panel": on_show_panel,
+    "shutdown": on_shutdown,
+    "auth": on_auth,
+}
+
+
+class Router:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def handle(self, caller: Caller, request: Request) -> dict[str, Any]:
+        """The `result` of one request; raises PaxelError when it is refused."""
+        handler = HANDLERS.get(request.type)
+        if handler is None:
+            raise ProtocolError(f"unknown message type {request.type!r}", code=ErrorCode.UNKNOWN_TYPE)
+        return handler(self.context, caller, request.fields)
+
+    def reply(self, caller: Caller, request: Request) -> dict[str, Any]:
+        """The whole reply envelope; never raises."""
+        try:
+            result = self.handle(caller, request)
+        except PaxelError as exc:
+            return reply_error(request.id, exc)
+        except Exception as exc:
+            log.exception("request %s failed", request.type)
+            return reply_error(request.id, PaxelError(f"internal error in {request.type}: {exc!r}"))
+        if request.type == "list":  # the one reply that can outgrow a frame: cut to fit
+            return fit_downloads(lambda items: reply_ok(request.id, {"downloads": items}),
+                                 result["downloads"])
+        return reply_ok(request.id, result)
+
+
+__all__ = ["CAPABILITIES", "HANDLERS", "SLOW", "Caller", "Context", "Router"]
