@@ -2,7 +2,8 @@
 
 All of them come from platformdirs, so a test isolates a whole paxel (database, logs, settings,
 socket, secret) by pointing HOME and the XDG_* variables at temporary folders (see
-tests/support/paxel_env.py). Nothing here creates files except the folders themselves.
+tests/support/paxel_env.py). Nothing here creates files except the folders themselves; the data,
+state and runtime folders are 0700 (tightened if an older paxel made them 0755).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ def _ensure(path: Path, private: bool = False) -> Path:
 
 
 def data_dir() -> Path:
-    """SQLite queue and history."""
-    return _ensure(Path(platformdirs.user_data_dir(APP, appauthor=False)))
+    """SQLite queue and history (cookies while a download needs them): this user only."""
+    return _ensure(Path(platformdirs.user_data_dir(APP, appauthor=False)), private=True)
 
 
 def state_dir() -> Path:
-    """Logs of the service and the native host."""
-    return _ensure(Path(platformdirs.user_state_dir(APP, appauthor=False)))
+    """Logs of the service and the native host (URLs and file names a user downloads): this user only."""
+    return _ensure(Path(platformdirs.user_state_dir(APP, appauthor=False)), private=True)
 
 
 def config_dir() -> Path:

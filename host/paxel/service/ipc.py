@@ -224,7 +224,9 @@ class ServiceLock:
         self._file: IO[bytes] | None = None
 
     def acquire(self) -> bool:
-        handle = open(self.path, "ab")  # noqa: SIM115 - kept open while the lock is held
+        # 0600 like everything in the runtime dir (chmod: also a file an older paxel made 0644)
+        handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        os.chmod(self.path, 0o600)
         try:
             if sys.platform.startswith("win"):  # pragma: no cover
                 import msvcrt
