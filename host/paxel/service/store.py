@@ -1,8 +1,11 @@
 """Queue and history in SQLite (the only module with SQL).
 
 One connection shared by the service's threads behind a lock; WAL so a crash (kill -9) never
-loses a committed row. The schema version is SQLite's `user_version`; migrations are appended
-to MIGRATIONS and run in order at open.
+loses a committed row. Credentials (cookies, Cookie/Authorization headers) must leave the disk
+when they are dropped, not only the row: `secure_delete` zeroes the space they took in a page,
+and a TRUNCATE checkpoint after each such write moves the new pages into the database and
+empties the -wal file, which still held the old ones. The schema version is SQLite's
+`user_version`; migrations are appended to MIGRATIONS and run in order at open.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Record:
 _COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
             "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at")
 _JSON_COLUMNS = {"headers", "cookies", "error"}
+_CREDENTIAL_COLUMNS = {"headers", "cookies"}
 
 
 class Store:
@@ -81,6 +85,7 @@ class Store:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA secure_delete=ON")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -112,6 +117,8 @@ class Store:
         values = [_encode(name, value) for name, value in changes.items()]
         with self._lock:
             self._db.execute(f"UPDATE downloads SET {assignments} WHERE id = ?", [*values, download_id])
+            if _CREDENTIAL_COLUMNS & set(changes):
+                self._scrub()
 
     def get(self, download_id: str) -> Record | None:
         with self._lock:
@@ -131,6 +138,11 @@ class Store:
     def delete(self, download_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM downloads WHERE id = ?", (download_id,))
+            self._scrub()
+
+    def _scrub(self) -> None:
+        """Old page versions (credentials a write just dropped) leave the -wal file (lock held)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _select(self, clause: str, args: tuple[Any, ...] = ()) -> Iterator[Record]:
         with self._lock:
