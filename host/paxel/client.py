@@ -25,7 +25,7 @@ from typing import Any
 
 from paxel import paths
 from paxel.errors import ErrorCode, PaxelError
-from paxel.protocol import PROTOCOL_VERSION, encode_frame, error_from_reply, read_frame
+from paxel.protocol import MAX_MESSAGE, PROTOCOL_VERSION, encode_frame, error_from_reply, read_frame
 from paxel.service import detach, ipc
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ def _fail_if_service_died(pid: int) -> None:
 
 
 class Pending:
-    """A request sent to the service and not answered yet; `result()` waits for the reply."""
+    """A request sent to the service and not answered yet: `result()` waits for the reply, or
+    `when_done(f)` has the reader thread call `f(pending)` once it came (or the connection died),
+    so a relay needs no thread per request in flight."""
 
     def __init__(self, client: ServiceClient, own_id: int, caller_id: Any) -> None:
         self.done = threading.Event()
@@ -70,6 +72,8 @@ class Pending:
         self._client = client
         self.own_id = own_id
         self._caller_id = caller_id
+        self._callbacks: list[Callable[[Pending], None]] = []
+        self._callbacks_lock = threading.Lock()
 
     def result(self, timeout: float | None = 60.0) -> dict[str, Any]:
         """The whole reply, carrying the caller's id again."""
@@ -79,9 +83,34 @@ class Pending:
                                  code=ErrorCode.SERVICE_UNAVAILABLE)
         finally:
             self._client._forget(self.own_id)
+        return self.settled()
+
+    def settled(self) -> dict[str, Any]:
+        """The reply of a done request (caller's id again); PaxelError if the connection died."""
         if self.reply is None:
             raise PaxelError("the paxel service closed the connection", code=ErrorCode.SERVICE_UNAVAILABLE)
         return {**self.reply, "id": self._caller_id}
+
+    def when_done(self, callback: Callable[[Pending], None]) -> None:
+        """Call `callback(self)` once done: at once if it is, else on the client's reader thread."""
+        with self._callbacks_lock:
+            if not self.done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback(self)
+
+    def _settle(self, reply: dict[str, Any] | None) -> None:
+        with self._callbacks_lock:
+            if self.done.is_set():
+                return
+            self.reply = reply
+            self.done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback(self)
+            except Exception:  # a callback's bug must not kill the reader
+                log.exception("reply callback failed")
 
 
 class ServiceClient:
@@ -160,6 +189,14 @@ class ServiceClient:
         the replies elsewhere; browser ids never collide with ours.
         """
         pending = Pending(self, next(self._ids), message.get("id"))
+        try:
+            frame = encode_frame({**message, "id": pending.own_id})
+        except UnicodeEncodeError:  # a lone surrogate the browser sent as "\ud800"
+            raise PaxelError("the message holds text that is not valid Unicode",
+                             code=ErrorCode.BAD_UTF8) from None
+        if len(frame) - 4 > MAX_MESSAGE:  # the service would refuse it with no id to answer to
+            raise PaxelError(f"message of {len(frame) - 4} bytes exceeds the limit of {MAX_MESSAGE}",
+                             code=ErrorCode.MESSAGE_TOO_LARGE)
         with self._waiters_lock:
             if self.closed:
                 raise PaxelError("the connection to the paxel service is closed",
@@ -167,7 +204,7 @@ class ServiceClient:
             self._waiters[pending.own_id] = pending
         try:
             with self._send_lock:
-                self._sock.sendall(encode_frame({**message, "id": pending.own_id}))
+                self._sock.sendall(frame)
         except OSError as exc:
             self._forget(pending.own_id)
             raise PaxelError(f"lost the paxel service: {exc.strerror or exc}",
@@ -208,17 +245,17 @@ class ServiceClient:
                     self._deliver_event(message)
                     continue
                 with self._waiters_lock:
-                    waiter = self._waiters.get(message.get("id"))  # type: ignore[arg-type]
+                    waiter = self._waiters.pop(message.get("id"), None)  # type: ignore[arg-type]
                 if waiter is not None:
-                    waiter.reply = message
-                    waiter.done.set()
+                    waiter._settle(message)
         except (EOFError, OSError, ValueError, PaxelError):
             pass
         finally:
             with self._waiters_lock:
                 self._closed.set()
-                for waiter in self._waiters.values():
-                    waiter.done.set()
+                waiters, self._waiters = list(self._waiters.values()), {}
+            for waiter in waiters:
+                waiter._settle(None)
             with contextlib.suppress(queue.Full):
                 self._events.put_nowait(None)
 

@@ -18,7 +18,6 @@ import os
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -99,7 +98,6 @@ class Host:
         self._write_lock = threading.Lock()
         self._client: ServiceClient | None = None
         self._client_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="paxel-relay")
         self._broken = threading.Event()
 
     def serve(self) -> int:
@@ -138,11 +136,13 @@ class Host:
         except PaxelError as exc:
             self.write(reply_error(request.id, exc))
             return
-        self._pool.submit(self._deliver, pending, request.id)
+        pending.when_done(lambda done: self._deliver(done, request.id))
 
     def _deliver(self, pending: Pending, request_id: RequestId) -> None:
+        """Called on the service client's reader thread as each reply comes, in any order: a
+        slow request (a probe to a server that never answers) holds no thread and delays none."""
         try:
-            reply = pending.result()
+            reply = pending.settled()
         except PaxelError as exc:
             reply = reply_error(request_id, exc)
         self.write(reply)
@@ -176,8 +176,7 @@ class Host:
         with self._client_lock:
             client, self._client = self._client, None
         if client is not None:
-            client.close()  # wakes any relay still waiting for a reply
-        self._pool.shutdown(wait=True, cancel_futures=True)
+            client.close()  # answers every request still in flight with SERVICE_UNAVAILABLE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
