@@ -1,8 +1,9 @@
 """`paxel panel`: open the progress window, after checking that a display exists.
 
 The probe imports no GUI toolkit: without a display Qt would abort the whole process (exit 134)
-before Python could say anything useful. With none we explain and exit with NO_DISPLAY; the
-service and its downloads are untouched.
+before Python could say anything useful. With none, or with no toolkit installed for pywebview,
+we explain and exit with NO_DISPLAY (the panel cannot open here); the service and its downloads
+are untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from paxel import paths
 from paxel.client import ServiceClient
 from paxel.display import probe_display
 from paxel.errors import ErrorCode, PaxelError
+from paxel.panel import backend
 from paxel.service.ipc import ServiceLock
 
 USAGE = """usage: paxel panel
@@ -39,6 +41,13 @@ def main(command: str, argv: list[str]) -> int:
             "extension's popup.\n"
         )
         return int(ErrorCode.NO_DISPLAY)
+    chosen = backend.current(sys.platform)
+    if not chosen.ok:
+        sys.stderr.write(
+            f"paxel panel: cannot open the panel: {chosen.detail}.\n"
+            "Downloads go on in the paxel service; follow them with `paxel list`.\n"
+        )
+        return int(ErrorCode.NO_DISPLAY)
     # One panel per user: the lock dies with the process, so a crashed panel never blocks the next.
     lock = ServiceLock(paths.runtime_dir() / "panel.lock")
     if not lock.acquire():
@@ -46,7 +55,7 @@ def main(command: str, argv: list[str]) -> int:
     from paxel.panel.app import run  # imports pywebview/Qt: only after the probe
 
     try:
-        status = run()
+        status = run(chosen)
     finally:
         lock.release()
     # pywebview hands js_api results back to the page from non-daemon threads that wait on the GUI

@@ -9,18 +9,18 @@ process; the service keeps running.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from paxel.client import ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.panel import testhook
+from paxel.panel.backend import Backend
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
@@ -110,15 +110,6 @@ def _pump_events(client: ServiceClient, api: PanelApi, window: Any, stop: thread
         _push(window, {"event": "disconnected", "data": {}})
 
 
-def choose_gui(platform: str, has_gtk_bindings: bool) -> Literal["qt"] | None:
-    """pywebview tries GTK first on Linux/BSD: without its bindings ask for Qt directly (no noisy
-    failed import). Elsewhere (Cocoa, Edge WebView2) and with GTK present, pywebview decides;
-    PYWEBVIEW_GUI overrides either way."""
-    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not has_gtk_bindings:
-        return "qt"
-    return None
-
-
 def _prepare_qt_environment() -> None:
     """Chromium inside Qt refuses to run as root without --no-sandbox."""
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -127,14 +118,16 @@ def _prepare_qt_environment() -> None:
             os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
 
 
-def run() -> int:
-    """Open the window and serve it until the user closes it. Returns the exit status."""
+def run(backend: Backend) -> int:
+    """Open the window on `backend` (checked by the caller: it is installed) and serve it until the
+    user closes it. Returns the exit status."""
     try:
         client = ServiceClient.connect("panel")
     except PaxelError as exc:
         sys.stderr.write(f"paxel panel: cannot reach the paxel service: {exc.message}\n")
         return int(exc.code)
-    _prepare_qt_environment()
+    if backend.gui == "qt":
+        _prepare_qt_environment()
     import webview  # only now: importing the toolkit is what needs a display
 
     api = PanelApi(client)
@@ -152,9 +145,7 @@ def run() -> int:
     hook = testhook.serve(hook_path, window.evaluate_js) if hook_path else None
     pump.start()
     try:
-        webview.start(
-            gui=choose_gui(sys.platform, importlib.util.find_spec("gi") is not None), private_mode=True
-        )
+        webview.start(gui=backend.gui, private_mode=True)
     finally:
         stop.set()
         if hook is not None:
