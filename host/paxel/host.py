@@ -38,6 +38,8 @@ from paxel.protocol import (
 
 log = logging.getLogger("paxel.host")
 EXTRA_IDS_ENV = "PAXEL_EXTENSION_IDS"  # comma-separated extra extension ids (development builds)
+# Set by `paxel doctor`: check the host answers without starting the service as a side effect.
+NO_START_ENV = "PAXEL_HOST_NO_START"
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ class Host:
                 if self._client is not None:
                     self._client.close()
                     log.info("service connection lost; reconnecting")
-                self._client = ServiceClient.connect(self._caller.client, start=True, on_event=self.write)
+                start = os.environ.get(NO_START_ENV) != "1"
+                self._client = ServiceClient.connect(self._caller.client, start=start, on_event=self.write)
             return self._client
 
     def write(self, message: Mapping[str, Any]) -> None:

@@ -171,10 +171,24 @@ def test_doctor_passes_a_good_install_and_names_each_breakage(paxel_env: PaxelEn
     status, report = doctor(paxel_env)
     assert status == 0 and report["ok"] is True, report
     chromium = next(b for b in report["browsers"] if b["browser"] == "chromium")
-    assert chromium["installed"] and chromium["manifests"][0]["launcher"]["answered"] is True
-    assert report["service"]["ok"] is True
+    launcher = chromium["manifests"][0]["launcher"]
+    assert chromium["installed"] and launcher["answered"] is True
+    # looking changes nothing: the host answered without starting the service
+    assert launcher["reply"]["error"]["name"] == "SERVICE_UNAVAILABLE"
+    assert report["service"]["ok"] is False and paxel_env.service_pid() is None
+    # headless here: the toolkit is named, and why no window can open
+    assert report["panel"]["installed"] is True and report["panel"]["ok"] is False
+    assert report["panel"]["backend"] in ("GTK WebKit", "Qt WebEngine")
+    assert "neither DISPLAY nor WAYLAND_DISPLAY is set" in report["panel"]["detail"]
     text = paxel_env.paxel("doctor").stdout
     assert "ok Chromium: installed" in text and text.endswith("all good\n")
+    assert "\npanel: " in text and "cannot open in this session" in text
+
+    paxel_env.paxel("service", "start")  # with the service up, hello goes all the way through it
+    status, report = doctor(paxel_env)
+    chromium = next(b for b in report["browsers"] if b["browser"] == "chromium")
+    assert status == 0 and chromium["manifests"][0]["launcher"]["reply"]["ok"] is True
+    assert report["service"]["ok"] is True
 
     found = manifests(paxel_env)
     found["chromium"].write_text("{ this is not json")

@@ -1,6 +1,11 @@
 """`paxel doctor`: for each browser, is it installed, where is paxel's manifest, is it valid, does
-its launcher run and answer `hello` when started the way that browser starts it, and is the
-service there. Every finding carries a fix a user can act on; `as_json()` is for scripts.
+its launcher run and answer `hello` when started the way that browser starts it, is the service
+there, and which toolkit the panel uses (or why it cannot open). Every finding carries a fix a
+user can act on; `as_json()` is for scripts.
+
+Looking changes nothing: the launcher is started with PAXEL_HOST_NO_START=1, so a host that
+finds no service answers SERVICE_UNAVAILABLE instead of starting one, and that answer proves
+the launcher works as well as a `hello` through the service does.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from paxel.errors import PaxelError
+from paxel.display import probe_display
+from paxel.errors import ErrorCode, PaxelError
 from paxel.ids import CHROMIUM_ORIGINS, FIREFOX_EXTENSION_ID
 from paxel.installer import manifest, registration
 from paxel.installer.browsers import BROWSERS, Family, Places, Scope, detect
 from paxel.installer.manifest import Problem
 from paxel.installer.registry import Registry
+from paxel.panel import backend
 from paxel.protocol import PROTOCOL_VERSION, encode_frame, read_frame
 
-LAUNCH_TIMEOUT = 20.0  # the first hello may have to start the service
+LAUNCH_TIMEOUT = 20.0  # generous: a cold interpreter on a busy machine
+NO_START_ENV = "PAXEL_HOST_NO_START"  # paxel.host.NO_START_ENV (not imported: the host is not needed here)
 
 
 @dataclass
@@ -70,11 +78,13 @@ class Report:
     scope: str
     browsers: list[BrowserCheck]
     service: dict[str, Any]
+    panel: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
+        """Browsers all good and a panel toolkit installed (no display is no problem: headless)."""
         relevant = [b for b in self.browsers if b.installed or any(m.exists for m in b.manifests)]
-        return bool(relevant) and all(b.ok for b in relevant)
+        return bool(relevant) and all(b.ok for b in relevant) and self.panel.get("installed", True)
 
 
 Launch = Callable[[str, Family, str], LauncherCheck]
@@ -89,6 +99,7 @@ def diagnose(
     launch: Launch,
     service: Callable[[], dict[str, Any]],
     user_data_dirs: Sequence[str] = (),
+    panel: Callable[[], dict[str, Any]] | None = None,
 ) -> Report:
     """Check every browser of the table (and each custom profile) on this machine."""
     launches: dict[tuple[str, Family], LauncherCheck] = {}
@@ -127,7 +138,7 @@ def diagnose(
                 )
             )
         checks.append(BrowserCheck("custom", target.labels[0], True, [], [check], []))
-    return Report(places.platform, scope, checks, service())
+    return Report(places.platform, scope, checks, service(), (panel or probe_panel)())
 
 
 def _check_target(
@@ -219,6 +230,8 @@ def _launcher_problems(result: LauncherCheck) -> list[Problem]:
     reply = result.reply or {}
     if not reply.get("ok"):
         error = reply.get("error") or {}
+        if error.get("code") == int(ErrorCode.SERVICE_UNAVAILABLE):
+            return []  # the host ran and answered; the service starts on demand (see the docstring)
         return [
             Problem(
                 "host-error",
@@ -244,6 +257,7 @@ def launch_like_browser(
     folder as working directory), send `hello`, read one framed reply, close stdin."""
     argv, client = browser_argv(launcher, family, manifest_path)
     env = dict(os.environ) if sys.platform == "win32" else {}
+    env[NO_START_ENV] = "1"
     result = LauncherCheck(launcher, True, True)
     try:
         process = subprocess.Popen(
@@ -295,7 +309,10 @@ def launch_like_browser(
     if replies:
         result.answered = True
         result.reply = replies[0]
-        result.detail = "answered hello"
+        error = replies[0].get("error") or {}
+        result.detail = "answered hello" + (
+            " (the service is not running; doctor does not start it)"
+            if error.get("code") == int(ErrorCode.SERVICE_UNAVAILABLE) else "")
     elif errors:
         result.detail = f"exited with status {process.returncode} after a bad reply ({errors[0]})"
     else:
@@ -328,12 +345,33 @@ def probe_service() -> dict[str, Any]:
     }
 
 
+def probe_panel(platform: str = sys.platform) -> dict[str, Any]:
+    """The panel's toolkit (paxel.panel.backend) and whether a window can open in this session."""
+    chosen = backend.current(platform)
+    display = probe_display(platform)
+    if not chosen.ok:
+        detail = f"cannot open: {chosen.detail}"
+    elif not display.available:
+        detail = f"{chosen.label} ({chosen.detail}); cannot open in this session: {display.detail}"
+    else:
+        detail = f"{chosen.label} ({chosen.detail}); {display.detail}"
+    return {
+        "ok": chosen.ok and display.available,
+        "installed": chosen.ok,
+        "backend": chosen.label,
+        "gui": chosen.gui,
+        "display": display.detail,
+        "detail": detail,
+    }
+
+
 def as_json(report: Report) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "platform": report.platform,
         "scope": report.scope,
         "service": report.service,
+        "panel": report.panel,
         "browsers": [
             {
                 "browser": b.name,
@@ -385,8 +423,13 @@ def as_text(report: Report) -> str:
                 count += 1
                 lines += [f"   problem: {p.message}", f"   fix: {p.fix}"]
     lines.append(f"service: {report.service['detail']}")
+    if report.panel:
+        lines.append(f"{'' if report.panel['installed'] else '!! '}panel: {report.panel['detail']}")
+        if not report.panel["installed"]:
+            count += 1
     lines.append("all good" if report.ok else f"{count} problem(s) found" if count else "no browser found")
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Report", "as_json", "as_text", "browser_argv", "diagnose", "launch_like_browser", "probe_service"]
+__all__ = ["Report", "as_json", "as_text", "browser_argv", "diagnose", "launch_like_browser", "probe_panel",
+           "probe_service"]
