@@ -5,7 +5,9 @@
 # Mirrors install.sh: pipx when present (set PAXEL_NO_PIPX=1 to skip it), else a venv in
 # %LOCALAPPDATA%\paxel\venv; SPEC defaults to this checkout. Then `paxel install` writes the
 # manifests and the HKCU registry keys (pass --system from an administrator shell for HKLM).
-# Re-running upgrades in place. Environment: PAXEL_PYTHON (default: py -3), PAXEL_PIP_ARGS.
+# Re-running upgrades in place. The progress panel comes with it: pywebview brings Edge WebView2
+# through pythonnet (PAXEL_PANEL=none leaves it out). Environment: PAXEL_PYTHON (default: py -3),
+# PAXEL_PANEL (auto or none), PAXEL_PIP_ARGS.
 param(
     [string]$Spec = "",
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$PaxelArgs = @()
@@ -28,13 +30,21 @@ if ($LASTEXITCODE -ne 0) {
     Write-Error "install.ps1: paxel needs Python 3.11 or newer; set PAXEL_PYTHON to one"
     exit 2
 }
+if ($env:PAXEL_PANEL -eq "none") {
+    $Target = $Spec
+    Write-Host "install.ps1: panel: none (PAXEL_PANEL=none); ``paxel panel`` will say so"
+} else {
+    # pip's extras syntax: DIR[extra], FILE.whl[extra], or NAME[extra]<version spec> for an index
+    if (Test-Path $Spec) { $Target = "$Spec[panel]" } else { $Target = $Spec -replace '^([A-Za-z0-9._-]*)', '$1[panel]' }
+    Write-Host "install.ps1: panel: Edge WebView2 (pywebview brings it on Windows through pythonnet)"
+}
 $pipArgs = @()
 if ($env:PAXEL_PIP_ARGS) { $pipArgs = $env:PAXEL_PIP_ARGS -split " " }
 
 $pipx = Get-Command pipx -ErrorAction SilentlyContinue
 if (-not $env:PAXEL_NO_PIPX -and $pipx) {
-    Write-Host "install.ps1: installing $Spec with pipx"
-    & pipx install --force $Spec
+    Write-Host "install.ps1: installing $Target with pipx"
+    & pipx install --force $Target
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
     $paxel = Join-Path (& pipx environment --value PIPX_BIN_DIR) "paxel.exe"
 } else {
@@ -44,8 +54,8 @@ if (-not $env:PAXEL_NO_PIPX -and $pipx) {
         & $pyExe @pyArgs -m venv $venv
         if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
     }
-    Write-Host "install.ps1: installing $Spec into $venv"
-    & (Join-Path $venv "Scripts\python.exe") -m pip install --quiet --disable-pip-version-check --upgrade @pipArgs $Spec
+    Write-Host "install.ps1: installing $Target into $venv"
+    & (Join-Path $venv "Scripts\python.exe") -m pip install --quiet --disable-pip-version-check --upgrade @pipArgs $Target
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
     $paxel = Join-Path $venv "Scripts\paxel.exe"
 }

@@ -133,7 +133,7 @@ def test_panel_follows_and_controls_a_real_download(
         assert "of 16.0 MiB" in page.js(f"{row}.querySelector('.size').textContent")
         tree = [psutil.Process(panel.pid), *psutil.Process(panel.pid).children(recursive=True)]
         panel_rss = sum(p.memory_info().rss for p in tree) / 2**20
-        print(f"panel RSS (process + Qt web engine children): {panel_rss:.0f} MiB")
+        print(f"panel RSS (process tree, web engine children included): {panel_rss:.0f} MiB")
         assert page.js(f"{row}.querySelector('.speed').textContent").endswith("/s")
         colours = screenshot(xvfb.display, ARTIFACTS / "panel.png")
         print(f"screenshot: {ARTIFACTS / 'panel.png'} ({colours} colours)")

@@ -2,7 +2,9 @@
 
 pip builds paxel from the checkout into the venv install.sh uses; to stay fast and offline for
 dependencies, the test creates that venv first with a .pth reaching the dev venv's packages and
-passes --no-deps (install.sh reuses an existing venv, as on a re-run).
+passes --no-deps (install.sh reuses an existing venv, as on a re-run). That venv's Python cannot
+see Debian's PyGObject, so this is also the Qt fallback's choice and its one line; the GTK route
+with a real pip install and the panel opening is tests/e2e/test_panel_install.py.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ def test_install_sh_sets_up_an_isolated_paxel_and_uninstall_sh_removes_it(paxel_
     venv = data / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=60)
     pth = next(venv.glob("lib/python3*/site-packages")) / "paxel-test-deps.pth"
-    pth.write_text("\n".join(site.getsitepackages()) + "\n")
+    # only the dev venv's own folders: a dev venv made with --system-site-packages lists Debian's too
+    pth.write_text("\n".join(p for p in site.getsitepackages() if p.startswith(sys.prefix)) + "\n")
     env = {
         **paxel_env.env,
         "PAXEL_NO_PIPX": "1",
         "PAXEL_PIP_ARGS": "--no-deps",
-        "PAXEL_PYTHON": "/usr/bin/python3",
+        "PAXEL_PYTHON": str(venv / "bin" / "python"),  # no system site-packages: no gi
         "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
         "PATH": "/usr/bin:/bin",  # not the dev venv: the script must use its own paxel
     }
@@ -44,6 +47,11 @@ def test_install_sh_sets_up_an_isolated_paxel_and_uninstall_sh_removes_it(paxel_
         timeout=240,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    chosen = [line for line in done.stdout.splitlines() if line.startswith("install.sh: panel: ")]
+    assert len(chosen) == 1, done.stdout
+    assert chosen[0].startswith("install.sh: panel: Qt WebEngine, ~211 MB of wheels (")
+    assert "No module named 'gi'" in chosen[0] and "gir1.2-webkit2-4.1" in chosen[0]
+    assert "installing " + str(TOP) + "[panel,panel-qt] into" in done.stdout
     manifest = paxel_env.home / ".mozilla" / "native-messaging-hosts" / f"{HOST_NAME}.json"
     launcher = json.loads(manifest.read_text())["path"]
     assert launcher == str(data / "native-host" / "paxel-host")
@@ -62,6 +70,14 @@ def test_install_sh_sets_up_an_isolated_paxel_and_uninstall_sh_removes_it(paxel_
     assert not manifest.exists() and not venv.exists()
     assert paxel_env.service_pid() is None, "the service running from the removed venv was stopped"
     assert not (paxel_env.home / ".mozilla").exists()
+
+
+def test_install_sh_refuses_an_unknown_panel_choice(paxel_env: PaxelEnv) -> None:
+    env = {**paxel_env.env, "PAXEL_PANEL": "tk"}
+    done = subprocess.run(["sh", str(TOP / "installer" / "install.sh")], env=env,
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert done.returncode == 2 and "PAXEL_PANEL is auto, gtk, qt or none, not 'tk'" in done.stderr
+    assert not (paxel_env.root / "data").exists()
 
 
 def test_install_sh_refuses_an_old_python(paxel_env: PaxelEnv, tmp_path: Path) -> None:
