@@ -1,9 +1,13 @@
 """The service process: socket server, authentication and broadcast.
 
-One thread accepts; one thread per client reads frames, authenticates (`auth` first), validates
-with paxel.protocol and hands each request to the router (paxel.service.router), which decides
-what it does. Events are broadcast to every authenticated client; a client that does not read for
-SEND_TIMEOUT seconds is dropped, never waited for. Desktop actions (open, panel, notifications)
+The serving (main) thread runs the gate (paxel.service.gate): it accepts, and holds every
+connection that has not authenticated yet with no thread of its own (a deadline, a bound). Each
+authenticated client then gets one thread that reads frames, validates them with
+paxel.protocol and hands each request to the router (paxel.service.router), which decides what
+it does; a slow request (SLOW) gets a thread of its own. A thread that cannot start (a thread
+limit, no memory) costs that one client or request, never the service. Events are broadcast
+to every authenticated client; a client that does not read for SEND_TIMEOUT seconds is dropped,
+never waited for. Desktop actions (open, panel, notifications)
 live in paxel.service.desktop.
 
 Start-up order makes two simultaneous starts safe: take the service lock (the loser exits), then
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import io
 import logging
 import os
 import signal
@@ -41,6 +46,7 @@ from paxel.protocol import (
 from paxel.service import ipc
 from paxel.service import settings as settings_mod
 from paxel.service.desktop import Desktop
+from paxel.service.gate import Gate, PrefixedReader
 from paxel.service.router import SLOW, Context, Router
 from paxel.service.scheduler import Scheduler
 from paxel.service.store import Store
@@ -96,16 +102,16 @@ class Service:
         ipc.write_private(ipc.pid_path(), f"{os.getpid()}\n")
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         log.info("service %s (pid %d) listening on %s", __version__, os.getpid(), address)
+        greet = (lambda sock: ipc.greeting(self._secret, sock)) if address.transport == ipc.TCP else None
+        door = Gate(server, self._check_auth, self._admit, greet)
         try:
             self.scheduler.start()
-            while True:
-                conn, _ = server.accept()
-                threading.Thread(target=self._serve_client, args=(Client(conn), address), daemon=True,
-                                 name="paxel-client").start()
+            door.run()
         except (_Stop, KeyboardInterrupt):
             log.info("service stopping")
         finally:
             signal.signal(signal.SIGTERM, previous)
+            door.close()
             server.close()
             self.scheduler.stop()
             with self._clients_lock:
@@ -118,11 +124,26 @@ class Service:
             lock.release()
             log.info("service stopped")
 
-    def _serve_client(self, client: Client, address: ipc.Endpoint) -> None:
-        stream = client.sock.makefile("rb")
+    def _admit(self, sock: socket.socket, auth: Request, rest: bytes) -> None:
+        """The gate's hand-over: a client that authenticated gets its reply and a reader thread."""
+        client = Client(sock)
+        client.authenticated = True
+        with self._clients_lock:
+            self._clients.add(client)
+        client.send(reply_ok(auth.id, {}))
         try:
-            if address.transport == ipc.TCP:
-                client.send(ipc.greeting(self._secret, client.sock))
+            threading.Thread(target=self._serve_client, args=(client, rest), daemon=True,
+                             name="paxel-client").start()
+        except RuntimeError as exc:  # "can't start new thread": refuse this one, keep serving
+            log.warning("no thread for a new client (%s); it is disconnected", exc)
+            with self._clients_lock:
+                self._clients.discard(client)
+            client.close()
+            sock.close()
+
+    def _serve_client(self, client: Client, rest: bytes) -> None:
+        stream = io.BufferedReader(PrefixedReader(rest, client.sock))
+        try:
             while True:
                 try:
                     message = read_frame(stream)
@@ -144,31 +165,26 @@ class Service:
         request_id = request_id_of(message)
         try:
             request = validate_request(message)
-            if not client.authenticated:
-                self._authenticate(client, request)
-                client.send(reply_ok(request.id, {}))
-                return
             if request.type in SLOW:  # network I/O: do not hold up this client's other requests
-                threading.Thread(target=self._answer, args=(client, request), daemon=True).start()
+                try:
+                    threading.Thread(target=self._answer, args=(client, request), daemon=True).start()
+                except RuntimeError as exc:
+                    raise PaxelError(f"the service is too busy for a {request.type} now ({exc})",
+                                     code=ErrorCode.SERVICE_UNAVAILABLE) from None
                 return
             self._answer(client, request)
         except PaxelError as exc:
             client.send(reply_error(request_id, exc))
-            if exc.code == ErrorCode.UNAUTHORIZED:
-                client.close()
 
     def _answer(self, client: Client, request: Request) -> None:
         client.send(self.router.reply(client, request))
 
-    def _authenticate(self, client: Client, request: Request) -> None:
+    def _check_auth(self, request: Request) -> None:
+        """The gate's test of a connection's first frame: `auth` with this service's secret."""
         if request.type != "auth" or not hmac.compare_digest(
                 str(request.fields["secret"]).encode(), self._secret.encode()):
-            log.warning("refused a client without the right secret")
             raise PaxelError("authenticate first with the secret from the runtime dir",
                              code=ErrorCode.UNAUTHORIZED)
-        client.authenticated = True
-        with self._clients_lock:
-            self._clients.add(client)
 
     def broadcast(self, event: str, data: dict[str, Any]) -> None:
         message = make_event(event, data)

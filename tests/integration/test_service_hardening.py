@@ -1,0 +1,145 @@
+"""The service against what another local user or bad luck can do to it: idle connections that
+never authenticate, a thread that cannot start, slow requests. Real service processes on the TCP
+transport (anyone on the machine can connect to it), real sockets, real kernel limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from paxel.service import gate
+from support.paxel_env import PaxelEnv
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return struct.pack("=I", len(body)) + body
+
+
+def _recv(sock: socket.socket) -> dict[str, Any] | None:
+    header = sock.recv(4, socket.MSG_WAITALL)
+    if len(header) < 4:
+        return None
+    (length,) = struct.unpack("=I", header)
+    result: dict[str, Any] = json.loads(sock.recv(length, socket.MSG_WAITALL))
+    return result
+
+
+def _tcp_service(paxel_env: PaxelEnv) -> tuple[psutil.Process, int]:
+    paxel_env.use_tcp()
+    paxel_env.paxel("service", "start")
+    pid = paxel_env.wait_service()
+    return psutil.Process(pid), int(paxel_env.port_file.read_text())
+
+
+def _authenticated(paxel_env: PaxelEnv, port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    assert _recv(sock) is not None  # greeting
+    secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
+    sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))
+    assert _recv(sock) == {"id": 1, "ok": True, "version": 1, "result": {}}
+    return sock
+
+
+def _answers_list(sock: socket.socket, request_id: int = 2) -> bool:
+    sock.sendall(_frame({"id": request_id, "type": "list"}))
+    reply = _recv(sock)
+    return reply is not None and reply.get("ok") is True
+
+
+def test_idle_unauthenticated_connections_pin_no_thread_and_are_bounded(paxel_env: PaxelEnv) -> None:
+    service, port = _tcp_service(paxel_env)
+    threads_before = service.num_threads()
+    with ExitStack() as stack:
+        idle = [stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
+                for _ in range(300)]
+        time.sleep(1.0)
+        assert service.num_threads() <= threads_before + 2, "a thread per idle connection"
+        held = [c for c in service.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED]
+        assert len(held) <= gate.MAX_UNAUTHENTICATED + 1
+        with _authenticated(paxel_env, port) as sock:  # the user still gets in, at once
+            assert _answers_list(sock)
+        assert idle
+
+
+def test_unauthenticated_connection_is_dropped_at_the_deadline(paxel_env: PaxelEnv) -> None:
+    _, port = _tcp_service(paxel_env)
+    with socket.create_connection(("127.0.0.1", port), timeout=gate.AUTH_DEADLINE + 5) as sock:
+        started = time.monotonic()
+        assert _recv(sock) is not None  # greeting
+        sock.sendall(b"\x40\x00\x00\x00{")  # a frame begun, never finished
+        assert sock.recv(1) == b"", "the service hangs up"
+        assert time.monotonic() - started < gate.AUTH_DEADLINE + 2
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:  # nothing sent at all
+        started = time.monotonic()
+        assert _recv(sock) is not None and sock.recv(1) == b""
+        assert gate.AUTH_DEADLINE - 1 < time.monotonic() - started < gate.AUTH_DEADLINE + 2
+
+
+@pytest.fixture
+def pids_limit() -> Iterator[Path]:
+    """A pids cgroup (v1 or v2): its pids.max is how many threads the processes in it may have."""
+    for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
+        if (base / "cgroup.procs").exists() and os.access(base, os.W_OK):
+            try:
+                group = base / f"paxel-test-{os.getpid()}"
+                group.mkdir()
+            except OSError:
+                continue
+            if (group / "pids.max").exists():
+                break
+            group.rmdir()
+    else:
+        pytest.skip("no writable pids cgroup here")
+    yield group
+    for pid in (group / "cgroup.procs").read_text().split():  # back where every process lives
+        (base / "cgroup.procs").write_text(pid)
+    group.rmdir()
+
+
+def test_a_thread_that_cannot_start_does_not_kill_the_service(paxel_env: PaxelEnv,
+                                                              pids_limit: Path) -> None:
+    service, port = _tcp_service(paxel_env)
+    (pids_limit / "cgroup.procs").write_text(str(service.pid))
+    (pids_limit / "pids.max").write_text(str(service.num_threads()))  # no new thread from now on
+    refused = []
+    for _ in range(3):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                _recv(sock)
+                secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
+                sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}) +
+                             _frame({"id": 2, "type": "list"}))
+                _recv(sock)  # the auth's reply: it was right
+                refused.append(_recv(sock))
+        except OSError as exc:
+            refused.append({"oserror": str(exc)})
+    assert service.is_running() and service.status() != psutil.STATUS_ZOMBIE, refused
+    assert refused == [None] * 3, "no thread to read its requests: the client is hung up on"
+    (pids_limit / "pids.max").write_text("max")
+    with _authenticated(paxel_env, port) as sock:
+        assert _answers_list(sock)
+
+
+def test_slow_requests_do_not_delay_others_in_the_service(paxel_env: PaxelEnv) -> None:
+    _, port = _tcp_service(paxel_env)
+    with socket.socket() as black_hole, _authenticated(paxel_env, port) as sock:
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(64)
+        url = f"http://127.0.0.1:{black_hole.getsockname()[1]}/never.bin"
+        for request_id in range(10, 30):
+            sock.sendall(_frame({"id": request_id, "type": "probe", "url": url}))
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert _answers_list(sock)
+        assert time.monotonic() - started < 1.0
