@@ -30,7 +30,8 @@ from paxel.service import detach, ipc
 
 log = logging.getLogger(__name__)
 EventHandler = Callable[[dict[str, Any]], None]
-START_TIMEOUT = 10.0
+START_TIMEOUT = 10.0  # for a service to appear when none runs or is starting
+BUSY_TIMEOUT = 60.0  # for a service that runs or is starting (holds its lock) but is slow to answer
 EVENT_BACKLOG = 10_000  # events kept for a client that reads them late; older ones are dropped
 
 
@@ -38,6 +39,26 @@ def start_service() -> int:
     """Start `paxel service run` detached; returns its pid (it exits at once if one already runs)."""
     argv = [sys.executable, "-m", "paxel", "service", "run"]
     return detach.spawn(argv, paths.state_dir() / "service.out")
+
+
+def _start_once(patience: float = 10.0) -> int | None:
+    """Start the service unless another client is starting it: the start lock lets one client
+    at a time spawn and hold on until the new service holds the service lock (or exited), so a
+    hundred clients at once spawn one service, not a hundred. None when another one started it."""
+    starting = ipc.ServiceLock(paths.runtime_dir() / "start.lock")
+    if not starting.acquire():
+        return None
+    try:
+        if ipc.ServiceLock().held_elsewhere():
+            return None
+        pid = start_service()
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline and not ipc.ServiceLock().held_elsewhere():
+            _fail_if_service_died(pid)
+            time.sleep(0.02)
+        return pid
+    finally:
+        starting.release()
 
 
 def _fail_if_service_died(pid: int) -> None:
@@ -131,40 +152,63 @@ class ServiceClient:
     @classmethod
     def connect(cls, client: str, start: bool = True, on_event: EventHandler | None = None,
                 timeout: float = START_TIMEOUT) -> ServiceClient:
-        """Connect (starting the service if `start`), authenticate, say hello."""
+        """Connect (starting the service if `start`), authenticate, say hello.
+
+        A service that is starting or busy (it holds the service lock, or it accepted and then
+        hung up before `auth` was answered, as its gate does under a flood) is not an absent
+        one: keep trying for BUSY_TIMEOUT, never start a second one. Only a missing service is
+        started, by one client at a time (the start lock), and given `timeout` to appear.
+        """
         address = ipc.endpoint()
-        try:
-            sock = ipc.connect(address)
-        except OSError as first_error:
-            if not start:
-                raise PaxelError(f"the paxel service is not running ({first_error.strerror})",
-                                 code=ErrorCode.SERVICE_UNAVAILABLE) from None
-            sock = cls._start_and_connect(address, timeout)
-        self = cls(sock, on_event)
-        try:
-            self.request("auth", secret=ipc.read_secret())
-            self.hello = self.request("hello", client=client, version=PROTOCOL_VERSION)
-        except BaseException:
-            self.close()
-            raise
-        return self
+        busy_deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            sock = cls._connect_or_start(address, start, timeout)
+            self = cls(sock, on_event)
+            try:
+                self.request("auth", secret=ipc.read_secret())
+                self.hello = self.request("hello", client=client, version=PROTOCOL_VERSION)
+                return self
+            except PaxelError as exc:
+                self.close()
+                retry = exc.code in (ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.UNAUTHORIZED)
+                if not retry or time.monotonic() > busy_deadline:
+                    raise
+                time.sleep(0.05)  # hung up on (busy) or a secret just replaced (restart): again
+            except BaseException:
+                self.close()
+                raise
 
     @staticmethod
-    def _start_and_connect(address: ipc.Endpoint, timeout: float) -> socket.socket:
-        pid = start_service()
-        deadline = time.monotonic() + timeout
+    def _connect_or_start(address: ipc.Endpoint, start: bool, timeout: float) -> socket.socket:
+        started = time.monotonic()
+        absent_deadline = started + timeout
+        busy_deadline = started + BUSY_TIMEOUT
+        pid: int | None = None
         delay = 0.01
         while True:
             try:
                 return ipc.connect(address)
-            except OSError as exc:
+            except (FileNotFoundError, ConnectionRefusedError) as exc:
+                error: OSError = exc  # nobody listens there
+            except OSError as exc:  # a full backlog, a greeting that is late: there, but busy
+                error = exc
+                absent_deadline = busy_deadline
+            if not start:
+                raise PaxelError(f"the paxel service is not running ({error.strerror or error})",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE) from None
+            if pid is not None:
                 _fail_if_service_died(pid)
-                if time.monotonic() > deadline:
-                    raise PaxelError(f"the paxel service did not start within {timeout:.0f} s "
-                                     f"({exc.strerror}); see {paths.state_dir() / 'service.log'}",
-                                     code=ErrorCode.SERVICE_UNAVAILABLE) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
+            if ipc.ServiceLock().held_elsewhere():
+                absent_deadline = busy_deadline  # starting or serving: wait for it
+            elif pid is None:
+                pid = _start_once()
+            now = time.monotonic()
+            if now > min(absent_deadline, busy_deadline):
+                raise PaxelError(f"the paxel service did not answer within {now - started:.0f} s "
+                                 f"({error.strerror or error}); see {paths.state_dir() / 'service.log'}",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     @property
     def closed(self) -> bool:

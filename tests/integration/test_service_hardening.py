@@ -143,3 +143,57 @@ def test_slow_requests_do_not_delay_others_in_the_service(paxel_env: PaxelEnv) -
         started = time.monotonic()
         assert _answers_list(sock)
         assert time.monotonic() - started < 1.0
+
+
+STAMPEDE = """
+import json, sys, threading
+from paxel.client import ServiceClient
+
+count = int(sys.argv[1])
+barrier = threading.Barrier(count)
+results = []
+
+def one():
+    barrier.wait()
+    try:
+        client = ServiceClient.connect("stampede", start=True)
+        results.append(client.hello["service_pid"])
+        client.close()
+    except Exception as exc:
+        results.append(repr(exc))
+
+threads = [threading.Thread(target=one) for _ in range(count)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_hundred_clients_auto_starting_at_once_get_one_service(paxel_env: PaxelEnv, transport: str) -> None:
+    """4 processes x 25 threads connect at the same moment with no service running: exactly one
+    service starts and every one of them is connected to it (a still-starting or busy service
+    is not an absent one)."""
+    import subprocess
+    import sys
+
+    if transport == "tcp":
+        paxel_env.use_tcp()
+    clients = [subprocess.Popen([sys.executable, "-c", STAMPEDE, "25"], env=paxel_env.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(4)]
+    results = []
+    for process in clients:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+        results += json.loads(out)
+    paxel_env.note_service()
+    assert len(results) == 100
+    assert {str(r) for r in results if not isinstance(r, int)} == set()
+    assert len(set(results)) == 1
+    service_log = (paxel_env.state_dir / "service.log").read_text()
+    assert service_log.count(" listening on ") == 1
+    spawned_in_vain = (paxel_env.state_dir / "service.out").read_text().count("already running")
+    assert spawned_in_vain == 0, "one client starts the service, the others wait for it"

@@ -117,7 +117,7 @@ def listen(path: str) -> socket.socket:
     finally:
         os.umask(old)
     os.chmod(path, 0o600)
-    server.listen(64)
+    server.listen(socket.SOMAXCONN)
     return server
 
 
@@ -129,7 +129,7 @@ def listen_at(where: Endpoint) -> socket.socket:
     if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: no other process may bind our port too
         server.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
     server.bind((LOOPBACK, 0))
-    server.listen(64)
+    server.listen(socket.SOMAXCONN)
     write_private(where.path, f"{server.getsockname()[1]}\n")  # replaces a stale one atomically
     return server
 
@@ -239,6 +239,18 @@ class ServiceLock:
             return False
         self._file = handle
         return True
+
+    def held_elsewhere(self) -> bool:
+        """True while another process holds this lock (a service starting or serving).
+
+        Tested by taking it for a moment: a service starting in that very moment retries (see
+        server._acquire_or_defer), so the test never costs the user their service."""
+        if self._file is not None:
+            return False
+        if not self.acquire():
+            return True
+        self.release()
+        return False
 
     def release(self) -> None:
         if self._file is not None:
