@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import gzip
 import hashlib
 import random
 import socket
@@ -74,6 +75,10 @@ class Faults:
     cd: str | None = None            # Content-Disposition value, sent as UTF-8 bytes on the wire
     digest: str | None = None        # "right" / "wrong": send Repr-Digest (sha-256)
     legacy_digest: str | None = None  # "right" / "wrong": send Digest (RFC 3230, SHA-256)
+    encode: str | None = None        # "gzip" / "deflate" / "br": compress every 206 body (ignoring
+                                     # Accept-Encoding: identity), sent with Content-Encoding; "br"
+                                     # bodies are gzip bytes mislabelled (nothing decodes them)
+    encode_full: int = 0             # 1: 200 answers (no Range) are compressed the same way
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -313,6 +318,11 @@ class _Handler(BaseHTTPRequestHandler):
             length += faults.cl_delta
             close_after = True
         chunked = bool(faults.chunked) and not head
+        encoded = None
+        if faults.encode and not head and (status == 206 or faults.encode_full):
+            encoded = _compress(faults.encode, body(seed, start, end))
+            headers["Content-Encoding"] = faults.encode
+            length = len(encoded)
 
         rec.status = status
         self.send_response(status)
@@ -337,6 +347,11 @@ class _Handler(BaseHTTPRequestHandler):
         big_n = state.bump(target, "big-get") if end - start > 1 else faults.trickle_times
         rate = faults.trickle if faults.trickle and big_n < faults.trickle_times else None
         try:
+            if encoded is not None:
+                self._write(encoded, chunked)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+                return
             self._send_body(seed, start, end, chunked, drop_at, rate)
         except _Dropped:
             self.close_connection = True
@@ -369,6 +384,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif data:
             self.wfile.write(data)
         self.rec.sent += len(data)
+
+
+def _compress(encoding: str, data: bytes) -> bytes:
+    """`data` as a server that ignores `Accept-Encoding: identity` would send it."""
+    if encoding == "deflate":
+        return zlib.compress(data)
+    return gzip.compress(data, mtime=0)
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int] | None:
