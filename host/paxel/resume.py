@@ -1,18 +1,52 @@
-"""The resume state written beside `NAME.part` (pure encoding; storage.py writes it atomically).
+"""The resume state written beside `NAME.part` (pure encoding and trust rules; storage.py writes
+it atomically).
 
 JSON, one object, documented field by field in docs/engine.md. Only bytes that were fdatasync'd
 before the state was written are listed, so a state file never claims data the disk lacks.
+
+A state is only as good as the `.part` it describes: `trusted` decides, from the open `.part`'s
+fstat and a few of its bytes, whether its bytes may be used. Format 2 records the `.part`'s
+device, inode and size, and a CRC-32 of the last (up to) 4 KiB of every range's durable bytes: a
+`.part` that is another file (swapped, linked elsewhere, or a new file that got the old inode
+number) starts clean, one that got shorter is trusted only below its current size. Format 1 (no
+identity) is trusted only with a regular, single-link `.part` of exactly the file's size (what a
+format-1 run left after preallocating).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # formats decoded; 1 has no `part` identity
 SUFFIX = ".paxel"  # NAME.part.paxel beside NAME.part
+SAMPLE = 4096      # bytes checked at the end of each range's durable bytes
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    """The `.part` the bytes were written to, as fstat saw it at the checkpoint."""
+
+    device: int
+    inode: int
+    size: int
+    samples: tuple[tuple[int, int, int], ...] = ()   # (offset, length, crc32) of durable bytes
+
+
+@dataclass(frozen=True)
+class PartNow:
+    """The `.part` as it is now (fstat of the file just opened with O_NOFOLLOW)."""
+
+    device: int
+    inode: int
+    size: int
+    links: int
+    regular: bool
 
 
 @dataclass(frozen=True)
@@ -23,6 +57,7 @@ class ResumeState:
     etag: str | None
     last_modified: str | None
     ranges: tuple[tuple[int, int, int], ...]   # (start, end_exclusive, durable bytes from start)
+    part: PartRecord | None = None             # None: format 1 (or not yet recorded)
 
     @property
     def done(self) -> int:
@@ -37,12 +72,70 @@ def state_path(final: Path) -> Path:
     return final.with_name(final.name + ".part" + SUFFIX)
 
 
+def first_missing(state: ResumeState) -> int:
+    """Offset of the first byte the `.part` lacks (the size when none is missing)."""
+    for start, end, done in state.ranges:
+        if start + done < end:
+            return start + done
+    return state.size
+
+
+def resume_bounds(state: ResumeState) -> tuple[int, int]:
+    """Where the resuming probe starts: the first missing byte, or the last byte when all are
+    there (a 416 for an empty range would carry no validators to compare); and the end of the
+    range holding it, which the probe does not ask beyond."""
+    first = max(0, min(first_missing(state), state.size - 1))
+    end = next((e for s, e, _ in state.ranges if s <= first < e), state.size)
+    return first, end
+
+
+def sample_spans(ranges: Iterable[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """(offset, length) of the bytes sampled: the last SAMPLE durable bytes of each range."""
+    return [(a + d - min(SAMPLE, d), min(SAMPLE, d)) for a, _, d in ranges if d > 0]
+
+
+def samples(ranges: Iterable[tuple[int, int, int]],
+            read: Callable[[int, int], bytes]) -> tuple[tuple[int, int, int], ...]:
+    """The samples to record: `read(offset, length)` gives the `.part`'s bytes there."""
+    return tuple((off, n, zlib.crc32(read(off, n))) for off, n in sample_spans(ranges))
+
+
+def trusted(state: ResumeState, now: PartNow,
+            read: Callable[[int, int], bytes]) -> tuple[ResumeState | None, str | None]:
+    """The part of `state` the `.part` described by `now` can be trusted with, and why not all.
+
+    (None, reason): start clean. (state', reason): state' lists only bytes below the `.part`'s
+    current size (bytes cut off while paused are fetched again); reason is None when nothing
+    was dropped. `read(offset, length)` reads the `.part` (only below its current size)."""
+    if not now.regular or now.links != 1:
+        return None, "the .part is not a plain file of its own (linked elsewhere?)"
+    if state.part is None:
+        if now.size != state.size:
+            return None, f"the .part holds {now.size} bytes, not {state.size} (old resume state)"
+        return state, None
+    if (state.part.device, state.part.inode) != (now.device, now.inode):
+        return None, "the .part is not the file this download wrote (replaced?)"
+    for off, n, crc in state.part.samples:
+        if off + n <= now.size and zlib.crc32(read(off, n)) != crc:
+            return None, "the .part does not hold the bytes this download wrote (replaced?)"
+    clipped = tuple((a, b, max(0, min(d, now.size - a))) for a, b, d in state.ranges)
+    if clipped == state.ranges:
+        return state, None
+    why = f"the .part got shorter ({now.size} bytes); fetching again what it lost"
+    return replace(state, ranges=clipped), why
+
+
 def encode(state: ResumeState) -> bytes:
-    return json.dumps({
-        "version": VERSION, "url": state.url, "final_url": state.final_url, "size": state.size,
+    obj: dict[str, Any] = {
+        "version": VERSION if state.part is not None else 1,
+        "url": state.url, "final_url": state.final_url, "size": state.size,
         "etag": state.etag, "last_modified": state.last_modified,
         "ranges": [list(r) for r in state.ranges],
-    }, separators=(",", ":")).encode()
+    }
+    if state.part is not None:
+        obj["part"] = {"device": state.part.device, "inode": state.part.inode, "size": state.part.size,
+                       "samples": [list(x) for x in state.part.samples]}
+    return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def decode(data: bytes) -> ResumeState:
@@ -51,7 +144,7 @@ def decode(data: bytes) -> ResumeState:
         obj: Any = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"resume state is not JSON: {exc}") from None
-    if not isinstance(obj, dict) or obj.get("version") != VERSION:
+    if not isinstance(obj, dict) or obj.get("version") not in READABLE or not _is_int(obj.get("version")):
         raise ValueError("resume state has an unknown version")
     url, final_url, size = obj.get("url"), obj.get("final_url"), obj.get("size")
     etag, modified, raw = obj.get("etag"), obj.get("last_modified"), obj.get("ranges")
@@ -74,7 +167,19 @@ def decode(data: bytes) -> ResumeState:
         at = end
     if at != size:
         raise ValueError("resume state ranges do not cover the file")
-    return ResumeState(url, final_url, size, etag, modified, tuple(ranges))
+    part = None
+    if obj["version"] >= 2:
+        rec = obj.get("part")
+        if not (isinstance(rec, dict) and all(_is_int(rec.get(k)) and rec[k] >= 0
+                                              for k in ("device", "inode", "size"))):
+            raise ValueError("resume state lacks the .part's identity")
+        raw_samples = rec.get("samples", [])
+        if not (isinstance(raw_samples, list) and all(
+                isinstance(x, list) and len(x) == 3 and all(_is_int(v) and v >= 0 for v in x)
+                for x in raw_samples)):
+            raise ValueError("resume state has malformed samples")
+        part = PartRecord(rec["device"], rec["inode"], rec["size"], tuple(tuple(x) for x in raw_samples))
+    return ResumeState(url, final_url, size, etag, modified, tuple(ranges), part)
 
 
 def _is_int(v: object) -> bool:

@@ -7,6 +7,10 @@ OSError becomes paxel.errors.DiskError with the path and the cause spelled out.
 A running download holds an exclusive lock on its `.part` (POSIX flock, Windows msvcrt.locking of
 one byte far past any data), so another download, in this process or another, sees the name as
 taken instead of "resuming" a file that is still being written.
+
+A `.part` is only ever opened with O_NOFOLLOW and must be a regular file: a symlink (dangling or
+not), a folder or a FIFO at that name is not paxel's (NotAPart), so nothing is written through
+it. The finished file takes its final name with `place`, which never replaces an existing file.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import sys
 import threading
 from pathlib import Path
 
 from paxel.errors import DiskError
+from paxel.resume import PartNow
 
 _HINTS = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
           errno.EACCES: "permission denied", errno.EPERM: "permission denied",
@@ -31,9 +37,14 @@ def disk_error(action: str, path: Path, exc: OSError) -> DiskError:
     return DiskError(f"cannot {action} {path}: {why}")
 
 
-_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)   # Windows has none: an lstat check stands in for it
+_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | _NOFOLLOW
 _LOCK_OFFSET = 1 << 62   # Windows locks are mandatory: lock a byte no data ever occupies
 _CLAIM_TRIES = 100       # a name that vanishes this often between open and lock is not a race
+
+
+class NotAPart(DiskError):
+    """The `.part` name holds a symlink, folder or other non-regular file: not paxel's to use."""
 
 
 class PartFile:
@@ -62,23 +73,35 @@ class PartFile:
                 try:
                     fd = os.open(path, _FLAGS)
                 except FileNotFoundError:
-                    continue  # removed between the two opens (or a dangling symlink): try again
+                    continue  # removed between the two opens: try again
                 except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) or os.path.islink(path):
+                        raise NotAPart(f"{path} is not a regular file (a symlink?); not using it") from None
                     raise disk_error("open", path, exc) from None
             except OSError as exc:  # incl. ENOENT: the folder itself is gone
                 raise disk_error("create", path, exc) from None
+            mine = os.fstat(fd)
+            if not stat.S_ISREG(mine.st_mode):
+                os.close(fd)
+                raise NotAPart(f"{path} is not a regular file; not using it")
             if not lock_exclusive(fd, platform):
                 os.close(fd)
                 return None
             try:
-                now = os.stat(path)
+                now = os.lstat(path)
             except FileNotFoundError:
                 now = None
-            mine = os.fstat(fd)
             if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
                 return cls(path, fd, created, platform)
             os.close(fd)
-        raise DiskError(f"cannot claim {path}: it keeps vanishing (a dangling symlink?)")
+            if now is not None and stat.S_ISLNK(now.st_mode):  # no O_NOFOLLOW here (Windows)
+                raise NotAPart(f"{path} is a symlink; not using it")
+        raise DiskError(f"cannot claim {path}: it keeps vanishing")
+
+    def identity(self) -> PartNow:
+        """What this open file is (compared with the resume state before its bytes are trusted)."""
+        st = os.fstat(self.fd)
+        return PartNow(st.st_dev, st.st_ino, st.st_size, st.st_nlink, stat.S_ISREG(st.st_mode))
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
@@ -98,6 +121,17 @@ class PartFile:
                     os.ftruncate(self.fd, size)
         except OSError as exc:
             raise disk_error("reserve space for", self.path, exc) from None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Bytes written earlier (a few KiB, to check a resumed `.part` is what we wrote)."""
+        try:
+            if self._positional:
+                return os.pread(self.fd, length, offset)
+            with self._lock:
+                os.lseek(self.fd, offset, os.SEEK_SET)
+                return os.read(self.fd, length)
+        except OSError as exc:
+            raise disk_error("read", self.path, exc) from None
 
     def truncate(self, size: int) -> None:
         try:
@@ -146,13 +180,19 @@ class PartFile:
         finally:
             self.close()
 
-    def move_to(self, final: Path) -> None:
-        """The fsync'd file takes the name `final` (atomic on one file system). POSIX renames it
+    def move_to(self, final: Path, *, replace: bool = False) -> None:
+        """The fsync'd file takes the name `final`; FileExistsError when that name is taken
+        (see `place`), unless `replace` (the user asked for it explicitly). POSIX moves it
         open, so the lock lasts until close(); Windows cannot rename an open file."""
         if not self._positional:
             self.close()
         try:
-            os.replace(self.path, final)
+            if replace:
+                os.replace(self.path, final)
+            else:
+                place(self.path, final, "win32" if self._windows else sys.platform)
+        except FileExistsError:
+            raise
         except OSError as exc:
             raise disk_error("rename to", final, exc) from None
         self.path = final
@@ -162,6 +202,47 @@ class PartFile:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+# errors of os.link meaning "this file system has no hard links" (vfat/exFAT: EPERM)
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
+
+
+def place(src: Path, dst: Path, platform: str = sys.platform, hardlinks: bool = True) -> None:
+    """Rename `src` to `dst` without ever replacing an existing `dst` (FileExistsError then).
+
+    Python 3.11 has no renameat2(RENAME_NOREPLACE), so:
+    - POSIX with hard links: `os.link` (fails atomically when `dst` exists), then unlink `src`.
+    - POSIX without (vfat, exFAT, some network file systems: link fails with EPERM/ENOTSUP):
+      create `dst` exclusively (O_EXCL) as a placeholder, then `os.replace` onto it. Remaining
+      race: a program that opens the placeholder between the two steps and writes into it
+      loses that write to our replace; it cannot hit a file that existed before us.
+    - Windows: `os.rename` refuses an existing target by itself (the lexists test before it only
+      makes the same rule hold when this path is exercised on another OS).
+    `hardlinks=False` forces the placeholder path (tests; file systems known to lack links)."""
+    if platform == "win32":
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, "file exists", str(dst))
+        os.rename(src, dst)
+        return
+    if hardlinks:
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+        else:
+            os.unlink(src)
+            return
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+    os.close(fd)
+    try:
+        os.replace(src, dst)
+    except OSError:
+        remove_quietly(dst)
+        raise
 
 
 def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
@@ -188,7 +269,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so a crash leaves either the old or the new content."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+        remove_quietly(tmp)   # never write through whatever (a symlink?) sits at the temp name
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0),
+                     0o644)
         try:
             view = memoryview(data)
             while view:  # a nearly full disk takes part of a write and refuses the rest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,63 @@ def test_paths_sit_beside_the_final_name() -> None:
     final = Path("/d/name.iso")
     assert resume.part_path(final) == Path("/d/name.iso.part")
     assert resume.state_path(final) == Path("/d/name.iso.part.paxel")
+
+
+# -- trusting a `.part` (format 2 identity, format 1 rule, shortened files) ----------------------
+
+def _state(ranges: tuple[tuple[int, int, int], ...], part: resume.PartRecord | None) -> ResumeState:
+    return ResumeState("http://h/f", "http://h/f", ranges[-1][1], '"e"', None, ranges, part)
+
+
+def _reader(data: bytes) -> Callable[[int, int], bytes]:
+    return lambda off, n: data[off:off + n]
+
+
+@given(st.data())
+def test_a_trusted_state_never_claims_bytes_past_the_part(data: st.DataObject) -> None:
+    size = data.draw(st.integers(1, 1 << 16))
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, size - 1), max_size=6)) if size > 1 else []))
+    bounds = [0, *cuts, size]
+    ranges = tuple((a, b, data.draw(st.integers(0, b - a))) for a, b in itertools.pairwise(bounds))
+    content = bytes(range(256)) * (size // 256 + 1)
+    record = resume.PartRecord(1, 2, size, resume.samples(ranges, _reader(content)))
+    now_size = data.draw(st.integers(0, size))
+    kept, why = resume.trusted(_state(ranges, record), resume.PartNow(1, 2, now_size, 1, True),
+                               _reader(content[:now_size]))
+    assert kept is not None
+    assert all(a + d <= max(a, now_size) for a, _, d in kept.ranges)
+    assert all(d <= old for (_, _, d), (_, _, old) in zip(kept.ranges, ranges, strict=True))
+    assert (why is None) == (kept.ranges == ranges)
+
+
+@pytest.mark.parametrize(("now", "content", "trusted"), [
+    (resume.PartNow(1, 2, 100, 1, True), b"a" * 100, True),
+    (resume.PartNow(1, 3, 100, 1, True), b"a" * 100, False),     # another inode
+    (resume.PartNow(9, 2, 100, 1, True), b"a" * 100, False),     # another device
+    (resume.PartNow(1, 2, 100, 2, True), b"a" * 100, False),     # hard-linked elsewhere too
+    (resume.PartNow(1, 2, 100, 1, False), b"a" * 100, False),    # not a regular file
+    (resume.PartNow(1, 2, 100, 1, True), b"b" * 100, False),     # same inode number, other bytes
+])
+def test_format_2_trusts_only_the_file_it_wrote(now: resume.PartNow, content: bytes, trusted: bool) -> None:
+    ranges = ((0, 50, 40), (50, 100, 10))
+    record = resume.PartRecord(1, 2, 100, resume.samples(ranges, _reader(b"a" * 100)))
+    kept, _ = resume.trusted(_state(ranges, record), now, _reader(content))
+    assert (kept is not None) == trusted
+
+
+@pytest.mark.parametrize(("size", "links", "trusted"), [(100, 1, True), (99, 1, False), (101, 1, False),
+                                                         (100, 2, False)])
+def test_format_1_trusts_a_single_regular_part_of_the_full_size(size: int, links: int, trusted: bool) -> None:
+    state = decode(json.dumps(good() | {"size": 100, "ranges": [[0, 100, 60]]}).encode())
+    assert state.part is None
+    kept, _ = resume.trusted(state, resume.PartNow(1, 2, size, links, True), _reader(b"x" * size))
+    assert (kept is not None) == trusted
+
+
+def test_format_2_round_trips_its_identity() -> None:
+    state = _state(((0, 10, 4), (10, 20, 0)), resume.PartRecord(3, 4, 20, ((0, 4, 123),)))
+    raw = json.loads(encode(state))
+    assert raw["version"] == 2 and raw["part"]["inode"] == 4
+    assert decode(encode(state)) == state
+    with pytest.raises(ValueError):
+        decode(json.dumps(raw | {"part": {"device": 3}}).encode())
