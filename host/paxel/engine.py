@@ -14,6 +14,7 @@ import random
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,16 +37,18 @@ from paxel.errors import (
 from paxel.filenames import choose_name, safe_filename, unique_name
 from paxel.headers import parse_retry_after
 from paxel.probe import (
+    DECODABLE,
     FileChanged,
     ProbeResult,
     RangesUntrusted,
     check_full,
     check_partial,
+    encoding,
     interpret,
     range_validator,
 )
 from paxel.ratelimit import TokenBucket
-from paxel.retry import RetryPolicy, retryable_status
+from paxel.retry import RetryPolicy, made_progress, retryable_status
 from paxel.segments import Segment, SegmentTable, request_size, slow_owners
 from paxel.transport import Reply, Transport, check_url
 
@@ -105,6 +108,7 @@ class Result:
     size: int
     paused: bool
     sha256: str | None
+    renamed_from: Path | None = None  # the name it was meant to have, taken meanwhile by another file
 
 
 class _Stop(Exception):
@@ -174,13 +178,23 @@ class Download:
         except Cancelled:
             self._set_state("cancelled")
             raise
-        except PaxelError:
+        except PaxelError as exc:
             self._set_state("failed")
+            exc.part_path = self._leftover_part()
             raise
         except Exception as exc:  # a bug must still leave a clear state and message behind
             self._set_state("failed")
-            raise PaxelError(f"internal error: {exc!r}") from exc
+            error = PaxelError(f"internal error: {exc!r}")
+            error.part_path = self._leftover_part()
+            raise error from exc
         return result
+
+    def _leftover_part(self) -> Path | None:
+        """The `.part` a failed run left behind (for whoever removes the download), if any."""
+        if self._path is None:
+            return None
+        part = resume.part_path(self._path)
+        return part if os.path.lexists(part) and not part.is_symlink() else None
 
     # ---- the download ----------------------------------------------------------------------
 
@@ -252,11 +266,10 @@ class Download:
             state: resume.ResumeState | None = None
             if opts.output is not None and self._part is None:
                 self._path = self._check_output(opts.output)
-                self._part = storage.PartFile.claim(resume.part_path(self._path))
-                if self._part is None:
-                    raise UsageError(f"{self._path} is being downloaded by another paxel right now")
-            if self._path is not None and not (self._part and self._part.created):
-                state = self._load_state(self._path)  # (a state beside a .part we just made is void)
+                self._part = self._claim_output(self._path)
+            if self._path is not None and self._part is not None and not self._part.created:
+                # (a state beside a .part we just made is void)
+                state = self._trusted(self._load_state(self._path))
             reply, probe = self._probe_request(main, state)
             try:
                 if state is not None and not _same_file(state, probe):
@@ -271,12 +284,13 @@ class Download:
                 reply.close()
                 raise
             reply_for_first: Reply | None = reply
-            if probe.status == 416 or (state is not None and probe.first != _first_missing(state)):
+            if probe.status == 416 or (state is not None and probe.first != resume.first_missing(state)):
                 reply.close()  # nothing useful in this body: no bytes or bytes already on disk
                 reply_for_first = None
             with self._lock:
                 self._probe = probe
                 self._state = "running"
+            self._emit(time.monotonic())   # the path is known from here: say so at once
             if probe.size is None:
                 return self._stream_unknown(main, reply_for_first, expected)
             return self._segmented(main, probe, state, reply_for_first, expected)
@@ -386,18 +400,38 @@ class Download:
     def _finish(self, part: storage.PartFile, probe: ProbeResult, expected: tuple[str, str] | None) -> Result:
         """All bytes are on disk: fsync, verify, rename, forget the state."""
         assert self._path is not None
-        path = self._path
+        wanted = self._path
         part.sync()
         sha256 = self._verify(part, probe, expected)
-        part.move_to(path)   # still locked (POSIX): nobody takes the name for a leftover meanwhile
-        storage.remove_quietly(resume.state_path(path))
+        # still locked (POSIX): nobody takes the name for a leftover meanwhile
+        path = self._place(part, wanted, replace=self.options.overwrite and self.options.output is not None)
+        storage.remove_quietly(resume.state_path(wanted))
         if self._state_saved:  # the data was fsync'd above; this makes the rename durable too
             _sync_folder(path.parent)
         self._release_part()
         size = probe.size if probe.size is not None else self._streamed
-        self._set_state("completed")
+        if path != wanted:
+            self._say(f"{wanted.name} was taken meanwhile by another file; saved as {path.name}")
+        with self._lock:
+            self._path = path
+            self._state = "completed"
         self._emit(time.monotonic())
-        return Result(path, size, False, sha256)
+        return Result(path, size, False, sha256, wanted if path != wanted else None)
+
+    def _place(self, part: storage.PartFile, wanted: Path, *, replace: bool = False) -> Path:
+        """Give the finished file the name `wanted`, or `wanted (1).ext`... when a file took it
+        meanwhile: never replaces anything unless `replace` (explicit overwrite)."""
+        path, folder = wanted, wanted.parent
+
+        def taken(name: str) -> bool:
+            return os.path.lexists(folder / name) or os.path.lexists(resume.part_path(folder / name))
+
+        while True:
+            try:
+                part.move_to(path, replace=replace)
+                return path
+            except FileExistsError:
+                path = folder / unique_name(wanted.name, taken)
 
     def _verify(self, part: storage.PartFile, probe: ProbeResult,
                 expected: tuple[str, str] | None) -> str | None:
@@ -412,8 +446,7 @@ class Download:
         for name, hexdigest in wanted.items():
             if got[name] != hexdigest:
                 assert self._path is not None
-                aside = self._path.with_name(self._path.name + ".checksum-mismatch")
-                part.move_to(aside)
+                aside = self._place(part, self._path.with_name(self._path.name + ".checksum-mismatch"))
                 storage.remove_quietly(resume.state_path(self._path))
                 source = "expected" if expected and expected[0] == name else "the server's digest says"
                 raise ChecksumMismatch(f"{name} of the download is {got[name]} but {source} {hexdigest}; "
@@ -437,7 +470,7 @@ class Download:
         if state is not None:
             if_range = range_validator(state.etag, state.last_modified)
         if not self._no_ranges:
-            first, end = _resume_bounds(state) if state is not None else (0, None)
+            first, end = resume.resume_bounds(state) if state is not None else (0, None)
             last = first + self.options.min_split - 1
             if end is not None:
                 last = min(last, end - 1)
@@ -499,9 +532,9 @@ class Download:
 
         def taken(name: str) -> bool:
             final = folder / name
-            if name in busy or final.exists():
+            if name in busy or os.path.lexists(final):
                 return True
-            if not resume.part_path(final).exists():
+            if not os.path.lexists(resume.part_path(final)):
                 return False
             state = self._load_state(final)
             if state is not None and _same_file(state, probe):
@@ -511,15 +544,62 @@ class Download:
 
         while True:
             name = unique_name(wanted, taken)
-            part = storage.PartFile.claim(resume.part_path(folder / name))
-            if part is not None and not (folder / name).exists():
-                self._part = part
-                return folder / name, None if part.created else found.get(name)
+            try:
+                part = storage.PartFile.claim(resume.part_path(folder / name))
+            except storage.NotAPart as exc:  # e.g. a dangling symlink: not ours, leave it be
+                self._say(f"{exc}; choosing another name")
+                busy.add(name)
+                continue
+            if part is not None and not os.path.lexists(folder / name):
+                self._part, self._path = part, folder / name
+                if part.created:
+                    return folder / name, None
+                state = self._trusted(found.get(name))
+                self._path = None
+                if self._part is not None:   # trusted, or started clean on a fresh `.part`
+                    return folder / name, state
+                continue
             if part is not None:  # finished by another download since we looked: not ours
                 if part.created:
                     part.discard()
                 part.close()
             busy.add(name)
+
+    def _claim_output(self, path: Path) -> storage.PartFile:
+        """Claim `-o FILE`'s `.part`. A symlink there (dangling or not) is removed, never
+        followed (the link only: its target is untouched), and the download starts clean."""
+        for _ in range(3):
+            try:
+                part = storage.PartFile.claim(resume.part_path(path))
+            except storage.NotAPart:
+                if not resume.part_path(path).is_symlink():
+                    raise
+                self._say(f"{resume.part_path(path).name} was a symlink; removed it (not its target), "
+                          "starting clean")
+                storage.remove_quietly(resume.part_path(path), resume.state_path(path))
+                continue
+            if part is None:
+                raise UsageError(f"{path} is being downloaded by another paxel right now")
+            return part
+        raise DiskError(f"cannot claim {resume.part_path(path)}: something keeps replacing it")
+
+    def _trusted(self, state: resume.ResumeState | None) -> resume.ResumeState | None:
+        """The part of `state` our claimed `.part` can be trusted with (resume.trusted). When it
+        can be trusted with nothing, the `.part` is deleted (its name only: a hard link elsewhere
+        keeps its data) and a fresh one is claimed in its place; with -o that must succeed,
+        otherwise self._part is None afterwards and the caller chooses again."""
+        part, path = self._part, self._path
+        if state is None or part is None or path is None:
+            return None
+        kept, why = resume.trusted(state, part.identity(), part.read_at)
+        if why:
+            self._say(f"{part.path.name}: {why}" + ("" if kept else "; starting clean"))
+        if kept is None:
+            self._discard_part()
+            storage.remove_quietly(resume.state_path(path))
+            if self.options.output is not None:
+                self._part = self._claim_output(path)
+        return kept
 
     def _load_state(self, path: Path) -> resume.ResumeState | None:
         try:
@@ -549,8 +629,10 @@ class Download:
         with self._lock:
             table.mark_durable(marks)
             ranges = tuple(table.durable_ranges())
+        now = part.identity()
+        record = resume.PartRecord(now.device, now.inode, now.size, resume.samples(ranges, part.read_at))
         state = resume.ResumeState(self.options.url, probe.url, probe.size, probe.etag,
-                                   probe.last_modified, ranges)
+                                   probe.last_modified, ranges, record)
         storage.write_atomic(resume.state_path(path), resume.encode(state))
         self._state_saved = True
 
@@ -593,10 +675,12 @@ class Download:
                             counted = True
                             return
                         self._seg_started[wid] = (time.monotonic(), seg.written)
+                asked = 0
                 try:
                     began, before = time.monotonic(), seg.written
                     if reply is None:
                         reply = self._open_range(transport, seg, rate)
+                    asked = (reply.body_end or seg.end) - before
                     complete = self._pump(wid, seg, reply, buf, part, rate)
                     if seg.written > before:
                         failures = 0
@@ -624,8 +708,8 @@ class Download:
                             # progress (drops that vary would retry forever), only new ground is
                             progressed = seg.written > self._furthest
                             self._furthest = max(self._furthest, seg.written)
-                        else:
-                            progressed = seg.written > self._seg_started.get(wid, (0.0, seg.written))[1]
+                        else:   # a try that brought far less than it asked for is no progress
+                            progressed = made_progress(asked, seg.written - before)
                         self._seg_started[wid] = (time.monotonic(), seg.written)
                     if self._stop.is_set():
                         return
@@ -803,7 +887,8 @@ class Download:
 
     def _stream_unknown(self, main: Transport, reply: Reply | None,
                         expected: tuple[str, str] | None) -> Result:
-        """No length: one connection, written to the end; a drop restarts from byte 0."""
+        """No length: one connection, written to the end; a drop restarts from byte 0. A body
+        compressed despite `Accept-Encoding: identity` is decoded here, as one whole stream."""
         assert self._path is not None and self._probe is not None and self._part is not None
         probe, part = self._probe, self._part
         buf = memoryview(bytearray(READ_SIZE))
@@ -816,17 +901,34 @@ class Download:
                         reply = main.get(probe.url)
                         if reply.status != 200:
                             self._raise_status(reply, first_request=False)
+                    decoder = _decoder(reply)
                     part.truncate(0)
                     self._streamed = 0
+                    began = last_emit = time.monotonic()
+                    size = _read_size(None, self._bucket)
+                    got = 0
                     while True:
                         self._check_stop()
-                        n = reply.readinto(buf)
+                        # a read returns only once its buffer is full: sized to the speed, like
+                        # _pump's, so progress and the file move on a slow link too
+                        n = reply.readinto(buf[:size])
                         if n == 0:
                             break
-                        part.write_at(buf[:n], self._streamed)
-                        self._streamed += n
+                        got += n
+                        took = time.monotonic() - began
+                        if size < READ_SIZE and took >= READ_SECONDS:  # (the first reads come
+                            size = _read_size(got / took, self._bucket)  # from buffers: too fast)
+                        self._write_stream(part, decoder.decompress(buf[:n]) if decoder else buf[:n])
+                        now = time.monotonic()
+                        if now - last_emit >= self._interval:
+                            self._emit(now)
+                            last_emit = now
                         if self._bucket is not None and self._stop.wait(self._bucket.reserve(n)):
                             raise _Stop
+                    if decoder is not None:
+                        self._write_stream(part, decoder.flush())
+                        if not decoder.eof:
+                            raise NetworkError(f"{reply.url}: the compressed body ended early")
                     reply.close(reusable=True)
                     reply = None
                     break
@@ -836,14 +938,23 @@ class Download:
                         reply = None
                     failures += 1
                     self._retry_or_raise(exc, failures)
+                except zlib.error as exc:
+                    raise ServerMisbehaved(f"{probe.url}: the compressed body does not decode "
+                                           f"({exc})") from None
             probe = replace(probe, size=self._streamed)
             with self._lock:
                 self._probe = probe
             return self._finish(part, probe, expected)
-        except _Stop:
+        except BaseException:
             if reply is not None:
                 reply.close()
             raise
+
+    def _write_stream(self, part: storage.PartFile, data: bytes | memoryview) -> None:
+        if data:
+            part.write_at(memoryview(data), self._streamed)
+            with self._lock:
+                self._streamed += len(data)
 
     # ---- small helpers ---------------------------------------------------------------------
 
@@ -915,20 +1026,18 @@ def _read_size(rate: float | None, bucket: TokenBucket | None) -> int:
     return bucket.read_size(size) if bucket is not None else size
 
 
-def _first_missing(state: resume.ResumeState) -> int:
-    for start, end, done in state.ranges:
-        if start + done < end:
-            return start + done
-    return state.size
-
-
-def _resume_bounds(state: resume.ResumeState) -> tuple[int, int]:
-    """Where the resuming probe starts: the first missing byte, or the last byte when all are
-    there (a 416 for an empty range would carry no validators to compare); and the end of the
-    range holding it, which the probe does not ask beyond."""
-    first = max(0, min(_first_missing(state), state.size - 1))
-    end = next((e for s, e, _ in state.ranges if s <= first < e), state.size)
-    return first, end
+def _decoder(reply: Reply) -> Any:
+    """A zlib decompressor for a gzip/deflate body (None for raw bytes); ServerMisbehaved for an
+    encoding paxel cannot decode (the bytes would not be the file)."""
+    coding = encoding(reply.headers)
+    if coding is None:
+        return None
+    if coding not in DECODABLE:
+        reply.close()
+        raise ServerMisbehaved(f"{reply.url} sent the file encoded as {coding!r} although paxel "
+                               "asked for identity, and paxel cannot decode that")
+    # gzip: wbits 31; deflate: 47 accepts a zlib or a gzip header (servers send either)
+    return zlib.decompressobj(31 if coding in ("gzip", "x-gzip") else 47)
 
 
 def _same_file(state: resume.ResumeState, probe: ProbeResult) -> bool:

@@ -18,6 +18,7 @@ docs/protocol.md depend on their numbers.
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 
 class ErrorCode(IntEnum):
@@ -53,6 +54,7 @@ class PaxelError(Exception):
     """Base of every error paxel reports; `code` says which kind for machines."""
 
     code: ErrorCode = ErrorCode.INTERNAL
+    part_path: Path | None = None   # set by the engine: the `.part` a failed download left behind
 
     def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(message)

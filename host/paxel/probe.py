@@ -61,6 +61,7 @@ def interpret(url: str, status: int, headers: Mapping[str, str], first: int | No
                        filename=parse_content_disposition(disposition) if disposition else None,
                        digests=parse_digests(headers.get("Digest"), headers.get("Repr-Digest")))
     if status == 206:
+        _check_identity(headers)
         cr = _content_range(headers)
         if cr.start != (first or 0) or cr.total is None or cr.end != (
                 cr.total - 1 if last is None else min(last, cr.total - 1)):
@@ -78,7 +79,8 @@ def interpret(url: str, status: int, headers: Mapping[str, str], first: int | No
 
 def check_partial(headers: Mapping[str, str], first: int, last: int, size: int,
                   etag: str | None) -> None:
-    """A worker's 206 must be exactly bytes first..last of the same `size`-byte file."""
+    """A worker's 206 must be exactly bytes first..last of the same `size`-byte file, as is."""
+    _check_identity(headers)
     new_etag = headers.get("ETag")
     if etag and new_etag and new_etag != etag:
         raise FileChanged(f"the file changed on the server (ETag {etag} -> {new_etag})")
@@ -100,8 +102,27 @@ def check_full(headers: Mapping[str, str], etag: str | None, last_modified: str 
     raise RangesUntrusted("the server answered 200 to a Range request")
 
 
+DECODABLE = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+def encoding(headers: Mapping[str, str]) -> str | None:
+    """The body's Content-Encoding, lower case; None for none/identity."""
+    value = headers.get("Content-Encoding", "").strip().lower()
+    return None if value in ("", "identity") else value
+
+
+def _check_identity(headers: Mapping[str, str]) -> None:
+    """A range reply must be raw bytes of the file: compressed bytes (a server ignoring
+    `Accept-Encoding: identity`) can never be written at offsets. The engine then fetches the
+    file as one stream and decodes it whole (or fails clearly if it cannot)."""
+    coding = encoding(headers)
+    if coding is not None:
+        raise RangesUntrusted(f"the server compressed a range reply ({coding}) although paxel "
+                              "asked for identity")
+
+
 def content_length(headers: Mapping[str, str]) -> int | None:
-    if headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+    if encoding(headers) is not None:
         return None  # the length of encoded bytes says nothing reliable about the stream end
     raw = (headers.get("Content-Length") or "").strip()
     if not (raw.isascii() and raw.isdigit()):  # headers arrive as Latin-1: "²" is a digit to isdigit

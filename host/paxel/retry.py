@@ -5,6 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+PROGRESS_SHARE = 8           # a try must bring 1/8 of what it asked for...
+PROGRESS_BYTES = 1 << 20     # ...or 1 MiB, to count as progress
+
+
+def made_progress(asked: int, got: int) -> bool:
+    """Did a failed try bring enough to reset the retry budget?
+
+    A connection dropped at a random point of a request brings on average half of it; a try
+    counts as progress when it brought at least 1/PROGRESS_SHARE of what it asked for, or
+    PROGRESS_BYTES (a drop after a whole MiB is ordinary on a long request). With random drop
+    points only 1 try in 8 falls short, so six such tries in a row (the budget) are ~4e-6 likely,
+    while a server that answers every request with a few KiB (an error page as 206, a compressed
+    body) is given up on after six tries instead of being retried some hundred times."""
+    if got <= 0:
+        return False
+    return got >= min(PROGRESS_BYTES, max(1, asked // PROGRESS_SHARE))
 
 
 @dataclass(frozen=True)

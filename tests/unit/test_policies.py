@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paxel.checksum import parse_checksum
 from paxel.ratelimit import TokenBucket, parse_rate
-from paxel.retry import RetryPolicy, retryable_status
+from paxel.retry import RetryPolicy, made_progress, retryable_status
 
 
 def test_backoff_grows_is_capped_and_jittered() -> None:
@@ -50,3 +52,26 @@ def test_parse_checksum() -> None:
     for bad in ("sha-256=abc", "crc32=0000", "sha-1", "sha-1=" + "g" * 40):
         with pytest.raises(ValueError):
             parse_checksum(bad)
+
+
+# -- did a failed try make progress? (retry.made_progress) --------------------------------------
+
+
+@pytest.mark.parametrize(("asked", "got", "progress"), [
+    (512 * 1024, 250_000, True),          # an ordinary drop half way
+    (512 * 1024, 64 * 1024, True),        # exactly 1/8
+    (512 * 1024, 64 * 1024 - 1, False),   # less than 1/8: a server sending a few KiB each time
+    (64 << 20, 1 << 20, True),            # a MiB is progress however much was asked
+    (64 << 20, (1 << 20) - 1, False),
+    (100, 13, True), (100, 12, True), (100, 11, False),
+    (1, 1, True), (1000, 0, False), (0, 0, False),
+])
+def test_made_progress(asked: int, got: int, progress: bool) -> None:
+    assert made_progress(asked, got) is progress
+
+
+@given(st.integers(1, 1 << 40), st.integers(0, 1 << 40))
+def test_progress_is_monotonic_in_bytes_got(asked: int, got: int) -> None:
+    if made_progress(asked, got):
+        assert made_progress(asked, got + 1)
+    assert made_progress(asked, asked) and made_progress(asked, max(asked, 1 << 20))

@@ -152,6 +152,9 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str]) -> int:
         err.write(f"paxel: interrupted; {result.size} bytes kept in {result.path}.part - "
                   "run the same command again to resume\n")
         return INTERRUPTED
+    if result.renamed_from is not None:  # said even with --quiet: the file is not where asked
+        err.write(f"paxel: {result.renamed_from} was taken meanwhile by another file; "
+                  f"saved as {result.path}\n")
     if not quiet:
         err.write(f"paxel: saved {result.path} ({result.size} bytes)\n")
     return 0
