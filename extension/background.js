@@ -8,6 +8,8 @@ import { cookieStoreFor, cookieQueries, selectCookies } from "./lib/cookies.js";
 import { buildAction, buildDownload, buildProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
 import { applyEvent, badgeText, isActive } from "./lib/format.js";
 import { baseName, urlRefusal } from "./lib/urls.js";
+import * as navigations from "./lib/navigations.js";
+import { addDecision, failureReason } from "./lib/trace.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const BASE_URL = api.runtime.getURL("");
@@ -23,6 +25,9 @@ let idleTimer = null;
 let reconnectTimer = null;
 let reconnectDelay = 1000;
 const uiPorts = new Set();
+// The navigation requests seen lately (lib/navigations.js). Worker-lifetime: a download follows
+// its request within seconds, and the webRequest events that fill it keep the worker awake.
+let seenRequests = [];
 
 // ---- listeners (top level) ----
 if (api.downloads.onDeterminingFilename) {
@@ -30,6 +35,10 @@ if (api.downloads.onDeterminingFilename) {
 } else {
   api.downloads.onCreated.addListener(onDownloadCreated);
 }
+// Non-blocking observers: what the browser really sends for navigations (a download is one).
+api.webRequest.onBeforeRequest.addListener(onBeforeRequest, navigations.REQUEST_FILTER);
+api.webRequest.onSendHeaders.addListener(onSendHeaders, navigations.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
+api.commands.onCommand.addListener(onCommand);
 api.contextMenus.onClicked.addListener(onMenuClicked);
 api.runtime.onInstalled.addListener(createMenu);
 api.runtime.onMessage.addListener(onUiMessage);
@@ -41,7 +50,7 @@ enqueue(resumeAfterRestart);
 
 // The worker's console is reachable in devtools; this names the context-menu path for it (and
 // for the browser tests, since headless browsers have no native context menu).
-globalThis.paxel = Object.freeze({ onMenuClicked, MENU_ID });
+globalThis.paxel = Object.freeze({ onMenuClicked, MENU_ID, onCommand });
 
 // ---- serialised storage updates (events arrive faster than storage round trips) ----
 function enqueue(task) {
@@ -68,15 +77,66 @@ async function saveViews(views) {
   return kept;
 }
 
+// ---- the browser's real requests ----
+function onBeforeRequest(details) {
+  seenRequests = navigations.noteRequest(navigations.prune(seenRequests, Date.now()), details);
+}
+
+function onSendHeaders(details) {
+  seenRequests = navigations.noteHeaders(seenRequests, details);
+  // Chromium's details do not say whether the tab is private; the tab does (still open now).
+  if (!IS_FIREFOX && details.tabId >= 0) {
+    api.tabs.get(details.tabId).then(
+      (tab) => { seenRequests = navigations.notePrivacy(seenRequests, details.requestId, tab.incognito); },
+      () => {},
+    );
+  }
+}
+
+/** The request `item` came from (used up: one download per request), or null. */
+function takeRequest(item) {
+  const entry = navigations.matchDownload(seenRequests, item);
+  seenRequests = navigations.forget(seenRequests, entry);
+  return entry;
+}
+
+// ---- the user in control: bypass switch and trace ----
+async function bypassArmed() {
+  const { bypassNext } = await api.storage.session.get("bypassNext");
+  return bypassNext === true;
+}
+
+async function setBypass(on) {
+  await api.storage.session.set({ bypassNext: Boolean(on) });
+  await api.action.setTitle({ title: on ? "paxel: the next download goes to the browser" : "paxel" });
+  return Boolean(on);
+}
+
+/** The keyboard shortcut (manifest `commands`): the next download goes to the browser. */
+function onCommand(command) {
+  if (command === "bypass-next") return setBypass(true);
+  return undefined;
+}
+
+function recordDecision(decision) {
+  return enqueue(async () => {
+    const { trace } = await api.storage.session.get("trace");
+    await api.storage.session.set({ trace: addDecision(trace, { at: Date.now(), ...decision }) });
+  });
+}
+
 // ---- interception ----
-function candidateOf(item) {
+function candidateOf(item, seen) {
   return {
-    url: item.url,
+    // The request seen is the last hop: the URL whose headers paxel gets (a POST answered 303
+    // is a GET of this URL).
+    url: seen?.url ?? item.url,
     referrer: item.referrer,
     filename: item.filename,
     mime: item.mime,
     size: browserSize(item.totalBytes ?? item.fileSize),
     incognito: Boolean(item.incognito),
+    method: seen?.method ?? undefined,
   };
 }
 
@@ -96,24 +156,31 @@ async function collectCookies(url, { incognito, cookieStoreId, topLevelUrl, part
 }
 
 /**
- * Apply the rules (probing the size through the host when they need it). Returns the download
- * request to send, or null to leave the download to the browser.
+ * Apply the rules (probing the size through the host when they need it) to a browser download.
+ * Returns {request (the download request to send, or null to leave it to the browser), reason,
+ * via ("seen" | "cookies": where the request headers came from)}.
  */
-async function planHandOver(candidate, origin) {
+async function planHandOver(item, origin) {
+  const seen = takeRequest(item);
+  const candidate = candidateOf(item, seen);
   const settings = await loadSettings();
-  let verdict = decide(candidate, settings);
-  if (verdict.action === LEAVE) return null;
-  // Without host permission Firefox's cookies.getAll answers [] silently: paxel would get a 403
-  // where the browser succeeds, so such downloads stay with the browser.
-  if (!(await api.permissions.contains({ origins: [originPattern(candidate.url)] }))) return null;
-  const cookies = await collectCookies(candidate.url, origin);
-  const details = { ...candidate, userAgent: navigator.userAgent, cookies, source: origin.source };
+  let verdict = decide({ ...candidate, bypass: await bypassArmed() }, settings);
+  if (verdict.reason === "bypass") await setBypass(false);
+  if (verdict.action === LEAVE) return { request: null, reason: verdict.reason };
+  // Without host permission Firefox's cookies.getAll answers [] silently (and webRequest shows
+  // nothing): paxel would get a 403 where the browser succeeds, so such downloads stay.
+  if (!(await api.permissions.contains({ origins: [originPattern(candidate.url)] }))) {
+    return { request: null, reason: "no-permission" };
+  }
+  const sent = seen?.headers ? navigations.forwardedHeaders(seen.headers) : undefined;
+  const cookies = sent ? [] : await collectCookies(candidate.url, origin);
+  const details = { ...candidate, userAgent: navigator.userAgent, cookies, sent, source: origin.source };
   if (verdict.action === PROBE) {
     const probe = await host.request(buildProbe(details));
     verdict = decide({ ...candidate, size: probe.size ?? null, probed: true }, settings);
-    if (verdict.action === LEAVE) return null;
+    if (verdict.action === LEAVE) return { request: null, reason: verdict.reason };
   }
-  return buildDownload(details, settings);
+  return { request: buildDownload(details, settings), reason: verdict.reason, via: sent ? "seen" : "cookies" };
 }
 
 function originPattern(url) {
@@ -133,15 +200,21 @@ async function sendDownload(request) {
 function onDeterminingFilename(item, suggest) {
   if (item.byExtensionId === api.runtime.id) return false; // our own fallback: never again
   const origin = { incognito: item.incognito, topLevelUrl: item.referrer, source: "click" };
-  planHandOver(candidateOf(item), origin)
-    .then(async (request) => {
-      if (!request) return suggest();
+  const about = { url: item.finalUrl || item.url, name: baseName(item.filename) };
+  planHandOver(item, origin)
+    .then(async ({ request, reason, via }) => {
+      if (!request) {
+        recordDecision({ ...about, to: "browser", reason });
+        return suggest();
+      }
       await sendDownload(request);
+      recordDecision({ ...about, to: "paxel", reason, request: via });
       await api.downloads.cancel(item.id);
       await api.downloads.erase({ id: item.id });
     })
     .catch((err) => {
       logFallback(item.url, err);
+      recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
       suggest();
     });
   return true;
@@ -159,20 +232,27 @@ async function onDownloadCreated(item) {
     topLevelUrl: item.referrer,
     source: "click",
   };
-  let request;
+  const about = { url: item.url, name: baseName(item.filename) };
+  let plan;
   try {
-    request = await planHandOver(candidateOf(item), origin);
-    if (!request) return;
+    plan = await planHandOver(item, origin);
+    if (!plan.request) {
+      recordDecision({ ...about, to: "browser", reason: plan.reason });
+      return;
+    }
     await host.hello();
   } catch (err) {
     logFallback(item.url, err);
+    recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
     return;
   }
   await removeFromBrowser(item.id);
   try {
-    await sendDownload(request);
+    await sendDownload(plan.request);
+    recordDecision({ ...about, to: "paxel", reason: plan.reason, request: plan.via });
   } catch (err) {
     logFallback(item.url, err);
+    recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
     await browserDownload(item.url, origin);
   }
 }
@@ -229,9 +309,12 @@ async function onMenuClicked(info, tab) {
       { url, referrer: page, userAgent: navigator.userAgent, cookies, source: "context-menu", filename: baseName(new URL(url).pathname) },
       settings,
     );
-    return await sendDownload(request);
+    const download = await sendDownload(request);
+    recordDecision({ url, name: request.filename ?? "", to: "paxel", reason: "context-menu", request: "cookies" });
+    return download;
   } catch (err) {
     logFallback(url, err);
+    recordDecision({ url, name: "", to: "browser", reason: failureReason(err), detail: err.message });
     await browserDownload(url, origin);
     return null;
   }
@@ -356,6 +439,14 @@ async function route(message) {
     }
     case "show_panel":
       return host.request({ type: "show_panel" });
+    case "handover.state": {
+      const { trace, bypassNext } = await api.storage.session.get(["trace", "bypassNext"]);
+      const commands = await api.commands.getAll();
+      const shortcut = commands.find((c) => c.name === "bypass-next")?.shortcut ?? "";
+      return { trace: Array.isArray(trace) ? trace : [], bypassNext: bypassNext === true, shortcut };
+    }
+    case "bypass.set":
+      return { bypassNext: await setBypass(message.on === true) };
     case "settings.get":
       return { settings: await loadSettings() };
     case "settings.save": {

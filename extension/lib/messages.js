@@ -1,6 +1,6 @@
 // Requests sent to the native host, built and checked before they leave. Pure.
 import { baseName, urlRefusal } from "./urls.js";
-import { toWireCookie } from "./cookies.js";
+import { cookiesFromHeader, toWireCookie } from "./cookies.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -43,9 +43,36 @@ function compact(obj) {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== null));
 }
 
+// Headers paxel's `download` takes in `headers`; Referer and User-Agent have their own fields.
+const EXTRA_HEADERS = Object.freeze(["Cookie", "Accept-Language", "Origin"]);
+
+/**
+ * What identifies the request: the browser's real headers (`d.sent`, from
+ * navigations.forwardedHeaders) when its request was seen, else the approximation (referrer
+ * from the download, navigator.userAgent, cookies from cookies.getAll).
+ */
+function requestFields(d) {
+  const sent = d.sent;
+  if (!sent) {
+    return {
+      referrer: optionalHttpUrl(d.referrer),
+      user_agent: d.userAgent || undefined,
+      cookies: (d.cookies ?? []).map(toWireCookie),
+    };
+  }
+  const headers = Object.fromEntries(EXTRA_HEADERS.filter((n) => typeof sent[n] === "string").map((n) => [n, sent[n]]));
+  return {
+    // Only what the browser sent: a Referer its policy left out stays out.
+    referrer: optionalHttpUrl(sent.Referer),
+    user_agent: sent["User-Agent"] || d.userAgent || undefined,
+    headers: Object.keys(headers).length ? headers : undefined,
+  };
+}
+
 /**
  * The `download` request for one hand-over.
- * d: {url, filename, referrer, userAgent, cookies (browser cookie objects), source}
+ * d: {url, filename, referrer, userAgent, cookies (browser cookie objects), sent (the browser's
+ *    real headers, or undefined), source}
  * settings: normalized settings (connections and folder: null = service default)
  */
 export function buildDownload(d, settings) {
@@ -59,20 +86,24 @@ export function buildDownload(d, settings) {
     filename: name || undefined,
     folder: settings.folder,
     connections: settings.connections,
-    referrer: optionalHttpUrl(d.referrer),
-    user_agent: d.userAgent || undefined,
-    cookies: (d.cookies ?? []).map(toWireCookie),
+    ...requestFields(d),
     source: d.source,
   });
 }
 
+/**
+ * `probe` takes no `headers` (protocol version 1): the browser's Cookie header goes as host-only
+ * cookies of the URL's host, which the service sends to that host only, as it would the header.
+ */
 export function buildProbe(d) {
+  const fields = requestFields(d);
+  const cookies = d.sent ? cookiesFromHeader(d.sent.Cookie, d.url).map(toWireCookie) : fields.cookies;
   return compact({
     type: "probe",
     url: httpUrl(d.url),
-    referrer: optionalHttpUrl(d.referrer),
-    user_agent: d.userAgent || undefined,
-    cookies: (d.cookies ?? []).map(toWireCookie),
+    referrer: fields.referrer,
+    user_agent: fields.user_agent,
+    cookies,
   });
 }
 

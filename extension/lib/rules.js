@@ -4,6 +4,7 @@ import { baseName, hasExtension, hostMatches, parseUrl, urlRefusal } from "./url
 export const INTERCEPT = "intercept";
 export const LEAVE = "leave";
 export const PROBE = "probe";
+const BYPASS = Object.freeze({ action: LEAVE, reason: "bypass" });
 
 function typeMatches(pattern, name, mime) {
   if (pattern.includes("/")) {
@@ -16,14 +17,20 @@ function typeMatches(pattern, name, mime) {
 
 /**
  * Decide for one download.
- * candidate: {url, referrer, filename, mime, size (bytes, null when unknown), incognito, probed}
+ * candidate: {url, referrer, filename, mime, size (bytes, null when unknown), incognito, probed,
+ *   method (of the request the browser sent, when seen), bypass (the user asked that the next
+ *   download go to the browser)}
  * Returns {action: INTERCEPT | LEAVE | PROBE, reason}. PROBE means: the size decides and the
  * browser does not know it; ask the host, then decide again with `size` and `probed: true`.
+ * `bypass` is the last rule: it only answers "bypass" for a download paxel would otherwise have
+ * taken (or probed), so the caller disarms the switch exactly when it made a difference.
  */
 export function decide(candidate, settings) {
   if (!settings.enabled) return { action: LEAVE, reason: "disabled" };
   const refusal = urlRefusal(candidate.url);
   if (refusal) return { action: LEAVE, reason: refusal };
+  // A POST (or any non-GET) cannot be replayed as GET: it would get a 405 or another page.
+  if (candidate.method && candidate.method.toUpperCase() !== "GET") return { action: LEAVE, reason: "post" };
   if (candidate.incognito && !settings.privateWindows) return { action: LEAVE, reason: "private-window" };
 
   const hosts = [parseUrl(candidate.url)?.hostname, parseUrl(candidate.referrer)?.hostname].filter(Boolean);
@@ -43,12 +50,12 @@ export function decide(candidate, settings) {
     const size = candidate.size;
     if (!Number.isSafeInteger(size) || size < 0) {
       // A probe that still cannot tell: a stream of unknown length is worth handing over.
-      if (!candidate.probed) return { action: PROBE, reason: "size-unknown" };
+      if (!candidate.probed) return candidate.bypass ? BYPASS : { action: PROBE, reason: "size-unknown" };
     } else if (size < settings.minSize) {
       return { action: LEAVE, reason: "below-minimum-size" };
     }
   }
-  return { action: INTERCEPT, reason: "rules-matched" };
+  return candidate.bypass ? BYPASS : { action: INTERCEPT, reason: "rules-matched" };
 }
 
 /**

@@ -12,13 +12,14 @@ export function parseUrl(url) {
 
 /**
  * Why a URL must stay with the browser, or null when paxel can fetch it.
- * blob: and data: live only inside the page; the service cannot reach them.
+ * blob:, data: and filesystem: live only inside the browser; the service cannot reach them.
  */
 export function urlRefusal(url) {
   const u = parseUrl(url);
   if (!u) return "bad-url";
   if (u.protocol === "blob:") return "blob-url";
   if (u.protocol === "data:") return "data-url";
+  if (u.protocol === "filesystem:") return "filesystem-url";
   if (u.protocol !== "http:" && u.protocol !== "https:") return "scheme";
   return null;
 }

@@ -67,3 +67,18 @@ test("host errors classified from the browsers' own messages", () => {
   assert.equal(classifyHostError("Native host has exited."), "failed");
   assert.equal(classifyHostError(undefined), "failed");
 });
+
+test("with the browser's real headers: Cookie, Accept-Language, Origin as headers, its Referer and UA, no cookie store", () => {
+  const sent = { Cookie: "lax=1; s=2", Referer: "http://localhost:1/p.html", "User-Agent": "UA-real", "Accept-Language": "fr", Origin: "http://localhost:1" };
+  const req = buildDownload({ url: "http://127.0.0.1:1/f", referrer: "http://other/", userAgent: "UA-nav", cookies: [{ name: "strict", value: "1", domain: "127.0.0.1" }], sent, source: "click" }, DEFAULT_SETTINGS);
+  assert.deepEqual(req, {
+    type: "download", url: "http://127.0.0.1:1/f", referrer: "http://localhost:1/p.html", user_agent: "UA-real",
+    headers: { Cookie: "lax=1; s=2", "Accept-Language": "fr", Origin: "http://localhost:1" }, source: "click",
+  });
+  // A Referer the page's policy left out stays out; no Cookie sent means none.
+  const bare = buildDownload({ url: "http://h/f", referrer: "http://h/page", userAgent: "UA", sent: { "User-Agent": "UA" }, source: "click" }, DEFAULT_SETTINGS);
+  assert.deepEqual(bare, { type: "download", url: "http://h/f", user_agent: "UA", source: "click" });
+  const probe = buildProbe({ url: "http://127.0.0.1:1/f", sent });
+  assert.deepEqual(probe.cookies.map((c) => [c.name, c.value, c.domain, c.host_only, c.path]), [["lax", "1", "127.0.0.1", true, "/"], ["s", "2", "127.0.0.1", true, "/"]]);
+  assert.equal(probe.referrer, "http://localhost:1/p.html");
+});

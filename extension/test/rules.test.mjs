@@ -77,3 +77,22 @@ test("browser sizes: -1 (Firefox) and 0 (Chromium) are unknown", () => {
   assert.equal(browserSize(undefined), null);
   assert.equal(browserSize(12), 12);
 });
+
+test("a download the browser fetched by POST stays with the browser; GET (any case) does not", () => {
+  assert.deepEqual(decide({ ...big, method: "POST" }, settings()), { action: LEAVE, reason: "post" });
+  assert.equal(decide({ ...big, method: "PUT" }, settings()).reason, "post");
+  assert.equal(decide({ ...big, method: "get" }, settings()).action, INTERCEPT);
+  assert.equal(decide({ ...big, method: undefined }, settings()).action, INTERCEPT);
+});
+
+test("filesystem: URLs stay with the browser", () => {
+  assert.deepEqual(decide({ ...big, url: "filesystem:https://example.com/temporary/a.iso" }, settings()), { action: LEAVE, reason: "filesystem-url" });
+});
+
+test("bypass answers only for a download paxel would have taken or probed", () => {
+  assert.deepEqual(decide({ ...big, bypass: true }, settings()), { action: LEAVE, reason: "bypass" });
+  assert.deepEqual(decide({ ...big, size: null, bypass: true }, settings({ minSize: 1024 })), { action: LEAVE, reason: "bypass" });
+  assert.equal(decide({ ...big, size: 10, bypass: true }, settings({ minSize: 1024 })).reason, "below-minimum-size");
+  assert.equal(decide({ ...big, method: "POST", bypass: true }, settings()).reason, "post");
+  assert.equal(decide({ ...big, bypass: true }, settings({ enabled: false })).reason, "disabled");
+});
