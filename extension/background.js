@@ -78,12 +78,23 @@ async function saveViews(views) {
 }
 
 // ---- the browser's real requests ----
+// Firefox may deliver downloads.onCreated before the webRequest events of the same request:
+// a download without its request waits this long for it before falling back to cookies.getAll.
+const REQUEST_WAIT_MS = 1000;
+const requestWaiters = new Set();
+
+function requestsChanged() {
+  for (const wake of requestWaiters) wake();
+}
+
 function onBeforeRequest(details) {
   seenRequests = navigations.noteRequest(navigations.prune(seenRequests, Date.now()), details);
+  requestsChanged();
 }
 
 function onSendHeaders(details) {
   seenRequests = navigations.noteHeaders(seenRequests, details);
+  requestsChanged();
   // Chromium's details do not say whether the tab is private; the tab does (still open now).
   if (!IS_FIREFOX && details.tabId >= 0) {
     api.tabs.get(details.tabId).then(
@@ -93,9 +104,26 @@ function onSendHeaders(details) {
   }
 }
 
+function nextRequestEvent(ms) {
+  return new Promise((resolve) => {
+    const wake = () => {
+      requestWaiters.delete(wake);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    requestWaiters.add(wake);
+  });
+}
+
 /** The request `item` came from (used up: one download per request), or null. */
-function takeRequest(item) {
-  const entry = navigations.matchDownload(seenRequests, item);
+async function takeRequest(item) {
+  const deadline = Date.now() + REQUEST_WAIT_MS;
+  let entry = navigations.matchDownload(seenRequests, item);
+  while (!navigations.complete(entry) && Date.now() < deadline) {
+    await nextRequestEvent(deadline - Date.now());
+    entry = navigations.matchDownload(seenRequests, item);
+  }
   seenRequests = navigations.forget(seenRequests, entry);
   return entry;
 }
@@ -161,7 +189,7 @@ async function collectCookies(url, { incognito, cookieStoreId, topLevelUrl, part
  * via ("seen" | "cookies": where the request headers came from)}.
  */
 async function planHandOver(item, origin) {
-  const seen = takeRequest(item);
+  const seen = await takeRequest(item);
   const candidate = candidateOf(item, seen);
   const settings = await loadSettings();
   let verdict = decide({ ...candidate, bypass: await bypassArmed() }, settings);

@@ -103,28 +103,34 @@ function startOf(download) {
 
 /**
  * The request a download came from. A DownloadItem carries no requestId and no tab, so:
- *  1. URL: the request's last hop is the download's final URL (Chromium `finalUrl`), or, when
- *     the browser gives only `url`, one of the request's hops is that URL;
+ *  1. URL: the request's last hop is the download's final URL (Chromium `finalUrl`; Firefox's
+ *     `url` is already the final one);
  *  2. time: the last hop was sent at most MATCH_BEFORE_MS before the download started, and at
  *     most MATCH_AFTER_MS after it;
  *  3. tab: what a tab decides for the request — private or not, and Firefox's container
  *     (cookie store) — agrees with the download's, when both sides say;
  *  4. of several, the most recent; a request is used by one download only (the caller drops it).
  * Returns the entry or null (then the caller falls back to cookies.getAll and says so).
+ * Firefox may announce the download before the webRequest events of its request: the caller
+ * waits a little for a match (see `complete`) before it falls back.
  */
 export function matchDownload(log, download) {
   const start = startOf(download);
-  const finalUrl = typeof download.finalUrl === "string" && download.finalUrl ? download.finalUrl : null;
+  const finalUrl = typeof download.finalUrl === "string" && download.finalUrl ? download.finalUrl : download.url;
   let best = null;
   for (const e of log) {
-    const urlMatches = finalUrl ? e.url === finalUrl : e.urls.includes(download.url);
-    if (!urlMatches) continue;
+    if (e.url !== finalUrl) continue;
     if (start !== null && (e.at < start - MATCH_BEFORE_MS || e.at > start + MATCH_AFTER_MS)) continue;
     if (typeof e.incognito === "boolean" && typeof download.incognito === "boolean" && e.incognito !== download.incognito) continue;
     if (e.cookieStoreId && download.cookieStoreId && e.cookieStoreId !== download.cookieStoreId) continue;
     if (!best || e.at >= best.at) best = e;
   }
   return best;
+}
+
+/** A match is complete once its headers are known (onSendHeaders came after onBeforeRequest). */
+export function complete(entry) {
+  return Boolean(entry && Array.isArray(entry.headers));
 }
 
 /** The log without the entry a download has used. */

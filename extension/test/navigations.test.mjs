@@ -131,3 +131,11 @@ test("property: whatever the events, the log is bounded, one entry per request, 
       }
     }));
 });
+
+test("a match is complete only once its headers were seen", async () => {
+  const { complete } = await import("../lib/navigations.js");
+  const log = noteRequest([], { requestId: "1", url: "http://h/f", method: "GET", timeStamp: T });
+  assert.equal(complete(matchDownload(log, { url: "http://h/f", startTime: T })), false);
+  assert.equal(complete(null), false);
+  assert.equal(complete(matchDownload(noteHeaders(log, { requestId: "1", url: "http://h/f", requestHeaders: [], timeStamp: T }), { url: "http://h/f", startTime: T })), true);
+});

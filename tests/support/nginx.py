@@ -5,8 +5,11 @@ Locations (all serve the same data folder):
   /capped/    `limit_rate` per connection (imitates a CDN cap)
   /noranges/  `max_ranges 0`: 200 with the whole body, no Accept-Ranges
   /private/   403 unless the request carries the cookie `paxel_session=letmein`
-The access log records connection, status, bytes sent, Range and Cookie so tests can count
-requests, connections and bytes actually sent.
+  /form/      the file only to a POST (an "Export" form); a GET gets 405
+  /see-other/ 303 to the same name under /files/ (a POST answered by a redirect to a GET)
+The access log records connection, status, bytes sent, Range, Cookie, method and the headers a
+browser identifies itself with, so tests can count requests, connections and bytes actually
+sent, and compare what paxel sent with what the browser sent.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from pathlib import Path
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PRIVATE_COOKIE = ("paxel_session", "letmein")
-LOG_FIELDS = ("connection", "status", "bytes_sent", "range", "cookie", "request")
+LOG_FIELDS = ("connection", "status", "bytes_sent", "range", "cookie", "method", "referer", "user_agent",
+              "accept_language", "origin", "request")
 
 CONFIG = """
 daemon off;
@@ -35,7 +39,10 @@ error_log {tmp}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    log_format paxel '$connection|$status|$body_bytes_sent|$http_range|$http_cookie|$request_uri';
+    # The method as the client sent it: an error_page redirect turns $request_method into GET.
+    map $request $client_method {{ ~^([A-Z]+) $1; }}
+    log_format paxel '$connection|$status|$body_bytes_sent|$http_range|$http_cookie|$client_method|'
+                     '$http_referer|$http_user_agent|$http_accept_language|$http_origin|$request_uri';
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -47,6 +54,7 @@ http {{
     sendfile_max_chunk 256k;
     tcp_nopush on;
     keepalive_requests 10000;
+    absolute_redirect off;
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
@@ -58,6 +66,14 @@ http {{
             alias {data}/;
             if ($cookie_{cookie_name} != "{cookie_value}") {{ return 403; }}
         }}
+        # The static module answers a POST with 405; error_page turns that into a GET of the file.
+        location /form/ {{
+            if ($request_method = GET) {{ return 405 "GET not allowed\n"; }}
+            alias {data}/;
+            error_page 405 =200 /form-body$uri;
+        }}
+        location /form-body/form/ {{ internal; alias {data}/; }}
+        location ~ ^/see-other/(.*)$ {{ return 303 /files/$1; }}
     }}
 }}
 """
@@ -77,6 +93,16 @@ class LogLine:
     range: str
     cookie: str
     request: str
+    method: str = "GET"
+    referer: str = ""
+    user_agent: str = ""
+    accept_language: str = ""
+    origin: str = ""
+
+
+def dash(value: str) -> str:
+    """nginx logs an absent header as "-"."""
+    return "" if value == "-" else value
 
 
 class Nginx:
@@ -143,9 +169,13 @@ class Nginx:
             return []
         lines = []
         for raw in path.read_text().splitlines():
-            conn, status, sent, rng, cookie, request = raw.split("|", 5)
-            lines.append(LogLine(int(conn), int(status), int(sent), rng if rng != "-" else "",
-                                 cookie if cookie != "-" else "", request))
+            # The request URI is last: it may hold "|"; the headers before it are escaped by nginx
+            # only for quotes and control bytes, so a "|" in a header would shift fields (none
+            # of the tests' headers has one).
+            conn, status, sent, rng, cookie, method, referer, agent, language, origin, request = \
+                raw.split("|", 10)
+            lines.append(LogLine(int(conn), int(status), int(sent), dash(rng), dash(cookie), request,
+                                 method, dash(referer), dash(agent), dash(language), dash(origin)))
         return lines
 
     def clear_log(self) -> None:

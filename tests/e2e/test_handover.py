@@ -1,0 +1,199 @@
+"""The hand-over on the real web, in both browsers: what cannot be replayed stays with the
+browser, and what paxel takes it fetches with the headers the browser really sent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_chromium import Chromium
+from browser_firefox import Firefox
+
+from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
+from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+from support.xvfb import Xvfb
+
+Browser = Chromium | Firefox
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(params=["chromium", "firefox"])
+def browser(request: pytest.FixtureRequest) -> Browser:
+    started: Browser = request.getfixturevalue(request.param)
+    return started
+
+
+class Tab:
+    """One page in either browser: Chromium by CDP session, Firefox by Marionette's current tab."""
+
+    def __init__(self, browser: Browser, url: str) -> None:
+        self.browser = browser
+        self.url = url
+        if isinstance(browser, Chromium):
+            self.session = browser.open_page(url)
+        else:
+            browser.client.navigate(url)
+
+    def run(self, expression: str) -> Any:
+        if isinstance(self.browser, Chromium):
+            return self.browser.evaluate(self.session, expression)
+        return self.browser.client.execute_script(f"return {expression}")
+
+    def click(self, selector: str) -> None:
+        if isinstance(self.browser, Chromium):
+            self.browser.click(self.session, selector)
+        else:
+            # Firefox reads extension state in the same tab (Firefox.in_extension): come back.
+            if self.browser.client.get_url() != self.url:
+                self.browser.client.navigate(self.url)
+            self.browser.click(selector)
+
+
+def in_extension(browser: Browser, expression: str) -> Any:
+    """`expression` (may be a promise) evaluated in the extension; `api` is browser/chrome."""
+    if isinstance(browser, Chromium):
+        return browser.in_extension(f"(api => {expression})(chrome)")
+    return browser.in_extension(f"return (api => {expression})(browser)")
+
+
+def set_settings(browser: Browser, **settings: object) -> None:
+    in_extension(browser, f"api.storage.sync.set({{settings: {json.dumps(settings)}}})")
+
+
+def trace(browser: Browser) -> list[dict[str, Any]]:
+    decisions: list[dict[str, Any]] = in_extension(
+        browser, "api.storage.session.get('trace').then(s => s.trace || [])")
+    return decisions
+
+
+def page(nginx: Nginx, name: str, body: str) -> str:
+    html = f"<!doctype html><meta charset=utf-8><title>paxel e2e</title>{body}"
+    nginx.add_file(name, content=html.encode())
+    return nginx.url(name)
+
+
+BUTTON = 'style="font-size:40px;margin:20px"'
+
+
+def test_post_form_stays_with_the_browser_and_a_post_answered_303_goes_to_paxel(
+        browser: Browser, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    set_settings(browser, minSize=0)  # nothing but the POST rule may keep these from paxel
+    tag = type(browser).__name__.lower()
+    posted = f"ho-form-{tag}.bin"
+    redirected = f"ho-303-{tag}.bin"
+    digest = nginx.add_file(posted, 2 * MiB)
+    digest_303 = nginx.add_file(redirected, 2 * MiB)
+    tab = Tab(browser, page(nginx, f"ho-form-{tag}.html", (
+        f'<form method=post action="/form/{posted}"><input type=hidden name=q value=1>'
+        f'<button id=post {BUTTON}>export</button></form>'
+        f'<form method=post action="/see-other/{redirected}">'
+        f'<button id=see {BUTTON}>export 303</button></form>')))
+    nginx.clear_log()
+
+    tab.click("#post")
+
+    done = browser_finished(browser, "the browser to keep the POST download")
+    assert [Path(d["filename"]).name for d in done] == [posted]
+    assert sha256(browser.downloads / posted) == digest
+    assert all(line.method == "POST" for line in nginx.log() if posted in line.request), nginx.log()
+
+    tab.click("#see")
+
+    final_url = nginx.url(redirected)
+    view = wait_for(lambda: paxel_download(paxel_env, final_url, "completed"), 30,
+                    "paxel to take the 303's GET")
+    assert sha256(Path(view["path"])) == digest_303
+    assert sorted(p.name for p in browser.downloads.iterdir()) == [posted]
+    assert [v["filename"] for v in paxel_list(paxel_env)] == [redirected]
+    decisions = wait_for(lambda: trace(browser)[:2] if len(trace(browser)) >= 2 else None, 10,
+                         "two decisions")
+    assert [(d["to"], d["reason"], d.get("request")) for d in decisions] == [
+        ("paxel", "rules-matched", "seen"), ("browser", "post", None)]
+
+
+def test_cross_site_link_paxel_sends_exactly_what_the_browser_sent(
+        browser: Browser, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """Two sites on loopback: the page on `localhost`, the file on `127.0.0.1` (a host's site is
+    its name, so no DNS tricks are needed and paxel's service reaches the same server). The
+    SameSite=Strict cookie is not sent on the cross-site click; cookies.getAll would have given
+    it to paxel."""
+    set_settings(browser, minSize=0)
+    tag = type(browser).__name__.lower()
+    name = f"ho-site-{tag}.bin"
+    digest = nginx.add_file(name, 2 * MiB)
+    url = nginx.url(name)
+    Tab(browser, page(nginx, f"ho-cookies-{tag}.html", "cookies")).run(
+        "(document.cookie = 'ho_strict=1; SameSite=Strict; path=/',"
+        " document.cookie = 'ho_lax=1; SameSite=Lax; path=/', document.cookie)")
+    link = page(nginx, f"ho-site-{tag}.html", f'<a id=dl href="{url}" {BUTTON}>download</a>')
+    nginx.clear_log()
+
+    Tab(browser, link.replace("127.0.0.1", "localhost")).click("#dl")
+
+    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+    assert sha256(Path(view["path"])) == digest
+    lines = [line for line in nginx.log() if line.request == f"/files/{name}"]
+    # The browser's own request first, then paxel's (probe and segments): one identity.
+    assert len(lines) >= 2, lines
+    sent = {(line.cookie, line.referer, line.user_agent, line.accept_language, line.origin) for line in lines}
+    assert sent == {("ho_lax=1", f"http://localhost:{nginx.port}/", lines[0].user_agent,
+                     lines[0].accept_language, "")}, lines
+    assert lines[0].user_agent and lines[0].accept_language
+    assert trace(browser)[0]["request"] == "seen"
+    wait_for(lambda: not any(d["url"] == url for d in browser.downloads_listed()), 10,
+             "the browser to erase its entry")
+    assert list(browser.downloads.iterdir()) == []
+
+
+def test_popup_switch_lets_the_next_download_go_to_the_browser_and_the_trace_says_so(
+        chromium: Chromium, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    set_settings(chromium, minSize=0)
+    digest = nginx.add_file("ho-bypass.bin", 2 * MiB)
+    url = nginx.url("ho-bypass.bin")
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
+    chromium.click(popup, "#bypass-next")
+    armed = "chrome.storage.session.get('bypassNext').then(s => s.bypassNext)"
+    wait_for(lambda: chromium.in_extension(armed), 5, "the switch to reach the background")
+    page = chromium.open_page(link_page(nginx, "ho-bypass.html", url))
+
+    chromium.click(page, "#dl")
+
+    done = browser_finished(chromium, "the browser to keep the download the user let go")
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert paxel_list(paxel_env) == []
+    # One download only: the switch is off again, and the popup shows why this one stayed.
+    wait_for(lambda: chromium.evaluate(popup, "!document.getElementById('bypass-next').checked"), 5,
+             "the switch to reset")
+    line = wait_for(lambda: chromium.evaluate(
+        popup, "document.querySelector('#trace-list li[data-reason=bypass] .why')?.textContent"), 5,
+        "the trace line")
+    assert "browser: you let this one go to the browser" in line
+
+
+def test_keyboard_shortcut_lets_the_next_download_go_to_the_browser(
+        chromium_factory: Callable[..., Chromium], paxel_env: PaxelEnv, nginx: Nginx, xvfb: Xvfb) -> None:
+    """Real key events (xdotool on Xvfb): the manifest's `commands` shortcut, as a user presses it."""
+    env = {**paxel_env.env, "DISPLAY": xvfb.display}
+    browser = chromium_factory(headless=False, env=env)
+    set_settings(browser, minSize=0)
+    digest = nginx.add_file("ho-key.bin", 2 * MiB)
+    page = browser.open_page(link_page(nginx, "ho-key.html", nginx.url("ho-key.bin")))
+    browser.send("Target.activateTarget", {"targetId": browser.target_of(page)})
+    x, y = browser.screen_point(page, "body")  # focus the page, away from the link
+    subprocess.run(["xdotool", "mousemove", str(x), str(y + 200), "click", "1"], env=env, check=True)
+
+    subprocess.run(["xdotool", "key", "alt+shift+j"], env=env, check=True)
+
+    wait_for(lambda: browser.in_extension("chrome.storage.session.get('bypassNext').then(s => s.bypassNext)"),
+             5, "the shortcut to arm the switch")
+    browser.click(page, "#dl")
+    done = browser_finished(browser, "the browser to keep the download")
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert paxel_list(paxel_env) == []
+    assert trace(browser)[0]["reason"] == "bypass"
