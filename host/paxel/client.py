@@ -193,13 +193,13 @@ class ServiceClient:
             except OSError as exc:  # a full backlog, a greeting that is late: there, but busy
                 error = exc
                 absent_deadline = busy_deadline
-            if not start:
-                raise PaxelError(f"the paxel service is not running ({error.strerror or error})",
-                                 code=ErrorCode.SERVICE_UNAVAILABLE) from None
             if pid is not None:
                 _fail_if_service_died(pid)
             if ipc.ServiceLock().held_elsewhere():
-                absent_deadline = busy_deadline  # starting or serving: wait for it
+                absent_deadline = busy_deadline  # starting, serving or stopping: wait for it
+            elif not start:
+                raise PaxelError(f"the paxel service is not running ({error.strerror or error})",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE) from None
             elif pid is None:
                 pid = _start_once()
             now = time.monotonic()

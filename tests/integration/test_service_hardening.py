@@ -197,3 +197,33 @@ def test_hundred_clients_auto_starting_at_once_get_one_service(paxel_env: PaxelE
     assert service_log.count(" listening on ") == 1
     spawned_in_vain = (paxel_env.state_dir / "service.out").read_text().count("already running")
     assert spawned_in_vain == 0, "one client starts the service, the others wait for it"
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_deleted_secret_heals_within_seconds(paxel_env: PaxelEnv, transport: str) -> None:
+    if transport == "tcp":
+        paxel_env.use_tcp()
+    host = paxel_env.host("chrome")
+    host.hello()
+    secret = paxel_env.paxel_runtime / "secret"
+    old = secret.read_text()
+    secret.unlink()
+    started = time.monotonic()
+    status = paxel_env.paxel("service", "status", check=False, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert time.monotonic() - started < 5.0
+    assert secret.read_text() != old, "a new secret: the old one may be in someone's hands"
+    host.send({"id": 2, "type": "list"})
+    assert host.reply(2)["ok"], "a client connected before keeps working"
+
+
+def test_a_deleted_socket_heals_within_seconds(paxel_env: PaxelEnv) -> None:
+    """The service cannot listen again where its socket was: it exits, and the next client
+    starts a fresh one."""
+    first = paxel_env.paxel("service", "start")
+    (paxel_env.paxel_runtime / "paxel.sock").unlink()
+    started = time.monotonic()
+    again = paxel_env.paxel("service", "start", check=False, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout != first.stdout, "another pid"
+    assert time.monotonic() - started < 8.0

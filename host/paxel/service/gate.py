@@ -9,7 +9,8 @@ the listening socket and every unauthenticated connection with a selector, and
 - holds at most MAX_UNAUTHENTICATED: one more evicts the oldest (a real client authenticates
   within milliseconds of connecting, an idle one is what gets evicted);
 - answers a first frame that is not the right `auth` with its error reply and hangs up;
-- hands a connection that authenticated, with any bytes it sent after `auth`, to `admit`.
+- hands a connection that authenticated, with any bytes it sent after `auth`, to `admit`;
+- calls `tick` about every TICK seconds (the service checks its secret and endpoint there).
 Nothing here raises out of `run` for one connection's sake; a signal handler's exception does.
 """
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 AUTH_DEADLINE = 5.0
 MAX_UNAUTHENTICATED = 64
 MAX_AUTH_FRAME = 4096  # an `auth` frame is ~110 bytes
+TICK = 1.0
 _HEADER = struct.Struct("=I")
 
 Check = Callable[[Request], None]  # raises PaxelError (UNAUTHORIZED) for a wrong `auth`
@@ -50,11 +52,14 @@ class _Waiting:
 
 class Gate:
     def __init__(self, server: socket.socket, check: Check, admit: Admit, greet: Greet | None,
+                 tick: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._server = server
         self._check = check
         self._admit = admit
         self._greet = greet
+        self._tick = tick
+        self._next_tick = clock() + TICK
         self._clock = clock
         self._waiting: dict[socket.socket, _Waiting] = {}  # insertion order: oldest first
         self._selector = selectors.DefaultSelector()
@@ -69,17 +74,20 @@ class Gate:
                 else:
                     self._read(self._waiting[key.fileobj])  # type: ignore[index]
             self._expire()
+            if self._clock() >= self._next_tick:
+                self._next_tick = self._clock() + TICK
+                self._tick()  # its exceptions are the service's (a stop) and leave run()
 
     def close(self) -> None:
         for sock in list(self._waiting):
             self._drop(sock)
         self._selector.close()
 
-    def _next_timeout(self) -> float | None:
-        if not self._waiting:
-            return None
-        oldest = next(iter(self._waiting.values()))
-        return max(0.0, oldest.deadline - self._clock())
+    def _next_timeout(self) -> float:
+        due = self._next_tick
+        if self._waiting:
+            due = min(due, next(iter(self._waiting.values())).deadline)
+        return max(0.0, due - self._clock())
 
     def _accept(self) -> None:
         try:

@@ -106,6 +106,33 @@ def read_secret() -> str:
                          code=ErrorCode.SERVICE_UNAVAILABLE) from None
 
 
+def read_secret_quietly() -> str | None:
+    try:
+        return secret_path().read_text().strip()
+    except OSError:
+        return None
+
+
+def read_port_quietly(path: Path) -> int | None:
+    try:
+        return parse_port(path.read_text(encoding="ascii", errors="replace"))
+    except (OSError, ValueError):
+        return None
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of path: tells the socket we bound from one bound there later."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def is_our_socket(path: Path, our_id: tuple[int, int] | None) -> bool:
+    return our_id is not None and file_id(path) == our_id
+
+
 def listen(path: str) -> socket.socket:
     """Bind a Unix socket with 0600 permissions from the start (umask), replacing a stale one."""
     with contextlib.suppress(FileNotFoundError):

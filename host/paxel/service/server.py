@@ -93,17 +93,21 @@ class Service:
         self._clients: set[Client] = set()
         self._clients_lock = threading.Lock()
         self._secret = ""
+        self._socket_id: tuple[int, int] | None = None
+        self._port = 0
 
     # --- serving ---------------------------------------------------------------------------------
 
     def serve(self, lock: ipc.ServiceLock, address: ipc.Endpoint) -> None:
         self._secret = ipc.new_secret()
         server = ipc.listen_at(address)
+        self._socket_id = ipc.file_id(address.path) if address.transport == ipc.UNIX else None
+        self._port = server.getsockname()[1] if address.transport == ipc.TCP else 0
         ipc.write_private(ipc.pid_path(), f"{os.getpid()}\n")
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         log.info("service %s (pid %d) listening on %s", __version__, os.getpid(), address)
         greet = (lambda sock: ipc.greeting(self._secret, sock)) if address.transport == ipc.TCP else None
-        door = Gate(server, self._check_auth, self._admit, greet)
+        door = Gate(server, self._check_auth, self._admit, greet, tick=lambda: self._heal(address))
         try:
             self.scheduler.start()
             door.run()
@@ -178,6 +182,21 @@ class Service:
 
     def _answer(self, client: Client, request: Request) -> None:
         client.send(self.router.reply(client, request))
+
+    def _heal(self, address: ipc.Endpoint) -> None:
+        """Every second: a secret file that is gone or not ours (deleted by a cleaner, garbled)
+        is replaced by a new secret, so new clients can authenticate again within a second
+        (connected ones stay). A Unix socket that is gone cannot be listened on again: stop, and
+        the next client starts a fresh service. A lost TCP endpoint file is written again."""
+        if ipc.read_secret_quietly() != self._secret:
+            self._secret = ipc.new_secret()
+            log.warning("the secret file was gone or changed: wrote a new secret")
+        if address.transport == ipc.UNIX and not ipc.is_our_socket(address.path, self._socket_id):
+            log.warning("the socket %s is gone: stopping so the next client starts a service", address.path)
+            raise _Stop
+        if address.transport == ipc.TCP and ipc.read_port_quietly(address.path) != self._port:
+            ipc.write_private(address.path, f"{self._port}\n")
+            log.warning("the endpoint file was gone or changed: wrote it again")
 
     def _check_auth(self, request: Request) -> None:
         """The gate's test of a connection's first frame: `auth` with this service's secret."""
