@@ -1,0 +1,81 @@
+"""How `paxel` ends when it is not paxel's fault: a reader that closed the pipe, Ctrl-C while
+starting up, a first word that is neither a command nor a URL. Real processes, no traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from paxel.cli import CLOSED_PIPE, INTERRUPTED
+from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
+
+PAXEL = [sys.executable, "-m", "paxel"]
+
+
+def run_into_closed_pipe(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """argv with stdout a pipe whose reader is gone before it writes (`paxel list | head -0`)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(argv, stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["doctor"]])
+def test_a_closed_pipe_ends_quietly_with_141(argv: list[str], paxel_env: PaxelEnv) -> None:
+    done = run_into_closed_pipe([*PAXEL, *argv], paxel_env.env)
+    assert done.returncode == CLOSED_PIPE, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_paxel_list_into_a_closed_pipe(paxel_env: PaxelEnv) -> None:
+    paxel_env.paxel("service", "start")
+    done = run_into_closed_pipe([*PAXEL, "list", "--json"], paxel_env.env)
+    assert done.returncode == CLOSED_PIPE and done.stderr == ""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.03, 0.08, 0.2])
+def test_ctrl_c_while_starting_up_prints_no_traceback(faultserver: FaultServer, tmp_path: object,
+                                                      delay: float) -> None:  # fmt: skip
+    """Ctrl-C `delay` s after paxel's own code got control (while it imports the download command,
+    requests and rich, or starts the download). Earlier, Python itself is still importing `site`,
+    where nothing of paxel's can help; -X importtime says when that is over."""
+    url = faultserver.url("early.bin", size=1 << 20, trickle=64 << 10)
+    run = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "paxel", url, "-d", str(tmp_path)],
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert run.stderr is not None
+    for line in run.stderr:
+        if line.rstrip().endswith("paxel.cli"):
+            break
+    time.sleep(delay)
+    run.send_signal(signal.SIGINT)
+    _, rest = run.communicate(timeout=20)
+    stderr = "".join(line for line in rest.splitlines(keepends=True) if not line.startswith("import time:"))
+    assert "Traceback" not in stderr, stderr
+    assert run.returncode == INTERRUPTED, stderr
+    assert "interrupted" in stderr
+
+
+@pytest.mark.parametrize("argv", [["limit", "3", "2M"], ["lsit"]])
+def test_a_word_that_is_no_command_and_no_url_lists_the_commands(argv: list[str]) -> None:
+    done = subprocess.run([*PAXEL, *argv], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"paxel: unknown command {argv[0]!r}")
+    assert "paxel add URL" in done.stderr and "paxel panel" in done.stderr
+    assert "unrecognized arguments" not in done.stderr
+    assert ("did you mean `paxel list`?" in done.stderr) == (argv[0] == "lsit")
+
+
+def test_words_that_look_like_urls_still_download(faultserver: FaultServer, tmp_path: object) -> None:
+    url = faultserver.url("tiny.bin", size=1000)
+    done = subprocess.run([*PAXEL, "-n", "1", url, "-d", str(tmp_path)], capture_output=True, text=True,
+                          timeout=30)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "saved" in done.stderr and "(1000 B)" in done.stderr
