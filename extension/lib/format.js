@@ -69,26 +69,6 @@ export function segmentBlocks(view) {
   return blocks;
 }
 
-/** Which buttons a download offers in its state. */
-export function actionsFor(view) {
-  switch (view.state) {
-    case "queued":
-    case "running":
-      return ["pause", "cancel"];
-    case "paused":
-      return ["resume", "cancel"];
-    case "completed":
-      return ["open-file", "open-folder", "remove"];
-    case "failed":
-    case "cancelled":
-      return ["retry", "remove"];
-    case "missing":
-      return ["remove"];
-    default:
-      return [];
-  }
-}
-
 /** Merge one event into the list of downloads the UI shows (newest first). */
 export function applyEvent(views, event) {
   const byId = new Map(views.map((v) => [v.download_id, v]));

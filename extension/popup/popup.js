@@ -1,6 +1,7 @@
 // Popup: draws what the background reports; every action is a message to the background.
-import { actionsFor, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
+import { formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
 import { classifyFailure } from "../lib/failures.js";
+import { actionsFor } from "../lib/lifecycle.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const list = document.getElementById("downloads");
@@ -11,6 +12,8 @@ const footerErrorEl = document.getElementById("footer-error");
 // until the next press on that download.
 const refusals = new Map();
 let lastViews = [];
+// The service's lifecycle table from `hello`: which actions each state allows (no table: none).
+let lifecycle = null;
 
 const STATUS_TEXT = {
   connected: "connected",
@@ -19,14 +22,15 @@ const STATUS_TEXT = {
   failed: "not answering",
 };
 
+// Label and data-action per lifecycle action; an action without a label here is not shown.
 const BUTTONS = {
-  pause: ["Pause", { action: "pause" }],
-  resume: ["Resume", { action: "resume" }],
-  cancel: ["Cancel", { action: "cancel" }],
-  retry: ["Retry", { action: "retry" }],
-  remove: ["Remove", { action: "remove" }],
-  "open-file": ["Open", { action: "open", what: "file" }],
-  "open-folder": ["Show in folder", { action: "open", what: "folder" }],
+  pause: ["Pause", "pause"],
+  resume: ["Resume", "resume"],
+  cancel: ["Cancel", "cancel"],
+  retry: ["Retry", "retry"],
+  remove: ["Remove", "remove"],
+  open: ["Open", "open-file"],
+  reveal: ["Show in folder", "open-folder"],
 };
 
 async function ask(message) {
@@ -99,16 +103,25 @@ function renderDownload(view) {
   if (refusals.has(view.download_id)) item.append(el("div", "refusal", refusals.get(view.download_id)));
 
   const buttons = el("div", "buttons");
-  for (const name of actionsFor(view)) {
-    const [label, request] = BUTTONS[name];
+  for (const { action, request } of actionsFor(lifecycle, view.state)) {
+    if (!BUTTONS[action]) continue;
+    const [label, name] = BUTTONS[action];
     const button = el("button", "", label);
     button.type = "button";
     button.dataset.action = name;
-    button.addEventListener("click", () => act(view.download_id, request, button));
+    const { type, ...extra } = request;
+    button.addEventListener("click", () => act(view.download_id, { ...extra, action: type }, button));
     buttons.append(button);
   }
   item.append(buttons);
   return item;
+}
+
+/** Take the lifecycle table from a hello result, and redraw if it changed. */
+function learnLifecycle(hello) {
+  if (!hello?.lifecycle || JSON.stringify(hello.lifecycle) === JSON.stringify(lifecycle)) return;
+  lifecycle = hello.lifecycle;
+  showDownloads(lastViews);
 }
 
 function showDownloads(views) {
@@ -141,14 +154,21 @@ document.getElementById("show-panel").addEventListener("click", () => {
 const port = api.runtime.connect({ name: "paxel-ui" });
 port.onMessage.addListener((message) => {
   if (message.kind === "downloads") showDownloads(message.downloads);
-  else if (message.kind === "host") showHost(message.host);
+  else if (message.kind === "host") {
+    showHost(message.host);
+    learnLifecycle(message.host?.hello);
+  }
 });
 
 ask({ type: "state" }).then((state) => {
   showHost(state.host);
+  lifecycle = state.hello?.lifecycle ?? lifecycle;
   showDownloads(state.downloads);
 });
 ask({ type: "connect" }).then(
-  () => showHost({ state: "connected" }),
+  (result) => {
+    showHost({ state: "connected" });
+    learnLifecycle(result.hello);
+  },
   (err) => showHost({ state: err.code === "not_installed" || err.code === "forbidden" ? err.code : "failed", message: err.message }),
 );

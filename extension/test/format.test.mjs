@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { actionsFor, applyEvent, badgeText, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
+import { applyEvent, badgeText, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
 
 const view = (over = {}) => ({ download_id: "d-1", state: "running", total: 1000, done: 250, speed: 2048, eta: 75, segments: [[0, 500, 200], [500, 1000, 50]], created_at: 1, ...over });
 
@@ -34,13 +34,6 @@ test("badge counts queued and running downloads", () => {
   assert.equal(badgeText([]), "");
   assert.equal(badgeText([view(), view({ state: "queued" }), view({ state: "paused" }), view({ state: "completed" })]), "2");
   assert.equal(badgeText(Array.from({ length: 120 }, () => view())), "99+");
-});
-
-test("buttons per state", () => {
-  assert.deepEqual(actionsFor(view()), ["pause", "cancel"]);
-  assert.deepEqual(actionsFor(view({ state: "paused" })), ["resume", "cancel"]);
-  assert.deepEqual(actionsFor(view({ state: "completed" })), ["open-file", "open-folder", "remove"]);
-  assert.deepEqual(actionsFor(view({ state: "weird" })), []);
 });
 
 test("events update the list, newest first", () => {

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from paxel.service import ipc
+from paxel.service import ipc, lifecycle
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
@@ -402,6 +402,9 @@ def test_pause_resume_at_once_then_cancel_after_pause(paxel_env: PaxelEnv, nginx
     host.send({"id": 20, "type": "list"})
     states = {d["download_id"]: d["state"] for d in host.reply(20)["result"]["downloads"]}
     assert states == {flip["download_id"]: "completed", drop["download_id"]: "cancelled"}
+    assert [replies[n]["result"]["download"]["stop_reason"] for n in (10, 11, 12, 13)] == [
+        "pause", None, "pause", "cancel"]
+    assert completed["stop_reason"] is None
     time.sleep(0.3)
     assert not list(paxel_env.downloads.glob("drop*")), "a cancelled download leaves nothing behind"
 
@@ -417,3 +420,24 @@ def test_file_changed_on_the_server_restarts_and_still_announces_completion(
     done = host.wait_event("completed", view["download_id"])["data"]["download"]
     assert done["path"] == str(paxel_env.downloads / "changing.bin")
     assert sha256(Path(done["path"])) == faultserver.sha256(url, version=1)
+
+
+def test_the_service_sends_and_enforces_its_lifecycle_table(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    nginx.add_file("table.bin", 12 * MiB)
+    host = paxel_env.host("firefox")
+    hello = host.hello()
+    assert hello["lifecycle"] == lifecycle.describe() and "lifecycle" in hello["capabilities"]
+    view = host.add(2, url=nginx.url("table.bin", "capped"), connections=1)
+    host.wait_event("progress", view["download_id"])
+    host.send({"id": 3, "type": "open", "download_id": view["download_id"], "what": "folder"})
+    refused = host.reply(3)["error"]
+    assert (refused["name"], refused["message"]) == (
+        "BAD_STATE", f"download {view['download_id']} is running; this needs it completed")
+    host.send({"id": 4, "type": "retry", "download_id": view["download_id"]})
+    assert "this needs it failed or cancelled" in host.reply(4)["error"]["message"]
+    host.send({"id": 5, "type": "cancel", "download_id": view["download_id"]})
+    cancelled = host.reply(5)["result"]["download"]
+    assert (cancelled["state"], cancelled["stop_reason"]) == ("cancelled", "cancel")
+    host.send({"id": 6, "type": "retry", "download_id": view["download_id"]})
+    again = host.reply(6)["result"]["download"]
+    assert (again["state"], again["stop_reason"]) == ("queued", None)

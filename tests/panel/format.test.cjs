@@ -38,7 +38,7 @@ test("fraction and size text", () => {
   assert.equal(fmt.sizeText({ state: "running", total: null, done: 10 }), "10 B");
   assert.equal(fmt.fraction({ state: "completed", total: null, done: 10 }), 1);
   assert.equal(fmt.sizeText({ state: "failed", total: null, done: 0 }), "");
-  assert.equal(fmt.sizeText({ state: "queued", total: null, done: 0 }), "0 B");
+  assert.equal(fmt.sizeText({ state: "queued", total: null, done: 0 }, true), "0 B");
   assert.equal(fmt.fraction({ state: "running", total: 10, done: 20 }), 1);
 });
 
@@ -53,14 +53,26 @@ test("one block per segment, placed by byte range and filled by progress", () =>
   assert.deepEqual(fmt.segmentBlocks({ ...view, segments: [[5, 5, 0]] }), [{ left: 1.25, width: 0, fill: 100 }]);
 });
 
-test("buttons follow the state; unknown states can still be removed", () => {
-  assert.deepEqual(fmt.actionsFor("running"), ["pause", "cancel"]);
-  assert.deepEqual(fmt.actionsFor("paused"), ["resume", "cancel"]);
-  assert.deepEqual(fmt.actionsFor("completed"), ["open", "folder", "remove"]);
-  assert.deepEqual(fmt.actionsFor("failed"), ["retry", "remove"]);
-  assert.deepEqual(fmt.actionsFor("cancelled"), ["retry", "remove"]);
-  assert.deepEqual(fmt.actionsFor("missing"), ["remove"]); // the service refuses retry there
-  assert.deepEqual(fmt.actionsFor("something-new"), ["remove"]);
-  for (const state of ["queued", "running", "paused"]) assert.ok(fmt.isActive({ state }));
-  for (const state of ["completed", "failed", "cancelled", "missing"]) assert.ok(!fmt.isActive({ state }));
+// The service's own lifecycle table as hello sends it (tests/unit/test_lifecycle.py keeps it true).
+const lifecycle = require(path.join(__dirname, "../support/lifecycle.json"));
+
+test("buttons and active states come from the service's lifecycle table", () => {
+  assert.deepEqual(fmt.actionsFor(lifecycle, "running"), ["pause", "cancel", "remove"]);
+  assert.deepEqual(fmt.actionsFor(lifecycle, "paused"), ["resume", "cancel", "remove"]);
+  assert.deepEqual(fmt.actionsFor(lifecycle, "completed"), ["open", "reveal", "remove"]);
+  assert.deepEqual(fmt.actionsFor(lifecycle, "failed"), ["retry", "remove"]);
+  assert.deepEqual(fmt.actionsFor(lifecycle, "cancelled"), ["retry", "remove"]);
+  assert.deepEqual(fmt.actionsFor(lifecycle, "missing"), ["remove"]);
+  assert.deepEqual(fmt.actionsFor(lifecycle, "something-new"), []);
+  for (const state of ["queued", "running", "paused"]) assert.ok(fmt.isActive(lifecycle, { state }));
+  for (const state of ["completed", "failed", "cancelled", "missing"]) assert.ok(!fmt.isActive(lifecycle, { state }));
+});
+
+test("without a table (or with a broken one) nothing is offered and nothing throws", () => {
+  for (const bad of [null, {}, { states: 1, transitions: "x" }, { transitions: [null, { by: "user" }] }]) {
+    assert.deepEqual(fmt.actionsFor(bad, "running"), []);
+    assert.ok(!fmt.isActive(bad, { state: "running" }));
+  }
+  const unlabelled = { transitions: [{ action: "teleport", by: "user", from: ["running"], to: "same" }] };
+  assert.deepEqual(fmt.actionsFor(unlabelled, "running"), []);
 });

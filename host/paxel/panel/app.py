@@ -24,16 +24,6 @@ from paxel.panel.backend import Backend
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
-# Requests the page may send, with the fields each takes beyond download_id.
-ACTIONS: dict[str, dict[str, Any]] = {
-    "pause": {},
-    "resume": {},
-    "cancel": {},
-    "retry": {},
-    "remove": {},
-    "open": {"what": "file"},
-    "folder": {"what": "folder"},
-}
 WINDOW_SIZE = (560, 640)
 MIN_SIZE = (400, 300)
 
@@ -63,16 +53,29 @@ class PanelApi:
             return {"ok": False, "error": error_view(exc)}
         finally:
             self._page_ready.set()
-        return {"ok": True, "downloads": result.get("downloads", [])}
+        return {"ok": True, "downloads": result.get("downloads", []), "lifecycle": self._lifecycle()}
+
+    def _lifecycle(self) -> dict[str, Any]:
+        table = self._client.hello.get("lifecycle")
+        return table if isinstance(table, dict) else {}
+
+    def request_for(self, action: str) -> dict[str, Any] | None:
+        """The request a user action of the service's lifecycle table is (None: no such action)."""
+        for row in self._lifecycle().get("transitions", []):
+            if isinstance(row, dict) and row.get("action") == action and row.get("by") == "user":
+                request = row.get("request")
+                return dict(request) if isinstance(request, dict) else None
+        return None
 
     def act(self, action: str, download_id: str) -> dict[str, Any]:
-        """One button press: pause/resume/cancel/retry/remove/open/folder on one download."""
-        if action not in ACTIONS or not isinstance(download_id, str):
+        """One button press: a user action of the lifecycle table on one download."""
+        request = self.request_for(action) if isinstance(action, str) else None
+        if request is None or not isinstance(request.get("type"), str) or not isinstance(download_id, str):
             bad = ProtocolError(f"unknown panel action {action!r}", code=ErrorCode.BAD_FIELD)
             return {"ok": False, "error": error_view(bad)}
-        request_type = "open" if action in ("open", "folder") else action
+        request_type = request.pop("type")
         try:
-            result = self._client.request(request_type, download_id=download_id, **ACTIONS[action])
+            result = self._client.request(request_type, download_id=download_id, **request)
         except PaxelError as exc:
             return {"ok": False, "error": error_view(exc)}
         return {"ok": True, **result}

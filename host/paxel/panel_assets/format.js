@@ -4,20 +4,12 @@
 
 (function (root) {
   const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
-  const ACTIVE = new Set(["queued", "running", "paused"]);
-  // Buttons each state offers, in display order.
-  const ACTIONS = {
-    queued: ["pause", "cancel"],
-    running: ["pause", "cancel"],
-    paused: ["resume", "cancel"],
-    completed: ["open", "folder", "remove"],
-    failed: ["retry", "remove"],
-    cancelled: ["retry", "remove"],
-    missing: ["remove"], // the service retries only failed or cancelled downloads
-  };
+  // Labels per lifecycle action. Which actions a state allows, in which order, and which states
+  // are active come from the service's lifecycle table (hello's `lifecycle`, docs/protocol.md),
+  // never from a copy here; an action without a label is not shown.
   const LABELS = {
     pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry",
-    open: "Open file", folder: "Show in folder", remove: "Remove",
+    open: "Open file", reveal: "Show in folder", remove: "Remove",
   };
 
   function formatSize(bytes) {
@@ -52,11 +44,12 @@
     return Math.min(1, Math.max(0, view.done / view.total));
   }
 
-  function sizeText(view) {
+  // `active`: the lifecycle table lists the view's state as active (isActive below).
+  function sizeText(view, active) {
     const f = fraction(view);
     if (view.state === "completed" || view.state === "missing") return formatSize(view.total ?? view.done);
     if (view.total) return `${formatSize(view.done)} of ${formatSize(view.total)} (${Math.floor(f * 100)}%)`;
-    return view.done > 0 || isActive(view) ? formatSize(view.done) : ""; // a failed probe has no size
+    return view.done > 0 || active ? formatSize(view.done) : ""; // a failed probe has no size
   }
 
   // One block per segment, positioned by its byte range, filled by what it has fetched.
@@ -70,12 +63,18 @@
     }));
   }
 
-  function isActive(view) {
-    return ACTIVE.has(view.state);
+  function isActive(lifecycle, view) {
+    const states = (lifecycle && Array.isArray(lifecycle.states)) ? lifecycle.states : [];
+    return states.some((s) => s && s.state === view.state && s.active === true);
   }
 
-  function actionsFor(state) {
-    return ACTIONS[state] || ["remove"];
+  // The user actions the table allows in `state` and this page has a label for, in table order.
+  function actionsFor(lifecycle, state) {
+    const transitions = (lifecycle && Array.isArray(lifecycle.transitions)) ? lifecycle.transitions : [];
+    return transitions
+      .filter((t) => t && t.by === "user" && Array.isArray(t.from) && t.from.includes(state)
+        && Object.prototype.hasOwnProperty.call(LABELS, t.action))
+      .map((t) => t.action);
   }
 
   const api = { formatSize, formatSpeed, formatEta, fraction, sizeText, segmentBlocks, isActive, actionsFor, LABELS };

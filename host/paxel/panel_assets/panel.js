@@ -7,6 +7,7 @@
   const fmt = window.paxelFormat;
   const downloads = new Map(); // download_id -> DownloadView
   const rows = new Map(); // download_id -> <li>
+  let lifecycle = null; // the service's lifecycle table (snapshot): buttons and active states
   const el = (id) => document.getElementById(id);
 
   function upsert(view) {
@@ -17,7 +18,7 @@
   // sent before the snapshot that told us so: stale, skip it.
   function upsertProgress(view) {
     const known = view && downloads.get(view.download_id);
-    if (!known || fmt.isActive(known)) upsert(view);
+    if (!known || fmt.isActive(lifecycle, known)) upsert(view);
   }
 
   // The pump starts once the snapshot has left Python, so an event can reach the page before the
@@ -81,7 +82,7 @@
   }
 
   function updateSegments(container, view) {
-    const blocks = fmt.isActive(view) ? fmt.segmentBlocks(view) : [];
+    const blocks = fmt.isActive(lifecycle, view) ? fmt.segmentBlocks(view) : [];
     while (container.children.length > blocks.length) container.lastChild.remove();
     while (container.children.length < blocks.length) {
       const seg = node("div", "segment");
@@ -99,11 +100,11 @@
   }
 
   function updateActions(container, view) {
-    const wanted = fmt.actionsFor(view.state).join(",");
+    const wanted = fmt.actionsFor(lifecycle, view.state).join(",");
     if (container.dataset.actions === wanted) return; // keep buttons stable so clicks are not lost
     container.dataset.actions = wanted;
     container.replaceChildren(
-      ...fmt.actionsFor(view.state).map((action) => {
+      ...fmt.actionsFor(lifecycle, view.state).map((action) => {
         const b = node("button", `action ${action}`, fmt.LABELS[action]);
         b.type = "button";
         b.dataset.action = action;
@@ -123,9 +124,9 @@
     bar.classList.toggle("indeterminate", f === null);
     bar.setAttribute("aria-valuenow", f === null ? "" : String(Math.floor(f * 100)));
     li.querySelector(".fill").style.width = `${f === null ? 100 : f * 100}%`;
-    bar.hidden = !fmt.isActive(view);
+    bar.hidden = !fmt.isActive(lifecycle, view);
     updateSegments(li.querySelector(".segments"), view);
-    li.querySelector(".size").textContent = fmt.sizeText(view);
+    li.querySelector(".size").textContent = fmt.sizeText(view, fmt.isActive(lifecycle, view));
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
     li.querySelector(".eta").textContent = running ? fmt.formatEta(view.eta) : "";
@@ -136,9 +137,9 @@
 
   function render() {
     const all = [...downloads.values()];
-    const active = all.filter(fmt.isActive).sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
+    const active = all.filter((v) => fmt.isActive(lifecycle, v)).sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
     const history = all
-      .filter((v) => !fmt.isActive(v))
+      .filter((v) => !fmt.isActive(lifecycle, v))
       .sort((a, b) => (b.finished_at || b.created_at || 0) - (a.finished_at || a.created_at || 0));
     for (const [id, li] of rows) {
       if (!downloads.has(id)) {
@@ -190,6 +191,7 @@
   async function start() {
     const reply = await window.pywebview.api.snapshot();
     if (reply.ok) {
+      lifecycle = reply.lifecycle || null;
       reply.downloads.forEach(upsert);
       showBanner("");
     } else {

@@ -47,9 +47,9 @@ class Desktop:
         self._panel_pid: int | None = None
 
     def open(self, view: Mapping[str, Any], what: str) -> None:
-        """Open a download's finished file (`what="file"`) or its folder with the desktop's handler."""
+        """Open a download's file (`what="file"`) or its folder with the desktop's handler."""
         target = view["path"] if what == "file" else view["folder"]
-        if what == "file" and (view["state"] != "completed" or not target):
+        if not target:  # the lifecycle table already said whether the state allows it
             raise ProtocolError(f"download {view['download_id']} has no finished file",
                                 code=ErrorCode.BAD_STATE)
         display = self._display()

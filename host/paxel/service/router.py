@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from paxel import __version__
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import PROTOCOL_VERSION, Request, fit_downloads, reply_error, reply_ok
+from paxel.service import lifecycle
 from paxel.service.desktop import Desktop
 from paxel.service.probing import probe
 from paxel.service.scheduler import Scheduler
@@ -26,7 +27,7 @@ from paxel.service.settings import Settings
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "probe", "pause", "resume", "cancel", "remove", "retry", "open", "show_panel",
-                "events")
+                "events", "lifecycle")
 # Requests that wait on the network: the server answers them off the client's reader thread.
 SLOW = frozenset({"probe"})
 
@@ -59,6 +60,7 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
         "default_folder": str(ctx.settings.default_folder),
         "default_connections": ctx.settings.default_connections,
         "service_pid": os.getpid(), "paxel_version": __version__,
+        "lifecycle": lifecycle.describe(),
     }
 
 
@@ -99,7 +101,10 @@ def on_remove(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 
 def on_open(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    ctx.desktop.open(ctx.scheduler.get(fields["download_id"]), fields["what"])
+    view = ctx.scheduler.get(fields["download_id"])
+    action = lifecycle.Action.OPEN if fields["what"] == "file" else lifecycle.Action.REVEAL
+    lifecycle.move(action, view["state"], view["download_id"])
+    ctx.desktop.open(view, fields["what"])
     return {}
 
 

@@ -1,9 +1,11 @@
 """The queue: which downloads run (at most `max_concurrent`), and what each action does to them.
 
-States: queued → running → completed | failed | cancelled, running ↔ paused, completed → missing.
-Each running download is one engine `Download` on its own thread. The store is updated at every
-state change and as soon as the final path is known (the engine resumes from `<path>.part` when
-given that path back), so after a crash, even `kill -9`, `start()` picks everything up again.
+Every change of state goes through the lifecycle table (paxel.service.lifecycle) in `_user` (a
+request the table refuses is BAD_STATE) or `_service` (a step the table refuses is a lost race,
+logged and skipped). Each running download is one engine `Download` on its own thread. The store
+is updated at every state change and as soon as the final path is known (the engine resumes from
+`<path>.part` when given that path back), so after a crash, even `kill -9`, `start()` picks
+everything up again.
 
 Events go out through `emit(name, data)`, never while holding the lock (a slow client must not
 stall the queue). `completed` comes from the CompletionWatcher once the final file is there.
@@ -25,6 +27,8 @@ from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
+from paxel.service import lifecycle
+from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
 from paxel.watcher import CompletionWatcher
@@ -41,7 +45,7 @@ class _Job:
     download: engine.Download
     thread: threading.Thread
     progress: engine.Progress | None = None
-    stop_reason: str | None = None  # "pause", "cancel", "remove", "shutdown"
+    stop_reason: StopReason | Action | None = None  # why we stopped it (Action.REMOVE: removed)
     persisted_at: float = 0.0
     watched: Path | None = None  # the final path the watcher expects for this job
 
@@ -54,7 +58,7 @@ class _Completion:
 
 def view(record: Record, progress: engine.Progress | None = None) -> dict[str, Any]:
     """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot."""
-    live = progress is not None and record.state == "running"
+    live = progress is not None and record.state == State.RUNNING
     total = progress.total if live and progress else record.total
     return {
         "download_id": record.id,
@@ -63,7 +67,8 @@ def view(record: Record, progress: engine.Progress | None = None) -> dict[str, A
         "filename": (progress.filename if live and progress else None) or record.filename or "",
         "folder": record.folder,
         "path": (str(progress.path) if live and progress and progress.path else None) or record.path,
-        "state": record.state,
+        "state": str(record.state),
+        "stop_reason": record.stop_reason,
         "total": total,
         "done": progress.done if live and progress else record.done,
         "speed": progress.speed if live and progress else 0.0,
@@ -110,12 +115,12 @@ class Scheduler:
     def start(self) -> None:
         """Resume what was running or queued when the service last stopped (or died)."""
         self._watcher.start()
-        for record in self._store.with_state("running"):
-            self._store.update(record.id, state="queued")
-        for record in self._store.with_state("completed"):
+        for record in self._store.with_state(State.RUNNING):
+            self._service(record, Action.RECOVER)
+        for record in self._store.with_state(State.COMPLETED):
             if record.path:
                 self._watch(self._watcher.track, Path(record.path))
-        for record in self._store.with_state("queued"):
+        for record in self._store.with_state(State.QUEUED):
             if record.path:
                 self._watch(self._watcher.expect, Path(record.path))
         self._ticker.start()
@@ -127,7 +132,7 @@ class Scheduler:
             self._stopping = True
             jobs = list(self._jobs.values())
             for job in jobs:
-                job.stop_reason = "shutdown"
+                job.stop_reason = StopReason.SHUTDOWN
                 job.download.pause()
         deadline = time.monotonic() + timeout
         for job in jobs:
@@ -173,26 +178,23 @@ class Scheduler:
     def pause(self, download_id: str) -> dict[str, Any]:
         with self._lock:
             record = self._get(download_id)
-            self._require(record, "queued", "running")
+            self._user(record, Action.PAUSE)
             job = self._jobs.get(download_id)
             if job is not None:
-                job.stop_reason = "pause"
+                job.stop_reason = StopReason.PAUSE
                 job.download.pause()
-            self._store.update(download_id, state="paused")
         return self._announce("paused", download_id)
 
     def resume(self, download_id: str) -> dict[str, Any]:
         with self._lock:
-            self._require(self._get(download_id), "paused")
-            self._store.update(download_id, state="queued")
+            self._user(self._get(download_id), Action.RESUME)
         result = self._announce("resumed", download_id)
         self._pump()
         return result
 
     def retry(self, download_id: str) -> dict[str, Any]:
         with self._lock:
-            self._require(self._get(download_id), "failed", "cancelled")
-            self._store.update(download_id, state="queued", error=None, finished_at=None)
+            self._user(self._get(download_id), Action.RETRY, error=None, finished_at=None)
         result = self._announce("resumed", download_id)
         self._pump()
         return result
@@ -200,10 +202,9 @@ class Scheduler:
     def cancel(self, download_id: str) -> dict[str, Any]:
         with self._lock:
             record = self._get(download_id)
-            self._require(record, "queued", "running", "paused")
-            self._stop_job_or_clean(record, "cancel")
-            self._store.update(download_id, state="cancelled", finished_at=time.time(),
-                               **credentials_dropped(record))
+            lifecycle.move(Action.CANCEL, record.state, download_id)
+            self._stop_job_or_clean(record, StopReason.CANCEL)
+            self._user(record, Action.CANCEL, finished_at=time.time(), **credentials_dropped(record))
         result = self._announce("cancelled", download_id)
         self._pump()
         return result
@@ -211,8 +212,9 @@ class Scheduler:
     def remove(self, download_id: str, delete_file: bool = False) -> None:
         with self._lock:
             record = self._get(download_id)
-            self._stop_job_or_clean(record, "remove")
-            if delete_file and record.path and record.state in ("completed", "missing"):
+            lifecycle.move(Action.REMOVE, record.state, download_id)
+            self._stop_job_or_clean(record, Action.REMOVE)
+            if delete_file and record.path and record.state in (State.COMPLETED, State.MISSING):
                 storage.remove_quietly(Path(record.path))
             self._store.delete(download_id)
         self._emit("removed", {"download_id": download_id})
@@ -226,22 +228,32 @@ class Scheduler:
             raise ProtocolError(f"no download {download_id}", code=ErrorCode.NOT_FOUND)
         return record
 
-    @staticmethod
-    def _require(record: Record, *states: str) -> None:
-        if record.state not in states:
-            raise ProtocolError(f"download {record.id} is {record.state}; this needs it "
-                                f"{' or '.join(states)}", code=ErrorCode.BAD_STATE)
+    def _user(self, record: Record, action: Action, **changes: Any) -> None:
+        """A user's action: through the table or BAD_STATE; the store gets the new state."""
+        step = lifecycle.move(action, record.state, record.id)
+        if isinstance(step.target, State):
+            self._store.update(record.id, state=step.target, stop_reason=step.reason, **changes)
 
-    def _stop_job_or_clean(self, record: Record, reason: str) -> None:
+    def _service(self, record: Record, action: Action, **changes: Any) -> bool:
+        """The service's own step: False (logged, nothing stored) when the table does not allow it
+        from where the download is now (a user's action got there first)."""
+        step = lifecycle.transition(action)
+        if not lifecycle.allowed(action, record.state) or not isinstance(step.target, State):
+            log.info("%s of %s skipped: it is %s", action, record.id, record.state)
+            return False
+        self._store.update(record.id, state=step.target, stop_reason=step.reason, **changes)
+        return True
+
+    def _stop_job_or_clean(self, record: Record, reason: StopReason | Action) -> None:
         """Stop the engine (it removes its .part on cancel) or remove what a stopped one left."""
         job = self._jobs.get(record.id)
         if job is not None:
             job.stop_reason = reason
             job.download.cancel()
-        elif record.path and record.state in ("queued", "paused", "failed"):
+        elif record.path and record.state in (State.QUEUED, State.PAUSED, State.FAILED):
             final = Path(record.path)
             storage.remove_quietly(resume.part_path(final), resume.state_path(final))
-        if record.path and (reason == "remove" or record.state not in ("completed", "missing")):
+        if record.path and (reason == Action.REMOVE or record.state not in (State.COMPLETED, State.MISSING)):
             self._watcher.forget(Path(record.path))
 
     @staticmethod
@@ -271,7 +283,7 @@ class Scheduler:
         with self._lock:
             if self._stopping:
                 return
-            for record in self._store.with_state("queued"):
+            for record in self._store.with_state(State.QUEUED):
                 if len(self._jobs) >= self._settings.max_concurrent:
                     break
                 if record.id in self._jobs:  # paused a moment ago and still winding down
@@ -293,7 +305,7 @@ class Scheduler:
                                    progress_interval=PROGRESS_INTERVAL)
         thread = threading.Thread(target=self._run, args=(record.id,), name=f"paxel-{record.id}", daemon=True)
         self._jobs[record.id] = _Job(download, thread)
-        self._store.update(record.id, state="running")
+        self._service(record, Action.START)
         self._wake.set()
         thread.start()
 
@@ -316,7 +328,7 @@ class Scheduler:
         with self._lock:
             self._jobs.pop(download_id, None)
             record = self._store.get(download_id)
-            if job.stop_reason in ("cancel", "remove"):
+            if job.stop_reason in (StopReason.CANCEL, Action.REMOVE):
                 if result is not None and result.paused:  # the pause won the race: clean up here
                     storage.remove_quietly(resume.part_path(result.path), resume.state_path(result.path))
                 return
@@ -326,34 +338,35 @@ class Scheduler:
                 self._store.update(download_id, path=str(result.path), filename=result.path.name,
                                    total=result.size, done=result.size, **credentials_dropped(record))
                 self._completion.engine_done.add(download_id)
-                if result.path in self._completion.file_seen:
-                    self._complete(download_id, result.path)
+                if result.path in self._completion.file_seen and self._complete(download_id, result.path):
                     events.append(("completed", download_id))
-            elif result is not None or job.stop_reason in ("pause", "shutdown"):
+            elif result is not None or job.stop_reason in (StopReason.PAUSE, StopReason.SHUTDOWN):
                 # pause() already stored `paused` (and a quick resume() may have queued it again)
                 self._store.update(download_id, done=job.progress.done if job.progress else record.done)
-                if job.stop_reason == "shutdown":
-                    self._store.update(download_id, state="queued")
-                elif job.stop_reason is None:  # the engine paused on its own
-                    self._store.update(download_id, state="paused")
+                if job.stop_reason == StopReason.SHUTDOWN:
+                    self._service(record, Action.REQUEUE)
+                elif job.stop_reason is None and self._service(record, Action.STOP):
                     events.append(("paused", download_id))
             else:
                 assert error is not None
                 log.info("download %s failed: %s", download_id, error.message)
                 done = job.progress.done if job.progress else record.done
-                self._store.update(download_id, state="failed", error=error_view(error), done=done,
-                                   finished_at=time.time())
-                if record.path:
-                    self._watcher.forget(Path(record.path))
-                events.append(("failed", download_id))
+                if self._service(record, Action.FAIL, error=error_view(error), done=done,
+                                 finished_at=time.time()):
+                    if record.path:
+                        self._watcher.forget(Path(record.path))
+                    events.append(("failed", download_id))
         for name, ident in events:
             self._announce(name, ident)
 
-    def _complete(self, download_id: str, path: Path) -> None:
+    def _complete(self, download_id: str, path: Path) -> bool:
         self._completion.engine_done.discard(download_id)
         self._completion.file_seen.discard(path)
-        self._store.update(download_id, state="completed", finished_at=time.time())
+        record = self._store.get(download_id)
+        if record is None or not self._service(record, Action.COMPLETE, finished_at=time.time()):
+            return False
         log.info("download %s completed: %s", download_id, path)
+        return True
 
     def _on_progress(self, download_id: str, progress: engine.Progress) -> None:
         with self._lock:
@@ -383,8 +396,8 @@ class Scheduler:
             for download_id in list(self._completion.engine_done):
                 record = self._store.get(download_id)
                 if record is not None and record.path and Path(record.path) == path:
-                    self._complete(download_id, path)
-                    completed = download_id
+                    if self._complete(download_id, path):
+                        completed = download_id
                     break
             else:
                 self._completion.file_seen.add(path)
@@ -393,9 +406,8 @@ class Scheduler:
 
     def _on_file_missing(self, path: Path) -> None:
         with self._lock:
-            found = [r for r in self._store.with_state("completed") if r.path and Path(r.path) == path]
-            for record in found:
-                self._store.update(record.id, state="missing")
+            found = [r for r in self._store.with_state(State.COMPLETED)
+                     if r.path and Path(r.path) == path and self._service(r, Action.LOSE)]
         for record in found:
             self._announce("missing", record.id)
 

@@ -17,8 +17,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from paxel.service.lifecycle import State, StopReason
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -44,6 +47,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX downloads_state ON downloads(state);
     """,
+    # 2: why a download stopped (paxel.service.lifecycle.StopReason); unknown for older rows.
+    "ALTER TABLE downloads ADD COLUMN stop_reason TEXT",
 )
 
 
@@ -56,7 +61,7 @@ class Record:
     url: str
     folder: str
     connections: int
-    state: str = "queued"
+    state: State = State.QUEUED
     seq: int = 0
     final_url: str | None = None
     filename: str | None = None
@@ -70,10 +75,12 @@ class Record:
     error: dict[str, Any] | None = None
     created_at: float = 0.0
     finished_at: float | None = None
+    stop_reason: StopReason | None = None
 
 
 _COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
-            "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at")
+            "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at",
+            "stop_reason")
 _JSON_COLUMNS = {"headers", "cookies", "error"}
 _CREDENTIAL_COLUMNS = {"headers", "cookies"}
 
@@ -130,10 +137,10 @@ class Store:
         """Newest first."""
         return list(self._select("ORDER BY seq DESC"))
 
-    def with_state(self, *states: str) -> list[Record]:
+    def with_state(self, *states: State) -> list[Record]:
         """Oldest first (queue order)."""
         marks = ", ".join("?" * len(states))
-        return list(self._select(f"WHERE state IN ({marks}) ORDER BY seq", states))
+        return list(self._select(f"WHERE state IN ({marks}) ORDER BY seq", tuple(s.value for s in states)))
 
     def delete(self, download_id: str) -> None:
         with self._lock:
@@ -158,10 +165,14 @@ def _make_private(path: Path) -> None:
 
 
 def _encode(name: str, value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
     return json.dumps(value) if name in _JSON_COLUMNS and value is not None else value
 
 
 def _decode(row: tuple[Any, ...]) -> Record:
     values = {name: (json.loads(value) if name in _JSON_COLUMNS and value is not None else value)
               for name, value in zip(_COLUMNS, row, strict=True)}
+    values["state"] = State(values["state"])
+    values["stop_reason"] = StopReason(values["stop_reason"]) if values["stop_reason"] else None
     return Record(**values)
