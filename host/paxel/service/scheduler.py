@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
 PERSIST_INTERVAL = 1.0
+CANCEL_WAIT = 5.0  # seconds a cancel or remove waits for the engine to delete its files
 
 
 @dataclass
@@ -203,8 +204,9 @@ class Scheduler:
         with self._lock:
             record = self._get(download_id)
             lifecycle.move(Action.CANCEL, record.state, download_id)
-            self._stop_job_or_clean(record, StopReason.CANCEL)
+            job = self._stop_job_or_clean(record, StopReason.CANCEL)
             self._user(record, Action.CANCEL, finished_at=time.time(), **credentials_dropped(record))
+        self._wait_cleaned(job)
         result = self._announce("cancelled", download_id)
         self._pump()
         return result
@@ -213,10 +215,11 @@ class Scheduler:
         with self._lock:
             record = self._get(download_id)
             lifecycle.move(Action.REMOVE, record.state, download_id)
-            self._stop_job_or_clean(record, Action.REMOVE)
+            job = self._stop_job_or_clean(record, Action.REMOVE)
             if delete_file and record.path and record.state in (State.COMPLETED, State.MISSING):
                 storage.remove_quietly(Path(record.path))
             self._store.delete(download_id)
+        self._wait_cleaned(job)
         self._emit("removed", {"download_id": download_id})
         self._pump()
 
@@ -244,8 +247,9 @@ class Scheduler:
         self._store.update(record.id, state=step.target, stop_reason=step.reason, **changes)
         return True
 
-    def _stop_job_or_clean(self, record: Record, reason: StopReason | Action) -> None:
-        """Stop the engine (it removes its .part on cancel) or remove what a stopped one left."""
+    def _stop_job_or_clean(self, record: Record, reason: StopReason | Action) -> _Job | None:
+        """Stop the engine (it removes its .part on cancel) or remove what a stopped one left;
+        returns the job being stopped (see _wait_cleaned)."""
         job = self._jobs.get(record.id)
         if job is not None:
             job.stop_reason = reason
@@ -255,6 +259,14 @@ class Scheduler:
             storage.remove_quietly(resume.part_path(final), resume.state_path(final))
         if record.path and (reason == Action.REMOVE or record.state not in (State.COMPLETED, State.MISSING)):
             self._watcher.forget(Path(record.path))
+        return job
+
+    @staticmethod
+    def _wait_cleaned(job: _Job | None) -> None:
+        """Let a cancelled engine delete its .part and state file before the reply says it is
+        gone (called without the lock: the job's thread takes it to finish)."""
+        if job is not None and job.thread is not threading.current_thread():
+            job.thread.join(CANCEL_WAIT)
 
     @staticmethod
     def _watch(action: Callable[[Path], None], path: Path) -> None:
