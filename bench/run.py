@@ -1,15 +1,20 @@
-"""paxel against curl, aria2c and axel on a loopback nginx: wall time, MiB/s, CPU seconds.
+"""paxel against curl, aria2c and axel on a loopback nginx: wall time, MB/s, CPU per GB.
 
-Run with `.venv/bin/python bench/run.py` (add `--quick` for a ~1 minute smoke run). Tools are
-interleaved round by round so machine noise hits them alike; every output is checked by sha256;
-CPU seconds are the child's user+sys from os.wait4. Requests, connections and bytes sent come
-from the nginx access log. Medians are reported, with ratios against the best other tool.
+Run with `.venv/bin/python bench/run.py` (about 10 minutes; `--quick` for a ~1 minute smoke
+run). Tools are interleaved round by round so machine noise hits them alike; every output is
+checked by sha256; CPU seconds are the child's user+sys from os.wait4. Requests, connections and
+bytes sent come from the nginx access log. Medians are reported (MB = 10^6 bytes), then the
+summary table of issue 9 with paxel's ratios against each tool and whether each goal holds.
 
-Scenarios (the targets are in issue 2):
-  capped  8 MiB/s per connection (nginx limit_rate), 256 MiB, 16 connections: ideal 2.0 s
-  tmpfs   uncapped 1 GiB written to /dev/shm, paxel's default connections
-  small   1 KiB file: requests on the wire, CLI wall time vs a plain `requests` script, and
-          per-file time through the Python API
+Scenarios (aria2c -x16 -s16 -k1M and axel -n16 throughout):
+  capped    8 MiB/s per connection (nginx limit_rate), 256 MiB, 16 connections: ideal 2.0 s
+  capped1g  the same cap, 1 GiB: CPU per GB in steady state (minus the 256 MiB run: start-up out)
+  tmpfs     uncapped 1 GiB written to /dev/shm, paxel's default connections, ≥5 rounds
+  noranges  1 GiB from a location without Range support (`max_ranges 0`), ≥5 rounds
+  uneven    256 MiB where every 4th TCP connection is capped 10x lower for its whole life
+            (limit_rate from a `map` on $connection), 16 connections
+  small     1 KiB file: requests on the wire, CLI wall time vs a plain `requests` script, and
+            per-file time through the Python API
 """
 
 from __future__ import annotations
@@ -20,17 +25,19 @@ import hashlib
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tests"))
+sys.path.insert(0, str(TOP / "bench"))
+
+from report import Measured, Row, Sample, detail, summary  # noqa: E402
 
 from support.nginx import Nginx  # noqa: E402 - the tests' nginx, shared on purpose
 
@@ -58,7 +65,7 @@ for i in range(n):
 print(time.perf_counter() - began)
 """
 
-Argv = Callable[[str, Path, int], list[str]]
+Argv = Callable[[str, Path, int | None], list[str]]
 
 
 @dataclass(frozen=True)
@@ -70,30 +77,13 @@ class Tool:
 TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("curl", lambda url, out, n: ["curl", "-sS", "--fail", "-o", str(out), url]),
     Tool("aria2c", lambda url, out, n: [
-        "aria2c", f"-x{min(n, 16)}", f"-s{min(n, 16)}", "-k1M", "-q", "--allow-overwrite=true",
+        "aria2c", f"-x{min(n or 16, 16)}", f"-s{min(n or 16, 16)}", "-k1M", "-q", "--allow-overwrite=true",
         "--auto-file-renaming=false", "-d", str(out.parent), "-o", out.name, url]),
-    Tool("axel", lambda url, out, n: ["axel", "-n", str(n), "-q", "-o", str(out), url]),
-    Tool("paxel", lambda url, out, n: [PAXEL, url, "-n", str(n), "-o", str(out), "--quiet"]),
+    Tool("axel", lambda url, out, n: ["axel", "-n", str(n or 16), "-q", "-o", str(out), url]),
+    Tool("paxel", lambda url, out, n: [PAXEL, url, *(["-n", str(n)] if n else []), "-o", str(out),
+                                       "--quiet"]),
     Tool("requests", lambda url, out, n: [PYTHON, "-c", REQUESTS_SCRIPT, url, str(out)]),
 )}
-
-
-@dataclass
-class Sample:
-    wall: float
-    cpu: float
-    requests: int
-    connections: int
-    bytes_sent: int
-
-
-@dataclass
-class Row:
-    tool: str
-    samples: list[Sample] = field(default_factory=list)
-
-    def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
 
 
 @dataclass(frozen=True)
@@ -102,10 +92,14 @@ class Scenario:
     title: str
     name: str            # file name on the server
     size: int
-    location: str        # nginx location: "capped" or "files"
-    connections: int
+    location: str        # nginx location: "capped", "files", "noranges", "uneven"
     tools: tuple[str, ...]
     out_root: Path
+    rounds: int = 3      # at least this many rounds (uncapped runs are noisy: 5)
+    paxel_connections: int | None = 16   # None: paxel's default
+    others: int = 16     # aria2c -x / axel -n
+    ideal: float | None = None           # seconds at the cap, for capped cases
+    warmup: bool = False  # one discarded round first (fresh tmpfs pages, cold caches)
     repeat: int = 1      # rounds multiplier: cheap runs get more rounds against start-up noise
 
 
@@ -149,24 +143,24 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_scenario(nginx: Nginx, sc: Scenario, rounds: int, expected: str) -> list[Row]:
+def run_scenario(nginx: Nginx, sc: Scenario, rounds: int, expected: str) -> dict[str, Row]:
     rows = {tool: Row(tool) for tool in sc.tools}
     url = nginx.url(sc.name, sc.location)
-    # Uncapped runs: one discarded round first (fresh tmpfs pages and cold caches skew round one).
-    warmup = 1 if sc.location == "files" else 0
-    for round_no in range(warmup + rounds * sc.repeat):
+    warmup = int(sc.warmup)
+    for round_no in range(warmup + max(rounds, sc.rounds) * sc.repeat):
         for tool in sc.tools:
+            n = sc.paxel_connections if tool == "paxel" else sc.others
             work = Path(tempfile.mkdtemp(prefix=f"bench-{tool}-", dir=sc.out_root))
             try:
-                sample = run_one(nginx, TOOLS[tool].argv(url, work / sc.name, sc.connections),
-                                 work / sc.name, expected)
+                sample = run_one(nginx, TOOLS[tool].argv(url, work / sc.name, n), work / sc.name, expected)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             if round_no >= warmup:
                 rows[tool].samples.append(sample)
-            print(f"  {sc.key:7} {tool:9} {sample.wall:7.3f} s  cpu {sample.cpu:6.3f} s"
+            print(f"  {sc.key:8} {tool:9} {sample.wall:7.3f} s  cpu {sample.cpu:6.3f} s  "
+                  f"{sample.requests:3} req {sample.connections:3} conn"
                   + ("  (warm-up)" if round_no < warmup else ""), flush=True)
-    return list(rows.values())
+    return rows
 
 
 def api_loop(nginx: Nginx, name: str, expected: str, count: int, out_root: Path) -> float:
@@ -189,44 +183,45 @@ def api_loop(nginx: Nginx, name: str, expected: str, count: int, out_root: Path)
         shutil.rmtree(work, ignore_errors=True)
 
 
-def table(sc: Scenario, rows: list[Row]) -> str:
-    """Markdown table of medians; ratios are paxel's (or each tool's) against the best other tool."""
-    head = (f"### {sc.title}\n\n| tool | wall s | MiB/s | CPU s | CPU s/GiB | requests | conns "
-            f"| sent/size | wall ÷ best other | CPU ÷ best other |\n|---|---:|---:|---:|---:|---:|---:"
-            f"|---:|---:|---:|")
-    lines = [head]
-    for row in rows:
-        others = [r for r in rows if r.tool != row.tool]
-        wall, cpu = row.median("wall"), row.median("cpu")
-        best_wall = min((r.median("wall") for r in others), default=wall)
-        best_cpu = min((r.median("cpu") for r in others), default=cpu)
-        rate, per_gib = ((f"{sc.size / MIB / wall:.1f}", f"{cpu / (sc.size / (1 << 30)):.2f}")
-                         if sc.size >= MIB else ("—", "—"))  # meaningless for a 1 KiB file
-        lines.append(
-            f"| {row.tool} | {wall:.3f} | {rate} | {cpu:.3f} "
-            f"| {per_gib} | {row.median('requests'):.0f} "
-            f"| {row.median('connections'):.0f} | {row.median('bytes_sent') / sc.size:.3f} "
-            f"| {wall / best_wall:.2f} | {cpu / best_cpu:.2f} |")
-    paxel = next((r for r in rows if r.tool == "paxel"), None)
-    if paxel:
-        vs = ", ".join(f"{r.tool} {paxel.median('wall') / r.median('wall'):.2f}×"
-                       for r in rows if r is not paxel)
-        lines.append(f"\npaxel wall time relative to: {vs} (below 1 = paxel faster)")
-    return "\n".join(lines)
+ALL = "capped,capped1g,tmpfs,noranges,uneven,small"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small files, one round (a smoke run)")
-    p.add_argument("--rounds", type=int, help="interleaved rounds per scenario (default 3, quick 1)")
-    p.add_argument("--scenarios", default="capped,tmpfs,small", help="comma list: capped,tmpfs,small")
+    p.add_argument("--rounds", type=int,
+                   help="interleaved rounds per scenario (default 3, uncapped at least 5; quick 1)")
+    p.add_argument("--scenarios", default=ALL, help=f"comma list from {ALL}")
     p.add_argument("--tools", default="curl,aria2c,axel,paxel",
                    help="comma list from curl,aria2c,axel,paxel (requests is added to `small`)")
-    p.add_argument("--capped-curl", action="store_true",
-                   help="also run curl on the capped scenario (one stream: 32 s per round at full size)")
-    p.add_argument("--paxel-connections", type=int, default=8, help="paxel's default, used for tmpfs")
+    p.add_argument("--paxel-connections", type=int,
+                   help="paxel's -n for the uncapped cases (default: paxel's own default)")
     p.add_argument("--api-files", type=int, help="files in the Python API loop (default 200, quick 50)")
     return p.parse_args(argv)
+
+
+def scenarios(args: argparse.Namespace, tools: tuple[str, ...], shm_out: Path,
+              disk_out: Path) -> list[Scenario]:
+    q = args.quick
+    capped = tuple(t for t in tools if t != "curl")  # one stream at 8 MiB/s: 32 s per round
+    few = 1 if q else 5
+    return [
+        Scenario("capped", "capped 8 MiB/s per connection, 256 MiB, 16 conns (ideal 2.0 s)",
+                 "capped.bin", (64 if q else 256) * MIB, "capped", capped, disk_out,
+                 ideal=(64 if q else 256) / 8 / 16),
+        Scenario("capped1g", "capped 8 MiB/s per connection, 1 GiB, 16 conns (CPU in steady state)",
+                 "capped1g.bin", (256 if q else 1024) * MIB, "capped", capped, disk_out,
+                 rounds=1 if q else 3),
+        Scenario("tmpfs", "uncapped 1 GiB to tmpfs", "big.bin", (256 if q else 1024) * MIB, "files",
+                 tools, shm_out, rounds=few, paxel_connections=args.paxel_connections, warmup=not q),
+        Scenario("noranges", "no Range support, 1 GiB", "big.bin", (256 if q else 1024) * MIB,
+                 "noranges", tools, shm_out, rounds=few, paxel_connections=args.paxel_connections),
+        Scenario("uneven", "uneven: every 4th connection 10× slower, 256 MiB, 16 conns",
+                 "uneven.bin", (64 if q else 256) * MIB, "uneven", capped, disk_out),
+        Scenario("small", "1 KiB file", "small.bin", 1024, "files",
+                 tuple(t for t in (*tools, "requests") if t not in ("aria2c", "axel")), disk_out,
+                 rounds=1, paxel_connections=None, repeat=5),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,36 +242,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     shm_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-", dir="/dev/shm"))
     disk_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-"))
     data.chmod(0o755)
-    nginx = Nginx(rate="8m", root=data)
-    scenarios = [
-        Scenario("capped", "capped 8 MiB/s per connection, 16 connections", "capped.bin",
-                 (64 if args.quick else 256) * MIB, "capped", 16,
-                 tuple(t for t in tools if t != "curl" or args.capped_curl), disk_out),
-        Scenario("tmpfs", f"uncapped to tmpfs, {args.paxel_connections} connections", "big.bin",
-                 (256 if args.quick else 1024) * MIB, "files", args.paxel_connections, tools, shm_out),
-        Scenario("small", "1 KiB file", "small.bin", 1024, "files", 1,
-                 tuple(t for t in (*tools, "requests") if t not in ("aria2c", "axel")), disk_out, repeat=5),
-    ]
-    reports = []
+    nginx = Nginx(rate="8m", root=data, slow_rate="819k")
+    reports: list[str] = []
+    measured: list[Measured] = []
+    made: dict[str, tuple[str, int]] = {}  # the one data file on the server: sha256, size
+    began = time.monotonic()
     try:
-        for sc in scenarios:
+        for sc in scenarios(args, tools, shm_out, disk_out):
             if sc.key not in wanted:
                 continue
-            print(f"{sc.key}: creating {sc.size} bytes", flush=True)
-            expected = nginx.add_file(sc.name, sc.size)
-            rows = run_scenario(nginx, sc, rounds, expected)
-            report = table(sc, rows)
+            if made.get(sc.name, (None, 0))[1] != sc.size:
+                for old in made:
+                    (data / old).unlink(missing_ok=True)
+                print(f"{sc.key}: creating {sc.size} bytes", flush=True)
+                made = {sc.name: (nginx.add_file(sc.name, sc.size), sc.size)}
+            expected = made[sc.name][0]
+            m = Measured(sc.key, sc.title, sc.size, run_scenario(nginx, sc, rounds, expected), sc.ideal)
+            measured.append(m)
+            report = detail(m)
             if sc.key == "small" and "paxel" in tools:
                 per_file = api_loop(nginx, sc.name, expected, args.api_files or (50 if args.quick else 200),
                                     disk_out)
                 report += f"\npaxel Python API: {per_file * 1000:.2f} ms per file (loop, one process)"
             reports.append(report)
-            (data / sc.name).unlink()
     finally:
         nginx.stop()
         for folder in (data, shm_out, disk_out):
             shutil.rmtree(folder, ignore_errors=True)
-    print(f"\nrounds: {rounds} (small file: {rounds * 5}); medians; command: {' '.join(sys.argv)}\n")
+    print(f"\nrounds: {rounds} (uncapped at least 5, small file {rounds * 5}); medians; "
+          f"{time.monotonic() - began:.0f} s; load average {os.getloadavg()[0]:.1f}; "
+          f"command: {' '.join(sys.argv)}\n")
+    print(summary(measured) + "\n")
     print("\n\n".join(reports))
     return 0
 

@@ -7,6 +7,11 @@ Locations (all serve the same data folder):
   /private/   403 unless the request carries the cookie `paxel_session=letmein`
   /form/      the file only to a POST (an "Export" form); a GET gets 405
   /see-other/ 303 to the same name under /files/ (a POST answered by a redirect to a GET)
+  /uneven/    `limit_rate` from a `map` on `$connection`: every 4th TCP connection (by nginx's
+              serial number) gets `slow_rate` for its whole life, the others `rate` (a CDN where
+              some paths are bad and a new connection usually lands on a good one)
+  /limited/   like /capped/, but at most `conn_limit` connections at once per client address;
+              nginx answers 503 to the others (a server that refuses extra connections)
 The access log records connection, status, bytes sent, Range, Cookie, method and the headers a
 browser identifies itself with, so tests can count requests, connections and bytes actually
 sent, and compare what paxel sent with what the browser sent.
@@ -55,6 +60,13 @@ http {{
     tcp_nopush on;
     keepalive_requests 10000;
     absolute_redirect off;
+    # connection numbers divisible by 4: the last two digits are, i.e. [even][048] or [odd][26]
+    map $connection $uneven_rate {{
+        "~^([0-9]*[02468])?[048]$" {slow_rate};
+        "~[13579][26]$" {slow_rate};
+        default {rate};
+    }}
+    limit_conn_zone $binary_remote_addr zone=perclient:1m;
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
@@ -62,6 +74,8 @@ http {{
         location /files/ {{ alias {data}/; }}
         location /capped/ {{ alias {data}/; limit_rate {rate}; }}
         location /noranges/ {{ alias {data}/; max_ranges 0; }}
+        location /uneven/ {{ alias {data}/; limit_rate $uneven_rate; }}
+        location /limited/ {{ alias {data}/; limit_rate {rate}; limit_conn perclient {conn_limit}; }}
         location /private/ {{
             alias {data}/;
             if ($cookie_{cookie_name} != "{cookie_value}") {{ return 403; }}
@@ -108,7 +122,8 @@ def dash(value: str) -> str:
 class Nginx:
     """One nginx process with its own prefix in a temporary folder."""
 
-    def __init__(self, rate: str = "8m", root: Path | None = None) -> None:
+    def __init__(self, rate: str = "8m", root: Path | None = None, slow_rate: str = "819k",
+                 conn_limit: int = 4) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="paxel-nginx-"))
         self.data = root or self.tmp / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -117,7 +132,8 @@ class Nginx:
         self.port = free_port()
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
         conf = CONFIG.format(
-            user=user, tmp=self.tmp, port=self.port, data=self.data, rate=rate,
+            user=user, tmp=self.tmp, port=self.port, data=self.data, rate=rate, slow_rate=slow_rate,
+            conn_limit=conn_limit,
             cookie_name=PRIVATE_COOKIE[0], cookie_value=PRIVATE_COOKIE[1],
         )
         (self.tmp / "nginx.conf").write_text(conf)
