@@ -50,7 +50,7 @@ from paxel.probe import (
 from paxel.ratelimit import TokenBucket
 from paxel.retry import RetryPolicy, made_progress, retryable_status
 from paxel.segments import Segment, SegmentTable, request_size, slow_owners
-from paxel.transport import Reply, Transport, check_url
+from paxel.transport import HttpTransport, Reply, Transport, check_url
 
 log = logging.getLogger("paxel.engine")
 
@@ -457,7 +457,7 @@ class Download:
 
     def _transport(self) -> Transport:
         o = self.options
-        return Transport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
+        return HttpTransport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
 
     def _probe_request(self, transport: Transport,
                        state: resume.ResumeState | None) -> tuple[Reply, ProbeResult]:

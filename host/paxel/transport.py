@@ -1,9 +1,15 @@
 """HTTP for the engine: the only module that imports `requests`.
 
-One Transport per worker thread (its own Session, so keep-alive connections are not shared).
+The engine codes against the `Transport` and `Reply` protocols; `HttpTransport` is the real one.
+One transport per worker thread (its own Session, so keep-alive connections are not shared).
 Redirects are followed here, not by requests, so that cookies and credentials are sent only to
-the host the user asked for. Bodies are read with `readinto` straight from the socket into the
-caller's buffer. Every failure leaves as a paxel.errors exception.
+the host the user asked for; a redirect the server got wrong is the server's error. Every
+failure leaves as a paxel.errors exception.
+
+The body (see `HttpReply.readinto`): once the headers are checked, a plain length-delimited body
+is read with `recv_into(MSG_WAITALL)` straight from the socket into the caller's buffer, one
+system call per buffer, below requests', urllib3's and http.client's per-read machinery; chunked,
+close-delimited and TLS bodies go through http.client.
 """
 
 from __future__ import annotations
@@ -13,21 +19,62 @@ import http.client
 import http.cookiejar
 import os
 import socket
+import struct
+import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from paxel import __version__
 from paxel.cookies import Cookie, cookie_header
-from paxel.errors import NetworkError, UsageError
+from paxel.errors import NetworkError, ServerMisbehaved, UsageError
 from paxel.headers import CREDENTIAL_HEADERS
 
 USER_AGENT = f"paxel/{__version__}"
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 10
+# A blocking MSG_WAITALL read wakes at least this often (SO_RCVTIMEO) to hand over what it has:
+# progress and checkpoints keep moving on a trickling connection, and idle ticks add up to the
+# transport's timeout.
+READ_TICK = 1.0
+FAST_BODY = sys.platform in ("linux", "darwin") and hasattr(socket, "MSG_WAITALL")
+
+
+class Reply(Protocol):
+    """An answer whose body the caller reads; `close()` keeps the connection when it can."""
+
+    status: int
+    headers: Mapping[str, str]
+    url: str                 # after redirects
+    body_end: int | None     # file offset just past the body, set by the engine
+
+    def readinto(self, buf: memoryview) -> int:
+        """Fill `buf` from the body (fewer bytes only at its end, on a tick, or a drop); 0 at the end."""
+        ...
+
+    def close(self, *, reusable: bool = False) -> None:
+        """Give the connection back for keep-alive (`reusable`: the body was read to the end)."""
+        ...
+
+    def abort(self) -> None:
+        """Unblock a read in another thread (pause, cancel, a slow connection replaced)."""
+        ...
+
+
+class Transport(Protocol):
+    """What the engine asks of HTTP: GET a (range of a) URL, redirects followed."""
+
+    def get(self, url: str, first: int | None = None, last: int | None = None,
+            if_range: str | None = None, *, fresh: bool = False) -> Reply:
+        """GET `url` (bytes first..last inclusive; last None = to the end). `fresh`: on a new TCP
+        connection, never a kept-alive one (a slow connection keeps its bad path)."""
+        ...
+
+    def close(self) -> None:
+        ...
 
 
 def host_of(url: str) -> str:
@@ -52,31 +99,107 @@ def check_url(url: str) -> None:
         raise UsageError(f"bad port in URL: {url!r}") from None
 
 
-class Reply:
-    """A response whose body is read by the caller; `close()` keeps the connection if possible."""
+class HttpReply:
+    """A requests response read through the fastest path its body allows."""
 
-    def __init__(self, response: requests.Response, url: str) -> None:
+    def __init__(self, response: requests.Response, url: str, timeout: float) -> None:
         self._response = response
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
         self.url = url
-        self.body_end: int | None = None  # file offset just past the body, set by the engine
+        self.body_end: int | None = None
+        self._timeout = timeout
+        self._tick = min(READ_TICK, timeout)
         raw: Any = response.raw
-        fp = getattr(raw, "_fp", None)
-        # http.client reads into our buffer with one copy; urllib3's readinto copies twice
-        self._readinto = fp.readinto if isinstance(fp, http.client.HTTPResponse) else raw.readinto
         self._raw = raw
+        fp = getattr(raw, "_fp", None)
+        self._fp: http.client.HTTPResponse | None = fp if isinstance(fp, http.client.HTTPResponse) else None
+        # http.client reads into our buffer with one copy; urllib3's readinto copies twice
+        self._readinto = self._fp.readinto if self._fp is not None else raw.readinto
+        self._sock: socket.socket | None = None   # set once the fast path is on
+        self._left = 0                            # body bytes still to come on the fast path
+        self._fast_ok = FAST_BODY and self._fp is not None and self._plain_body(self._fp)
+
+    @staticmethod
+    def _plain_body(fp: http.client.HTTPResponse) -> bool:
+        """Length-delimited, not chunked: the bytes on the socket are exactly the body."""
+        return not fp.chunked and fp.length is not None and fp.length > 0
 
     def readinto(self, buf: memoryview) -> int:
         try:
+            if self._sock is not None:
+                return self._recv(buf)
+            if self._fast_ok:
+                return self._first_fast(buf)
             return int(self._readinto(buf))
         except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
             raise NetworkError(f"connection lost while reading {self.url}: {describe(exc)}") from None
 
+    def _first_fast(self, buf: memoryview) -> int:
+        """Hand over what http.client's buffer already holds, then switch to the socket.
+
+        `read1` returns only buffered bytes when there are any, else does one socket read, so a
+        short answer proves the buffer is empty and the rest can come from the socket itself."""
+        fp = self._fp
+        assert fp is not None and fp.fp is not None
+        want = min(len(buf), fp.length or 0)
+        data = fp.fp.read1(want)
+        n = len(data)
+        buf[:n] = data
+        fp.length = (fp.length or 0) - n
+        if n == 0:
+            fp._close_conn()  # type: ignore[attr-defined]
+            return 0
+        if n < want or fp.length == 0:
+            sock = getattr(getattr(self._raw, "_connection", None), "sock", None)
+            if type(sock) is socket.socket:  # not TLS: recv flags would be refused there
+                self._left = fp.length
+                sock.settimeout(None)  # blocking: MSG_WAITALL waits, SO_RCVTIMEO ticks
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(self._tick))
+                self._sock = sock
+                if self._left == 0:
+                    self._body_done()
+            else:
+                self._fast_ok = False
+        return n
+
+    def _recv(self, buf: memoryview) -> int:
+        """One `recv_into` for the whole buffer; ticks without a byte add up to the timeout."""
+        sock = self._sock
+        assert sock is not None
+        want = min(len(buf), self._left)
+        if want == 0:
+            return 0
+        idle = 0.0
+        while True:
+            try:
+                n = sock.recv_into(buf, want, socket.MSG_WAITALL)
+                break
+            except BlockingIOError:  # a tick (SO_RCVTIMEO) passed without a byte
+                idle += self._tick
+                if idle >= self._timeout:
+                    raise TimeoutError from None
+        self._left -= n
+        if self._left == 0:
+            self._body_done()
+        return n
+
+    def _body_done(self) -> None:
+        """The whole body is in: put the socket back as urllib3 left it, finish http.client's
+        response (so the connection can carry the next request)."""
+        sock, fp = self._sock, self._fp
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(0))
+                sock.settimeout(self._timeout)
+        if fp is not None and fp.fp is not None:
+            fp.length = 0
+            fp._close_conn()  # type: ignore[attr-defined]
+
     def close(self, *, reusable: bool = False) -> None:
         """Give the connection back for keep-alive when the body was read to the end."""
         try:
-            if reusable:
+            if reusable and (self._sock is None or self._left == 0):
                 self._raw.release_conn()
             else:
                 self._response.close()
@@ -92,7 +215,21 @@ class Reply:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class Transport:
+def _timeval(seconds: float) -> bytes:
+    """struct timeval for SO_RCVTIMEO (Linux and macOS)."""
+    whole = int(seconds)
+    return struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+
+
+class _Session(requests.Session):
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Redirects are HttpTransport's business: requests must not even parse Location (with
+        allow_redirects=False it still builds the next request, and a malformed Location would
+        raise a bare ValueError from inside `get`)."""
+        return None
+
+
+class HttpTransport:
     """A keep-alive session for one worker, bound to the download's cookies and headers."""
 
     def __init__(self, origin_url: str, headers: Mapping[str, str], cookies: Sequence[Cookie],
@@ -105,7 +242,7 @@ class Transport:
         self._timeout = timeout
         self._proxy = proxy
         self._env_proxies: dict[str, dict[str, str]] = {}   # per scheme://host: read once
-        self.session = requests.Session()
+        self.session = _Session()
         # The environment (proxies, NO_PROXY, CA bundle) is read here once per host instead of
         # by requests on every request (a scan of os.environ each time); ~/.netrc is not used.
         self.session.trust_env = False
@@ -114,22 +251,24 @@ class Transport:
         self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[host_of(origin_url)]))
 
     def get(self, url: str, first: int | None = None, last: int | None = None,
-            if_range: str | None = None) -> Reply:
+            if_range: str | None = None, *, fresh: bool = False) -> HttpReply:
         """GET `url` (bytes first..last inclusive; last None = to the end), following redirects."""
         extra = {}
         if first is not None:
             extra["Range"] = f"bytes={first}-{'' if last is None else last}"
             if if_range:
                 extra["If-Range"] = if_range
+        if fresh:  # drop every kept-alive connection: the next request opens a new one
+            for adapter in self.session.adapters.values():
+                adapter.close()
         for _ in range(MAX_REDIRECTS + 1):
             headers = self._headers_for(url) | extra
             response = self._send(url, headers)
             location = response.headers.get("Location")
             if response.status_code not in REDIRECTS or not location:
-                return Reply(response, url)
+                return HttpReply(response, url, self._timeout)
             response.close()
-            url = urljoin(url, location)
-            check_url(url)
+            url = redirect_target(url, location)
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
@@ -171,6 +310,18 @@ class Transport:
 
     def close(self) -> None:
         self.session.close()
+
+
+def redirect_target(url: str, location: str) -> str:
+    """The absolute URL a redirect from `url` points to; a Location that is not a usable http(s)
+    URL is the server's error (ServerMisbehaved), not the user's and not paxel's."""
+    try:
+        target = urljoin(url, location)
+        check_url(target)
+    except (ValueError, UsageError) as exc:
+        reason = str(exc.args[0]) if isinstance(exc, UsageError) and exc.args else str(exc)
+        raise ServerMisbehaved(f"{url} redirects to a malformed location {location!r}: {reason}") from None
+    return target
 
 
 def describe(exc: BaseException) -> str:

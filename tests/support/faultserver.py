@@ -66,6 +66,7 @@ class Faults:
     trickle_times: int = 1_000_000   # ...for the first K GETs of more than one byte (not a probe)
     redirect: str | None = None      # "other": 302 to the same target on the other host; "same": same host
     redirect_status: int = 302
+    location: str | None = None      # a redirect (redirect_status) with exactly this Location value
     cl_delta: int = 0                # announce Content-Length + delta, send the real bytes, then close...
     cl_times: int = 1                # ...for the first K GETs
     nolength: int = 0                # 1: no Content-Length, close-delimited, no ranges
@@ -254,6 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
             host = self.server.other_base if faults.redirect == "other" else ""
             location = f"{host}{split.path}" + (f"?{query}" if query else "")
             self._simple(faults.redirect_status, b"", {"Location": location})
+            return
+        if faults.location is not None and self.server.name == "primary":
+            self._simple(faults.redirect_status, b"", {"Location": faults.location})
             return
         if faults.status is not None and 0 <= any_n - faults.status_from < faults.status_times:
             extra = {"Retry-After": faults.retry_after} if faults.retry_after else {}

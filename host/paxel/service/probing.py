@@ -22,7 +22,7 @@ def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The `probe` result for validated request fields (docs/protocol.md)."""
     url = str(fields["url"])
     cookies = [browser_cookie(c) for c in fields.get("cookies", [])]
-    session = transport.Transport(url, _probe_headers(fields), cookies, proxy=None, timeout=PROBE_TIMEOUT)
+    session = transport.HttpTransport(url, _probe_headers(fields), cookies, proxy=None, timeout=PROBE_TIMEOUT)
     try:
         reply = session.get(url, first=0, last=0)
         try:

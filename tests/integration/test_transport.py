@@ -1,0 +1,178 @@
+"""The HTTP transport against real servers: what a strange server's headers become, and that the
+fast body path gives the exact bytes (length-delimited, chunked, keep-alive reuse, new connections).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import paxel
+from paxel.errors import ErrorCode, NetworkError, PaxelError
+from paxel.transport import HttpTransport, Reply
+from support.faultserver import FaultServer
+from support.nginx import Nginx
+
+MIB = 1 << 20
+
+
+@pytest.mark.parametrize("location", [
+    "http://[::1/broken",          # unclosed IPv6 bracket: urlsplit raises ValueError
+    "http://127.0.0.1:99999/x",    # port out of range
+    "http://127.0.0.1:port/x",     # port not a number
+    "ftp://127.0.0.1/x",           # not http(s)
+    "javascript:alert(1)",         # not a URL paxel can fetch
+])
+def test_a_malformed_redirect_is_the_servers_fault_not_an_internal_error(
+        faultserver: FaultServer, tmp_path: Path, location: str) -> None:
+    url = faultserver.url("moved.bin", location=location)
+    with pytest.raises(PaxelError) as info:
+        paxel.download(url, output=tmp_path / "out.bin")
+    assert info.value.code == ErrorCode.SERVER_MISBEHAVED, info.value
+    assert "redirect" in str(info.value)
+    assert not list(tmp_path.iterdir())
+
+
+def read_all(reply: Reply, size: int, step: int = 256 * 1024) -> bytes:
+    buf = memoryview(bytearray(step))
+    out = bytearray()
+    while len(out) < size:
+        n = reply.readinto(buf[:min(step, size - len(out))])
+        if n == 0:
+            break
+        out += buf[:n]
+    return bytes(out)
+
+
+def transport_for(url: str, timeout: float = 30.0) -> HttpTransport:
+    return HttpTransport(url, {}, (), None, timeout)
+
+
+def test_ranges_read_from_the_socket_are_exact_and_the_connection_is_kept(nginx: Nginx) -> None:
+    data = os.urandom(3 * MIB + 12345)
+    nginx.add_file("fast.bin", content=data)
+    url = nginx.url("fast.bin")
+    before = len(nginx.log())
+    t = transport_for(url)
+    try:
+        for first, last in ((0, MIB - 1), (MIB, 3 * MIB + 12344), (5, 5), (7, 70000)):
+            reply = t.get(url, first, last)
+            assert reply.status == 206
+            got = read_all(reply, last - first + 1, step=100_000)
+            assert got == data[first:last + 1]
+            assert reply.readinto(memoryview(bytearray(10))) == 0  # the end stays the end
+            reply.close(reusable=True)
+        reply = t.get(url)   # a whole 200 after the ranges, on the same connection
+        assert read_all(reply, len(data), step=MIB) == data
+        reply.close(reusable=True)
+    finally:
+        t.close()
+    time.sleep(0.05)
+    lines = nginx.log()[before:]
+    assert len(lines) == 5 and len({line.connection for line in lines}) == 1, lines
+
+
+def test_fresh_opens_a_new_tcp_connection(nginx: Nginx) -> None:
+    nginx.add_file("fresh.bin", 200_000)
+    url = nginx.url("fresh.bin")
+    before = len(nginx.log())
+    t = transport_for(url)
+    try:
+        for fresh in (False, False, True, False):
+            reply = t.get(url, 0, 99_999, fresh=fresh)
+            read_all(reply, 100_000)
+            reply.close(reusable=True)
+    finally:
+        t.close()
+    time.sleep(0.05)
+    conns = [line.connection for line in nginx.log()[before:]]
+    assert conns[0] == conns[1] != conns[2] == conns[3], conns
+
+
+def test_chunked_and_close_delimited_bodies_are_exact(faultserver: FaultServer) -> None:
+    for faults in ({"chunked": 1}, {"nolength": 1}):
+        url = faultserver.url("plain.bin", size=MIB + 3, **faults)
+        t = transport_for(url)
+        try:
+            reply = t.get(url)
+            assert read_all(reply, MIB + 10) == faultserver.content(url)
+            reply.close()
+        finally:
+            t.close()
+
+
+def test_a_drop_mid_body_is_a_network_error_or_a_short_read(faultserver: FaultServer) -> None:
+    url = faultserver.url("drop.bin", size=2 * MIB, drop=300_000)
+    t = transport_for(url)
+    try:
+        reply = t.get(url, 0, 2 * MIB - 1)
+        buf = memoryview(bytearray(MIB))
+        got = bytearray()
+        while (n := reply.readinto(buf)) > 0:
+            got += buf[:n]
+        assert bytes(got) == faultserver.content(url)[:len(got)] and len(got) <= 300_000
+        reply.close()
+    finally:
+        t.close()
+
+
+@contextlib.contextmanager
+def stalling_server(body_bytes: int) -> Iterator[str]:
+    """A server that answers with a 1 MiB Content-Length, sends `body_bytes`, then goes silent
+    with the connection open (a real socket: the fault server always sends at least 1 B/s)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 206 Partial Content\r\nContent-Length: 1048576\r\n"
+                         b"Content-Range: bytes 0-1048575/1048576\r\n\r\n" + b"x" * body_bytes)
+            done.wait(30)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/stall.bin"
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.mark.parametrize("body_bytes", [0, 100_000])
+def test_a_silent_server_times_out_on_the_socket_path(body_bytes: int) -> None:
+    with stalling_server(body_bytes) as url:
+        t = transport_for(url, timeout=1.5)
+        began = time.monotonic()
+        try:
+            reply = t.get(url, 0, MIB - 1)
+            with pytest.raises(NetworkError, match="timed out"):
+                read_all(reply, MIB, step=MIB)
+            reply.close()
+        finally:
+            t.close()
+        assert 1.4 < time.monotonic() - began < 6
+
+
+def test_abort_unblocks_a_waiting_read() -> None:
+    with stalling_server(10) as url:
+        t = transport_for(url)
+        try:
+            reply = t.get(url, 0, MIB - 1)
+            threading.Timer(0.3, reply.abort).start()
+            began = time.monotonic()
+            with contextlib.suppress(NetworkError):
+                read_all(reply, MIB, step=MIB)
+            assert time.monotonic() - began < 5
+            reply.close()
+        finally:
+            t.close()
