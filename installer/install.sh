@@ -96,13 +96,16 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 echo "install.sh: $why"
 
-# pip's extras syntax: DIR[extra], FILE.whl[extra], or NAME[extra]<version spec> for an index
+# pip's extras syntax: DIR[extra], FILE.whl[extra], paxel[extra] @ URL, or NAME[extra]<version spec>
 if [ -z "$extras" ]; then
     target=$spec
 elif [ -e "$spec" ]; then
     target="$spec[$extras]"
 else
-    target=$(printf '%s\n' "$spec" | sed "s/^\([A-Za-z0-9._-]*\)/\1[$extras]/")
+    case "$spec" in
+        *://*) target="paxel[$extras] @ $spec" ;;
+        *) target=$(printf '%s\n' "$spec" | sed "s/^\([A-Za-z0-9._-]*\)/\1[$extras]/") ;;
+    esac
 fi
 
 case "$(uname -s)" in
