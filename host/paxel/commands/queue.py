@@ -10,6 +10,7 @@ from typing import Any
 
 from paxel.client import ServiceClient
 from paxel.errors import PaxelError
+from paxel.humanize import format_pair, format_size, name_from_url
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
@@ -68,7 +69,9 @@ def _run(client: ServiceClient, command: str, args: argparse.Namespace) -> int:
 
 
 def _line(view: dict[str, Any]) -> str:
-    total = view["total"]
-    percent = f"{100 * view['done'] / total:5.1f}%" if total else "    ?"
-    name = view["filename"] or view["url"]
-    return f"{view['download_id']}  {view['state']:<9} {percent}  {name}"
+    """'ID  running    24.0%     1.2/5.0 GiB  NAME': sizes in binary units, as in the panel."""
+    total, done = view["total"], view["done"]
+    percent = f"{100 * done / total:5.1f}%" if total else "    ?"
+    size = format_pair(done, total) if total else format_size(done)
+    name = view["filename"] or name_from_url(view["url"])
+    return f"{view['download_id']}  {view['state']:<9} {percent}  {size:>15}  {name}"
