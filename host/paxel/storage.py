@@ -126,7 +126,7 @@ class PartFile:
         """Bytes written earlier (a few KiB, to check a resumed `.part` is what we wrote)."""
         try:
             if self._positional:
-                return os.pread(self.fd, length, offset)
+                return os.pread(self.fd, length, offset)  # type: ignore[attr-defined,no-any-return,unused-ignore]
             with self._lock:
                 os.lseek(self.fd, offset, os.SEEK_SET)
                 return os.read(self.fd, length)
@@ -143,7 +143,7 @@ class PartFile:
         try:
             while data:
                 if self._positional:
-                    n = os.pwrite(self.fd, data, offset)
+                    n = os.pwrite(self.fd, data, offset)  # type: ignore[attr-defined,unused-ignore]
                 else:
                     with self._lock:
                         os.lseek(self.fd, offset, os.SEEK_SET)
@@ -253,11 +253,11 @@ def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
             import msvcrt
 
             os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
         else:
             import fcntl
 
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined,unused-ignore]
     except OSError as exc:
         # held elsewhere; any other failure means this file system cannot lock (some network
         # file systems): go on unlocked, as the O_EXCL creation still keeps fresh names apart

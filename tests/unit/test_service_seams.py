@@ -119,3 +119,35 @@ def test_settings_defaults() -> None:
     settings = from_mapping({"roots": ["/d", "/e"]})
     assert (settings.default_connections, settings.max_concurrent) == (8, 3)
     assert settings.default_folder == Path("/d")
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_detach_spawn_per_platform(tmp_path: Path, platform: str) -> None:
+    """Each platform's detach path runs here for real; on Windows' path a Popen that leaves out
+    the creation flags (POSIX refuses them) and records them stands in for CreateProcess only."""
+    import subprocess
+    import sys
+    import time
+
+    asked: dict[str, object] = {}
+
+    def popen(argv: list[str], **options: object) -> subprocess.Popen[bytes]:
+        asked.update(options)
+        options.pop("creationflags")
+        return subprocess.Popen(argv, **options)  # type: ignore[call-overload,no-any-return]
+
+    log = tmp_path / "child.log"
+    pid = detach.spawn([sys.executable, "-c", "import os; print('child', os.getsid(0) == os.getpid())"],
+                       log, platform=platform, popen=popen)
+    deadline = time.monotonic() + 10
+    while detach.alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not detach.alive(pid), "reaped once it exited"
+    assert log.stat().st_mode & 0o777 == 0o600
+    if platform == "win32":
+        assert asked["creationflags"] == detach.plan("win32").creationflags
+        assert asked["stdin"] == subprocess.DEVNULL and asked["close_fds"] is True
+        assert log.read_text().startswith("child ")
+    else:
+        assert asked == {}
+        assert log.read_text() == "child True\n", "a session of its own"

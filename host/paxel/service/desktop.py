@@ -10,7 +10,6 @@ parameters, so tests drive each branch on any machine. The panel is a separate p
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -68,7 +67,7 @@ class Desktop:
                 return
             raise PaxelError(f"no display, the panel cannot open (downloads go on headless): "
                              f"{display.detail}", code=ErrorCode.NO_DISPLAY)
-        if self._panel_pid is not None and _alive(self._panel_pid):
+        if self._panel_pid is not None and detach.alive(self._panel_pid):
             return  # started moments ago and not connected yet
         self._panel_pid = detach.spawn([sys.executable, "-m", "paxel", "panel"],
                                        paths.state_dir() / "panel.log")
@@ -76,14 +75,6 @@ class Desktop:
     @staticmethod
     def notify_completed(view: Mapping[str, Any]) -> None:
         notify.notify_completed(view)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        finished, _ = os.waitpid(pid, os.WNOHANG)  # our own child: reap it if it exited
-        return finished == 0
-    except ChildProcessError:
-        return False
 
 
 __all__ = ["Desktop", "opener_argv"]

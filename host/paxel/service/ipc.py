@@ -135,6 +135,8 @@ def is_our_socket(path: Path, our_id: tuple[int, int] | None) -> bool:
 
 def listen(path: str) -> socket.socket:
     """Bind a Unix socket with 0600 permissions from the start (umask), replacing a stale one."""
+    if sys.platform == "win32":  # transport_for never picks unix there
+        raise OSError(errno.EAFNOSUPPORT, "no Unix sockets on Windows")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # only ever called while holding the service lock: nobody else owns it
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -172,6 +174,8 @@ def parse_port(text: str) -> int:
 def connect(where: Endpoint, timeout: float = 5.0) -> socket.socket:
     """A connection to the service; OSError when none listens there (absent, stale, garbled)."""
     if where.transport == UNIX:
+        if sys.platform == "win32":  # transport_for never picks unix there
+            raise ConnectionRefusedError(errno.EAFNOSUPPORT, "no Unix sockets on Windows")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
