@@ -41,22 +41,39 @@ def start_service() -> int:
     return detach.spawn(argv, paths.state_dir() / "service.out")
 
 
-def _start_once(patience: float = 10.0) -> int | None:
-    """Start the service unless another client is starting it: the start lock lets one client
-    at a time spawn and hold on until the new service holds the service lock (or exited), so a
-    hundred clients at once spawn one service, not a hundred. None when another one started it."""
+def _start_and_connect(address: ipc.Endpoint, timeout: float) -> socket.socket | None:
+    """Start the service unless another client is doing so (then None: keep trying to connect).
+
+    The start lock lets one client at a time start it, and that client holds the lock until the
+    new service answers: a hundred clients at once start one service, not a hundred. Only the
+    lock holder tests whether a service holds the service lock (starting, busy or stopping:
+    wait, do not start another), and it stops testing once it started one, so the new service
+    takes its lock undisturbed.
+    """
     starting = ipc.ServiceLock(paths.runtime_dir() / "start.lock")
     if not starting.acquire():
         return None
     try:
-        if ipc.ServiceLock().held_elsewhere():
-            return None
-        pid = start_service()
-        deadline = time.monotonic() + patience
-        while time.monotonic() < deadline and not ipc.ServiceLock().held_elsewhere():
-            _fail_if_service_died(pid)
-            time.sleep(0.02)
-        return pid
+        pid: int | None = None
+        spawned_at = 0.0
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        delay = 0.01
+        while True:
+            try:
+                return ipc.connect(address)
+            except OSError as exc:
+                error = exc
+            if pid is None and not ipc.ServiceLock().held_elsewhere():
+                pid, spawned_at = start_service(), time.monotonic()
+            elif pid is not None:
+                _fail_if_service_died(pid)
+            now = time.monotonic()
+            if now > deadline or (pid is not None and now > spawned_at + timeout):
+                raise PaxelError(f"the paxel service did not start within {timeout:.0f} s "
+                                 f"({error.strerror or error}); see {paths.state_dir() / 'service.log'}",
+                                 code=ErrorCode.SERVICE_UNAVAILABLE)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
     finally:
         starting.release()
 
@@ -180,31 +197,23 @@ class ServiceClient:
 
     @staticmethod
     def _connect_or_start(address: ipc.Endpoint, start: bool, timeout: float) -> socket.socket:
-        started = time.monotonic()
-        absent_deadline = started + timeout
-        busy_deadline = started + BUSY_TIMEOUT
-        pid: int | None = None
+        deadline = time.monotonic() + BUSY_TIMEOUT
         delay = 0.01
         while True:
             try:
                 return ipc.connect(address)
-            except (FileNotFoundError, ConnectionRefusedError) as exc:
-                error: OSError = exc  # nobody listens there
-            except OSError as exc:  # a full backlog, a greeting that is late: there, but busy
+            except OSError as exc:  # refused or missing: absent; a full backlog or a late greeting: busy
                 error = exc
-                absent_deadline = busy_deadline
-            if pid is not None:
-                _fail_if_service_died(pid)
-            if ipc.ServiceLock().held_elsewhere():
-                absent_deadline = busy_deadline  # starting, serving or stopping: wait for it
-            elif not start:
+            if start:
+                sock = _start_and_connect(address, timeout)
+                if sock is not None:
+                    return sock
+            elif isinstance(error, FileNotFoundError | ConnectionRefusedError) \
+                    and not ipc.ServiceLock().held_elsewhere():
                 raise PaxelError(f"the paxel service is not running ({error.strerror or error})",
                                  code=ErrorCode.SERVICE_UNAVAILABLE) from None
-            elif pid is None:
-                pid = _start_once()
-            now = time.monotonic()
-            if now > min(absent_deadline, busy_deadline):
-                raise PaxelError(f"the paxel service did not answer within {now - started:.0f} s "
+            if time.monotonic() > deadline:
+                raise PaxelError(f"the paxel service did not answer within {BUSY_TIMEOUT:.0f} s "
                                  f"({error.strerror or error}); see {paths.state_dir() / 'service.log'}",
                                  code=ErrorCode.SERVICE_UNAVAILABLE) from None
             time.sleep(delay)
