@@ -227,3 +227,28 @@ def test_a_deleted_socket_heals_within_seconds(paxel_env: PaxelEnv) -> None:
     assert again.returncode == 0, again.stderr
     assert again.stdout != first.stdout, "another pid"
     assert time.monotonic() - started < 8.0
+
+
+def test_a_display_that_never_answers_delays_no_request(paxel_env: PaxelEnv) -> None:
+    """DISPLAY names an X server that accepts and never answers (a stopped Xvfb, an X forward
+    gone dead): XOpenDisplay blocks for ever. A new download (which opens the panel where a
+    display exists) and an explicit show_panel must still leave the client's other requests
+    answered at once."""
+    with socket.socket() as x_server:
+        for number in range(150, 400):
+            try:
+                x_server.bind(("127.0.0.1", 6000 + number))
+                break
+            except OSError:
+                continue
+        x_server.listen(16)
+        paxel_env.env["DISPLAY"] = f"127.0.0.1:{number}"
+        host = paxel_env.host("chrome")
+        host.hello()
+        host.send({"id": 2, "type": "download", "url": "http://127.0.0.1:9/never.bin"})
+        host.send({"id": 3, "type": "show_panel"})
+        started = time.monotonic()
+        host.send({"id": 4, "type": "list"})
+        assert host.reply(4, timeout=20)["ok"]
+        assert host.reply(2, timeout=20)["ok"]
+        assert time.monotonic() - started < 3.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,6 +45,26 @@ class Desktop:
         self._raise_panel = raise_panel
         self._display = display
         self._panel_pid: int | None = None
+        self._soon = threading.Lock()  # held while a show_panel_soon() thread runs
+
+    def show_panel_soon(self) -> None:
+        """show_panel(quiet=True) on a thread of its own, at most one at a time: probing the
+        display can block for ever (an X server that accepts and never answers), and a new
+        download's reply must not wait for it."""
+        if not self._soon.acquire(blocking=False):
+            return  # one is on its way (or stuck): another would do nothing more
+        try:
+            threading.Thread(target=self._show_quietly, daemon=True, name="paxel-panel-soon").start()
+        except RuntimeError:
+            self._soon.release()
+
+    def _show_quietly(self) -> None:
+        try:
+            self.show_panel(quiet=True)
+        except Exception:  # a panel that cannot open must not cost the download anything
+            log.exception("could not open the panel for a new download")
+        finally:
+            self._soon.release()
 
     def open(self, view: Mapping[str, Any], what: str) -> None:
         """Open a download's file (`what="file"`) or its folder with the desktop's handler."""

@@ -28,8 +28,9 @@ from paxel.service.settings import Settings
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "probe", "pause", "resume", "cancel", "remove", "retry", "open", "show_panel",
                 "events", "lifecycle")
-# Requests that wait on the network: the server answers them off the client's reader thread.
-SLOW = frozenset({"probe"})
+# Requests that may wait on the network or the display (XOpenDisplay blocks on an X server that
+# never answers): the server answers them off the client's reader thread.
+SLOW = frozenset({"probe", "show_panel", "open"})
 
 
 class Caller(Protocol):
@@ -67,7 +68,7 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 def on_download(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     added = ctx.scheduler.add(fields)
     if ctx.settings.open_panel_on_add is not False:
-        ctx.desktop.show_panel(quiet=True)
+        ctx.desktop.show_panel_soon()
     return {"download": added}
 
 
