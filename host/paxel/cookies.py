@@ -20,6 +20,20 @@ class Cookie:
     expiry: float | None = None   # Unix time; None = session cookie
 
     @classmethod
+    def build(cls, name: str, value: str, domain: str, host_only: bool | None = None, path: str | None = None,
+              secure: bool = False, expiry: Any = None) -> Cookie:
+        """The one check of a cookie handed over from outside (a browser, the wire); ValueError
+        on an unusable one. `host_only` None: a domain with a leading dot covers subdomains."""
+        if not name or any(c in name + value for c in ";\r\n\0") or not domain.strip("."):
+            raise ValueError(f"unusable cookie {name!r}")
+        try:
+            when = float(expiry) if expiry is not None else None
+        except (TypeError, ValueError):
+            raise ValueError(f"cookie {name!r} has a bad expiry {expiry!r}") from None
+        only = not domain.startswith(".") if host_only is None else bool(host_only)
+        return cls(name, value, domain.lstrip(".").lower(), only, path or "/", bool(secure), when)
+
+    @classmethod
     def from_browser(cls, obj: Mapping[str, Any]) -> Cookie:
         """From a WebExtension `cookies.Cookie` object (name, value, domain, hostOnly, path,
         secure, expirationDate); ValueError on a malformed one."""
@@ -27,16 +41,8 @@ class Cookie:
             name, value, domain = str(obj["name"]), str(obj["value"]), str(obj["domain"])
         except KeyError as exc:
             raise ValueError(f"cookie lacks {exc.args[0]!r}") from None
-        if not name or any(c in name + value for c in ";\r\n\0") or not domain.strip("."):
-            raise ValueError(f"unusable cookie {name!r}")
-        host_only = bool(obj.get("hostOnly", not domain.startswith(".")))
-        expiry = obj.get("expirationDate", obj.get("expiry"))
-        try:
-            when = float(expiry) if expiry is not None else None
-        except (TypeError, ValueError):
-            raise ValueError(f"cookie {name!r} has a bad expiry {expiry!r}") from None
-        return cls(name, value, domain.lstrip(".").lower(), host_only, str(obj.get("path") or "/"),
-                   bool(obj.get("secure", False)), when)
+        return cls.build(name, value, domain, obj.get("hostOnly"), str(obj.get("path") or "/"),
+                         bool(obj.get("secure", False)), obj.get("expirationDate", obj.get("expiry")))
 
 
 def parse_netscape(text: str) -> list[Cookie]:

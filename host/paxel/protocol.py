@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 
 PROTOCOL_VERSION = 1
@@ -250,10 +251,22 @@ def _number_or_null(name: str, value: Any) -> float | None:
     return float(value)
 
 
-def _cookies(name: str, value: Any) -> list[dict[str, Any]]:
+def _cookies(name: str, value: Any) -> tuple[Cookie, ...]:
+    """Wire cookie objects (snake_case) straight to Cookie values: the only place they are checked.
+    `http_only`, `same_site` and `store_id` are accepted and not kept (nothing uses them)."""
     if not isinstance(value, list) or len(value) > 512:
         raise _bad(name, "must be an array of at most 512 cookie objects")
-    return [_object(f"{name}[{i}]", item, _COOKIE_FIELDS) for i, item in enumerate(value)]
+    cookies = []
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        fields = _object(where, item, _COOKIE_FIELDS)
+        try:
+            cookies.append(Cookie.build(fields["name"], fields["value"], fields["domain"],
+                                        fields.get("host_only"), fields.get("path"),
+                                        fields.get("secure", False), fields.get("expiration_date")))
+        except ValueError as exc:
+            raise _bad(where, f"is not a usable cookie: {exc}") from None
+    return tuple(cookies)
 
 
 _CHECKSUM = re.compile(r"^(md5|sha-1|sha-256|sha-512)=([0-9a-fA-F]+)$")
@@ -278,26 +291,24 @@ def _request_id(name: str, value: Any) -> str | int:
 
 _DOWNLOAD_ID = {"download_id": (_string(64), True)}
 
+# `download` and `probe` (the two share paxel.service.request.DownloadRequest).
+_DOWNLOAD: dict[str, tuple[Check, bool]] = {
+    "url": (_url, True),
+    "filename": (_string(255), False),
+    "folder": (_folder, False),
+    "connections": (_integer(1, 32), False),
+    "referrer": (_string(16384), False),
+    "user_agent": (_string(1024), False),
+    "headers": (_headers, False),
+    "cookies": (_cookies, False),
+    "checksum": (_checksum, False),
+    "source": (_choice("click", "context-menu", "cli", "panel"), False),
+}
+
 SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "hello": {"client": (_string(256), True), "version": (_integer(1, 1_000_000), True)},
-    "download": {
-        "url": (_url, True),
-        "filename": (_string(255), False),
-        "folder": (_folder, False),
-        "connections": (_integer(1, 32), False),
-        "referrer": (_string(16384), False),
-        "user_agent": (_string(1024), False),
-        "headers": (_headers, False),
-        "cookies": (_cookies, False),
-        "checksum": (_checksum, False),
-        "source": (_choice("click", "context-menu", "cli", "panel"), False),
-    },
-    "probe": {
-        "url": (_url, True),
-        "referrer": (_string(16384), False),
-        "user_agent": (_string(1024), False),
-        "cookies": (_cookies, False),
-    },
+    "download": _DOWNLOAD,
+    "probe": _DOWNLOAD,  # the same request (paxel.service.request); what only a download uses is ignored
     "list": {},
     "pause": _DOWNLOAD_ID,
     "resume": _DOWNLOAD_ID,

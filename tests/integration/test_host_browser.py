@@ -292,3 +292,21 @@ def test_requests_reach_the_service_in_the_order_the_browser_sent_them(
     for number, kind in enumerate(kinds, start=10):
         reply = host.reply(number)
         assert reply["ok"], (kind, reply)
+
+
+def test_probe_and_download_send_the_same_request(paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """One request model: the headers the browser sent (its Cookie header included) and a
+    `referrer` that replaces a stale `referer` header reach the server alike from both."""
+    nginx.add_file("same.txt", 3000)
+    host = paxel_env.host("firefox")
+    host.hello()
+    fields = {"url": nginx.url("same.txt", "private"), "referrer": "http://127.0.0.1/page",
+              "user_agent": "UA/7", "headers": {"Cookie": "=".join(PRIVATE_COOKIE), "referer": "http://stale/",
+                                                "Accept-Language": "de"}}
+    host.send({"id": 1, "type": "probe", **fields})
+    assert host.reply(1)["result"]["size"] == 3000
+    view = host.add(2, **fields)
+    host.wait_event("completed", view["download_id"])
+    seen = {(line.cookie, line.referer, line.user_agent, line.accept_language)
+            for line in nginx.log() if line.request.endswith("/same.txt")}
+    assert seen == {("=".join(PRIVATE_COOKIE), "http://127.0.0.1/page", "UA/7", "de")}

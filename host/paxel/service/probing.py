@@ -7,22 +7,22 @@ client's reader thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from paxel import filenames, transport
 from paxel import probe as probing
 from paxel.errors import HTTPStatusError
-from paxel.service.scheduler import browser_cookie
+from paxel.service.request import DownloadRequest
 
 PROBE_TIMEOUT = 15.0
 
 
-def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The `probe` result for validated request fields (docs/protocol.md)."""
-    url = str(fields["url"])
-    cookies = [browser_cookie(c) for c in fields.get("cookies", [])]
-    session = transport.HttpTransport(url, _probe_headers(fields), cookies, proxy=None, timeout=PROBE_TIMEOUT)
+def probe(request: DownloadRequest) -> dict[str, Any]:
+    """The `probe` result (docs/protocol.md): the request's own headers and cookies, as the
+    download would send them."""
+    url = request.url
+    session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
+                                      timeout=PROBE_TIMEOUT)
     try:
         reply = session.get(url, first=0, last=0)
         try:
@@ -35,12 +35,3 @@ def probe(fields: Mapping[str, Any]) -> dict[str, Any]:
         session.close()
     return {"size": info.size, "filename": filenames.choose_name(info.filename, info.url),
             "accepts_ranges": info.ranges, "content_type": reply.headers.get("Content-Type")}
-
-
-def _probe_headers(fields: Mapping[str, Any]) -> dict[str, str]:
-    headers = {}
-    if fields.get("referrer"):
-        headers["Referer"] = str(fields["referrer"])
-    if fields.get("user_agent"):
-        headers["User-Agent"] = str(fields["user_agent"])
-    return headers

@@ -22,6 +22,7 @@ from paxel.protocol import PROTOCOL_VERSION, Request, fit_downloads, reply_error
 from paxel.service import lifecycle
 from paxel.service.desktop import Desktop
 from paxel.service.probing import probe
+from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
 from paxel.service.settings import Settings
 
@@ -66,14 +67,14 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 
 def on_download(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    added = ctx.scheduler.add(fields)
+    added = ctx.scheduler.add(DownloadRequest.from_fields(fields))
     if ctx.settings.open_panel_on_add is not False:
         ctx.desktop.show_panel_soon()
     return {"download": added}
 
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    return probe(fields)
+    return probe(DownloadRequest.from_fields(fields))
 
 
 def on_list(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:

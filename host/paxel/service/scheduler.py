@@ -17,20 +17,21 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from paxel import engine, resume, storage
-from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
 from paxel.service import lifecycle
 from paxel.service.lifecycle import Action, State, StopReason
+from paxel.service.request import DownloadRequest
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
+from paxel.service.view import view
 from paxel.watcher import CompletionWatcher
 
 log = logging.getLogger(__name__)
@@ -57,45 +58,10 @@ class _Completion:
     file_seen: set[Path] = field(default_factory=set)
 
 
-def view(record: Record, progress: engine.Progress | None = None) -> dict[str, Any]:
-    """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot."""
-    live = progress is not None and record.state == State.RUNNING
-    total = progress.total if live and progress else record.total
-    return {
-        "download_id": record.id,
-        "url": record.url,
-        "final_url": (progress.final_url if live and progress else None) or record.final_url,
-        "filename": (progress.filename if live and progress else None) or record.filename or "",
-        "folder": record.folder,
-        "path": (str(progress.path) if live and progress and progress.path else None) or record.path,
-        "state": str(record.state),
-        "stop_reason": record.stop_reason,
-        "total": total,
-        "done": progress.done if live and progress else record.done,
-        "speed": progress.speed if live and progress else 0.0,
-        "eta": progress.eta if live and progress else None,
-        "connections": record.connections,
-        "segments": [list(s) for s in progress.segments] if live and progress else [],
-        "error": record.error,
-        "created_at": record.created_at,
-        "finished_at": record.finished_at,
-    }
-
-
-def browser_cookie(cookie: Mapping[str, Any]) -> Cookie:
-    """Wire cookie (snake_case, docs/protocol.md) → engine Cookie."""
-    return Cookie.from_browser({
-        "name": cookie["name"], "value": cookie["value"], "domain": cookie["domain"],
-        "hostOnly": cookie.get("host_only", not str(cookie["domain"]).startswith(".")),
-        "path": cookie.get("path", "/"), "secure": cookie.get("secure", False),
-        "expirationDate": cookie.get("expiration_date"),
-    })
-
-
 def credentials_dropped(record: Record) -> dict[str, Any]:
     """The store update that forgets a download's cookies and credential headers (done, cancelled)."""
     headers = {k: v for k, v in record.headers.items() if k.lower() not in CREDENTIAL_HEADERS}
-    return {"cookies": [], "headers": headers}
+    return {"cookies": (), "headers": headers}
 
 
 class Scheduler:
@@ -144,28 +110,17 @@ class Scheduler:
 
     # --- requests --------------------------------------------------------------------------------
 
-    def add(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        folder = allowed_folder(fields.get("folder") or self._settings.default_folder, self._settings.roots)
+    def add(self, request: DownloadRequest) -> dict[str, Any]:
+        folder = allowed_folder(request.folder or self._settings.default_folder, self._settings.roots)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise PaxelError(f"cannot create {folder}: {exc.strerror}", code=ErrorCode.DISK) from None
-        headers = dict(fields.get("headers", {}))
-        if fields.get("referrer"):
-            headers["Referer"] = fields["referrer"]
-        if fields.get("user_agent"):
-            headers["User-Agent"] = fields["user_agent"]
-        cookies = list(fields.get("cookies", []))
-        for cookie in cookies:
-            try:
-                browser_cookie(cookie)
-            except ValueError as exc:
-                raise ProtocolError(f"field `cookies`: {exc}", code=ErrorCode.BAD_FIELD) from None
         record = self._store.insert(Record(
-            id=f"d-{secrets.token_hex(6)}", url=fields["url"], folder=str(folder),
-            connections=fields.get("connections", self._settings.default_connections),
-            filename=fields.get("filename"), headers=headers, cookies=cookies,
-            checksum=fields.get("checksum"), source=fields.get("source"),
+            id=f"d-{secrets.token_hex(6)}", url=request.url, folder=str(folder),
+            connections=request.connections or self._settings.default_connections,
+            filename=request.filename, headers=dict(request.headers), cookies=request.cookies,
+            checksum=request.checksum, source=request.source,
         ))
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
         self._emit("added", {"download": view(record)})
@@ -310,7 +265,7 @@ class Scheduler:
             output=Path(record.path) if record.path else None,
             connections=record.connections,
             headers=record.headers,
-            cookies=tuple(browser_cookie(c) for c in record.cookies),
+            cookies=record.cookies,
             checksum=record.checksum,
         )
         download = engine.Download(options, on_progress=lambda p: self._on_progress(record.id, p),

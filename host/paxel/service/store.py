@@ -10,6 +10,7 @@ empties the -wal file, which still held the old ones. The schema version is SQLi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -21,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from paxel.cookies import Cookie
 from paxel.service.lifecycle import State, StopReason
 
 MIGRATIONS: tuple[str, ...] = (
@@ -49,6 +51,23 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: why a download stopped (paxel.service.lifecycle.StopReason); unknown for older rows.
     "ALTER TABLE downloads ADD COLUMN stop_reason TEXT",
+    # 3: cookies stored as paxel.cookies.Cookie fields (name, value, domain without its dot,
+    # host_only, path, secure, expiry) instead of the wire's objects; rewrite the older rows.
+    """
+    UPDATE downloads SET cookies = (
+        SELECT json_group_array(json_object(
+            'name', json_extract(c.value, '$.name'),
+            'value', json_extract(c.value, '$.value'),
+            'domain', lower(ltrim(json_extract(c.value, '$.domain'), '.')),
+            'host_only', json(CASE WHEN coalesce(json_extract(c.value, '$.host_only'),
+                                                 substr(json_extract(c.value, '$.domain'), 1, 1) != '.')
+                              THEN 'true' ELSE 'false' END),
+            'path', coalesce(nullif(json_extract(c.value, '$.path'), ''), '/'),
+            'secure', json(CASE WHEN json_extract(c.value, '$.secure') THEN 'true' ELSE 'false' END),
+            'expiry', json_extract(c.value, '$.expiration_date')))
+        FROM json_each(downloads.cookies) AS c)
+    WHERE cookies != '[]'
+    """,
 )
 
 
@@ -69,7 +88,7 @@ class Record:
     total: int | None = None
     done: int = 0
     headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[dict[str, Any]] = field(default_factory=list)
+    cookies: tuple[Cookie, ...] = ()
     checksum: str | None = None
     source: str | None = None
     error: dict[str, Any] | None = None
@@ -167,12 +186,15 @@ def _make_private(path: Path) -> None:
 def _encode(name: str, value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
+    if name == "cookies":
+        return json.dumps([dataclasses.asdict(cookie) for cookie in value])
     return json.dumps(value) if name in _JSON_COLUMNS and value is not None else value
 
 
 def _decode(row: tuple[Any, ...]) -> Record:
     values = {name: (json.loads(value) if name in _JSON_COLUMNS and value is not None else value)
               for name, value in zip(_COLUMNS, row, strict=True)}
+    values["cookies"] = tuple(Cookie(**cookie) for cookie in values["cookies"])
     values["state"] = State(values["state"])
     values["stop_reason"] = StopReason(values["stop_reason"]) if values["stop_reason"] else None
     return Record(**values)

@@ -1,0 +1,38 @@
+"""A DownloadView (docs/protocol.md): what clients see of a download, from its stored Record
+plus, while it runs, the engine's live Progress. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paxel import engine
+from paxel.service.lifecycle import State
+from paxel.service.store import Record
+
+
+def view(record: Record, progress: engine.Progress | None = None) -> dict[str, Any]:
+    """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot."""
+    live = progress is not None and record.state == State.RUNNING
+    total = progress.total if live and progress else record.total
+    return {
+        "download_id": record.id,
+        "url": record.url,
+        "final_url": (progress.final_url if live and progress else None) or record.final_url,
+        "filename": (progress.filename if live and progress else None) or record.filename or "",
+        "folder": record.folder,
+        "path": (str(progress.path) if live and progress and progress.path else None) or record.path,
+        "state": str(record.state),
+        "stop_reason": record.stop_reason,
+        "total": total,
+        "done": progress.done if live and progress else record.done,
+        "speed": progress.speed if live and progress else 0.0,
+        "eta": progress.eta if live and progress else None,
+        "connections": record.connections,
+        "segments": [list(s) for s in progress.segments] if live and progress else [],
+        "error": record.error,
+        "created_at": record.created_at,
+        "finished_at": record.finished_at,
+    }
+
+
+__all__ = ["view"]
