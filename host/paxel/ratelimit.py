@@ -1,4 +1,6 @@
-"""A token bucket shared by all connections of a download (`--max-speed`)."""
+"""Speed limits: a token bucket shared by all connections of a download (`--max-speed`), whose
+rate may change while it runs, and `SpeedLimit`, which combines a download's own bucket with one
+shared by several downloads (a global limit)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,16 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
 
+    def set_rate(self, rate: float) -> None:
+        """A new rate from now on (bytes saved up so far were earned at the old one)."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self.rate = float(rate)
+            self.burst = max(self.rate / 10, 16 * 1024)
+            self._tokens = min(self._tokens, self.burst)
+
     def reserve(self, n: int) -> float:
         with self._lock:
             now = self._clock()
@@ -45,3 +57,44 @@ class TokenBucket:
     def read_size(self, default: int) -> int:
         """A read size giving about 10 pacing steps per second at this rate."""
         return max(4096, min(default, int(self.rate / 10)))
+
+
+class SpeedLimit:
+    """What one download's connections are paced by: its own limit (None: unlimited; changeable
+    while running with `set_rate`) and optionally a bucket shared with other downloads. A read
+    waits for whichever is further behind."""
+
+    def __init__(self, rate: float | None = None, shared: TokenBucket | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._own = TokenBucket(rate, clock=clock) if rate else None
+        self._shared = shared
+        self._lock = threading.Lock()
+
+    def set_rate(self, rate: float | None) -> None:
+        with self._lock:
+            if not rate:
+                self._own = None
+            elif self._own is None:
+                self._own = TokenBucket(rate, clock=self._clock)
+            else:
+                self._own.set_rate(rate)
+
+    @property
+    def rate(self) -> float | None:
+        own = self._own
+        return own.rate if own is not None else None
+
+    def _buckets(self) -> list[TokenBucket]:
+        own = self._own
+        return [b for b in (own, self._shared) if b is not None]
+
+    @property
+    def active(self) -> bool:
+        return bool(self._buckets())
+
+    def reserve(self, n: int) -> float:
+        return max((b.reserve(n) for b in self._buckets()), default=0.0)
+
+    def read_size(self, default: int) -> int:
+        return min((b.read_size(default) for b in self._buckets()), default=default)

@@ -20,7 +20,10 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from paxel.probe import ProbeResult
 
 VERSION = 2
 READABLE = (1, 2)  # formats decoded; 1 has no `part` identity
@@ -98,6 +101,21 @@ def samples(ranges: Iterable[tuple[int, int, int]],
             read: Callable[[int, int], bytes]) -> tuple[tuple[int, int, int], ...]:
     """The samples to record: `read(offset, length)` gives the `.part`'s bytes there."""
     return tuple((off, n, zlib.crc32(read(off, n))) for off, n in sample_spans(ranges))
+
+
+def same_file(state: ResumeState, probe: ProbeResult, *, same_url: bool = True) -> bool:
+    """Validators say the server still has the file the `.part` bytes came from.
+
+    With the URL the state was written for, matching size and validators (or none on either
+    side) suffice; a state from another URL (an expired link refreshed) also needs a validator
+    to compare, since a size alone says little about another URL."""
+    if probe.size != state.size or not probe.ranges:
+        return False
+    if state.etag and probe.etag:
+        return state.etag == probe.etag
+    if state.last_modified and probe.last_modified:
+        return state.last_modified == probe.last_modified
+    return same_url and not (state.etag or state.last_modified)
 
 
 def trusted(state: ResumeState, now: PartNow,

@@ -172,7 +172,7 @@ def test_a_crashing_worker_fails_the_download(faultserver: FaultServer, tmp_path
     def broken(*args: object) -> None:
         raise RuntimeError("injected bug")
 
-    monkeypatch.setattr("paxel.engine.check_partial", broken)
+    monkeypatch.setattr("paxel.engine.connection.check_partial", broken)
     url = faultserver.url("bug.bin", size=3 * MIB)
     exc = exact_or_error(faultserver, url, tmp_path / "bug.bin", connections=1)
     assert exc is not None and exc.code == ErrorCode.INTERNAL and "injected bug" in str(exc)

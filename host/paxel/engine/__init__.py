@@ -1,0 +1,26 @@
+"""The download engine: `Download` fetches one URL over up to 32 connections into one `.part`.
+
+Public surface (the CLI and the service use only this): `Download`, `DownloadOptions`,
+`Progress`, `Result`, `download`, `MAX_CONNECTIONS`, `HostSlots`, and the media-segment job
+`UnitJob` / `Unit`. Module map (docs/engine.md):
+
+    job.py          the restart loop, pause, cancel (Download)
+    start.py        claim the `.part`, resume checks, probe, name → Plan
+    connection.py   one connection: open a range, pump, retry; the unknown-length stream
+    coordinator.py  checkpoints, slow-connection replacement, progress
+    finish.py       verify, rename without replacing → Result
+    shared.py       the one object the threads share (locking rules), Transport/Reply protocols
+    options.py      DownloadOptions, Progress, Result, constants
+    limits.py       HostSlots: connections per host shared by downloads
+    units.py        many URLs of unknown size into separate files (media segments)
+"""
+
+from __future__ import annotations
+
+from paxel.engine.job import Download, download
+from paxel.engine.limits import HostSlots
+from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions, Progress, Result
+from paxel.engine.units import Unit, UnitDone, UnitJob
+
+__all__ = ["MAX_CONNECTIONS", "Download", "DownloadOptions", "HostSlots", "Progress", "Result", "Unit",
+           "UnitDone", "UnitJob", "download"]

@@ -1,0 +1,397 @@
+"""One connection worker: open a range, pump its body into the `.part`, retry what can be retried.
+
+`Worker.run` is a thread's body; it shares only `Shared` (and the PartFile, whose positional
+writes need no lock). Also here: the single stream of unknown length (`stream_unknown`), the
+status and retry rules every request obeys (`raise_status`, `retry_or_raise`), and the read
+sizing. Whether a failed try counts as progress is pure: `retry.made_progress`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from paxel import storage
+from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, Transport, log
+from paxel.errors import HTTPStatusError, NetworkError, ServerMisbehaved
+from paxel.headers import parse_retry_after
+from paxel.probe import (
+    DECODABLE,
+    FileChanged,
+    ProbeResult,
+    check_full,
+    check_partial,
+    encoding,
+    interpret,
+)
+from paxel.ratelimit import SpeedLimit
+from paxel.retry import made_progress, retryable_status
+from paxel.segments import Segment, request_size
+
+MiB = 1 << 20
+READ_SIZE = MiB            # one readinto per MiB: large enough that Python overhead vanishes
+MIN_READ = 64 * 1024       # ...but a slow connection reads less at a time (see read_size)
+READ_SECONDS = 0.25
+CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
+REQUEST_SECONDS = 1.5      # a connection asks for the whole rest of its segment once it is this near
+
+
+class Worker:
+    """One connection: takes segments from the table until none is left (or a stop)."""
+
+    def __init__(self, s: Shared, wid: int, part: storage.PartFile, transport: Transport | None = None,
+                 seg: Segment | None = None, reply: Reply | None = None) -> None:
+        self.s, self.wid, self.part = s, wid, part
+        self.transport, self.seg, self.reply = transport, seg, reply
+
+    def run(self) -> None:
+        s, wid = self.s, self.wid
+        own = self.transport is None
+        transport = self.transport or s.transport()
+        seg, reply = self.seg, self.reply
+        buf = memoryview(bytearray(READ_SIZE))
+        failures = 0
+        rate: float | None = None   # this connection's speed over its last request
+        counted = False             # already subtracted from s.live
+        try:
+            while not s.stop.is_set():
+                if seg is None:
+                    with s.lock:
+                        seg = s.table.next_for(wid, s.options.min_split) if s.table else None
+                        if seg is None:
+                            # counted out under the same lock: a failing connection that hands
+                            # its range back must see that nobody is left to take it
+                            s.live -= 1
+                            counted = True
+                            return
+                        s.seg_started[wid] = (time.monotonic(), seg.written)
+                asked = 0
+                began, before = time.monotonic(), seg.written
+                try:
+                    if reply is None:
+                        reply = open_range(s, transport, seg, rate)
+                    asked = (reply.body_end or seg.end) - before
+                    complete = pump(s, wid, seg, reply, buf, self.part, rate)
+                    if seg.written > before:
+                        failures = 0
+                        rate = (seg.written - before) / max(time.monotonic() - began, 1e-6)
+                    reply.close(reusable=complete)
+                    reply = None
+                    with s.lock:
+                        if seg.written >= seg.end:
+                            record_rate(s, wid, seg)
+                            seg.owner = None
+                            seg = None
+                except (NetworkError, RetryableStatus) as exc:
+                    assert seg is not None
+                    if reply is not None:
+                        reply.close()
+                        reply = None
+                    with s.lock:
+                        s.replies.pop(wid, None)
+                        if seg.written >= seg.end:  # given away meanwhile: not a failure
+                            seg.owner, seg = None, None
+                            continue
+                        single = s.no_ranges or not (s.probe and s.probe.ranges)
+                        if single:
+                            # every try starts at byte 0: beating the last drop point is no
+                            # progress (drops that vary would retry forever), only new ground is
+                            progressed = seg.written > s.furthest
+                            s.furthest = max(s.furthest, seg.written)
+                        else:   # a try that brought far less than it asked for is no progress
+                            progressed = made_progress(asked, seg.written - before)
+                        s.seg_started[wid] = (time.monotonic(), seg.written)
+                    if s.stop.is_set():
+                        return
+                    failures = 1 if progressed else failures + 1
+                    if single:
+                        restart_single(s, seg, exc)
+                    if s.options.retry.gives_up(failures) and give_up_worker(s, wid, seg, exc):
+                        seg = None
+                        return
+                    retry_or_raise(s, exc, failures)
+        except Stop:
+            pass
+        except Exception as exc:  # a bug too must fail the download, not leave its bytes missing
+            s.fail(exc)
+        finally:
+            if reply is not None:
+                reply.close()
+            with s.lock:
+                if seg is not None and s.table is not None:
+                    s.table.release(seg)
+                s.replies.pop(wid, None)
+                if not counted:
+                    s.live -= 1
+            if own:
+                transport.close()
+            s.wake.set()
+
+
+def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None) -> Reply:
+    """Ask for the next piece of `seg` (see segments.request_size); without ranges, all of it."""
+    probe, table = s.probe, s.table
+    assert probe is not None and probe.size is not None and table is not None
+    ranged = probe.ranges and not s.no_ranges
+    with s.lock:
+        first = seg.pos
+        size = request_size(seg.remaining, rate, s.options.min_split, REQUEST_SECONDS) \
+            if ranged else seg.remaining
+        last = table.request(seg, size) - 1
+    reply = transport.get(probe.url, first if ranged else None, last if ranged else None,
+                          probe.if_range if ranged else None)
+    reply.body_end = last + 1
+    try:
+        if reply.status == 206 and ranged:
+            check_partial(reply.headers, first, last, probe.size, probe.etag)
+        elif reply.status == 200:
+            if ranged:
+                check_full(reply.headers, probe.etag, probe.last_modified)
+            if interpret(reply.url, 200, reply.headers, None).size != probe.size:
+                raise FileChanged("the file changed on the server (size differs)")
+        else:
+            raise_status(reply, first_request=False)
+    except BaseException:
+        reply.close()
+        raise
+    return reply
+
+
+def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile,
+         rate: float | None) -> bool:
+    """Stream `reply` into the file at seg.pos until the segment's (possibly shrunk) end.
+
+    Returns True when the body was read to its very end (the connection can be reused)."""
+    table = s.table
+    assert table is not None
+    with s.lock:
+        s.replies[wid] = reply
+    began, got = time.monotonic(), 0
+    size = read_size(rate, s.limit)
+    while True:
+        s.check_stop()
+        with s.lock:
+            want = min(size, seg.end - seg.pos, (reply.body_end or seg.end) - seg.pos)
+        if want <= 0:
+            break
+        n = reply.readinto(buf[:want])
+        if n <= 0:
+            raise NetworkError(f"{reply.url} closed the connection early")
+        got += n
+        if size < READ_SIZE:
+            size = read_size(got / max(time.monotonic() - began, 1e-3), s.limit)
+        with s.lock:
+            offset = seg.pos
+            allowed = table.claim(seg, n)
+        if allowed:
+            part.write_at(buf[:allowed], offset)
+            with s.lock:
+                table.commit(seg, allowed)
+                lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
+            if lagging:
+                s.wake.set()
+        if allowed < n:
+            break
+        if s.limit.active:
+            delay = s.limit.reserve(n)
+            if delay > 0 and s.stop.wait(delay):
+                raise Stop
+    with s.lock:
+        s.replies.pop(wid, None)
+        return reply.body_end == seg.pos
+
+
+def record_rate(s: Shared, wid: int, seg: Segment) -> None:
+    """Remember how fast a finished segment came (caller holds the lock)."""
+    started, base = s.seg_started.get(wid, (0.0, seg.written))
+    # a segment done within a few ms still counts (as at most its bytes per 50 ms): on a fast
+    # link every other segment may end that quickly, and a lone slow one must still be judged
+    took = max(time.monotonic() - started, 0.05)
+    if seg.written > base:
+        s.finished_rates = [*s.finished_rates[-7:], (seg.written - base) / took]
+
+
+def give_up_worker(s: Shared, wid: int, seg: Segment, exc: Exception) -> bool:
+    """A connection that keeps failing while others work hands its range back and ends
+    (servers that limit connections per client); the last one standing fails the download."""
+    with s.lock:
+        if s.live <= 1:
+            return False
+        if s.table is not None:
+            s.table.release(seg)
+    log.info("connection %d gives up (%s); others continue", wid, exc)
+    return True
+
+
+def restart_single(s: Shared, seg: Segment, exc: NetworkError | RetryableStatus) -> None:
+    """Without ranges a dropped stream can only start over from byte 0; even tries that
+    reach new ground each time are bounded in number by the retry policy."""
+    with s.lock:
+        seg.pos = seg.written = seg.durable = seg.start
+        s.restarts += 1
+        restarts = s.restarts
+    if restarts > s.options.retry.restarts:
+        raise NetworkError(f"{exc} (gave up after {restarts} tries from byte 0: "
+                           "the server does not support ranges)") from None
+
+
+# -- a single stream of unknown length ---------------------------------------------------------
+
+
+def stream_unknown(s: Shared, main: Transport, reply: Reply | None, part: storage.PartFile) -> ProbeResult:
+    """No length: one connection, written to the end (see stream_body); returns the probe with
+    the size now known. Progress is reported while it runs."""
+    probe = s.probe
+    assert probe is not None
+    s.live = 1
+    last_emit = [time.monotonic()]
+
+    def written(total: int) -> None:
+        with s.lock:
+            s.streamed = total
+        now = time.monotonic()
+        if now - last_emit[0] >= s.interval:
+            s.emit(now)
+            last_emit[0] = now
+
+    size = stream_body(s, main, probe.url, reply, part, written)
+    probe = replace(probe, size=size)
+    with s.lock:
+        s.probe = probe
+    return probe
+
+
+def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, part: storage.PartFile,
+                written: Callable[[int], None]) -> int:
+    """GET `url` (or take `reply`, its answer already) and write the whole body into `part` from
+    byte 0; a drop starts over from byte 0 (with the retry policy's backoff). A body compressed
+    despite `Accept-Encoding: identity` is decoded here, as one whole stream. `written(total)`
+    is told the bytes on disk after every write. Returns the size."""
+    buf = memoryview(bytearray(READ_SIZE))
+    failures = 0
+    try:
+        while True:
+            try:
+                if reply is None:
+                    reply = transport.get(url)
+                    if reply.status != 200:
+                        raise_status(reply, first_request=False)
+                decoder = _decoder(reply)
+                part.truncate(0)
+                total = 0
+                written(0)
+                began = time.monotonic()
+                size = read_size(None, s.limit)
+                got = 0
+                while True:
+                    s.check_stop()
+                    # a read returns only once its buffer is full: sized to the speed, like
+                    # pump's, so progress and the file move on a slow link too
+                    n = reply.readinto(buf[:size])
+                    if n == 0:
+                        break
+                    got += n
+                    took = time.monotonic() - began
+                    if size < READ_SIZE and took >= READ_SECONDS:  # (the first reads come
+                        size = read_size(got / took, s.limit)     # from buffers: too fast)
+                    total += _write(part, decoder.decompress(buf[:n]) if decoder else buf[:n], total)
+                    written(total)
+                    if s.limit.active and s.stop.wait(s.limit.reserve(n)):
+                        raise Stop
+                announced = _announced(reply)
+                if announced is not None and got < announced:  # (readinto just returns 0 then)
+                    raise NetworkError(f"{reply.url} closed the connection early "
+                                       f"({got} of {announced} bytes)")
+                if decoder is not None:
+                    total += _write(part, decoder.flush(), total)
+                    written(total)
+                    if not decoder.eof:
+                        raise NetworkError(f"{reply.url}: the compressed body ended early")
+                reply.close(reusable=True)
+                return total
+            except (NetworkError, RetryableStatus) as exc:
+                if reply is not None:
+                    reply.close()
+                    reply = None
+                failures += 1
+                retry_or_raise(s, exc, failures)
+            except zlib.error as exc:
+                raise ServerMisbehaved(f"{url}: the compressed body does not decode ({exc})") from None
+    except BaseException:
+        if reply is not None:
+            reply.close()
+        raise
+
+
+def _announced(reply: Reply) -> int | None:
+    """The body's Content-Length as sent (of the encoded bytes, if encoded), when it is one."""
+    raw = (reply.headers.get("Content-Length") or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def _write(part: storage.PartFile, data: bytes | memoryview, offset: int) -> int:
+    if data:
+        part.write_at(memoryview(data), offset)
+    return len(data)
+
+
+def _decoder(reply: Reply) -> Any:
+    """A zlib decompressor for a gzip/deflate body (None for raw bytes); ServerMisbehaved for an
+    encoding paxel cannot decode (the bytes would not be the file)."""
+    coding = encoding(reply.headers)
+    if coding is None:
+        return None
+    if coding not in DECODABLE:
+        reply.close()
+        raise ServerMisbehaved(f"{reply.url} sent the file encoded as {coding!r} although paxel "
+                               "asked for identity, and paxel cannot decode that")
+    # gzip: wbits 31; deflate: 47 accepts a zlib or a gzip header (servers send either)
+    return zlib.decompressobj(31 if coding in ("gzip", "x-gzip") else 47)
+
+
+# -- rules every request obeys -------------------------------------------------------------------
+
+
+def raise_status(reply: Reply, *, first_request: bool) -> None:
+    """The error for a status that is not the body asked for: retryable, or final."""
+    status = reply.status
+    what = f"{reply.url} answered {status}"
+    if retryable_status(status):
+        raise RetryableStatus(what, status, parse_retry_after(reply.headers.get("Retry-After"), time.time()))
+    if status in (401, 403):
+        what += " (access denied: cookies or login missing or expired?)"
+    elif status == 404:
+        what += " (not found)"
+    if not first_request and status == 416:
+        raise FileChanged(f"{what}: the file got shorter on the server")
+    raise HTTPStatusError(what, status=status)
+
+
+def retry_or_raise(s: Shared, exc: NetworkError | RetryableStatus, failures: int) -> None:
+    """Wait out the backoff (or the server's Retry-After) before try `failures + 1`; once the
+    policy gives up, raise the final error naming the cause."""
+    policy = s.options.retry
+    if policy.gives_up(failures):
+        if isinstance(exc, RetryableStatus):
+            raise HTTPStatusError(f"{exc.message} (gave up after {failures} tries)",
+                                  status=exc.status) from None
+        raise NetworkError(f"{exc} (gave up after {failures} tries)") from None
+    delay = policy.delay(failures, random.random(),
+                         exc.retry_after if isinstance(exc, RetryableStatus) else None)
+    s.say(f"{exc}; retrying in {delay:.1f}s")
+    if s.stop.wait(delay):
+        raise Stop
+
+
+def read_size(rate: float | None, limit: SpeedLimit | None) -> int:
+    """Bytes per readinto: about READ_SECONDS at the connection's speed, MIN_READ..READ_SIZE.
+
+    A readinto returns only when its buffer is full, so on a slow link a fixed 1 MiB read would
+    hold bytes back from the file (and from progress and crash safety) for seconds; a fast one
+    still reads 1 MiB at a time, where per-read Python overhead vanishes."""
+    size = MIN_READ if rate is None else min(READ_SIZE, max(MIN_READ, int(rate * READ_SECONDS)))
+    return limit.read_size(size) if limit is not None and limit.active else size

@@ -1,0 +1,113 @@
+"""The coordinator: while the workers run, the job thread takes checkpoints, replaces slow
+connections and reports progress, until every worker has ended.
+
+Checkpoint order is what makes `kill -9` safe: capture each segment's written position, fdatasync
+the `.part`, then record exactly those positions (and the `.part`'s identity) in the state file.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from paxel import resume, storage
+from paxel.engine.connection import CHECKPOINT_BYTES
+from paxel.engine.shared import Shared, Stop, log
+from paxel.errors import DiskError, PaxelError
+from paxel.probe import FileChanged, ProbeResult, RangesUntrusted
+from paxel.segments import slow_owners
+
+CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
+WATCH_INTERVAL = 1.0       # seconds between slow-connection checks
+
+
+def coordinate(s: Shared, part: storage.PartFile, probe: ProbeResult,
+               workers: list[threading.Thread]) -> None:
+    """Checkpoints, progress and the slow-connection watch until every worker has ended; then
+    raise what stopped them (a worker's error, Stop) or return with every byte written."""
+    table = s.table
+    assert table is not None
+    last_checkpoint = last_progress = last_watch = time.monotonic()
+    try:
+        while s.live > 0:
+            s.wake.wait(min(s.interval, CHECKPOINT_INTERVAL))
+            s.wake.clear()
+            now = time.monotonic()
+            with s.lock:
+                unsynced = table.written - table.durable
+                active = max(1, len(table.active()))
+            if unsynced and (unsynced >= CHECKPOINT_BYTES * active
+                             or now - last_checkpoint >= CHECKPOINT_INTERVAL):
+                checkpoint(s, part, probe)
+                last_checkpoint = now
+            if now - last_watch >= WATCH_INTERVAL:
+                replace_slow(s, now)
+                last_watch = now
+            if now - last_progress >= s.interval:
+                s.emit(now)
+                last_progress = now
+    except BaseException:  # e.g. a checkpoint hit a full disk: the workers stop too, not finish
+        s.request_stop(None)
+        raise
+    finally:
+        for t in workers:
+            t.join()
+    finishing = s.fatal is None and not s.stop.is_set() and table.finished
+    if not finishing and not isinstance(s.fatal, FileChanged | RangesUntrusted):
+        try:
+            checkpoint(s, part, probe)
+        except DiskError:
+            if s.fatal is None:
+                raise
+    if s.fatal is not None:
+        raise s.fatal
+    if s.stop.is_set():
+        raise Stop
+    if not table.finished:  # never rename a file with holes as if it were complete
+        raise PaxelError(f"internal error: every connection ended with {table.total - table.written} "
+                         "bytes missing")
+
+
+def checkpoint(s: Shared, part: storage.PartFile, probe: ProbeResult) -> None:
+    """fdatasync, then record what is now durable (never the other way round). A file of at
+    most CHECKPOINT_BYTES gets no state: it is cheaper to fetch again than to track."""
+    table, path = s.table, s.path
+    if table is None or path is None or probe.size is None or not probe.ranges or s.no_ranges \
+            or probe.size <= CHECKPOINT_BYTES:
+        return
+    with s.lock:
+        marks = table.written_marks()
+    part.sync()
+    with s.lock:
+        table.mark_durable(marks)
+        ranges = tuple(table.durable_ranges())
+    now = part.identity()
+    record = resume.PartRecord(now.device, now.inode, now.size, resume.samples(ranges, part.read_at))
+    state = resume.ResumeState(s.options.url, probe.url, probe.size, probe.etag,
+                               probe.last_modified, ranges, record)
+    storage.write_atomic(resume.state_path(path), resume.encode(state))
+    s.state_saved = True
+
+
+def replace_slow(s: Shared, now: float) -> None:
+    """A connection far slower than the others hands its remainder to a new connection."""
+    with s.lock:
+        table = s.table
+        if table is None or s.no_ranges:
+            return
+        running = {seg.owner: seg for seg in table.active() if seg.owner is not None and seg.remaining > 0}
+        rates, elapsed, remaining = {}, {}, {}
+        for owner, seg in running.items():
+            started, base = s.seg_started.get(owner, (now, seg.written))
+            elapsed[owner] = now - started
+            rates[owner] = (seg.written - base) / max(elapsed[owner], 1e-6)
+            remaining[owner] = seg.remaining
+        victims = slow_owners(rates, elapsed, remaining, s.finished_rates)
+        replies = []
+        for owner in victims:
+            if table.take_over(running[owner]) is not None:
+                replies.append(s.replies.get(owner))
+    for owner, reply in zip(victims, replies, strict=True):
+        log.info("connection %d is far slower than the others; its remainder moves on", owner)
+        if reply is not None:
+            reply.abort()

@@ -1,0 +1,89 @@
+"""The finish: every byte is on disk; fsync, verify digests, move the `.part` to its final name
+without ever replacing a file, forget the resume state. Returns the Result."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from paxel import resume, storage
+from paxel.checksum import file_digests
+from paxel.engine.options import Result
+from paxel.engine.shared import Shared
+from paxel.errors import ChecksumMismatch
+from paxel.filenames import unique_name
+from paxel.probe import ProbeResult
+
+
+def finish(s: Shared, part: storage.PartFile, probe: ProbeResult,
+           expected: tuple[str, str] | None) -> Result:
+    wanted = s.path
+    assert wanted is not None
+    part.sync()
+    sha256 = verify(s, part, probe, expected, wanted)
+    # still locked (POSIX): nobody takes the name for a leftover meanwhile
+    path = place(part, wanted, replace=s.options.overwrite and s.options.output is not None)
+    storage.remove_quietly(resume.state_path(wanted))
+    if s.state_saved:  # the data was fsync'd above; this makes the rename durable too
+        sync_folder(path.parent)
+    size = probe.size if probe.size is not None else s.streamed
+    if path != wanted:
+        s.say(f"{wanted.name} was taken meanwhile by another file; saved as {path.name}")
+    with s.lock:
+        s.path = path
+        s.state = "completed"
+    return Result(path, size, False, sha256, wanted if path != wanted else None)
+
+
+def place(part: storage.PartFile, wanted: Path, *, replace: bool = False) -> Path:
+    """Give the finished file the name `wanted`, or `wanted (1).ext`... when a file took it
+    meanwhile (storage.place: never replaces anything unless `replace`, an explicit overwrite).
+    A name whose `.part` exists is skipped too: another download is heading there."""
+    path, folder = wanted, wanted.parent
+
+    def taken(name: str) -> bool:
+        return os.path.lexists(folder / name) or os.path.lexists(resume.part_path(folder / name))
+
+    while True:
+        try:
+            part.move_to(path, replace=replace)
+            return path
+        except FileExistsError:
+            path = folder / unique_name(wanted.name, taken)
+
+
+def verify(s: Shared, part: storage.PartFile, probe: ProbeResult, expected: tuple[str, str] | None,
+           wanted: Path) -> str | None:
+    """Check the user's and the server's digests; a mismatch moves the file aside."""
+    digests: dict[str, str] = dict(probe.digests)
+    if expected is not None:
+        digests[expected[0]] = expected[1]
+    try:
+        got = file_digests(part.path, digests)
+    except OSError as exc:
+        raise storage.disk_error("read back", part.path, exc) from None
+    for name, hexdigest in digests.items():
+        if got[name] != hexdigest:
+            aside = place(part, wanted.with_name(wanted.name + ".checksum-mismatch"))
+            storage.remove_quietly(resume.state_path(wanted))
+            source = "expected" if expected and expected[0] == name else "the server's digest says"
+            raise ChecksumMismatch(f"{name} of the download is {got[name]} but {source} {hexdigest}; "
+                                   f"kept as {aside}")
+    return got.get("sha256")
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX only: Windows cannot open folders this way)."""
+    if sys.platform == "win32":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

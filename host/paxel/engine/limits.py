@@ -1,0 +1,50 @@
+"""Connections per host, shared by every download of a process (a small registry object).
+
+The service makes one `HostSlots` and passes it to every download in DownloadOptions.host_slots;
+each download takes slots for its connections when it starts them and gives them back as they
+end. A download always gets its first connection (the scheduler's own limit bounds how many
+downloads run at once), so a download is never starved; extra connections only as slots are free.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import urlsplit
+
+
+class HostSlots:
+    """At most `per_host` connections to one host (by name, lower case), across downloads."""
+
+    def __init__(self, per_host: int) -> None:
+        if per_host < 1:
+            raise ValueError("per_host must be at least 1")
+        self.per_host = per_host
+        self._used: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def host(url: str) -> str:
+        return (urlsplit(url).hostname or "").lower()
+
+    def acquire(self, url: str, want: int) -> int:
+        """Take up to `want` slots for `url`'s host at once (never waits); returns how many, at
+        least 1 (see the module docstring)."""
+        host = self.host(url)
+        with self._lock:
+            used = self._used.get(host, 0)
+            granted = max(1, min(want, self.per_host - used))
+            self._used[host] = used + granted
+            return granted
+
+    def release(self, url: str, n: int = 1) -> None:
+        host = self.host(url)
+        with self._lock:
+            left = self._used.get(host, 0) - n
+            if left > 0:
+                self._used[host] = left
+            else:
+                self._used.pop(host, None)
+
+    def in_use(self, url: str) -> int:
+        with self._lock:
+            return self._used.get(self.host(url), 0)

@@ -1,0 +1,77 @@
+"""The engine's value objects: what a download is asked to do (DownloadOptions), what it reports
+while running (Progress) and what it ends with (Result); plus the engine-wide constants.
+
+Plain frozen dataclasses: safe to hand to any thread; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from paxel.cookies import Cookie
+from paxel.ratelimit import TokenBucket
+from paxel.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from paxel.engine.limits import HostSlots
+    from paxel.engine.shared import Transport
+
+MiB = 1 << 20
+MAX_CONNECTIONS = 32
+MAX_RESTARTS = 3           # the file changed / ranges broke this often: give up
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    url: str
+    folder: Path | None = None
+    filename: str | None = None
+    output: Path | None = None
+    connections: int = 8
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    cookies: Sequence[Cookie] = ()
+    max_speed: int | None = None
+    checksum: str | None = None
+    proxy: str | None = None
+    # additions beyond the published contract
+    overwrite: bool = False          # -o onto an existing file replaces it instead of failing
+    timeout: float = 30.0            # seconds without a byte before a connection counts as dead
+    retry: RetryPolicy = DEFAULT_RETRY
+    min_split: int = MiB             # never split a range into pieces smaller than this
+    # seams for the service (see docs/engine.md, "Seams")
+    replaces_url: str | None = None  # an earlier URL of this same download (an expired link was
+                                     # refreshed): its unfinished `.part` is continued when the
+                                     # server's size and validators still match
+    shared_limit: TokenBucket | None = None   # a bucket shared with other downloads (global limit)
+    host_slots: HostSlots | None = None       # connections per host, shared by all downloads
+    transport_factory: Callable[[DownloadOptions], Transport] | None = None  # tests: a fake
+
+
+@dataclass(frozen=True)
+class Progress:
+    state: str
+    url: str
+    final_url: str | None
+    filename: str | None
+    path: Path | None
+    total: int | None
+    done: int
+    speed: float
+    eta: float | None
+    segments: tuple[tuple[int, int, int], ...]
+    connections: int
+    note: str | None = None          # last notable event ("server file changed, restarting")
+
+
+@dataclass(frozen=True)
+class Result:
+    path: Path
+    size: int
+    paused: bool
+    sha256: str | None
+    renamed_from: Path | None = None  # the name it was meant to have, taken meanwhile by another file

@@ -1,0 +1,159 @@
+"""The one object a download's threads share (plus the transport protocols, re-exported).
+
+Threads: the job thread (`Download.run`) runs the start, then the coordinator loop, then the
+finish; each connection worker is a thread of its own. They share exactly one `Shared`.
+
+Locking rules (one lock, `Shared.lock`):
+- It guards every mutable field below marked *locked*, the SegmentTable and every Segment in it.
+- It is never held across network or disk I/O, a sleep, or a progress callback: take it, read or
+  change a few fields, let go.
+- `stop` and `wake` are Events (thread-safe by themselves): `stop` set means every worker ends
+  as soon as it can; `wake` nudges the coordinator early (a checkpoint is due, a worker ended).
+- Fields marked *job* are only touched by the job thread, or between attempts when no worker
+  runs (`no_ranges`, `part`, `state_saved`); *coordinator* fields only by the thread emitting
+  progress (the job thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from paxel import storage
+from paxel.engine.options import DownloadOptions, Progress
+from paxel.errors import PaxelError
+from paxel.probe import ProbeResult
+from paxel.ratelimit import SpeedLimit
+from paxel.segments import SegmentTable
+from paxel.transport import Reply, Transport
+
+__all__ = ["Reply", "RetryableStatus", "Shared", "Stop", "Transport", "log"]
+
+log = logging.getLogger("paxel.engine")
+
+
+class Stop(Exception):
+    """Pause or cancel was requested (or another thread failed): unwinds a worker quietly."""
+
+
+class RetryableStatus(Exception):
+    """A retryable HTTP status (5xx, 429, ...) with the server's Retry-After."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.retry_after = message, status, retry_after
+
+
+class Shared:
+    """State of one download that its threads share (see the module docstring for the rules)."""
+
+    def __init__(self, options: DownloadOptions, on_progress: Callable[[Progress], None] | None,
+                 progress_interval: float) -> None:
+        self.options = options
+        self.on_progress = on_progress
+        self.interval = progress_interval
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        # locked
+        self.stop_reason: str | None = None
+        self.state = "probing"
+        self.note: str | None = None
+        self.path: Path | None = None
+        self.probe: ProbeResult | None = None
+        self.table: SegmentTable | None = None
+        self.streamed = 0                      # bytes written when the size is unknown
+        self.replies: dict[int, Reply] = {}    # worker -> its open reply (to abort it)
+        self.seg_started: dict[int, tuple[float, int]] = {}   # worker -> (since, written then)
+        self.finished_rates: list[float] = []                 # speeds of recently completed segments
+        self.fatal: PaxelError | None = None
+        self.live = 0
+        self.furthest = 0      # without ranges: the most bytes any try from byte 0 reached
+        self.restarts = 0      # without ranges: tries that started over from byte 0
+        # job
+        self.no_ranges = False
+        self.part: storage.PartFile | None = None   # claimed (locked) `.part` while we run
+        self.state_saved = False                    # a resume-state file was written
+        # coordinator
+        self.samples: list[tuple[float, int]] = []
+        self.speed = 0.0
+        # thread-safe by themselves
+        self.limit = SpeedLimit(options.max_speed, options.shared_limit)
+
+    def transport(self) -> Transport:
+        o = self.options
+        if o.transport_factory is not None:
+            return o.transport_factory(o)
+        from paxel.transport import HttpTransport
+
+        return HttpTransport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
+
+    # -- stopping -------------------------------------------------------------------------------
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise Stop
+
+    def request_stop(self, reason: str | None) -> None:
+        """Stop every thread; `reason` "pause"/"cancel" is the user's, None an internal stop."""
+        with self.lock:
+            if reason is not None and self.stop_reason is None:
+                self.stop_reason = reason
+            replies = list(self.replies.values())
+        self.stop.set()
+        for reply in replies:
+            reply.abort()
+        self.wake.set()
+
+    def fail(self, exc: Exception) -> None:
+        """A worker thread's error ends the download; the first one is what run() raises."""
+        if not isinstance(exc, PaxelError):
+            log.error("internal error in a worker", exc_info=exc)
+            exc = PaxelError(f"internal error: {exc!r}")
+        with self.lock:
+            if self.fatal is None:
+                self.fatal = exc
+        self.request_stop(None)
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def say(self, note: str) -> None:
+        log.warning("%s", note)
+        with self.lock:
+            self.note = note
+
+    def set_state(self, state: str) -> None:
+        with self.lock:
+            self.state = state
+
+    def progress(self) -> Progress:
+        with self.lock:
+            table, probe = self.table, self.probe
+            total = table.total if table else (probe.size if probe else None)
+            if table is not None:
+                done = total if self.state == "completed" and total is not None else table.durable
+                segments, active = table.snapshot(), len(table.active())
+            else:
+                done, segments, active = self.streamed, (), self.live
+            remaining = None if total is None else total - done
+            eta = remaining / self.speed if remaining is not None and self.speed > 0 else None
+            return Progress(self.state, self.options.url, probe.url if probe else None,
+                            self.path.name if self.path else None, self.path, total, done,
+                            self.speed, eta, segments, active, self.note)
+
+    def emit(self, now: float | None = None) -> None:
+        """Update the speed (3 s window) and call on_progress; coordinator (job) thread only."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            written = self.table.written if self.table else self.streamed
+        self.samples.append((now, written))
+        while len(self.samples) > 2 and now - self.samples[0][0] > 3.0:
+            self.samples.pop(0)
+        t0, w0 = self.samples[0]
+        if now > t0:
+            self.speed = (written - w0) / (now - t0)
+        if self.on_progress is not None:
+            self.on_progress(self.progress())

@@ -1,0 +1,133 @@
+"""A job whose units are many URLs of unknown size, each written to a file of its own (media
+segments of an HLS/DASH stream): the same connection machinery as a download (transport per
+worker thread, retry policy, speed limit, host slots, decoding, rename without replacing), with
+a queue of units instead of a table of byte ranges.
+
+    job = UnitJob(units, DownloadOptions(first_url, connections=4, headers=...))
+    paths = job.run()          # blocks; job.pause()/cancel() from any thread stop it
+
+Each unit is streamed whole into `path.part` (a drop starts that unit over, with the retry
+policy's backoff; the budget is per unit) and moved to `path` without replacing a file (taken:
+`path (1).ext`). A unit that fails for good fails the job with its error; units already done stay.
+This is the interface the media job (playlists, mux) builds on; resuming a half-done job is the
+media job's business (units whose file exists are skipped by it, not here).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from paxel import resume, storage
+from paxel.engine.connection import stream_body
+from paxel.engine.finish import place
+from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions
+from paxel.engine.shared import Shared, Stop, Transport
+from paxel.errors import Cancelled, UsageError
+from paxel.transport import check_url
+
+
+@dataclass(frozen=True)
+class Unit:
+    url: str
+    path: Path          # where the unit's bytes end up
+
+
+@dataclass(frozen=True)
+class UnitDone:
+    unit: Unit
+    path: Path          # the name it got (another if `unit.path` was taken)
+    size: int
+
+
+class UnitJob:
+    """Fetch `units` over `options.connections` connections (headers, cookies, proxy, retry,
+    speed limit and host slots from `options`; its url/output/folder are not used)."""
+
+    def __init__(self, units: Sequence[Unit], options: DownloadOptions,
+                 on_unit: Callable[[UnitDone], None] | None = None) -> None:
+        self.units = tuple(units)
+        self.options = options
+        self._s = Shared(options, None, 0.25)
+        self._on_unit = on_unit
+        self._done: dict[int, UnitDone] = {}
+
+    def pause(self) -> None:
+        self._s.request_stop("pause")
+
+    def cancel(self) -> None:
+        self._s.request_stop("cancel")
+
+    def run(self) -> list[UnitDone]:
+        """Every unit, in order, once all are done; Cancelled when stopped before that."""
+        if not 1 <= self.options.connections <= MAX_CONNECTIONS:
+            raise UsageError(f"connections must be 1..{MAX_CONNECTIONS}, not {self.options.connections}")
+        for unit in self.units:
+            check_url(unit.url)
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(self.units)):
+            todo.put(i)
+        s, slots = self._s, self.options.host_slots
+        wanted = min(self.options.connections, max(1, len(self.units)))
+        first_url = self.units[0].url if self.units else self.options.url
+        if slots is not None:
+            wanted = slots.acquire(first_url, wanted)
+        threads = [threading.Thread(target=self._worker, args=(todo,), name=f"paxel-unit-{i}", daemon=True)
+                   for i in range(wanted)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            if slots is not None:
+                slots.release(first_url, wanted)
+        if s.fatal is not None:
+            raise s.fatal
+        if len(self._done) < len(self.units):
+            raise Cancelled(f"{len(self.units) - len(self._done)} of {len(self.units)} units not fetched "
+                            f"({s.stop_reason or 'stopped'})")
+        return [self._done[i] for i in range(len(self.units))]
+
+    def _worker(self, todo: queue.SimpleQueue[int]) -> None:
+        s = self._s
+        transport = s.transport()
+        try:
+            while not s.stop.is_set():
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    return
+                unit = self.units[index]
+                done = self._fetch(transport, unit)
+                with s.lock:
+                    self._done[index] = done
+                if self._on_unit is not None:
+                    self._on_unit(done)
+        except Stop:
+            pass
+        except Exception as exc:
+            s.fail(exc)
+        finally:
+            transport.close()
+
+    def _fetch(self, transport: Transport, unit: Unit) -> UnitDone:
+        s = self._s
+        unit.path.parent.mkdir(parents=True, exist_ok=True)
+        part = storage.PartFile.claim(resume.part_path(unit.path))
+        if part is None:
+            raise UsageError(f"{unit.path} is being downloaded by another paxel right now")
+        try:
+            size = stream_body(s, transport, unit.url, None, part, lambda _total: None)
+            part.sync()
+            path = place(part, unit.path)
+            return UnitDone(unit, path, size)
+        except BaseException:
+            if part.fd >= 0 and part.path == resume.part_path(unit.path):
+                part.discard()
+            raise
+        finally:
+            part.close()
