@@ -1,0 +1,31 @@
+"""The media-segment job kind (engine.UnitJob): many URLs of unknown size, each into its own
+file, over the same connection machinery, against the fault server."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from paxel.engine import DownloadOptions, Unit, UnitJob
+from paxel.retry import RetryPolicy
+from support.faultserver import FaultServer
+
+
+def test_segments_of_unknown_size_land_in_their_own_files(faultserver: FaultServer, tmp_path: Path) -> None:
+    urls = [faultserver.url(f"seg{i}.ts", size=50_000 + i * 7_919, nolength=1) for i in range(11)]
+    # with a length, so a drop shows (without one an early close looks like the end)
+    urls.append(faultserver.url("seg-drops.ts", size=300_000, drop=100_000, drop_times=2))
+    urls.append(faultserver.url("seg-gzip.ts", size=120_000, encode="gzip", encode_full=1))
+    units = [Unit(url, tmp_path / "media" / f"{i:03}.ts") for i, url in enumerate(urls)]
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "000.ts").write_bytes(b"the user's file")
+    done = UnitJob(units, DownloadOptions(urls[0], connections=4,
+                                          retry=RetryPolicy(base=0.01, cap=0.02))).run()
+    assert [d.unit for d in done] == units
+    for d in done:
+        assert hashlib.sha256(d.path.read_bytes()).hexdigest() == faultserver.sha256(d.unit.url)
+        assert d.size == d.path.stat().st_size
+    assert (tmp_path / "media" / "000.ts").read_bytes() == b"the user's file"
+    assert done[0].path.name == "000 (1).ts"
+    assert not list((tmp_path / "media").glob("*.part"))
+    assert len(faultserver.requests("GET")) == len(urls) + 2   # each unit once, plus the 2 drops
