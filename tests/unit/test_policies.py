@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paxel.checksum import parse_checksum
-from paxel.ratelimit import TokenBucket, parse_rate
+from paxel.ratelimit import SpeedLimit, TokenBucket, parse_rate
 from paxel.retry import RetryPolicy, made_progress, retryable_status
 
 
@@ -75,3 +75,35 @@ def test_progress_is_monotonic_in_bytes_got(asked: int, got: int) -> None:
     if made_progress(asked, got):
         assert made_progress(asked, got + 1)
     assert made_progress(asked, asked) and made_progress(asked, max(asked, 1 << 20))
+
+
+# -- a rate that changes while running; a download's own limit with a shared one ------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bucket_rate_changes_from_now_on() -> None:
+    clock = _Clock()
+    bucket = TokenBucket(1000, burst=0, clock=clock)
+    assert bucket.reserve(1000) == pytest.approx(1.0)   # 1000 B at 1000 B/s: one second behind
+    bucket.set_rate(4000)                                # from t=0 on, 4000 B/s
+    clock.now = 1.0                                      # 4000 earned, 1000 of them owed
+    assert bucket.reserve(4000) == pytest.approx(0.25)
+
+
+def test_speed_limit_waits_for_the_bucket_further_behind() -> None:
+    clock = _Clock()
+    shared = TokenBucket(1000, burst=0, clock=clock)
+    limit = SpeedLimit(None, shared, clock=clock)
+    assert limit.active and limit.rate is None
+    assert limit.reserve(500) == pytest.approx(0.5)
+    limit.set_rate(100)                                   # own limit now stricter than the shared one
+    assert limit.reserve(100) > 0.5
+    limit.set_rate(None)
+    assert limit.rate is None and SpeedLimit().reserve(10**9) == 0 and not SpeedLimit().active

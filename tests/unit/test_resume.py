@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paxel import resume
+from paxel.probe import ProbeResult
 from paxel.resume import ResumeState, decode, encode
 
 
@@ -118,3 +119,33 @@ def test_format_2_round_trips_its_identity() -> None:
     assert decode(encode(state)) == state
     with pytest.raises(ValueError):
         decode(json.dumps(raw | {"part": {"device": 3}}).encode())
+
+
+# -- same server file (resume.same_file) -----------------------------------------------------------
+
+def _probe(size: int | None, etag: str | None, modified: str | None, ranges: bool = True) -> ProbeResult:
+    return ProbeResult("http://h/f", 206, size, ranges, 0, etag, modified, None)
+
+
+@pytest.mark.parametrize(("state_v", "probe_v", "same_url", "same"), [
+    (('"a"', None), ('"a"', None), True, True),
+    (('"a"', None), ('"b"', None), True, False),
+    ((None, "Mon"), (None, "Mon"), True, True),
+    ((None, "Mon"), (None, "Tue"), True, False),
+    ((None, None), (None, None), True, True),      # nothing to compare: the same URL is trusted
+    ((None, None), (None, None), False, False),    # ...another URL is not
+    (('"a"', None), ('"a"', None), False, True),   # a refreshed link with a matching ETag
+])
+def test_same_file(state_v: tuple[str | None, str | None], probe_v: tuple[str | None, str | None],
+                   same_url: bool, same: bool) -> None:
+    state = ResumeState("http://h/f", "http://h/f", 100, *state_v, ((0, 100, 10),))
+    assert resume.same_file(state, _probe(100, *probe_v), same_url=same_url) is same
+    assert not resume.same_file(state, _probe(101, *probe_v), same_url=same_url)
+    assert not resume.same_file(state, _probe(100, *probe_v, ranges=False), same_url=same_url)
+
+
+def test_first_missing_and_resume_bounds() -> None:
+    state = ResumeState("u", "u", 30, None, None, ((0, 10, 10), (10, 20, 4), (20, 30, 0)))
+    assert resume.first_missing(state) == 14 and resume.resume_bounds(state) == (14, 20)
+    full = ResumeState("u", "u", 30, None, None, ((0, 30, 30),))
+    assert resume.first_missing(full) == 30 and resume.resume_bounds(full) == (29, 30)
