@@ -33,6 +33,7 @@ class Step:
     drop_after: int | None = None      # the connection drops after this many body bytes
     encoding: str | None = None        # gzip the body and say so (ignoring identity)
     ignore_range: bool = False         # 200 with the whole body
+    shift: int = 0                     # serve the range shifted by this many bytes (honest Content-Range)
 
 
 @dataclass
@@ -76,9 +77,10 @@ class FakeServer:
             if req.first >= size:
                 headers["Content-Range"] = f"bytes */{size}"
                 return FakeReply(req.url, 416, headers, b"", None)
-            end = size if req.last is None else min(size, req.last + 1)
-            status, body = 206, content[req.first:end]
-            headers["Content-Range"] = f"bytes {req.first}-{end - 1}/{size}"
+            first = max(0, min(size - 1, req.first + step.shift))
+            end = size if req.last is None else min(size, req.last + 1 + step.shift)
+            status, body = 206, content[first:end]
+            headers["Content-Range"] = f"bytes {first}-{end - 1}/{size}"
         if step.encoding:
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = step.encoding

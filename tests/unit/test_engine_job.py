@@ -135,3 +135,44 @@ def test_host_slots_grant_at_least_one_and_never_more_than_free() -> None:
     assert slots.acquire("http://b.test/", 8) == 4       # another host has its own
     slots.release("http://a.test/", 5)
     assert slots.in_use("http://a.test/") == 0 and slots.in_use("http://b.test/") == 4
+
+
+def test_a_misplaced_range_falls_back_to_one_plain_stream(tmp_path: Path) -> None:
+    """A worker's 206 for other bytes than asked: never written; one plain GET instead."""
+    data = content(4 * MiB)
+    server = FakeServer(data, script=lambda n, r: Step(shift=4096) if r.first else None)
+    job = Download(options(server, tmp_path / "f.bin", connections=4))
+    assert job.run().path.read_bytes() == data
+    assert any(r.first is None for r in server.requests)
+
+
+def test_retryable_statuses_are_retried_with_the_servers_delay(tmp_path: Path) -> None:
+    data = content(3 * MiB)
+    server = FakeServer(data, script=lambda n, _r: Step(status=503, retry_after="0") if n in (1, 2) else None)
+    assert Download(options(server, tmp_path / "f.bin", connections=2)).run().path.read_bytes() == data
+    server.requests.clear()
+    server.script = lambda n, _r: Step(status=503, retry_after="0")
+    with pytest.raises(PaxelError, match="503") as caught:
+        Download(options(server, tmp_path / "g.bin", connections=2)).run()
+    assert len(server.requests) == FAST_RETRY.attempts and caught.value.part_path is None
+
+
+def test_a_pause_keeps_the_part_and_the_next_run_fetches_only_what_is_missing(tmp_path: Path) -> None:
+    data = content(6 * MiB)
+    server = FakeServer(data, script=lambda n, _r: Step(drop_after=MiB // 2) if n else None)
+    out = tmp_path / "f.bin"
+    jobs: list[Download] = []
+
+    def pause_soon(_p: object) -> None:
+        if jobs[0].progress.done >= MiB:
+            jobs[0].pause()
+
+    jobs.append(Download(options(server, out, connections=2), on_progress=pause_soon,
+                         progress_interval=0.001))
+    first = jobs[0].run()
+    assert first.paused and first.size >= MiB
+    server.script = lambda n, _r: None
+    server.requests.clear()
+    assert Download(options(server, out, connections=2)).run().path.read_bytes() == data
+    asked = sum((len(data) - 1 if r.last is None else r.last) - (r.first or 0) + 1 for r in server.requests)
+    assert asked <= len(data) - first.size + 2 * MiB
