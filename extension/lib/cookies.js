@@ -69,21 +69,3 @@ export function toWireCookie(c) {
     expiration_date: typeof c.expirationDate === "number" && !c.session ? c.expirationDate : null,
   };
 }
-
-/**
- * A Cookie request header as host-only browser cookies of `url`'s host (path "/"): sent back to
- * that host only. Pairs without a name are dropped (the wire requires one).
- */
-export function cookiesFromHeader(header, url) {
-  const host = parseUrl(url)?.hostname;
-  if (typeof header !== "string" || !host) return [];
-  const out = [];
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (!name) continue;
-    out.push({ name, value: part.slice(eq + 1).trim(), domain: host, hostOnly: true, path: "/", session: true });
-  }
-  return out;
-}

@@ -1,6 +1,6 @@
 // Requests sent to the native host, built and checked before they leave. Pure.
 import { baseName, urlRefusal } from "./urls.js";
-import { cookiesFromHeader, toWireCookie } from "./cookies.js";
+import { toWireCookie } from "./cookies.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -91,20 +91,9 @@ export function buildDownload(d, settings) {
   });
 }
 
-/**
- * `probe` takes no `headers` (protocol version 1): the browser's Cookie header goes as host-only
- * cookies of the URL's host, which the service sends to that host only, as it would the header.
- */
+/** The `probe` request: the same request fields as `download` (the service's one request model). */
 export function buildProbe(d) {
-  const fields = requestFields(d);
-  const cookies = d.sent ? cookiesFromHeader(d.sent.Cookie, d.url).map(toWireCookie) : fields.cookies;
-  return compact({
-    type: "probe",
-    url: httpUrl(d.url),
-    referrer: fields.referrer,
-    user_agent: fields.user_agent,
-    cookies,
-  });
+  return compact({ type: "probe", url: httpUrl(d.url), ...requestFields(d) });
 }
 
 export const DOWNLOAD_ACTIONS = Object.freeze(["pause", "resume", "cancel", "retry", "remove"]);
