@@ -252,3 +252,31 @@ def test_a_display_that_never_answers_delays_no_request(paxel_env: PaxelEnv) -> 
         assert host.reply(4, timeout=20)["ok"]
         assert host.reply(2, timeout=20)["ok"]
         assert time.monotonic() - started < 3.0
+
+
+def test_eviction_while_the_evicted_one_speaks_keeps_the_service(paxel_env: PaxelEnv) -> None:
+    """The gate is full; a new connection arrives and then the oldest waiting one sends a byte,
+    both while the service is stopped (SIGSTOP), so its next wake-up reports both, the accept
+    first: the accept evicts the oldest, whose read must then be skipped, not crash the gate."""
+    from collections import deque
+
+    service, port = _tcp_service(paxel_env)
+    with ExitStack() as stack:
+        waiting = deque(stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
+                        for _ in range(gate.MAX_UNAUTHENTICATED))
+        time.sleep(0.3)
+        for _ in range(3):
+            service.suspend()
+            try:
+                newcomer = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
+                time.sleep(0.05)
+                oldest = waiting.popleft()
+                oldest.send(b"\x10")
+                time.sleep(0.05)
+            finally:
+                service.resume()
+            waiting.append(newcomer)
+            time.sleep(0.2)
+        assert service.is_running() and service.status() != psutil.STATUS_ZOMBIE
+        with _authenticated(paxel_env, port) as sock:
+            assert _answers_list(sock)

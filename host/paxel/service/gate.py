@@ -71,8 +71,10 @@ class Gate:
             for key, _ in self._selector.select(self._next_timeout()):
                 if key.fileobj is self._server:
                     self._accept()
-                else:
-                    self._read(self._waiting[key.fileobj])  # type: ignore[index]
+                    continue
+                waiting = self._waiting.get(key.fileobj)  # type: ignore[call-overload]
+                if waiting is not None:  # not evicted by an accept earlier in this same batch
+                    self._read(waiting)
             self._expire()
             if self._clock() >= self._next_tick:
                 self._next_tick = self._clock() + TICK
@@ -101,8 +103,12 @@ class Gate:
             return
         if len(self._waiting) >= MAX_UNAUTHENTICATED:
             self._drop(next(iter(self._waiting)))
-        sock.setblocking(False)
-        if self._greet is not None and not self._send(sock, self._greet(sock)):
+        try:
+            sock.setblocking(False)
+            greeted = self._greet is None or self._send(sock, self._greet(sock))
+        except OSError:  # gone already (getpeername fails on a reset connection)
+            greeted = False
+        if not greeted:
             sock.close()
             return
         self._waiting[sock] = _Waiting(sock, self._clock() + AUTH_DEADLINE)
