@@ -80,6 +80,15 @@ class Faults:
                                      # Accept-Encoding: identity), sent with Content-Encoding; "br"
                                      # bodies are gzip bytes mislabelled (nothing decodes them)
     encode_full: int = 0             # 1: 200 answers (no Range) are compressed the same way
+    encode_every: int = 1            # with `encode`: only every K-th ranged GET is encoded
+                                     # ("identity" labels raw bytes Content-Encoding: identity)
+    trickle_conn: int | None = None  # only the K-th connection (1-based, per target) trickles,
+                                     # at `trickle` bytes/s, for its whole life (a bad CDN path)
+    overrun: int = 0                 # after a 206 body, send this many bytes nobody announced
+    cl_extra: int = 0                # 206 with Content-Length (and body) this much past the range
+    chunked_cl: int = 0              # 1: 206 bodies chunked AND carrying Content-Length
+    resize_after: int | None = None  # after this many GETs the file's size changes...
+    resize_delta: int = 0            # ...by this much (same bytes, new ETag: it is a new file)
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -156,6 +165,7 @@ class _State:
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (target, kind) -> n
     connections: int = 0
     changed: dict[str, int] = field(default_factory=dict)  # path -> versions added by change()
+    conns: dict[str, list[int]] = field(default_factory=dict)  # target -> connection ids, in order
     sockets: set[socket.socket] = field(default_factory=set)
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -165,6 +175,14 @@ class _State:
             n = self.counts.get((target, kind), 0)
             self.counts[(target, kind)] = n + 1
             return n
+
+    def conn_number(self, target: str, conn_id: int) -> int:
+        """1-based number of connection `conn_id` among those that asked for `target`."""
+        with self.lock:
+            seen = self.conns.setdefault(target, [])
+            if conn_id not in seen:
+                seen.append(conn_id)
+            return seen.index(conn_id) + 1
 
     def peek(self, target: str, kind: str) -> int:
         with self.lock:
@@ -275,6 +293,8 @@ class _Handler(BaseHTTPRequestHandler):
             version += state.changed.get(split.path, 0)
         seed = self.server.seed_for(split.path, faults, version)
         size = faults.size
+        if faults.resize_after is not None and gets_so_far > faults.resize_after:
+            size += faults.resize_delta
         etag = f'"{seed:x}-{size:x}-{version}"'
         mtime = formatdate(BASE_MTIME + version * 3600, usegmt=True)
 
@@ -323,10 +343,19 @@ class _Handler(BaseHTTPRequestHandler):
             close_after = True
         chunked = bool(faults.chunked) and not head
         encoded = None
-        if faults.encode and not head and (status == 206 or faults.encode_full):
-            encoded = _compress(faults.encode, body(seed, start, end))
+        if faults.encode and not head and (status == 206 or faults.encode_full) and (
+                status != 206 or state.bump(target, "encode") % faults.encode_every == 0):
+            if faults.encode != "identity":
+                encoded = _compress(faults.encode, body(seed, start, end))
+                length = len(encoded)
             headers["Content-Encoding"] = faults.encode
-            length = len(encoded)
+        extra = b""
+        if status == 206 and not head:
+            if faults.cl_extra:
+                assert length is not None
+                extra = body(seed ^ 0x5A5A, 0, faults.cl_extra)  # announced, but not the file
+                length += len(extra)
+            chunked = chunked or bool(faults.chunked_cl)
 
         rec.status = status
         self.send_response(status)
@@ -336,6 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._header_bytes("Content-Disposition", faults.cd)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
+            if faults.chunked_cl and status == 206:   # both: HTTP/1.1 says chunked wins
+                self.send_header("Content-Length", str((length or 0) + 100))
         elif length is not None:
             self.send_header("Content-Length", str(length))
         if close_after:
@@ -350,13 +381,18 @@ class _Handler(BaseHTTPRequestHandler):
             drop_at = faults.drop_alt
         big_n = state.bump(target, "big-get") if end - start > 1 else faults.trickle_times
         rate = faults.trickle if faults.trickle and big_n < faults.trickle_times else None
+        if faults.trickle_conn is not None:
+            slow = state.conn_number(target, self.conn_id) == faults.trickle_conn
+            rate = faults.trickle if slow and faults.trickle else None
         try:
             if encoded is not None:
                 self._write(encoded, chunked)
                 if chunked:
                     self.wfile.write(b"0\r\n\r\n")
                 return
-            self._send_body(seed, start, end, chunked, drop_at, rate)
+            self._send_body(seed, start, end, chunked, drop_at, rate, extra)
+            if faults.overrun and status == 206:   # bytes past the announced end: garbage
+                self.wfile.write(body(seed ^ 0xA5A5, 0, faults.overrun))
         except _Dropped:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -365,7 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send_body(self, seed: int, start: int, end: int, chunked: bool,
-                   drop_at: int | None, rate: int | None) -> None:
+                   drop_at: int | None, rate: int | None, extra: bytes = b"") -> None:
         stopping = self.server.state.stopping
         piece = CHUNK if rate is None else max(1, rate // 20)
         began = time.monotonic()
@@ -379,6 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ahead = began + self.rec.sent / rate - time.monotonic()
                 if ahead > 0 and stopping.wait(ahead):
                     raise _Dropped
+        self._write(extra, chunked)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
 
