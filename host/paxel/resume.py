@@ -67,12 +67,29 @@ class ResumeState:
         return sum(d for _, _, d in self.ranges)
 
 
+NAME_MAX = 255     # bytes in one path component on every common file system
+TEMP_ROOM = 4      # storage.write_atomic writes NAME.part.paxel.tmp first
+
+
 def part_path(final: Path) -> Path:
     return final.with_name(final.name + ".part")
 
 
 def state_path(final: Path) -> Path:
-    return final.with_name(final.name + ".part" + SUFFIX)
+    """`NAME.part.paxel`; for a NAME so long that it (or its `.tmp`) would not fit in a path
+    component, the name is cut and a CRC of the whole name keeps it unique (a NAME.part that
+    fits is a download that must be resumable)."""
+    name = final.name + ".part" + SUFFIX
+    if len(name.encode()) + TEMP_ROOM <= NAME_MAX:
+        return final.with_name(name)
+    tail = f"~{zlib.crc32(final.name.encode()):08x}.part{SUFFIX}"
+    budget = NAME_MAX - TEMP_ROOM - len(tail)
+    return final.with_name(final.name.encode()[:budget].decode(errors="ignore") + tail)
+
+
+def state_of_part(part: Path) -> Path:
+    """The resume-state path beside a `.part` path (state_path of the final name it is for)."""
+    return state_path(part.with_name(part.name.removesuffix(".part")))
 
 
 def first_missing(state: ResumeState) -> int:
@@ -133,6 +150,10 @@ def trusted(state: ResumeState, now: PartNow,
         return state, None
     if (state.part.device, state.part.inode) != (now.device, now.inode):
         return None, "the .part is not the file this download wrote (replaced?)"
+    if [(off, n) for off, n, _ in state.part.samples] != sample_spans(state.ranges):
+        # paxel samples every range it lists: a state that shows fewer (or other) bytes than it
+        # claims was not written by paxel, and its claims cannot be checked
+        return None, "the resume state does not sample the bytes it lists (edited?)"
     for off, n, crc in state.part.samples:
         if off + n <= now.size and zlib.crc32(read(off, n)) != crc:
             return None, "the .part does not hold the bytes this download wrote (replaced?)"
@@ -160,7 +181,7 @@ def decode(data: bytes) -> ResumeState:
     """Parse and validate; ValueError for anything that is not a consistent state."""
     try:
         obj: Any = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:   # (incl. too deep nesting, too long integers)
         raise ValueError(f"resume state is not JSON: {exc}") from None
     if not isinstance(obj, dict) or obj.get("version") not in READABLE or not _is_int(obj.get("version")):
         raise ValueError("resume state has an unknown version")

@@ -149,3 +149,48 @@ def test_first_missing_and_resume_bounds() -> None:
     assert resume.first_missing(state) == 14 and resume.resume_bounds(state) == (14, 20)
     full = ResumeState("u", "u", 30, None, None, ((0, 30, 30),))
     assert resume.first_missing(full) == 30 and resume.resume_bounds(full) == (29, 30)
+
+
+# -- states nobody should trust (tests/integration/test_attack_disk.py does the same on disk) ------
+
+@pytest.mark.parametrize("data", [b"[" * 100_000, b'{"size": ' + b"9" * 5000 + b"}"],
+                         ids=["deep-nesting", "huge-integer"])
+def test_hostile_json_is_rejected_not_raised(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        decode(data)
+
+
+@pytest.mark.parametrize("samples", [
+    (),                                           # claims bytes, shows none of them
+    ((36, 4, 0),),                                # shows the first range only
+    ((36, 4, 0), (50, 10, 0), (1 << 62, 4, 0)),   # an extra sample past the file
+    ((0, 4, 0), (50, 10, 0)),                     # samples elsewhere than the durable ends
+])
+def test_a_state_that_does_not_sample_what_it_lists_is_not_trusted(
+        samples: tuple[tuple[int, int, int], ...]) -> None:
+    content = b"a" * 100
+    ranges = ((0, 50, 40), (50, 100, 10))
+    honest = resume.samples(ranges, _reader(content))
+    crcs = {(o, n): c for o, n, c in honest}
+    forged = tuple((o, n, crcs.get((o, n), 0)) for o, n, _ in samples)
+    kept, why = resume.trusted(_state(ranges, resume.PartRecord(1, 2, 100, forged)),
+                               resume.PartNow(1, 2, 100, 1, True), _reader(content))
+    assert kept is None and why
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"),
+               min_size=1, max_size=250))
+def test_the_state_file_name_always_fits_with_its_temp_file(name: str) -> None:
+    if len(name.encode()) > 250 or name in (".", ".."):
+        return
+    final = Path("/d") / name
+    state = resume.state_path(final)
+    assert state.parent == final.parent
+    assert len(state.name.encode()) + len(".tmp") <= 255
+    assert state.name.endswith(".part.paxel")
+
+
+def test_long_names_get_distinct_state_files() -> None:
+    a, b = Path("/d") / ("x" * 245 + ".bin"), Path("/d") / ("x" * 245 + ".iso")
+    assert resume.state_path(a) != resume.state_path(b)
+    assert resume.state_path(a) == resume.state_path(Path("/d") / ("x" * 245 + ".bin"))
