@@ -12,12 +12,22 @@ import unicodedata
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
+from paxel.errors import DiskError
+
 FALLBACK = "download"
 MAX_BYTES = 200  # below every common filesystem's 255-byte limit, leaving room for " (99).part"
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
                      *(f"COM{i}" for i in "123456789¹²³"), *(f"LPT{i}" for i in "123456789¹²³")}
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
+# paxel's own files beside a download NAME are NAME.part, NAME.part.paxel and NAME.part.paxel.tmp:
+# a server naming its file like one of them would have it taken later for another download's
+# helper file (resumed, replaced, deleted). Such a name keeps its text with the last dot as "_".
+_HELPER_ENDINGS = (".part.paxel.tmp", ".part.paxel", ".part")
+
+
+class NoFreeName(DiskError):
+    """Every numbered variant of a name is taken in the folder."""
 
 
 def _drop_char(ch: str) -> bool:
@@ -38,7 +48,11 @@ def safe_filename(raw: str | None, fallback: str = FALLBACK) -> str:
         return fallback
     if name.partition(".")[0].strip().upper() in _WINDOWS_RESERVED:
         name = f"_{name}"
-    return _cap(name) or fallback
+    name = _cap(name) or fallback
+    if name.lower().endswith(_HELPER_ENDINGS):
+        stem, _, ext = name.rpartition(".")
+        name = f"{stem}_{ext}"
+    return name
 
 
 def _cap(name: str) -> str:
@@ -86,4 +100,4 @@ def unique_name(name: str, taken: Callable[[str], bool]) -> str:
         candidate = f"{stem} ({i}){dot}{ext}"
         if not taken(candidate):
             return candidate
-    raise FileExistsError(f"no free name like {name!r}")
+    raise NoFreeName(f"no free name like {name!r} in the folder: it and (1) to (9999) are all taken")

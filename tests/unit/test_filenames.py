@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paxel.errors import DiskError
 from paxel.filenames import MAX_BYTES, choose_name, name_from_url, safe_filename, unique_name
 
 WINDOWS_BAD = set('<>:"/\\|?*')
@@ -82,3 +83,26 @@ def test_unique_name_never_reuses_a_taken_name() -> None:
     assert unique_name("noext", taken.__contains__) == "noext (1)"
     assert unique_name(".hidden", {".hidden"}.__contains__) == ".hidden (1)"
     assert unique_name("free.txt", taken.__contains__) == "free.txt"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("report.bin.part", "report.bin_part"),
+    ("report.bin.part.paxel", "report.bin.part_paxel"),
+    ("report.bin.PART.PAXEL.tmp", "report.bin.PART.PAXEL_tmp"),
+    ("movie.part1.rar", "movie.part1.rar"),
+    ("notes.paxel", "notes.paxel"),
+])
+def test_names_shaped_like_paxel_helper_files_are_changed(raw: str, expected: str) -> None:
+    """A server's name that ends like another download's `.part` or resume state would have the
+    file taken (resumed, replaced, deleted) as that helper file later."""
+    assert safe_filename(raw) == expected
+
+
+@given(st.text(max_size=300))
+def test_no_safe_name_ends_like_a_helper_file(raw: str) -> None:
+    assert not safe_filename(raw).lower().endswith((".part", ".part.paxel", ".part.paxel.tmp"))
+
+
+def test_a_folder_with_every_number_taken_is_a_disk_error() -> None:
+    with pytest.raises(DiskError, match="no free name"):
+        unique_name("full.bin", lambda _: True)
