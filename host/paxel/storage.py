@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from paxel.errors import DiskError
@@ -45,6 +47,52 @@ _CLAIM_TRIES = 100       # a name that vanishes this often between open and lock
 
 class NotAPart(DiskError):
     """The `.part` name holds a symlink, folder or other non-regular file: not paxel's to use."""
+
+
+def owned(st: os.stat_result) -> bool:
+    """The file belongs to the user running paxel (Windows has no owner ids here: always)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or st.st_uid == geteuid()
+
+
+STATE_LIMIT = 16 << 20   # a resume state lists ranges: a few KiB; anything this big is not one
+
+
+def read_state(path: Path, limit: int = STATE_LIMIT) -> bytes:
+    """The bytes of a resume-state file. FileNotFoundError when there is none; ValueError when the
+    name holds something that is not a state paxel wrote: a symlink (never followed), a FIFO or a
+    device (never waited on or read forever), a folder, another user's file, or a huge file."""
+    flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
+        | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            raise ValueError(f"{path.name} is a symlink") from None
+        if exc.errno in (errno.EISDIR, errno.ENXIO):
+            raise ValueError(f"{path.name} is not a regular file") from None
+        raise disk_error("read", path, exc) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if not owned(st):
+            raise ValueError(f"{path.name} belongs to another user")
+        if st.st_size > limit:
+            raise ValueError(f"{path.name} is far too big for a resume state ({st.st_size} bytes)")
+        chunks, total = [], 0
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"{path.name} is far too big for a resume state")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise disk_error("read", path, exc) from None
+    finally:
+        os.close(fd)
 
 
 class PartFile:
@@ -92,7 +140,18 @@ class PartFile:
             except FileNotFoundError:
                 now = None
             if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
-                return cls(path, fd, created, platform)
+                if created or (mine.st_nlink == 1 and owned(mine)):
+                    return cls(path, fd, created, platform)
+                os.close(fd)
+                if not owned(mine):   # planted in a shared folder: its owner can still write it
+                    raise NotAPart(f"{path} belongs to another user; not using it")
+                # a hard link to a file elsewhere: drop our name for it (the file keeps its data
+                # under its other names) and start clean, so nothing is written through it
+                try:
+                    os.unlink(path)
+                except OSError as exc:
+                    raise disk_error("remove the hard link", path, exc) from None
+                continue
             os.close(fd)
             if now is not None and stat.S_ISLNK(now.st_mode):  # no O_NOFOLLOW here (Windows)
                 raise NotAPart(f"{path} is a symlink; not using it")
@@ -132,6 +191,17 @@ class PartFile:
                 return os.read(self.fd, length)
         except OSError as exc:
             raise disk_error("read", self.path, exc) from None
+
+    def digests(self, names: Iterable[str]) -> dict[str, str]:
+        """hashlib name -> hex digest of the bytes this open file holds: read through our own
+        handle, not the name, which may hold another file by now."""
+        hashes = {name: hashlib.new(name) for name in names}
+        offset = 0
+        while hashes and (chunk := self.read_at(offset, 1 << 20)):
+            for h in hashes.values():
+                h.update(chunk)
+            offset += len(chunk)
+        return {name: h.hexdigest() for name, h in hashes.items()}
 
     def truncate(self, size: int) -> None:
         try:
@@ -183,20 +253,86 @@ class PartFile:
     def move_to(self, final: Path, *, replace: bool = False) -> None:
         """The fsync'd file takes the name `final`; FileExistsError when that name is taken
         (see `place`), unless `replace` (the user asked for it explicitly). POSIX moves it
-        open, so the lock lasts until close(); Windows cannot rename an open file."""
-        if not self._positional:
-            self.close()
+        open, so the lock lasts until close(); Windows cannot rename an open file.
+
+        What moves is the file this PartFile wrote, not whatever its name holds now: a `.part`
+        replaced while downloading (a symlink to a file elsewhere, another file moved over it)
+        never becomes the download. POSIX links the open file itself (/proc/self/fd); where
+        that cannot be done and the name is no longer ours alone (replaced, or hard-linked
+        elsewhere meanwhile), the bytes are copied from the open file into a new `final`."""
         try:
-            if replace:
-                os.replace(self.path, final)
+            if self._positional and self.fd >= 0:
+                self._move_open(final, replace)
             else:
-                place(self.path, final, "win32" if self._windows else sys.platform)
+                if not self._positional:
+                    self.close()
+                if replace:
+                    os.replace(self.path, final)
+                else:
+                    place(self.path, final, "win32" if self._windows else sys.platform)
         except FileExistsError:
             raise
         except OSError as exc:
             raise disk_error("rename to", final, exc) from None
         self.path = final
         self.created = False
+
+    def _name_is_ours(self) -> bool:
+        try:
+            named = os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(self.fd)
+        return (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev)
+
+    def _move_open(self, final: Path, replace: bool) -> None:
+        # alone: linked nowhere else (0 links: unlinked or replaced; 2+: also linked elsewhere,
+        # whose owner could change the download later through that other name)
+        alone = os.fstat(self.fd).st_nlink == 1
+        if alone and not replace:
+            try:   # atomic and never replaces: linkat(AT_SYMLINK_FOLLOW) of the open file itself
+                os.link(f"/proc/self/fd/{self.fd}", final, follow_symlinks=True)
+            except FileExistsError:
+                raise
+            except OSError:   # no /proc (macOS), no hard links (vfat): by name, checked first
+                pass
+            else:
+                if self._name_is_ours():
+                    os.unlink(self.path)
+                return
+        if alone and self._name_is_ours():
+            if replace:
+                os.replace(self.path, final)
+            else:
+                place(self.path, final, sys.platform)
+            return
+        self._copy_to(final, replace)
+        if self._name_is_ours():
+            os.unlink(self.path)
+
+    def _copy_to(self, final: Path, replace: bool) -> None:
+        """Our bytes into a new file at `final` (O_EXCL), or at a temp name moved onto `final`
+        when replacing is what the user asked for."""
+        target = final.with_name(final.name + ".paxel-copy") if replace else final
+        if replace:
+            remove_quietly(target)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                     0o644)
+        try:
+            buf, offset = memoryview(bytearray(1 << 20)), 0
+            while n := os.preadv(self.fd, [buf], offset):
+                view = buf[:n]
+                while view:
+                    view = view[os.pwrite(fd, view, offset + n - len(view)):]
+                offset += n
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            remove_quietly(target)
+            raise
+        os.close(fd)
+        if replace:
+            os.replace(target, final)
 
     def close(self) -> None:
         if self.fd >= 0:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from paxel import resume, storage
-from paxel.checksum import file_digests
 from paxel.engine.options import Result
 from paxel.engine.shared import Shared
 from paxel.errors import ChecksumMismatch
@@ -59,10 +58,7 @@ def verify(s: Shared, part: storage.PartFile, probe: ProbeResult, expected: tupl
     digests: dict[str, str] = dict(probe.digests)
     if expected is not None:
         digests[expected[0]] = expected[1]
-    try:
-        got = file_digests(part.path, digests)
-    except OSError as exc:
-        raise storage.disk_error("read back", part.path, exc) from None
+    got = part.digests(digests)   # the file we wrote, whatever its name holds by now
     for name, hexdigest in digests.items():
         if got[name] != hexdigest:
             aside = place(part, wanted.with_name(wanted.name + ".checksum-mismatch"))

@@ -230,7 +230,7 @@ class Download:
         if part is None:
             return
         try:
-            state = part.path.with_name(part.path.name + resume.SUFFIX)
+            state = resume.state_of_part(part.path)
             if part.created and part.size() == 0 and not state.exists():
                 part.discard()
         finally:

@@ -208,7 +208,7 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
 
 def load_state(s: Shared, path: Path) -> resume.ResumeState | None:
     try:
-        data = resume.state_path(path).read_bytes()
+        data = storage.read_state(resume.state_path(path))   # never a FIFO, symlink, ...
         if not resume.part_path(path).exists():
             return None
         state = resume.decode(data)
