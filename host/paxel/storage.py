@@ -49,6 +49,20 @@ class NotAPart(DiskError):
     """The `.part` name holds a symlink, folder or other non-regular file: not paxel's to use."""
 
 
+def check_writable(folder: Path) -> None:
+    """DiskError unless paxel may create files in `folder`, saying why in words (a read-only
+    mount is not a permission problem: root may write anywhere but there)."""
+    if os.access(folder, os.W_OK):
+        return
+    statvfs = getattr(os, "statvfs", None)
+    try:
+        read_only = statvfs is not None and bool(statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    why = "read-only file system" if read_only else "permission denied"
+    raise DiskError(f"cannot write to {folder}: {why}")
+
+
 def owned(st: os.stat_result) -> bool:
     """The file belongs to the user running paxel (Windows has no owner ids here: always)."""
     geteuid = getattr(os, "geteuid", None)

@@ -236,5 +236,4 @@ def make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise storage.disk_error("create folder", folder, exc) from None
-    if not os.access(folder, os.W_OK):
-        raise DiskError(f"cannot write to {folder}: permission denied")
+    storage.check_writable(folder)
