@@ -69,18 +69,16 @@ function showHost(host) {
   }
 }
 
-function renderDownload(view) {
-  const item = el("li", "download");
-  item.dataset.id = view.download_id;
-  item.dataset.state = view.state;
-  item.append(el("div", "name", view.filename || view.url));
+/** Everything a row shows except its buttons. */
+function rowParts(view) {
+  const parts = [el("div", "name", view.filename || view.url)];
 
   const fraction = progressFraction(view);
   const bar = el("div", fraction === null ? "bar indeterminate" : "bar");
   const fill = el("div", "fill");
   if (fraction !== null) fill.style.width = `${(fraction * 100).toFixed(1)}%`;
   bar.append(fill);
-  item.append(bar);
+  parts.push(bar);
 
   const segments = el("div", "segments");
   for (const block of segmentBlocks(view)) {
@@ -92,41 +90,64 @@ function renderDownload(view) {
     seg.append(done);
     segments.append(seg);
   }
-  item.append(segments);
+  parts.push(segments);
 
   const sizeText = view.total ? `${formatBytes(view.done)} of ${formatBytes(view.total)}` : formatBytes(view.done);
   const meta = el("div", "meta");
   meta.append(el("span", "state", view.state), el("span", "size", sizeText));
   if (view.state === "running") meta.append(el("span", "speed", formatSpeed(view.speed)), el("span", "eta", formatEta(view.eta)));
-  item.append(meta);
-  if (view.error) item.append(el("div", "error", view.error.message));
-  if (refusals.has(view.download_id)) item.append(el("div", "refusal", refusals.get(view.download_id)));
+  parts.push(meta);
+  if (view.error) parts.push(el("div", "error", view.error.message));
+  if (refusals.has(view.download_id)) parts.push(el("div", "refusal", refusals.get(view.download_id)));
+  return parts;
+}
 
+/** The buttons the lifecycle table allows in the view's state (those the popup has a label for). */
+function renderButtons(downloadId, actions, key) {
   const buttons = el("div", "buttons");
-  for (const { action, request } of actionsFor(lifecycle, view.state)) {
-    if (!BUTTONS[action]) continue;
+  buttons.dataset.actions = key;
+  for (const { action, request } of actions) {
     const [label, name] = BUTTONS[action];
     const button = el("button", "", label);
     button.type = "button";
     button.dataset.action = name;
     const { type, ...extra } = request;
-    button.addEventListener("click", () => act(view.download_id, { ...extra, action: type }, button));
+    button.addEventListener("click", () => act(downloadId, { ...extra, action: type }, button));
     buttons.append(button);
   }
-  item.append(buttons);
-  return item;
+  return buttons;
 }
 
-/** Take the lifecycle table from a hello result, and redraw if it changed. */
-function learnLifecycle(hello) {
-  if (!hello?.lifecycle || JSON.stringify(hello.lifecycle) === JSON.stringify(lifecycle)) return;
-  lifecycle = hello.lifecycle;
-  showDownloads(lastViews);
+/**
+ * Redraw one row in place. Its buttons stay the same elements while the state offers the same
+ * actions: progress redraws the list 4 times a second, and a press whose mouseup lands on a
+ * new element would be lost.
+ */
+function updateDownload(item, view) {
+  item.dataset.id = view.download_id;
+  item.dataset.state = view.state;
+  const actions = actionsFor(lifecycle, view.state).filter((a) => BUTTONS[a.action]);
+  const key = actions.map((a) => a.action).join(",");
+  let buttons = item.querySelector(":scope > .buttons");
+  if (!buttons || buttons.dataset.actions !== key) {
+    buttons?.remove();
+    buttons = renderButtons(view.download_id, actions, key);
+    item.append(buttons);
+  }
+  for (const child of [...item.children]) if (child !== buttons) child.remove();
+  for (const part of rowParts(view)) item.insertBefore(part, buttons);
 }
 
 function showDownloads(views) {
   lastViews = views;
-  list.replaceChildren(...views.map(renderDownload));
+  const rows = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  const wanted = new Set(views.map((v) => v.download_id));
+  for (const [id, li] of rows) if (!wanted.has(id)) li.remove();
+  views.forEach((view, i) => {
+    const li = rows.get(view.download_id) ?? el("li", "download");
+    updateDownload(li, view);
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
+  });
   document.getElementById("empty").hidden = views.length > 0;
 }
 

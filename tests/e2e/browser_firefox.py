@@ -111,7 +111,7 @@ class Firefox:
         handle = (set(self.client.window_handles) - before).pop()
         self.client.switch_to_window(handle)
 
-    def click(self, selector: str) -> None:
+    def click(self, selector: str, hold: float = 0.0) -> None:
         """A WebDriver pointer click in the element's middle: instant, where an element click
         would wait ~5 s for a page load that a download never brings. Aimed at viewport
         coordinates, not at an element reference: the popup redraws its list on every progress
@@ -119,8 +119,11 @@ class Firefox:
         x, y = self.client.execute_script("""
             const r = document.querySelector(arguments[0]).getBoundingClientRect();
             return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];""", [selector])
-        ActionSequence(self.client, "pointer", "mouse").pointer_move(x, y, origin="viewport") \
-            .pointer_down().pointer_up().perform()
+        actions = ActionSequence(self.client, "pointer", "mouse").pointer_move(x, y, origin="viewport") \
+            .pointer_down()
+        if hold:  # a user who holds the button a moment, while the page may redraw under it
+            actions = actions.pause(int(hold * 1000))
+        actions.pointer_up().perform()
 
     def downloads_listed(self) -> list[dict[str, Any]]:
         """The browser's own downloads list (what the Library window shows)."""

@@ -64,7 +64,9 @@ def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: 
     assert firefox.client.execute_script(
         "return document.getElementById('host-status').dataset.state") == "connected"
 
-    firefox.click(pause)
+    # Held for 0.6 s: progress redraws the list 4 times a second meanwhile, and the press must
+    # still count (the button under the pointer stays the same element).
+    firefox.click(pause, hold=0.6)
 
     paused = wait_for(lambda: paxel_download(paxel_env, url, "paused"), 10, "the service to pause it")
     time.sleep(0.5)
