@@ -78,12 +78,19 @@ def interpret(url: str, status: int, headers: Mapping[str, str], first: int | No
 
 
 def check_partial(headers: Mapping[str, str], first: int, last: int, size: int,
-                  etag: str | None) -> None:
-    """A worker's 206 must be exactly bytes first..last of the same `size`-byte file, as is."""
+                  etag: str | None, last_modified: str | None = None) -> None:
+    """A worker's 206 must be exactly bytes first..last of the same `size`-byte file, as is.
+
+    The same file: the same ETag where both answers carry one, else the same Last-Modified (a
+    server without ETags that ignores If-Range hands out the new version's bytes as a 206 whose
+    only tell is its new Last-Modified)."""
     _check_identity(headers)
-    new_etag = headers.get("ETag")
-    if etag and new_etag and new_etag != etag:
-        raise FileChanged(f"the file changed on the server (ETag {etag} -> {new_etag})")
+    new_etag, new_modified = headers.get("ETag"), headers.get("Last-Modified")
+    if etag and new_etag:
+        if new_etag != etag:
+            raise FileChanged(f"the file changed on the server (ETag {etag} -> {new_etag})")
+    elif last_modified and new_modified and new_modified != last_modified:
+        raise FileChanged(f"the file changed on the server (Last-Modified {last_modified} -> {new_modified})")
     cr = _content_range(headers)
     if cr.total is not None and cr.total != size:
         raise FileChanged(f"the file changed on the server (size {size} -> {cr.total})")

@@ -91,3 +91,20 @@ def test_a_probe_claiming_an_exabyte_is_a_clear_error(faultserver: FaultServer, 
     url = faultserver.url("huge.bin", size=4 * MiB, badtotal=1 << 60, badrange_times=1)
     exc = exact_or_clear(faultserver, url, tmp_path / "huge.bin", connections=4)
     assert exc is None or exc.code in (ErrorCode.DISK, ErrorCode.SERVER_MISBEHAVED), exc
+
+
+@pytest.mark.parametrize("validators", [{}, {"noetag": 1}], ids=["etag", "last-modified-only"])
+def test_a_server_ignoring_if_range_never_mixes_two_versions(faultserver: FaultServer, tmp_path: Path,
+                                                            validators: dict[str, int]) -> None:
+    """The file changes after the probe and the server answers the stale If-Range with 206s of
+    the new version: the only tell is the new validator on those 206s (ETag, or Last-Modified
+    where the server has no ETags)."""
+    url = faultserver.url("ifrange.bin", size=4 * MiB, change_after=2, ignore_if_range=1, **validators)
+    out = tmp_path / "ifrange.bin"
+    try:
+        path = paxel.download(url, output=out, connections=4)
+    except PaxelError as exc:
+        assert exc.code == ErrorCode.SERVER_MISBEHAVED and not out.exists(), exc
+        return
+    data = path.read_bytes()
+    assert data in (faultserver.content(url, 0), faultserver.content(url, 1)), "two versions mixed"

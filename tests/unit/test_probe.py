@@ -70,3 +70,20 @@ def test_check_partial() -> None:
         check_partial({"Content-Range": "bytes 0-9/100"}, 10, 19, 100, None)
     with pytest.raises(RangesUntrusted):
         check_partial({}, 10, 19, 100, None)
+
+
+@pytest.mark.parametrize(("etag", "modified", "reply", "changed"), [
+    (None, "Mon", {"Last-Modified": "Tue"}, True),            # no ETags: Last-Modified tells
+    (None, "Mon", {"Last-Modified": "Mon"}, False),
+    ('"e"', "Mon", {"ETag": '"e"', "Last-Modified": "Tue"}, False),   # a matching ETag wins
+    ('"e"', "Mon", {"Last-Modified": "Tue"}, True),           # the reply lacks the ETag
+    (None, None, {"Last-Modified": "Tue"}, False),            # nothing to compare with
+])
+def test_check_partial_compares_last_modified_without_etags(
+        etag: str | None, modified: str | None, reply: dict[str, str], changed: bool) -> None:
+    headers = {"Content-Range": "bytes 10-19/100", **reply}
+    if changed:
+        with pytest.raises(FileChanged):
+            check_partial(headers, 10, 19, 100, etag, modified)
+    else:
+        check_partial(headers, 10, 19, 100, etag, modified)

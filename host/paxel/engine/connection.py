@@ -147,7 +147,7 @@ def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None
     reply.body_end = last + 1
     try:
         if reply.status == 206 and ranged:
-            check_partial(reply.headers, first, last, probe.size, probe.etag)
+            check_partial(reply.headers, first, last, probe.size, probe.etag, probe.last_modified)
         elif reply.status == 200:
             if ranged:
                 check_full(reply.headers, probe.etag, probe.last_modified)
