@@ -163,3 +163,16 @@ def test_slow_owner_is_the_one_far_below_the_median() -> None:
     assert slow_owners({0: 1.0}, {0: 9.0}, {0: 10 * MiB}) == []             # nobody to compare with
     # a lone straggler, judged against the speeds of segments already finished
     assert slow_owners({0: 5e4}, {0: 3.0}, {0: MiB}, finished=[5e8, 5e8, 5e8]) == [0]
+    # a connection 10x slower than its peers is noticed within a second
+    uneven = {i: (8e5 if i % 4 == 0 else 8e6) for i in range(16)}
+    assert slow_owners(uneven, dict.fromkeys(uneven, 1.0), dict.fromkeys(uneven, 7 * MiB)) == [0, 4, 8, 12]
+
+
+@given(rates=st.lists(st.floats(1e3, 1e9), min_size=1, max_size=32), spread=st.floats(1.0, 3.9),
+       elapsed=st.floats(0.0, 100.0), left=st.integers(0, 1 << 34))
+def test_connections_within_a_factor_of_each_other_are_never_slow(
+        rates: list[float], spread: float, elapsed: float, left: int) -> None:
+    """Replacement is relative: all slow (or all within 4x of each other) means nobody is."""
+    low = min(rates)
+    squeezed = {i: min(r, low * spread) for i, r in enumerate(rates)}
+    assert slow_owners(squeezed, dict.fromkeys(squeezed, elapsed), dict.fromkeys(squeezed, left)) == []
