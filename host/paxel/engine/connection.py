@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from paxel import storage
+from paxel.engine.pump import READ_SECONDS, READ_SIZE, pump, read_size
 from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, Transport, log
 from paxel.errors import HTTPStatusError, NetworkError, ServerMisbehaved
 from paxel.headers import parse_retry_after
@@ -28,16 +29,11 @@ from paxel.probe import (
     encoding,
     interpret,
 )
-from paxel.ratelimit import SpeedLimit
 from paxel.retry import made_progress, retryable_status
 from paxel.segments import Segment, request_size
 
-MiB = 1 << 20
-READ_SIZE = MiB            # one readinto per MiB: large enough that Python overhead vanishes
-MIN_READ = 64 * 1024       # ...but a slow connection reads less at a time (see read_size)
-READ_SECONDS = 0.25
-CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
 REQUEST_SECONDS = 1.5      # a connection asks for the whole rest of its segment once it is this near
+REFUSALS = frozenset({429, 503})  # what servers answer a connection beyond their per-client limit
 
 
 class Worker:
@@ -57,6 +53,7 @@ class Worker:
         failures = 0
         rate: float | None = None   # this connection's speed over its last request
         counted = False             # already subtracted from s.live
+        proven = False              # this TCP connection has brought bytes
         try:
             while not s.stop.is_set():
                 if seg is None:
@@ -73,11 +70,21 @@ class Worker:
                 began, before = time.monotonic(), seg.written
                 try:
                     if reply is None:
-                        reply = open_range(s, transport, seg, rate)
+                        with s.lock:
+                            # the rest went to another connection while this one waited (a
+                            # retry's backoff, a replacement): an empty range would be a 416
+                            if seg.remaining <= 0:
+                                seg.owner, seg = None, None
+                                continue
+                            fresh = wid in s.replaced
+                            s.replaced.discard(wid)
+                        if fresh:  # replaced as slow: a new TCP connection, judged afresh
+                            rate, proven = None, False
+                        reply = open_range(s, transport, seg, rate, fresh=fresh)
                     asked = (reply.body_end or seg.end) - before
                     complete = pump(s, wid, seg, reply, buf, self.part, rate)
                     if seg.written > before:
-                        failures = 0
+                        failures, proven = 0, True
                         rate = (seg.written - before) / max(time.monotonic() - began, 1e-6)
                     reply.close(reusable=complete)
                     reply = None
@@ -110,7 +117,11 @@ class Worker:
                     failures = 1 if progressed else failures + 1
                     if single:
                         restart_single(s, seg, exc)
-                    if s.options.retry.gives_up(failures) and give_up_worker(s, wid, seg, exc):
+                    # a server that refuses one more connection while others transfer has a
+                    # per-client limit: back off to the connections that work, at once
+                    refused = not proven and isinstance(exc, RetryableStatus) and exc.status in REFUSALS
+                    ends = (refused and others_transfer(s, wid)) or s.options.retry.gives_up(failures)
+                    if ends and give_up_worker(s, wid, seg, exc):
                         seg = None
                         return
                     retry_or_raise(s, exc, failures)
@@ -132,8 +143,15 @@ class Worker:
             s.wake.set()
 
 
-def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None) -> Reply:
-    """Ask for the next piece of `seg` (see segments.request_size); without ranges, all of it."""
+def others_transfer(s: Shared, wid: int) -> bool:
+    with s.lock:
+        return any(other != wid for other in s.replies)
+
+
+def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None, *,
+               fresh: bool = False) -> Reply:
+    """Ask for the next piece of `seg` (see segments.request_size); without ranges, all of it.
+    `fresh`: on a new TCP connection (a slow one keeps its bad path when kept alive)."""
     probe, table = s.probe, s.table
     assert probe is not None and probe.size is not None and table is not None
     ranged = probe.ranges and not s.no_ranges
@@ -143,7 +161,7 @@ def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None
             if ranged else seg.remaining
         last = table.request(seg, size) - 1
     reply = transport.get(probe.url, first if ranged else None, last if ranged else None,
-                          probe.if_range if ranged else None)
+                          probe.if_range if ranged else None, fresh=fresh)
     reply.body_end = last + 1
     try:
         if reply.status == 206 and ranged:
@@ -159,50 +177,6 @@ def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None
         reply.close()
         raise
     return reply
-
-
-def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile,
-         rate: float | None) -> bool:
-    """Stream `reply` into the file at seg.pos until the segment's (possibly shrunk) end.
-
-    Returns True when the body was read to its very end (the connection can be reused)."""
-    table = s.table
-    assert table is not None
-    with s.lock:
-        s.replies[wid] = reply
-    began, got = time.monotonic(), 0
-    size = read_size(rate, s.limit)
-    while True:
-        s.check_stop()
-        with s.lock:
-            want = min(size, seg.end - seg.pos, (reply.body_end or seg.end) - seg.pos)
-        if want <= 0:
-            break
-        n = reply.readinto(buf[:want])
-        if n <= 0:
-            raise NetworkError(f"{reply.url} closed the connection early")
-        got += n
-        if size < READ_SIZE:
-            size = read_size(got / max(time.monotonic() - began, 1e-3), s.limit)
-        with s.lock:
-            offset = seg.pos
-            allowed = table.claim(seg, n)
-        if allowed:
-            part.write_at(buf[:allowed], offset)
-            with s.lock:
-                table.commit(seg, allowed)
-                lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
-            if lagging:
-                s.wake.set()
-        if allowed < n:
-            break
-        if s.limit.active:
-            delay = s.limit.reserve(n)
-            if delay > 0 and s.stop.wait(delay):
-                raise Stop
-    with s.lock:
-        s.replies.pop(wid, None)
-        return reply.body_end == seg.pos
 
 
 def record_rate(s: Shared, wid: int, seg: Segment) -> None:
@@ -385,13 +359,3 @@ def retry_or_raise(s: Shared, exc: NetworkError | RetryableStatus, failures: int
     s.say(f"{exc}; retrying in {delay:.1f}s")
     if s.stop.wait(delay):
         raise Stop
-
-
-def read_size(rate: float | None, limit: SpeedLimit | None) -> int:
-    """Bytes per readinto: about READ_SECONDS at the connection's speed, MIN_READ..READ_SIZE.
-
-    A readinto returns only when its buffer is full, so on a slow link a fixed 1 MiB read would
-    hold bytes back from the file (and from progress and crash safety) for seconds; a fast one
-    still reads 1 MiB at a time, where per-read Python overhead vanishes."""
-    size = MIN_READ if rate is None else min(READ_SIZE, max(MIN_READ, int(rate * READ_SECONDS)))
-    return limit.read_size(size) if limit is not None and limit.active else size

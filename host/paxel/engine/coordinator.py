@@ -11,14 +11,14 @@ import threading
 import time
 
 from paxel import resume, storage
-from paxel.engine.connection import CHECKPOINT_BYTES
+from paxel.engine.pump import CHECKPOINT_BYTES
 from paxel.engine.shared import Shared, Stop, log
 from paxel.errors import DiskError, PaxelError
 from paxel.probe import FileChanged, ProbeResult, RangesUntrusted
 from paxel.segments import slow_owners
 
 CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
-WATCH_INTERVAL = 1.0       # seconds between slow-connection checks
+WATCH_INTERVAL = 0.25      # seconds between slow-connection checks (see replace_slow)
 
 
 def coordinate(s: Shared, part: storage.PartFile, probe: ProbeResult,
@@ -90,12 +90,25 @@ def checkpoint(s: Shared, part: storage.PartFile, probe: ProbeResult) -> None:
 
 
 def replace_slow(s: Shared, now: float) -> None:
-    """A connection far slower than the others hands its remainder to a new connection."""
+    """A connection several times slower than its peers hands its remainder on and reconnects.
+
+    On real CDNs a TCP connection that is slow tends to stay slow for its life (a bad path, a
+    loaded edge) while a new one usually lands on a good one; a kept-alive socket would keep the
+    bad path. So the slow connection's reply is aborted, what it has not fetched becomes a free
+    segment (taken by an idle connection or split by the others, see SegmentTable.next_for), and
+    the worker's next request goes out on a NEW TCP connection (`Shared.replaced`), judged again
+    from zero: replacement repeats as often as new connections land on slow paths, so the tail
+    never waits on one. The rule is relative (segments.slow_owners): when every connection is
+    slow, none is replaced. Only connections reading a body are judged: one waiting out a retry's
+    backoff is no slower path. A server that refuses the extra connection (429/503) makes that
+    worker end (connection.Worker): the download backs off to the connections that work.
+    """
     with s.lock:
         table = s.table
         if table is None or s.no_ranges:
             return
-        running = {seg.owner: seg for seg in table.active() if seg.owner is not None and seg.remaining > 0}
+        running = {seg.owner: seg for seg in table.active()
+                   if seg.owner is not None and seg.remaining > 0 and seg.owner in s.replies}
         rates, elapsed, remaining = {}, {}, {}
         for owner, seg in running.items():
             started, base = s.seg_started.get(owner, (now, seg.written))
@@ -106,8 +119,10 @@ def replace_slow(s: Shared, now: float) -> None:
         replies = []
         for owner in victims:
             if table.take_over(running[owner]) is not None:
+                s.replaced.add(owner)
                 replies.append(s.replies.get(owner))
     for owner, reply in zip(victims, replies, strict=True):
-        log.info("connection %d is far slower than the others; its remainder moves on", owner)
+        log.info("connection %d is far slower than the others; its remainder moves on and it "
+                 "reconnects", owner)
         if reply is not None:
             reply.abort()

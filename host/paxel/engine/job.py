@@ -17,8 +17,9 @@ from pathlib import Path
 from paxel import resume, storage
 from paxel.checksum import parse_checksum
 from paxel.engine import coordinator, finish, start
-from paxel.engine.connection import CHECKPOINT_BYTES, Worker, stream_unknown
+from paxel.engine.connection import Worker, stream_unknown
 from paxel.engine.options import MAX_CONNECTIONS, MAX_RESTARTS, DownloadOptions, Progress, Result
+from paxel.engine.pump import CHECKPOINT_BYTES
 from paxel.engine.shared import Shared, Stop, Transport
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
 from paxel.probe import FileChanged, RangesUntrusted
@@ -216,6 +217,7 @@ class Download:
             s.streamed = s.furthest = s.restarts = 0
             s.replies.clear()
             s.seg_started.clear()
+            s.replaced.clear()
         if s.path is not None:
             storage.remove_quietly(resume.state_path(s.path))
             if self.options.output is None:  # the name is chosen afresh (the server's may change)

@@ -69,6 +69,7 @@ class Shared:
         self.replies: dict[int, Reply] = {}    # worker -> its open reply (to abort it)
         self.seg_started: dict[int, tuple[float, int]] = {}   # worker -> (since, written then)
         self.finished_rates: list[float] = []                 # speeds of recently completed segments
+        self.replaced: set[int] = set()        # workers whose next request goes on a new connection
         self.fatal: PaxelError | None = None
         self.live = 0
         self.furthest = 0      # without ranges: the most bytes any try from byte 0 reached

@@ -1,0 +1,90 @@
+"""The data path: one reply's body into the `.part` at its segment's position.
+
+This loop runs once per read on every connection, so it keeps to the minimum: one lock section
+per read (the claim of these bytes and the commit of the previous read's, which are already in
+the file), no clock once reads are full-sized, the stop flag read without a call into Python
+code. The transport's `readinto` fills the whole buffer with one system call where it can
+(paxel.transport), so a fast connection costs one read, one lock and one `pwrite` per MiB.
+"""
+
+from __future__ import annotations
+
+import time
+
+from paxel import storage
+from paxel.engine.shared import Reply, Shared, Stop
+from paxel.errors import NetworkError
+from paxel.ratelimit import SpeedLimit
+from paxel.segments import Segment
+
+MiB = 1 << 20
+READ_SIZE = MiB            # one readinto per MiB: large enough that Python overhead vanishes
+MIN_READ = 64 * 1024       # ...but a slow connection reads less at a time (see read_size)
+READ_SECONDS = 0.25
+CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched after a crash
+
+
+def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile,
+         rate: float | None) -> bool:
+    """Stream `reply` into the file at seg.pos until the segment's (possibly shrunk) end.
+
+    Returns True when the body was read to its very end (the connection can be reused)."""
+    table, lock, stop, limit = s.table, s.lock, s.stop, s.limit
+    assert table is not None
+    body_end = reply.body_end or seg.end
+    with lock:
+        s.replies[wid] = reply
+    size = read_size(rate, limit)
+    began, got = time.monotonic(), 0
+    pending = 0      # bytes of the last read that are in the file but not yet committed
+    try:
+        while True:
+            if stop.is_set():
+                raise Stop
+            # seg.end may shrink meanwhile (a split): read unlocked, the claim below re-checks
+            want = min(size, seg.end - seg.pos, body_end - seg.pos)
+            if want <= 0:
+                break
+            n = reply.readinto(buf[:want])
+            if n <= 0:
+                raise NetworkError(f"{reply.url} closed the connection early")
+            with lock:
+                if pending:
+                    table.commit(seg, pending)
+                    pending = 0
+                lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
+                offset = seg.pos
+                allowed = table.claim(seg, n)
+            if lagging:
+                s.wake.set()
+            if allowed:
+                part.write_at(buf[:allowed], offset)
+                pending = allowed
+            if allowed < n:
+                break
+            if size < READ_SIZE:  # a slow or new connection: grow reads with its speed, measured
+                got += n          # over READ_SECONDS (the first read comes from a buffer: too fast,
+                took = time.monotonic() - began  # and a 1 MiB read on a slow link holds its bytes
+                if took >= READ_SECONDS:         # back from the file for seconds)
+                    size = read_size(got / took, limit)
+            if limit.active:
+                delay = limit.reserve(n)
+                if delay > 0 and stop.wait(delay):
+                    raise Stop
+    finally:
+        with lock:
+            if pending:  # written to the file before whatever ended the loop
+                table.commit(seg, pending)
+            s.replies.pop(wid, None)
+    with lock:
+        return reply.body_end == seg.pos
+
+
+def read_size(rate: float | None, limit: SpeedLimit | None) -> int:
+    """Bytes per readinto: about READ_SECONDS at the connection's speed, MIN_READ..READ_SIZE.
+
+    A readinto returns only when its buffer is full, so on a slow link a fixed 1 MiB read would
+    hold bytes back from the file (and from progress and crash safety) for seconds; a fast one
+    still reads 1 MiB at a time, where per-read Python overhead vanishes."""
+    size = MIN_READ if rate is None else min(READ_SIZE, max(MIN_READ, int(rate * READ_SECONDS)))
+    return limit.read_size(size) if limit is not None and limit.active else size
