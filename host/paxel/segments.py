@@ -131,6 +131,21 @@ class SegmentTable:
         at = max(mid, seg.requested)
         return at if seg.end - at >= min_size else None
 
+    def steal(self, seg: Segment, worker: int, min_size: int) -> Segment | None:
+        """Give `worker` the second half of what `seg`'s owner has not fetched yet, even though
+        the owner already asked the server for it (it stops at the cut and reconnects: the bytes
+        in flight past the cut are the price). The tail's last resort, when no unrequested piece
+        is left (see next_for); None when a half would be smaller than `min_size`."""
+        left = seg.end - seg.pos
+        if seg.owner is None or left < 2 * min_size:
+            return None
+        at = seg.pos + left // 2
+        if (at // ALIGN * ALIGN) - seg.pos >= min_size:
+            at = at // ALIGN * ALIGN
+        tail = self._cut(seg, at)
+        tail.owner = worker
+        return tail
+
     def take_over(self, seg: Segment) -> Segment | None:
         """Everything `seg`'s owner has not claimed becomes a new unowned segment."""
         if seg.remaining <= 0:

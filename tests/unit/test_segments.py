@@ -176,3 +176,27 @@ def test_connections_within_a_factor_of_each_other_are_never_slow(
     low = min(rates)
     squeezed = {i: min(r, low * spread) for i, r in enumerate(rates)}
     assert slow_owners(squeezed, dict.fromkeys(squeezed, elapsed), dict.fromkeys(squeezed, left)) == []
+
+
+@given(size=st.integers(0, 1 << 34), done=st.integers(0, 1 << 34), asked=st.integers(0, 1 << 34),
+       min_size=st.sampled_from([1, 4096, MiB]))
+def test_steal_halves_what_the_owner_has_not_fetched(size: int, done: int, asked: int, min_size: int) -> None:
+    table = SegmentTable.plan(size, 1)
+    seg = table.segments[0]
+    seg.owner = 0
+    seg.pos = seg.written = min(done, size)
+    table.request(seg, asked)
+    left = size - seg.pos
+    tail = table.steal(seg, 1, min_size)
+    check_partition(size, table.segments)
+    if left < 2 * min_size:
+        assert tail is None and len(table.segments) == 1
+        return
+    assert tail is not None and tail.owner == 1 and tail.end == size
+    assert seg.end == tail.start and seg.requested <= seg.end
+    assert min(seg.end - seg.pos, tail.end - tail.start) >= min_size
+
+
+def test_steal_needs_an_owner() -> None:
+    table = SegmentTable.plan(8 * MiB, 1)
+    assert table.steal(table.segments[0], 1, MiB) is None

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from paxel import storage
+from paxel.engine.coordinator import steal_tail
 from paxel.engine.pump import READ_SECONDS, READ_SIZE, pump, read_size
 from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, Transport, log
 from paxel.errors import HTTPStatusError, NetworkError, ServerMisbehaved
@@ -59,6 +60,8 @@ class Worker:
                 if seg is None:
                     with s.lock:
                         seg = s.table.next_for(wid, s.options.min_split) if s.table else None
+                        if seg is None:
+                            seg = steal_tail(s, wid, time.monotonic())
                         if seg is None:
                             # counted out under the same lock: a failing connection that hands
                             # its range back must see that nobody is left to take it

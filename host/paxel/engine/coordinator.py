@@ -15,10 +15,11 @@ from paxel.engine.pump import CHECKPOINT_BYTES
 from paxel.engine.shared import Shared, Stop, log
 from paxel.errors import DiskError, PaxelError
 from paxel.probe import FileChanged, ProbeResult, RangesUntrusted
-from paxel.segments import slow_owners
+from paxel.segments import Segment, slow_owners
 
 CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
 WATCH_INTERVAL = 0.25      # seconds between slow-connection checks (see replace_slow)
+TAIL_SECONDS = 0.5         # a tail steal must save at least this much (see steal_tail)
 
 
 def coordinate(s: Shared, part: storage.PartFile, probe: ProbeResult,
@@ -126,3 +127,26 @@ def replace_slow(s: Shared, now: float) -> None:
                  "reconnects", owner)
         if reply is not None:
             reply.abort()
+
+
+def steal_tail(s: Shared, wid: int, now: float) -> Segment | None:
+    """For a connection with nothing left to take: half of the range that will take longest to
+    arrive, though its owner already asked for it, when that saves TAIL_SECONDS (caller holds
+    the lock). Without it the download's end waits for one connection fetching its whole last
+    request while the others have finished (after a replacement, typically); with it each idle
+    connection halves the longest tail, down to min_split."""
+    table = s.table
+    if table is None or s.no_ranges:
+        return None
+    best: tuple[float, Segment] | None = None
+    for seg in table.active():
+        if seg.owner is None or seg.owner == wid or seg.owner not in s.replies:
+            continue
+        started, base = s.seg_started.get(seg.owner, (now, seg.written))
+        if now - started < WATCH_INTERVAL:
+            continue  # too new to know its speed
+        rate = (seg.written - base) / (now - started)
+        eta = (seg.end - seg.pos) / rate if rate > 0 else float("inf")
+        if eta >= 2 * TAIL_SECONDS and (best is None or eta > best[0]):
+            best = (eta, seg)
+    return None if best is None else table.steal(best[1], wid, s.options.min_split)
