@@ -2,6 +2,6 @@
 
 import sys
 
-from paxel.cli import main
+from paxel.entry import main
 
 sys.exit(main())

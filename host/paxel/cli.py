@@ -6,7 +6,8 @@ or panel imports (start-up time matters for small files).
 A first word that is neither a command nor something URL-like (an option, `scheme://`, a dot or a
 slash) is an unknown command, answered with the list of commands, not downloaded. Two endings are
 not errors of paxel's and get no traceback: a reader that closed the pipe (`paxel list | head`:
-exit 141, as a program killed by SIGPIPE) and Ctrl-C before a command took over (exit 130).
+exit 141, as a program killed by SIGPIPE) and Ctrl-C before a command took over (exit 130; a press
+while starting up is acted on once the command's imports are done: see paxel.interrupts).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from paxel import __version__
+from paxel import __version__, interrupts
 
 # command -> module in paxel.commands implementing main(command, argv) -> int
 SUBCOMMANDS: dict[str, str] = {
@@ -97,6 +98,8 @@ def _main(argv: Sequence[str] | None) -> int:
     command = args[0] if args[0] in SUBCOMMANDS else "get"
     rest = args[1:] if args[0] in SUBCOMMANDS else args
     module = importlib.import_module(f"paxel.commands.{SUBCOMMANDS[command]}")
+    if command != "get":  # `paxel URL` arms once its download can be paused cleanly
+        interrupts.arm()
     run: Callable[[str, list[str]], int] = module.main
     return run(command, rest)
 

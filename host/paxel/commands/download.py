@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
+from paxel import interrupts
 from paxel.cookies import Cookie, parse_netscape
 from paxel.engine import MAX_CONNECTIONS, Download, DownloadOptions, Progress, Result
 from paxel.errors import PaxelError, UsageError
@@ -179,6 +180,7 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | N
     thread.start()
     interrupted, stopped = False, True
     try:
+        interrupts.arm()  # a Ctrl-C while starting up lands here and pauses like any other
         finished.wait()
     except KeyboardInterrupt:
         interrupted = True
