@@ -26,8 +26,10 @@ from paxel import engine, resume, storage
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
+from paxel.retry import RetryPolicy
 from paxel.service import lifecycle
 from paxel.service.lifecycle import Action, State, StopReason
+from paxel.service.phase import Phase, next_phase
 from paxel.service.request import DownloadRequest
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
@@ -37,8 +39,10 @@ from paxel.watcher import CompletionWatcher
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict[str, Any]], None]
+Views = list[dict[str, Any]]
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
 PERSIST_INTERVAL = 1.0
+RETRY_ATTEMPTS = RetryPolicy().attempts  # the engine's default policy: what "try 2 of 6" counts to
 CANCEL_WAIT = 5.0  # seconds a cancel or remove waits for the engine to delete its files
 
 
@@ -50,6 +54,7 @@ class _Job:
     stop_reason: StopReason | Action | None = None  # why we stopped it (Action.REMOVE: removed)
     persisted_at: float = 0.0
     watched: Path | None = None  # the final path the watcher expects for this job
+    phase: Phase | None = None  # connecting / retrying n of m / running, as last announced
 
 
 @dataclass
@@ -129,7 +134,7 @@ class Scheduler:
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [view(r, self._progress_of(r.id)) for r in self._store.all()]
+            return [view(r, self._progress_of(r.id), self._phase_of(r.id)) for r in self._store.all()]
 
     def pause(self, download_id: str) -> dict[str, Any]:
         with self._lock:
@@ -235,10 +240,14 @@ class Scheduler:
         job = self._jobs.get(download_id)
         return job.progress if job else None
 
+    def _phase_of(self, download_id: str) -> Phase | None:
+        job = self._jobs.get(download_id)
+        return job.phase if job else None
+
     def get(self, download_id: str) -> dict[str, Any]:
         """One download's DownloadView (NOT_FOUND when there is none)."""
         with self._lock:
-            return view(self._get(download_id), self._progress_of(download_id))
+            return view(self._get(download_id), self._progress_of(download_id), self._phase_of(download_id))
 
     def _announce(self, event: str, download_id: str) -> dict[str, Any]:
         current = self.get(download_id)
@@ -378,6 +387,32 @@ class Scheduler:
         for record in found:
             self._announce("missing", record.id)
 
+    def _poll(self) -> tuple[Views, Views]:
+        """Views of the running downloads, and of those whose phase changed. The engine is asked
+        for its snapshot (outside our lock) rather than waiting for its callback, which it does
+        not make while its first request is retried: "connecting" and "retrying 2 of 6" would
+        otherwise show as a silent 0 B."""
+        with self._lock:
+            jobs = list(self._jobs.items())
+        polled = [(i, j, j.download.progress) for i, j in jobs]
+        changed: Views = []
+        active: Views = []
+        with self._lock:
+            for download_id, job, progress in polled:
+                record = self._store.get(download_id)
+                if self._jobs.get(download_id) is not job or record is None:
+                    continue
+                before = job.phase
+                if before is None:  # its start is news too, even when the first poll sees a retry
+                    before = Phase("connecting", attempts=RETRY_ATTEMPTS, done=progress.done)
+                    changed.append(view(record, progress, before))
+                job.phase = next_phase(before, progress, time.time(), RETRY_ATTEMPTS)
+                current = view(record, progress, job.phase)
+                if before.key() != job.phase.key():
+                    changed.append(current)
+                active.append(current)
+        return changed, active
+
     def _tick(self) -> None:
         """Progress events, throttled; sleeps on an event while nothing runs (idle costs nothing)."""
         next_progress = 0.0
@@ -385,8 +420,9 @@ class Scheduler:
             now = time.monotonic()
             if now >= next_progress:
                 next_progress = now + PROGRESS_INTERVAL
-                with self._lock:
-                    active = [view(self._get(i), j.progress) for i, j in self._jobs.items() if j.progress]
+                changed, active = self._poll()
+                for current in changed:
+                    self._emit("changed", {"download": current})
                 if active:
                     self._emit("progress", {"downloads": active})
             if self._jobs:

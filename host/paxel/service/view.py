@@ -7,12 +7,19 @@ from typing import Any
 
 from paxel import engine
 from paxel.service.lifecycle import State
+from paxel.service.phase import Phase
 from paxel.service.store import Record
 
+IDLE = Phase("", 0, 0).fields() | {"phase": None}
 
-def view(record: Record, progress: engine.Progress | None = None) -> dict[str, Any]:
-    """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot."""
+
+def view(record: Record, progress: engine.Progress | None = None,
+         phase: Phase | None = None) -> dict[str, Any]:
+    """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot and
+    phase (a running download not polled yet is connecting)."""
     live = progress is not None and record.state == State.RUNNING
+    running = record.state == State.RUNNING
+    detail = (phase or Phase("connecting")).fields() if running else IDLE
     total = progress.total if live and progress else record.total
     return {
         "download_id": record.id,
@@ -30,6 +37,7 @@ def view(record: Record, progress: engine.Progress | None = None) -> dict[str, A
         "connections": record.connections,
         "segments": [list(s) for s in progress.segments] if live and progress else [],
         "error": record.error,
+        **detail,
         "created_at": record.created_at,
         "finished_at": record.finished_at,
     }
