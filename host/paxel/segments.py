@@ -206,15 +206,20 @@ def check_partition(total: int, segments: list[Segment]) -> None:
         raise ValueError(f"segments end at {at}, file has {total} bytes")
 
 
-def request_size(remaining: int, rate: float | None, min_size: int, seconds: float) -> int:
+def request_size(remaining: int, rate: float | None, min_size: int, seconds: float, *,
+                 own_share: bool = False) -> int:
     """How much of its segment a connection asks for in its next request.
 
-    Half of what is left, so an idle connection can always take the other half without cutting
-    into bytes already on the wire (those would be sent twice); all of it once the rest could
-    not be split anyway or would arrive within `seconds` at the connection's last `rate` (a split
-    would gain little and cost a round trip). Halving keeps the number of requests logarithmic.
+    Half of what is left, so an idle connection can take the other half without cutting into
+    bytes already on the wire (those would be sent twice); all of it once the rest could not be
+    split anyway or would arrive within `seconds` at the connection's last `rate` (a split would
+    gain little and cost a round trip). Halving keeps the number of requests logarithmic.
+    `own_share`: the connection's first request for its share of the initial plan asks for all
+    of it: every connection starts with a share of its own, so nobody is idle to take a half
+    before the end, where a steal (SegmentTable.steal) balances the tail instead; that saves one
+    request per connection.
     """
-    if remaining < 2 * min_size or (rate is not None and remaining <= rate * seconds):
+    if own_share or remaining < 2 * min_size or (rate is not None and remaining <= rate * seconds):
         return max(0, remaining)
     return remaining // 2
 

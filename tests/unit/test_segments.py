@@ -121,6 +121,7 @@ def test_request_size_halves_until_the_rest_is_near() -> None:
     assert request_size(12 * MiB, 10e6, MiB, 1.5) == 12 * MiB       # 1.3 s left: all of it
     assert request_size(MiB + 5, None, MiB, 1.5) == MiB + 5          # cannot be split anyway
     assert request_size(0, None, MiB, 1.5) == 0
+    assert request_size(64 * MiB, None, MiB, 1.5, own_share=True) == 64 * MiB  # its planned share
 
 
 @given(remaining=st.integers(0, 1 << 40), rate=st.none() | st.floats(0, 1e10),

@@ -55,6 +55,7 @@ class Worker:
         rate: float | None = None   # this connection's speed over its last request
         counted = False             # already subtracted from s.live
         proven = False              # this TCP connection has brought bytes
+        share = True                # the next request is the first for its planned share
         try:
             while not s.stop.is_set():
                 if seg is None:
@@ -83,7 +84,9 @@ class Worker:
                             s.replaced.discard(wid)
                         if fresh:  # replaced as slow: a new TCP connection, judged afresh
                             rate, proven = None, False
-                        reply = open_range(s, transport, seg, rate, fresh=fresh)
+                        reply = open_range(s, transport, seg, rate, fresh=fresh,
+                                           own_share=share and not fresh)
+                        share = False
                     asked = (reply.body_end or seg.end) - before
                     complete = pump(s, wid, seg, reply, buf, self.part, rate)
                     if seg.written > before:
@@ -152,7 +155,7 @@ def others_transfer(s: Shared, wid: int) -> bool:
 
 
 def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None, *,
-               fresh: bool = False) -> Reply:
+               fresh: bool = False, own_share: bool = False) -> Reply:
     """Ask for the next piece of `seg` (see segments.request_size); without ranges, all of it.
     `fresh`: on a new TCP connection (a slow one keeps its bad path when kept alive)."""
     probe, table = s.probe, s.table
@@ -160,8 +163,8 @@ def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None
     ranged = probe.ranges and not s.no_ranges
     with s.lock:
         first = seg.pos
-        size = request_size(seg.remaining, rate, s.options.min_split, REQUEST_SECONDS) \
-            if ranged else seg.remaining
+        size = request_size(seg.remaining, rate, s.options.min_split, REQUEST_SECONDS,
+                            own_share=own_share) if ranged else seg.remaining
         last = table.request(seg, size) - 1
     reply = transport.get(probe.url, first if ranged else None, last if ranged else None,
                           probe.if_range if ranged else None, fresh=fresh)

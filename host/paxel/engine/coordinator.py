@@ -19,7 +19,7 @@ from paxel.segments import Segment, slow_owners
 
 CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
 WATCH_INTERVAL = 0.25      # seconds between slow-connection checks (see replace_slow)
-TAIL_SECONDS = 0.5         # a tail steal must save at least this much (see steal_tail)
+TAIL_SECONDS = 0.25        # a tail steal must save at least this much (see steal_tail)
 
 
 def coordinate(s: Shared, part: storage.PartFile, probe: ProbeResult,
