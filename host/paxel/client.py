@@ -25,7 +25,14 @@ from typing import Any
 
 from paxel import paths
 from paxel.errors import ErrorCode, PaxelError
-from paxel.protocol import MAX_MESSAGE, PROTOCOL_VERSION, encode_frame, error_from_reply, read_frame
+from paxel.protocol import (
+    MAX_MESSAGE,
+    PROTOCOL_VERSION,
+    encode_frame,
+    error_from_reply,
+    make_event,
+    read_frame,
+)
 from paxel.service import detach, ipc
 
 log = logging.getLogger(__name__)
@@ -162,6 +169,7 @@ class ServiceClient:
         self._waiters_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = threading.Event()
+        self._closing = False  # close() was called: the end is ours, not news
         self.hello: dict[str, Any] = {}
         self._reader = threading.Thread(target=self._read_loop, name="paxel-client-reader", daemon=True)
         self._reader.start()
@@ -280,6 +288,7 @@ class ServiceClient:
             yield event
 
     def close(self) -> None:
+        self._closing = True
         self._shutdown()
         if threading.current_thread() is not self._reader:
             self._reader.join(5.0)
@@ -311,6 +320,10 @@ class ServiceClient:
                 waiter._settle(None)
             with contextlib.suppress(queue.Full):
                 self._events.put_nowait(None)
+            if self._on_event is not None and not self._closing:
+                # A handler learns of the loss as an event (the native host tells the browser, whose
+                # popup would otherwise say "connected" to a stopped service until its next request).
+                self._deliver_event(make_event("disconnected", {}))
 
     def _deliver_event(self, message: dict[str, Any]) -> None:
         if self._on_event is not None:

@@ -56,3 +56,16 @@ def test_a_frame_too_large_for_the_service_is_refused_at_once(paxel_env: PaxelEn
     refused = host.reply(1, timeout=20)
     assert refused["error"]["name"] == "MESSAGE_TOO_LARGE", refused
     assert time.monotonic() - started < 3.0
+
+
+def test_the_browser_hears_when_the_service_goes_and_the_next_request_brings_it_back(
+        paxel_env: PaxelEnv) -> None:
+    host = paxel_env.host("chrome")
+    first = host.hello()["service_pid"]
+    paxel_env.stop_service()
+    event = host.recv(timeout=2.0)  # within 2 s, unasked: the popup must not keep saying "connected"
+    assert event["event"] == "disconnected", event
+    host.send({"id": 5, "type": "list"})
+    reply = host.reply(5, timeout=15.0)
+    assert reply["ok"], reply
+    assert paxel_env.wait_service(other_than=first) != first
