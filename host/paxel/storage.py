@@ -56,7 +56,7 @@ def check_writable(folder: Path) -> None:
         return
     statvfs = getattr(os, "statvfs", None)
     try:
-        read_only = statvfs is not None and bool(statvfs(folder).f_flag & os.ST_RDONLY)
+        read_only = statvfs is not None and bool(statvfs(folder).f_flag & os.ST_RDONLY)  # type: ignore[attr-defined,unused-ignore]
     except OSError:
         read_only = False
     why = "read-only file system" if read_only else "permission denied"
@@ -327,6 +327,8 @@ class PartFile:
     def _copy_to(self, final: Path, replace: bool) -> None:
         """Our bytes into a new file at `final` (O_EXCL), or at a temp name moved onto `final`
         when replacing is what the user asked for."""
+        if sys.platform == "win32":  # only reached through _move_open, which is POSIX only
+            raise OSError(errno.EOPNOTSUPP, "no positional I/O on Windows")
         target = final.with_name(final.name + ".paxel-copy") if replace else final
         if replace:
             remove_quietly(target)
