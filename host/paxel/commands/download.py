@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from paxel import interrupts
+from paxel.commands import media
 from paxel.cookies import Cookie, parse_netscape
 from paxel.engine import MAX_CONNECTIONS, Download, DownloadOptions, Progress, Result
 from paxel.errors import PaxelError, UsageError
 from paxel.humanize import format_duration, format_size
+from paxel.media.detect import kind_from_url
 from paxel.ratelimit import parse_rate
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ def _parser() -> _Parser:
     p.add_argument("--checksum", metavar="ALG=HEX", help="verify, e.g. sha-256=abc... (md5, sha-1, sha-512)")
     p.add_argument("--proxy", metavar="URL", help="HTTP(S) proxy (default: from the environment)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--media-quality", type=int, metavar="H",
+                   help="HLS/DASH: the best variant at most H pixels tall (default: the highest bandwidth)")
     return p
 
 
@@ -80,8 +84,9 @@ def load_cookies(path: Path) -> list[Cookie]:
         raise UsageError(f"{path}: {exc}") from None
 
 
-def options_from(argv: list[str]) -> tuple[DownloadOptions, bool]:
-    """Parse the command line into DownloadOptions (UsageError on anything wrong) and --quiet."""
+def options_from(argv: list[str]) -> tuple[DownloadOptions, bool, int | None]:
+    """Parse the command line into DownloadOptions (UsageError on anything wrong), --quiet and
+    --media-quality."""
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help printed its text
@@ -90,7 +95,7 @@ def options_from(argv: list[str]) -> tuple[DownloadOptions, bool]:
         url=args.url, folder=args.dir, output=args.output, connections=args.connections,
         headers=parse_headers(args.header), cookies=load_cookies(args.cookies) if args.cookies else (),
         max_speed=args.max_speed, checksum=args.checksum, proxy=args.proxy)
-    return opts, bool(args.quiet)
+    return opts, bool(args.quiet), args.media_quality
 
 
 class _HelpShown(Exception):
@@ -101,7 +106,7 @@ class _HelpShown(Exception):
 def main(command: str, argv: list[str], stderr: IO[str] | None = None) -> int:
     err = stderr or sys.stderr
     try:
-        opts, quiet = options_from(argv)
+        opts, quiet, max_height = options_from(argv)
     except _HelpShown as shown:
         return shown.code
     except PaxelError as exc:
@@ -119,7 +124,9 @@ def main(command: str, argv: list[str], stderr: IO[str] | None = None) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.ERROR if quiet else logging.WARNING)
     try:
-        return _download(opts, quiet, err, bar)
+        if kind_from_url(opts.url) is not None:   # a playlist/manifest: download the stream
+            return media.run(opts, max_height, quiet, err, bar)
+        return _download(opts, quiet, err, bar, max_height)
     finally:
         logger.removeHandler(handler)
         if bar is not None:
@@ -158,7 +165,8 @@ def saved_line(path: Path, size: int, seconds: float, fetched: int) -> str:
     return line + "\n"
 
 
-def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | None) -> int:
+def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | None,
+              max_height: int | None = None) -> int:
     stats = _Stats(bar)
     job = Download(opts, on_progress=stats.on_progress)
     outcome: dict[str, Any] = {}
@@ -201,6 +209,9 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | N
         err.write(f"paxel: interrupted; {format_size(result.size)} kept in {result.path}.part - "
                   "run the same command again to resume\n")
         return INTERRUPTED
+    if media.is_playlist_file(result.path, result.size):   # by its content: a stream after all
+        result.path.unlink()
+        return media.run(opts, max_height, quiet, err, None)
     if result.renamed_from is not None:  # said even with --quiet: the file is not where asked
         err.write(f"paxel: {result.renamed_from} was taken meanwhile by another file; "
                   f"saved as {result.path}\n")

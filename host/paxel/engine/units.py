@@ -25,8 +25,9 @@ from paxel import resume, storage
 from paxel.engine.connection import stream_body
 from paxel.engine.finish import place
 from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions
-from paxel.engine.shared import Shared, Stop, Transport
-from paxel.errors import Cancelled, UsageError
+from paxel.engine.shared import Reply, Shared, Stop, Transport
+from paxel.errors import Cancelled, ServerMisbehaved, UsageError
+from paxel.headers import parse_content_range
 from paxel.transport import check_url
 
 
@@ -34,6 +35,53 @@ from paxel.transport import check_url
 class Unit:
     url: str
     path: Path          # where the unit's bytes end up
+    byte_range: tuple[int, int] | None = None   # first, last byte (HLS EXT-X-BYTERANGE, DASH mediaRange)
+
+
+class _RangeReply:
+    """A 206 for exactly the asked range, shown to stream_body as the whole body it expects."""
+
+    def __init__(self, reply: Reply) -> None:
+        self._reply = reply
+        self.status = 200
+        self.headers = reply.headers
+        self.url = reply.url
+        self.body_end = reply.body_end
+
+    def readinto(self, buf: memoryview) -> int:
+        return self._reply.readinto(buf)
+
+    def close(self, *, reusable: bool = False) -> None:
+        self._reply.close(reusable=reusable)
+
+    def abort(self) -> None:
+        self._reply.abort()
+
+
+class _RangeTransport:
+    """Every GET of a ranged unit asks for its range and accepts only that range back."""
+
+    def __init__(self, transport: Transport, first: int, last: int) -> None:
+        self._t, self._first, self._last = transport, first, last
+
+    def get(self, url: str, first: int | None = None, last: int | None = None,
+            if_range: str | None = None, *, fresh: bool = False) -> Reply:
+        reply = self._t.get(url, self._first, self._last, fresh=fresh)
+        if reply.status != 206:
+            return reply          # stream_body's status rules apply (a 200 is refused below)
+        try:
+            got = parse_content_range(reply.headers.get("Content-Range", ""))
+            matches = (got.start, got.end) == (self._first, self._last)
+        except ValueError:
+            matches = False
+        if not matches:
+            reply.close()
+            raise ServerMisbehaved(f"{url}: asked for bytes {self._first}-{self._last}, "
+                                   f"got {reply.headers.get('Content-Range')!r}")
+        return _RangeReply(reply)
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -121,7 +169,17 @@ class UnitJob:
         if part is None:
             raise UsageError(f"{unit.path} is being downloaded by another paxel right now")
         try:
-            size = stream_body(s, transport, unit.url, None, part, lambda _total: None)
+            via: Transport = transport
+            if unit.byte_range is not None:
+                via = _RangeTransport(transport, *unit.byte_range)
+                reply = via.get(unit.url)
+                if reply.status == 200 and not isinstance(reply, _RangeReply):
+                    reply.close()  # the whole resource instead of the range: never save that
+                    raise ServerMisbehaved(f"{unit.url} ignored the Range header of a byte-range segment")
+                stream = stream_body(s, via, unit.url, reply, part, lambda _total: None)
+            else:
+                stream = stream_body(s, transport, unit.url, None, part, lambda _total: None)
+            size = stream
             part.sync()
             path = place(part, unit.path)
             return UnitDone(unit, path, size)

@@ -1,0 +1,79 @@
+"""`paxel URL` when URL is an HLS playlist or a DASH manifest: the stream becomes one file.
+
+Same exit statuses and Ctrl-C rule as a download (130: paused, the same command resumes), except
+for a live stream, where Ctrl-C ends the recording and the file is made from what was recorded.
+The progress line is the download's (`livebar`), its name field carrying `segments done/total`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from paxel.engine import DownloadOptions
+from paxel.errors import PaxelError
+from paxel.media.detect import SNIFF_LIMIT, kind_from_body
+
+if TYPE_CHECKING:
+    from paxel.commands.livebar import LiveBar
+
+INTERRUPTED = 130
+
+
+def is_playlist_file(path: Path, size: int) -> bool:
+    """A small downloaded file that is an HLS playlist or a DASH manifest by its first bytes."""
+    if size > SNIFF_LIMIT:
+        return False
+    try:
+        with path.open("rb") as f:
+            return kind_from_body(f.read(4096)) is not None
+    except OSError:
+        return False
+
+
+def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str], bar: LiveBar | None) -> int:
+    from paxel.commands.download import saved_line
+    from paxel.media.job import MediaJob, MediaResult
+
+    started = time.monotonic()
+    job = MediaJob(opts, max_height=max_height, on_progress=bar.update if bar is not None else None)
+    outcome: dict[str, Any] = {}
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["result"] = job.run()
+        except PaxelError as exc:
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=work, name="paxel-media", daemon=True)
+    thread.start()
+    try:
+        finished.wait()
+    except KeyboardInterrupt:
+        # first press: a live recording stops and is muxed; anything else pauses (resumable)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        job.stop() if job.live else job.pause()
+        finished.wait()
+    if bar is not None:
+        bar.close()
+    if "error" in outcome:
+        error: PaxelError = outcome["error"]
+        err.write(f"paxel: {error.message}\n")
+        return int(error.code)
+    result: MediaResult = outcome["result"]
+    if result.paused:
+        err.write(f"paxel: interrupted; {result.segments} segments kept beside {result.path} - "
+                  "run the same command again to resume\n")
+        return INTERRUPTED
+    if result.note:
+        err.write(f"paxel: {result.note}\n")
+    if not quiet:
+        line = saved_line(result.path, result.size, time.monotonic() - started, result.fetched)
+        err.write(line.replace(")", f", {result.segments} segments)", 1) if result.segments else line)
+    return 0

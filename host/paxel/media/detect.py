@@ -1,0 +1,35 @@
+"""Is a URL (or a downloaded body) an HLS playlist or a DASH manifest? Pure."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+HLS_TYPES = frozenset({"application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl",
+                       "audio/x-mpegurl"})
+DASH_TYPES = frozenset({"application/dash+xml"})
+SNIFF_LIMIT = 4 << 20     # a playlist bigger than this is not sniffed (and not read into memory)
+
+
+def kind_from_url(url: str) -> str | None:
+    """'hls' / 'dash' by the URL path's extension, else None."""
+    path = urlsplit(url).path.lower()
+    if path.endswith((".m3u8", ".m3u")):
+        return "hls"
+    if path.endswith(".mpd"):
+        return "dash"
+    return None
+
+
+def kind_from_type(content_type: str | None) -> str | None:
+    mime = (content_type or "").partition(";")[0].strip().lower()
+    return "hls" if mime in HLS_TYPES else "dash" if mime in DASH_TYPES else None
+
+
+def kind_from_body(head: bytes) -> str | None:
+    """By the first bytes: `#EXTM3U` opens every HLS playlist, `<MPD` is DASH's root element."""
+    text = head[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"#EXTM3U"):
+        return "hls"
+    if text.startswith(b"<") and b"<MPD" in text:
+        return "dash"
+    return None

@@ -1,0 +1,131 @@
+"""HLS playlists (RFC 8216) → `model` values, parsed by the `m3u8` library; what is ours is the
+meaning: byte ranges that continue the previous one, the key and IV per segment, init sections,
+discontinuity runs, and the refusal of DRM. Pure: text and its URL in, values out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import m3u8
+
+from paxel.media.model import (
+    ByteRange,
+    DrmProtected,
+    Init,
+    Key,
+    MediaUnsupported,
+    Segment,
+    Track,
+    Variant,
+    invalid,
+)
+
+# KEYFORMAT values that name a DRM system (anything but "identity" is treated as one)
+IDENTITY = "identity"
+
+
+def is_master(text: str) -> bool:
+    return "#EXT-X-STREAM-INF" in text
+
+
+def _load(text: str, url: str) -> Any:
+    if not text.lstrip("\ufeff").startswith("#EXTM3U"):
+        raise invalid("an HLS playlist starts with #EXTM3U")
+    try:
+        return m3u8.loads(text, uri=url)
+    except Exception as exc:  # the library raises bare ValueError/IndexError on odd input
+        raise invalid(f"HLS playlist does not parse ({exc})") from None
+
+
+def parse_master(text: str, url: str) -> list[Variant]:
+    """The variants of a master playlist, each with its audio rendition (EXT-X-MEDIA TYPE=AUDIO,
+    the DEFAULT one of its group, else the first with a URI)."""
+    pl = _load(text, url)
+    audio: dict[str, str] = {}
+    for media in pl.media:
+        if media.type == "AUDIO" and media.uri and (media.group_id not in audio or media.default == "YES"):
+            audio[media.group_id] = media.absolute_uri
+    variants = []
+    for p in pl.playlists:
+        info = p.stream_info
+        width, height = info.resolution if info.resolution else (None, None)
+        variants.append(Variant(bandwidth=int(info.bandwidth or info.average_bandwidth or 0),
+                                width=width, height=height, codecs=info.codecs, url=p.absolute_uri,
+                                audio_url=audio.get(info.audio) if info.audio else None))
+    if not variants:
+        raise invalid("a master playlist with no variants")
+    return variants
+
+
+def _range(spec: str | None, previous_end: dict[str, int], url: str) -> ByteRange | None:
+    """EXT-X-BYTERANGE `length[@offset]`; without an offset it starts where the previous range
+    of the same resource ended (RFC 8216 §4.3.2.2)."""
+    if not spec:
+        return None
+    length_text, _, offset_text = spec.partition("@")
+    try:
+        length = int(length_text)
+        offset = int(offset_text) if offset_text else previous_end.get(url)
+    except ValueError:
+        raise invalid(f"EXT-X-BYTERANGE {spec!r}") from None
+    if offset is None or length <= 0 or offset < 0:
+        raise invalid(f"EXT-X-BYTERANGE {spec!r} without a previous range to continue")
+    previous_end[url] = offset + length
+    return offset, offset + length - 1
+
+
+def _iv(text: str | None) -> bytes | None:
+    if not text:
+        return None
+    digits = text[2:] if text[:2].lower() == "0x" else text
+    try:
+        iv = bytes.fromhex(digits.rjust(32, "0"))
+    except ValueError:
+        raise invalid(f"IV {text!r}") from None
+    if len(iv) != 16:
+        raise invalid(f"IV {text!r} is not 128 bits")
+    return iv
+
+
+def _key(key: Any) -> Key | None:
+    if key is None or key.method in (None, "NONE"):
+        return None
+    keyformat = (key.keyformat or IDENTITY).lower()
+    if key.method in ("SAMPLE-AES", "SAMPLE-AES-CTR", "SAMPLE-AES-CENC") or keyformat != IDENTITY:
+        # identity SAMPLE-AES would need ffmpeg's hls demuxer to decrypt (it does so only when it
+        # fetches the playlist itself); a DRM key format cannot be decrypted at all
+        raise DrmProtected(f"the stream is protected with {key.method}"
+                           f"{'' if keyformat == IDENTITY else f' ({key.keyformat})'}: "
+                           "paxel does not download DRM-protected media")
+    if key.method != "AES-128":
+        raise MediaUnsupported(f"unknown HLS encryption method {key.method}")
+    if not key.uri:
+        raise invalid("an AES-128 key without a URI")
+    return Key(key.absolute_uri, _iv(key.iv))
+
+
+def parse_media(text: str, url: str, kind: str = "muxed") -> Track:
+    """A media playlist's segments in order."""
+    pl = _load(text, url)
+    if pl.is_variant:
+        raise invalid("expected a media playlist, got a master playlist")
+    for key in pl.keys:           # refuse DRM even on a playlist whose first segments are clear
+        _key(key)
+    ends: dict[str, int] = {}
+    segments = []
+    group = 0
+    sequence = int(pl.media_sequence or 0)
+    for i, seg in enumerate(pl.segments):
+        if seg.discontinuity and i > 0:
+            group += 1
+        init = None
+        if seg.init_section is not None:
+            init_url = seg.init_section.absolute_uri
+            init = Init(init_url, _range(seg.init_section.byterange, {}, init_url))
+        seg_url = seg.absolute_uri
+        segments.append(Segment(url=seg_url, duration=float(seg.duration or 0.0), sequence=sequence + i,
+                                byte_range=_range(seg.byterange, ends, seg_url), key=_key(seg.key),
+                                init=init, discontinuity=group))
+    return Track(kind=kind, segments=tuple(segments), live=not pl.is_endlist and pl.playlist_type != "vod",
+                 target_duration=float(pl.target_duration or 6), url=url)

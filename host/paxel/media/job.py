@@ -1,0 +1,337 @@
+"""A media download: playlist → variant → segment plan → segments over the engine's connection
+workers (`engine.UnitJob`) → ffmpeg mux → one file.
+
+Folder layout while it runs (everything beside the output, so a rerun of the same command finds
+it and resumes): `NAME.mp4.paxel-media/` holds `state.json` (the finished pieces, replaced
+atomically after each one) and the pieces themselves; it is removed once the file is made.
+Encrypted segments arrive as `X.enc` and are decrypted into `X` by the worker that fetched them.
+
+Threads: `run()` blocks the caller; the UnitJob's workers call `_on_unit` (one lock guards the
+done-set and the state file); the muxer's feeders wait on `_ready`. `pause()`/`cancel()` from
+any thread; a live recording's `stop()` ends the recording and still makes the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from paxel import filenames, storage
+from paxel.engine import DownloadOptions, Progress, Unit, UnitDone, UnitJob
+from paxel.errors import Cancelled, PaxelError
+from paxel.media import crypto, dash, hls, mux
+from paxel.media.detect import kind_from_body, kind_from_url
+from paxel.media.model import Segment, Track, Variant
+from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
+from paxel.media.select import choose
+
+log = logging.getLogger("paxel.media")
+PLAYLIST_LIMIT = 16 << 20
+WORK_SUFFIX = ".paxel-media"
+STATE = "state.json"
+Decrypt = dict[str, tuple[Segment, str]]   # piece name → its segment and key piece
+
+
+@dataclass(frozen=True)
+class MediaResult:
+    path: Path
+    size: int
+    paused: bool
+    segments: int
+    fetched: int = 0                 # bytes fetched by this run (not counting a resumed part)
+    note: str | None = None          # e.g. "saved as MPEG-TS: ffmpeg is not installed"
+
+
+@dataclass(frozen=True)
+class Stream:
+    kind: str                        # "hls" / "dash"
+    variants: tuple[Variant, ...]
+    chosen: Variant
+    tracks: tuple[Track, ...]
+
+
+class MediaJob:
+    def __init__(self, options: DownloadOptions, max_height: int | None = None,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 ffmpeg: str | bool | None = True) -> None:
+        """`ffmpeg`: True = look on PATH, None/False = behave as if there were none, or a path."""
+        self.options = options
+        self.max_height = max_height
+        self._on_progress = on_progress
+        self._ffmpeg = mux.find_ffmpeg() if ffmpeg is True else (ffmpeg or None)
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._stop_reason: str | None = None
+        self._unit_job: UnitJob | None = None
+        self._done: dict[str, Done] = {}
+        self._present: set[str] = set()
+        self._keys: dict[str, bytes] = {}
+        self._failed: BaseException | None = None
+        self._bytes = 0
+        self._started = time.monotonic()
+        self._total = 0
+        self._path: Path | None = None
+        self.live = False                 # known once the playlist is read
+        self.stream: Stream | None = None
+
+    # ---- control ------------------------------------------------------------------------
+    def pause(self) -> None:
+        self._halt("pause")
+
+    def cancel(self) -> None:
+        self._halt("cancel")
+
+    def stop(self) -> None:
+        """A live recording ends here and the file is made from what was recorded."""
+        self._halt("stop")
+
+    def _halt(self, reason: str) -> None:
+        with self._cond:
+            self._stop_reason = self._stop_reason or reason
+            self._stop.set()
+            self._cond.notify_all()
+        job = self._unit_job
+        if job is not None and reason != "stop":
+            job.pause() if reason == "pause" else job.cancel()
+
+    # ---- fetching helpers ---------------------------------------------------------------
+    def _fetch_text(self, url: str) -> tuple[str, str]:
+        """A playlist's text (through a one-unit UnitJob: same headers, cookies, retries)."""
+        with tempfile.TemporaryDirectory(prefix="paxel-playlist-") as tmp:
+            done = UnitJob([Unit(url, Path(tmp) / "playlist")], replace(self.options, connections=1)).run()
+            path = done[0].path
+            if path.stat().st_size > PLAYLIST_LIMIT:
+                raise PaxelError(f"{url}: a playlist over {PLAYLIST_LIMIT >> 20} MiB")
+            return path.read_bytes().decode("utf-8", errors="replace"), url
+
+    def resolve(self) -> Stream:
+        """Read the playlist/manifest, choose the variant, read its media playlists."""
+        url = self.options.url
+        text, _ = self._fetch_text(url)
+        kind = kind_from_body(text.encode()[:4096]) or kind_from_url(url)
+        if kind == "dash":
+            variants = dash.parse_mpd(text, url)
+            chosen = choose(variants, self.max_height)
+            return Stream("dash", tuple(variants), chosen, chosen.tracks)
+        if kind != "hls":
+            raise PaxelError(f"{url} is neither an HLS playlist nor a DASH manifest")
+        if not hls.is_master(text):
+            track = hls.parse_media(text, url)
+            variant = Variant(bandwidth=0, url=url, tracks=(track,))
+            return Stream("hls", (variant,), variant, (track,))
+        variants = hls.parse_master(text, url)
+        chosen = choose(variants, self.max_height)
+        tracks = [hls.parse_media(self._fetch_text(chosen.url)[0], chosen.url, "muxed")]
+        if chosen.audio_url and chosen.audio_url != chosen.url:
+            tracks.append(hls.parse_media(self._fetch_text(chosen.audio_url)[0], chosen.audio_url, "audio"))
+        return Stream("hls", tuple(variants), chosen, tuple(tracks))
+
+    # ---- the job ------------------------------------------------------------------------
+    def output_path(self, ext: str) -> Path:
+        o = self.options
+        if o.output is not None:
+            return o.output
+        folder = o.folder or Path.cwd()
+        stem = Path(urlsplit(o.url).path).stem or "stream"
+        name = filenames.safe_filename(stem + ext, "stream" + ext)
+        return folder / filenames.unique_name(
+            name, lambda n: (folder / n).exists() and not (folder / (n + WORK_SUFFIX)).exists())
+
+    def run(self) -> MediaResult:
+        stream = self.resolve()
+        self.stream = stream
+        self.live = any(t.live for t in stream.tracks)
+        plan = make_plan(stream.tracks)
+        ffmpeg = self._ffmpeg
+        if ffmpeg is None and mux.needs_ffmpeg(plan.tracks):
+            raise mux.no_ffmpeg()
+        ext = ".mp4" if ffmpeg else ".ts"
+        output = self.output_path(ext)
+        if output.exists() and not self.options.overwrite:
+            from paxel.errors import UsageError
+            raise UsageError(f"{output} exists already")
+        self._path = output
+        work = output.with_name(output.name + WORK_SUFFIX)
+        work.mkdir(parents=True, exist_ok=True)
+        live = any(t.live for t in stream.tracks)
+        if live:
+            plan = self._record_live(stream, plan, work)
+        else:
+            self._fetch(plan, work, ffmpeg, output)
+        if self._stop_reason in ("pause", "cancel"):
+            if self._stop_reason == "cancel":
+                shutil.rmtree(work, ignore_errors=True)
+                raise Cancelled("cancelled")
+            return MediaResult(output, self._bytes, True, len(self._done), self._bytes)
+        note = None
+        if live or not self._overlapped:
+            self._mux_after(plan, work, ffmpeg, output)
+        if ffmpeg is None:
+            note = "saved as MPEG-TS: ffmpeg is not installed, so no MP4 was made"
+        size = output.stat().st_size
+        shutil.rmtree(work, ignore_errors=True)
+        return MediaResult(output, size, False, plan.segment_count, self._bytes, note)
+
+    _overlapped = False
+
+    def _prepare(self, plan: Plan, work: Path) -> list[Piece]:
+        """Load the resume state, drop what it does not vouch for, fetch the keys; the pieces
+        still to fetch."""
+        try:
+            recorded = decode_state((work / STATE).read_bytes(), self.options.url)
+        except FileNotFoundError:
+            recorded = {}
+        sizes = {p.name: p.stat().st_size for p in work.iterdir() if p.is_file()}
+        every = (*plan.keys, *plan.pieces)
+        keep = still_done(every, recorded, sizes)
+        for p in work.iterdir():
+            if p.name != STATE and p.name not in keep and p.is_file():
+                p.unlink()
+        with self._lock:
+            self._done = {n: recorded[n] for n in keep}
+            self._present = set(keep)
+            self._total = plan.segment_count
+        missing_keys = [k for k in plan.keys if k.name not in keep]
+        if missing_keys:
+            self._run_units(missing_keys, work, {})
+        for k in plan.keys:
+            self._keys[k.name] = (work / k.name).read_bytes()
+        return [p for p in plan.pieces if p.name not in keep]
+
+    def _fetch(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
+        todo = self._prepare(plan, work)
+        muxer = None
+        single_run = all(len({s.discontinuity for s in t.segments}) <= 1 for t in plan.tracks)
+        if ffmpeg is not None and single_run:
+            # mux while fetching: ffmpeg reads the segments in order as they arrive
+            muxer = mux.Muxer(ffmpeg, plan.tracks, output.with_name(output.name + ".part"),
+                              lambda name: self._ready(work, name))
+            muxer.start()
+            self._overlapped = True
+        decrypt = {name: (seg, key) for t in plan.tracks
+                   for name, seg, key in zip(t.names, t.segments, t.key_names, strict=True)
+                   if key is not None}
+        try:
+            self._run_units(todo, work, decrypt)
+        except BaseException as exc:
+            with self._cond:
+                self._failed = exc
+                self._cond.notify_all()
+            if muxer is not None:
+                muxer.abort()
+                with contextlib.suppress(BaseException):
+                    muxer.wait()
+                storage.remove_quietly(output.with_name(output.name + ".part"))
+            if isinstance(exc, Cancelled) and self._stop_reason in ("pause", "cancel"):
+                return
+            raise
+        if muxer is not None:
+            try:
+                muxer.wait()
+            except BaseException:
+                storage.remove_quietly(output.with_name(output.name + ".part"))
+                raise
+            storage.place(output.with_name(output.name + ".part"), output)
+
+    def _ready(self, work: Path, name: str) -> Path:
+        with self._cond:
+            while name not in self._present:
+                if self._failed is not None or self._stop_reason in ("pause", "cancel"):
+                    raise Cancelled("stopped")
+                self._cond.wait(0.5)
+        return work / name
+
+    def _run_units(self, pieces: Sequence[Piece], work: Path, decrypt: Decrypt) -> None:
+        if not pieces:
+            return
+        units = [Unit(p.url, work / (p.name + ".enc" if p.name in decrypt else p.name), p.byte_range)
+                 for p in pieces]
+        by_path = {u.path: p for u, p in zip(units, pieces, strict=True)}
+        job = UnitJob(units, self.options,
+                      on_unit=lambda d: self._on_unit(d, by_path[d.unit.path], work, decrypt))
+        self._unit_job = job
+        if self._stop.is_set() and self._stop_reason != "stop":
+            raise Cancelled("stopped")
+        job.run()
+
+    def _on_unit(self, done: UnitDone, piece: Piece, work: Path, decrypt: Decrypt) -> None:
+        final = work / piece.name
+        size = done.size
+        if piece.name in decrypt:
+            seg, key_name = decrypt[piece.name]
+            assert seg.key is not None
+            data = crypto.decrypt(done.path.read_bytes(), self._keys[key_name], iv_for(seg, seg.key))
+            storage.write_atomic(final, data)
+            done.path.unlink()
+            size = len(data)
+        elif done.path != final:
+            raise PaxelError(f"{final} was taken by another file")
+        with self._cond:
+            self._done[piece.name] = Done(piece.url, piece.byte_range, size)
+            self._present.add(piece.name)
+            self._bytes += done.size
+            storage.write_atomic(work / STATE, encode_state(self.options.url, self._done))
+            self._cond.notify_all()
+            segs = sum(1 for n in self._present if n.endswith(".seg"))
+        self._report(segs)
+
+    def _report(self, segs: int) -> None:
+        if self._on_progress is None:
+            return
+        took = max(1e-6, time.monotonic() - self._started)
+        name = self._path.name if self._path else "stream"
+        self._on_progress(Progress(state="downloading", url=self.options.url, final_url=None,
+                                   filename=f"{name} {segs}/{self._total} seg", path=self._path, total=None,
+                                   done=self._bytes, speed=self._bytes / took, eta=None, segments=(),
+                                   connections=self.options.connections))
+
+    def _mux_after(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
+        part = output.with_name(output.name + ".part")
+        if ffmpeg is None:
+            mux.join([work / n for n in mux.track_order(plan.tracks[0])], part)
+        elif len(plan.tracks) == 1 and len({s.discontinuity for s in plan.tracks[0].segments}) > 1:
+            track = plan.tracks[0]
+            runs: dict[int, list[Path]] = {}
+            last_init: dict[int, str] = {}
+            for name, seg, init in zip(track.names, track.segments, track.inits, strict=True):
+                run = runs.setdefault(seg.discontinuity, [])
+                if init is not None and last_init.get(seg.discontinuity) != init:
+                    run.append(work / init)
+                    last_init[seg.discontinuity] = init
+                run.append(work / name)
+            mux.mux_runs(ffmpeg, list(runs.values()), work, part)
+        else:
+            m = mux.Muxer(ffmpeg, plan.tracks, part, lambda name: work / name)
+            m.start()
+            m.wait()
+        storage.place(part, output)
+
+    def _record_live(self, stream: Stream, plan: Plan, work: Path) -> Plan:
+        """Fetch what the live playlist lists, re-read it every half target duration, fetch what is
+        new, until EXT-X-ENDLIST or `stop()`. Returns the plan of everything recorded."""
+        tracks = list(stream.tracks)
+        while True:
+            plan = make_plan(tracks)
+            self._fetch(plan, work, None, work / "unused")
+            if self._stop.is_set() or not any(t.live for t in tracks):
+                return plan
+            if self._stop.wait(max(0.5, min(t.target_duration for t in tracks) / 2)):
+                return plan
+            fresh = [hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind) for t in tracks]
+            tracks = [_merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
+
+
+def _merge(old: Track, new: Track) -> Track:
+    """The segments of `old` plus those of `new` past its last media sequence number."""
+    last = old.segments[-1].sequence if old.segments else -1
+    added = tuple(s for s in new.segments if s.sequence > last)
+    return replace(new, segments=old.segments + added)

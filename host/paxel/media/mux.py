@@ -1,0 +1,162 @@
+"""One playable file from the fetched segments: `ffmpeg -c copy` (the system's ffmpeg, found
+on PATH) reading each track through a pipe, so the segments are read once from disk and never
+copied into an intermediate file; without ffmpeg, MPEG-TS segments are joined into a `.ts`.
+
+Threads: `Muxer.start` launches ffmpeg and one feeder thread per track; a feeder asks `ready(name)`
+for each piece in play order (it blocks until the fetch has it, or raises to abort) and writes
+it into its pipe, so muxing runs while later segments are still being fetched. `wait()` joins
+them and checks ffmpeg's status; `abort()` kills ffmpeg (used on pause, cancel and failure).
+A track with discontinuities (several runs) is joined with the concat demuxer instead, which
+restarts timestamps per run (`mux_runs`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from paxel.errors import PaxelError, ServerMisbehaved
+from paxel.media.model import MediaUnsupported
+from paxel.media.plan import TrackPlan
+
+INSTALL_HINT = ("install ffmpeg (Debian/Ubuntu: apt install ffmpeg; Fedora: dnf install ffmpeg; "
+                "macOS: brew install ffmpeg; Windows: winget install ffmpeg)")
+CHUNK = 1 << 20
+
+Ready = Callable[[str], Path]     # blocks until the named piece is on disk; raises to abort
+
+
+def find_ffmpeg(which: Callable[[str], str | None] = shutil.which) -> str | None:
+    return which("ffmpeg")
+
+
+def needs_ffmpeg(tracks: Sequence[TrackPlan]) -> bool:
+    """Anything but one track of MPEG-TS segments needs a muxer to become one playable file."""
+    return len(tracks) != 1 or any(i is not None for i in tracks[0].inits)
+
+
+def mux_command(ffmpeg: str, inputs: Sequence[str], output: Path) -> list[str]:
+    """`ffmpeg` reading `inputs` (pipe:N or files), copying every audio and video stream into
+    one MP4 (data streams such as timed ID3 cannot go into MP4 and are left out)."""
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for spec in inputs:
+        cmd += ["-i", spec]
+    for n in range(len(inputs)):
+        cmd += ["-map", f"{n}:v?", "-map", f"{n}:a?"]
+    return [*cmd, "-c", "copy", "-f", "mp4", str(output)]
+
+
+def track_order(track: TrackPlan) -> list[str]:
+    """The pieces whose bytes, joined, are the track: an init section each time it changes."""
+    out: list[str] = []
+    last_init: str | None = None
+    for name, init in zip(track.names, track.inits, strict=True):
+        if init is not None and init != last_init:
+            out.append(init)
+            last_init = init
+        out.append(name)
+    return out
+
+
+def _copy_into(fd: int, path: Path) -> None:
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
+
+
+class Muxer:
+    def __init__(self, ffmpeg: str, tracks: Sequence[TrackPlan], output: Path, ready: Ready) -> None:
+        self._ffmpeg = ffmpeg
+        self._tracks = tracks
+        self._output = output
+        self._ready = ready
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._threads: list[threading.Thread] = []
+        self._error: BaseException | None = None
+        self._aborted = False
+
+    def start(self) -> None:
+        pipes = [os.pipe() for _ in self._tracks]
+        inputs = [f"pipe:{r}" for r, _ in pipes]
+        try:
+            self._proc = subprocess.Popen(mux_command(self._ffmpeg, inputs, self._output),
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE, pass_fds=[r for r, _ in pipes])
+        finally:
+            for r, _ in pipes:
+                os.close(r)
+        for track, (_, w) in zip(self._tracks, pipes, strict=True):
+            t = threading.Thread(target=self._feed, args=(track, w), name="paxel-mux-feed", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _feed(self, track: TrackPlan, fd: int) -> None:
+        try:
+            for name in track_order(track):
+                _copy_into(fd, self._ready(name))
+        except BrokenPipeError:
+            pass      # ffmpeg ended early: its status says why
+        except BaseException as exc:
+            self._error = self._error or exc
+            self.abort()
+        finally:
+            os.close(fd)
+
+    def abort(self) -> None:
+        self._aborted = True
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+
+    def wait(self) -> None:
+        for t in self._threads:
+            t.join()
+        assert self._proc is not None
+        _, stderr = self._proc.communicate()
+        if self._error is not None:
+            raise self._error
+        if self._aborted:
+            raise PaxelError("mux aborted")
+        if self._proc.returncode != 0:
+            raise mux_failed(self._proc.returncode, stderr)
+
+
+def mux_failed(status: int, stderr: bytes) -> PaxelError:
+    tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+    return ServerMisbehaved(f"ffmpeg could not make an MP4 of the stream (status {status}): "
+                            f"{' / '.join(tail)}")
+
+
+def join(paths: Sequence[Path], output: Path) -> None:
+    """Byte-join pieces into `output` (MPEG-TS is made to be joined this way)."""
+    with output.open("wb") as out:
+        for p in paths:
+            with p.open("rb") as f:
+                shutil.copyfileobj(f, out, CHUNK)
+
+
+def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path) -> None:
+    """A track with discontinuities: each run joined into one file, then ffmpeg's concat demuxer
+    over the runs (each run's timestamps start again; a byte-joined whole would jump)."""
+    listing = work / "runs.txt"
+    lines = []
+    for n, run in enumerate(runs):
+        path = work / f"run{n}"
+        join(run, path)
+        lines.append(f"file '{path.name}'\n")
+    listing.write_text("".join(lines))
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
+           "-i", str(listing), "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "mp4", str(output)]
+    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          check=False)
+    if done.returncode != 0:
+        raise mux_failed(done.returncode, done.stderr)
+
+
+def no_ffmpeg() -> MediaUnsupported:
+    return MediaUnsupported(f"this stream needs ffmpeg to become one playable file: {INSTALL_HINT}")

@@ -1,0 +1,125 @@
+"""Media fixtures made by the system's ffmpeg (lavfi test picture + sine tone), written once per
+test session into a folder nginx serves, and ffprobe helpers to check what paxel made.
+
+Every variant is SECONDS long at FPS frames per second with a keyframe every 2 s, so each cut is
+exact and a correct download has exactly SECONDS*FPS video frames. Layout under the root:
+
+  hls/master.m3u8        two variants (240p, 144p) of MPEG-TS, 2-s segments
+  hls/v240/index.m3u8 …  the variants' media playlists
+  aes/index.m3u8         AES-128 (key from /files/aes/key.bin, IV from the media sequence)
+  fmp4/index.m3u8        fMP4 segments with an EXT-X-MAP init section
+  range/index.m3u8       one file addressed with EXT-X-BYTERANGE
+  dash/manifest.mpd      separate audio and video, SegmentTemplate + SegmentTimeline
+  dashnum/manifest.mpd   the same with $Number$ and a fixed duration
+  drm/*.m3u8, drm/*.mpd  DRM-flagged copies (FairPlay key format, SAMPLE-AES, ContentProtection)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+SECONDS = 8
+FPS = 25
+FRAMES = SECONDS * FPS
+AES_KEY = bytes(range(16))
+
+FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
+FFPROBE = shutil.which("ffprobe") or "ffprobe"
+
+
+def _ff(*args: str, cwd: Path) -> None:
+    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", *args], cwd=cwd, check=True,
+                   stdin=subprocess.DEVNULL)
+
+
+def _source(height: int, seconds: int = SECONDS, fps: int = FPS, bitrate: str | None = None) -> list[str]:
+    width = height * 16 // 9 // 2 * 2
+    video = ["-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps), "-keyint_min", str(2 * fps),
+             "-sc_threshold", "0", "-pix_fmt", "yuv420p"]
+    if bitrate:
+        video += ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
+    return ["-f", "lavfi", "-i", f"testsrc=size={width}x{height}:rate={fps}:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+            *video, "-c:a", "aac", "-b:a", "64k", "-shortest"]
+
+
+HLS_VOD = ["-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod"]
+
+
+def make_hls_variant(folder: Path, height: int, extra: list[str] | None = None, seconds: int = SECONDS,
+                     bitrate: str | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    _ff(*_source(height, seconds, bitrate=bitrate), *HLS_VOD, *(extra or []),
+        "-hls_segment_filename", "seg%03d" + (".m4s" if extra and "fmp4" in extra else ".ts"),
+        "index.m3u8", cwd=folder)
+
+
+def make_fixtures(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    hls = root / "hls"
+    for h in (240, 144):
+        make_hls_variant(hls / f"v{h}", h)
+    (hls / "master.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-VERSION:3\n"
+        '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=256x144,CODECS="avc1.42c00c,mp4a.40.2"\nv144/index.m3u8\n'
+        '#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=426x240,CODECS="avc1.42c015,mp4a.40.2"\nv240/index.m3u8\n')
+    aes = root / "aes"
+    aes.mkdir()
+    (aes / "key.bin").write_bytes(AES_KEY)
+    (aes / "keyinfo").write_text("key.bin\nkey.bin\n")   # no IV line: IV = media sequence number
+    make_hls_variant(aes, 240, ["-hls_key_info_file", "keyinfo"])
+    make_hls_variant(root / "fmp4", 240, ["-hls_segment_type", "fmp4"])
+    rng = root / "range"
+    rng.mkdir()
+    _ff(*_source(240), *HLS_VOD, "-hls_flags", "single_file", "index.m3u8", cwd=rng)
+    for name, timeline in (("dash", "1"), ("dashnum", "0")):
+        d = root / name
+        d.mkdir()
+        _ff(*_source(240), "-map", "0:v", "-map", "1:a", "-f", "dash", "-seg_duration", "2",
+            "-use_template", "1", "-use_timeline", timeline, "-adaptation_sets", "id=0,streams=v id=1,streams=a",
+            "manifest.mpd", cwd=d)
+    drm = root / "drm"
+    drm.mkdir()
+    clear = (hls / "v240" / "index.m3u8").read_text()
+    for name, key in (
+            ("fairplay.m3u8", '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://key",KEYFORMAT="com.apple.streamingkeydelivery",'
+                              'KEYFORMATVERSIONS="1"'),
+            ("widevine.m3u8", '#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="data:text/plain;base64,AAAA",'
+                              'KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"'),
+            ("sample-aes.m3u8", '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="../aes/key.bin"')):
+        (drm / name).write_text(clear.replace("#EXTINF", key + "\n#EXTINF", 1).replace("seg", "../hls/v240/seg"))
+    mpd = (root / "dash" / "manifest.mpd").read_text()
+    (drm / "cenc.mpd").write_text(mpd.replace(
+        "<Representation ", '<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/>'
+        "\n<Representation ", 1).replace('media="', 'media="../dash/').replace('initialization="', 'initialization="../dash/'))
+    for p in root.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    root.chmod(0o755)
+
+
+def probe(path: Path) -> dict[str, object]:
+    """ffprobe's view: format duration, and per stream its type, size and packet count."""
+    out = subprocess.run([FFPROBE, "-v", "error", "-count_packets", "-show_entries",
+                          "format=duration,format_name:stream=codec_type,width,height,nb_read_packets",
+                          "-of", "json", str(path)], check=True, capture_output=True, text=True).stdout
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def check_output(path: Path, height: int, audio: bool = True, seconds: float = SECONDS) -> None:
+    """The file plays as the source did: the streams, the picture size, every frame, the length."""
+    info = probe(path)
+    streams = info["streams"]
+    assert isinstance(streams, list)
+    video = [s for s in streams if s["codec_type"] == "video"]
+    sound = [s for s in streams if s["codec_type"] == "audio"]
+    assert len(video) == 1, streams
+    assert len(sound) == (1 if audio else 0), streams
+    assert video[0]["height"] == height
+    assert int(video[0]["nb_read_packets"]) == round(seconds * FPS), video[0]
+    fmt = info["format"]
+    assert isinstance(fmt, dict)
+    assert abs(float(fmt["duration"]) - seconds) < 0.2, fmt
