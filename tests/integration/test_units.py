@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from paxel.engine import DownloadOptions, Unit, UnitJob
+from paxel.errors import ServerMisbehaved
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
 
@@ -29,3 +32,20 @@ def test_segments_of_unknown_size_land_in_their_own_files(faultserver: FaultServ
     assert done[0].path.name == "000 (1).ts"
     assert not list((tmp_path / "media").glob("*.part"))
     assert len(faultserver.requests("GET")) == len(urls) + 2   # each unit once, plus the 2 drops
+
+
+def test_byte_range_units_get_exactly_their_range(faultserver: FaultServer, tmp_path: Path) -> None:
+    """EXT-X-BYTERANGE / DASH mediaRange: each unit asks for its range and must get exactly it;
+    a server that ignores Range or sends another range is an error, never the wrong bytes."""
+    url = faultserver.url("single.ts", size=200_000)
+    units = [Unit(url, tmp_path / "a.seg", (0, 99_999)), Unit(url, tmp_path / "b.seg", (100_000, 199_999))]
+    done = UnitJob(units, DownloadOptions(url, connections=2)).run()
+    assert [d.size for d in done] == [100_000, 100_000]
+    assert (tmp_path / "a.seg").read_bytes() + (tmp_path / "b.seg").read_bytes() == faultserver.content(url)
+    assert sorted(r.range for r in faultserver.requests("GET")) == ["bytes=0-99999", "bytes=100000-199999"]
+    for bad in (faultserver.url("x.ts", size=200_000, norange=1),
+                faultserver.url("y.ts", size=200_000, badrange=7)):
+        with pytest.raises(ServerMisbehaved):
+            UnitJob([Unit(bad, tmp_path / "c.seg", (1000, 1999))],
+                    DownloadOptions(bad, connections=1, retry=RetryPolicy(base=0.01, cap=0.02))).run()
+        assert not (tmp_path / "c.seg").exists() and not (tmp_path / "c.seg.part").exists()

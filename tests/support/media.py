@@ -6,7 +6,8 @@ exact and a correct download has exactly SECONDS*FPS video frames. Layout under 
 
   hls/master.m3u8        two variants (240p, 144p) of MPEG-TS, 2-s segments
   hls/v240/index.m3u8 …  the variants' media playlists
-  aes/index.m3u8         AES-128 (key from /files/aes/key.bin, IV from the media sequence)
+  aes/index.m3u8         AES-128 made by ffmpeg (key aes/key.bin, IV=0 in the playlist)
+  aes-seq/index.m3u8     hls/v240's segments AES-128-encrypted here, no IV given: IV = media sequence
   fmp4/index.m3u8        fMP4 segments with an EXT-X-MAP init section
   range/index.m3u8       one file addressed with EXT-X-BYTERANGE
   dash/manifest.mpd      separate audio and video, SegmentTemplate + SegmentTimeline
@@ -57,6 +58,32 @@ def make_hls_variant(folder: Path, height: int, extra: list[str] | None = None, 
         "index.m3u8", cwd=folder)
 
 
+def _encrypt_by_sequence(clear: Path, folder: Path, first_sequence: int) -> None:
+    """AES-128 segments whose IV is their media sequence number and a playlist that gives no IV
+    (ffmpeg 5.1 always writes IV=0 for every segment, so this path needs its own fixture)."""
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    folder.mkdir()
+    (folder / "key.bin").write_bytes(AES_KEY)
+    lines = (clear / "index.m3u8").read_text().splitlines()
+    out, n = [], first_sequence
+    for line in lines:
+        if line.startswith("#EXT-X-MEDIA-SEQUENCE"):
+            line = f"#EXT-X-MEDIA-SEQUENCE:{first_sequence}"
+        elif line.startswith("#EXT-X-PLAYLIST-TYPE"):
+            out.append(line)
+            line = '#EXT-X-KEY:METHOD=AES-128,URI="key.bin"'
+        elif line.endswith(".ts"):
+            padder = padding.PKCS7(128).padder()
+            data = padder.update((clear / line).read_bytes()) + padder.finalize()
+            enc = Cipher(algorithms.AES(AES_KEY), modes.CBC(n.to_bytes(16, "big"))).encryptor()
+            (folder / line).write_bytes(enc.update(data) + enc.finalize())
+            n += 1
+        out.append(line)
+    (folder / "index.m3u8").write_text("\n".join(out) + "\n")
+
+
 def make_fixtures(root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     hls = root / "hls"
@@ -71,6 +98,7 @@ def make_fixtures(root: Path) -> None:
     (aes / "key.bin").write_bytes(AES_KEY)
     (aes / "keyinfo").write_text("key.bin\nkey.bin\n")   # no IV line: IV = media sequence number
     make_hls_variant(aes, 240, ["-hls_key_info_file", "keyinfo"])
+    _encrypt_by_sequence(hls / "v240", root / "aes-seq", first_sequence=7)
     make_hls_variant(root / "fmp4", 240, ["-hls_segment_type", "fmp4"])
     rng = root / "range"
     rng.mkdir()
@@ -79,7 +107,8 @@ def make_fixtures(root: Path) -> None:
         d = root / name
         d.mkdir()
         _ff(*_source(240), "-map", "0:v", "-map", "1:a", "-f", "dash", "-seg_duration", "2",
-            "-use_template", "1", "-use_timeline", timeline, "-adaptation_sets", "id=0,streams=v id=1,streams=a",
+            "-use_template", "1", "-use_timeline", timeline,
+            "-adaptation_sets", "id=0,streams=v id=1,streams=a",
             "manifest.mpd", cwd=d)
     drm = root / "drm"
     drm.mkdir()
@@ -90,11 +119,13 @@ def make_fixtures(root: Path) -> None:
             ("widevine.m3u8", '#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="data:text/plain;base64,AAAA",'
                               'KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"'),
             ("sample-aes.m3u8", '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="../aes/key.bin"')):
-        (drm / name).write_text(clear.replace("#EXTINF", key + "\n#EXTINF", 1).replace("seg", "../hls/v240/seg"))
+        text = clear.replace("#EXTINF", key + "\n#EXTINF", 1).replace("seg", "../hls/v240/seg")
+        (drm / name).write_text(text)
     mpd = (root / "dash" / "manifest.mpd").read_text()
     (drm / "cenc.mpd").write_text(mpd.replace(
         "<Representation ", '<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/>'
-        "\n<Representation ", 1).replace('media="', 'media="../dash/').replace('initialization="', 'initialization="../dash/'))
+        "\n<Representation ", 1).replace('media="', 'media="../dash/')
+        .replace('initialization="', 'initialization="../dash/'))
     for p in root.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     root.chmod(0o755)

@@ -79,6 +79,7 @@ class Report:
     browsers: list[BrowserCheck]
     service: dict[str, Any]
     panel: dict[str, Any] = field(default_factory=dict)
+    media: dict[str, Any] = field(default_factory=dict)   # ffmpeg (optional: not part of `ok`)
 
     @property
     def ok(self) -> bool:
@@ -138,7 +139,7 @@ def diagnose(
                 )
             )
         checks.append(BrowserCheck("custom", target.labels[0], True, [], [check], []))
-    return Report(places.platform, scope, checks, service(), (panel or probe_panel)())
+    return Report(places.platform, scope, checks, service(), (panel or probe_panel)(), probe_media(which))
 
 
 def _check_target(
@@ -365,6 +366,23 @@ def probe_panel(platform: str = sys.platform) -> dict[str, Any]:
     }
 
 
+def probe_media(which: Callable[[str], str | None]) -> dict[str, Any]:
+    """ffmpeg, which turns HLS/DASH streams into one MP4 (`paxel PLAYLIST_URL`); without it only
+    MPEG-TS streams can be saved (as .ts)."""
+    from paxel.media.mux import INSTALL_HINT
+
+    path = which("ffmpeg")
+    if path is None:
+        return {"ffmpeg": None, "detail": "ffmpeg not found: streams are saved as .ts only when they are "
+                                          f"MPEG-TS, others fail; {INSTALL_HINT}"}
+    try:
+        out = subprocess.run([path, "-version"], capture_output=True, text=True, timeout=10, check=False)
+        version = (out.stdout.splitlines() or ["?"])[0]
+    except (OSError, subprocess.SubprocessError) as exc:
+        version = f"does not run: {exc}"
+    return {"ffmpeg": path, "detail": f"ffmpeg {path} ({version})"}
+
+
 def as_json(report: Report) -> dict[str, Any]:
     return {
         "ok": report.ok,
@@ -372,6 +390,7 @@ def as_json(report: Report) -> dict[str, Any]:
         "scope": report.scope,
         "service": report.service,
         "panel": report.panel,
+        "media": report.media,
         "browsers": [
             {
                 "browser": b.name,
@@ -427,6 +446,8 @@ def as_text(report: Report) -> str:
         lines.append(f"{'' if report.panel['installed'] else '!! '}panel: {report.panel['detail']}")
         if not report.panel["installed"]:
             count += 1
+    if report.media:
+        lines.append(f"media: {report.media['detail']}")
     lines.append("all good" if report.ok else f"{count} problem(s) found" if count else "no browser found")
     return "\n".join(lines) + "\n"
 

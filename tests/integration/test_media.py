@@ -1,0 +1,215 @@
+"""Media streams end to end: ffmpeg makes short HLS/DASH fixtures once per session, nginx serves
+them, `paxel URL` (a real process) makes one file, and ffprobe checks it against the source:
+streams, picture height, every video frame, duration."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.media import AES_KEY, FRAMES, check_output, make_fixtures, probe
+from support.nginx import Nginx
+
+pytestmark = pytest.mark.media
+PAXEL = [sys.executable, "-m", "paxel"]
+
+
+@pytest.fixture(scope="session")
+def media_root() -> Iterator[Path]:
+    """Made once per session, outside pytest's 0700 tmp (nginx's workers run as nobody)."""
+    root = Path(tempfile.mkdtemp(prefix="paxel-media-"))
+    try:
+        make_fixtures(root / "www")
+        root.chmod(0o755)
+        yield root / "www"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def media(media_root: Path) -> Iterator[Nginx]:
+    server = Nginx(rate="8m", root=media_root)
+    yield server
+    server.stop()
+
+
+def paxel(*args: str, env: dict[str, str] | None = None,
+          timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PAXEL, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, stdin=subprocess.DEVNULL)
+
+
+def _no_leftovers(folder: Path) -> None:
+    assert not [p for p in folder.iterdir() if p.name.endswith((".paxel-media", ".part"))]
+
+
+@pytest.mark.parametrize(("name", "height"), [
+    ("hls/master.m3u8", 240),       # two variants: the highest bandwidth by default
+    ("aes/index.m3u8", 240),        # AES-128 with the playlist's IV
+    ("aes-seq/index.m3u8", 240),    # AES-128 with the IV from the media sequence number
+    ("fmp4/index.m3u8", 240),       # EXT-X-MAP init section + fMP4 segments
+    ("range/index.m3u8", 240),      # EXT-X-BYTERANGE into one file
+    ("dash/manifest.mpd", 240),     # separate audio and video, SegmentTimeline
+    ("dashnum/manifest.mpd", 240),  # $Number$ with a fixed duration
+])
+def test_stream_becomes_one_exact_mp4(media: Nginx, tmp_path: Path, name: str, height: int) -> None:
+    done = paxel(media.url(name), "-d", str(tmp_path), "-n", "4")
+    assert done.returncode == 0, done.stderr
+    (out,) = tmp_path.iterdir()
+    assert out.suffix == ".mp4"
+    check_output(out, height)
+    assert "segments" in done.stderr
+
+
+def test_media_quality_picks_the_best_variant_not_taller(media: Nginx, tmp_path: Path) -> None:
+    out = tmp_path / "small.mp4"
+    done = paxel(media.url("hls/master.m3u8"), "-o", str(out), "--media-quality", "200", "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    check_output(out, 144)
+    _no_leftovers(tmp_path)
+
+
+def test_byte_ranges_are_asked_and_each_segment_crosses_once(media: Nginx, tmp_path: Path) -> None:
+    media.clear_log()
+    done = paxel(media.url("range/index.m3u8"), "-d", str(tmp_path), "-q")
+    assert done.returncode == 0, done.stderr
+    ts = [line for line in media.log() if line.request.endswith("/range/index.ts")]
+    assert sorted(line.range for line in ts) == sorted(
+        f"bytes={a}-{a + n - 1}" for a, n in _ranges(media, "range/index.m3u8"))
+    assert sum(line.bytes_sent for line in ts) == (media.data / "range" / "index.ts").stat().st_size
+
+
+def _ranges(media: Nginx, name: str) -> list[tuple[int, int]]:
+    out = []
+    for line in (media.data / name).read_text().splitlines():
+        if line.startswith("#EXT-X-BYTERANGE:"):
+            n, _, a = line.split(":", 1)[1].partition("@")
+            out.append((int(a), int(n)))
+    return out
+
+
+def test_aes_decryption_is_exact_without_ffmpeg(media: Nginx, tmp_path: Path) -> None:
+    """No ffmpeg on PATH: MPEG-TS segments are joined into a .ts, with a note; the bytes are the
+    clear segments exactly (the IV from the media sequence, 7..10, is right for every one)."""
+    env = dict(os.environ, PATH=str(tmp_path / "empty"))
+    done = paxel(media.url("aes-seq/index.m3u8"), "-d", str(tmp_path / "out"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "ffmpeg is not installed" in done.stderr
+    clear = b"".join((media.data / "hls" / "v240" / f"seg{i:03}.ts").read_bytes() for i in range(4))
+    assert (tmp_path / "out" / "index.ts").read_bytes() == clear
+    assert AES_KEY not in (tmp_path / "out" / "index.ts").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["fmp4/index.m3u8", "dash/manifest.mpd"])
+def test_without_ffmpeg_a_stream_that_needs_muxing_is_a_clear_error(media: Nginx, tmp_path: Path,
+                                                                    name: str) -> None:
+    env = dict(os.environ, PATH=str(tmp_path / "empty"))
+    done = paxel(media.url(name), "-d", str(tmp_path / "out"), env=env)
+    assert done.returncode != 0
+    assert "install ffmpeg" in done.stderr and "apt install ffmpeg" in done.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("name", ["drm/fairplay.m3u8", "drm/widevine.m3u8", "drm/sample-aes.m3u8",
+                                  "drm/cenc.mpd"])
+def test_drm_is_refused_and_nothing_is_fetched(media: Nginx, tmp_path: Path, name: str) -> None:
+    media.clear_log()
+    done = paxel(media.url(name), "-d", str(tmp_path))
+    assert done.returncode == 8, done.stderr
+    assert "DRM" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert [line.request for line in media.log()] == [f"/files/{name}"]
+
+
+def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path) -> None:
+    """Two capped connections; SIGKILL once the state lists finished segments; the rerun fetches
+    only what was not finished and the MP4 has every frame."""
+    slow = Nginx(rate="40k", root=media_root)
+    try:
+        out = tmp_path / "clip.mp4"
+        work = tmp_path / "clip.mp4.paxel-media"
+        url = slow.url("hls/v240/index.m3u8", "capped")
+        run = subprocess.Popen([*PAXEL, url, "-o", str(out), "-n", "2", "-q"], stdin=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        done_before: set[str] = set()
+        while time.monotonic() < deadline and run.poll() is None:
+            try:
+                state = json.loads((work / "state.json").read_bytes())
+                done_before = set(state["done"])
+            except (OSError, ValueError):
+                pass
+            if len(done_before) >= 2:
+                break
+            time.sleep(0.05)
+        assert run.poll() is None, "finished before it could be killed"
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        assert run.stderr is not None
+        run.stderr.close()
+        assert 2 <= len(done_before) < 4
+        slow.clear_log()
+        done = paxel(url, "-o", str(out), "-n", "2", "-q")
+        assert done.returncode == 0, done.stderr
+        check_output(out, 240)
+        again = {line.request.rsplit("/", 1)[1] for line in slow.log() if line.request.endswith(".ts")}
+        fetched_before = {f"seg{int(n.split('-')[1].split('.')[0]):03}.ts" for n in done_before}
+        assert not again & fetched_before, (again, fetched_before)
+        assert not work.exists()
+    finally:
+        slow.stop()
+
+
+def test_live_playlist_is_recorded_until_endlist(media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """A live playlist (no EXT-X-ENDLIST) grows while paxel records; ENDLIST ends the recording."""
+    live = media_root / f"live-{os.getpid()}-{time.monotonic_ns()}"
+    live.mkdir()
+    live.chmod(0o755)
+    clear = media_root / "hls" / "v240"
+    lines = (clear / "index.m3u8").read_text().splitlines()
+    head = [x for x in lines[:4] if not x.startswith("#EXT-X-PLAYLIST-TYPE")]
+    entries = [(lines[i], "../hls/v240/" + lines[i + 1])
+               for i in range(len(lines)) if lines[i].startswith("#EXTINF")]
+
+    def publish(count: int, end: bool) -> None:
+        tail = ["#EXT-X-ENDLIST"] if end else []
+        text = "\n".join([*head, *(f"{a}\n{b}" for a, b in entries[:count]), *tail])
+        tmp = live / "tmp"
+        tmp.write_text(text + "\n")
+        tmp.chmod(0o644)
+        tmp.replace(live / "index.m3u8")
+
+    publish(2, end=False)
+    out = tmp_path / "live.mp4"
+    run = subprocess.Popen([*PAXEL, media.url(f"{live.name}/index.m3u8"), "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    publish(3, end=False)
+    time.sleep(1.5)
+    publish(4, end=True)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    check_output(out, 240)
+    streams = probe(out)["streams"]
+    assert isinstance(streams, list)
+    assert int(next(s for s in streams if s["codec_type"] == "video")["nb_read_packets"]) == FRAMES
+
+
+def test_doctor_reports_ffmpeg(tmp_path: Path) -> None:
+    from paxel.installer.doctor import probe_media
+
+    found = probe_media(shutil.which)
+    assert found["ffmpeg"] == shutil.which("ffmpeg") and "ffmpeg version" in found["detail"]
+    missing = probe_media(lambda _name: None)
+    assert missing["ffmpeg"] is None and "apt install ffmpeg" in missing["detail"]
