@@ -47,8 +47,9 @@ def make_stream(folder: Path, seconds: int, bitrate: str) -> None:
          "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate={FPS}:duration={seconds}",
          "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
          "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * FPS), "-keyint_min", str(2 * FPS),
-         "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-b:v", bitrate, "-minrate", bitrate, "-maxrate", bitrate,
-         "-bufsize", bitrate, "-x264-params", "nal-hrd=cbr:force-cfr=1", "-c:a", "aac", "-b:a", "128k",
+         "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+         "-b:v", bitrate, "-minrate", bitrate, "-maxrate", bitrate, "-bufsize", bitrate,
+         "-x264-params", "nal-hrd=cbr:force-cfr=1", "-c:a", "aac", "-b:a", "128k",
          "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%04d.ts",
          "index.m3u8"], cwd=tmp, check=True, stdin=subprocess.DEVNULL)
     for p in tmp.iterdir():
@@ -59,7 +60,8 @@ def make_stream(folder: Path, seconds: int, bitrate: str) -> None:
 
 def probe(path: Path) -> dict[str, object]:
     out = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-show_entries",
-                          "format=duration:stream=codec_type,height,nb_read_packets", "-of", "json", str(path)],
+                          "format=duration:stream=codec_type,height,nb_read_packets",
+                          "-of", "json", str(path)],
                          check=True, capture_output=True, text=True).stdout
     result: dict[str, object] = json.loads(out)
     return result
@@ -167,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu = statistics.median(c for _, c in samples)
         print(f"| {name} | {wall:.2f} | {cpu:.2f} | {wall / ytdlp:.2f} |")
     paxel = statistics.median(w for w, _ in results["paxel"])
-    print(f"\npaxel ÷ yt-dlp = {paxel / ytdlp:.2f} (target ≤ 0.6: {'met' if paxel / ytdlp <= 0.6 else 'NOT met'}); "
+    verdict = "met" if paxel / ytdlp <= 0.6 else "NOT met"
+    print(f"\npaxel ÷ yt-dlp = {paxel / ytdlp:.2f} (target ≤ 0.6: {verdict}); "
           f"every output validated with ffprobe ({args.seconds * FPS} frames, 720p, audio, duration)")
     return 0
 

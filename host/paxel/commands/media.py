@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from paxel import interrupts
 from paxel.engine import DownloadOptions
 from paxel.errors import PaxelError
 from paxel.media.detect import SNIFF_LIMIT, kind_from_body
@@ -54,6 +55,7 @@ def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str]
     thread = threading.Thread(target=work, name="paxel-media", daemon=True)
     thread.start()
     try:
+        interrupts.arm()  # Ctrl-C is only remembered until here (paxel.interrupts)
         finished.wait()
     except KeyboardInterrupt:
         # first press: a live recording stops and is muxed; anything else pauses (resumable)
