@@ -82,7 +82,7 @@ def detail(m: Measured) -> str:
 
 # --- the summary -----------------------------------------------------------------------
 
-SUMMARY_TOOLS = ("paxel", "aria2c", "axel", "curl")
+SUMMARY_TOOLS = ("paxel", "aria2c", "axel", "curl", "paxel-before")
 
 
 def _cell(m: Measured, tool: str, per_gb: Callable[[str], float] | None = None) -> str:

@@ -149,7 +149,7 @@ def run_scenario(nginx: Nginx, sc: Scenario, rounds: int, expected: str) -> dict
     warmup = int(sc.warmup)
     for round_no in range(warmup + max(rounds, sc.rounds) * sc.repeat):
         for tool in sc.tools:
-            n = sc.paxel_connections if tool == "paxel" else sc.others
+            n = sc.paxel_connections if tool.startswith("paxel") else sc.others
             work = Path(tempfile.mkdtemp(prefix=f"bench-{tool}-", dir=sc.out_root))
             try:
                 sample = run_one(nginx, TOOLS[tool].argv(url, work / sc.name, n), work / sc.name, expected)
@@ -197,6 +197,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--paxel-connections", type=int,
                    help="paxel's -n for the uncapped cases (default: paxel's own default)")
     p.add_argument("--api-files", type=int, help="files in the Python API loop (default 200, quick 50)")
+    p.add_argument("--before", type=Path, metavar="DIR",
+                   help="also run the paxel whose package is DIR/paxel (e.g. a `git archive` of an older "
+                        "commit's host/), as tool paxel-before, interleaved with the others")
     return p.parse_args(argv)
 
 
@@ -219,7 +222,8 @@ def scenarios(args: argparse.Namespace, tools: tuple[str, ...], shm_out: Path,
         Scenario("uneven", "uneven: every 4th connection 10× slower, 256 MiB, 16 conns",
                  "uneven.bin", (64 if q else 256) * MIB, "uneven", capped, disk_out),
         Scenario("small", "1 KiB file", "small.bin", 1024, "files",
-                 tuple(t for t in (*tools, "requests") if t not in ("aria2c", "axel")), disk_out,
+                 tuple(t for t in (*tools, "requests") if t not in ("aria2c", "axel", "paxel-before")),
+                 disk_out,
                  rounds=1, paxel_connections=None, repeat=5),
     ]
 
@@ -233,6 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown tools: {unknown}", file=sys.stderr)
         return 2
     wanted = set(args.scenarios.split(","))
+    if args.before is not None:
+        before = args.before.resolve()
+        compileall.compile_dir(before / "paxel", quiet=1)
+        TOOLS["paxel-before"] = Tool("paxel-before", lambda url, out, n: [
+            "env", f"PYTHONPATH={before}", *TOOLS["paxel"].argv(url, out, n)])
+        tools = (*tools, "paxel-before")
     # An installed paxel has its bytecode compiled; an editable checkout under
     # PYTHONDONTWRITEBYTECODE=1 would recompile on every start and skew the small-file figures.
     import paxel
