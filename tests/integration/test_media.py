@@ -213,3 +213,34 @@ def test_doctor_reports_ffmpeg(tmp_path: Path) -> None:
     assert found["ffmpeg"] == shutil.which("ffmpeg") and "ffmpeg version" in found["detail"]
     missing = probe_media(lambda _name: None)
     assert missing["ffmpeg"] is None and "apt install ffmpeg" in missing["detail"]
+
+
+def test_ctrl_c_ends_a_live_recording_and_keeps_what_was_recorded(media: Nginx, media_root: Path,
+                                                                   tmp_path: Path) -> None:
+    live = media_root / f"live-int-{os.getpid()}-{time.monotonic_ns()}"
+    live.mkdir()
+    live.chmod(0o755)
+    lines = (media_root / "hls" / "v240" / "index.m3u8").read_text().splitlines()
+    body = [x if not x.endswith(".ts") else "../hls/v240/" + x for x in lines
+            if not x.startswith(("#EXT-X-PLAYLIST-TYPE", "#EXT-X-ENDLIST"))]
+    index = body.index("../hls/v240/seg002.ts")
+    playlist = live / "index.m3u8"
+    playlist.write_text("\n".join(body[:index + 1]) + "\n")   # 3 segments, never ends
+    playlist.chmod(0o644)
+    out = tmp_path / "rec.mp4"
+    run = subprocess.Popen([*PAXEL, media.url(f"{live.name}/index.m3u8"), "-o", str(out)],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    work = tmp_path / "rec.mp4.paxel-media"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if len(json.loads((work / "state.json").read_bytes())["done"]) == 3:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    check_output(out, 240, seconds=6)
+    assert not work.exists()
