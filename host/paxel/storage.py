@@ -19,6 +19,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import secrets
 import stat
 import sys
 import threading
@@ -329,11 +330,19 @@ class PartFile:
         when replacing is what the user asked for."""
         if sys.platform == "win32":  # only reached through _move_open, which is POSIX only
             raise OSError(errno.EOPNOTSUPP, "no positional I/O on Windows")
-        target = final.with_name(final.name + ".paxel-copy") if replace else final
-        if replace:
-            remove_quietly(target)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                     0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        target = final
+        for _ in range(_CLAIM_TRIES if replace else 1):
+            if replace:   # a fresh temp name: never one a user's file may have
+                target = final.with_name(f".{final.name[:200]}.{secrets.token_hex(4)}.paxel-copy")
+            try:
+                fd = os.open(target, flags, 0o644)
+                break
+            except FileExistsError:
+                if not replace:
+                    raise
+        else:
+            raise FileExistsError(errno.EEXIST, "no free temporary name", str(final))
         try:
             buf, offset = memoryview(bytearray(1 << 20)), 0
             while n := os.preadv(self.fd, [buf], offset):

@@ -126,9 +126,10 @@ def test_a_part_and_state_planted_by_another_user_are_never_trusted(
         assert final.stat().st_uid == os.geteuid(), "the download is a file another user owns"
 
 
+@pytest.mark.parametrize("overwrite", [False, True], ids=["", "overwrite"])
 @pytest.mark.parametrize("swap", ["symlink", "other-file", "hardlink"])
 def test_a_part_swapped_while_running_never_becomes_the_download(
-        faultserver: FaultServer, tmp_path: Path, swap: str) -> None:
+        faultserver: FaultServer, tmp_path: Path, swap: str, overwrite: bool) -> None:
     """While the download runs, `NAME.part` is replaced (a symlink to a file elsewhere, another
     file moved over it, or a hard link elsewhere): the final name must get the downloaded bytes
     or nothing, never the swapped-in file, and the file elsewhere keeps its bytes."""
@@ -151,17 +152,20 @@ def test_a_part_swapped_while_running_never_becomes_the_download(
                 (tmp_path / "dl" / "other").write_bytes(PRECIOUS)
                 os.replace(tmp_path / "dl" / "other", part)
 
-    job = Download(DownloadOptions(url, output=out, connections=2), on_progress=swap_once,
-                   progress_interval=0.05)
+    if overwrite:
+        out.write_bytes(b"old")
+    job = Download(DownloadOptions(url, output=out, connections=2, overwrite=overwrite),
+                   on_progress=swap_once, progress_interval=0.05)
     try:
         result = job.run()
     except PaxelError as exc:
         assert exc.code == ErrorCode.DISK, exc
-        assert not os.path.lexists(out)
+        assert not os.path.lexists(out) or overwrite
     else:
         assert result.path == out and not out.is_symlink()
         assert sha(out.read_bytes()) == faultserver.sha256(url), "the swapped-in file became the download"
     assert victim.read_bytes() == PRECIOUS
+    assert not [p.name for p in out.parent.iterdir() if "paxel" in p.name], "temporary files left"
     if swap == "hardlink":   # the link elsewhere is the user's business, but it is not the download
         assert not os.path.lexists(out) or out.stat().st_nlink == 1
 
