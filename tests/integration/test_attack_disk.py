@@ -332,3 +332,29 @@ def test_a_server_name_shaped_like_a_resume_state_never_costs_a_user_file(
     paxel.download(url, folder=tmp_path)
     for path, u in zip(kept, (first, second), strict=True):
         assert path.exists() and zlib.crc32(path.read_bytes()) == zlib.crc32(faultserver.content(u))
+
+
+def test_a_long_output_name_taken_meanwhile_lands_numbered(faultserver: FaultServer, tmp_path: Path) -> None:
+    """250 bytes: `NAME (1)` is 254 bytes, still a valid name."""
+    out = tmp_path / ("é" * 123 + ".bin")
+    url = faultserver.url("longtaken.bin", size=4 * MiB, trickle=4 * MiB)
+
+    def take(p: Progress) -> None:
+        if p.done >= MiB and not out.exists():
+            out.write_bytes(b"mine")
+
+    result = Download(DownloadOptions(url, output=out, connections=2), on_progress=take,
+                      progress_interval=0.05).run()
+    assert out.read_bytes() == b"mine"
+    assert result.path.name == "é" * 123 + " (1).bin"
+    assert sha(result.path.read_bytes()) == faultserver.sha256(url)
+
+
+def test_an_output_name_with_no_room_for_part_is_a_clear_error(faultserver: FaultServer,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / ("x" * 248 + ".bin")   # 252 bytes: NAME.part would be 257
+    url = faultserver.url("noroom.bin", size=4 * MiB)
+    done = cli(url, "-o", str(out))
+    assert done.returncode == ErrorCode.DISK, (done.returncode, done.stderr)
+    assert "too long" in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []

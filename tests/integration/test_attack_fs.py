@@ -9,17 +9,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from paxel import resume
 from paxel.engine import Download, DownloadOptions, Progress
 from paxel.errors import DiskError, ErrorCode
 from support.faultserver import FaultServer
+from support.nginx import Nginx
 
 MiB = 1 << 20
 PAXEL = [sys.executable, "-m", "paxel.cli"]
@@ -156,3 +160,44 @@ def test_a_look_alike_name_never_replaces_the_users_file(faultserver: FaultServe
     assert (tmp_path / nfd).read_bytes() == b"mine"
     saved = [p for p in tmp_path.iterdir() if p.name != nfd]
     assert len(saved) == 1 and sha(saved[0].read_bytes()) == faultserver.sha256(url), saved
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("tamper", ["symlink", "zeroed-same-size", "fifo"])
+def test_killed_with_sigkill_then_tampered(nginx: Nginx, tmp_path: Path, tamper: str) -> None:
+    """`kill -9` mid-run (no pause, no last checkpoint), then the `.part` is tampered with: the
+    next run never writes through it and never trusts zeros where data was."""
+    (tmp_path / "dl").mkdir()
+    out = tmp_path / "dl" / f"killed-{tamper}.bin"
+    digest = nginx.add_file(out.name, 24 * MiB)
+    command = [*PAXEL, nginx.url(out.name, "capped"), "-q", "-n", "2", "-o", str(out)]
+    run = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not resume.state_path(out).exists():
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.7)
+        os.kill(run.pid, signal.SIGKILL)
+    finally:
+        run.wait()
+    part = resume.part_path(out)
+    victim = tmp_path / "victim.bin"
+    victim.write_bytes(b"precious" * 1000)
+    if tamper == "symlink":
+        part.unlink()
+        part.symlink_to(victim)
+    elif tamper == "zeroed-same-size":
+        size = part.stat().st_size
+        os.truncate(part, 0)
+        os.truncate(part, size)
+    else:
+        part.unlink()
+        os.mkfifo(part)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert victim.read_bytes() == b"precious" * 1000
+    if tamper == "fifo":
+        assert done.returncode == ErrorCode.DISK and not out.exists(), (done.returncode, done.stderr)
+        return
+    assert done.returncode == 0, done.stderr
+    assert not out.is_symlink() and sha(out.read_bytes()) == digest

@@ -108,3 +108,24 @@ def test_a_server_ignoring_if_range_never_mixes_two_versions(faultserver: FaultS
         return
     data = path.read_bytes()
     assert data in (faultserver.content(url, 0), faultserver.content(url, 1)), "two versions mixed"
+
+
+@pytest.mark.parametrize("at", [1, 3])
+def test_a_200_to_one_range_mid_way(faultserver: FaultServer, tmp_path: Path, at: int) -> None:
+    """One ranged GET in the middle is answered 200 with the whole body (a cache in front of the
+    server that does not do ranges for this one): never its first bytes written at the offset."""
+    url = faultserver.url("midway200.bin", size=6 * MiB, full_at=at)
+    assert exact_or_clear(faultserver, url, tmp_path / "midway200.bin", connections=4) is None
+
+
+def test_a_wrong_digest_never_replaces_a_file_named_like_the_kept_bytes(
+        faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("wrongsum.bin", size=3 * MiB, digest="wrong")
+    mine = tmp_path / "wrongsum.bin.checksum-mismatch"
+    mine.write_bytes(b"the user's")
+    with pytest.raises(PaxelError) as caught:
+        paxel.download(url, folder=tmp_path)
+    assert caught.value.code == ErrorCode.CHECKSUM_MISMATCH
+    assert mine.read_bytes() == b"the user's" and not (tmp_path / "wrongsum.bin").exists()
+    kept = [p for p in tmp_path.iterdir() if p != mine]
+    assert len(kept) == 1 and kept[0].read_bytes() == faultserver.content(url), kept

@@ -89,6 +89,7 @@ class Faults:
     chunked_cl: int = 0              # 1: 206 bodies chunked AND carrying Content-Length
     resize_after: int | None = None  # after this many GETs the file's size changes...
     resize_delta: int = 0            # ...by this much (same bytes, new ETag: it is a new file)
+    full_at: int | None = None       # the GET with this number (0-based) ignores its Range: 200
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -309,7 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
         wanted = self.headers.get("Range")
         if_range = self.headers.get("If-Range")
         stale = if_range is not None and if_range not in (etag, mtime) and not faults.ignore_if_range
-        if wanted and ranges_ok and not stale and not head:
+        ignore_range = faults.full_at is not None and get_n == faults.full_at
+        if wanted and ranges_ok and not stale and not head and not ignore_range:
             parsed = _parse_range(wanted, size)
             if parsed is None:
                 self._simple(416, b"", {"Content-Range": f"bytes */{size}"})
