@@ -135,19 +135,22 @@ def same_file(state: ResumeState, probe: ProbeResult, *, same_url: bool = True) 
     return same_url and not (state.etag or state.last_modified)
 
 
-def trusted(state: ResumeState, now: PartNow,
-            read: Callable[[int, int], bytes]) -> tuple[ResumeState | None, str | None]:
+def trusted(state: ResumeState, now: PartNow, read: Callable[[int, int], bytes],
+            data_end: Callable[[int, int], int] | None = None) -> tuple[ResumeState | None, str | None]:
     """The part of `state` the `.part` described by `now` can be trusted with, and why not all.
 
     (None, reason): start clean. (state', reason): state' lists only bytes below the `.part`'s
-    current size (bytes cut off while paused are fetched again); reason is None when nothing
-    was dropped. `read(offset, length)` reads the `.part` (only below its current size)."""
+    current size (bytes cut off while paused are fetched again) and before any hole in a range
+    (`data_end(a, b)`: the first offset in [a, b) holding no data, else b): a `.part` cut short
+    and grown back has zeros there that no sample may see, since the sample of that range can
+    lie past the new end. reason is None when nothing was dropped. `read(offset, length)` reads
+    the `.part` (only below its current size)."""
     if not now.regular or now.links != 1:
         return None, "the .part is not a plain file of its own (linked elsewhere?)"
     if state.part is None:
         if now.size != state.size:
             return None, f"the .part holds {now.size} bytes, not {state.size} (old resume state)"
-        return state, None
+        return _without_holes(state, data_end)
     if (state.part.device, state.part.inode) != (now.device, now.inode):
         return None, "the .part is not the file this download wrote (replaced?)"
     if [(off, n) for off, n, _ in state.part.samples] != sample_spans(state.ranges):
@@ -159,9 +162,20 @@ def trusted(state: ResumeState, now: PartNow,
             return None, "the .part does not hold the bytes this download wrote (replaced?)"
     clipped = tuple((a, b, max(0, min(d, now.size - a))) for a, b, d in state.ranges)
     if clipped == state.ranges:
+        return _without_holes(state, data_end)
+    kept, _ = _without_holes(replace(state, ranges=clipped), data_end)
+    return kept, f"the .part got shorter ({now.size} bytes); fetching again what it lost"
+
+
+def _without_holes(state: ResumeState, data_end: Callable[[int, int], int] | None
+                   ) -> tuple[ResumeState, str | None]:
+    if data_end is None:
         return state, None
-    why = f"the .part got shorter ({now.size} bytes); fetching again what it lost"
-    return replace(state, ranges=clipped), why
+    ranges = tuple((a, b, max(0, min(d, data_end(a, a + d) - a)) if d else 0) for a, b, d in state.ranges)
+    if ranges == state.ranges:
+        return state, None
+    return replace(state, ranges=ranges), "the .part has holes where data was (cut and grown back?); " \
+        "fetching those bytes again"
 
 
 def encode(state: ResumeState) -> bytes:

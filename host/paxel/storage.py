@@ -70,6 +70,7 @@ def owned(st: os.stat_result) -> bool:
     return geteuid is None or st.st_uid == geteuid()
 
 
+HOLE_MARGIN = 1 << 20   # > any file system's block or record size (ZFS: 128 KiB by default)
 STATE_LIMIT = 16 << 20   # a resume state lists ranges: a few KiB; anything this big is not one
 
 
@@ -206,6 +207,21 @@ class PartFile:
                 return os.read(self.fd, length)
         except OSError as exc:
             raise disk_error("read", self.path, exc) from None
+
+    def data_end(self, start: int, end: int) -> int:
+        """Where the data in [start, end) may end: before the first hole (never written there,
+        as in a file cut short and grown back), else `end`. A hole is reported on a block
+        boundary while a cut may fall anywhere in the block before it (zeroed from there), so
+        HOLE_MARGIN before the hole is not trusted either. Where the file system cannot tell
+        (no SEEK_HOLE: Windows, some network file systems) everything counts as data."""
+        seek_hole = getattr(os, "SEEK_HOLE", None)
+        if seek_hole is None or start >= end:
+            return end
+        try:
+            hole = os.lseek(self.fd, start, seek_hole)   # (writes are positional: no offset used)
+        except OSError as exc:
+            return start if exc.errno == errno.ENXIO else end   # ENXIO: start is past the end
+        return end if hole >= end else max(start, hole - HOLE_MARGIN)
 
     def digests(self, names: Iterable[str]) -> dict[str, str]:
         """hashlib name -> hex digest of the bytes this open file holds: read through our own

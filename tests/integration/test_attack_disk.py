@@ -358,3 +358,16 @@ def test_an_output_name_with_no_room_for_part_is_a_clear_error(faultserver: Faul
     assert done.returncode == ErrorCode.DISK, (done.returncode, done.stderr)
     assert "too long" in done.stderr, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_part_cut_short_then_grown_back_with_zeros(faultserver: FaultServer, tmp_path: Path) -> None:
+    """Paused; the `.part` is truncated into its first range and grown back a little (zeros,
+    still short of that range's sampled end): the zeros must not be trusted as data."""
+    out = tmp_path / "regrown.bin"
+    url = paused(faultserver, out, size=16 * MiB)
+    state = resume.decode(resume.state_path(out).read_bytes())
+    start, _, done = state.ranges[0]
+    assert start == 0 and done > MiB
+    os.truncate(resume.part_path(out), done // 4)
+    os.truncate(resume.part_path(out), done // 2)
+    exact_or_clear(cli(url, "-o", str(out)), faultserver, url, out)

@@ -194,3 +194,20 @@ def test_long_names_get_distinct_state_files() -> None:
     a, b = Path("/d") / ("x" * 245 + ".bin"), Path("/d") / ("x" * 245 + ".iso")
     assert resume.state_path(a) != resume.state_path(b)
     assert resume.state_path(a) == resume.state_path(Path("/d") / ("x" * 245 + ".bin"))
+
+
+@pytest.mark.parametrize(("hole", "kept_first"), [(None, 40), (20, 20), (0, 0), (45, 40)])
+def test_bytes_past_a_hole_in_a_range_are_not_trusted(hole: int | None, kept_first: int) -> None:
+    """A `.part` cut short and grown back has a hole where data was; the sample of that range
+    may lie past the new end, so only the hole tells (data_end, from SEEK_HOLE)."""
+    content = b"a" * 100
+    ranges = ((0, 50, 40), (50, 100, 10))
+    record = resume.PartRecord(1, 2, 100, resume.samples(ranges, _reader(content)))
+
+    def data_end(a: int, b: int) -> int:
+        return b if hole is None or not a <= hole < b else hole
+
+    kept, why = resume.trusted(_state(ranges, record), resume.PartNow(1, 2, 100, 1, True),
+                               _reader(content), data_end)
+    assert kept is not None and kept.ranges[0] == (0, 50, kept_first)
+    assert (why is None) == (kept_first == 40)

@@ -144,7 +144,7 @@ def trusted(s: Shared, state: resume.ResumeState | None) -> resume.ResumeState |
     part, path = s.part, s.path
     if state is None or part is None or path is None:
         return None
-    kept, why = resume.trusted(state, part.identity(), part.read_at)
+    kept, why = resume.trusted(state, part.identity(), part.read_at, part.data_end)
     if why:
         s.say(f"{part.path.name}: {why}" + ("" if kept else "; starting clean"))
     if kept is None:
