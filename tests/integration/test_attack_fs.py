@@ -139,7 +139,7 @@ def test_the_folder_swapped_for_a_symlink_mid_run(faultserver: FaultServer, tmp_
     url = faultserver.url(out.name, size=6 * MiB, trickle=4 * MiB)
 
     def swap(p: Progress) -> None:
-        if p.done >= MiB and not (tmp_path / "dl.old").exists():
+        if p.state == "running" and not (tmp_path / "dl.old").exists():
             os.rename(tmp_path / "dl", tmp_path / "dl.old")
             (tmp_path / "dl").symlink_to(tmp_path / "elsewhere")
 
