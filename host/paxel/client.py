@@ -320,9 +320,10 @@ class ServiceClient:
                 waiter._settle(None)
             with contextlib.suppress(queue.Full):
                 self._events.put_nowait(None)
-            if self._on_event is not None and not self._closing:
+            if self._on_event is not None and not self._closing and self.hello:
                 # A handler learns of the loss as an event (the native host tells the browser, whose
                 # popup would otherwise say "connected" to a stopped service until its next request).
+                # Not before `hello` succeeded: connect() retries a hang-up before auth quietly.
                 self._deliver_event(make_event("disconnected", {}))
 
     def _deliver_event(self, message: dict[str, Any]) -> None:
