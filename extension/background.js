@@ -6,12 +6,13 @@ import { normalizeSettings } from "./lib/settings.js";
 import { decide, browserSize, LEAVE, PROBE } from "./lib/rules.js";
 import { cookieStoreFor, cookieQueries, selectCookies } from "./lib/cookies.js";
 import { buildAction, buildDownload, buildProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
-import { applyEvent, badgeText, isActive } from "./lib/format.js";
+import "./lib/format.js";
 import { baseName, urlRefusal } from "./lib/urls.js";
 import * as navigations from "./lib/navigations.js";
 import { addDecision, failureReason } from "./lib/trace.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
+const { applyEvent, badgeText } = globalThis.paxelFormat;
 const BASE_URL = api.runtime.getURL("");
 const IS_FIREFOX = isFirefoxUrl(BASE_URL);
 const MENU_ID = "paxel-download";
@@ -24,6 +25,7 @@ let chain = Promise.resolve();
 let idleTimer = null;
 let reconnectTimer = null;
 let reconnectDelay = 1000;
+const UI_RECONNECT_MS = 1000; // while a popup or options page is open: it must show the truth soon
 const uiPorts = new Set();
 // The navigation requests seen lately (lib/navigations.js). Worker-lifetime: a download follows
 // its request within seconds, and the webRequest events that fill it keep the worker awake.
@@ -68,10 +70,17 @@ async function loadViews() {
   return Array.isArray(downloads) ? downloads : [];
 }
 
+/** Worth keeping the host for: the service is working on it (a paused one waits for the user). */
+function inFlight(view) {
+  return view.state === "queued" || view.state === "running";
+}
+
 async function saveViews(views) {
   const kept = views.slice(0, MAX_KEPT_VIEWS);
+  const { hello } = await api.storage.session.get("hello");
   await api.storage.session.set({ downloads: kept });
-  await api.action.setBadgeText({ text: badgeText(kept) });
+  // The badge counts what the service's table calls active, like the panel's header.
+  await api.action.setBadgeText({ text: badgeText(hello?.lifecycle, kept) });
   for (const ui of uiPorts) ui.postMessage({ kind: "downloads", downloads: kept });
   scheduleIdleDisconnect(kept);
   return kept;
@@ -360,6 +369,13 @@ async function partitionKeyOf(tab, frameId) {
 
 // ---- host events → storage, badge, popup, notifications ----
 async function onHostEvent(event) {
+  if (event.event === "disconnected") {
+    // The service went away behind a live host. Close the port, so the next hello starts a
+    // fresh host (which finds or starts the service), and say so at once.
+    host.disconnect();
+    await onHostStatus({ state: "service_lost", message: "the paxel service stopped" });
+    return;
+  }
   await saveViews(applyEvent(await loadViews(), event));
   if (event.event === "completed" || event.event === "failed") await notify(event);
 }
@@ -371,22 +387,27 @@ async function onHostStatus(status) {
     scheduleIdleDisconnect(await loadViews());
   }
   for (const ui of uiPorts) ui.postMessage({ kind: "host", host: status });
-  if (status.state !== "connected" && (await loadViews()).some(isActive)) scheduleReconnect();
+  if (status.state !== "connected" && (uiPorts.size > 0 || (await loadViews()).some(inFlight))) scheduleReconnect();
 }
 
-/** One retry chain, however many failures report the loss (status, restart, a failed retry). */
+/**
+ * One retry chain, however many failures report the loss (status, restart, a failed retry).
+ * While a popup or options page is open it tries every second (it must show the truth within
+ * 2 s), otherwise with backoff; with neither a page nor anything in flight it stops.
+ */
 function scheduleReconnect() {
   if (reconnectTimer !== null) return;
   reconnectTimer = setTimeout(() => {
     reconnectTimer = null;
     refreshFromHost().then(
       () => { reconnectDelay = 1000; },
-      () => {
+      async () => {
         reconnectDelay = Math.min(reconnectDelay * 2, 30000);
-        scheduleReconnect(); // also after a timeout, which closes the port without a status
+        // also after a timeout, which closes the port without a status
+        if (uiPorts.size > 0 || (await loadViews()).some(inFlight)) scheduleReconnect();
       },
     );
-  }, reconnectDelay);
+  }, uiPorts.size > 0 ? UI_RECONNECT_MS : reconnectDelay);
 }
 
 /** Events were missed while disconnected: take the service's list as the truth. */
@@ -396,14 +417,14 @@ async function refreshFromHost() {
 }
 
 async function resumeAfterRestart() {
-  if ((await loadViews()).some(isActive)) refreshFromHost().catch(() => scheduleReconnect());
+  if ((await loadViews()).some(inFlight)) refreshFromHost().catch(() => scheduleReconnect());
 }
 
 // Keep the port (and so the worker and the host) only while something is worth watching.
 function scheduleIdleDisconnect(views) {
   clearTimeout(idleTimer);
   idleTimer = null;
-  if (views.some(isActive) || uiPorts.size > 0) return;
+  if (views.some(inFlight) || uiPorts.size > 0) return;
   idleTimer = setTimeout(() => host.disconnect(), IDLE_DISCONNECT_MS);
 }
 
@@ -439,7 +460,7 @@ function onUiConnect(uiPort) {
     uiPorts.delete(uiPort);
     enqueue(async () => scheduleIdleDisconnect(await loadViews()));
   });
-  refreshFromHost().catch(() => {});
+  refreshFromHost().catch(() => scheduleReconnect());
 }
 
 function onUiMessage(message, sender, sendResponse) {

@@ -1,36 +1,34 @@
 // Popup: draws what the background reports; every action is a message to the background.
-import { formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
+// Words, numbers, bars and buttons come from the one formatter (lib/format.js, shared with the
+// panel); which buttons a state gets comes from the service's lifecycle table.
+import "../lib/format.js";
 import { classifyFailure } from "../lib/failures.js";
-import { actionsFor } from "../lib/lifecycle.js";
 
+const fmt = globalThis.paxelFormat;
 const api = globalThis.browser ?? globalThis.chrome;
 const list = document.getElementById("downloads");
 const statusEl = document.getElementById("host-status");
 const helpEl = document.getElementById("host-help");
+const totalsEl = document.getElementById("totals");
 const footerErrorEl = document.getElementById("footer-error");
+const NAME_WIDTH = 44; // characters of a name before it is cut in the middle (tooltip: all of it)
 // Refusals of a button press, by download id: kept across redraws (events redraw the list)
 // until the next press on that download.
 const refusals = new Map();
 let lastViews = [];
 // The service's lifecycle table from `hello`: which actions each state allows (no table: none).
 let lifecycle = null;
+// Set once anything newer than the popup's first `state` snapshot told us about the host: that
+// snapshot (asked first, answered whenever) must not overwrite it (a fresh popup stayed on
+// "checking…" after the connect error had already arrived).
+let hostKnown = false;
 
 const STATUS_TEXT = {
   connected: "connected",
   not_installed: "not installed",
   forbidden: "not allowed",
   failed: "not answering",
-};
-
-// Label and data-action per lifecycle action; an action without a label here is not shown.
-const BUTTONS = {
-  pause: ["Pause", "pause"],
-  resume: ["Resume", "resume"],
-  cancel: ["Cancel", "cancel"],
-  retry: ["Retry", "retry"],
-  remove: ["Remove", "remove"],
-  open: ["Open", "open-file"],
-  reveal: ["Show in folder", "open-folder"],
+  service_lost: "service stopped",
 };
 
 async function ask(message) {
@@ -56,14 +54,22 @@ function el(tag, className, text) {
   return node;
 }
 
-function showHost(host) {
+function showHost(host, fromSnapshot = false) {
+  if (fromSnapshot && hostKnown) return;
+  if (!fromSnapshot) hostKnown = true;
   const state = host?.state ?? "unknown";
   statusEl.dataset.state = state;
   statusEl.textContent = STATUS_TEXT[state] ?? "checking…";
+  // What the list shows may be out of date unless the service is there to tell us.
+  document.body.dataset.host = state;
+  list.setAttribute("aria-disabled", String(state !== "connected"));
+  list.title = state === "connected" ? "" : "Not connected to paxel: this may be out of date.";
   helpEl.replaceChildren();
   helpEl.hidden = state === "connected" || state === "unknown";
   if (state === "not_installed") {
     helpEl.append("paxel is not installed for this browser. Run ", el("code", "", "paxel install"), " and reopen this popup. Downloads stay with the browser meanwhile.");
+  } else if (state === "service_lost") {
+    helpEl.append("The paxel service stopped; reconnecting… What you see may be out of date.");
   } else if (!helpEl.hidden) {
     helpEl.append(host.message || "The paxel host does not answer; downloads stay with the browser.");
   }
@@ -71,51 +77,84 @@ function showHost(host) {
 
 /** Everything a row shows except its buttons. */
 function rowParts(view) {
-  const parts = [el("div", "name", view.filename || view.url)];
+  const name = fmt.displayName(view);
+  const nameEl = el("div", "name", fmt.shortenMiddle(name, NAME_WIDTH));
+  nameEl.title = view.path || name;
+  const parts = [nameEl, el("div", "site", fmt.siteOf(view))];
 
-  const fraction = progressFraction(view);
-  const bar = el("div", fraction === null ? "bar indeterminate" : "bar");
-  const fill = el("div", "fill");
-  if (fraction !== null) fill.style.width = `${(fraction * 100).toFixed(1)}%`;
-  bar.append(fill);
-  parts.push(bar);
-
-  const segments = el("div", "segments");
-  for (const block of segmentBlocks(view)) {
-    const seg = el("div", "segment");
-    seg.style.left = `${block.left}%`;
-    seg.style.width = `${block.width}%`;
-    const done = el("div", "done");
-    done.style.width = `${block.filled}%`;
-    seg.append(done);
-    segments.append(seg);
+  const kind = fmt.barKind(view);
+  if (kind) {
+    const bar = el("div", `bar ${kind}`);
+    bar.setAttribute("role", "progressbar");
+    const fill = el("div", "fill");
+    const f = fmt.fraction(view);
+    if (kind === "determinate") {
+      fill.style.width = `${(f * 100).toFixed(1)}%`;
+      bar.setAttribute("aria-valuenow", String(Math.floor(f * 100)));
+    }
+    bar.append(fill);
+    parts.push(bar);
   }
-  parts.push(segments);
 
-  const sizeText = view.total ? `${formatBytes(view.done)} of ${formatBytes(view.total)}` : formatBytes(view.done);
+  const blocks = view.state === "running" ? fmt.segmentBlocks(view) : [];
+  if (blocks.length) {
+    const segments = el("div", "segments");
+    segments.title = `${blocks.length} connections`;
+    for (const block of blocks) {
+      const seg = el("div", "segment");
+      seg.style.left = `${block.left}%`;
+      seg.style.width = `${block.width}%`;
+      const done = el("div", "done");
+      done.style.width = `${block.fill}%`;
+      seg.append(done);
+      segments.append(seg);
+    }
+    parts.push(segments);
+  }
+
   const meta = el("div", "meta");
-  meta.append(el("span", "state", view.state), el("span", "size", sizeText));
-  if (view.state === "running") meta.append(el("span", "speed", formatSpeed(view.speed)), el("span", "eta", formatEta(view.eta)));
+  meta.append(el("span", "state", fmt.stateText(view)));
+  const size = fmt.sizeText(view);
+  if (size) meta.append(el("span", "size", size));
+  if (view.state === "running") {
+    const speed = fmt.formatSpeed(view.speed);
+    const eta = fmt.formatEta(view.eta);
+    if (speed) meta.append(el("span", "speed", speed));
+    if (eta) meta.append(el("span", "eta", eta));
+  }
   parts.push(meta);
-  if (view.error) parts.push(el("div", "error", view.error.message));
+  const advice = fmt.advice(view);
+  if (advice) parts.push(el("div", "error", advice.text));
+  if (view.state === "missing") parts.push(el("div", "error", "The file was deleted or moved away."));
   if (refusals.has(view.download_id)) parts.push(el("div", "refusal", refusals.get(view.download_id)));
   return parts;
 }
 
-/** The buttons the lifecycle table allows in the view's state (those the popup has a label for). */
-function renderButtons(downloadId, actions, key) {
-  const buttons = el("div", "buttons");
-  buttons.dataset.actions = key;
-  for (const { action, request } of actions) {
-    const [label, name] = BUTTONS[action];
+/** The row's buttons: the table's actions minus those the error says are pointless, plus links. */
+function buttonsFor(view) {
+  const advice = fmt.advice(view);
+  const hidden = new Set(advice?.hide ?? []);
+  const actions = fmt.actionsFor(lifecycle, view.state).filter((a) => !hidden.has(a.action));
+  const links = (advice?.links ?? []).map((link) => ({ action: link, label: fmt.LINK_LABELS[link] }));
+  return [...links, ...actions];
+}
+
+function renderButtons(view, buttons, key) {
+  const box = el("div", "buttons");
+  box.dataset.actions = key;
+  for (const { action, request, label } of buttons) {
     const button = el("button", "", label);
     button.type = "button";
-    button.dataset.action = name;
-    const { type, ...extra } = request;
-    button.addEventListener("click", () => act(downloadId, { ...extra, action: type }, button));
-    buttons.append(button);
+    button.dataset.action = action;
+    if (request) {
+      const { type, ...extra } = request;
+      button.addEventListener("click", () => act(view.download_id, { ...extra, action: type }, button));
+    } else {
+      button.addEventListener("click", () => linkAction(action, view.download_id, button));
+    }
+    box.append(button);
   }
-  return buttons;
+  return box;
 }
 
 /**
@@ -126,12 +165,13 @@ function renderButtons(downloadId, actions, key) {
 function updateDownload(item, view) {
   item.dataset.id = view.download_id;
   item.dataset.state = view.state;
-  const actions = actionsFor(lifecycle, view.state).filter((a) => BUTTONS[a.action]);
-  const key = actions.map((a) => a.action).join(",");
+  item.dataset.phase = view.phase ?? "";
+  const wanted = buttonsFor(view);
+  const key = wanted.map((a) => a.action).join(",");
   let buttons = item.querySelector(":scope > .buttons");
   if (!buttons || buttons.dataset.actions !== key) {
     buttons?.remove();
-    buttons = renderButtons(view.download_id, actions, key);
+    buttons = renderButtons(view, wanted, key);
     item.append(buttons);
   }
   for (const child of [...item.children]) if (child !== buttons) child.remove();
@@ -149,6 +189,7 @@ function showDownloads(views) {
     if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
   });
   document.getElementById("empty").hidden = views.length > 0;
+  totalsEl.textContent = views.length ? fmt.summaryText(lifecycle, views) : "";
 }
 
 async function act(downloadId, request, button) {
@@ -161,6 +202,31 @@ async function act(downloadId, request, button) {
   } finally {
     showDownloads(lastViews);
     button.disabled = false;
+  }
+}
+
+/** Open page / Copy link: work on the link itself, not on the download. */
+async function linkAction(action, downloadId, button) {
+  const view = lastViews.find((v) => v.download_id === downloadId);
+  if (!view) return;
+  refusals.delete(downloadId);
+  try {
+    if (action === "open_page") await api.tabs.create({ url: view.page || view.url });
+    else if (action === "copy_link") {
+      await navigator.clipboard.writeText(view.url);
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = fmt.LINK_LABELS.copy_link; }, 1500);
+    }
+  } catch (err) {
+    refusals.set(downloadId, `${fmt.LINK_LABELS[action]}: ${err.message}`);
+    showDownloads(lastViews);
+  }
+}
+
+function learnLifecycle(hello) {
+  if (hello?.lifecycle) {
+    lifecycle = hello.lifecycle;
+    showDownloads(lastViews);
   }
 }
 
@@ -182,7 +248,7 @@ port.onMessage.addListener((message) => {
 });
 
 ask({ type: "state" }).then((state) => {
-  showHost(state.host);
+  showHost(state.host, true);
   lifecycle = state.hello?.lifecycle ?? lifecycle;
   showDownloads(state.downloads);
 });

@@ -1,48 +1,111 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyEvent, badgeText, formatBytes, formatEta, formatSpeed, progressFraction, segmentBlocks } from "../lib/format.js";
+import { readFileSync } from "node:fs";
+import "../lib/format.js";
 
-const view = (over = {}) => ({ download_id: "d-1", state: "running", total: 1000, done: 250, speed: 2048, eta: 75, segments: [[0, 500, 200], [500, 1000, 50]], created_at: 1, ...over });
+// The one formatter (popup, badge and panel), checked against the golden examples pytest also
+// checks the CLI's humanize.py against.
+const fmt = globalThis.paxelFormat;
+const golden = JSON.parse(readFileSync(new URL("../../tests/support/format_golden.json", import.meta.url), "utf8"));
+const table = JSON.parse(readFileSync(new URL("../../tests/support/lifecycle.json", import.meta.url), "utf8"));
+const view = (over = {}) => ({ download_id: "d-1", url: "http://example.com/f.bin", state: "running", phase: "running", total: 1000, done: 250, speed: 2048, eta: 75, segments: [[0, 500, 200], [500, 1000, 50]], created_at: 1, ...over });
 
-test("sizes, speeds and ETAs read like a person writes them", () => {
-  assert.equal(formatBytes(0), "0 B");
-  assert.equal(formatBytes(1536), "1.5 KiB");
-  assert.equal(formatBytes(50 * 1024 * 1024), "50 MiB");
-  assert.equal(formatBytes(-1), "?");
-  assert.equal(formatSpeed(0), "");
-  assert.equal(formatSpeed(8 * 1024 * 1024), "8.0 MiB/s");
-  assert.equal(formatEta(null), "");
-  assert.equal(formatEta(42), "42s");
-  assert.equal(formatEta(75), "1m 15s");
-  assert.equal(formatEta(3 * 3600 + 5 * 60), "3h 05m");
+test("golden examples shared with the CLI", () => {
+  for (const [n, text] of golden.size) assert.equal(fmt.formatSize(n), text, `size ${n}`);
+  for (const [[a, b], text] of golden.pair) assert.equal(fmt.formatPair(a, b), text);
+  for (const [n, text] of golden.rate) assert.equal(fmt.formatSpeed(n), text);
+  for (const [n, text] of golden.duration) assert.equal(fmt.formatDuration(n), text);
+  for (const [n, text] of golden.eta) assert.equal(fmt.formatEta(n), text);
+  for (const [url, text] of golden.name_from_url) assert.equal(fmt.nameFromUrl(url), text);
+  for (const [[name, width], text] of golden.shorten_middle) assert.equal(fmt.shortenMiddle(name, width), text);
 });
 
-test("progress: fraction of total, unknown total is null, completed is 1", () => {
-  assert.equal(progressFraction(view()), 0.25);
-  assert.equal(progressFraction(view({ total: null })), null);
-  assert.equal(progressFraction(view({ state: "completed", total: null })), 1);
-  assert.equal(progressFraction(view({ done: 2000 })), 1);
+test("the panel loads this very file (one source, never edited twice)", () => {
+  const here = readFileSync(new URL("../lib/format.js", import.meta.url), "utf8");
+  const panel = readFileSync(new URL("../../host/paxel/panel_assets/format.js", import.meta.url), "utf8");
+  assert.equal(panel, here);
+});
+
+test("names: the server's, else decoded from the URL; the site as a second line", () => {
+  assert.equal(fmt.displayName(view({ filename: "", url: "http://h.example/dl/my%20pack.zip" })), "my pack.zip");
+  assert.equal(fmt.displayName(view({ filename: "real.zip" })), "real.zip");
+  assert.equal(fmt.siteOf(view({ final_url: "https://cdn.example.org/x" })), "cdn.example.org");
+  assert.equal(fmt.siteOf({ url: "not a url" }), "");
+});
+
+test("states say what is going on", () => {
+  assert.equal(fmt.stateText(view({ phase: "connecting" })), "connecting…");
+  assert.equal(fmt.stateText(view({ phase: "retrying", attempt: 2, attempts: 6 })), "retrying (try 2 of 6)");
+  assert.equal(fmt.stateText(view()), "downloading");
+  assert.equal(fmt.stateText(view({ state: "missing" })), "file missing");
+  assert.equal(fmt.stateText(view({ state: "paused" })), "paused");
+});
+
+test("a bar only where something is known", () => {
+  assert.equal(fmt.barKind(view()), "determinate");
+  assert.equal(fmt.barKind(view({ total: null })), "indeterminate");
+  assert.equal(fmt.barKind(view({ total: null, phase: "connecting" })), null);
+  assert.equal(fmt.barKind(view({ total: null, phase: "retrying" })), null);
+  for (const state of ["queued", "failed", "cancelled"]) {
+    assert.equal(fmt.barKind(view({ state, phase: null, total: null, done: 0 })), null, state);
+  }
+  assert.equal(fmt.barKind(view({ state: "cancelled" })), null);
+  assert.equal(fmt.barKind(view({ state: "paused", phase: null })), "determinate");
+  assert.equal(fmt.barKind(view({ state: "completed", total: null })), "determinate");
+});
+
+test("size text", () => {
+  assert.equal(fmt.sizeText(view({ total: 4096, done: 1024 })), "1.0/4.0 KiB (25%)");
+  assert.equal(fmt.sizeText(view({ total: null, done: 10 })), "10 B");
+  assert.equal(fmt.sizeText(view({ state: "failed", total: null, done: 0 })), "");
+  assert.equal(fmt.sizeText(view({ state: "completed", total: 5 << 20 })), "5.0 MiB");
+  assert.equal(fmt.sizeText(view({ state: "cancelled" })), "");
 });
 
 test("segment bar: one block per segment, malformed ones dropped", () => {
-  assert.deepEqual(segmentBlocks(view()), [{ left: 0, width: 50, filled: 40 }, { left: 50, width: 50, filled: 10 }]);
-  assert.deepEqual(segmentBlocks(view({ segments: [[0, 2000, 0], [5, 5, 0], "x", [0, 10]] })), []);
-  assert.deepEqual(segmentBlocks(view({ total: null })), []);
+  assert.deepEqual(fmt.segmentBlocks(view()), [{ left: 0, width: 50, fill: 40 }, { left: 50, width: 50, fill: 10 }]);
+  assert.deepEqual(fmt.segmentBlocks(view({ segments: [[0, 2000, 0], [5, 5, 0], "x", [0, 10]] })), []);
+  assert.deepEqual(fmt.segmentBlocks(view({ total: null })), []);
 });
 
-test("badge counts queued and running downloads", () => {
-  assert.equal(badgeText([]), "");
-  assert.equal(badgeText([view(), view({ state: "queued" }), view({ state: "paused" }), view({ state: "completed" })]), "2");
-  assert.equal(badgeText(Array.from({ length: 120 }, () => view())), "99+");
+test("buttons and labels from the service's table", () => {
+  assert.deepEqual(fmt.actionsFor(table, "completed").map((a) => a.label), ["Open file", "Show in folder", "Remove"]);
+  assert.deepEqual(fmt.actionsFor(null, "running"), []);
+});
+
+test("totals, summary and badge count what the table calls active (paused included)", () => {
+  const views = [view({ speed: 1024 }), view({ download_id: "d-2", state: "paused", speed: 0 }), view({ download_id: "d-3", state: "queued" }), view({ download_id: "d-4", state: "completed" })];
+  assert.deepEqual(fmt.totals(table, views), { active: 3, running: 1, paused: 1, speed: 1024 });
+  assert.equal(fmt.summaryText(table, views), "1 downloading · 1 paused · 1 queued · 1.0 KiB/s");
+  assert.equal(fmt.summaryText(table, []), "idle");
+  assert.equal(fmt.badgeText(table, views), "3");
+  assert.equal(fmt.badgeText(table, []), "");
+  assert.equal(fmt.badgeText(table, Array.from({ length: 120 }, () => view())), "99+");
 });
 
 test("events update the list, newest first", () => {
-  let list = applyEvent([], { event: "added", data: { download: view() } });
-  list = applyEvent(list, { event: "added", data: { download: view({ download_id: "d-2", created_at: 2 }) } });
+  let list = fmt.applyEvent([], { event: "added", data: { download: view() } });
+  list = fmt.applyEvent(list, { event: "added", data: { download: view({ download_id: "d-2", created_at: 2 }) } });
   assert.deepEqual(list.map((v) => v.download_id), ["d-2", "d-1"]);
-  list = applyEvent(list, { event: "progress", data: { downloads: [view({ done: 900 })] } });
+  list = fmt.applyEvent(list, { event: "progress", data: { downloads: [view({ done: 900 })] } });
   assert.equal(list.find((v) => v.download_id === "d-1").done, 900);
-  list = applyEvent(list, { event: "removed", data: { download_id: "d-2" } });
+  list = fmt.applyEvent(list, { event: "removed", data: { download_id: "d-2" } });
   assert.deepEqual(list.map((v) => v.download_id), ["d-1"]);
-  assert.deepEqual(applyEvent(list, { event: "completed" }), list);
+  assert.deepEqual(fmt.applyEvent(list, { event: "completed" }), list);
+});
+
+test("errors say what to do and offer what helps instead of a pointless Retry", () => {
+  const url = "http://files.example/missing-driver-pack.zip";
+  const gone = fmt.advice({ url, error: { name: "HTTP_STATUS", message: `${url} answered 404 (not found)` } });
+  assert.equal(gone.text, "The server says the file is gone (404) — the link may have expired: open its page and start the download there again.");
+  assert.deepEqual([gone.hide, gone.links], [["retry"], ["open_page", "copy_link"]]);
+  assert.ok(!gone.text.includes(url));
+  const denied = fmt.advice({ url, error: { name: "HTTP_STATUS", message: `${url} answered 403 (access denied: cookies or login missing or expired?)` } });
+  assert.match(denied.text, /refused access \(403\)/);
+  const busy = fmt.advice({ url, error: { name: "HTTP_STATUS", message: `${url} answered 503 (gave up after 6 tries)` } });
+  assert.equal(busy.text, "The server kept failing (503) after 6 tries — try again later.");
+  assert.deepEqual(busy.hide, []);
+  const net = fmt.advice({ url, error: { name: "NETWORK", message: `${url}: connection refused (gave up after 6 tries)` } });
+  assert.equal(net.text, "The connection failed (the server: connection refused (gave up after 6 tries)) — check the network, then retry.");
+  assert.equal(fmt.advice({ url }), null);
 });

@@ -6,7 +6,8 @@ import { decide, INTERCEPT } from "../lib/rules.js";
 import { normalizeSettings } from "../lib/settings.js";
 import { selectCookies, partitionMatches } from "../lib/cookies.js";
 import { buildDownload } from "../lib/messages.js";
-import { applyEvent, segmentBlocks } from "../lib/format.js";
+import "../lib/format.js";
+const { applyEvent, segmentBlocks } = globalThis.paxelFormat;
 import { urlRefusal } from "../lib/urls.js";
 
 // CI replays one fixed seed so a run cannot fail on a case no developer has seen; locally every
@@ -111,7 +112,7 @@ test("segment blocks stay inside the bar", () => {
     fc.property(view, (v) => {
       for (const b of segmentBlocks(v)) {
         assert.ok(b.left >= 0 && b.width > 0 && b.left + b.width <= 100 + 1e-9);
-        assert.ok(b.filled >= 0 && b.filled <= 100);
+        assert.ok(b.fill >= 0 && b.fill <= 100);
       }
     }),
   );

@@ -1,9 +1,11 @@
 """Numbers and names as people read them, the panel's rules in Python (pure, no I/O).
 
-Same rules as the panel's `format.js`: binary units (KiB, MiB, GiB, TiB) with one decimal below
-100 and none from 100 on, whole bytes below 1 KiB; durations as m:ss or h:mm:ss. Names that do
-not fit are cut in the middle, so the start (what it is) and the extension (what kind) stay.
-Widths are terminal cells (`rich.cells.cell_len`): a CJK character takes two.
+Same rules as `extension/lib/format.js` (the popup's and the panel's one formatter; the golden
+examples in tests/support/format_golden.json are checked against both): binary units (KiB, MiB,
+GiB, TiB) with one decimal below 100 and none from 100 on, whole bytes below 1 KiB; durations as
+m:ss or h:mm:ss, time left as "m:ss left". Names that do not fit are cut in the middle, so the
+start (what it is) and the extension (what kind) stay. Widths are terminal cells
+(`rich.cells.cell_len`): a CJK character takes two.
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def format_eta(seconds: float | None) -> str:
+    """Time left in the one ETA style every surface uses: "0:47 left" ("" when unknown)."""
+    duration = format_duration(seconds) if seconds is not None else ""
+    return f"{duration} left" if duration else ""
+
+
 def _take_cells(text: str, width: int, from_end: bool = False) -> str:
     """The longest prefix (or suffix) of `text` at most `width` cells wide."""
     chars = reversed(text) if from_end else iter(text)
@@ -121,6 +129,7 @@ def name_from_url(url: str) -> str:
 
 __all__ = [
     "format_duration",
+    "format_eta",
     "format_pair",
     "format_rate",
     "format_size",

@@ -43,7 +43,7 @@ def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_en
         "return row && row.dataset.state === 'completed' &&"
         " [...row.querySelectorAll('button')].map(b => b.dataset.action)", [view["download_id"]]),
         10, "the popup to show the completed download")
-    assert buttons == ["open-file", "open-folder", "remove"]
+    assert buttons == ["open", "reveal", "remove"]
     assert firefox.client.execute_script(
         "return document.getElementById('host-status').dataset.state") == "connected"
 

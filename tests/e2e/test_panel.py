@@ -130,7 +130,7 @@ def test_panel_follows_and_controls_a_real_download(
         first = page.js(percent)
         page.wait_for(f"{percent} >= {first + 5}", timeout=5)
         assert page.js(f"{row}.querySelectorAll('.segments .segment').length") >= 1
-        assert "of 16.0 MiB" in page.js(f"{row}.querySelector('.size').textContent")
+        assert "/16.0 MiB (" in page.js(f"{row}.querySelector('.size').textContent")
         tree = [psutil.Process(panel.pid), *psutil.Process(panel.pid).children(recursive=True)]
         panel_rss = sum(p.memory_info().rss for p in tree) / 2**20
         print(f"panel RSS (process tree, web engine children included): {panel_rss:.0f} MiB")

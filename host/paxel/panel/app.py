@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from paxel.panel.backend import Backend
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
+RECONNECT_INTERVAL = 0.5  # seconds between tries to find the service again after it went away
 WINDOW_SIZE = (560, 640)
 MIN_SIZE = (400, 300)
 
@@ -80,6 +82,14 @@ class PanelApi:
             return {"ok": False, "error": error_view(exc)}
         return {"ok": True, **result}
 
+    def open_link(self, url: str) -> dict[str, Any]:
+        """"Open page" on a failed download: the link's page in the user's browser (http(s) only)."""
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            bad = ProtocolError(f"not a web link: {url!r}", code=ErrorCode.BAD_URL)
+            return {"ok": False, "error": error_view(bad)}
+        webbrowser.open(url)
+        return {"ok": True}
+
     def _wait_page_ready(self, stop: threading.Event) -> bool:
         """Block until the page has its snapshot (True) or the panel is closing (False)."""
         while not self._page_ready.wait(0.2):
@@ -97,20 +107,41 @@ def _push(window: Any, event: dict[str, Any]) -> None:
 
 
 def _pump_events(client: ServiceClient, api: PanelApi, window: Any, stop: threading.Event) -> None:
-    """Forward service events to the page until the service goes away or the window closes."""
+    """Forward service events to the page until the window closes. When the service goes away
+    the page hears `disconnected` (it greys out what may be stale); the panel then looks for the
+    service every RECONNECT_INTERVAL without starting one (a stopped service stays stopped
+    until someone asks for it) and hands the page a fresh list once it is back."""
     if not api._wait_page_ready(stop):
         return
-    # events() ends on the connection's end or after a quiet spell; the latter just re-checks `stop`.
-    while not stop.is_set() and not client.closed:
-        for event in client.events(timeout=0.5):
-            if stop.is_set():
-                return
-            try:
-                _push(window, event)
-            except Exception:  # one event the page choked on must not stop every later update
-                log.exception("could not show event %s", event.get("event"))
-    if not stop.is_set():
+    while not stop.is_set():
+        # events() ends on the connection's end or after a quiet spell; the latter re-checks `stop`.
+        while not stop.is_set() and not client.closed:
+            for event in client.events(timeout=0.5):
+                if stop.is_set():
+                    return
+                try:
+                    _push(window, event)
+                except Exception:  # one event the page choked on must not stop every later update
+                    log.exception("could not show event %s", event.get("event"))
+        if stop.is_set():
+            return
         _push(window, {"event": "disconnected", "data": {}})
+        fresh = _reconnect(stop)
+        if fresh is None:
+            return
+        client.close()
+        client = api._client = fresh
+        _push(window, {"event": "reconnected", "data": api.snapshot()})
+
+
+def _reconnect(stop: threading.Event) -> ServiceClient | None:
+    """The service once it is back (None: the window closed first)."""
+    while not stop.wait(RECONNECT_INTERVAL):
+        try:
+            return ServiceClient.connect("panel", start=False)
+        except PaxelError:
+            continue
+    return None
 
 
 def _prepare_qt_environment() -> None:
@@ -162,7 +193,7 @@ def run(backend: Backend) -> int:
         stop.set()
         if hook is not None:
             hook.close()
-        client.close()
+        api._client.close()
         # The pump may be stuck in evaluate_js on the closed window (pywebview waits for a
         # result that never comes): it is a daemon thread, so it cannot keep the process alive.
         pump.join(timeout=1.0)

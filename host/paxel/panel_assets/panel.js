@@ -9,6 +9,7 @@
   const rows = new Map(); // download_id -> <li>
   let lifecycle = null; // the service's lifecycle table (snapshot): buttons and active states
   const el = (id) => document.getElementById(id);
+  const NAME_WIDTH = 60; // characters of a name before it is cut in the middle (tooltip: all of it)
 
   function upsert(view) {
     if (view && typeof view.download_id === "string") downloads.set(view.download_id, view);
@@ -45,10 +46,30 @@
         downloads.delete(data.download_id);
         break;
       case "disconnected":
-        showBanner("The paxel service stopped. Downloads resume when it is started again.");
+        setConnected(false);
+        showBanner("The paxel service stopped — reconnecting as soon as it is back. What you see may be out of date.");
+        break;
+      case "reconnected":
+        // Events were missed meanwhile: the service's list replaces everything we had.
+        if (data.ok) {
+          lifecycle = data.lifecycle || lifecycle;
+          downloads.clear();
+          (data.downloads || []).forEach(upsert);
+          setConnected(true);
+          showBanner("");
+        }
         break;
       default:
         upsert(data.download);
+    }
+  }
+
+  // Not connected: every row may be stale, so the lists are greyed out and say so.
+  function setConnected(connected) {
+    document.body.dataset.connected = String(connected);
+    for (const list of [el("active"), el("history")]) {
+      list.setAttribute("aria-disabled", String(!connected));
+      list.title = connected ? "" : "Not connected to the paxel service: this may be out of date.";
     }
   }
 
@@ -69,7 +90,9 @@
     const li = node("li", "download");
     li.dataset.id = id;
     const top = node("div", "top");
-    top.append(node("span", "name"), node("span", "state"));
+    const title = node("div", "title");
+    title.append(node("span", "name"), node("span", "site"));
+    top.append(title, node("span", "state"));
     const bar = node("div", "bar");
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-valuemin", "0");
@@ -78,11 +101,12 @@
     const meta = node("div", "meta");
     meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"));
     li.append(top, bar, node("div", "segments"), meta, node("div", "error"), node("div", "actions"));
+    li.setAttribute("aria-label", "download");
     return li;
   }
 
   function updateSegments(container, view) {
-    const blocks = fmt.isActive(lifecycle, view) ? fmt.segmentBlocks(view) : [];
+    const blocks = view.state === "running" ? fmt.segmentBlocks(view) : [];
     while (container.children.length > blocks.length) container.lastChild.remove();
     while (container.children.length < blocks.length) {
       const seg = node("div", "segment");
@@ -99,13 +123,22 @@
     container.title = blocks.length ? `${blocks.length} segments` : "";
   }
 
+  // The table's actions minus those the error says would only fail again, plus link actions.
+  function buttonsFor(view) {
+    const advice = fmt.advice(view);
+    const hidden = new Set(advice ? advice.hide : []);
+    const links = (advice ? advice.links : []).map((action) => ({ action, label: fmt.LINK_LABELS[action], link: true }));
+    return links.concat(fmt.actionsFor(lifecycle, view.state).filter((a) => !hidden.has(a.action)));
+  }
+
   function updateActions(container, view) {
-    const wanted = fmt.actionsFor(lifecycle, view.state).join(",");
+    const buttons = buttonsFor(view);
+    const wanted = buttons.map((b) => b.action).join(",");
     if (container.dataset.actions === wanted) return; // keep buttons stable so clicks are not lost
     container.dataset.actions = wanted;
     container.replaceChildren(
-      ...fmt.actionsFor(lifecycle, view.state).map((action) => {
-        const b = node("button", `action ${action}`, fmt.LABELS[action]);
+      ...buttons.map(({ action, label, link }) => {
+        const b = node("button", `action ${action}${link ? " link" : ""}`, label);
         b.type = "button";
         b.dataset.action = action;
         return b;
@@ -115,23 +148,28 @@
 
   function updateRow(li, view) {
     li.dataset.state = view.state;
+    li.dataset.phase = view.phase || "";
     const name = li.querySelector(".name");
-    name.textContent = view.filename || view.url;
-    name.title = view.path || view.url;
-    li.querySelector(".state").textContent = view.state;
+    const full = fmt.displayName(view);
+    name.textContent = fmt.shortenMiddle(full, NAME_WIDTH);
+    name.title = view.path || full;
+    li.querySelector(".site").textContent = fmt.siteOf(view);
+    li.querySelector(".state").textContent = fmt.stateText(view);
+    const kind = fmt.barKind(view);
     const f = fmt.fraction(view);
     const bar = li.querySelector(".bar");
-    bar.classList.toggle("indeterminate", f === null);
-    bar.setAttribute("aria-valuenow", f === null ? "" : String(Math.floor(f * 100)));
-    li.querySelector(".fill").style.width = `${f === null ? 100 : f * 100}%`;
-    bar.hidden = !fmt.isActive(lifecycle, view);
+    bar.hidden = kind === null;
+    bar.classList.toggle("indeterminate", kind === "indeterminate");
+    bar.setAttribute("aria-valuenow", kind === "determinate" ? String(Math.floor(f * 100)) : "");
+    li.querySelector(".fill").style.width = kind === "determinate" ? `${f * 100}%` : "";
     updateSegments(li.querySelector(".segments"), view);
-    li.querySelector(".size").textContent = fmt.sizeText(view, fmt.isActive(lifecycle, view));
+    li.querySelector(".size").textContent = fmt.sizeText(view);
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
     li.querySelector(".eta").textContent = running ? fmt.formatEta(view.eta) : "";
+    const advice = fmt.advice(view);
     const gone = view.state === "missing" ? "The file was deleted or moved away." : "";
-    li.querySelector(".error").textContent = view.error ? view.error.message : gone;
+    li.querySelector(".error").textContent = advice ? advice.text : gone;
     updateActions(li.querySelector(".actions"), view);
   }
 
@@ -151,11 +189,7 @@
     placeRows(el("history"), history);
     el("active-empty").hidden = active.length > 0;
     el("history-empty").hidden = history.length > 0;
-    const running = active.filter((v) => v.state === "running");
-    const speed = running.reduce((sum, v) => sum + (v.speed || 0), 0);
-    el("summary").textContent = active.length
-      ? `${active.length} active${speed > 0 ? ` · ${fmt.formatSpeed(speed)}` : ""}`
-      : "idle";
+    el("summary").textContent = fmt.summaryText(lifecycle, all);
   }
 
   function placeRows(list, views) {
@@ -174,6 +208,10 @@
     const button = event.target.closest("button.action");
     if (!button) return;
     const id = button.closest("li.download").dataset.id;
+    if (button.classList.contains("link")) {
+      linkAction(button, downloads.get(id));
+      return;
+    }
     button.disabled = true;
     try {
       const reply = await window.pywebview.api.act(button.dataset.action, id);
@@ -188,13 +226,33 @@
     }
   }
 
+  // Open page / Copy link: work on the link itself, not on the download.
+  async function linkAction(button, view) {
+    if (!view) return;
+    if (button.dataset.action === "open_page") {
+      const reply = await window.pywebview.api.open_link(view.page || view.url);
+      if (!reply.ok) showBanner(reply.error.message);
+      return;
+    }
+    const area = node("textarea");
+    area.value = view.url;
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    button.textContent = copied ? "Copied" : "Copy failed";
+    setTimeout(() => { button.textContent = fmt.LINK_LABELS.copy_link; }, 1500);
+  }
+
   async function start() {
     const reply = await window.pywebview.api.snapshot();
     if (reply.ok) {
       lifecycle = reply.lifecycle || null;
       reply.downloads.forEach(upsert);
+      setConnected(true);
       showBanner("");
     } else {
+      setConnected(false);
       showBanner(reply.error.message);
     }
     early.splice(0).forEach(apply);

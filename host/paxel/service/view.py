@@ -37,6 +37,8 @@ def view(record: Record, progress: engine.Progress | None = None,
         "connections": record.connections,
         "segments": [list(s) for s in progress.segments] if live and progress else [],
         "error": record.error,
+        # The page the link was found on (the browser's Referer): "Open page" for an expired link.
+        "page": next((v for k, v in record.headers.items() if k.lower() == "referer"), None),
         **detail,
         "created_at": record.created_at,
         "finished_at": record.finished_at,
