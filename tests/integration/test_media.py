@@ -55,6 +55,7 @@ def _no_leftovers(folder: Path) -> None:
 
 @pytest.mark.parametrize(("name", "height"), [
     ("hls/master.m3u8", 240),       # two variants: the highest bandwidth by default
+    ("alt/master.m3u8", 240),       # audio from an EXT-X-MEDIA rendition, muxed with the video
     ("aes/index.m3u8", 240),        # AES-128 with the playlist's IV
     ("aes-seq/index.m3u8", 240),    # AES-128 with the IV from the media sequence number
     ("fmp4/index.m3u8", 240),       # EXT-X-MAP init section + fMP4 segments
@@ -150,7 +151,7 @@ def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path
                 done_before = set(state["done"])
             except (OSError, ValueError):
                 pass
-            if len(done_before) >= 2:
+            if done_before:
                 break
             time.sleep(0.05)
         assert run.poll() is None, "finished before it could be killed"
@@ -158,7 +159,7 @@ def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path
         run.wait()
         assert run.stderr is not None
         run.stderr.close()
-        assert 2 <= len(done_before) < 4
+        assert 1 <= len(done_before) < 4
         slow.clear_log()
         done = paxel(url, "-o", str(out), "-n", "2", "-q")
         assert done.returncode == 0, done.stderr

@@ -8,6 +8,7 @@ exact and a correct download has exactly SECONDS*FPS video frames. Layout under 
   hls/v240/index.m3u8 …  the variants' media playlists
   aes/index.m3u8         AES-128 made by ffmpeg (key aes/key.bin, IV=0 in the playlist)
   aes-seq/index.m3u8     hls/v240's segments AES-128-encrypted here, no IV given: IV = media sequence
+  alt/master.m3u8        a video-only variant with its audio as an EXT-X-MEDIA rendition
   fmp4/index.m3u8        fMP4 segments with an EXT-X-MAP init section
   range/index.m3u8       one file addressed with EXT-X-BYTERANGE
   dash/manifest.mpd      separate audio and video, SegmentTemplate + SegmentTimeline
@@ -99,6 +100,13 @@ def make_fixtures(root: Path) -> None:
     (aes / "keyinfo").write_text("key.bin\nkey.bin\n")   # no IV line: IV = media sequence number
     make_hls_variant(aes, 240, ["-hls_key_info_file", "keyinfo"])
     _encrypt_by_sequence(hls / "v240", root / "aes-seq", first_sequence=7)
+    alt = root / "alt"            # video-only variant + an EXT-X-MEDIA audio rendition
+    make_hls_variant(alt / "video", 240, ["-an"])
+    make_hls_variant(alt / "audio", 240, ["-vn"])
+    (alt / "master.m3u8").write_text(
+        "#EXTM3U\n"
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="main",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"\n'
+        '#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=426x240,AUDIO="aud"\nvideo/index.m3u8\n')
     make_hls_variant(root / "fmp4", 240, ["-hls_segment_type", "fmp4"])
     rng = root / "range"
     rng.mkdir()

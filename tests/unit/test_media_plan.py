@@ -67,6 +67,7 @@ def test_plan_covers_every_segment_once_with_unique_names(raw: list[list[Segment
     assert len(names) == len(set(names))
     assert plan.segment_count == sum(len(t.segments) for t in tracks)
     by_name = {p.name: p for p in plan.pieces}
+    position = {p.name: i for i, p in enumerate(plan.pieces)}
     for tp, track in zip(plan.tracks, tracks, strict=True):
         assert [(by_name[n].url, by_name[n].byte_range) for n in tp.names] == \
                [(s.url, s.byte_range) for s in track.segments]
@@ -74,6 +75,10 @@ def test_plan_covers_every_segment_once_with_unique_names(raw: list[list[Segment
             assert (init is None) == (seg.init is None)
             if init is not None and seg.init is not None:
                 assert by_name[init].url == seg.init.url
+        # fetch order: a track's segments in play order, each init before its first user
+        assert [position[n] for n in tp.names] == sorted(position[n] for n in tp.names)
+        for n, init in zip(tp.names, tp.inits, strict=True):
+            assert init is None or position[init] < position[n]
         order = mux.track_order(tp)
         assert [n for n in order if n.endswith(".seg")] == list(tp.names)
         if tp.inits and tp.inits[0] is not None:
@@ -95,6 +100,12 @@ def test_state_round_trips(done: dict[str, Done]) -> None:
                                   b'{"version":2,"source":"s","done":{}}'])
 def test_bad_states_mean_start_clean(data: bytes) -> None:
     assert decode_state(data, "s") == {}
+
+
+def test_tracks_are_fetched_interleaved_by_time() -> None:
+    video = Track("video", tuple(Segment(f"v{i}", 2, i, init=Init("vi")) for i in range(3)))
+    audio = Track("audio", tuple(Segment(f"a{i}", 4, i, init=Init("ai")) for i in range(2)))
+    assert [p.url for p in make_plan([video, audio]).pieces] == ["vi", "v0", "ai", "a0", "v1", "v2", "a1"]
 
 
 def test_still_done_needs_the_same_url_range_and_size() -> None:

@@ -3,7 +3,8 @@ workers (`engine.UnitJob`) → ffmpeg mux → one file.
 
 Folder layout while it runs (everything beside the output, so a rerun of the same command finds
 it and resumes): `NAME.mp4.paxel-media/` holds `state.json` (the finished pieces, replaced
-atomically after each one) and the pieces themselves; it is removed once the file is made.
+atomically at most every STATE_EVERY s and when a fetch ends), `lock` (flock: one paxel per
+stream) and the pieces themselves; it is removed once the file is made.
 Encrypted segments arrive as `X.enc` and are decrypted into `X` by the worker that fetched them.
 
 Threads: `run()` blocks the caller; the UnitJob's workers call `_on_unit` (one lock guards the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -26,7 +28,7 @@ from urllib.parse import urlsplit
 
 from paxel import filenames, storage
 from paxel.engine import DownloadOptions, Progress, Unit, UnitDone, UnitJob
-from paxel.errors import Cancelled, PaxelError
+from paxel.errors import Cancelled, PaxelError, UsageError
 from paxel.media import crypto, dash, hls, mux
 from paxel.media.detect import kind_from_body, kind_from_url
 from paxel.media.model import Segment, Track, Variant
@@ -37,6 +39,8 @@ log = logging.getLogger("paxel.media")
 PLAYLIST_LIMIT = 16 << 20
 WORK_SUFFIX = ".paxel-media"
 STATE = "state.json"
+LOCK = "lock"
+STATE_EVERY = 0.5       # seconds between resume-state writes (a piece is on disk before it counts)
 Decrypt = dict[str, tuple[Segment, str]]   # piece name → its segment and key piece
 
 
@@ -67,7 +71,7 @@ class MediaJob:
         self.max_height = max_height
         self._on_progress = on_progress
         self._ffmpeg = mux.find_ffmpeg() if ffmpeg is True else (ffmpeg or None)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()      # (held again by _save_state inside _on_unit)
         self._cond = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._stop_reason: str | None = None
@@ -80,6 +84,7 @@ class MediaJob:
         self._started = time.monotonic()
         self._total = 0
         self._path: Path | None = None
+        self._state_written = 0.0
         self.live = False                 # known once the playlist is read
         self.stream: Stream | None = None
 
@@ -157,12 +162,21 @@ class MediaJob:
         ext = ".mp4" if ffmpeg else ".ts"
         output = self.output_path(ext)
         if output.exists() and not self.options.overwrite:
-            from paxel.errors import UsageError
             raise UsageError(f"{output} exists already")
         self._path = output
         work = output.with_name(output.name + WORK_SUFFIX)
         work.mkdir(parents=True, exist_ok=True)
-        live = any(t.live for t in stream.tracks)
+        lock = os.open(work / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if not storage.lock_exclusive(lock):
+                raise UsageError(f"{output} is being downloaded by another paxel right now")
+            return self._run_locked(stream, plan, ffmpeg, output, work)
+        finally:
+            os.close(lock)
+
+    def _run_locked(self, stream: Stream, plan: Plan, ffmpeg: str | None, output: Path,
+                    work: Path) -> MediaResult:
+        live = self.live
         if live:
             plan = self._record_live(stream, plan, work)
         else:
@@ -194,7 +208,7 @@ class MediaJob:
         every = (*plan.keys, *plan.pieces)
         keep = still_done(every, recorded, sizes)
         for p in work.iterdir():
-            if p.name != STATE and p.name not in keep and p.is_file():
+            if p.name not in (STATE, LOCK) and p.name not in keep and p.is_file():
                 p.unlink()
         with self._lock:
             self._done = {n: recorded[n] for n in keep}
@@ -221,7 +235,10 @@ class MediaJob:
                    for name, seg, key in zip(t.names, t.segments, t.key_names, strict=True)
                    if key is not None}
         try:
-            self._run_units(todo, work, decrypt)
+            try:
+                self._run_units(todo, work, decrypt)
+            finally:
+                self._save_state(work)
         except BaseException as exc:
             with self._cond:
                 self._failed = exc
@@ -279,10 +296,18 @@ class MediaJob:
             self._done[piece.name] = Done(piece.url, piece.byte_range, size)
             self._present.add(piece.name)
             self._bytes += done.size
-            storage.write_atomic(work / STATE, encode_state(self.options.url, self._done))
+            if time.monotonic() - self._state_written >= STATE_EVERY:
+                self._save_state(work)
             self._cond.notify_all()
             segs = sum(1 for n in self._present if n.endswith(".seg"))
         self._report(segs)
+
+    def _save_state(self, work: Path) -> None:
+        """Record the finished pieces (every STATE_EVERY s, and when a fetch ends or stops: a
+        piece missing from it after a crash is only fetched again)."""
+        with self._lock:
+            storage.write_atomic(work / STATE, encode_state(self.options.url, self._done))
+            self._state_written = time.monotonic()
 
     def _report(self, segs: int) -> None:
         if self._on_progress is None:

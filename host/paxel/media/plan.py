@@ -43,7 +43,8 @@ class TrackPlan:
 class Plan:
     tracks: tuple[TrackPlan, ...]
     keys: tuple[Piece, ...]              # fetched first: segments are decrypted as they arrive
-    pieces: tuple[Piece, ...]            # inits and segments, in play order (fetch order)
+    pieces: tuple[Piece, ...]            # inits and segments in fetch order: by start time, the
+                                         # tracks interleaved (the muxer reads them that way)
 
     @property
     def segment_count(self) -> int:
@@ -52,32 +53,36 @@ class Plan:
 
 def make_plan(tracks: Iterable[Track]) -> Plan:
     keys: dict[str, Piece] = {}
-    inits: dict[Init, Piece] = {}
-    pieces: list[Piece] = []
+    inits: dict[tuple[int, Init], Piece] = {}   # per track: its first use sets its place in the order
+    timed: list[tuple[float, int, int, Piece]] = []   # (start s, track, n): the fetch order
     plans: list[TrackPlan] = []
     for t, track in enumerate(tracks):
         names: list[str] = []
         init_names: list[str | None] = []
         key_names: list[str | None] = []
+        start = 0.0
         for seg in track.segments:
             init_name = None
             if seg.init is not None:
-                if seg.init not in inits:
-                    inits[seg.init] = Piece(f"t{t}-init{len(inits)}.mp4", seg.init.url, seg.init.byte_range)
-                    pieces.append(inits[seg.init])
-                init_name = inits[seg.init].name
+                if (t, seg.init) not in inits:
+                    inits[t, seg.init] = Piece(f"t{t}-init{len(inits)}.mp4", seg.init.url,
+                                               seg.init.byte_range)
+                    timed.append((start, t, len(timed), inits[t, seg.init]))
+                init_name = inits[t, seg.init].name
             key_name = None
             if seg.key is not None:
                 if seg.key.url not in keys:
                     keys[seg.key.url] = Piece(f"key{len(keys)}.bin", seg.key.url)
                 key_name = keys[seg.key.url].name
             piece = Piece(f"t{t}-{seg.sequence:09}.seg", seg.url, seg.byte_range)
-            pieces.append(piece)
+            timed.append((start, t, len(timed), piece))
+            start += max(0.0, seg.duration)
             names.append(piece.name)
             init_names.append(init_name)
             key_names.append(key_name)
         plans.append(TrackPlan(track.kind, track.segments, tuple(names), tuple(init_names), tuple(key_names)))
-    return Plan(tuple(plans), tuple(keys.values()), tuple(pieces))
+    timed.sort(key=lambda x: x[:3])
+    return Plan(tuple(plans), tuple(keys.values()), tuple(p for *_, p in timed))
 
 
 def iv_for(seg: Segment, key: Key) -> bytes:
