@@ -64,6 +64,7 @@ function showHost(host, fromSnapshot = false) {
   document.body.dataset.host = state;
   list.setAttribute("aria-disabled", String(state !== "connected"));
   list.title = state === "connected" ? "" : "Not connected to paxel: this may be out of date.";
+  if (state !== "connected") totalsEl.textContent = "";
   helpEl.replaceChildren();
   helpEl.hidden = state === "connected" || state === "unknown";
   if (state === "not_installed") {
@@ -189,7 +190,9 @@ function showDownloads(views) {
     if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
   });
   document.getElementById("empty").hidden = views.length > 0;
-  totalsEl.textContent = views.length ? fmt.summaryText(lifecycle, views) : "";
+  // Totals from a service that is not there would be made up.
+  const connected = statusEl.dataset.state === "connected";
+  totalsEl.textContent = views.length && connected ? fmt.summaryText(lifecycle, views) : "";
 }
 
 async function act(downloadId, request, button) {

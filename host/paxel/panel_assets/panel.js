@@ -189,7 +189,9 @@
     placeRows(el("history"), history);
     el("active-empty").hidden = active.length > 0;
     el("history-empty").hidden = history.length > 0;
-    el("summary").textContent = fmt.summaryText(lifecycle, all);
+    // Totals and speeds from a stopped service would be made up: say what is known.
+    const connected = document.body.dataset.connected !== "false";
+    el("summary").textContent = connected ? fmt.summaryText(lifecycle, all) : "not connected";
   }
 
   function placeRows(list, views) {
