@@ -1,0 +1,101 @@
+"""Whether paxel's first answer is plausibly what the browser got (pure: facts in, verdict out).
+
+The browser gives up its own download only once paxel has *taken* it. paxel takes it when its
+first request was answered with what the browser saw: a success status, not an HTML page where
+the browser got a file, the same size when both know it, a name that agrees. Anything else is
+*declined* with a reason, and the browser keeps its download. A wrong "taken" loses or spoils
+the user's click (a login page saved under the file's name, a 410 after the browser used a
+one-time token); a wrong "declined" only leaves the download where it already was. So every
+doubt declines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from paxel.filenames import safe_filename
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+HTML_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})
+
+
+class Declined(StrEnum):
+    """Why paxel leaves a download to the browser (the wire's `declined` `reason`)."""
+
+    STATUS = "status"      # not a success status (405 for a replayed POST, 410 for a used token…)
+    HTML = "html"          # an HTML page where the browser got a file (a login page)
+    SIZE = "size"          # a different size than the browser saw
+    NAME = "name"          # a name of another type than the browser's
+    FAILED = "failed"      # the request itself failed (network, refused, bad reply)
+    TIMEOUT = "timeout"    # the extension gave up waiting (Chromium holds a download ≤15 s)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the browser saw of its answer (any of it may be unknown)."""
+
+    size: int | None = None
+    content_type: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """paxel's first answer: status, size (Content-Range total or Content-Length), type, and the
+    name the server gave in Content-Disposition (None when it gave none)."""
+
+    status: int
+    size: int | None
+    content_type: str | None
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    taken: bool
+    reason: Declined | None = None
+    message: str = ""
+
+
+TAKEN = Verdict(True)
+
+
+def media_type(value: str | None) -> str | None:
+    """`text/HTML; charset=x` -> `text/html`; None for nothing usable."""
+    if not value:
+        return None
+    kind = value.split(";", 1)[0].strip().lower()
+    return kind or None
+
+
+def extension(name: str | None) -> str | None:
+    """The lower-case extension of a (made safe) name, or None: `a.tar.gz` -> `gz`."""
+    if not name:
+        return None
+    base = safe_filename(name, fallback="")
+    stem, dot, ext = base.rpartition(".")
+    return ext.lower() if dot and stem and ext else None
+
+
+def _browser_saw_html(seen: Seen) -> bool:
+    return media_type(seen.content_type) in HTML_TYPES or extension(seen.filename) in HTML_EXTENSIONS
+
+
+def judge(seen: Seen, answer: Answer) -> Verdict:
+    """Take, or decline with the first reason that applies (in the order the user reads them)."""
+    if answer.status not in (200, 206):
+        return Verdict(False, Declined.STATUS, f"the server answered paxel {answer.status}")
+    if media_type(answer.content_type) in HTML_TYPES and not _browser_saw_html(seen):
+        what = media_type(seen.content_type) or "a file"
+        return Verdict(False, Declined.HTML,
+                       f"the server answered paxel an HTML page where the browser got {what}")
+    if seen.size is not None and answer.size is not None and seen.size != answer.size:
+        return Verdict(False, Declined.SIZE,
+                       f"the server answered paxel {answer.size} bytes where the browser saw {seen.size}")
+    theirs, ours = extension(seen.filename), extension(answer.filename)
+    if theirs and ours and theirs != ours:
+        return Verdict(False, Declined.NAME,
+                       f"the server named it {safe_filename(answer.filename)} where the browser saw "
+                       f"{safe_filename(seen.filename)}")
+    return TAKEN
