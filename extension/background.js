@@ -10,6 +10,7 @@ import "./lib/format.js";
 import { baseName, urlRefusal } from "./lib/urls.js";
 import * as navigations from "./lib/navigations.js";
 import { addDecision, failureReason } from "./lib/trace.js";
+import { buildTake, canTake, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./lib/takeover.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const { applyEvent, badgeText } = globalThis.paxelFormat;
@@ -226,13 +227,49 @@ function originPattern(url) {
 
 async function sendDownload(request) {
   const { download } = await host.request(request);
-  await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "added", data: { download } })));
+  await adoptView(download);
   return download;
 }
 
+async function adoptView(download) {
+  await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "added", data: { download } })));
+}
+
 /**
- * Chromium holds the download until suggest() is called, before any data is written: ask paxel
- * first, cancel only once it has taken the download, otherwise let the browser go on.
+ * Ask paxel to take the download (docs/protocol.md `take`): it answers only once its first
+ * request was answered like the browser's. The extension keeps its own deadline (Chromium gives
+ * up holding at 15 s); a `taken` that comes after it is let go at once, so there is one copy.
+ * Rejects with HostError when the host cannot be reached at all.
+ */
+async function take(request, item) {
+  const hello = await host.hello();
+  if (!canTake(hello)) {
+    return { taken: false, reason: "host-outdated", message: "this paxel cannot take downloads safely: update paxel" };
+  }
+  const asked = host.request(buildTake(request, seenOf(item)), TAKE_DEADLINE_MS + 10000).then(outcomeOf);
+  let timer;
+  const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), TAKE_DEADLINE_MS); });
+  const first = await Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
+  if (first === TIMED_OUT) {
+    asked.then((late) => (late.taken ? dropFromPaxel(late.download.download_id) : null)).catch(() => {});
+  }
+  return first;
+}
+
+/** paxel lets go of a download the browser kept: its job and any bytes it wrote go. */
+function dropFromPaxel(downloadId) {
+  return host.request(buildAction("remove", downloadId, { delete_file: true }))
+    .catch((err) => console.warn("paxel: cannot drop", downloadId, err.message));
+}
+
+function declinedDecision(about, outcome) {
+  const reason = outcome.reason === "host-outdated" || outcome.reason === "timeout" ? outcome.reason : "declined";
+  return { ...about, to: "browser", reason, detail: reason === "declined" ? outcome.message : undefined };
+}
+
+/**
+ * Chromium holds the download until suggest() is called, before any data is written: paxel
+ * takes it (or not) meanwhile; the browser's download is cancelled only once paxel has it.
  */
 function onDeterminingFilename(item, suggest) {
   if (item.byExtensionId === api.runtime.id) return false; // our own fallback: never again
@@ -244,7 +281,12 @@ function onDeterminingFilename(item, suggest) {
         recordDecision({ ...about, to: "browser", reason });
         return suggest();
       }
-      await sendDownload(request);
+      const outcome = await take(request, item);
+      if (!outcome.taken) {
+        recordDecision(declinedDecision(about, outcome));
+        return suggest();
+      }
+      await adoptView(outcome.download);
       recordDecision({ ...about, to: "paxel", reason, request: via });
       await api.downloads.cancel(item.id);
       await api.downloads.erase({ id: item.id });
@@ -258,8 +300,8 @@ function onDeterminingFilename(item, suggest) {
 }
 
 /**
- * Firefox has no hold: check the host answers before cancelling, then cancel, erase and remove
- * whatever file already appeared; if paxel then refuses, download it again in the browser.
+ * Firefox has no hold: its download goes on while paxel takes it. Firefox's copy is removed only
+ * once paxel has taken the download; if Firefox finished first, its copy wins and paxel lets go.
  */
 async function onDownloadCreated(item) {
   if (item.byExtensionId === api.runtime.id) return;
@@ -270,39 +312,43 @@ async function onDownloadCreated(item) {
     source: "click",
   };
   const about = { url: item.url, name: baseName(item.filename) };
-  let plan;
   try {
-    plan = await planHandOver(item, origin);
+    const plan = await planHandOver(item, origin);
     if (!plan.request) {
       recordDecision({ ...about, to: "browser", reason: plan.reason });
       return;
     }
-    await host.hello();
-  } catch (err) {
-    logFallback(item.url, err);
-    recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
-    return;
-  }
-  await removeFromBrowser(item.id);
-  try {
-    await sendDownload(plan.request);
+    const outcome = await take(plan.request, item);
+    if (!outcome.taken) {
+      recordDecision(declinedDecision(about, outcome));
+      return;
+    }
+    if (!(await giveUpBrowserCopy(item.id))) {
+      await dropFromPaxel(outcome.download.download_id);
+      recordDecision({ ...about, to: "browser", reason: "browser-first" });
+      return;
+    }
+    await adoptView(outcome.download);
     recordDecision({ ...about, to: "paxel", reason: plan.reason, request: plan.via });
   } catch (err) {
     logFallback(item.url, err);
     recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
-    await browserDownload(item.url, origin);
   }
 }
 
-async function removeFromBrowser(id) {
+/** Cancel and erase the browser's copy; false when it had already finished (then it stays). */
+async function giveUpBrowserCopy(id) {
   try {
     await api.downloads.cancel(id);
   } catch {
-    // A small file can be complete already: cancel refuses, removeFile deletes it.
-    await api.downloads.removeFile(id).catch(() => {});
+    const [found] = await api.downloads.search({ id });
+    if (!found || found.state === "complete") return false;
   }
+  const [left] = await api.downloads.search({ id });
+  if (left?.state === "complete") return false; // finished between our call and the cancel
   // The browser's download is gone by now: a stray list entry must not stop paxel getting it.
   await api.downloads.erase({ id }).catch((err) => console.warn("paxel: cannot erase download", id, err));
+  return true;
 }
 
 /** The browser downloads it itself; byExtensionId marks it so it is not intercepted again. */

@@ -2,7 +2,7 @@
 import { baseName, urlRefusal } from "./urls.js";
 import { toWireCookie } from "./cookies.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** A request that cannot be built; `code` uses the wire's name for the same fault. */
 export class RequestError extends Error {

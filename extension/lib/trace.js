@@ -29,6 +29,10 @@ export const REASONS = Object.freeze({
   "host-forbidden": "paxel's host refuses this extension",
   "host-failed": "paxel did not answer",
   refused: "paxel refused it",
+  declined: "declined",
+  timeout: "declined: paxel did not take it within 10 s",
+  "host-outdated": "paxel is too old to take downloads safely: update paxel",
+  "browser-first": "the browser finished first (paxel let go)",
 });
 
 /** The trace with `decision` added in front, cut to TRACE_SIZE; bad input leaves it as it was. */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildAction, buildDownload, buildHello, buildProbe, classifyHostError, clientName, isFirefoxUrl, RequestError } from "../lib/messages.js";
+import { buildAction, buildDownload, buildHello, buildProbe, classifyHostError, clientName, isFirefoxUrl, PROTOCOL_VERSION, RequestError } from "../lib/messages.js";
 import { DEFAULT_SETTINGS } from "../lib/settings.js";
 
 const cookie = { name: "paxel_session", value: "letmein", domain: "127.0.0.1", hostOnly: true, path: "/", secure: false, httpOnly: false, session: true };
@@ -8,7 +8,7 @@ const cookie = { name: "paxel_session", value: "letmein", domain: "127.0.0.1", h
 test("hello names the client the way the host checks it", () => {
   assert.equal(clientName("chrome-extension://abc/", "abc"), "chrome-extension://abc/");
   assert.equal(clientName("moz-extension://1234-uuid/", "paxel@paxel.io"), "firefox:paxel@paxel.io");
-  assert.deepEqual(buildHello("moz-extension://u/", "paxel@paxel.io"), { type: "hello", client: "firefox:paxel@paxel.io", version: 1 });
+  assert.deepEqual(buildHello("moz-extension://u/", "paxel@paxel.io"), { type: "hello", client: "firefox:paxel@paxel.io", version: PROTOCOL_VERSION });
   assert.ok(isFirefoxUrl("moz-extension://u/"));
   assert.ok(!isFirefoxUrl("chrome-extension://u/"));
 });

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: `take` (the two-phase hand-over)
 MAX_MESSAGE = 1024 * 1024  # both directions: the browsers' limit outbound, paxel's cap inbound
 _HEADER = struct.Struct("=I")  # native-endian, as Chrome and Firefox use
 _DISCARD_CHUNK = 64 * 1024
@@ -291,6 +291,19 @@ def _request_id(name: str, value: Any) -> str | int:
 
 _DOWNLOAD_ID = {"download_id": (_string(64), True)}
 
+
+def _expect(name: str, value: Any) -> dict[str, Any]:
+    return _object(name, value, _EXPECT_FIELDS)
+
+
+# `take`'s `expect`: what the browser saw of its own answer (paxel.takeover.Seen).
+_EXPECT_FIELDS: dict[str, tuple[Check, bool]] = {
+    "size": (_integer(0, 1 << 62), False),
+    "content_type": (_string(256), False),
+    "filename": (_string(1024), False),
+    "min_size": (_integer(0, 1 << 62), False),
+}
+
 # `download` and `probe` (the two share paxel.service.request.DownloadRequest).
 _DOWNLOAD: dict[str, tuple[Check, bool]] = {
     "url": (_url, True),
@@ -308,6 +321,7 @@ _DOWNLOAD: dict[str, tuple[Check, bool]] = {
 SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "hello": {"client": (_string(256), True), "version": (_integer(1, 1_000_000), True)},
     "download": _DOWNLOAD,
+    "take": {**_DOWNLOAD, "expect": (_expect, True)},
     "probe": _DOWNLOAD,  # the same request (paxel.service.request); what only a download uses is ignored
     "list": {},
     "pause": _DOWNLOAD_ID,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from paxel.protocol import PROTOCOL_VERSION
 from support.nginx import PRIVATE_COOKIE, Nginx
 from support.paxel_env import VENV_BIN, NativeHost, PaxelEnv
 
@@ -164,7 +165,7 @@ def test_malformed_input_table_then_still_serving(paxel_env: PaxelEnv) -> None:
         assert reply["error"]["name"] == code, (name, reply)
         assert reply["id"] == request_id, name
         assert isinstance(reply["error"]["message"], str) and reply["error"]["message"], name
-    assert host.hello(99)["version"] == 1
+    assert host.hello(99)["version"] == PROTOCOL_VERSION
     assert host.close() == 0
 
 
@@ -179,7 +180,7 @@ def test_junk_frames_get_framed_errors_and_the_host_still_answers(paxel_env: Pax
     for _ in junk:
         reply = host.recv()
         assert reply["ok"] is False and reply["error"]["code"] >= 20
-    assert host.hello(7)["version"] == 1
+    assert host.hello(7)["version"] == PROTOCOL_VERSION
     assert host.close() == 0
 
 
@@ -212,7 +213,7 @@ def test_extra_extension_id_from_the_environment(paxel_env: PaxelEnv) -> None:
     paxel_env.env["PAXEL_EXTENSION_IDS"] = "devbuild@paxel.io"
     host = NativeHost([HOST_EXE, str(paxel_env.root / "m.json"), "devbuild@paxel.io"], paxel_env.env)
     paxel_env.hosts.append(host)
-    assert host.hello()["version"] == 1
+    assert host.hello()["version"] == PROTOCOL_VERSION
     assert host.close() == 0
 
 

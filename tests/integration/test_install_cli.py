@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from paxel.ids import CHROMIUM_ORIGINS, FIREFOX_EXTENSION_ID, HOST_NAME
+from paxel.protocol import PROTOCOL_VERSION
 from support.paxel_env import PaxelEnv
 
 OTHER_ID = "abcdefghijklmnopabcdefghijklmnop"
@@ -90,7 +91,7 @@ def test_install_writes_valid_manifests_whose_launcher_answers_hello_when_starte
                 [str(launcher), str(path), FIREFOX_EXTENSION_ID], f"firefox:{FIREFOX_EXTENSION_ID}", paxel_env
             )
         assert reply["ok"] is True, reply
-        assert reply["result"]["version"] == 1
+        assert reply["result"]["version"] == PROTOCOL_VERSION
     # The empty-environment host reached this env's service, not some other user's.
     assert paxel_env.service_pid() is not None
 

@@ -17,6 +17,7 @@ from typing import Any
 import psutil
 import pytest
 
+from paxel.protocol import PROTOCOL_VERSION
 from paxel.service import gate
 from support.paxel_env import PaxelEnv
 
@@ -47,7 +48,7 @@ def _authenticated(paxel_env: PaxelEnv, port: int) -> socket.socket:
     assert _recv(sock) is not None  # greeting
     secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
     sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))
-    assert _recv(sock) == {"id": 1, "ok": True, "version": 1, "result": {}}
+    assert _recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
     return sock
 
 

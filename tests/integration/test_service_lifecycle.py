@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from paxel.protocol import PROTOCOL_VERSION
 from paxel.service import ipc, lifecycle
 from support.faultserver import FaultServer
 from support.nginx import Nginx
@@ -116,7 +117,7 @@ def test_client_without_the_secret_is_refused(paxel_env: PaxelEnv, first: dict[s
         sock.connect(str(runtime / "paxel.sock"))
         secret = (runtime / "secret").read_text().strip()
         sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}) + _frame({"id": 2, "type": "list"}))
-        assert _recv(sock) == {"id": 1, "ok": True, "version": 1, "result": {}}
+        assert _recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
         reply = _recv(sock)
         assert reply is not None and reply["ok"] and reply["result"]["downloads"] == []
 
@@ -172,7 +173,7 @@ def test_tcp_transport_end_to_end(paxel_env: PaxelEnv, nginx: Nginx) -> None:
         greeting = _recv(sock)  # the service proves itself first (here: to a client without the secret)
         secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
         expected = ipc.service_proof(secret, sock.getsockname()[1], port)
-        assert greeting == {"event": "service", "version": 1, "data": {"proof": expected}}
+        assert greeting == {"event": "service", "version": PROTOCOL_VERSION, "data": {"proof": expected}}
         wrong = {"id": 1, "type": "auth", "secret": "0" * 64}
         sock.sendall(_frame(wrong) + _frame({"id": 2, "type": "list"}))
         reply = _recv(sock)

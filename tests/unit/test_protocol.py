@@ -18,6 +18,7 @@ from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import (
     BROWSER_TYPES,
     MAX_MESSAGE,
+    PROTOCOL_VERSION,
     SCHEMA,
     encode_frame,
     error_from_reply,
@@ -229,7 +230,7 @@ def test_request_id_echoed_only_when_sane(message: Any, expected: Any) -> None:
 
 def test_error_reply_round_trip() -> None:
     reply = reply_error(9, ProtocolError("nope", code=ErrorCode.NOT_FOUND))
-    assert reply == {"id": 9, "ok": False, "version": 1,
+    assert reply == {"id": 9, "ok": False, "version": PROTOCOL_VERSION,
                      "error": {"code": 29, "name": "NOT_FOUND", "message": "nope"}}
     error = error_from_reply(reply)
     assert isinstance(error, PaxelError) and error.code == ErrorCode.NOT_FOUND
@@ -245,7 +246,7 @@ def test_exit_status_is_the_code_below_10_else_1() -> None:
 @settings(max_examples=100, deadline=None)
 def test_fit_downloads_never_exceeds_the_limit(items: list[str], limit: int) -> None:
     def reply(chunk: list[Any]) -> dict[str, Any]:
-        return {"id": 1, "ok": True, "version": 1, "result": {"downloads": chunk}}
+        return {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {"downloads": chunk}}
 
     fitted = fit_downloads(reply, items, limit)
     kept = fitted["result"]["downloads"]

@@ -1,4 +1,5 @@
-"""The `probe` request: what a URL would download (size, name, ranges) without downloading it.
+"""The `probe` request: what a URL would download (size, name, ranges) without downloading it,
+and the first request of a `take` (docs/protocol.md), which paxel.takeover judges.
 
 One `GET Range: bytes=0-0` through the engine's transport, so cookies, redirects and credential
 rules are exactly the engine's; no body to waste. Network I/O: the server runs it off the
@@ -13,6 +14,7 @@ from paxel import filenames, transport
 from paxel import probe as probing
 from paxel.errors import HTTPStatusError
 from paxel.service.request import DownloadRequest
+from paxel.takeover import Answer
 
 PROBE_TIMEOUT = 15.0
 
@@ -20,18 +22,32 @@ PROBE_TIMEOUT = 15.0
 def probe(request: DownloadRequest) -> dict[str, Any]:
     """The `probe` result (docs/protocol.md): the request's own headers and cookies, as the
     download would send them."""
+    answer, info = _first_request(request)
+    if info is None:
+        raise HTTPStatusError(f"{request.url} answered {answer.status}", status=answer.status)
+    return {"size": info.size, "filename": filenames.choose_name(info.filename, info.url),
+            "accepts_ranges": info.ranges, "content_type": answer.content_type}
+
+
+def first_answer(request: DownloadRequest) -> Answer:
+    """What the server answers paxel's first request for a `take`, whatever its status. Raises
+    PaxelError (NetworkError, ServerMisbehaved) when there is no usable answer at all."""
+    return _first_request(request)[0]
+
+
+def _first_request(request: DownloadRequest) -> tuple[Answer, probing.ProbeResult | None]:
     url = request.url
     session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
                                       timeout=PROBE_TIMEOUT)
     try:
         reply = session.get(url, first=0, last=0)
         try:
+            content_type = reply.headers.get("Content-Type")
             if reply.status not in (200, 206):
-                raise HTTPStatusError(f"{url} answered {reply.status}", status=reply.status)
+                return Answer(reply.status, None, content_type, None), None
             info = probing.interpret(reply.url, reply.status, reply.headers, 0, 0)
         finally:
             reply.close()
     finally:
         session.close()
-    return {"size": info.size, "filename": filenames.choose_name(info.filename, info.url),
-            "accepts_ranges": info.ranges, "content_type": reply.headers.get("Content-Type")}
+    return Answer(reply.status, info.size, content_type, info.filename), info

@@ -16,22 +16,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from paxel import __version__
+from paxel import __version__, takeover
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import PROTOCOL_VERSION, Request, fit_downloads, reply_error, reply_ok
 from paxel.service import lifecycle
 from paxel.service.desktop import Desktop
-from paxel.service.probing import probe
+from paxel.service.probing import first_answer, probe
 from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
 from paxel.service.settings import Settings
 
 log = logging.getLogger(__name__)
-CAPABILITIES = ("download", "probe", "pause", "resume", "cancel", "remove", "retry", "open", "show_panel",
-                "events", "lifecycle")
+CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
+                "show_panel", "events", "lifecycle")
 # Requests that may wait on the network or the display (XOpenDisplay blocks on an X server that
 # never answers): the server answers them off the client's reader thread.
-SLOW = frozenset({"probe", "show_panel", "open"})
+SLOW = frozenset({"probe", "take", "show_panel", "open"})
 
 
 class Caller(Protocol):
@@ -71,6 +71,23 @@ def on_download(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     if ctx.settings.open_panel_on_add is not False:
         ctx.desktop.show_panel_soon()
     return {"download": added}
+
+
+def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    """The two-phase hand-over (docs/protocol.md): paxel makes its first request and queues the
+    download only when the answer is plausibly what the browser got (paxel.takeover); otherwise
+    nothing is queued and the browser keeps its own download."""
+    expect = fields["expect"]
+    seen = takeover.Seen(expect.get("size"), expect.get("content_type"), expect.get("filename"),
+                         expect.get("min_size"))
+    try:
+        verdict = takeover.judge(seen, first_answer(DownloadRequest.from_fields(fields)))
+    except PaxelError as exc:
+        verdict = takeover.Verdict(False, takeover.Declined.FAILED, f"paxel's request failed: {exc}")
+    if not verdict.taken:
+        log.info("declined %s: %s", fields["url"], verdict.message)
+        return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}
+    return {"outcome": "taken", **on_download(ctx, caller, fields)}
 
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
@@ -127,6 +144,7 @@ def on_auth(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 HANDLERS: dict[str, Handler] = {
     "hello": on_hello,
     "download": on_download,
+    "take": on_take,
     "probe": on_probe,
     "list": on_list,
     "pause": on_pause,

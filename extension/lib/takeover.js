@@ -1,0 +1,47 @@
+// The two-phase hand-over, the pure part: what the browser saw, the `take` request, and what
+// paxel's answer means. The browser gives up its download only on `taken` (docs/protocol.md).
+import { browserSize } from "./rules.js";
+import { baseName } from "./urls.js";
+
+/** Chromium carries on by itself 15 s into onDeterminingFilename; paxel must answer before. */
+export const TAKE_DEADLINE_MS = 10000;
+export const TAKE_CAPABILITY = "take";
+
+/** Whether the host's hello offers the two-phase hand-over (an older paxel takes nothing). */
+export function canTake(hello) {
+  return Array.isArray(hello?.capabilities) && hello.capabilities.includes(TAKE_CAPABILITY);
+}
+
+/** What the browser saw of its answer: size, type, name (each null when it does not know). */
+export function seenOf(item) {
+  return {
+    size: browserSize(item?.totalBytes ?? item?.fileSize),
+    content_type: typeof item?.mime === "string" && item.mime ? item.mime : null,
+    filename: baseName(item?.filename) || null,
+  };
+}
+
+/** A built `download` request as the `take` request for the same download. */
+export function buildTake(download, seen) {
+  return { ...download, type: "take", expect: seen };
+}
+
+/**
+ * paxel's answer to `take`: {taken: true, download} or {taken: false, reason, message}. Anything
+ * else is a decline: the browser keeping its download is never wrong.
+ */
+export function outcomeOf(result) {
+  if (result?.outcome === "taken" && result.download && typeof result.download.download_id === "string") {
+    return { taken: true, download: result.download };
+  }
+  const reason = typeof result?.reason === "string" && result.reason ? result.reason : "failed";
+  const message = typeof result?.message === "string" && result.message ? result.message : "paxel did not take it";
+  return { taken: false, reason, message };
+}
+
+/** The decline for a deadline the extension itself kept. */
+export const TIMED_OUT = Object.freeze({
+  taken: false,
+  reason: "timeout",
+  message: `paxel did not take it within ${TAKE_DEADLINE_MS / 1000} s`,
+});
