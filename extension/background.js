@@ -213,6 +213,10 @@ async function planHandOver(item, origin) {
   const sent = seen?.headers ? navigations.forwardedHeaders(seen.headers) : undefined;
   const cookies = sent ? [] : await collectCookies(candidate.url, origin);
   const details = { ...candidate, userAgent: navigator.userAgent, cookies, sent, source: origin.source };
+  if (verdict.action === PROBE && canTake(await host.hello())) {
+    // `take` checks the minimum size with its own first request: no separate probe.
+    return { request: buildDownload(details, settings), reason: "rules-matched", via: sent ? "seen" : "cookies", minSize: settings.minSize };
+  }
   if (verdict.action === PROBE) {
     const probe = await host.request(buildProbe(details));
     verdict = decide({ ...candidate, size: probe.size ?? null, probed: true }, settings);
@@ -241,12 +245,13 @@ async function adoptView(download) {
  * up holding at 15 s); a `taken` that comes after it is let go at once, so there is one copy.
  * Rejects with HostError when the host cannot be reached at all.
  */
-async function take(request, item) {
+async function take(request, item, minSize) {
   const hello = await host.hello();
   if (!canTake(hello)) {
     return { taken: false, reason: "host-outdated", message: "this paxel cannot take downloads safely: update paxel" };
   }
-  const asked = host.request(buildTake(request, seenOf(item)), TAKE_DEADLINE_MS + 10000).then(outcomeOf);
+  const seen = { ...seenOf(item), ...(minSize ? { min_size: minSize } : {}) };
+  const asked = host.request(buildTake(request, seen), TAKE_DEADLINE_MS + 10000).then(outcomeOf);
   let timer;
   const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), TAKE_DEADLINE_MS); });
   const first = await Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
@@ -263,6 +268,7 @@ function dropFromPaxel(downloadId) {
 }
 
 function declinedDecision(about, outcome) {
+  if (outcome.reason === "small") return { ...about, to: "browser", reason: "below-minimum-size" };
   const reason = outcome.reason === "host-outdated" || outcome.reason === "timeout" ? outcome.reason : "declined";
   return { ...about, to: "browser", reason, detail: reason === "declined" ? outcome.message : undefined };
 }
@@ -276,12 +282,12 @@ function onDeterminingFilename(item, suggest) {
   const origin = { incognito: item.incognito, topLevelUrl: item.referrer, source: "click" };
   const about = { url: item.finalUrl || item.url, name: baseName(item.filename) };
   planHandOver(item, origin)
-    .then(async ({ request, reason, via }) => {
+    .then(async ({ request, reason, via, minSize }) => {
       if (!request) {
         recordDecision({ ...about, to: "browser", reason });
         return suggest();
       }
-      const outcome = await take(request, item);
+      const outcome = await take(request, item, minSize);
       if (!outcome.taken) {
         recordDecision(declinedDecision(about, outcome));
         return suggest();
@@ -318,7 +324,7 @@ async function onDownloadCreated(item) {
       recordDecision({ ...about, to: "browser", reason: plan.reason });
       return;
     }
-    const outcome = await take(plan.request, item);
+    const outcome = await take(plan.request, item, plan.minSize);
     if (!outcome.taken) {
       recordDecision(declinedDecision(about, outcome));
       return;

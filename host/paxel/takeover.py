@@ -26,6 +26,7 @@ class Declined(StrEnum):
     STATUS = "status"      # not a success status (405 for a replayed POST, 410 for a used token…)
     HTML = "html"          # an HTML page where the browser got a file (a login page)
     SIZE = "size"          # a different size than the browser saw
+    SMALL = "small"        # below the user's minimum size (the browser did not know the size)
     NAME = "name"          # a name of another type than the browser's
     FAILED = "failed"      # the request itself failed (network, refused, bad reply)
     TIMEOUT = "timeout"    # the extension gave up waiting (Chromium holds a download ≤15 s)
@@ -38,6 +39,7 @@ class Seen:
     size: int | None = None
     content_type: str | None = None
     filename: str | None = None
+    min_size: int | None = None   # the user's minimum for paxel, when the browser knew no size
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ def judge(seen: Seen, answer: Answer) -> Verdict:
     if seen.size is not None and answer.size is not None and seen.size != answer.size:
         return Verdict(False, Declined.SIZE,
                        f"the server answered paxel {answer.size} bytes where the browser saw {seen.size}")
+    if seen.min_size is not None and answer.size is not None and answer.size < seen.min_size:
+        return Verdict(False, Declined.SMALL,
+                       f"{answer.size} bytes is below the minimum size of {seen.min_size} for paxel")
     theirs, ours = extension(seen.filename), extension(answer.filename)
     if theirs and ours and theirs != ours:
         return Verdict(False, Declined.NAME,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from browser_firefox import Firefox
 
-from conftest import MiB, browser_finished, link_page, paxel_download, sha256, wait_for
+from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -26,8 +26,9 @@ def assert_browser_kept_nothing(firefox: Firefox, url: str) -> None:
 
 def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_env: PaxelEnv,
                                                       nginx: Nginx) -> None:
-    digest = nginx.add_file("ff-click.bin", 3 * MiB)
-    url = nginx.url("ff-click.bin", "private")
+    # Firefox keeps its copy until paxel has taken the download: served slowly, it cannot finish first.
+    digest = nginx.add_file("ff-click.bin", 16 * MiB)
+    url = nginx.url("ff-click.bin", "private") + "?slow=1"
     open_with_cookie(firefox, link_page(nginx, "ff-click.html", url), "paxel_session=letmein")
 
     firefox.click("#dl")
@@ -87,8 +88,8 @@ def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: 
 
 def test_private_window_uses_its_own_cookies(firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
     firefox.set_settings(privateWindows=True)
-    digest = nginx.add_file("ff-private.bin", 2 * MiB)
-    url = nginx.url("ff-private.bin", "private")
+    digest = nginx.add_file("ff-private.bin", 16 * MiB)
+    url = nginx.url("ff-private.bin", "private") + "?slow=1"
     page = link_page(nginx, "ff-private.html", url)
     # The regular store holds a wrong value: taking cookies from it would get a 403.
     open_with_cookie(firefox, page, "paxel_session=wrong")
@@ -125,10 +126,10 @@ def test_host_not_registered_browser_downloads_itself(firefox_factory: Callable[
     assert paxel_env.service_pid() is None
 
 
-def test_refused_by_paxel_after_cancel_is_downloaded_again_by_the_browser(
+def test_refused_by_paxel_stays_with_the_browser(
         firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
-    # Firefox cannot hold a download: it is cancelled before paxel answers. A folder outside
-    # paxel's roots makes paxel refuse (FOLDER_NOT_ALLOWED) after that point.
+    # Firefox cannot hold a download, but it is removed only once paxel has taken it. A folder
+    # outside paxel's roots makes paxel refuse (FOLDER_NOT_ALLOWED) after its first request.
     firefox.set_settings(folder="/proc/not-a-paxel-root")
     digest = nginx.add_file("ff-refused.bin", 2 * MiB)
     url = nginx.url("ff-refused.bin")
@@ -145,8 +146,8 @@ def test_refused_by_paxel_after_cancel_is_downloaded_again_by_the_browser(
 
 def test_container_tab_uses_the_container_cookies(firefox: Firefox, paxel_env: PaxelEnv,
                                                   nginx: Nginx) -> None:
-    digest = nginx.add_file("ff-container.bin", 2 * MiB)
-    url = nginx.url("ff-container.bin", "private")
+    digest = nginx.add_file("ff-container.bin", 16 * MiB)
+    url = nginx.url("ff-container.bin", "private") + "?slow=1"
     page = link_page(nginx, "ff-container.html", url)
     open_with_cookie(firefox, page, "paxel_session=wrong")  # the default store must not be used
     firefox.open_container_tab(page, 1)
@@ -166,9 +167,9 @@ def test_container_tab_uses_the_container_cookies(firefox: Firefox, paxel_env: P
     assert stores == ["wrong"]
 
 
-def test_tiny_file_finished_before_cancel_is_removed_from_disk(firefox: Firefox, paxel_env: PaxelEnv,
-                                                               nginx: Nginx) -> None:
-    # 10 KiB is on disk before onCreated's listener can cancel: cancel fails, removeFile must act.
+def test_tiny_file_is_in_exactly_one_place(firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    # 10 KiB is on disk long before paxel can take it: Firefox's copy wins, paxel lets go. Should
+    # paxel be first after all, Firefox's copy goes. Either way: one copy, the exact bytes.
     firefox.set_settings(minSize=0)
     digest = nginx.add_file("ff-tiny.bin", 10 * 1024)
     url = nginx.url("ff-tiny.bin")
@@ -176,6 +177,15 @@ def test_tiny_file_finished_before_cancel_is_removed_from_disk(firefox: Firefox,
 
     firefox.click("#dl")
 
-    view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
-    assert sha256(Path(view["path"])) == digest
-    assert_browser_kept_nothing(firefox, url)
+    decision = wait_for(lambda: firefox.in_extension(
+        "return browser.storage.session.get('trace').then(s => (s.trace || [])[0])"), 30, "a decision")
+    time.sleep(1)  # paxel's removal (or completion) has landed
+    in_browser = list(firefox.downloads.iterdir())
+    in_paxel = [v for v in paxel_list(paxel_env) if v["url"] == url]
+    if decision["to"] == "browser":
+        assert decision["reason"] == "browser-first", decision
+        assert [sha256(p) for p in in_browser] == [digest] and in_paxel == []
+    else:
+        view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
+        assert sha256(Path(view["path"])) == digest
+        assert_browser_kept_nothing(firefox, url)

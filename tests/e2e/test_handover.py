@@ -15,6 +15,7 @@ from browser_firefox import Firefox
 
 from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 from support.xvfb import Xvfb
@@ -79,6 +80,9 @@ def page(nginx: Nginx, name: str, body: str) -> str:
 
 
 BUTTON = 'style="font-size:40px;margin:20px"'
+# Firefox keeps its own copy until paxel has taken the download (it cannot hold one): a file
+# paxel should get is served at 8 MiB/s per connection (`?slow=1`) so Firefox cannot finish first.
+SLOW_SIZE = 16 * MiB
 
 
 def test_post_form_stays_with_the_browser_and_a_post_answered_303_goes_to_paxel(
@@ -88,11 +92,11 @@ def test_post_form_stays_with_the_browser_and_a_post_answered_303_goes_to_paxel(
     posted = f"ho-form-{tag}.bin"
     redirected = f"ho-303-{tag}.bin"
     digest = nginx.add_file(posted, 2 * MiB)
-    digest_303 = nginx.add_file(redirected, 2 * MiB)
+    digest_303 = nginx.add_file(redirected, SLOW_SIZE)
     tab = Tab(browser, page(nginx, f"ho-form-{tag}.html", (
         f'<form method=post action="/form/{posted}"><input type=hidden name=q value=1>'
         f'<button id=post {BUTTON}>export</button></form>'
-        f'<form method=post action="/see-other/{redirected}">'
+        f'<form method=post action="/see-other/{redirected}?slow=1">'
         f'<button id=see {BUTTON}>export 303</button></form>')))
     nginx.clear_log()
 
@@ -105,7 +109,7 @@ def test_post_form_stays_with_the_browser_and_a_post_answered_303_goes_to_paxel(
 
     tab.click("#see")
 
-    final_url = nginx.url(redirected)
+    final_url = nginx.url(redirected) + "?slow=1"
     view = wait_for(lambda: paxel_download(paxel_env, final_url, "completed"), 30,
                     "paxel to take the 303's GET")
     assert sha256(Path(view["path"])) == digest_303
@@ -121,7 +125,7 @@ def one_identity(nginx: Nginx, name: str) -> tuple[str, str, str]:
     """The browser's own request comes first, then paxel's (probe and segments): all of them
     must carry the same Cookie, Referer, User-Agent, Accept-Language and Origin. Returns
     (Cookie, Referer, Origin)."""
-    lines = [line for line in nginx.log() if line.request == f"/files/{name}"]
+    lines = [line for line in nginx.log() if line.request.split("?")[0] == f"/files/{name}"]
     assert len(lines) >= 2, lines
     sent = {(line.cookie, line.referer, line.user_agent, line.accept_language, line.origin) for line in lines}
     assert len(sent) == 1, lines
@@ -139,8 +143,8 @@ def test_link_with_download_attribute_paxel_sends_what_the_browser_sent(
     set_settings(browser, minSize=0)
     tag = type(browser).__name__.lower()
     name = f"ho-attr-{tag}.bin"
-    digest = nginx.add_file(name, 2 * MiB)
-    url = nginx.url(name)
+    digest = nginx.add_file(name, SLOW_SIZE)
+    url = nginx.url(name) + "?slow=1"
     link = f'<a id=dl download href="{url}" {BUTTON}>download</a>'
     tab = Tab(browser, page(nginx, f"ho-attr-{tag}.html", link))
     tab.run("(document.cookie = 'ho_strict=1; SameSite=Strict; path=/', document.cookie)")
@@ -154,7 +158,7 @@ def test_link_with_download_attribute_paxel_sends_what_the_browser_sent(
         assert one_identity(nginx, name)[:2] == ("ho_strict=1", tab.url)
         assert trace(browser)[0]["request"] == "seen"
     else:
-        lines = [line for line in nginx.log() if line.request == f"/files/{name}"]
+        lines = [line for line in nginx.log() if line.request.split("?")[0] == f"/files/{name}"]
         assert {(line.cookie, line.referer) for line in lines} == {("ho_strict=1", tab.url)}, lines
         assert trace(browser)[0]["request"] == "cookies"
 
@@ -168,8 +172,8 @@ def test_cross_site_link_paxel_sends_exactly_what_the_browser_sent(
     set_settings(browser, minSize=0)
     tag = type(browser).__name__.lower()
     name = f"ho-site-{tag}.bin"
-    digest = nginx.add_file(name, 2 * MiB)
-    url = nginx.url(name)
+    digest = nginx.add_file(name, SLOW_SIZE)
+    url = nginx.url(name) + "?slow=1"
     Tab(browser, page(nginx, f"ho-cookies-{tag}.html", "cookies")).run(
         "(document.cookie = 'ho_strict=1; SameSite=Strict; path=/',"
         " document.cookie = 'ho_lax=1; SameSite=Lax; path=/', document.cookie)")
@@ -233,3 +237,34 @@ def test_keyboard_shortcut_lets_the_next_download_go_to_the_browser(
     assert sha256(Path(done[0]["filename"])) == digest
     assert paxel_list(paxel_env) == []
     assert trace(browser)[0]["reason"] == "bypass"
+
+
+def test_one_time_link_and_login_page_stay_with_the_browser(
+        browser: Browser, paxel_env: PaxelEnv, nginx: Nginx, faultserver: FaultServer) -> None:
+    """What paxel cannot fetch the way the browser did goes back to the browser: a link whose token
+    the browser's request used (410 from the second request on), and a site that answers
+    anything but a browser navigation with a "please log in" page (200, text/html)."""
+    set_settings(browser, minSize=0)
+    tag = type(browser).__name__.lower()
+    once = faultserver.url(f"once-{tag}.bin", size=MiB, status=410, status_from=1, status_times=100)
+    gated_name = f"gated-{tag}.bin"
+    gated_digest = nginx.add_file(gated_name, MiB)
+    tab = Tab(browser, page(nginx, f"ho-decline-{tag}.html", (
+        f'<a id=once href="{once}" {BUTTON}>once</a>'
+        f'<a id=gated href="{nginx.url(gated_name, "gated")}" {BUTTON}>gated</a>')))
+
+    tab.click("#once")
+    browser_finished(browser, "the browser to keep the one-time download")
+    tab.click("#gated")
+    wait_for(lambda: len([d for d in browser.downloads_listed() if d["state"] == "complete"]) == 2, 20,
+             "the browser to keep the gated download")
+
+    assert sha256(browser.downloads / f"once-{tag}.bin") == faultserver.sha256(once)
+    assert sha256(browser.downloads / gated_name) == gated_digest
+    assert sorted(p.name for p in browser.downloads.iterdir()) == sorted([f"once-{tag}.bin", gated_name])
+    # Firefox's own copy may finish before paxel's answer: wait for both decisions.
+    decisions = wait_for(lambda: trace(browser)[:2] if len(trace(browser)) >= 2 else None, 20,
+                         "two decisions")
+    assert paxel_list(paxel_env) == []
+    assert [(d["to"], d["reason"]) for d in decisions] == [("browser", "declined")] * 2, decisions
+    assert "HTML page" in decisions[0]["detail"] and "410" in decisions[1]["detail"], decisions

@@ -12,6 +12,8 @@ Locations (all serve the same data folder):
               some paths are bad and a new connection usually lands on a good one)
   /limited/   like /capped/, but at most `conn_limit` connections at once per client address;
               nginx answers 503 to the others (a server that refuses extra connections)
+  /gated/     the file to a browser navigation, a 200 "please log in" HTML page to anything else
+Any URL with `?slow=1` is served at the `limit_rate` per connection.
 The access log records connection, status, bytes sent, Range, Cookie, method and the headers a
 browser identifies itself with, so tests can count requests, connections and bytes actually
 sent, and compare what paxel sent with what the browser sent.
@@ -71,6 +73,9 @@ http {{
         listen 127.0.0.1:{port};
         server_name localhost;
         access_log {tmp}/access.log paxel;
+        # `?slow=1` on any URL caps each connection at {rate}: a browser cannot finish a few
+        # MiB before paxel has taken the download (Firefox keeps its copy until then).
+        if ($arg_slow) {{ set $limit_rate {rate}; }}
         location /files/ {{ alias {data}/; }}
         location /capped/ {{ alias {data}/; limit_rate {rate}; }}
         location /noranges/ {{ alias {data}/; max_ranges 0; }}
@@ -87,7 +92,19 @@ http {{
             error_page 405 =200 /form-body$uri;
         }}
         location /form-body/form/ {{ internal; alias {data}/; }}
-        location ~ ^/see-other/(.*)$ {{ return 303 /files/$1; }}
+        location ~ ^/see-other/(.*)$ {{ return 303 /files/$1$is_args$args; }}
+        # The file only to a browser's navigation (Sec-Fetch-Mode: navigate, which paxel does not
+        # send); anything else gets a "please log in" HTML page with status 200.
+        location /gated/ {{
+            alias {data}/;
+            if ($http_sec_fetch_mode != "navigate") {{ rewrite ^ /login-page last; }}
+        }}
+        location = /login-page {{
+            internal;
+            types {{ }}
+            default_type text/html;
+            return 200 "<!doctype html><title>Log in</title>please log in\n";
+        }}
     }}
 }}
 """

@@ -45,6 +45,12 @@ def test_size_and_name_must_agree_when_both_sides_know_them() -> None:
     assert judge(Seen(filename="report"), named).taken
 
 
+def test_the_minimum_size_is_checked_by_paxel_when_the_browser_knew_no_size() -> None:
+    assert judge(Seen(min_size=1001), FILE).reason == Declined.SMALL
+    assert judge(Seen(min_size=1000), FILE).taken
+    assert judge(Seen(min_size=1 << 20), Answer(200, None, None, None)).taken  # a stream: worth it
+
+
 def test_media_type_and_extension() -> None:
     assert media_type(" Text/HTML ; charset=x") == "text/html"
     assert media_type("") is None and media_type(";") is None
