@@ -7,6 +7,8 @@ const api = globalThis.browser ?? globalThis.chrome;
 const bypassEl = document.getElementById("bypass-next");
 const shortcutEl = document.getElementById("bypass-shortcut");
 const traceEl = document.getElementById("trace-list");
+// A change (the user's or the storage's) that came before the first state answer wins over it.
+let switchKnown = false;
 
 async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
@@ -32,17 +34,21 @@ function showTrace(trace) {
 }
 
 bypassEl.addEventListener("change", () => {
+  switchKnown = true;
   ask({ type: "bypass.set", on: bypassEl.checked }).catch(() => { bypassEl.checked = !bypassEl.checked; });
 });
 
 api.storage.onChanged.addListener((changes, area) => {
   if (area !== "session") return;
   if (changes.trace) showTrace(Array.isArray(changes.trace.newValue) ? changes.trace.newValue : []);
-  if (changes.bypassNext) bypassEl.checked = changes.bypassNext.newValue === true;
+  if (changes.bypassNext) {
+    switchKnown = true;
+    bypassEl.checked = changes.bypassNext.newValue === true;
+  }
 });
 
 ask({ type: "handover.state" }).then((state) => {
-  bypassEl.checked = state.bypassNext;
+  if (!switchKnown) bypassEl.checked = state.bypassNext;
   shortcutEl.textContent = state.shortcut;
   showTrace(state.trace);
 });

@@ -28,7 +28,7 @@ def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_en
                                                       nginx: Nginx) -> None:
     # Firefox keeps its copy until paxel has taken the download: served slowly, it cannot finish first.
     digest = nginx.add_file("ff-click.bin", 16 * MiB)
-    url = nginx.url("ff-click.bin", "private") + "?slow=1"
+    url = nginx.url("ff-click.bin", "private") + "?slow=2m"
     open_with_cookie(firefox, link_page(nginx, "ff-click.html", url), "paxel_session=letmein")
 
     firefox.click("#dl")
@@ -89,7 +89,7 @@ def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: 
 def test_private_window_uses_its_own_cookies(firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
     firefox.set_settings(privateWindows=True)
     digest = nginx.add_file("ff-private.bin", 16 * MiB)
-    url = nginx.url("ff-private.bin", "private") + "?slow=1"
+    url = nginx.url("ff-private.bin", "private") + "?slow=2m"
     page = link_page(nginx, "ff-private.html", url)
     # The regular store holds a wrong value: taking cookies from it would get a 403.
     open_with_cookie(firefox, page, "paxel_session=wrong")
@@ -147,7 +147,7 @@ def test_refused_by_paxel_stays_with_the_browser(
 def test_container_tab_uses_the_container_cookies(firefox: Firefox, paxel_env: PaxelEnv,
                                                   nginx: Nginx) -> None:
     digest = nginx.add_file("ff-container.bin", 16 * MiB)
-    url = nginx.url("ff-container.bin", "private") + "?slow=1"
+    url = nginx.url("ff-container.bin", "private") + "?slow=2m"
     page = link_page(nginx, "ff-container.html", url)
     open_with_cookie(firefox, page, "paxel_session=wrong")  # the default store must not be used
     firefox.open_container_tab(page, 1)

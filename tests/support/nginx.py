@@ -13,7 +13,7 @@ Locations (all serve the same data folder):
   /limited/   like /capped/, but at most `conn_limit` connections at once per client address;
               nginx answers 503 to the others (a server that refuses extra connections)
   /gated/     the file to a browser navigation, a 200 "please log in" HTML page to anything else
-Any URL with `?slow=1` is served at the `limit_rate` per connection.
+Any URL with `?slow=RATE` (nginx size, e.g. `2m`) is served at RATE per connection.
 The access log records connection, status, bytes sent, Range, Cookie, method and the headers a
 browser identifies itself with, so tests can count requests, connections and bytes actually
 sent, and compare what paxel sent with what the browser sent.
@@ -73,9 +73,10 @@ http {{
         listen 127.0.0.1:{port};
         server_name localhost;
         access_log {tmp}/access.log paxel;
-        # `?slow=1` on any URL caps each connection at {rate}: a browser cannot finish a few
-        # MiB before paxel has taken the download (Firefox keeps its copy until then).
-        if ($arg_slow) {{ set $limit_rate {rate}; }}
+        # `?slow=RATE` (e.g. 2m) on any URL caps each connection at RATE: a browser's single
+        # connection cannot finish before paxel has taken the download (Firefox keeps its copy
+        # until then), while paxel's several connections still finish quickly.
+        if ($arg_slow) {{ set $limit_rate $arg_slow; }}
         location /files/ {{ alias {data}/; }}
         location /capped/ {{ alias {data}/; limit_rate {rate}; }}
         location /noranges/ {{ alias {data}/; max_ranges 0; }}
