@@ -60,6 +60,7 @@ def _no_leftovers(folder: Path) -> None:
     ("aes-seq/index.m3u8", 240),    # AES-128 with the IV from the media sequence number
     ("fmp4/index.m3u8", 240),       # EXT-X-MAP init section + fMP4 segments
     ("range/index.m3u8", 240),      # EXT-X-BYTERANGE into one file
+    ("disc/index.m3u8", 240),       # EXT-X-DISCONTINUITY: timestamps start again mid-stream
     ("dash/manifest.mpd", 240),     # separate audio and video, SegmentTimeline
     ("dashnum/manifest.mpd", 240),  # $Number$ with a fixed duration
 ])
@@ -155,6 +156,8 @@ def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path
                 break
             time.sleep(0.05)
         assert run.poll() is None, "finished before it could be killed"
+        second = paxel(url, "-o", str(out), "-n", "2", "-q")    # the same stream, the same file
+        assert second.returncode == 2 and "being downloaded by another paxel" in second.stderr
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
         assert run.stderr is not None

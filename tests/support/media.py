@@ -8,6 +8,7 @@ exact and a correct download has exactly SECONDS*FPS video frames. Layout under 
   hls/v240/index.m3u8 …  the variants' media playlists
   aes/index.m3u8         AES-128 made by ffmpeg (key aes/key.bin, IV=0 in the playlist)
   aes-seq/index.m3u8     hls/v240's segments AES-128-encrypted here, no IV given: IV = media sequence
+  disc/index.m3u8        hls/v240's first two segments twice, with EXT-X-DISCONTINUITY between
   alt/master.m3u8        a video-only variant with its audio as an EXT-X-MEDIA rendition
   fmp4/index.m3u8        fMP4 segments with an EXT-X-MAP init section
   range/index.m3u8       one file addressed with EXT-X-BYTERANGE
@@ -100,6 +101,12 @@ def make_fixtures(root: Path) -> None:
     (aes / "keyinfo").write_text("key.bin\nkey.bin\n")   # no IV line: IV = media sequence number
     make_hls_variant(aes, 240, ["-hls_key_info_file", "keyinfo"])
     _encrypt_by_sequence(hls / "v240", root / "aes-seq", first_sequence=7)
+    disc = root / "disc"          # the first 4 s twice, the second run's timestamps starting again
+    disc.mkdir()
+    half = ["#EXTINF:2.000000,\n../hls/v240/seg000.ts", "#EXTINF:2.000000,\n../hls/v240/seg001.ts"]
+    (disc / "index.m3u8").write_text("\n".join(["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2",
+                                                "#EXT-X-PLAYLIST-TYPE:VOD", *half, "#EXT-X-DISCONTINUITY",
+                                                *half, "#EXT-X-ENDLIST"]) + "\n")
     alt = root / "alt"            # video-only variant + an EXT-X-MEDIA audio rendition
     make_hls_variant(alt / "video", 240, ["-an"])
     make_hls_variant(alt / "audio", 240, ["-vn"])
