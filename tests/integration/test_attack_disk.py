@@ -371,3 +371,18 @@ def test_a_part_cut_short_then_grown_back_with_zeros(faultserver: FaultServer, t
     os.truncate(resume.part_path(out), done // 4)
     os.truncate(resume.part_path(out), done // 2)
     exact_or_clear(cli(url, "-o", str(out)), faultserver, url, out)
+
+
+@pytest.mark.parametrize("mode", ["output", "folder"])
+def test_a_path_longer_than_path_max_is_a_clear_error(faultserver: FaultServer, tmp_path: Path,
+                                                      mode: str) -> None:
+    deep = tmp_path
+    while len(str(deep)) < 4096 - 150:   # the folder fits; NAME in it does not
+        deep = deep / ("d" * 200)
+    deep.mkdir(parents=True)
+    url = faultserver.url("x", size=4 * MiB, cd='attachment; filename="' + "n" * 195 + '.bin"')
+    where = {"output": deep / ("o" * 195 + ".bin")} if mode == "output" else {"folder": deep}
+    with pytest.raises(PaxelError) as caught:
+        paxel.download(url, **where)  # type: ignore[arg-type]
+    assert caught.value.code == ErrorCode.DISK, caught.value
+    assert "too long" in caught.value.message

@@ -109,9 +109,13 @@ def probe_request(s: Shared, transport: Transport,
 def check_output(s: Shared) -> Path:
     assert s.options.output is not None
     path = s.options.output.expanduser().absolute()
-    if path.is_dir():
+    try:   # (pathlib raises what it does not expect: a path over PATH_MAX, a loop of symlinks)
+        folder, exists = path.is_dir(), path.exists()
+    except OSError as exc:
+        raise storage.disk_error("use", path, exc) from None
+    if folder:
         raise UsageError(f"{path} is a folder; give a file name or use the folder option")
-    if path.exists() and not s.options.overwrite:
+    if exists and not s.options.overwrite:
         raise UsageError(f"{path} already exists; not overwriting it")
     make_folder(path.parent)
     return path
