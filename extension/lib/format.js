@@ -186,6 +186,30 @@
     }
   }
 
+  /**
+   * The longest middle-cut of `name` that `fits` (a predicate the page gives: does this text fit
+   * its element?), found by bisection; the whole name when it fits as is.
+   */
+  function fitMiddle(name, fits) {
+    const full = String(name);
+    if (fits(full)) return full;
+    let lo = 1;
+    let hi = [...full].length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fits(shortenMiddle(full, mid))) lo = mid;
+      else hi = mid - 1;
+    }
+    return shortenMiddle(full, lo);
+  }
+
+  /** While retrying: "next try in 1:57" (from retry_at, Unix seconds, and `now`); else "". */
+  function retryText(view, now) {
+    if (view.state !== "running" || view.phase !== "retrying" || typeof view.retry_at !== "number") return "";
+    const left = view.retry_at - now;
+    return left > 0.5 ? `next try in ${formatDuration(left)}` : "trying again…";
+  }
+
   // ---- states ----
 
   function lifecycleStates(lifecycle) {
@@ -314,7 +338,7 @@
 
   const api = Object.freeze({
     LABELS, LINK_LABELS, formatSize, formatPair, formatSpeed, formatDuration, formatEta, nameFromUrl,
-    siteOf, displayName, shortenMiddle, advice, isActive, stateText, fraction, barKind, sizeText,
+    siteOf, displayName, shortenMiddle, fitMiddle, retryText, advice, isActive, stateText, fraction, barKind, sizeText,
     segmentBlocks, actionsFor, totals, summaryText, badgeText, applyEvent,
   });
   root.paxelFormat = api;

@@ -81,6 +81,7 @@ function rowParts(view) {
   const name = fmt.displayName(view);
   const nameEl = el("div", "name", fmt.shortenMiddle(name, NAME_WIDTH));
   nameEl.title = view.path || name;
+  nameEl.dataset.full = name;
   const parts = [nameEl, el("div", "site", fmt.siteOf(view))];
 
   const kind = fmt.barKind(view);
@@ -117,6 +118,8 @@ function rowParts(view) {
   meta.append(el("span", "state", fmt.stateText(view)));
   const size = fmt.sizeText(view);
   if (size) meta.append(el("span", "size", size));
+  const retry = fmt.retryText(view, Date.now() / 1000);
+  if (retry) meta.append(el("span", "retry", retry));
   if (view.state === "running") {
     const speed = fmt.formatSpeed(view.speed);
     const eta = fmt.formatEta(view.eta);
@@ -177,6 +180,24 @@ function updateDownload(item, view) {
   }
   for (const child of [...item.children]) if (child !== buttons) child.remove();
   for (const part of rowParts(view)) item.insertBefore(part, buttons);
+  fitName(item, item.querySelector(":scope > .name"));
+}
+
+/**
+ * Cut the name in the middle to the row's width (it is whole in the tooltip); measured again only
+ * when the name or the width changed, not on each of the 4 redraws a second.
+ */
+function fitName(item, nameEl) {
+  if (!nameEl.clientWidth) return;
+  const key = `${nameEl.clientWidth}|${nameEl.dataset.full}`;
+  if (item.dataset.fitKey !== key) {
+    item.dataset.fitText = fmt.fitMiddle(nameEl.dataset.full, (text) => {
+      nameEl.textContent = text;
+      return nameEl.scrollWidth <= nameEl.clientWidth;
+    });
+    item.dataset.fitKey = key;
+  }
+  nameEl.textContent = item.dataset.fitText;
 }
 
 function showDownloads(views) {

@@ -109,3 +109,19 @@ test("errors say what to do and offer what helps instead of a pointless Retry", 
   assert.equal(net.text, "The connection failed (the server: connection refused (gave up after 6 tries)) — check the network, then retry.");
   assert.equal(fmt.advice({ url }), null);
 });
+
+test("a name is cut in the middle to what fits, and kept whole when it fits", () => {
+  const name = "debian-13.1.0-amd64-netinst-with-firmware.iso";
+  assert.equal(fmt.fitMiddle(name, () => true), name);
+  const cut = fmt.fitMiddle(name, (text) => [...text].length <= 20);
+  assert.equal([...cut].length, 20);
+  assert.ok(cut.includes("…") && cut.endsWith(".iso"));
+  assert.equal(fmt.fitMiddle(name, () => false), "…");
+});
+
+test("retrying says when the next try comes", () => {
+  const retrying = view({ phase: "retrying", attempt: 2, attempts: 6, retry_at: 1000 });
+  assert.equal(fmt.retryText(retrying, 883), "next try in 1:57");
+  assert.equal(fmt.retryText(retrying, 1000), "trying again…");
+  assert.equal(fmt.retryText(view(), 0), "");
+});

@@ -99,7 +99,7 @@
     bar.setAttribute("aria-valuemax", "100");
     bar.append(node("div", "fill"));
     const meta = node("div", "meta");
-    meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"));
+    meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"), node("span", "retry"));
     li.append(top, bar, node("div", "segments"), meta, node("div", "error"), node("div", "actions"));
     li.setAttribute("aria-label", "download");
     return li;
@@ -146,12 +146,28 @@
     );
   }
 
+  // Cut the name in the middle to what its element shows (whole in the tooltip); measured again
+  // only when the name or the width changed, not on every progress event.
+  function fitName(nameEl, full) {
+    const key = `${nameEl.clientWidth}|${full}`;
+    if (nameEl.dataset.fitted === key) return;
+    if (!nameEl.clientWidth) {
+      nameEl.textContent = fmt.shortenMiddle(full, NAME_WIDTH);
+      return;
+    }
+    nameEl.textContent = fmt.fitMiddle(full, (text) => {
+      nameEl.textContent = text;
+      return nameEl.scrollWidth <= nameEl.clientWidth;
+    });
+    nameEl.dataset.fitted = key;
+  }
+
   function updateRow(li, view) {
     li.dataset.state = view.state;
     li.dataset.phase = view.phase || "";
     const name = li.querySelector(".name");
     const full = fmt.displayName(view);
-    name.textContent = fmt.shortenMiddle(full, NAME_WIDTH);
+    fitName(name, full);
     name.title = view.path || full;
     li.querySelector(".site").textContent = fmt.siteOf(view);
     li.querySelector(".state").textContent = fmt.stateText(view);
@@ -167,6 +183,7 @@
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
     li.querySelector(".eta").textContent = running ? fmt.formatEta(view.eta) : "";
+    li.querySelector(".retry").textContent = fmt.retryText(view, Date.now() / 1000);
     const advice = fmt.advice(view);
     const gone = view.state === "missing" ? "The file was deleted or moved away." : "";
     li.querySelector(".error").textContent = advice ? advice.text : gone;

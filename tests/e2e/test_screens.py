@@ -1,0 +1,193 @@
+"""Screens of issue 12: the panel (Xvfb, the real pywebview page) and the popup and options page
+(headless Chromium, the real extension) in light and dark, with a connecting, retrying, running,
+paused, failed and finished download at once. Saved under test-artifacts/screens/ and checked
+from the DOM: names, numbers and buttons per state."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from browser_chromium import Chromium
+from test_panel import ARTIFACTS, screenshot
+from test_truth import start_panel
+
+from conftest import wait_for
+from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.faultserver import FaultServer
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+from support.xvfb import Xvfb
+
+pytestmark = [pytest.mark.gui, pytest.mark.browser]
+SCREENS = ARTIFACTS / "screens"
+LONG = "debian-13.1.0-amd64-netinst-with-firmware-nonfree-and-extras-dvd1.iso"  # cut in the middle
+BASE = f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}"
+
+# What each row must show, by state: the words of the state, whether a bar shows, the buttons.
+EXPECTED = {
+    "connecting": ("connecting…", False, ["pause", "cancel", "remove"]),
+    "retrying": ("retrying (try 2 of 6)", False, ["pause", "cancel", "remove"]),
+    "running": ("downloading", True, ["pause", "cancel", "remove"]),
+    "paused": ("paused", True, ["resume", "cancel", "remove"]),
+    "failed": ("failed", False, ["open_page", "copy_link", "remove"]),
+    "finished": ("completed", True, ["open", "reveal", "remove"]),
+}
+
+ROWS_JS = """[...document.querySelectorAll('li.download')].map(li => ({
+    id: li.dataset.id, state: li.dataset.state,
+    name: li.querySelector('.name').textContent, title: li.querySelector('.name').title,
+    site: li.querySelector('.site').textContent,
+    words: li.querySelector('.state').textContent,
+    bar: !!li.querySelector('.bar') && !li.querySelector('.bar').hidden,
+    size: (li.querySelector('.size') || {}).textContent || '',
+    speed: (li.querySelector('.speed') || {}).textContent || '',
+    eta: (li.querySelector('.eta') || {}).textContent || '',
+    retry: (li.querySelector('.retry') || {}).textContent || '',
+    error: (li.querySelector('.error') || {}).textContent || '',
+    buttons: [...li.querySelectorAll('button')].map(b => b.dataset.action),
+}))"""
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A server that completes the TCP handshake (the kernel does) and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/isos/ubuntu%2024.04%20desktop%20amd64.iso"
+
+
+@pytest.fixture
+def tall_xvfb() -> Iterator[Xvfb]:
+    with Xvfb(screen="1100x1500x24") as server:
+        yield server
+
+
+def add(env: PaxelEnv, url: str, connections: int = 1) -> str:
+    added = env.paxel("add", url, "--connections", str(connections), "--json")
+    return str(json.loads(added.stdout)["download_id"])
+
+
+def wait_view(env: PaxelEnv, download_id: str, check: Any, what: str, timeout: float = 20) -> dict[str, Any]:
+    def look() -> dict[str, Any] | None:
+        views = json.loads(env.paxel("list", "--json").stdout)
+        view = next(v for v in views if v["download_id"] == download_id)
+        return view if check(view) else None
+    return wait_for(look, timeout, what, interval=0.2)
+
+
+def six_downloads(env: PaxelEnv, nginx: Nginx, faults: FaultServer, black_hole: str) -> dict[str, str]:
+    nginx.add_file("finished-report.pdf", 1 << 20)
+    nginx.add_file(LONG, 256 << 20)
+    nginx.add_file("holiday photos 2025.zip", 256 << 20)
+    ids = {"finished": add(env, nginx.url("finished-report.pdf"))}
+    wait_view(env, ids["finished"], lambda v: v["state"] == "completed", "the small file to finish")
+    ids["failed"] = add(env, faults.url("files/missing-driver-pack.zip", status=404, status_times=99))
+    wait_view(env, ids["failed"], lambda v: v["state"] == "failed", "the 404 to fail")
+    ids["paused"] = add(env, nginx.url("holiday%20photos%202025.zip", "capped"), 2)
+    wait_view(env, ids["paused"], lambda v: v["done"] > 0, "bytes of the one to pause")
+    env.paxel("pause", ids["paused"])
+    ids["running"] = add(env, nginx.url(LONG, "capped"), 4)
+    busy = faults.url("busy/nightly.tar.gz", status=503, status_times=99, retry_after="120")
+    ids["retrying"] = add(env, busy)
+    ids["connecting"] = add(env, black_hole)
+    wait_view(env, ids["retrying"], lambda v: v["phase"] == "retrying", "the 503 to be retried")
+    wait_view(env, ids["running"], lambda v: v["done"] > 0 and v["speed"] > 0, "bytes of the running one")
+    return ids
+
+
+def check_rows(rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+    by_id = {row["id"]: row for row in rows}
+    for kind, download_id in ids.items():
+        row = by_id[download_id]
+        words, bar, buttons = EXPECTED[kind]
+        assert (row["words"], row["bar"], row["buttons"]) == (words, bar, buttons), (kind, row)
+    # decoded from the URL before the server names it
+    assert by_id[ids["connecting"]]["name"] == "ubuntu 24.04 desktop amd64.iso"
+    assert by_id[ids["connecting"]]["site"] == "127.0.0.1"
+    long_name = by_id[ids["running"]]
+    assert "…" in long_name["name"] and long_name["name"].endswith(".iso"), long_name
+    assert by_id[ids["retrying"]]["retry"].startswith("next try in 1:"), by_id[ids["retrying"]]
+    assert long_name["title"].endswith(LONG)
+    assert "/256 MiB (" in long_name["size"] and long_name["speed"].endswith("/s"), long_name
+    assert long_name["eta"].endswith(" left"), long_name
+    failed = by_id[ids["failed"]]
+    gone = "The server says the file is gone (404) — the link may have expired"
+    assert failed["error"].startswith(gone), failed
+    assert "http" not in failed["error"]
+    assert by_id[ids["finished"]]["size"] == "1.0 MiB"
+    assert "/256 MiB (" in by_id[ids["paused"]]["size"]
+
+
+def capture(chromium: Chromium, session: str, dark: bool, target: Any) -> None:
+    chromium.send("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]}, session)
+    time.sleep(0.3)
+    shot = chromium.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, faultserver: FaultServer,
+                                       black_hole: str, chromium: Chromium) -> None:
+    nginx = Nginx(rate="1m")
+    panels: list[subprocess.Popen[bytes]] = []
+    try:
+        paxel_env.write_settings(open_panel_on_add=False, max_concurrent=8)
+        paxel_env.env["DISPLAY"] = tall_xvfb.display
+        paxel_env.paxel("service", "start")
+        paxel_env.wait_service()
+        ids = six_downloads(paxel_env, nginx, faultserver, black_hole)
+
+        # The popup, light and dark (the list scrolls in a real popup: shown whole here).
+        popup = chromium.open_page(f"{BASE}/popup/popup.html")
+        chromium.send("Emulation.setDeviceMetricsOverride",
+                      {"width": 480, "height": 600, "deviceScaleFactor": 1, "mobile": False}, popup)
+        wait_for(lambda: len(chromium.evaluate(popup, ROWS_JS)) == 6, 10, "six rows in the popup")
+        wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
+                 == "connected", 10, "the popup to be connected")
+        check_rows(chromium.evaluate(popup, ROWS_JS), ids)
+        totals = chromium.evaluate(popup, "document.getElementById('totals').textContent")
+        assert totals.startswith("3 downloading · 1 paused · ") and totals.endswith("/s"), totals
+        chromium.evaluate(popup, "document.getElementById('downloads').style.maxHeight = 'none'")
+        height = chromium.evaluate(popup, "document.documentElement.scrollHeight")
+        chromium.send("Emulation.setDeviceMetricsOverride",
+                      {"width": 480, "height": height, "deviceScaleFactor": 1, "mobile": False}, popup)
+        for dark in (False, True):
+            capture(chromium, popup, dark, SCREENS / f"popup-{'dark' if dark else 'light'}.png")
+        options = chromium.open_page(f"{BASE}/options/options.html")
+        for dark in (False, True):
+            capture(chromium, options, dark, SCREENS / f"options-{'dark' if dark else 'light'}.png")
+
+        # The panel, light and dark (GTK's dark theme is what WebKitGTK reports to the page).
+        for dark in (False, True):
+            theme = {"GTK_THEME": "Adwaita:dark"} if dark else {"GTK_THEME": "Adwaita"}
+            page, panel = start_panel(paxel_env, f"screens-{dark}.sock", theme)
+            panels.append(panel)
+            page.wait_for("document.querySelectorAll('li.download').length === 6")
+            time.sleep(0.5)  # a progress event or two
+            check_rows(page.js(ROWS_JS), ids)
+            window = subprocess.run(["xdotool", "search", "--sync", "--name", "^paxel$"], env=paxel_env.env,
+                                    check=True, capture_output=True, text=True, timeout=10).stdout.split()[0]
+            subprocess.run(["xdotool", "windowsize", window, "620", "1450", "windowmove", window, "0", "0"],
+                           env=paxel_env.env, check=True, timeout=10)
+            time.sleep(0.8)
+            scheme = page.js("matchMedia('(prefers-color-scheme: dark)').matches")
+            print(f"\npanel {'dark' if dark else 'light'}: page sees prefers-color-scheme dark = {scheme}")
+            colours = screenshot(tall_xvfb.display, SCREENS / f"panel-{'dark' if dark else 'light'}.png")
+            assert colours > 50
+            panel.kill()
+            panel.wait()
+    finally:
+        for panel in panels:
+            if panel.poll() is None:
+                panel.kill()
+                panel.wait()
+        nginx.stop()
