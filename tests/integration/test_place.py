@@ -57,3 +57,38 @@ def test_a_part_moves_without_replacing(tmp_path: Path, platform: str) -> None:
     part.move_to(tmp_path / "y (1).bin")
     part.close()
     assert (tmp_path / "y.bin").read_bytes() == b"old" and (tmp_path / "y (1).bin").read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("swap", ["none", "symlink", "moved-over", "hard-linked", "removed"])
+@pytest.mark.parametrize("replace", [False, True])
+def test_what_moves_is_the_open_file_not_its_name(tmp_path: Path, swap: str, replace: bool) -> None:
+    """The `.part` name may hold something else by the end (a symlink to a file elsewhere,
+    another file moved over it) or our file may be linked elsewhere too: the final name gets
+    exactly the bytes written through the handle, in a file of its own; nothing else changes."""
+    part_path, final = tmp_path / "z.bin.part", tmp_path / "z.bin"
+    part = _open(part_path, "linux")
+    part.write_at(memoryview(b"ours" * 1000), 0)
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"not ours")
+    if swap == "symlink":
+        part_path.unlink()
+        part_path.symlink_to(other)
+    elif swap == "moved-over":
+        os.replace(other, part_path)
+    elif swap == "hard-linked":
+        os.link(part_path, tmp_path / "linked.bin")
+    elif swap == "removed":
+        part_path.unlink()
+    if replace:
+        final.write_bytes(b"old")
+    part.move_to(final, replace=replace)
+    part.close()
+    assert final.read_bytes() == b"ours" * 1000 and not final.is_symlink()
+    assert final.stat().st_nlink == 1
+    if swap == "symlink":
+        assert part_path.is_symlink() and other.read_bytes() == b"not ours"
+    elif swap == "moved-over":
+        assert part_path.read_bytes() == b"not ours"
+    else:
+        assert not os.path.lexists(part_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if "paxel" in p.name) == []
