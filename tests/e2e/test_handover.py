@@ -4,11 +4,14 @@ browser, and what paxel takes it fetches with the headers the browser really sen
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from browser_chromium import Chromium
 from browser_firefox import Firefox
@@ -270,3 +273,51 @@ def test_one_time_link_and_login_page_stay_with_the_browser(
     assert [(d["to"], d["reason"]) for d in decisions] == [("browser", "declined")] * 2, decisions
     why = {d["name"]: d["detail"] for d in decisions}  # Firefox may decide the second click first
     assert "410" in why[f"once-{tag}.bin"] and "HTML page" in why[gated_name], decisions
+
+
+def native_hosts(browser: Chromium) -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process(browser.process.pid).children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and any("paxel-host" in p for p in child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # gone or a zombie meanwhile
+            continue
+    return found
+
+
+def test_no_answer_within_10_s_the_browser_keeps_it_and_a_late_taken_is_let_go(
+        chromium: Chromium, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """The native host is stopped (SIGSTOP) with the port open, so `take` waits in its pipe: after
+    10 s the extension lets Chromium go on; once the host runs again paxel takes it after all,
+    and the extension removes paxel's copy at once. One copy: the browser's."""
+    set_settings(chromium, minSize=0)
+    digest = nginx.add_file("ho-late.bin", 2 * MiB)
+    url = nginx.url("ho-late.bin")
+    chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")  # opens the port
+    host = wait_for(lambda: native_hosts(chromium), 10, "the native host")[0]
+    wait_for(lambda: paxel_env.service_pid(), 10, "the service")
+    page = chromium.open_page(link_page(nginx, "ho-late.html", url))
+    os.kill(host.pid, signal.SIGSTOP)
+    try:
+        chromium.click(page, "#dl")
+        done = browser_finished(chromium, "the browser to go on after the deadline")
+        assert paxel_list(paxel_env) == []
+    finally:
+        os.kill(host.pid, signal.SIGCONT)
+
+    assert sha256(Path(done[0]["filename"])) == digest
+    assert trace(chromium)[0]["reason"] == "timeout"
+    # paxel took it late (its request was only delayed) and was told to let go: no second copy.
+    wait_for(lambda: [line for line in nginx.log()
+                      if line.request == "/files/ho-late.bin" and line.range == "bytes=0-0"], 20,
+             "paxel's late first request")
+
+    def dropped() -> bool:
+        files = list(paxel_env.downloads.iterdir()) if paxel_env.downloads.exists() else []
+        return paxel_download(paxel_env, url) is None and not files
+
+    wait_for(dropped, 20, "paxel to drop its late copy")
+    added = [line for line in (paxel_env.state_dir / "service.log").read_text().splitlines()
+             if " added " in line and url in line]
+    assert len(added) == 1, "paxel took it late (queued it) before it was told to let go"
