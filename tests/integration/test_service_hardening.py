@@ -309,3 +309,31 @@ def test_eviction_while_the_evicted_one_speaks_keeps_the_service(paxel_env: Paxe
         assert service.is_running() and service.status() != psutil.STATUS_ZOMBIE
         with _authenticated(paxel_env, port) as sock:
             assert _answers_list(sock)
+
+
+def test_a_client_that_stops_reading_delays_no_one(paxel_env: PaxelEnv) -> None:
+    """Another client of this user (a panel stopped with SIGSTOP, a wedged host) never reads:
+    once its socket is full, events for it are dropped with it instead of each broadcast
+    waiting up to 5 s on it, and the requests of everyone else go on at their pace."""
+    paxel_env.paxel("service", "start")  # Unix socket: the service's send buffer fills fastest
+    path = str(paxel_env.paxel_runtime / "paxel.sock")
+    secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
+    stuck, sock = socket.socket(socket.AF_UNIX), socket.socket(socket.AF_UNIX)
+    for client in (stuck, sock):
+        client.settimeout(10)
+        client.connect(path)
+        client.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))
+    assert _recv(sock) == {"id": 1, "ok": True, "version": 1, "result": {}}  # stuck never reads
+    with stuck, sock:
+        slowest = 0.0
+        for request_id in range(10, 410):  # each `added` event is ~0.6 KB for the stuck client too
+            started = time.monotonic()
+            sock.sendall(_frame({"id": request_id, "type": "download", "url": f"http://127.0.0.1:9/{request_id}",
+                                 "folder": str(paxel_env.downloads)}))
+            while (reply := _recv(sock)) is not None and reply.get("id") != request_id:
+                pass  # events
+            assert reply is not None and reply["ok"], reply
+            slowest = max(slowest, time.monotonic() - started)
+        assert slowest < 2.0, f"a request waited {slowest:.1f} s on a client that does not read"
+        while chunk := stuck.recv(65536):  # what it was sent before it was dropped, then the end
+            assert len(chunk) > 0

@@ -53,6 +53,7 @@ from paxel.service.store import Store
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class _Stop(Exception):
@@ -69,11 +70,28 @@ class Client:
         self._send_lock = threading.Lock()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, ipc.send_timeout_option(SEND_TIMEOUT))
 
-    def send(self, message: Mapping[str, Any]) -> bool:
+    def send(self, message: Mapping[str, Any], wait: bool = True) -> bool:
+        """Send one frame; False (and the client hung up on) when it cannot be delivered.
+
+        `wait=False` (broadcasts): a client whose socket is full has stopped reading (a stopped
+        panel, a wedged host): it is dropped at once instead of holding the broadcast, and so
+        every other client, for SEND_TIMEOUT. A frame only partly taken is finished as usual
+        (bounded by SEND_TIMEOUT), so the stream stays in step. Windows has no MSG_DONTWAIT:
+        there every send waits (up to SEND_TIMEOUT)."""
+        frame = encode_frame(message)
         try:
             with self._send_lock:
-                self.sock.sendall(encode_frame(message))
+                if wait or not _DONTWAIT:
+                    self.sock.sendall(frame)
+                else:
+                    sent = self.sock.send(frame, _DONTWAIT)
+                    if sent < len(frame):
+                        self.sock.sendall(frame[sent:])
             return True
+        except BlockingIOError:
+            log.warning("dropped client %s: it stopped reading", self.name)
+            self.close()
+            return False
         except OSError:
             self.close()
             return False
@@ -210,7 +228,7 @@ class Service:
         with self._clients_lock:
             clients = list(self._clients)
         for client in clients:
-            client.send(message)
+            client.send(message, wait=False)
 
     def _on_event(self, event: str, data: dict[str, Any]) -> None:
         """The scheduler's events: to every client, and a completion to the desktop too."""
@@ -224,7 +242,7 @@ class Service:
         with self._clients_lock:
             panels = [c for c in self._clients if c.name == "panel"]
         for panel in panels:
-            panel.send(message)
+            panel.send(message, wait=False)
         return bool(panels)
 
 
