@@ -248,3 +248,16 @@ def test_ctrl_c_ends_a_live_recording_and_keeps_what_was_recorded(media: Nginx, 
     assert run.returncode == 0, err
     check_output(out, 240, seconds=6)
     assert not work.exists()
+
+
+def test_a_playlist_without_extension_is_recognised_by_its_content(media: Nginx, media_root: Path,
+                                                                   tmp_path: Path) -> None:
+    """`paxel URL` downloads the URL as a file; a small body that is a playlist turns into the
+    stream (the text file is not kept)."""
+    plain = media_root / "hls" / "v240" / f"playlist-{os.getpid()}"
+    plain.write_text((media_root / "hls" / "v240" / "index.m3u8").read_text())
+    plain.chmod(0o644)
+    done = paxel(media.url(f"hls/v240/{plain.name}"), "-d", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [f"{plain.name}.mp4"]
+    check_output(tmp_path / f"{plain.name}.mp4", 240)
