@@ -519,7 +519,7 @@ function onUiMessage(message, sender, sendResponse) {
   if (!fromOwnPage(sender)) return false;
   route(message).then(
     (result) => sendResponse({ ok: true, result }),
-    (err) => sendResponse({ ok: false, error: { code: err.code ?? "failed", number: err.number, message: err.message } }),
+    (err) => sendResponse({ ok: false, error: { code: err.code ?? "failed", number: err.number, message: err.message, errors: err.errors } }),
   );
   return true;
 }

@@ -7,13 +7,51 @@ const MiB = 1024 * 1024;
 
 async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
-  if (!reply || !reply.ok) throw new Error(reply?.error?.message ?? "no answer from the background");
+  if (!reply || !reply.ok) {
+    throw Object.assign(new Error(reply?.error?.message ?? "no answer from the background"),
+      { errors: reply?.error?.errors });
+  }
   return reply.result;
 }
 
 function say(ok, text) {
   result.dataset.ok = String(ok);
   result.textContent = text;
+}
+
+// A settings field as the form shows it, and what to say about a bad value in the form's terms
+// (the stored setting is bytes; the user types MiB).
+const FORM_FIELD = { minSize: "minSizeMiB" };
+const IN_USER_TERMS = { minSize: "Enter a size in MiB: 0 or more, e.g. 1 or 0.5." };
+
+/** Put each problem next to its field (and nothing next to the others). */
+function showFieldErrors(errors) {
+  for (const note of form.querySelectorAll(".field-error")) note.remove();
+  for (const control of form.querySelectorAll("[aria-invalid]")) {
+    control.removeAttribute("aria-invalid");
+    control.removeAttribute("aria-describedby");
+  }
+  for (const { field, message } of errors) {
+    const name = FORM_FIELD[field] ?? field;
+    const control = form.elements[name];
+    if (!control) continue;
+    const note = document.createElement("span");
+    note.className = "field-error";
+    note.id = `error-${name}`;
+    const text = IN_USER_TERMS[field] ?? message;
+    note.textContent = text.charAt(0).toUpperCase() + text.slice(1);
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", note.id);
+    control.insertAdjacentElement("afterend", note);
+  }
+  if (errors.length) form.elements[FORM_FIELD[errors[0].field] ?? errors[0].field]?.focus();
+}
+
+/** What the form can tell before asking the background: the numbers as typed. */
+function formErrors() {
+  const mib = form.elements.minSizeMiB.value.trim();
+  const n = Number(mib);
+  return mib !== "" && !(Number.isFinite(n) && n >= 0) ? [{ field: "minSize", message: "" }] : [];
 }
 
 function fillFolders(hello, current) {
@@ -56,12 +94,22 @@ function read() {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
+  const local = formErrors();
+  showFieldErrors(local);
+  if (local.length) {
+    say(false, "Not saved: see the field marked in red.");
+    return;
+  }
   ask({ type: "settings.save", settings: read() }).then(
     ({ settings }) => {
       show(settings);
       say(true, "Saved.");
     },
-    (err) => say(false, err.message),
+    (err) => {
+      const errors = Array.isArray(err.errors) ? err.errors : [];
+      showFieldErrors(errors);
+      say(false, errors.length ? "Not saved: see the fields marked in red." : err.message);
+    },
   );
 });
 

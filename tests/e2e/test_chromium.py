@@ -226,8 +226,20 @@ def test_options_page_refuses_bad_values_and_saves_good_ones(chromium: Chromium,
     chromium.evaluate(options, fill % ("'40'", json.dumps(str(paxel_env.downloads))))
     refused = f"{result}.dataset.ok === 'false' && {result}.textContent"
     error = wait_for(lambda: chromium.evaluate(options, refused), 5, "a refusal of 40 connections")
-    assert error == "connections: must be a whole number from 1 to 32"
+    assert error == "Not saved: see the fields marked in red."
+    beside = ("(e => e && [e.previousElementSibling.name, e.textContent])"
+              "(document.getElementById('error-connections'))")
+    assert chromium.evaluate(options, beside) == ["connections", "Must be a whole number from 1 to 32"]
     assert chromium.in_extension("chrome.storage.sync.get('settings').then(s => s.settings ?? null)") is None
+    # A size in the user's unit (MiB), said in that unit next to its field.
+    chromium.evaluate(options, "(f => { f.minSizeMiB.value = '-2'; "
+                               "document.querySelector('button[type=submit]').click(); })"
+                               "(document.getElementById('settings').elements)")
+    size_error = wait_for(lambda: chromium.evaluate(
+        options, "(document.getElementById('error-minSizeMiB') || {}).textContent"), 5, "the size error")
+    assert size_error == "Enter a size in MiB: 0 or more, e.g. 1 or 0.5."
+    assert chromium.evaluate(options, "document.getElementById('error-connections')") is None
+    chromium.evaluate(options, "document.getElementById('settings').elements.minSizeMiB.value = '1'")
 
     chromium.evaluate(options, fill % ("'4'", json.dumps(str(paxel_env.downloads))))
     wait_for(lambda: chromium.evaluate(options, f"{result}.dataset.ok === 'true'"), 5, "the save to succeed")

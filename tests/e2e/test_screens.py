@@ -163,6 +163,11 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
         for dark in (False, True):
             capture(chromium, popup, dark, SCREENS / f"popup-{'dark' if dark else 'light'}.png")
         options = chromium.open_page(f"{BASE}/options/options.html")
+        chromium.evaluate(options, "(f => { f.minSizeMiB.value = '-1'; "
+                                   "document.querySelector('button[type=submit]').click(); })"
+                                   "(document.getElementById('settings').elements)")
+        wait_for(lambda: chromium.evaluate(options, "!!document.getElementById('error-minSizeMiB')"), 5,
+                 "the size error next to its field")
         for dark in (False, True):
             capture(chromium, options, dark, SCREENS / f"options-{'dark' if dark else 'light'}.png")
 
