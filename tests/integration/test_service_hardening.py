@@ -322,8 +322,8 @@ def test_a_client_that_stops_reading_delays_no_one(paxel_env: PaxelEnv) -> None:
     for client in (stuck, sock):
         client.settimeout(10)
         client.connect(path)
-        client.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))
-    assert _recv(sock) == {"id": 1, "ok": True, "version": 1, "result": {}}  # stuck never reads
+        client.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))  # stuck never reads again
+    assert _recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
     with stuck, sock:
         slowest = 0.0
         for request_id in range(10, 410):  # each `added` event is ~0.6 KB for the stuck client too
