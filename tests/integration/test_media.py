@@ -261,3 +261,16 @@ def test_a_playlist_without_extension_is_recognised_by_its_content(media: Nginx,
     assert done.returncode == 0, done.stderr
     assert [p.name for p in tmp_path.iterdir()] == [f"{plain.name}.mp4"]
     check_output(tmp_path / f"{plain.name}.mp4", 240)
+
+
+@pytest.mark.parametrize("name", ["dash/manifest.mpd", "hls/master.m3u8"])
+def test_without_pipes_the_tracks_are_joined_then_muxed(media: Nginx, tmp_path: Path, name: str) -> None:
+    """The Windows path (no `pass_fds`), driven here through the platform parameter."""
+    from paxel.engine import DownloadOptions
+    from paxel.media.job import MediaJob
+
+    out = tmp_path / "w.mp4"
+    result = MediaJob(DownloadOptions(media.url(name), output=out, connections=4), platform="win32").run()
+    assert result.path == out and not result.paused
+    check_output(out, 240)
+    _no_leftovers(tmp_path)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -65,8 +66,10 @@ class Stream:
 class MediaJob:
     def __init__(self, options: DownloadOptions, max_height: int | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
-                 ffmpeg: str | bool | None = True) -> None:
-        """`ffmpeg`: True = look on PATH, None/False = behave as if there were none, or a path."""
+                 ffmpeg: str | bool | None = True, platform: str = sys.platform) -> None:
+        """`ffmpeg`: True = look on PATH, None/False = behave as if there were none, or a path.
+        `platform`: Windows gets no pipes to ffmpeg (tracks are joined into files first)."""
+        self.platform = platform
         self.options = options
         self.max_height = max_height
         self._on_progress = on_progress
@@ -225,7 +228,7 @@ class MediaJob:
         todo = self._prepare(plan, work)
         muxer = None
         single_run = all(len({s.discontinuity for s in t.segments}) <= 1 for t in plan.tracks)
-        if ffmpeg is not None and single_run:
+        if ffmpeg is not None and single_run and mux.pipes_work(self.platform):
             # mux while fetching: ffmpeg reads the segments in order as they arrive
             muxer = mux.Muxer(ffmpeg, plan.tracks, output.with_name(output.name + ".part"),
                               lambda name: self._ready(work, name))
@@ -334,6 +337,8 @@ class MediaJob:
                     last_init[seg.discontinuity] = init
                 run.append(work / name)
             mux.mux_runs(ffmpeg, list(runs.values()), work, part)
+        elif not mux.pipes_work(self.platform):
+            mux.mux_files(ffmpeg, [[work / n for n in mux.track_order(t)] for t in plan.tracks], work, part)
         else:
             m = mux.Muxer(ffmpeg, plan.tracks, part, lambda name: work / name)
             m.start()

@@ -140,6 +140,25 @@ def join(paths: Sequence[Path], output: Path) -> None:
                 shutil.copyfileobj(f, out, CHUNK)
 
 
+def pipes_work(platform: str) -> bool:
+    """ffmpeg reads extra pipes as `pipe:N` inherited through `pass_fds`, which is POSIX-only."""
+    return platform != "win32"
+
+
+def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output: Path) -> None:
+    """Without pipes (Windows): each track joined into one file, then one `ffmpeg -c copy` over
+    them (a copy of the stream more on disk; only when the overlapping mux cannot run)."""
+    inputs = []
+    for n, pieces in enumerate(tracks):
+        path = work / f"track{n}"
+        join(pieces, path)
+        inputs.append(str(path))
+    done = subprocess.run(mux_command(ffmpeg, inputs, output), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    if done.returncode != 0:
+        raise mux_failed(done.returncode, done.stderr)
+
+
 def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path) -> None:
     """A track with discontinuities: each run joined into one file, then ffmpeg's concat demuxer
     over the runs (each run's timestamps start again; a byte-joined whole would jump)."""
