@@ -182,3 +182,11 @@ def test_a_huge_segment_count_is_refused() -> None:
                '<Representation id="v" bandwidth="1"/></AdaptationSet>', duration="P100D")
     with pytest.raises(ServerMisbehaved, match="segments"):
         dash.parse_mpd(text, BASE + "m.mpd")
+
+
+def test_a_huge_printf_width_is_not_expanded() -> None:
+    text = mpd('<AdaptationSet contentType="video">'
+               '<SegmentTemplate duration="5" media="s$Number%0999999999d$"/>'
+               '<Representation id="v" bandwidth="1"/></AdaptationSet>')
+    (v,) = dash.parse_mpd(text, BASE + "m.mpd")
+    assert len(v.tracks[0].segments[0].url) < 200

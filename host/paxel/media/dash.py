@@ -23,7 +23,7 @@ from mpegdash.parser import MPEGDASHParser
 from paxel.media.model import ByteRange, DrmProtected, Init, Segment, Track, Variant, invalid
 
 MAX_SEGMENTS = 200_000        # a manifest promising more is refused rather than expanded in memory
-_IDENT = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time|)(%0(\d+)d)?\$")
+_IDENT = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time|)(%0(\d{1,2})d)?\$")  # width < 100
 _NUM = r"(\d+(?:\.\d+)?)"
 _DURATION = re.compile(rf"^P(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$")
 
