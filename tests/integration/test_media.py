@@ -135,14 +135,16 @@ def test_drm_is_refused_and_nothing_is_fetched(media: Nginx, tmp_path: Path, nam
 
 
 def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path) -> None:
-    """Two capped connections; SIGKILL once the state lists finished segments; the rerun fetches
+    """One capped connection; SIGKILL once the state lists a finished segment; the rerun (two) fetches
     only what was not finished and the MP4 has every frame."""
-    slow = Nginx(rate="40k", root=media_root)
+    slow = Nginx(rate="24k", root=media_root)   # ~2.3 s per segment and connection
     try:
         out = tmp_path / "clip.mp4"
         work = tmp_path / "clip.mp4.paxel-media"
         url = slow.url("hls/v240/index.m3u8", "capped")
-        run = subprocess.Popen([*PAXEL, url, "-o", str(out), "-n", "2", "-q"], stdin=subprocess.DEVNULL,
+        # one connection: the first piece lands after ~2.3 s, the last after ~9 s, so there is
+        # time to try a second paxel and to kill this one while it runs
+        run = subprocess.Popen([*PAXEL, url, "-o", str(out), "-n", "1", "-q"], stdin=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         done_before: set[str] = set()
@@ -158,6 +160,7 @@ def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path
         assert run.poll() is None, "finished before it could be killed"
         second = paxel(url, "-o", str(out), "-n", "2", "-q")    # the same stream, the same file
         assert second.returncode == 2 and "being downloaded by another paxel" in second.stderr
+        assert run.poll() is None, "finished before it could be killed"
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
         assert run.stderr is not None
