@@ -429,7 +429,9 @@ async function onHostEvent(event) {
     return;
   }
   await saveViews(applyEvent(await loadViews(), event));
-  if (event.event === "completed" || event.event === "failed") await notify(event);
+  // The service picks one announcer per outcome (`notify`: this browser or not); an older
+  // service does not say, and then every browser announces as before.
+  if ((event.event === "completed" || event.event === "failed") && event.data?.notify !== false) await notify(event);
 }
 
 async function onHostStatus(status) {
@@ -483,18 +485,26 @@ function scheduleIdleDisconnect(views) {
 async function notify(event) {
   const view = event.data.download;
   const completed = event.event === "completed";
-  await api.notifications.create(`paxel:${completed ? "file" : "folder"}:${view.download_id}`, {
+  const { displayName, advice, formatSize } = globalThis.paxelFormat;
+  const size = typeof view.total === "number" ? ` (${formatSize(view.total)})` : "";
+  // A click opens the file; on a failure, the page the link came from (what the advice says).
+  await api.notifications.create(`paxel:${completed ? "file" : "page"}:${view.download_id}`, {
     type: "basic",
     iconUrl: api.runtime.getURL("icons/icon-128.png"),
     title: completed ? "Download complete" : "Download failed",
-    message: completed ? view.filename : `${view.filename}: ${view.error?.message ?? "failed"}`,
+    message: completed ? `${displayName(view)}${size}` : `${displayName(view)}: ${advice(view)?.text ?? "failed"}`,
   });
 }
 
 async function onNotificationClicked(notificationId) {
   const [prefix, what, downloadId] = notificationId.split(":");
   if (prefix !== "paxel") return;
-  await host.request(buildAction("open", downloadId, { what })).catch((err) => console.warn("paxel:", err.message));
+  if (what === "page") {
+    const view = (await loadViews()).find((v) => v.download_id === downloadId);
+    if (view) await api.tabs.create({ url: view.page || view.url });
+  } else {
+    await host.request(buildAction("open", downloadId, { what })).catch((err) => console.warn("paxel:", err.message));
+  }
   api.notifications.clear(notificationId);
 }
 

@@ -90,6 +90,19 @@ def _run_quietly(argv: list[str]) -> None:
                        stderr=subprocess.DEVNULL, timeout=TIMEOUT, check=False)  # fmt: skip
 
 
+def describe_failure(view: Mapping[str, Any]) -> tuple[str, str]:
+    """Title and body for a failed DownloadView."""
+    name = str(view.get("filename") or view.get("url") or "download")
+    error = view.get("error")
+    message = error.get("message") if isinstance(error, Mapping) else None
+    return f"Download failed: {name}", str(message or "paxel could not finish it")
+
+
+def notify_failed(view: Mapping[str, Any], env: Mapping[str, str] | None = None) -> threading.Thread | None:
+    """Announce a failed download on the desktop, in the background (see notify_completed)."""
+    return _notify(*describe_failure(view), env)
+
+
 def notify_completed(
     view: Mapping[str, Any], env: Mapping[str, str] | None = None
 ) -> threading.Thread | None:
@@ -97,7 +110,10 @@ def notify_completed(
 
     Returns the notifier thread (tests join it) or None when this desktop has no notifier.
     """
-    title, body = describe(view)
+    return _notify(*describe(view), env)
+
+
+def _notify(title: str, body: str, env: Mapping[str, str] | None) -> threading.Thread | None:
     argv = notification_command(title, body, env=os.environ if env is None else env)
     if argv is None:
         return None

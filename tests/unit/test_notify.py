@@ -61,3 +61,12 @@ def test_windows_has_no_command_line_notifier() -> None:
 def test_notify_completed_headless_does_nothing_and_never_raises() -> None:
     assert notify_completed(VIEW, env={}) is None
     assert notify_completed({}, env={}) is None
+
+
+def test_a_failure_is_described_by_its_error_and_headless_does_nothing() -> None:
+    from paxel.notify import describe_failure, notify_failed
+
+    view = {"filename": "x.zip", "error": {"message": "the server says 404"}}
+    assert describe_failure(view) == ("Download failed: x.zip", "the server says 404")
+    assert describe_failure({})[1] == "paxel could not finish it"
+    assert notify_failed(view, env={}) is None

@@ -94,8 +94,12 @@ class Desktop:
                                        paths.state_dir() / "panel.log")
 
     @staticmethod
-    def notify_completed(view: Mapping[str, Any]) -> None:
-        notify.notify_completed(view)
+    def notify_outcome(event: str, view: Mapping[str, Any]) -> None:
+        """A completion or failure on the desktop (when no browser announces it)."""
+        if event == "completed":
+            notify.notify_completed(view)
+        else:
+            notify.notify_failed(view)
 
 
 __all__ = ["Desktop", "opener_argv"]

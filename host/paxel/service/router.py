@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from paxel import __version__, takeover
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import PROTOCOL_VERSION, Request, fit_downloads, reply_error, reply_ok
 from paxel.service import lifecycle
+from paxel.service.announce import Starters
 from paxel.service.desktop import Desktop
 from paxel.service.probing import first_answer, probe
 from paxel.service.request import DownloadRequest
@@ -48,6 +49,7 @@ class Context:
     settings: Settings
     desktop: Desktop
     shutdown: Callable[[], None]
+    starters: Starters = field(default_factory=Starters)  # who announces the outcome (announce.py)
 
 
 Fields = Mapping[str, Any]
@@ -68,6 +70,7 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 def on_download(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     added = ctx.scheduler.add(DownloadRequest.from_fields(fields))
+    ctx.starters.note(added["download_id"], caller)
     if ctx.settings.open_panel_on_add is not False:
         ctx.desktop.show_panel_soon()
     return {"download": added}
@@ -111,7 +114,9 @@ def on_cancel(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 
 def on_retry(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    return {"download": ctx.scheduler.retry(fields["download_id"])}
+    retried = ctx.scheduler.retry(fields["download_id"])
+    ctx.starters.note(fields["download_id"], caller)  # who asked again hears how it ends
+    return {"download": retried}
 
 
 def on_remove(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from paxel.protocol import (
 )
 from paxel.service import ipc
 from paxel.service import settings as settings_mod
+from paxel.service.announce import announcer
 from paxel.service.desktop import Desktop
 from paxel.service.gate import Gate, PrefixedReader
 from paxel.service.router import SLOW, Context, Router
@@ -231,10 +232,25 @@ class Service:
             client.send(message, wait=False)
 
     def _on_event(self, event: str, data: dict[str, Any]) -> None:
-        """The scheduler's events: to every client, and a completion to the desktop too."""
-        self.broadcast(event, data)
+        """The scheduler's events to every client; an outcome (completed, failed) is announced
+        exactly once: by the browser that started it if connected, else on the desktop
+        (service/announce.py)."""
+        if event not in ("completed", "failed"):
+            if event == "removed":
+                self.router.context.starters.forget(str(data.get("download_id")))
+            self.broadcast(event, data)
+            return
+        download_id = str(data["download"]["download_id"])
+        starters = self.router.context.starters
+        with self._clients_lock:
+            clients = list(self._clients)
+        chosen = announcer(starters.get(download_id), clients)
         if event == "completed":
-            self.desktop.notify_completed(data["download"])
+            starters.forget(download_id)
+        for client in clients:
+            client.send(make_event(event, {**data, "notify": client is chosen}), wait=False)
+        if chosen is None:
+            self.desktop.notify_outcome(event, data["download"])
 
     def broadcast_to_panel(self) -> bool:
         """Ask a connected panel to come to the front; False when none is connected."""
