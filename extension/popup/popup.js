@@ -16,6 +16,7 @@ const NAME_WIDTH = 44; // characters of a name before it is cut in the middle (t
 // until the next press on that download.
 const refusals = new Map();
 let lastViews = [];
+let samples = {}; // download_id and "total" -> [[t, speed]], from the lists the background relays
 // The service's lifecycle table from `hello`: which actions each state allows (no table: none).
 let lifecycle = null;
 // Set once anything newer than the popup's first `state` snapshot told us about the host: that
@@ -214,6 +215,13 @@ function showDownloads(views) {
   // Totals from a service that is not there would be made up.
   const connected = statusEl.dataset.state === "connected";
   totalsEl.textContent = views.length && connected ? fmt.summaryText(lifecycle, views) : "";
+  const path = connected ? fmt.sparkPath(samples.total, 200, 28, Date.now() / 1000) : "";
+  const graph = document.getElementById("total-graph");
+  graph.firstElementChild.setAttribute("d", path);
+  graph.style.visibility = path ? "visible" : "hidden";
+  for (const button of document.querySelectorAll("button.bulk")) {
+    button.disabled = !connected || fmt.bulkRequests(lifecycle, views, button.dataset.bulk).length === 0;
+  }
 }
 
 async function act(downloadId, request, button) {
@@ -254,6 +262,23 @@ function learnLifecycle(hello) {
   }
 }
 
+// Pause all / Resume all / Clear finished: the lifecycle action on each download it applies to.
+for (const button of document.querySelectorAll("button.bulk")) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    footerErrorEl.hidden = true;
+    for (const { download_id: id, request } of fmt.bulkRequests(lifecycle, lastViews, button.dataset.bulk)) {
+      const { type, ...extra } = request;
+      try {
+        await ask({ type: "action", download_id: id, ...extra, action: type });
+      } catch (err) {
+        reportFailure(err, (message) => refusals.set(id, `${fmt.BULK[button.dataset.bulk].label}: ${message}`));
+      }
+    }
+    showDownloads(lastViews);
+  });
+}
+
 document.getElementById("show-panel").addEventListener("click", () => {
   footerErrorEl.hidden = true;
   ask({ type: "show_panel" }).catch((err) => reportFailure(err, (message) => {
@@ -264,7 +289,10 @@ document.getElementById("show-panel").addEventListener("click", () => {
 
 const port = api.runtime.connect({ name: "paxel-ui" });
 port.onMessage.addListener((message) => {
-  if (message.kind === "downloads") showDownloads(message.downloads);
+  if (message.kind === "downloads") {
+    samples = fmt.addSamples(samples, message.downloads, Date.now() / 1000);
+    showDownloads(message.downloads);
+  }
   else if (message.kind === "host") {
     showHost(message.host);
     learnLifecycle(message.host?.hello);

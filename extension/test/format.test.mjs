@@ -125,3 +125,32 @@ test("retrying says when the next try comes", () => {
   assert.equal(fmt.retryText(retrying, 1000), "trying again…");
   assert.equal(fmt.retryText(view(), 0), "");
 });
+
+test("speed samples: one per running download per progress event, plus the total; old ones go", () => {
+  let samples = fmt.addSamples({}, [view({ speed: 100 }), view({ download_id: "d-2", speed: 50 }), view({ download_id: "d-3", state: "paused", speed: 0 })], 10);
+  samples = fmt.addSamples(samples, [view({ speed: 300 })], 10.25);
+  assert.deepEqual(samples["d-1"], [[10, 100], [10.25, 300]]);
+  assert.deepEqual(samples.total, [[10, 150], [10.25, 300]]);
+  assert.equal(samples["d-3"], undefined);
+  samples = fmt.addSamples(samples, [], 10 + fmt.GRAPH_SECONDS + 0.1);
+  assert.deepEqual(samples["d-1"], [[10.25, 300]]);
+});
+
+test("the graph is drawn from the samples: right edge is now, top is the fastest", () => {
+  assert.equal(fmt.sparkPath([[0, 5]], 100, 20, 0), "");
+  const path = fmt.sparkPath([[0, 0], [30, 50], [60, 100]], 120, 21, 60);
+  assert.equal(path, "M0.0,21.0 L60.0,11.0 L120.0,1.0");
+  assert.equal(fmt.sparkPath([[0, 0], [1, 0]], 120, 21, 1), "", "nothing but zeros: no line");
+  assert.equal(fmt.sparkPath([[8, 10], [10, 20]], 100, 11, 10), "M60.0,6.0 L100.0,1.0", "a young graph spans 5 s");
+});
+
+test("bulk buttons act on what the table allows", () => {
+  const views = [view(), view({ download_id: "d-2", state: "queued" }), view({ download_id: "d-3", state: "paused" }),
+    view({ download_id: "d-4", state: "completed" }), view({ download_id: "d-5", state: "failed" }), view({ download_id: "d-6", state: "cancelled" })];
+  const ids = (bulk) => fmt.bulkRequests(table, views, bulk).map((r) => r.download_id);
+  assert.deepEqual(ids("pause_all"), ["d-1", "d-2"]);
+  assert.deepEqual(ids("resume_all"), ["d-3"]);
+  assert.deepEqual(ids("clear_finished"), ["d-4", "d-6"]);
+  assert.deepEqual(fmt.bulkRequests(table, views, "pause_all")[0].request, { type: "pause" });
+  assert.deepEqual(fmt.bulkRequests(null, views, "pause_all"), []);
+});

@@ -126,6 +126,35 @@ def check_rows(rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
     assert "/256 MiB (" in by_id[ids["paused"]]["size"]
 
 
+def graph_is_the_samples(page: Any, download_id: str) -> None:
+    """The row's speed graph is drawn from exactly the speeds the service sent in `progress`."""
+    quoted = json.dumps(download_id)
+    page.js("(() => { window.sent = []; const on = window.paxel.onEvent;"
+            " window.paxel.onEvent = (e) => { if (e.event === 'progress') for (const v of e.data.downloads)"
+            f" if (v.download_id === {quoted}) window.sent.push(v.speed); on(e); }}; }})()")
+    page.wait_for("window.sent.length >= 4", timeout=10)
+    sent, graphed = page.js(f"[window.sent, window.paxel.samples()[{quoted}].map(p => p[1])]")
+    assert graphed[-len(sent):] == sent, (sent, graphed)
+    assert all(speed > 0 for speed in sent)
+    row = f"document.querySelector('li.download[data-id={json.dumps(download_id)}]')"
+    assert page.js(f"{row}.querySelector('.graph path').getAttribute('d')").startswith("M")
+    assert page.js("document.querySelector('#total-graph path').getAttribute('d')").startswith("M")
+
+
+def bulk_buttons(page: Any, env: PaxelEnv, ids: dict[str, str]) -> None:
+    """Pause all pauses every queued or running one; Clear finished removes the completed one."""
+    page.js("document.querySelector('button[data-bulk=pause_all]').click()")
+    for kind in ("connecting", "retrying", "running"):
+        wait_view(env, ids[kind], lambda v: v["state"] == "paused", f"Pause all to pause the {kind} one")
+    page.wait_for("document.querySelector('button[data-bulk=pause_all]').disabled === true")
+    page.js("document.querySelector('button[data-bulk=clear_finished]').click()")
+    def listed() -> set[str]:
+        return {v["download_id"] for v in json.loads(env.paxel("list", "--json").stdout)}
+
+    wait_for(lambda: ids["finished"] not in listed(), 10, "Clear finished to remove the completed one")
+    assert listed() == set(ids.values()) - {ids["finished"]}, "failed and paused ones stay"
+
+
 def capture(chromium: Chromium, session: str, dark: bool, target: Any) -> None:
     chromium.send("Emulation.setEmulatedMedia", {"features": [
         {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]}, session)
@@ -188,6 +217,9 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
             print(f"\npanel {'dark' if dark else 'light'}: page sees prefers-color-scheme dark = {scheme}")
             colours = screenshot(tall_xvfb.display, SCREENS / f"panel-{'dark' if dark else 'light'}.png")
             assert colours > 50
+            if dark:
+                graph_is_the_samples(page, ids["running"])
+                bulk_buttons(page, paxel_env, ids)
             panel.kill()
             panel.wait()
     finally:

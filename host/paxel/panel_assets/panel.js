@@ -6,9 +6,13 @@
 (function () {
   const fmt = window.paxelFormat;
   const downloads = new Map(); // download_id -> DownloadView
+  let samples = {}; // download_id (and "total") -> [[t, speed]] from the progress events received
   const rows = new Map(); // download_id -> <li>
   let lifecycle = null; // the service's lifecycle table (snapshot): buttons and active states
   const el = (id) => document.getElementById(id);
+  const SVG = "http://www.w3.org/2000/svg";
+  const GRAPH_W = 240;
+  const GRAPH_H = 24;
   const NAME_WIDTH = 60; // characters of a name before it is cut in the middle (tooltip: all of it)
 
   function upsert(view) {
@@ -41,6 +45,7 @@
     switch (event.event) {
       case "progress":
         (data.downloads || []).forEach(upsertProgress);
+        samples = fmt.addSamples(samples, data.downloads || [], Date.now() / 1000);
         break;
       case "removed":
         downloads.delete(data.download_id);
@@ -100,7 +105,14 @@
     bar.append(node("div", "fill"));
     const meta = node("div", "meta");
     meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"), node("span", "retry"));
-    li.append(top, bar, node("div", "segments"), meta, node("div", "error"), node("div", "actions"));
+    const graph = document.createElementNS(SVG, "svg");
+    graph.setAttribute("class", "graph");
+    graph.setAttribute("viewBox", `0 0 ${GRAPH_W} ${GRAPH_H}`);
+    graph.setAttribute("preserveAspectRatio", "none");
+    graph.setAttribute("role", "img");
+    graph.setAttribute("aria-label", "speed, last minute");
+    graph.append(document.createElementNS(SVG, "path"));
+    li.append(top, bar, node("div", "segments"), graph, meta, node("div", "error"), node("div", "actions"));
     li.setAttribute("aria-label", "download");
     return li;
   }
@@ -179,6 +191,10 @@
     bar.setAttribute("aria-valuenow", kind === "determinate" ? String(Math.floor(f * 100)) : "");
     li.querySelector(".fill").style.width = kind === "determinate" ? `${f * 100}%` : "";
     updateSegments(li.querySelector(".segments"), view);
+    const graph = li.querySelector(".graph");
+    const path = view.state === "running" ? fmt.sparkPath(samples[view.download_id], GRAPH_W, GRAPH_H, Date.now() / 1000) : "";
+    graph.firstChild.setAttribute("d", path);
+    graph.style.display = path ? "" : "none";
     li.querySelector(".size").textContent = fmt.sizeText(view);
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
@@ -209,6 +225,12 @@
     // Totals and speeds from a stopped service would be made up: say what is known.
     const connected = document.body.dataset.connected !== "false";
     el("summary").textContent = connected ? fmt.summaryText(lifecycle, all) : "not connected";
+    const total = connected ? fmt.sparkPath(samples.total, 240, 32, Date.now() / 1000) : "";
+    el("total-graph").firstChild.setAttribute("d", total);
+    el("total-graph").style.visibility = total ? "visible" : "hidden";
+    for (const button of document.querySelectorAll("button.bulk")) {
+      button.disabled = !connected || fmt.bulkRequests(lifecycle, all, button.dataset.bulk).length === 0;
+    }
   }
 
   function placeRows(list, views) {
@@ -223,7 +245,27 @@
     });
   }
 
+  // Pause all / Resume all / Clear finished: the lifecycle action on each download it applies to.
+  async function onBulk(button) {
+    const spec = fmt.BULK[button.dataset.bulk];
+    button.disabled = true;
+    const failures = [];
+    for (const { download_id: id } of fmt.bulkRequests(lifecycle, [...downloads.values()], button.dataset.bulk)) {
+      const reply = await window.pywebview.api.act(spec.action, id);
+      if (!reply.ok) failures.push(reply.error.message);
+      else if (spec.action === "remove") downloads.delete(id);
+      else upsert(reply.download);
+    }
+    showBanner(failures.length ? `${spec.label}: ${failures[0]}` : "");
+    render();
+  }
+
   async function onClick(event) {
+    const bulk = event.target.closest("button.bulk");
+    if (bulk) {
+      onBulk(bulk);
+      return;
+    }
     const button = event.target.closest("button.action");
     if (!button) return;
     const id = button.closest("li.download").dataset.id;
@@ -279,7 +321,7 @@
     window.paxel.ready = true;
   }
 
-  window.paxel = { onEvent, ready: false, downloads };
+  window.paxel = { onEvent, ready: false, downloads, samples: () => samples };
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === "w") window.pywebview.api.close();
