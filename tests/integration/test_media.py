@@ -277,3 +277,19 @@ def test_without_pipes_the_tracks_are_joined_then_muxed(media: Nginx, tmp_path: 
     assert result.path == out and not result.paused
     check_output(out, 240)
     _no_leftovers(tmp_path)
+
+
+def test_progress_counts_segments_and_bytes(media: Nginx, tmp_path: Path) -> None:
+    from paxel.engine import DownloadOptions, Progress
+    from paxel.media.job import MediaJob
+
+    seen: list[Progress] = []
+    out = tmp_path / "p.mp4"
+    MediaJob(DownloadOptions(media.url("dash/manifest.mpd"), output=out, connections=3),
+             on_progress=seen.append).run()
+    segments = sorted(p.filename or "" for p in seen)
+    assert segments[-1] == "p.mp4 8/8 seg"                  # 4 video + 4 audio segments
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    fetched = sum(f.stat().st_size for f in (media.data / "dash").iterdir() if f.suffix == ".m4s")
+    assert seen[-1].done == fetched
+    assert all(p.speed > 0 and p.total is None for p in seen)

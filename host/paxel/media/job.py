@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +42,7 @@ PLAYLIST_LIMIT = 16 << 20
 WORK_SUFFIX = ".paxel-media"
 STATE = "state.json"
 LOCK = "lock"
+SPEED_WINDOW = 2.0      # seconds of arrivals the reported speed is measured over
 STATE_EVERY = 0.5       # seconds between resume-state writes (a piece is on disk before it counts)
 Decrypt = dict[str, tuple[Segment, str]]   # piece name → its segment and key piece
 
@@ -84,7 +86,7 @@ class MediaJob:
         self._keys: dict[str, bytes] = {}
         self._failed: BaseException | None = None
         self._bytes = 0
-        self._started = time.monotonic()
+        self._samples: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])   # (when, bytes)
         self._total = 0
         self._path: Path | None = None
         self._state_written = 0.0
@@ -303,7 +305,13 @@ class MediaJob:
                 self._save_state(work)
             self._cond.notify_all()
             segs = sum(1 for n in self._present if n.endswith(".seg"))
-        self._report(segs)
+            now = time.monotonic()
+            self._samples.append((now, self._bytes))
+            while len(self._samples) > 2 and now - self._samples[1][0] >= SPEED_WINDOW:
+                self._samples.popleft()
+            (t0, b0), done_bytes = self._samples[0], self._bytes
+            # told under the lock, so the reports arrive in order (the callback must be quick)
+            self._report(segs, done_bytes, (done_bytes - b0) / max(now - t0, 1e-3))
 
     def _save_state(self, work: Path) -> None:
         """Record the finished pieces (every STATE_EVERY s, and when a fetch ends or stops: a
@@ -312,14 +320,13 @@ class MediaJob:
             storage.write_atomic(work / STATE, encode_state(self.options.url, self._done))
             self._state_written = time.monotonic()
 
-    def _report(self, segs: int) -> None:
+    def _report(self, segs: int, done: int, speed: float) -> None:
         if self._on_progress is None:
             return
-        took = max(1e-6, time.monotonic() - self._started)
         name = self._path.name if self._path else "stream"
         self._on_progress(Progress(state="downloading", url=self.options.url, final_url=None,
                                    filename=f"{name} {segs}/{self._total} seg", path=self._path, total=None,
-                                   done=self._bytes, speed=self._bytes / took, eta=None, segments=(),
+                                   done=done, speed=speed, eta=None, segments=(),
                                    connections=self.options.connections))
 
     def _mux_after(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
