@@ -225,7 +225,7 @@ def request_size(remaining: int, rate: float | None, min_size: int, seconds: flo
 
 
 def slow_owners(rates: Mapping[int, float], elapsed: Mapping[int, float], remaining: Mapping[int, int],
-                finished: Sequence[float] = (), *, factor: float = 4.0, min_elapsed: float = 0.75,
+                finished: Sequence[float] = (), *, factor: float = 4.0, min_elapsed: float = 0.5,
                 min_gain: float = 0.5) -> list[int]:
     """Connections far slower than the others, where moving the rest to a fresh connection saves time.
 
@@ -233,7 +233,7 @@ def slow_owners(rates: Mapping[int, float], elapsed: Mapping[int, float], remain
     completed segments, so a lone straggler is still judged when every other connection is done.
     An owner qualifies when it has run `min_elapsed` seconds, is `factor` times slower than the
     median of the others, and its remainder would arrive at least `min_gain` seconds sooner.
-    It is relative: when every connection is slow, none is. 0.75 s is long enough for TCP's
+    It is relative: when every connection is slow, none is. 0.5 s is long enough for TCP's
     start and a few reads (a connection 10x slower than its peers has shown it by then) and
     short enough that the slow one has carried little of its range when it is replaced.
     """

@@ -159,7 +159,7 @@ def test_slow_owner_is_the_one_far_below_the_median() -> None:
     elapsed = dict.fromkeys(rates, 5.0)
     remaining = dict.fromkeys(rates, 10 * MiB)
     assert slow_owners(rates, elapsed, remaining) == [3]
-    assert slow_owners(rates, dict.fromkeys(rates, 0.5), remaining) == []   # too early to judge
+    assert slow_owners(rates, dict.fromkeys(rates, 0.25), remaining) == []  # too early to judge
     assert slow_owners(rates, elapsed, dict.fromkeys(rates, 1000)) == []    # nothing worth moving
     assert slow_owners({0: 1.0}, {0: 9.0}, {0: 10 * MiB}) == []             # nobody to compare with
     # a lone straggler, judged against the speeds of segments already finished
