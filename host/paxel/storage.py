@@ -360,12 +360,12 @@ class PartFile:
         else:
             raise FileExistsError(errno.EEXIST, "no free temporary name", str(final))
         try:
-            buf, offset = memoryview(bytearray(1 << 20)), 0
-            while n := os.preadv(self.fd, [buf], offset):
-                view = buf[:n]
+            offset = 0
+            while chunk := os.pread(self.fd, 1 << 20, offset):   # (preadv: not on macOS)
+                view = memoryview(chunk)
                 while view:
-                    view = view[os.pwrite(fd, view, offset + n - len(view)):]
-                offset += n
+                    view = view[os.pwrite(fd, view, offset + len(chunk) - len(view)):]
+                offset += len(chunk)
             os.fsync(fd)
         except BaseException:
             os.close(fd)
