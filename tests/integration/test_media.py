@@ -293,3 +293,26 @@ def test_progress_counts_segments_and_bytes(media: Nginx, tmp_path: Path) -> Non
     fetched = sum(f.stat().st_size for f in (media.data / "dash").iterdir() if f.suffix == ".m4s")
     assert seen[-1].done == fetched
     assert all(p.speed > 0 and p.total is None for p in seen)
+
+
+def test_ctrl_c_pauses_a_stream_and_the_same_command_resumes(media_root: Path, tmp_path: Path) -> None:
+    slow = Nginx(rate="24k", root=media_root)
+    try:
+        out = tmp_path / "c.mp4"
+        url = slow.url("hls/v240/index.m3u8", "capped")
+        run = subprocess.Popen([*PAXEL, url, "-o", str(out), "-n", "1"], stdin=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        state = tmp_path / "c.mp4.paxel-media" / "state.json"
+        deadline = time.monotonic() + 30
+        while not state.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=30)
+        assert run.returncode == 130, err
+        assert "run the same command again to resume" in err
+        assert not out.exists() and not (tmp_path / "c.mp4.part").exists()
+        done = paxel(url, "-o", str(out), "-n", "4", "-q")
+        assert done.returncode == 0, done.stderr
+        check_output(out, 240)
+    finally:
+        slow.stop()
