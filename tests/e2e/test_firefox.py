@@ -179,12 +179,12 @@ def test_tiny_file_is_in_exactly_one_place(firefox: Firefox, paxel_env: PaxelEnv
 
     decision = wait_for(lambda: firefox.in_extension(
         "return browser.storage.session.get('trace').then(s => (s.trace || [])[0])"), 30, "a decision")
-    time.sleep(1)  # paxel's removal (or completion) has landed
-    in_browser = list(firefox.downloads.iterdir())
-    in_paxel = [v for v in paxel_list(paxel_env) if v["url"] == url]
     if decision["to"] == "browser":
-        assert decision["reason"] == "browser-first", decision
-        assert [sha256(p) for p in in_browser] == [digest] and in_paxel == []
+        # Usually "browser-first"; on a loaded machine the 10 s deadline may come first ("timeout"),
+        # and a late `taken` is then removed: either way paxel ends with nothing.
+        assert decision["reason"] in ("browser-first", "timeout"), decision
+        wait_for(lambda: not [v for v in paxel_list(paxel_env) if v["url"] == url], 20, "paxel to let go")
+        assert [sha256(p) for p in firefox.downloads.iterdir()] == [digest]
     else:
         view = wait_for(lambda: paxel_download(paxel_env, url, "completed"), 30, "paxel to complete it")
         assert sha256(Path(view["path"])) == digest
