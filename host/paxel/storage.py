@@ -182,9 +182,14 @@ class PartFile:
         return os.fstat(self.fd).st_size
 
     def preallocate(self, size: int) -> None:
-        """Reserve `size` bytes so a full disk fails now, not mid-download; never shrinks."""
+        """Reserve `size` bytes so a full disk fails now, not mid-download. A resumed `.part`
+        longer than `size` (bytes appended while paused) is cut to it: those bytes are not the
+        download, and nothing else would remove them before the final rename."""
         try:
-            if size > self.size():
+            now = self.size()
+            if now > size:
+                os.ftruncate(self.fd, size)
+            elif size > now:
                 fallocate = getattr(os, "posix_fallocate", None)
                 try:
                     if fallocate is None:

@@ -386,3 +386,12 @@ def test_a_path_longer_than_path_max_is_a_clear_error(faultserver: FaultServer, 
         paxel.download(url, **where)  # type: ignore[arg-type]
     assert caught.value.code == ErrorCode.DISK, caught.value
     assert "too long" in caught.value.message
+
+
+def test_a_part_grown_past_the_file_size_while_paused(faultserver: FaultServer, tmp_path: Path) -> None:
+    """Bytes appended to the `.part` while paused (past the file's size) are not the download."""
+    out = tmp_path / "grown.bin"
+    url = paused(faultserver, out)
+    with resume.part_path(out).open("ab") as f:
+        f.write(b"appended garbage" * 4096)
+    exact_or_clear(cli(url, "-o", str(out)), faultserver, url, out)
