@@ -63,6 +63,8 @@ def _no_leftovers(folder: Path) -> None:
     ("disc/index.m3u8", 240),       # EXT-X-DISCONTINUITY: timestamps start again mid-stream
     ("dash/manifest.mpd", 240),     # separate audio and video, SegmentTimeline
     ("dashnum/manifest.mpd", 240),  # $Number$ with a fixed duration
+    ("dashlist/manifest.mpd", 240), # SegmentList: byte ranges of one file per representation
+    ("dashbase/manifest.mpd", 240), # SegmentBase: each representation one whole file
 ])
 def test_stream_becomes_one_exact_mp4(media: Nginx, tmp_path: Path, name: str, height: int) -> None:
     done = paxel(media.url(name), "-d", str(tmp_path), "-n", "4")

@@ -14,12 +14,15 @@ exact and a correct download has exactly SECONDS*FPS video frames. Layout under 
   range/index.m3u8       one file addressed with EXT-X-BYTERANGE
   dash/manifest.mpd      separate audio and video, SegmentTemplate + SegmentTimeline
   dashnum/manifest.mpd   the same with $Number$ and a fixed duration
+  dashlist/manifest.mpd  one file per representation, SegmentList with mediaRange
+  dashbase/manifest.mpd  the same files as SegmentBase (each fetched whole)
   drm/*.m3u8, drm/*.mpd  DRM-flagged copies (FairPlay key format, SAMPLE-AES, ContentProtection)
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -125,6 +128,16 @@ def make_fixtures(root: Path) -> None:
             "-use_template", "1", "-use_timeline", timeline,
             "-adaptation_sets", "id=0,streams=v id=1,streams=a",
             "manifest.mpd", cwd=d)
+    dl = root / "dashlist"        # one file per representation: SegmentList with mediaRange
+    dl.mkdir()
+    _ff(*_source(240), "-map", "0:v", "-map", "1:a", "-f", "dash", "-seg_duration", "2",
+        "-use_template", "0", "-use_timeline", "0", "-single_file", "1",
+        "-adaptation_sets", "id=0,streams=v id=1,streams=a", "manifest.mpd", cwd=dl)
+    db = root / "dashbase"        # the same files as SegmentBase (each representation one file)
+    db.mkdir()
+    listed = (dl / "manifest.mpd").read_text()
+    based = re.sub(r"<SegmentList.*?</SegmentList>", '<SegmentBase indexRange="0-0"/>', listed, flags=re.S)
+    (db / "manifest.mpd").write_text(based.replace("<BaseURL>", "<BaseURL>../dashlist/"))
     drm = root / "drm"
     drm.mkdir()
     clear = (hls / "v240" / "index.m3u8").read_text()
