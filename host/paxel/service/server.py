@@ -6,9 +6,9 @@ authenticated client then gets one thread that reads frames, validates them with
 paxel.protocol and hands each request to the router (paxel.service.router), which decides what
 it does; a slow request (SLOW) gets a thread of its own. A thread that cannot start (a thread
 limit, no memory) costs that one client or request, never the service. Events are broadcast
-to every authenticated client; a client that does not read for SEND_TIMEOUT seconds is dropped,
-never waited for. Desktop actions (open, panel, notifications)
-live in paxel.service.desktop.
+to every authenticated client through its outbox (paxel.service.peer): a client that does not
+read is dropped, never waited for, and a client has at most peer.MAX_SLOW slow requests in
+flight. Desktop actions (open, panel, notifications) live in paxel.service.desktop.
 
 Start-up order makes two simultaneous starts safe: take the service lock (the loser exits), then
 write a fresh secret, bind the socket (0600; or the loopback port, then its endpoint file, see
@@ -27,7 +27,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
@@ -35,7 +34,6 @@ from paxel import __version__, logs, paths
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import (
     Request,
-    encode_frame,
     make_event,
     read_frame,
     reply_error,
@@ -48,58 +46,16 @@ from paxel.service import settings as settings_mod
 from paxel.service.announce import announcer
 from paxel.service.desktop import Desktop
 from paxel.service.gate import Gate, PrefixedReader
+from paxel.service.peer import Client
 from paxel.service.router import SLOW, Context, Router
 from paxel.service.scheduler import Scheduler
 from paxel.service.store import Store
 
 log = logging.getLogger(__name__)
-SEND_TIMEOUT = 5
-_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class _Stop(Exception):
     """Raised by the SIGTERM handler to leave the accept loop on the main thread."""
-
-
-class Client:
-    """One connected client; `send` is safe from any thread."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.name = "?"
-        self.authenticated = False
-        self._send_lock = threading.Lock()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, ipc.send_timeout_option(SEND_TIMEOUT))
-
-    def send(self, message: Mapping[str, Any], wait: bool = True) -> bool:
-        """Send one frame; False (and the client hung up on) when it cannot be delivered.
-
-        `wait=False` (broadcasts): a client whose socket is full has stopped reading (a stopped
-        panel, a wedged host): it is dropped at once instead of holding the broadcast, and so
-        every other client, for SEND_TIMEOUT. A frame only partly taken is finished as usual
-        (bounded by SEND_TIMEOUT), so the stream stays in step. Windows has no MSG_DONTWAIT:
-        there every send waits (up to SEND_TIMEOUT)."""
-        frame = encode_frame(message)
-        try:
-            with self._send_lock:
-                if wait or not _DONTWAIT:
-                    self.sock.sendall(frame)
-                else:
-                    sent = self.sock.send(frame, _DONTWAIT)
-                    if sent < len(frame):
-                        self.sock.sendall(frame[sent:])
-            return True
-        except BlockingIOError:
-            log.warning("dropped client %s: it stopped reading", self.name)
-            self.close()
-            return False
-        except OSError:
-            self.close()
-            return False
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
 
 
 class Service:
@@ -155,6 +111,7 @@ class Service:
             self._clients.add(client)
         client.send(reply_ok(auth.id, {}))
         try:
+            client.start()
             threading.Thread(target=self._serve_client, args=(client, rest), daemon=True,
                              name="paxel-client").start()
         except RuntimeError as exc:  # "can't start new thread": refuse this one, keep serving
@@ -181,6 +138,7 @@ class Service:
         finally:
             with self._clients_lock:
                 self._clients.discard(client)
+            client.close()  # its writer stops before the socket goes
             stream.close()
             client.sock.close()
 
@@ -189,9 +147,13 @@ class Service:
         try:
             request = validate_request(message)
             if request.type in SLOW:  # network I/O: do not hold up this client's other requests
+                if not client.slow.acquire(blocking=False):
+                    raise PaxelError(f"too many slow requests in flight; {request.type} again later",
+                                     code=ErrorCode.SERVICE_UNAVAILABLE)
                 try:
-                    threading.Thread(target=self._answer, args=(client, request), daemon=True).start()
+                    threading.Thread(target=self._answer_slow, args=(client, request), daemon=True).start()
                 except RuntimeError as exc:
+                    client.slow.release()
                     raise PaxelError(f"the service is too busy for a {request.type} now ({exc})",
                                      code=ErrorCode.SERVICE_UNAVAILABLE) from None
                 return
@@ -201,6 +163,12 @@ class Service:
 
     def _answer(self, client: Client, request: Request) -> None:
         client.send(self.router.reply(client, request))
+
+    def _answer_slow(self, client: Client, request: Request) -> None:
+        try:
+            self._answer(client, request)
+        finally:
+            client.slow.release()
 
     def _heal(self, address: ipc.Endpoint) -> None:
         """Every second: a secret file that is gone or not ours (deleted by a cleaner, garbled)
@@ -229,7 +197,7 @@ class Service:
         with self._clients_lock:
             clients = list(self._clients)
         for client in clients:
-            client.send(message, wait=False)
+            client.send(message)
 
     def _on_event(self, event: str, data: dict[str, Any]) -> None:
         """The scheduler's events to every client; an outcome (completed, failed) is announced
@@ -258,7 +226,7 @@ class Service:
         with self._clients_lock:
             panels = [c for c in self._clients if c.name == "panel"]
         for panel in panels:
-            panel.send(message, wait=False)
+            panel.send(message)
         return bool(panels)
 
 
