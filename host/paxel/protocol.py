@@ -216,6 +216,17 @@ def _folder(name: str, value: Any) -> str:
     return text
 
 
+def _header_value(max_len: int) -> Check:
+    """A string sent as a header's value (Referer, User-Agent): CR or LF would end the header
+    (http.client refuses to send it, so the request failed later as NETWORK), NUL too."""
+    def check(name: str, value: Any) -> str:
+        text = str(_string(max_len)(name, value))
+        if "\r" in text or "\n" in text:
+            raise _bad(name, "must not contain CR or LF")
+        return text
+    return check
+
+
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
 
 
@@ -310,8 +321,8 @@ _DOWNLOAD: dict[str, tuple[Check, bool]] = {
     "filename": (_string(255), False),
     "folder": (_folder, False),
     "connections": (_integer(1, 32), False),
-    "referrer": (_string(16384), False),
-    "user_agent": (_string(1024), False),
+    "referrer": (_header_value(16384), False),
+    "user_agent": (_header_value(1024), False),
     "headers": (_headers, False),
     "cookies": (_cookies, False),
     "checksum": (_checksum, False),
