@@ -1,0 +1,311 @@
+"""The service as an attacker or an unlucky user meets it: clients that stop reading or pipeline
+slow requests, another local user, a runtime folder someone else made, files left behind.
+Real service processes, real sockets, real uids (the tests run as root; `nobody` attacks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from support.paxel_env import PaxelEnv
+
+NOBODY = 65534
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return struct.pack("=I", len(body)) + body
+
+
+def _recv(sock: socket.socket) -> dict[str, Any] | None:
+    header = sock.recv(4, socket.MSG_WAITALL)
+    if len(header) < 4:
+        return None
+    (length,) = struct.unpack("=I", header)
+    result: dict[str, Any] = json.loads(sock.recv(length, socket.MSG_WAITALL))
+    return result
+
+
+def _reply(sock: socket.socket, request_id: int) -> dict[str, Any]:
+    """The reply to request_id, skipping events."""
+    while True:
+        message = _recv(sock)
+        assert message is not None, "the service hung up"
+        if message.get("id") == request_id and "ok" in message:
+            return message
+
+
+def _service(paxel_env: PaxelEnv) -> psutil.Process:
+    paxel_env.paxel("service", "start")
+    return psutil.Process(paxel_env.wait_service())
+
+
+def _authenticated(paxel_env: PaxelEnv, timeout: float = 10.0) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect(str(paxel_env.paxel_runtime / "paxel.sock"))
+    secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
+    sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))
+    assert _reply(sock, 1)["ok"]
+    return sock
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A server that accepts connections and never answers: the URL of a file on it."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4096)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/never.bin"
+
+
+# --- clients that stop reading, or ask too much ---------------------------------------------------
+
+def test_clients_that_stopped_reading_delay_no_other_clients_reply(paxel_env: PaxelEnv,
+                                                                  black_hole: str) -> None:
+    """A panel or `paxel` suspended with Ctrl-Z, a frozen browser behind its host: clients that
+    authenticated and then stopped reading. Their socket buffers fill; the next event to them
+    must not hold up another client's `download` reply (the extension's hand-over waits on it)."""
+    _service(paxel_env)
+    with ExitStack() as stack:
+        for _ in range(3):
+            stuck = stack.enter_context(_authenticated(paxel_env))
+            stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            hello = _frame({"id": 2, "type": "hello", "client": "cli", "version": 1})
+            stuck.sendall(hello * 400)  # ~1.5 MB of replies it never reads: its buffers fill
+        time.sleep(1.0)
+        user = stack.enter_context(_authenticated(paxel_env, timeout=30))
+        started = time.monotonic()
+        user.sendall(_frame({"id": 5, "type": "download", "url": black_hole}))
+        reply = _reply(user, 5)
+        took = time.monotonic() - started
+        assert reply["ok"], reply
+        assert took < 1.5, f"the download reply took {took:.1f} s behind clients that do not read"
+
+
+def test_pipelined_probes_do_not_spawn_a_thread_each(paxel_env: PaxelEnv, black_hole: str) -> None:
+    """A buggy or hostile extension pipelines probes to a server that never answers: the service
+    must not grow a thread per probe in flight, and `list` still answers at once."""
+    service = _service(paxel_env)
+    threads_before = service.num_threads()
+    with _authenticated(paxel_env, timeout=30) as sock:
+        sock.sendall(b"".join(_frame({"id": 100 + i, "type": "probe", "url": black_hole})
+                              for i in range(300)))
+        time.sleep(1.5)
+        threads = service.num_threads()
+        started = time.monotonic()
+        sock.sendall(_frame({"id": 7, "type": "list"}))
+        assert _reply(sock, 7)["ok"]
+        assert time.monotonic() - started < 1.0
+        assert threads < threads_before + 40, f"{threads} threads for 300 probes in flight"
+    assert service.is_running()
+
+
+# --- another local user ---------------------------------------------------------------------------
+
+def _as_nobody(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run python code as uid/gid nobody (a second local user)."""
+    return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                           sys.executable, "-I", "-c", code],
+                          capture_output=True, text=True, timeout=30, env=env or {"PATH": "/usr/bin:/bin"},
+                          check=False)
+
+
+def _open_up(paxel_env: PaxelEnv) -> None:
+    """Make the env's home and XDG bases 0755 as on a stock Debian: paxel's own folders must be
+    what keeps another user out (XDG_RUNTIME_DIR stays 0700: platformdirs insists, rightly)."""
+    bases = [paxel_env.root / name for name in ("data", "state", "config")]
+    for folder in (paxel_env.root, paxel_env.home, *bases):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)
+
+
+def test_after_a_real_run_every_file_is_private_and_another_user_reads_nothing(
+        paxel_env: PaxelEnv, nginx: Any) -> None:
+    _open_up(paxel_env)
+    host = paxel_env.host("chrome")
+    host.hello()
+    nginx.add_file("attack-private.bin", size=1 << 20)
+    view = host.add(2, url=nginx.url("attack-private.bin") + "?token=QUERYSECRET",
+                    headers={"Cookie": "sid=COOKIESECRET", "Authorization": "Bearer AUTHSECRET"})
+    host.wait_event("completed", view["download_id"])
+    host.send({"id": 3, "type": "download", "url": "http://127.0.0.1:1/nothing-listens"})
+    host.reply(3)
+    host.close()
+    paxel_env.stop_service()
+    private = [paxel_env.root / "data" / "paxel", paxel_env.state_dir, paxel_env.paxel_runtime]
+    seen = []
+    for top in private:
+        for path in [top, *top.rglob("*")]:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            seen.append(path.name)
+            if path.is_dir():
+                assert mode == 0o700, f"{path} is {oct(mode)}"
+            else:
+                assert mode == 0o600, f"{path} is {oct(mode)}"
+    assert {"paxel.sqlite3", "service.log", "host.log", "secret"} <= set(seen), seen
+    snoop = _as_nobody(f"""
+import os, sys
+leaks = []
+for top in {[str(p) for p in private]!r}:
+    for where, dirs, files in os.walk(top):
+        for name in files:
+            try:
+                with open(os.path.join(where, name), 'rb') as f:
+                    leaks.append((name, f.read(64)))
+            except OSError:
+                pass
+    try:
+        os.listdir(top)
+        leaks.append((top, 'listed'))
+    except OSError:
+        pass
+print(leaks)
+""")
+    assert snoop.returncode == 0, snoop.stderr
+    assert snoop.stdout.strip() == "[]", snoop.stdout
+    for log_file in paxel_env.state_dir.glob("*.log*"):
+        text = log_file.read_text(errors="replace")
+        for secret in ("QUERYSECRET", "COOKIESECRET", "AUTHSECRET"):
+            assert secret not in text, f"{secret} in {log_file.name}"
+
+
+def test_another_user_cannot_use_the_socket_even_when_it_can_reach_it(paxel_env: PaxelEnv) -> None:
+    """Even with the runtime folders opened up by a careless admin, the socket itself is 0600."""
+    _service(paxel_env)
+    paxel_env.runtime.chmod(0o711)
+    paxel_env.paxel_runtime.chmod(0o711)  # the service heals modes only at start; this is a test
+    try:
+        attempt = _as_nobody(f"""
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect({str(paxel_env.paxel_runtime / 'paxel.sock')!r})
+    print('connected')
+except OSError as exc:
+    print('refused', exc.errno)
+""")
+    finally:
+        paxel_env.paxel_runtime.chmod(0o700)
+        paxel_env.runtime.chmod(0o700)
+    assert attempt.stdout.startswith("refused"), attempt.stdout + attempt.stderr
+
+
+def _kill_env_processes(marker: bytes) -> None:
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if marker in environ.read().split(b"\0"):
+                    os.kill(int(entry), 9)
+        except OSError:
+            continue
+
+
+@pytest.mark.parametrize("trap", ["foreign-folder", "symlink"])
+def test_a_runtime_folder_another_user_made_in_tmp_is_refused(paxel_env: PaxelEnv, trap: str) -> None:
+    """No XDG_RUNTIME_DIR and no /run/user/UID (a cron job, ssh without pam_systemd): paxel falls
+    back to the shared temporary folder, where another user can make the folder first. Using it
+    would let them swap the socket for theirs and receive every cookie the browser sends."""
+    shared = Path(tempfile.mkdtemp(prefix="pxl-tmp-"))
+    shared.chmod(0o1777)
+    env = {k: v for k, v in paxel_env.env.items() if k != "XDG_RUNTIME_DIR"}
+    env["TMPDIR"] = str(shared)
+    uid = os.getuid()
+    _as_nobody(f"""
+import os
+shared = {str(shared)!r}
+os.mkdir(os.path.join(shared, 'runtime-{uid}'), 0o777)
+os.mkdir(os.path.join(shared, 'attacker'), 0o777)
+os.chmod(os.path.join(shared, 'runtime-{uid}'), 0o777)
+os.chmod(os.path.join(shared, 'attacker'), 0o777)
+target = os.path.join(shared, 'paxel-{uid}')
+if {trap!r} == 'symlink':
+    os.symlink(os.path.join(shared, 'attacker'), target)
+else:
+    os.mkdir(target, 0o777)
+    os.chmod(target, 0o777)
+""")
+    try:
+        done = subprocess.run([sys.executable, "-m", "paxel", "list"], env=env, capture_output=True,
+                              text=True, timeout=30, check=False)
+        planted = [p for p in shared.rglob("*") if p.lstat().st_uid == uid]
+        assert planted == [], f"wrote into another user's folder: {planted}"
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "paxel-" in done.stderr or "runtime" in done.stderr, done.stderr
+    finally:
+        _kill_env_processes(f"TMPDIR={shared}".encode())
+        subprocess.run(["rm", "-rf", str(shared)], check=False)
+
+
+# --- what a hostile page or extension can put in a native message ---------------------------------
+
+@pytest.mark.parametrize(("fields", "code"), [
+    ({"url": "file:///etc/passwd"}, "BAD_URL"),
+    ({"url": "ftp://127.0.0.1/x.bin"}, "BAD_URL"),
+    ({"url": "javascript:alert(1)"}, "BAD_URL"),
+    ({"url": "data:application/octet-stream,abc"}, "BAD_URL"),
+    ({"url": "http://127.0.0.1/a\r\nX-Injected: 1"}, "BAD_URL"),
+    ({"referrer": "http://127.0.0.1/\r\nX-Injected: 1"}, "BAD_FIELD"),
+    ({"user_agent": "paxel\nX-Injected: 1"}, "BAD_FIELD"),
+    ({"headers": {"X-A": "1\r\nX-Injected: 1"}}, "BAD_FIELD"),
+    ({"headers": {"X-A:": "1"}}, "BAD_FIELD"),
+    ({"filename": "a\x00b.bin"}, "BAD_FIELD"),
+    ({"folder": "/etc"}, "FOLDER_NOT_ALLOWED"),
+    ({"folder": "DOWNLOADS/../.."}, "FOLDER_NOT_ALLOWED"),
+    ({"folder": "DOWNLOADS/escape"}, "FOLDER_NOT_ALLOWED"),
+    ({"folder": "relative/path"}, "BAD_FIELD"),
+    ({"cookies": [{"name": "a", "value": "b\r\nX-Injected: 1", "domain": "127.0.0.1"}]}, "BAD_FIELD"),
+    ({"headers": {f"X-{i}": "v" for i in range(65)}}, "BAD_FIELD"),
+])
+def test_a_hostile_download_message_is_refused(paxel_env: PaxelEnv, nginx: Any, fields: dict[str, Any],
+                                               code: str) -> None:
+    outside = Path(tempfile.mkdtemp(prefix="pxl-outside-"))
+    (paxel_env.downloads / "escape").symlink_to(outside)
+    try:
+        nginx.add_file("hostile.bin", size=4096)
+        fields = {k: (v.replace("DOWNLOADS", str(paxel_env.downloads)) if isinstance(v, str) else v)
+                  for k, v in fields.items()}
+        host = paxel_env.host("chrome")
+        host.hello()
+        kinds = ((3, "download"),) if "folder" in fields else ((2, "probe"), (3, "download"))
+        for request_id, kind in kinds:  # probe takes `folder` and does not use it
+            host.send({"id": request_id, "type": kind, "url": nginx.url("hostile.bin"), **fields})
+            reply = host.reply(request_id)
+            assert not reply["ok"], (kind, reply)
+            assert reply["error"]["name"] == code, (kind, reply)
+        assert list(outside.iterdir()) == []
+    finally:
+        subprocess.run(["rm", "-rf", str(outside)], check=False)
+
+
+@pytest.mark.parametrize("name", ["../../.bashrc", "/etc/cron.d/paxel", "a/b/../c.bin", "..", ".",
+                                  "\x1b[31mred\x07.bin", "dir\\..\\..\\x.bin", "x.bin\u202egpj.exe"])
+def test_a_hostile_file_name_lands_inside_the_folder(paxel_env: PaxelEnv, nginx: Any, name: str) -> None:
+    nginx.add_file("named.bin", size=4096)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("named.bin"), filename=name)
+    done = host.wait_event("completed", view["download_id"])["data"]["download"]
+    path = Path(done["path"])
+    assert path.parent == paxel_env.downloads, done
+    assert path.is_file() and path.stat().st_size == 4096
+    assert not any(ord(c) < 32 or c in "/\\" for c in path.name), repr(path.name)
+    assert path.name not in ("", ".", "..")
+    assert not (paxel_env.home / ".bashrc").exists()
