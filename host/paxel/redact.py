@@ -6,7 +6,8 @@ exception's repr, headers and cookies. What goes:
 - every query value, in absolute URLs and in bare paths (requests says `url: /f?token=x`):
   `?token=abc&x` → `?token=***&x=***`; keys stay, they help reading a log;
 - the value of a Cookie, Set-Cookie, Authorization or Proxy-Authorization header, written as a
-  header (`Cookie: a=b`) or as a mapping entry (`'Authorization': 'Bearer x'`), and the value of
+  header (`Cookie: a=b`, `cookie = a=b`), as a mapping entry (`'Authorization': 'Bearer x'`,
+  bytes too) or as a header list's pair (`('Cookie', 'a=b')`), and the value of
   quoted `value`, `secret`, `password` and `token` entries (cookie objects, auth frames).
 The rest of the line stays as it was, so a log is still worth reading. `redact` is idempotent.
 """
@@ -26,11 +27,12 @@ _ABSOLUTE_URL = re.compile(rf"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^{
 # A path with a query outside an absolute URL: starts with "/" not preceded by a URL character.
 _PATH_QUERY = re.compile(rf"(?<![\w/:.@%\-])/[^{_URL_END}?#]*\?[^{_URL_END}]*")
 _HEADER_NAMES = r"(?:set-cookie|cookie|proxy-authorization|authorization)"
-# `Cookie: a=b; c=d` (header form, value to the end of the line)
-_HEADER_LINE = re.compile(rf"(?i)(?<![\w\-])({_HEADER_NAMES})(\s*:[ \t]*)(?!['\"])([^\r\n]+)")
-# `'Cookie': 'a=b'`, `"value": "x"`, `cookie='x'` (mapping or keyword form, value to its quote)
+# `Cookie: a=b; c=d`, `cookie = a=b` (header or unquoted keyword form, value to the end of the line)
+_HEADER_LINE = re.compile(rf"(?i)(?<![\w\-])({_HEADER_NAMES})(\s*[:=][ \t]*)(?!['\"])([^\r\n]+)")
+# `'Cookie': 'a=b'`, `"value": "x"`, `cookie='x'` (mapping or keyword form, value to its quote),
+# `('Cookie', 'a=b')` (a header list's repr) and `b'Cookie': b'a=b'` (bytes)
 _QUOTED_ENTRY = re.compile(
-    rf"(?i)(['\"]?)({_HEADER_NAMES}|value|secret|password|token)\1(\s*[:=]\s*)(['\"])(.*?)(\4|$)")
+    rf"(?i)(['\"]?)({_HEADER_NAMES}|value|secret|password|token)\1(\s*[:=,]\s*)(b?)(['\"])(.*?)(\5|$)")
 
 
 def redact(text: str) -> str:
@@ -52,8 +54,8 @@ _ENTRY_WORDS = ("cookie", "authorization", "value", "secret", "password", "token
 
 
 def _mask_entry(match: re.Match[str]) -> str:
-    quote, name, sep, open_quote, _value, close = match.groups()
-    return f"{quote}{name}{quote}{sep}{open_quote}{MASK}{close}"
+    quote, name, sep, prefix, open_quote, _value, close = match.groups()
+    return f"{quote}{name}{quote}{sep}{prefix}{open_quote}{MASK}{close}"
 
 
 def _redact_url(url: str) -> str:

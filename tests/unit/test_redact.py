@@ -52,10 +52,11 @@ def test_no_url_secret_survives(case: tuple[str, list[str]], before: str, after:
 
 
 @given(st.sampled_from(["Cookie", "cookie", "Set-Cookie", "Authorization", "PROXY-Authorization"]),
-       SECRET, st.sampled_from(["{!r}: {!r}", "{}: {}", '"{}": "{}"', "{}={!r}"]), PROSE, END)
+       SECRET, st.sampled_from(["{!r}: {!r}", "{}: {}", '"{}": "{}"', "{}={!r}", "({!r}, {!r})",
+                                "{}={}", "{} = {}", "b{!r}: b{!r}"]), PROSE, END)
 def test_no_cookie_or_authorization_value_survives(name: str, secret: str, form: str, before: str,
                                                    after: str) -> None:
-    if form == "{}: {}" and after.strip():  # header form runs to the end of the line: one per line
+    if form in ("{}: {}", "{}={}", "{} = {}") and after.strip():  # runs to the end of the line
         after = "\n" + after
     value = f"Bearer {secret}" if "auth" in name.lower() else f"a={secret}; b=2"
     out = redact(before + form.format(name, value) + after)
