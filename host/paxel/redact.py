@@ -53,6 +53,19 @@ def redact(text: str) -> str:
 _ENTRY_WORDS = ("cookie", "authorization", "value", "secret", "password", "token")
 
 
+def without_userinfo(url: str | None) -> str | None:
+    """`url` without its `user:password@` (for what clients are shown: DownloadView's URLs go to
+    every client, the browser's extension included; the store keeps the URL the engine needs)."""
+    if not url or "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    end = min((i for i in (rest.find(c) for c in "/?#") if i != -1), default=len(rest))
+    authority = rest[:end]
+    if "@" not in authority:
+        return url
+    return f"{scheme}://{authority.rsplit('@', 1)[1]}{rest[end:]}"
+
+
 def _mask_entry(match: re.Match[str]) -> str:
     quote, name, sep, prefix, open_quote, _value, close = match.groups()
     return f"{quote}{name}{quote}{sep}{prefix}{open_quote}{MASK}{close}"
@@ -90,4 +103,4 @@ def _mask_param(param: str) -> str:
     return f"{key}={MASK}" if eq else MASK
 
 
-__all__ = ["MASK", "redact"]
+__all__ = ["MASK", "redact", "without_userinfo"]

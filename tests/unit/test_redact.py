@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paxel.redact import MASK, redact
+from paxel.redact import MASK, redact, without_userinfo
 
 # Secrets are drawn from characters a URL may carry raw, with a marker no other part contains,
 # so "the secret is not in the output" cannot pass or fail by coincidence.
@@ -85,3 +85,24 @@ def test_text_without_urls_or_credentials_is_unchanged(text: str) -> None:
 ])
 def test_examples_stay_readable(line: str, expected: str) -> None:
     assert redact(line) == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("http://u:p@h/f?a=1", "http://h/f?a=1"),
+    ("HTTPS://u:p%40x@h:8/f", "HTTPS://h:8/f"),
+    ("http://u:p@ss@h", "http://h"),
+    ("http://h/f?mail=a@b.c", "http://h/f?mail=a@b.c"),
+    ("http://h/f#x@y", "http://h/f#x@y"),
+    ("http://h/", "http://h/"),
+    (None, None),
+])
+def test_without_userinfo(url: str | None, expected: str | None) -> None:
+    assert without_userinfo(url) == expected
+
+
+@given(urls_with_secrets())
+def test_without_userinfo_keeps_everything_but_the_password(case: tuple[str, list[str]]) -> None:
+    url, _ = case
+    out = without_userinfo(url)
+    assert out is not None and "@" not in out.split("?")[0].split("#")[0]
+    assert out.endswith(url.split("@", 1)[-1] if "@" in url.split("?")[0] else url)

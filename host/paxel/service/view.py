@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from paxel import engine
+from paxel.redact import redact, without_userinfo
 from paxel.service.lifecycle import State
 from paxel.service.phase import Phase
 from paxel.service.store import Record
@@ -21,10 +22,13 @@ def view(record: Record, progress: engine.Progress | None = None,
     running = record.state == State.RUNNING
     detail = (phase or Phase("connecting")).fields() if running else IDLE
     total = progress.total if live and progress else record.total
+    final_url = (progress.final_url if live and progress else None) or record.final_url
+    referer = next((v for k, v in record.headers.items() if k.lower() == "referer"), None)
     return {
         "download_id": record.id,
-        "url": record.url,
-        "final_url": (progress.final_url if live and progress else None) or record.final_url,
+        # A URL's password goes to its server only, not to every client (docs/protocol.md).
+        "url": without_userinfo(record.url),
+        "final_url": without_userinfo(final_url),
         "filename": (progress.filename if live and progress else None) or record.filename or "",
         "folder": record.folder,
         "path": (str(progress.path) if live and progress and progress.path else None) or record.path,
@@ -36,9 +40,10 @@ def view(record: Record, progress: engine.Progress | None = None,
         "eta": progress.eta if live and progress else None,
         "connections": record.connections,
         "segments": [list(s) for s in progress.segments] if live and progress else [],
-        "error": record.error,
+        "error": {**record.error, "message": redact(str(record.error.get("message", "")))}
+        if record.error else None,
         # The page the link was found on (the browser's Referer): "Open page" for an expired link.
-        "page": next((v for k, v in record.headers.items() if k.lower() == "referer"), None),
+        "page": without_userinfo(referer),
         **detail,
         "created_at": record.created_at,
         "finished_at": record.finished_at,
