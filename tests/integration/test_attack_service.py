@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -409,3 +409,129 @@ def test_a_url_password_reaches_no_log_and_no_event(paxel_env: PaxelEnv, nginx: 
     for log_file in paxel_env.state_dir.glob("*.log*"):
         text = log_file.read_text(errors="replace")
         assert "PWSECRET" not in text and "QSECRET" not in text, log_file.name
+
+
+def test_open_never_runs_what_the_browser_chose(paxel_env: PaxelEnv, nginx: Any) -> None:
+    """A page makes the browser download `launch.desktop` / `run.sh` (names and bytes it chose)
+    and a hostile extension then asks paxel to `open` them: the desktop's opener gets the file,
+    which has no execute bit (a .desktop or script without it is shown, not run), and nothing
+    else."""
+    from support.xvfb import Xvfb
+
+    record = paxel_env.root / "opened.txt"
+    fake_bin = paxel_env.root / "bin"
+    fake_bin.mkdir()
+    opener = fake_bin / "xdg-open"
+    opener.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {record}\n")
+    opener.chmod(0o755)
+    desktop = b"[Desktop Entry]\nType=Application\nName=x\nExec=sh -c 'touch /tmp/pwned'\n"
+    payloads = {"launch.desktop": desktop,
+                "run.sh": b"#!/bin/sh\ntouch /tmp/pwned\n"}
+    with Xvfb() as xvfb:
+        paxel_env.env["DISPLAY"] = xvfb.display
+        paxel_env.env["PATH"] = f"{fake_bin}{os.pathsep}{paxel_env.env['PATH']}"
+        host = paxel_env.host("chrome")
+        host.hello()
+        opened = []
+        for request_id, (name, body) in enumerate(payloads.items(), start=10):
+            nginx.add_file(f"payload-{name}", content=body)
+            view = host.add(request_id, url=nginx.url(f"payload-{name}"), filename=name)
+            done = host.wait_event("completed", view["download_id"])["data"]["download"]
+            path = Path(done["path"])
+            assert path.parent == paxel_env.downloads
+            assert stat.S_IMODE(path.stat().st_mode) & 0o111 == 0, oct(path.stat().st_mode)
+            host.send({"id": request_id + 200, "type": "open", "download_id": view["download_id"],
+                       "what": "file"})
+            assert host.reply(request_id + 200)["ok"]
+            opened.append(str(path))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (not record.exists() or
+                                               len(record.read_text().splitlines()) < len(opened)):
+            time.sleep(0.1)
+        assert record.read_text().splitlines() == opened
+
+
+def test_a_4_gib_length_claim_costs_only_its_sender(paxel_env: PaxelEnv) -> None:
+    """An authenticated client (a bug, a fuzzer) claims a 4 GiB frame and then trickles: the
+    service must not buffer it, and every other client goes on."""
+    service = _service(paxel_env)
+    rss_before = service.memory_info().rss
+    with _authenticated(paxel_env) as liar, _authenticated(paxel_env) as user:
+        liar.sendall(struct.pack("=I", 0xFFFFFFFF) + b"x" * (8 << 20))  # 8 MiB of the claimed 4 GiB
+        # (its MESSAGE_TOO_LARGE comes once the 4 GiB were read and dropped: the stream stays in step)
+        started = time.monotonic()
+        user.sendall(_frame({"id": 3, "type": "list"}))
+        assert _reply(user, 3)["ok"] and time.monotonic() - started < 1.0
+        assert service.memory_info().rss - rss_before < 8 << 20
+
+
+def test_a_host_fed_a_4_gib_length_claim_keeps_serving(paxel_env: PaxelEnv) -> None:
+    """The host discards the claimed bytes as they come (64 KiB at a time), buffering none."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    process = psutil.Process(host.process.pid)
+    rss_before = process.memory_info().rss
+    host.send_raw(struct.pack("=I", 0xFFFFFFFF) + b"y" * (16 << 20))
+    time.sleep(0.5)
+    assert host.process.poll() is None
+    assert process.memory_info().rss - rss_before < 8 << 20
+    other = paxel_env.host("firefox")
+    other.hello()  # the service the first host talks to is untouched
+
+
+def test_a_flood_of_connections_does_not_keep_the_user_out(paxel_env: PaxelEnv) -> None:
+    """3000 connections that never authenticate (this user's own runaway script: only this user
+    can reach the Unix socket) while a real client connects: it gets in within seconds."""
+    service = _service(paxel_env)
+    path = str(paxel_env.paxel_runtime / "paxel.sock")
+    with ExitStack() as stack:
+        for _ in range(3000):
+            sock = stack.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            sock.setblocking(False)
+            with suppress(OSError):  # BlockingIOError, EAGAIN on a full backlog: either way
+                sock.connect(path)
+        started = time.monotonic()
+        done = paxel_env.paxel("list", timeout=60)
+        took = time.monotonic() - started
+        assert done.returncode == 0
+        assert took < 15, f"paxel list took {took:.1f} s behind the flood"
+        assert service.num_threads() < 30
+
+
+def test_another_user_on_the_tcp_transport_cannot_authenticate(paxel_env: PaxelEnv) -> None:
+    """Windows' transport: any local user can connect to the loopback port. `nobody` finds the
+    port, reads the greeting, guesses secrets and floods: UNAUTHORIZED, hung up, the user gets in."""
+    paxel_env.use_tcp()
+    service = _service(paxel_env)
+    port = int(paxel_env.port_file.read_text())
+    attack = _as_nobody(f"""
+import json, socket, struct
+def frame(m):
+    b = json.dumps(m).encode()
+    return struct.pack('=I', len(b)) + b
+def recv(s):
+    h = s.recv(4, socket.MSG_WAITALL)
+    if len(h) < 4:
+        return None
+    return json.loads(s.recv(struct.unpack('=I', h)[0], socket.MSG_WAITALL))
+answers = []
+for guess in ['', '0' * 64, 'a' * 256, {{'x': 1}}]:
+    s = socket.create_connection(('127.0.0.1', {port}), timeout=10)
+    greeting = recv(s)
+    s.sendall(frame({{'id': 1, 'type': 'auth', 'secret': guess}}))
+    reply = recv(s)
+    answers.append((greeting['event'], reply['error']['name'] if reply else None, s.recv(1)))
+    s.close()
+s = socket.create_connection(('127.0.0.1', {port}), timeout=10)
+recv(s)
+s.sendall(frame({{'id': 1, 'type': 'list'}}))
+answers.append(('list', recv(s)['error']['name'], s.recv(1)))
+flood = [socket.create_connection(('127.0.0.1', {port}), timeout=10) for _ in range(200)]
+print(json.dumps([[a, b, c.decode()] for a, b, c in answers]))
+""")
+    assert attack.returncode == 0, attack.stderr
+    answers = json.loads(attack.stdout)
+    assert answers[:3] == [["service", "UNAUTHORIZED", ""]] * 3
+    assert answers[3][1] in ("BAD_FIELD", "UNAUTHORIZED") and answers[3][2] == ""
+    assert answers[4] == ["list", "UNAUTHORIZED", ""]
+    assert paxel_env.paxel("list").returncode == 0 and service.is_running()
