@@ -216,7 +216,7 @@ class Service:
         if event == "completed":
             starters.forget(download_id)
         for client in clients:
-            client.send(make_event(event, {**data, "notify": client is chosen}), wait=False)
+            client.send(make_event(event, {**data, "notify": client is chosen}))
         if chosen is None:
             self.desktop.notify_outcome(event, data["download"])
 
