@@ -66,6 +66,14 @@ def without_userinfo(url: str | None) -> str | None:
     return f"{scheme}://{authority.rsplit('@', 1)[1]}{rest[end:]}"
 
 
+def without_userinfo_in(text: str) -> str:
+    """`text` with every absolute URL's `user:password@` taken out and nothing else changed (an
+    error message shown to clients still names the URL the client knows, query and all)."""
+    if "://" not in text or "@" not in text:
+        return text
+    return _ABSOLUTE_URL.sub(lambda m: without_userinfo(m.group(0)) or "", text)
+
+
 def _mask_entry(match: re.Match[str]) -> str:
     quote, name, sep, prefix, open_quote, _value, close = match.groups()
     return f"{quote}{name}{quote}{sep}{prefix}{open_quote}{MASK}{close}"
@@ -103,4 +111,4 @@ def _mask_param(param: str) -> str:
     return f"{key}={MASK}" if eq else MASK
 
 
-__all__ = ["MASK", "redact", "without_userinfo"]
+__all__ = ["MASK", "redact", "without_userinfo", "without_userinfo_in"]

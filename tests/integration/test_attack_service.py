@@ -403,9 +403,14 @@ def test_a_url_password_reaches_no_log_and_no_event(paxel_env: PaxelEnv, nginx: 
     reply = host.reply(2)
     assert reply["ok"], reply
     host.wait_event("completed", reply["result"]["download"]["download_id"], seen=seen)
+    missing = url.replace("userinfo.bin", "not-there.bin")
+    failed = host.add(4, url=missing)
+    host.wait_event("failed", failed["download_id"], seen=seen)
     host.send({"id": 3, "type": "list"})
     seen.append(host.reply(3))
     assert "PWSECRET" not in json.dumps([reply, *seen])
+    errors = [d["error"]["message"] for d in seen[-1]["result"]["downloads"] if d["error"]]
+    assert errors and all("not-there.bin" in e for e in errors), errors
     for log_file in paxel_env.state_dir.glob("*.log*"):
         text = log_file.read_text(errors="replace")
         assert "PWSECRET" not in text and "QSECRET" not in text, log_file.name

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paxel.redact import MASK, redact, without_userinfo
+from paxel.redact import MASK, redact, without_userinfo, without_userinfo_in
 
 # Secrets are drawn from characters a URL may carry raw, with a marker no other part contains,
 # so "the secret is not in the output" cannot pass or fail by coincidence.
@@ -106,3 +106,8 @@ def test_without_userinfo_keeps_everything_but_the_password(case: tuple[str, lis
     out = without_userinfo(url)
     assert out is not None and "@" not in out.split("?")[0].split("#")[0]
     assert out.endswith(url.split("@", 1)[-1] if "@" in url.split("?")[0] else url)
+
+
+def test_without_userinfo_in_a_message_keeps_the_rest() -> None:
+    message = "http://u:Zq1@h/f?t=2 answered 404; moved to HTTPS://a:Zq2@b/g#x"
+    assert without_userinfo_in(message) == "http://h/f?t=2 answered 404; moved to HTTPS://b/g#x"

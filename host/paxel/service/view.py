@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from paxel import engine
-from paxel.redact import redact, without_userinfo
+from paxel.redact import without_userinfo, without_userinfo_in
 from paxel.service.lifecycle import State
 from paxel.service.phase import Phase
 from paxel.service.store import Record
@@ -40,7 +40,7 @@ def view(record: Record, progress: engine.Progress | None = None,
         "eta": progress.eta if live and progress else None,
         "connections": record.connections,
         "segments": [list(s) for s in progress.segments] if live and progress else [],
-        "error": {**record.error, "message": redact(str(record.error.get("message", "")))}
+        "error": {**record.error, "message": without_userinfo_in(str(record.error.get("message", "")))}
         if record.error else None,
         # The page the link was found on (the browser's Referer): "Open page" for an expired link.
         "page": without_userinfo(referer),
