@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "cancel": "queue",
     "remove": "queue",
     "retry": "queue",
+    "limit": "limit",
     "service": "service",
     "install": "install",
     "uninstall": "install",
@@ -40,6 +41,7 @@ SUBCOMMANDS: dict[str, str] = {
 COMMANDS = """usage: paxel URL [options]             download URL now (see `paxel get --help`)
        paxel add URL [options]         queue URL in the paxel service
        paxel list | pause ID | resume ID | cancel ID | remove ID | retry ID
+       paxel limit ID SPEED | --global SPEED   speed limit while running (2M, 500K, off)
        paxel service start|status|stop|run
        paxel install | uninstall | doctor   register the native host with browsers
        paxel panel                     open the progress panel

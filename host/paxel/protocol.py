@@ -301,6 +301,15 @@ def _request_id(name: str, value: Any) -> str | int:
 
 
 _DOWNLOAD_ID = {"download_id": (_string(64), True)}
+MAX_SPEED = 1 << 40  # bytes/s: far beyond any link, small enough for every JSON reader
+
+
+def _speed_or_null(name: str, value: Any) -> int | None:
+    """A speed limit in bytes/s, or null for none."""
+    if value is None:
+        return None
+    rate: int = _integer(1, MAX_SPEED)(name, value)
+    return rate
 
 
 def _expect(name: str, value: Any) -> dict[str, Any]:
@@ -341,6 +350,7 @@ SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "retry": _DOWNLOAD_ID,
     "remove": {**_DOWNLOAD_ID, "delete_file": (_boolean, False)},
     "open": {**_DOWNLOAD_ID, "what": (_choice("file", "folder"), True)},
+    "limit": {"download_id": (_string(64), False), "max_speed": (_speed_or_null, True)},
     "show_panel": {},
     "auth": {"secret": (_string(256), True)},
     "shutdown": {},

@@ -4,6 +4,7 @@ shared by several downloads (a global limit)."""
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -23,40 +24,68 @@ def parse_rate(text: str) -> int:
 class TokenBucket:
     """Bytes may be taken at `rate` per second on average, with at most `burst` saved up.
 
-    `reserve(n)` charges n bytes now and returns how long the caller must wait before going on
-    (a debt, so large reads are paced precisely without splitting them).
+    `reserve(n)` charges n bytes and returns how long the caller must wait before reading them
+    (a debt). Callers charge *before* a read, in steps of `read_size`: a bucket charged after
+    large reads lets every connection's read in flight through unpaced, which over a 4-s window
+    overshoots by several reads per connection.
+
+    `rate` may be `math.inf` (UNLIMITED): a global bucket every download holds from its start,
+    so a global limit set later applies to downloads already running.
     """
 
     def __init__(self, rate: float, burst: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        if not rate > 0:
+            raise ValueError("rate must be positive (math.inf: unlimited)")
         self.rate = float(rate)
-        self.burst = burst if burst is not None else max(self.rate / 10, 16 * 1024)
+        self.burst = burst if burst is not None else _burst(self.rate)
         self._clock = clock
         self._tokens = self.burst
         self._last = clock()
         self._lock = threading.Lock()
 
-    def set_rate(self, rate: float) -> None:
-        """A new rate from now on (bytes saved up so far were earned at the old one)."""
-        with self._lock:
-            now = self._clock()
+    @property
+    def unlimited(self) -> bool:
+        return math.isinf(self.rate)
+
+    def _refill(self, now: float) -> None:
+        if not self.unlimited:
             self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
+        self._last = now
+
+    def set_rate(self, rate: float) -> None:
+        """A new rate from now on (bytes saved up so far were earned at the old one; a debt is
+        kept, so lowering the rate never lets a burst through)."""
+        if not rate > 0:
+            raise ValueError("rate must be positive (math.inf: unlimited)")
+        with self._lock:
+            self._refill(self._clock())
             self.rate = float(rate)
-            self.burst = max(self.rate / 10, 16 * 1024)
-            self._tokens = min(self._tokens, self.burst)
+            self.burst = _burst(self.rate)
+            self._tokens = self.burst if self.unlimited else min(max(self._tokens, -self.rate),
+                                                                  self.burst)
 
     def reserve(self, n: int) -> float:
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
+            if self.unlimited:
+                return 0.0
+            self._refill(self._clock())
             self._tokens -= n
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
     def read_size(self, default: int) -> int:
-        """A read size giving about 10 pacing steps per second at this rate."""
-        return max(4096, min(default, int(self.rate / 10)))
+        """A read size giving about 20 pacing steps per second at this rate."""
+        if self.unlimited:
+            return default
+        return max(4096, min(default, int(self.rate / 20)))
+
+
+UNLIMITED = math.inf
+
+
+def _burst(rate: float) -> float:
+    """Bytes that may be saved up: 0.1 s at the rate (so a 4-s window overshoots by at most 2.5 %)."""
+    return math.inf if math.isinf(rate) else max(rate / 10, 16 * 1024)
 
 
 class SpeedLimit:
@@ -87,7 +116,7 @@ class SpeedLimit:
 
     def _buckets(self) -> list[TokenBucket]:
         own = self._own
-        return [b for b in (own, self._shared) if b is not None]
+        return [b for b in (own, self._shared) if b is not None and not b.unlimited]
 
     @property
     def active(self) -> bool:

@@ -45,6 +45,11 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
             want = min(size, seg.end - seg.pos, body_end - seg.pos)
             if want <= 0:
                 break
+            if limit.active:  # charged before the read, in small steps (paxel.ratelimit)
+                want = min(want, limit.read_size(want))
+                delay = limit.reserve(want)
+                if delay > 0 and stop.wait(delay):
+                    raise Stop
             n = reply.readinto(buf[:want])
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")
@@ -67,10 +72,6 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                 took = time.monotonic() - began  # and a 1 MiB read on a slow link holds its bytes
                 if took >= READ_SECONDS:         # back from the file for seconds)
                     size = read_size(got / took, limit)
-            if limit.active:
-                delay = limit.reserve(n)
-                if delay > 0 and stop.wait(delay):
-                    raise Stop
     finally:
         with lock:
             if pending:  # written to the file before whatever ended the loop

@@ -29,7 +29,7 @@ from paxel.service.settings import Settings
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
-                "show_panel", "events", "lifecycle")
+                "show_panel", "events", "lifecycle", "limit")
 # Requests that may wait on the network or the display (XOpenDisplay blocks on an X server that
 # never answers): the server answers them off the client's reader thread.
 SLOW = frozenset({"probe", "take", "show_panel", "open"})
@@ -63,6 +63,7 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
         "roots": [str(r) for r in ctx.settings.roots],
         "default_folder": str(ctx.settings.default_folder),
         "default_connections": ctx.settings.default_connections,
+        "max_speed": ctx.scheduler.limits.global_speed,
         "service_pid": os.getpid(), "paxel_version": __version__,
         "lifecycle": lifecycle.describe(),
     }
@@ -132,6 +133,15 @@ def on_open(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     return {}
 
 
+def on_limit(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    """A download's own speed limit, or (without `download_id`) the global one; null: none."""
+    rate = fields["max_speed"]
+    if "download_id" in fields:
+        return {"download": ctx.scheduler.set_limit(fields["download_id"], rate)}
+    ctx.scheduler.limits.set_global_speed(rate)
+    return {"max_speed": ctx.scheduler.limits.global_speed}
+
+
 def on_show_panel(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     ctx.desktop.show_panel(quiet=False)
     return {}
@@ -158,6 +168,7 @@ HANDLERS: dict[str, Handler] = {
     "retry": on_retry,
     "remove": on_remove,
     "open": on_open,
+    "limit": on_limit,
     "show_panel": on_show_panel,
     "shutdown": on_shutdown,
     "auth": on_auth,

@@ -29,6 +29,7 @@ from paxel.protocol import error_view
 from paxel.retry import RetryPolicy
 from paxel.service import lifecycle
 from paxel.service.lifecycle import Action, State, StopReason
+from paxel.service.limits import Limits
 from paxel.service.phase import Phase, next_phase
 from paxel.service.request import DownloadRequest
 from paxel.service.settings import Settings, allowed_folder
@@ -55,6 +56,7 @@ class _Job:
     persisted_at: float = 0.0
     watched: Path | None = None  # the final path the watcher expects for this job
     phase: Phase | None = None  # connecting / retrying n of m / running, as last announced
+    host_grant: tuple[str, int] = ("", 0)  # (url, connections) taken from the per-host budget
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Scheduler:
         self._lock = threading.RLock()
         self._jobs: dict[str, _Job] = {}
         self._completion = _Completion()
+        self.limits = Limits(settings.max_speed, settings.max_connections_per_host)
         self._stopping = False
         self._wake = threading.Event()
         self._watcher = CompletionWatcher(self._on_file_completed, self._on_file_missing)
@@ -183,6 +186,16 @@ class Scheduler:
         self._emit("removed", {"download_id": download_id})
         self._pump()
 
+    def set_limit(self, download_id: str, rate: int | None) -> dict[str, Any]:
+        """A download's own speed limit (None: none), stored, and applied at once if it runs."""
+        with self._lock:
+            self._get(download_id)
+            self._store.update(download_id, max_speed=rate)
+            job = self._jobs.get(download_id)
+            if job is not None:
+                job.download.set_max_speed(rate)
+        return self._announce("changed", download_id)
+
     # --- internals -------------------------------------------------------------------------------
 
     def _get(self, download_id: str) -> Record:
@@ -264,23 +277,28 @@ class Scheduler:
                     break
                 if record.id in self._jobs:  # paused a moment ago and still winding down
                     continue
-                self._start(record)
+                granted = self.limits.hosts.take(record.url, record.connections)
+                if granted:  # else its host is at its cap: it waits, a later one may start
+                    self._start(record, granted)
 
-    def _start(self, record: Record) -> None:
+    def _start(self, record: Record, connections: int) -> None:
         options = engine.DownloadOptions(
             url=record.url,
             folder=Path(record.folder),
             filename=record.filename,
             output=Path(record.path) if record.path else None,
-            connections=record.connections,
+            connections=connections,
             headers=record.headers,
             cookies=record.cookies,
             checksum=record.checksum,
+            max_speed=record.max_speed,
+            shared_limit=self.limits.bucket,
+            host_slots=self.limits.slots,
         )
         download = engine.Download(options, on_progress=lambda p: self._on_progress(record.id, p),
                                    progress_interval=PROGRESS_INTERVAL)
         thread = threading.Thread(target=self._run, args=(record.id,), name=f"paxel-{record.id}", daemon=True)
-        self._jobs[record.id] = _Job(download, thread)
+        self._jobs[record.id] = _Job(download, thread, host_grant=(record.url, connections))
         self._service(record, Action.START)
         self._wake.set()
         thread.start()
@@ -303,6 +321,7 @@ class Scheduler:
         events: list[tuple[str, str]] = []
         with self._lock:
             self._jobs.pop(download_id, None)
+            self.limits.hosts.give(*job.host_grant)
             record = self._store.get(download_id)
             if job.stop_reason in (StopReason.CANCEL, Action.REMOVE):
                 if result is not None and result.paused:  # the pause won the race: clean up here

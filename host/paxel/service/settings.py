@@ -15,6 +15,7 @@ from typing import Any
 
 from paxel import paths
 from paxel.errors import ErrorCode, ProtocolError, UsageError
+from paxel.ratelimit import parse_rate
 
 FILE_NAME = "settings.json"
 
@@ -26,6 +27,8 @@ class Settings:
     max_concurrent: int = 3
     open_panel_on_add: bool | None = None  # None: when a display exists (checked at each add)
     extension_ids: tuple[str, ...] = ()  # extra ids the native host accepts (written by hand)
+    max_speed: int | None = None  # bytes/s over all downloads together; None: unlimited
+    max_connections_per_host: int | None = None  # across all downloads; None: no cap
 
     @property
     def default_folder(self) -> Path:
@@ -69,7 +72,32 @@ def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
         max_concurrent=concurrent,
         open_panel_on_add=_optional_bool(raw, "open_panel_on_add", where),
         extension_ids=tuple(ids),
+        max_speed=_speed(raw, "max_speed", where),
+        max_connections_per_host=_optional_count(raw, "max_connections_per_host", where),
     )
+
+
+def _speed(raw: Mapping[str, Any], key: str, where: str) -> int | None:
+    """Bytes/s as a number or as `paxel limit` writes it ("8M"); null: unlimited."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_rate(value)
+        except ValueError as exc:
+            raise UsageError(f"{where}: `{key}`: {exc}") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{where}: `{key}` must be a speed (bytes/s, or text like \"8M\") or null")
+    return value
+
+
+def _optional_count(raw: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = raw.get(key)
+    bad = isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024
+    if value is not None and bad:
+        raise UsageError(f"{where}: `{key}` must be 1..1024 or null")
+    return value
 
 
 def _optional_bool(raw: Mapping[str, Any], key: str, where: str) -> bool | None:

@@ -68,6 +68,8 @@ MIGRATIONS: tuple[str, ...] = (
         FROM json_each(downloads.cookies) AS c)
     WHERE cookies != '[]'
     """,
+    # 4: the download's own speed limit in bytes/s (`limit`), null: none.
+    "ALTER TABLE downloads ADD COLUMN max_speed INTEGER",
 )
 
 
@@ -95,11 +97,12 @@ class Record:
     created_at: float = 0.0
     finished_at: float | None = None
     stop_reason: StopReason | None = None
+    max_speed: int | None = None
 
 
 _COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
             "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at",
-            "stop_reason")
+            "stop_reason", "max_speed")
 _JSON_COLUMNS = {"headers", "cookies", "error"}
 _CREDENTIAL_COLUMNS = {"headers", "cookies"}
 

@@ -39,6 +39,7 @@ def view(record: Record, progress: engine.Progress | None = None,
         "speed": progress.speed if live and progress else 0.0,
         "eta": progress.eta if live and progress else None,
         "connections": record.connections,
+        "max_speed": record.max_speed,  # its own limit, bytes/s (null: none; a global one may apply)
         "segments": [list(s) for s in progress.segments] if live and progress else [],
         "error": {**record.error, "message": without_userinfo_in(str(record.error.get("message", "")))}
         if record.error else None,

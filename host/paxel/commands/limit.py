@@ -1,0 +1,60 @@
+"""`paxel limit ID 2M` / `paxel limit --global 8M` / `paxel limit ID off`: speed limits in the
+running service, changed while downloads run (the `limit` request, docs/protocol.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from paxel.client import ServiceClient
+from paxel.errors import PaxelError
+from paxel.humanize import format_size
+from paxel.ratelimit import parse_rate
+
+OFF = ("off", "none", "0", "unlimited")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paxel limit", description="Set a download's own speed limit, or the global one over "
+        "all downloads (--global). SPEED: 500K, 2M, 1.5G (bytes/s, binary units) or off.")
+    parser.add_argument("--global", dest="everything", action="store_true",
+                        help="the limit over all downloads together (until the service stops; "
+                        "`max_speed` in settings.json keeps one)")
+    parser.add_argument("words", nargs="+", metavar="ID SPEED", help="download id and speed, or "
+                        "only the speed with --global")
+    return parser
+
+
+def rate_of(text: str) -> int | None:
+    """bytes/s, or None for `off`; ValueError for anything else."""
+    return None if text.strip().lower() in OFF else parse_rate(text)
+
+
+def main(command: str, argv: list[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    words: list[str] = args.words
+    if len(words) != (1 if args.everything else 2):
+        parser.error("give ID SPEED, or --global SPEED")
+    try:
+        rate = rate_of(words[-1])
+    except ValueError as exc:
+        parser.error(str(exc))
+    fields: dict[str, Any] = {"max_speed": rate}
+    if not args.everything:
+        fields["download_id"] = words[0]
+    try:
+        client = ServiceClient.connect("cli", start=False)
+        try:
+            result = client.request("limit", **fields)
+        finally:
+            client.close()
+    except PaxelError as exc:
+        sys.stderr.write(f"paxel limit: {exc.message}\n")
+        return exc.exit_status
+    shown = result["download"]["max_speed"] if "download" in result else result["max_speed"]
+    who = "all downloads" if args.everything else words[0]
+    print(f"{who}: " + ("no limit" if shown is None else f"{format_size(shown)}/s"))
+    return 0

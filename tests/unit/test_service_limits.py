@@ -1,0 +1,99 @@
+"""The service's limits: the global bucket that starts unlimited, the per-host budget, the
+settings and the `limit` message. Pure (no sockets)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paxel.errors import ProtocolError, UsageError
+from paxel.protocol import validate_request
+from paxel.ratelimit import UNLIMITED, SpeedLimit, TokenBucket
+from paxel.service.limits import HostBudget, Limits
+from paxel.service.settings import from_mapping
+
+
+def test_unlimited_bucket_costs_nothing_until_given_a_rate() -> None:
+    now = [0.0]
+    bucket = TokenBucket(UNLIMITED, clock=lambda: now[0])
+    limit = SpeedLimit(None, bucket, clock=lambda: now[0])
+    assert not limit.active and bucket.reserve(1 << 40) == 0.0 and bucket.read_size(1 << 20) == 1 << 20
+    bucket.set_rate(1000)  # a global limit set while downloads run
+    assert limit.active
+    limit.reserve(100)  # the burst (16 KiB minimum) is spent first
+    assert limit.reserve(20_000) == pytest.approx((100 + 20_000 - 16 * 1024) / 1000)
+    bucket.set_rate(UNLIMITED)
+    assert not limit.active and bucket.reserve(10**9) == 0.0
+
+
+@given(st.lists(st.tuples(st.integers(1, 1 << 20), st.floats(0, 2)), min_size=1, max_size=50),
+       st.floats(1e3, 1e8))
+def test_charged_before_reading_never_lets_more_through_than_rate_and_burst(
+        reads: list[tuple[int, float]], rate: float) -> None:
+    """Whatever the read sizes and pauses, bytes released by time t ≤ burst + rate·t."""
+    now = [0.0]
+    bucket = TokenBucket(rate, clock=lambda: now[0])
+    released = 0
+    for size, pause in reads:
+        now[0] += pause
+        now[0] += bucket.reserve(size)  # the caller waits, then reads
+        released += size
+        assert released <= bucket.burst + rate * now[0] + 1e-6 * released
+
+
+def test_lowering_the_rate_keeps_a_debt_of_at_most_a_second() -> None:
+    now = [0.0]
+    bucket = TokenBucket(1 << 20, clock=lambda: now[0])
+    bucket.reserve(10 << 20)
+    bucket.set_rate(1 << 20)
+    assert bucket.reserve(0) <= 1.0 + 1e-9
+
+
+@given(st.integers(1, 16), st.lists(st.tuples(st.sampled_from(["a", "B", "c"]), st.integers(1, 32),
+                                              st.booleans()), max_size=60))
+def test_host_budget_never_hands_out_more_than_the_cap(cap: int, steps: list[tuple[str, int, bool]]) -> None:
+    budget = HostBudget(cap)
+    held: dict[str, list[int]] = {}
+    for host, want, give_back in steps:
+        url = f"http://{host}.example/x"
+        mine = held.setdefault(host.lower(), [])
+        if give_back and mine:
+            budget.give(url, mine.pop())
+            continue
+        got = budget.take(url, want)
+        assert 0 <= got <= want
+        if got:
+            mine.append(got)
+        assert sum(mine) <= cap
+        assert got or sum(mine) == cap or sum(mine) + want > cap
+
+
+def test_no_cap_grants_everything() -> None:
+    assert HostBudget(None).take("http://h/x", 32) == 32
+    assert Limits(None, None).slots is None and Limits(None, 4).slots is not None
+
+
+def test_settings_speeds_and_cap() -> None:
+    base = {"roots": ["/tmp"]}
+    s = from_mapping({**base, "max_speed": "8M", "max_connections_per_host": 6})
+    assert s.max_speed == 8 << 20 and s.max_connections_per_host == 6
+    assert from_mapping({**base, "max_speed": 1000}).max_speed == 1000
+    assert from_mapping(base).max_speed is None and from_mapping(base).max_connections_per_host is None
+    for bad in ({"max_speed": "fast"}, {"max_speed": 0}, {"max_speed": True},
+                {"max_connections_per_host": 0}, {"max_connections_per_host": "4"}):
+        with pytest.raises(UsageError):
+            from_mapping({**base, **bad})
+
+
+def test_limit_message() -> None:
+    ok = validate_request({"id": 1, "type": "limit", "download_id": "d-1", "max_speed": 2 << 20})
+    assert ok.fields == {"download_id": "d-1", "max_speed": 2 << 20}
+    assert validate_request({"id": 1, "type": "limit", "max_speed": None}).fields == {"max_speed": None}
+    for bad in ({}, {"max_speed": 0}, {"max_speed": 1.5}, {"max_speed": "2M"}, {"max_speed": True},
+                {"max_speed": 1 << 41}, {"max_speed": 5, "download_id": 7}):
+        with pytest.raises(ProtocolError):
+            validate_request({"id": 1, "type": "limit", **bad})
+    assert math.isinf(UNLIMITED)
