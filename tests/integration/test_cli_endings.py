@@ -67,7 +67,7 @@ def test_ctrl_c_while_starting_up_prints_no_traceback(faultserver: FaultServer, 
     assert "paxel: interrupted" in stderr
 
 
-@pytest.mark.parametrize("argv", [["limit", "3", "2M"], ["lsit"]])
+@pytest.mark.parametrize("argv", [["throttle", "3", "2M"], ["lsit"]])
 def test_a_word_that_is_no_command_and_no_url_lists_the_commands(argv: list[str]) -> None:
     done = subprocess.run([*PAXEL, *argv], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and done.stdout == ""

@@ -7,6 +7,7 @@ only the checkpointed ones."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,6 +160,9 @@ def test_two_downloads_from_one_host_never_exceed_the_cap(nginx: Nginx, make_sch
         if line.request.endswith(("/h1.bin", "/h2.bin")):
             per_file.setdefault(line.request.rsplit("/", 1)[1], set()).add(line.connection)
     assert len(per_file["h1.bin"]) == 4 and len(per_file["h2.bin"]) == 2, per_file
+    # and each finished file carries its mark of origin (paxel.origin)
+    path = Path(scheduler.get(first)["path"])
+    assert os.getxattr(path, "user.xdg.origin.url").decode() == nginx.url("h1.bin", "capped")
 
 
 def test_limit_from_the_cli(paxel_env: PaxelEnv, nginx: Nginx) -> None:

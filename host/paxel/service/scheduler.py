@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxel import engine, resume, storage
+from paxel import engine, origin, resume, storage
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
@@ -330,6 +330,7 @@ class Scheduler:
             if record is None:
                 return
             if result is not None and not result.paused:  # done, even if a pause came too late
+                origin.mark(result.path, record.final_url or record.url, view(record)["page"])
                 self._store.update(download_id, path=str(result.path), filename=result.path.name,
                                    total=result.size, done=result.size, **credentials_dropped(record))
                 self._completion.engine_done.add(download_id)
