@@ -347,38 +347,39 @@ class PartFile:
             os.unlink(self.path)
 
     def _copy_to(self, final: Path, replace: bool) -> None:
-        """Our bytes into a new file at `final` (O_EXCL), or at a temp name moved onto `final`
-        when replacing is what the user asked for."""
+        """Our bytes into a fresh temporary file beside `final`, fsync'd, then moved there like
+        any finished `.part` (`place`: never replacing; `os.replace` when replacing is what the
+        user asked for), so a crash mid-copy never leaves a short file under the final name."""
         if sys.platform == "win32":  # only reached through _move_open, which is POSIX only
             raise OSError(errno.EOPNOTSUPP, "no positional I/O on Windows")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-        target = final
-        for _ in range(_CLAIM_TRIES if replace else 1):
-            if replace:   # a fresh temp name: never one a user's file may have
-                target = final.with_name(f".{final.name[:200]}.{secrets.token_hex(4)}.paxel-copy")
+        for _ in range(_CLAIM_TRIES):   # a fresh name: never one a user's file may have
+            target = final.with_name(f".{final.name[:200]}.{secrets.token_hex(4)}.paxel-copy")
             try:
                 fd = os.open(target, flags, 0o644)
                 break
             except FileExistsError:
-                if not replace:
-                    raise
+                continue
         else:
             raise FileExistsError(errno.EEXIST, "no free temporary name", str(final))
         try:
-            offset = 0
-            while chunk := os.pread(self.fd, 1 << 20, offset):   # (preadv: not on macOS)
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.pwrite(fd, view, offset + len(chunk) - len(view)):]
-                offset += len(chunk)
-            os.fsync(fd)
+            try:
+                offset = 0
+                while chunk := os.pread(self.fd, 1 << 20, offset):   # (preadv: not on macOS)
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.pwrite(fd, view, offset + len(chunk) - len(view)):]
+                    offset += len(chunk)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if replace:
+                os.replace(target, final)
+            else:
+                place(target, final, sys.platform)
         except BaseException:
-            os.close(fd)
             remove_quietly(target)
             raise
-        os.close(fd)
-        if replace:
-            os.replace(target, final)
 
     def close(self) -> None:
         if self.fd >= 0:

@@ -92,3 +92,20 @@ def test_what_moves_is_the_open_file_not_its_name(tmp_path: Path, swap: str, rep
     else:
         assert not os.path.lexists(part_path)
     assert sorted(p.name for p in tmp_path.iterdir() if "paxel" in p.name) == []
+
+
+def test_a_copied_part_never_replaces_a_taken_name(tmp_path: Path) -> None:
+    """The copy (our file lost its name) goes to a temporary file first and then takes the name
+    like any `.part`: a taken name is refused, no temporary file stays, another name works."""
+    part_path = tmp_path / "w.bin.part"
+    part = _open(part_path, "linux")
+    part.write_at(memoryview(b"ours"), 0)
+    part_path.unlink()
+    (tmp_path / "w.bin").write_bytes(b"mine")
+    with pytest.raises(FileExistsError):
+        part.move_to(tmp_path / "w.bin")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.bin"]
+    part.move_to(tmp_path / "w (1).bin")
+    part.close()
+    assert (tmp_path / "w.bin").read_bytes() == b"mine" and (tmp_path / "w (1).bin").read_bytes() == b"ours"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w (1).bin", "w.bin"]
