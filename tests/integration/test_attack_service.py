@@ -540,3 +540,28 @@ print(json.dumps([[a, b, c.decode()] for a, b, c in answers]))
     assert answers[3][1] in ("BAD_FIELD", "UNAUTHORIZED") and answers[3][2] == ""
     assert answers[4] == ["list", "UNAUTHORIZED", ""]
     assert paxel_env.paxel("list").returncode == 0 and service.is_running()
+
+
+def test_credentials_from_the_browser_stay_with_their_host(paxel_env: PaxelEnv, faultserver: Any) -> None:
+    """A hostile page links a file that redirects to another host, and the message carries a
+    cookie for a third domain, a URL password, Cookie and Authorization headers: the other host
+    gets none of them, and the first host never the third domain's cookie."""
+    url = faultserver.url("creds.bin", size=256 << 10, redirect="other")
+    url = url.replace("http://", "http://someone:PWSECRET@")
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=url, connections=2,
+                    headers={"Cookie": "hdr=HDRSECRET", "Authorization": "Bearer AUTHSECRET"},
+                    cookies=[{"name": "sid", "value": "OWNSECRET", "domain": "127.0.0.1"},
+                             {"name": "bank", "value": "BANKSECRET", "domain": "bank.example"}])
+    host.wait_event("completed", view["download_id"])
+    primary = faultserver.requests(server="primary")
+    other = faultserver.requests(server="other")
+    assert primary and other
+    for r in primary:
+        assert "BANKSECRET" not in json.dumps(r.headers)
+    for r in other:
+        sent = json.dumps(r.headers)
+        for secret in ("PWSECRET", "HDRSECRET", "AUTHSECRET", "OWNSECRET", "BANKSECRET"):
+            assert secret not in sent, (secret, r.headers)
+        assert "authorization" not in r.headers

@@ -29,7 +29,7 @@ from paxel.service import ipc
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5
 MAX_BACKLOG = 4 * 1024 * 1024  # four of the largest frames
-MAX_SLOW = 32  # slow requests (probe, open, show_panel) in flight per client
+MAX_SLOW = 32  # slow requests (probe, take, open, show_panel) in flight per client
 
 
 class Client:
