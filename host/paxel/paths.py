@@ -39,7 +39,8 @@ def _check_owned(path: Path) -> None:
     foreign = uid is not None and info.st_uid != uid
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or foreign:
         raise PaxelError(f"{path} is not a folder of this user's (a symlink, or made by another user): "
-                         "paxel will not use it; remove it, or set XDG_RUNTIME_DIR", code=ErrorCode.DISK)
+                         "paxel will not use it; remove it, or point the XDG_* variable elsewhere",
+                         code=ErrorCode.DISK)
 
 
 def data_dir() -> Path:

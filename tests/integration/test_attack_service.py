@@ -565,3 +565,35 @@ def test_credentials_from_the_browser_stay_with_their_host(paxel_env: PaxelEnv, 
         for secret in ("PWSECRET", "HDRSECRET", "AUTHSECRET", "OWNSECRET", "BANKSECRET"):
             assert secret not in sent, (secret, r.headers)
         assert "authorization" not in r.headers
+
+
+def test_a_log_folder_another_user_made_is_refused_and_its_symlink_not_followed(paxel_env: PaxelEnv) -> None:
+    """A careless setup shares XDG_STATE_HOME (1777): another user makes `paxel/` there first,
+    with `service.log` and `host.log` pointing at the victim's ~/.bashrc. Logging through them
+    would append to (and chmod) the victim's file: paxel refuses the folder instead."""
+    _open_up(paxel_env)
+    shared = paxel_env.root / "shared-state"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    bashrc = paxel_env.home / ".bashrc"
+    bashrc.write_text("# the user's own\n")
+    bashrc.chmod(0o644)
+    planted = _as_nobody(f"""
+import os
+folder = os.path.join({str(shared)!r}, 'paxel')
+os.mkdir(folder, 0o777)
+os.chmod(folder, 0o777)
+for name in ('service.log', 'host.log'):
+    os.symlink({str(bashrc)!r}, os.path.join(folder, name))
+""")
+    assert planted.returncode == 0, planted.stderr
+    paxel_env.env["XDG_STATE_HOME"] = str(shared)
+    done = paxel_env.paxel("service", "start", check=False, timeout=60)
+    host = paxel_env.host("chrome")
+    host.send({"id": 1, "type": "hello", "client": "test", "version": 1})
+    with suppress(AssertionError, EOFError, TimeoutError):
+        host.recv(15)
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    assert bashrc.read_text() == "# the user's own\n"
+    assert stat.S_IMODE(bashrc.stat().st_mode) == 0o644
