@@ -597,3 +597,38 @@ for name in ('service.log', 'host.log'):
     assert "Traceback" not in done.stderr, done.stderr
     assert bashrc.read_text() == "# the user's own\n"
     assert stat.S_IMODE(bashrc.stat().st_mode) == 0o644
+
+
+def test_another_user_flooding_the_tcp_port_does_not_keep_the_user_out(paxel_env: PaxelEnv) -> None:
+    """Windows' transport: `nobody` opens connections as fast as it can for 20 s (each evicts
+    the oldest waiting one from the gate); the user's `paxel list` still gets in."""
+    paxel_env.use_tcp()
+    service = _service(paxel_env)
+    port = int(paxel_env.port_file.read_text())
+    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    floods = [subprocess.Popen([*as_nobody, sys.executable, "-I", "-c", f"""
+import socket, time, collections
+held = collections.deque()
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    try:
+        held.append(socket.create_connection(('127.0.0.1', {port}), timeout=1))
+    except OSError:
+        pass
+    while len(held) > 300:
+        held.popleft().close()
+"""], env={"PATH": "/usr/bin:/bin"}) for _ in range(3)]
+    try:
+        time.sleep(2)
+        assert all(flood.poll() is None for flood in floods)
+        accepted = len(service.net_connections("tcp"))  # the gate's 64, give or take
+        started = time.monotonic()
+        done = paxel_env.paxel("list", check=False, timeout=60)
+        took = time.monotonic() - started
+        assert done.returncode == 0, done.stderr
+        print(f"paxel list under the flood: {took:.2f} s ({accepted} connections held)")
+        assert took < 10, f"paxel list took {took:.1f} s under the flood"
+    finally:
+        for flood in floods:
+            flood.kill()
+            flood.wait()
