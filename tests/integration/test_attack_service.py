@@ -632,3 +632,22 @@ while time.monotonic() < end:
         for flood in floods:
             flood.kill()
             flood.wait()
+
+
+def test_a_trickling_client_and_thousands_of_pipelined_requests(paxel_env: PaxelEnv) -> None:
+    """One client sends its frame a byte at a time after `auth`; another pipelines 3000 requests
+    before reading any reply: every reply comes, in order, and the trickler is answered too."""
+    _service(paxel_env)
+    with _authenticated(paxel_env, timeout=30) as slow, _authenticated(paxel_env, timeout=30) as busy:
+        trickle = _frame({"id": 9, "type": "list"})
+        for byte in trickle[:-1]:
+            slow.send(bytes([byte]))
+            time.sleep(0.005)
+        started = time.monotonic()
+        busy.sendall(b"".join(_frame({"id": 1000 + i, "type": "list"}) for i in range(3000)))
+        ids = [_recv(busy) for _ in range(3000)]
+        took = time.monotonic() - started
+        assert [m["id"] for m in ids if m] == list(range(1000, 4000))
+        assert took < 20, f"3000 pipelined lists took {took:.1f} s"
+        slow.send(trickle[-1:])
+        assert _reply(slow, 9)["ok"]
