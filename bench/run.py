@@ -240,8 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.before is not None:
         before = args.before.resolve()
         compileall.compile_dir(before / "paxel", quiet=1)
+        # `python -m paxel`: the installed `paxel` script may name an entry point the older
+        # package does not have
         TOOLS["paxel-before"] = Tool("paxel-before", lambda url, out, n: [
-            "env", f"PYTHONPATH={before}", *TOOLS["paxel"].argv(url, out, n)])
+            "env", f"PYTHONPATH={before}", PYTHON, "-m", "paxel",
+            *TOOLS["paxel"].argv(url, out, n)[1:]])
         tools = (*tools, "paxel-before")
     # An installed paxel has its bytecode compiled; an editable checkout under
     # PYTHONDONTWRITEBYTECODE=1 would recompile on every start and skew the small-file figures.
