@@ -46,6 +46,7 @@ export function addDecision(trace, decision) {
 export function failureReason(err) {
   switch (err?.code) {
     case "not_installed":
+    case "NOT_INSTALLED": // a host started before `paxel uninstall`
       return "host-missing";
     case "forbidden":
       return "host-forbidden";

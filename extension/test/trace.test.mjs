@@ -47,6 +47,7 @@ test("every reason rules.decide can give has words for the user", () => {
 
 test("failures name the host's state; the popup line says where the headers came from", () => {
   assert.equal(failureReason({ code: "not_installed" }), "host-missing");
+  assert.equal(failureReason({ code: "NOT_INSTALLED" }), "host-missing");
   assert.equal(failureReason({ code: "timeout" }), "host-failed");
   assert.equal(failureReason({ code: "FOLDER_NOT_ALLOWED" }), "refused");
   assert.equal(failureReason(new Error("x")), "refused");

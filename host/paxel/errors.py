@@ -48,6 +48,7 @@ class ErrorCode(IntEnum):
     CALLER_NOT_ALLOWED = 32
     SERVICE_UNAVAILABLE = 33
     NO_DISPLAY = 34
+    NOT_INSTALLED = 35
 
 
 class PaxelError(Exception):

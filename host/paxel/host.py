@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from paxel import ids, logs
+from paxel import ids, installed, logs
 from paxel.client import Pending, ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import (
@@ -129,6 +129,12 @@ class Host:
             self.write(reply_error(request.id, PaxelError(
                 f"paxel-host was started for {self._caller.browser} extension {self._caller.extension_id!r}, "
                 "which is not one of paxel's", code=ErrorCode.CALLER_NOT_ALLOWED)))
+            return
+        off = installed.off_reason(os.environ, self._caller.manifest)
+        if off is not None:  # checked before anything is relayed or started: uninstall means off
+            log.info("refused %s: %s; exiting", request.type, off)
+            self.write(reply_error(request.id, PaxelError(off, code=ErrorCode.NOT_INSTALLED)))
+            self._broken.set()  # the browser's next connect finds no host: "not installed"
             return
         log.info("request %s", request.type)
         if request.type == "hello":  # the service trusts client names ("panel" gets show_panel)

@@ -20,6 +20,7 @@ from typing import Any
 
 import psutil
 import pytest
+from test_uninstall_off import launched  # same folder (pytest puts it on sys.path)
 
 from support.paxel_env import PaxelEnv
 
@@ -375,12 +376,10 @@ def test_two_browsers_racing_on_one_download_leave_a_consistent_state(paxel_env:
     assert paxel_env.service_pid() is not None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 4 (uninstall means off) is not implemented: a "
-                   "paxel-host started before `paxel uninstall` starts a service again and takes the click")
 def test_a_host_started_before_uninstall_takes_no_click(paxel_env: PaxelEnv, nginx: Any) -> None:
     nginx.add_file("after-uninstall.bin", size=4096)
     paxel_env.paxel("install", "--browser", "chromium")
-    host = paxel_env.host("chrome")
+    host = launched(paxel_env, "chrome")  # through the launcher, as Chromium starts it
     host.hello()
     paxel_env.paxel("service", "stop")
     paxel_env.stop_service()

@@ -221,3 +221,22 @@ def test_doctor_reports_a_browser_without_paxel_and_a_missing_profile_manifest(p
     assert (
         custom["browser"] == "custom" and custom["manifests"][0]["problems"][0]["code"] == "manifest-missing"
     )
+
+
+def test_doctor_right_after_install_for_a_profile_passes_and_names_other_browsers_as_information(
+        paxel_env: PaxelEnv) -> None:
+    """`paxel doctor --user-data-dir DIR` asks about that profile: Chromium and Firefox installed
+    here without paxel are reported, but do not fail it."""
+    profile = str(paxel_env.root / "profile")
+    paxel_env.paxel("install", "--user-data-dir", profile)
+    done = paxel_env.paxel("doctor", "--json", "--user-data-dir", profile, check=False)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["ok"] is True, done.stdout
+    chromium = next(b for b in report["browsers"] if b["browser"] == "chromium")
+    assert chromium["asked"] is False and problems(report, "chromium") == ["not-registered"]
+    text = paxel_env.paxel("doctor", "--user-data-dir", profile).stdout
+    assert "note: Chromium is installed but paxel is not registered with it" in text, text
+    assert text.endswith("all good\n"), text
+    # registered for Chromium alone, Firefox (installed here) is information too
+    paxel_env.paxel("install", "--browser", "chromium")
+    assert paxel_env.paxel("doctor", check=False).returncode == 0

@@ -66,6 +66,8 @@ class BrowserCheck:
     evidence: list[str]
     manifests: list[ManifestCheck]
     problems: list[Problem]
+    # What the user asked about decides the verdict; the other browsers are information only.
+    asked: bool = True
 
     @property
     def ok(self) -> bool:
@@ -83,8 +85,10 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """Browsers all good and a panel toolkit installed (no display is no problem: headless)."""
-        relevant = [b for b in self.browsers if b.installed or any(m.exists for m in b.manifests)]
+        """The browsers asked about all good and a panel toolkit installed (no display is no
+        problem: headless)."""
+        relevant = [b for b in self.browsers
+                    if b.asked and (b.installed or any(m.exists for m in b.manifests))]
         return bool(relevant) and all(b.ok for b in relevant) and self.panel.get("installed", True)
 
 
@@ -139,7 +143,21 @@ def diagnose(
                 )
             )
         checks.append(BrowserCheck("custom", target.labels[0], True, [], [check], []))
+    _mark_asked(checks, bool(user_data_dirs))
     return Report(places.platform, scope, checks, service(), (panel or probe_panel)(), probe_media(which))
+
+
+def _mark_asked(checks: list[BrowserCheck], profiles_given: bool) -> None:
+    """`--user-data-dir DIR` asks about those profiles; otherwise the browsers paxel is registered
+    with are what the user asked for (`paxel install --browser chromium` leaves Firefox alone), and
+    only when none is, every installed browser (so "not registered" fails a bare doctor)."""
+    if profiles_given:
+        asked = [c.name == "custom" for c in checks]
+    else:
+        registered = [any(m.exists for m in c.manifests) for c in checks]
+        asked = registered if any(registered) else [True] * len(checks)
+    for check, flag in zip(checks, asked, strict=True):
+        check.asked = flag
 
 
 def _check_target(
@@ -396,6 +414,7 @@ def as_json(report: Report) -> dict[str, Any]:
                 "browser": b.name,
                 "label": b.label,
                 "installed": b.installed,
+                "asked": b.asked,
                 "evidence": b.evidence,
                 "ok": b.ok,
                 "problems": [asdict(p) for p in b.problems],
@@ -416,6 +435,10 @@ def as_json(report: Report) -> dict[str, Any]:
     }
 
 
+def _state(m: ManifestCheck) -> str:
+    return "valid" if m.ok else ("missing" if not m.exists else "has problems")
+
+
 def as_text(report: Report) -> str:
     scope = "system-wide" if report.scope == "system" else "for this user"
     lines = [f"paxel doctor ({report.platform}, {scope})"]
@@ -425,15 +448,17 @@ def as_text(report: Report) -> str:
             lines.append(f"  {b.label}: not installed")
             continue
         where = f" ({', '.join(b.evidence)})" if b.evidence else ""
-        lines.append(
-            f"{'ok' if b.ok else '!!'} {b.label}: {'installed' if b.installed else 'not installed'}{where}"
-        )
+        mark = ("ok" if b.ok else "!!") if b.asked else "  "
+        lines.append(f"{mark} {b.label}: {'installed' if b.installed else 'not installed'}{where}")
+        if not b.asked:  # not what the user asked about: information, not a failure
+            lines += [f"   note: {p.message} ({p.fix})" for p in b.problems]
+            lines += [f"   manifest {m.path}: {_state(m)}" for m in b.manifests]
+            continue
         for p in b.problems:
             count += 1
             lines += [f"   problem: {p.message}", f"   fix: {p.fix}"]
         for m in b.manifests:
-            state = "valid" if m.ok else ("missing" if not m.exists else "has problems")
-            lines.append(f"   manifest {m.path}: {state}")
+            lines.append(f"   manifest {m.path}: {_state(m)}")
             for r in m.registry:
                 lines.append(f"   registry {r['key']} = {r['value']}")
             if m.launcher is not None and m.launcher.answered:

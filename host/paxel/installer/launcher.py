@@ -16,6 +16,7 @@ import sysconfig
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from paxel.installed import LAUNCHER_ENV
 from paxel.installer.browsers import Platform
 
 MARKER = "paxel native messaging launcher"
@@ -57,12 +58,21 @@ def pinned_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: environ[name] for name in names if environ.get(name)}
 
 
-def script(platform: Platform, command: Sequence[str], defaults: Mapping[str, str]) -> str:
+def script(platform: Platform, command: Sequence[str], defaults: Mapping[str, str],
+           own_path: str | None = None) -> str:
     """The launcher's text: POSIX sh, or a Windows .cmd. Windows browsers always pass the user's
-    environment, so the .cmd restores only paxel's own variables (PAXEL_EXTENSION_IDS)."""
+    environment, so the .cmd restores only paxel's own variables (PAXEL_EXTENSION_IDS).
+
+    `own_path` (the launcher's own path) is always set as PAXEL_LAUNCHER: the host checks it still
+    exists before relaying anything, so a host started before `paxel uninstall` is off after it
+    (paxel.installed)."""
     if platform == "win32":
+        if own_path is not None and not any(c in own_path for c in '"%\r\n'):
+            sets = f'set "{LAUNCHER_ENV}={own_path}"\r\n'
+        else:
+            sets = ""
         quoted = " ".join(f'"{part}"' for part in command)
-        sets = "".join(
+        sets += "".join(
             f'if not defined {name} set "{name}={value.replace("%", "%%")}"\r\n'
             for name, value in defaults.items()
             if name.startswith("PAXEL_") and not any(c in value for c in '"\r\n')
@@ -81,6 +91,8 @@ def script(platform: Platform, command: Sequence[str], defaults: Mapping[str, st
         f'[ -n "${{{name}:-}}" ] || {name}={shlex.quote(value)}; export {name}'
         for name, value in defaults.items()
     ]
+    if own_path is not None:
+        lines.append(f"{LAUNCHER_ENV}={shlex.quote(own_path)}; export {LAUNCHER_ENV}")
     lines.append("exec " + " ".join(shlex.quote(part) for part in command) + ' "$@"')
     return "\n".join(lines) + "\n"
 

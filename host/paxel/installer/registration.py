@@ -19,6 +19,7 @@ from pathlib import Path, PurePath
 from paxel.errors import DiskError
 from paxel.host import EXTRA_IDS_ENV
 from paxel.ids import HOST_NAME
+from paxel.installed import LAUNCHER_ENV
 from paxel.installer import launcher, manifest
 from paxel.installer.browsers import BROWSERS, Browser, Family, Places, Scope
 from paxel.installer.registry import Hive, Registry
@@ -146,7 +147,8 @@ def install(
     env = dict(pinned)
     if record.extension_ids:
         env.setdefault(EXTRA_IDS_ENV, ",".join(record.extension_ids))
-    text = launcher.script(places.platform, host_command, env)
+    env.pop(LAUNCHER_ENV, None)  # an install run from a host's environment must not pin another path
+    text = launcher.script(places.platform, host_command, env, str(exe))
     if exe.exists() and not launcher.is_ours(_read(exe)) and not force:
         out.problems.append(
             f"{exe} exists and was not written by paxel: left alone (use --force to replace it)"
