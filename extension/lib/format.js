@@ -138,6 +138,27 @@
     return `${head.join("")}${ELLIPSIS}${tail.join("")}`;
   }
 
+  // ---- file-type icon: a coloured tile with the extension, by kind ----
+
+  const KINDS = Object.freeze({
+    archive: ["zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "xz", "zst", "cab"],
+    disk: ["iso", "img", "dmg", "vhd", "vmdk", "qcow2"],
+    video: ["mp4", "mkv", "webm", "avi", "mov", "m4v", "ts", "flv", "wmv"],
+    audio: ["mp3", "flac", "ogg", "opus", "m4a", "wav", "aac"],
+    image: ["png", "jpg", "jpeg", "gif", "webp", "svg", "bmp", "tiff", "heic"],
+    document: ["pdf", "doc", "docx", "odt", "xls", "xlsx", "ods", "ppt", "pptx", "epub", "txt", "csv"],
+    program: ["exe", "msi", "deb", "rpm", "apk", "appimage", "pkg", "jar", "run", "sh"],
+  });
+
+  /** {kind, label} for the icon tile: "archive"/"ZIP", ..., "file"/"" when nothing is known. */
+  function fileKind(name) {
+    const cut = String(name).lastIndexOf(".");
+    const ext = cut > 0 ? String(name).slice(cut + 1).toLowerCase() : "";
+    if (!/^[a-z0-9]{1,8}$/.test(ext)) return { kind: "file", label: "" };
+    for (const [kind, exts] of Object.entries(KINDS)) if (exts.includes(ext)) return { kind, label: ext.toUpperCase().slice(0, 4) };
+    return { kind: "file", label: ext.toUpperCase().slice(0, 4) };
+  }
+
   // ---- errors: what happened, in words, and what to do ----
 
   function statusOf(error) {
@@ -399,7 +420,7 @@
 
   const api = Object.freeze({
     LABELS, LINK_LABELS, formatSize, formatPair, formatSpeed, formatDuration, formatEta, nameFromUrl,
-    siteOf, displayName, shortenMiddle, fitMiddle, retryText, advice, isActive, stateText, fraction, barKind, sizeText,
+    siteOf, displayName, fileKind, shortenMiddle, fitMiddle, retryText, advice, isActive, stateText, fraction, barKind, sizeText,
     segmentBlocks, actionsFor, totals, summaryText, badgeText, applyEvent, GRAPH_SECONDS, addSamples,
     sparkPath, BULK, bulkRequests,
   });

@@ -83,7 +83,11 @@ function rowParts(view) {
   const nameEl = el("div", "name", fmt.shortenMiddle(name, NAME_WIDTH));
   nameEl.title = view.path || name;
   nameEl.dataset.full = name;
-  const parts = [nameEl, el("div", "site", fmt.siteOf(view))];
+  const fileKind = fmt.fileKind(name);
+  const icon = el("span", "kind", fileKind.label);
+  icon.dataset.kind = fileKind.kind;
+  icon.setAttribute("aria-hidden", "true");
+  const parts = [icon, nameEl, el("div", "site", fmt.siteOf(view))];
 
   const kind = fmt.barKind(view);
   if (kind) {
@@ -194,7 +198,10 @@ function fitName(item, nameEl) {
   if (item.dataset.fitKey !== key) {
     item.dataset.fitText = fmt.fitMiddle(nameEl.dataset.full, (text) => {
       nameEl.textContent = text;
-      return nameEl.scrollWidth <= nameEl.clientWidth;
+      // the text's own width, unrounded (scrollWidth rounds a 0.4 px overflow away)
+      const range = document.createRange();
+      range.selectNodeContents(nameEl);
+      return range.getBoundingClientRect().width <= nameEl.clientWidth;
     });
     item.dataset.fitKey = key;
   }
@@ -278,6 +285,9 @@ for (const button of document.querySelectorAll("button.bulk")) {
     showDownloads(lastViews);
   });
 }
+
+// Names are cut to the width they have: a new width cuts them again.
+window.addEventListener("resize", () => showDownloads(lastViews));
 
 document.getElementById("show-panel").addEventListener("click", () => {
   footerErrorEl.hidden = true;

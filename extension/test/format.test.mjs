@@ -154,3 +154,12 @@ test("bulk buttons act on what the table allows", () => {
   assert.deepEqual(fmt.bulkRequests(table, views, "pause_all")[0].request, { type: "pause" });
   assert.deepEqual(fmt.bulkRequests(null, views, "pause_all"), []);
 });
+
+test("file-type icon: the kind by extension, the extension as its label", () => {
+  assert.deepEqual(fmt.fileKind("pack.zip"), { kind: "archive", label: "ZIP" });
+  assert.deepEqual(fmt.fileKind("ubuntu 24.04.iso"), { kind: "disk", label: "ISO" });
+  assert.deepEqual(fmt.fileKind("x.tar.gz"), { kind: "archive", label: "GZ" });
+  assert.deepEqual(fmt.fileKind("notes.weird"), { kind: "file", label: "WEIR" });
+  assert.deepEqual(fmt.fileKind("README"), { kind: "file", label: "" });
+  assert.deepEqual(fmt.fileKind(".bashrc"), { kind: "file", label: "" });
+});

@@ -43,6 +43,8 @@ EXPECTED = {
 ROWS_JS = """[...document.querySelectorAll('li.download')].map(li => ({
     id: li.dataset.id, state: li.dataset.state,
     name: li.querySelector('.name').textContent, title: li.querySelector('.name').title,
+    fits: (n => { const r = document.createRange(); r.selectNodeContents(n);
+                  return r.getBoundingClientRect().width <= n.clientWidth; })(li.querySelector('.name')),
     site: li.querySelector('.site').textContent,
     words: li.querySelector('.state').textContent,
     bar: !!li.querySelector('.bar') && !li.querySelector('.bar').hidden,
@@ -114,6 +116,7 @@ def check_rows(rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
     assert by_id[ids["connecting"]]["site"] == "127.0.0.1"
     long_name = by_id[ids["running"]]
     assert "…" in long_name["name"] and long_name["name"].endswith(".iso"), long_name
+    assert long_name["fits"], long_name
     assert by_id[ids["retrying"]]["retry"].startswith("next try in 1:"), by_id[ids["retrying"]]
     assert long_name["title"].endswith(LONG)
     assert "/256 MiB (" in long_name["size"] and long_name["speed"].endswith("/s"), long_name
@@ -177,6 +180,7 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
 
         # The popup, light and dark (the list scrolls in a real popup: shown whole here).
         popup = chromium.open_page(f"{BASE}/popup/popup.html")
+        chromium.send("Page.bringToFront", {}, popup)  # a background tab lays nothing out
         chromium.send("Emulation.setDeviceMetricsOverride",
                       {"width": 480, "height": 600, "deviceScaleFactor": 1, "mobile": False}, popup)
         wait_for(lambda: len(chromium.evaluate(popup, ROWS_JS)) == 6, 10, "six rows in the popup")
@@ -192,6 +196,7 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
         for dark in (False, True):
             capture(chromium, popup, dark, SCREENS / f"popup-{'dark' if dark else 'light'}.png")
         options = chromium.open_page(f"{BASE}/options/options.html")
+        chromium.send("Page.bringToFront", {}, options)
         chromium.evaluate(options, "(f => { f.minSizeMiB.value = '-1'; "
                                    "document.querySelector('button[type=submit]').click(); })"
                                    "(document.getElementById('settings').elements)")

@@ -146,7 +146,8 @@ def test_the_doc_parser_sees_a_changed_row() -> None:
 
 
 def test_the_js_tests_read_the_real_table() -> None:
-    """extension/test and tests/panel check the buttons against this copy of `hello`'s table."""
+    """extension/test (lib/format.js, which the panel loads too) checks the buttons against this copy
+    of `hello`'s table."""
     fixture = Path(__file__).parents[1] / "support" / "lifecycle.json"
     assert json.loads(fixture.read_text()) == lifecycle.describe(), (
         "regenerate tests/support/lifecycle.json from paxel.service.lifecycle.describe()")

@@ -97,7 +97,9 @@
     const top = node("div", "top");
     const title = node("div", "title");
     title.append(node("span", "name"), node("span", "site"));
-    top.append(title, node("span", "state"));
+    const icon = node("span", "kind");
+    icon.setAttribute("aria-hidden", "true");
+    top.append(icon, title, node("span", "state"));
     const bar = node("div", "bar");
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-valuemin", "0");
@@ -169,7 +171,10 @@
     }
     nameEl.textContent = fmt.fitMiddle(full, (text) => {
       nameEl.textContent = text;
-      return nameEl.scrollWidth <= nameEl.clientWidth;
+      // the text's own width, unrounded (scrollWidth rounds a 0.4 px overflow away)
+      const range = document.createRange();
+      range.selectNodeContents(nameEl);
+      return range.getBoundingClientRect().width <= nameEl.clientWidth;
     });
     nameEl.dataset.fitted = key;
   }
@@ -180,6 +185,10 @@
     const name = li.querySelector(".name");
     const full = fmt.displayName(view);
     fitName(name, full);
+    const fileKind = fmt.fileKind(full);
+    const icon = li.querySelector(".kind");
+    icon.dataset.kind = fileKind.kind;
+    icon.textContent = fileKind.label;
     name.title = view.path || full;
     li.querySelector(".site").textContent = fmt.siteOf(view);
     li.querySelector(".state").textContent = fmt.stateText(view);
@@ -323,6 +332,7 @@
 
   window.paxel = { onEvent, ready: false, downloads, samples: () => samples };
   document.addEventListener("click", onClick);
+  window.addEventListener("resize", () => { if (window.paxel.ready) render(); }); // names fit the new width
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === "w") window.pywebview.api.close();
   });
