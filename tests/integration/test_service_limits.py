@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,11 @@ from support.paxel_env import PaxelEnv
 MiB = 1 << 20
 
 
-def _scheduler(tmp_path: Path, **settings: Any) -> Scheduler:
+def _scheduler(tmp_path: Path, clock: Callable[[], float] = time.time, **settings: Any) -> Scheduler:
     (tmp_path / "dl").mkdir()
     scheduler = Scheduler(Store(tmp_path / "q.sqlite"),
                           from_mapping({"roots": [str(tmp_path / "dl")], **settings}),
-                          lambda name, data: None)
+                          lambda name, data: None, clock=clock)
     scheduler.start()
     return scheduler
 
@@ -39,8 +40,8 @@ def _scheduler(tmp_path: Path, **settings: Any) -> Scheduler:
 def make_scheduler(tmp_path: Path) -> Iterator[Any]:
     made: list[Scheduler] = []
 
-    def make(**settings: Any) -> Scheduler:
-        made.append(_scheduler(tmp_path, **settings))
+    def make(clock: Callable[[], float] = time.time, **settings: Any) -> Scheduler:
+        made.append(_scheduler(tmp_path, clock, **settings))
         return made[-1]
     yield make
     for scheduler in made:
@@ -183,3 +184,34 @@ def test_limit_from_the_cli(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     nonsense = paxel_env.paxel("limit", ident, "fast", check=False)
     assert nonsense.returncode == 2 and "not a speed" in nonsense.stderr
     paxel_env.paxel("cancel", ident)
+
+
+def test_schedule_window_with_the_clock_jumped_across_it(nginx: Nginx, make_scheduler: Any) -> None:
+    """The queue starts only inside 02:00-06:00 (local wall clock). The clock jumps from 01:50
+    straight to 02:07, as after a suspend through 02:00: the window is open on waking."""
+    nginx.add_file("night1.bin", 2 * MiB)
+    nginx.add_file("night2.bin", 2 * MiB)
+    wall = [datetime(2026, 11, 30, 1, 50).timestamp()]
+    scheduler = make_scheduler(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]},
+                               clock=lambda: wall[0])
+    first = _add(scheduler, nginx.url("night1.bin"), 2)
+    time.sleep(2.0)
+    assert scheduler.get(first)["state"] == State.QUEUED
+    wall[0] = datetime(2026, 11, 30, 2, 7).timestamp()  # wakes up inside the window
+    assert _wait_state(scheduler, first, State.COMPLETED, 5.0) < 2.5
+    wall[0] = datetime(2026, 11, 30, 6, 30).timestamp()  # the window has closed meanwhile
+    time.sleep(1.5)
+    second = _add(scheduler, nginx.url("night2.bin"), 2)
+    time.sleep(2.0)
+    assert scheduler.get(second)["state"] == State.QUEUED
+    wall[0] = datetime(2026, 12, 1, 2, 0).timestamp()  # the next night
+    assert _wait_state(scheduler, second, State.COMPLETED, 5.0) < 2.5
+
+
+def _wait_state(scheduler: Scheduler, download_id: str, state: State, timeout: float) -> float:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if scheduler.get(download_id)["state"] == state:
+            return time.monotonic() - began
+        time.sleep(0.05)
+    raise AssertionError(f"{download_id} is {scheduler.get(download_id)['state']}, not {state}")

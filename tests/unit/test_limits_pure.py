@@ -97,3 +97,21 @@ def test_limit_message() -> None:
         with pytest.raises(ProtocolError):
             validate_request({"id": 1, "type": "limit", **bad})
     assert math.isinf(UNLIMITED)
+
+
+def test_time_of_day_speed_replaces_the_global_limit_while_it_holds() -> None:
+    from datetime import datetime
+
+    from paxel.service.schedule import parse
+
+    wall = [datetime(2026, 11, 30, 8, 0).timestamp()]  # a Monday
+    table = parse({"speeds": [{"start": "09:00", "stop": "18:00", "days": ["mon"], "max_speed": "1M"}],
+                   "windows": [{"start": "00:00", "stop": "00:00", "days": ["mon"]}]})
+    limits = Limits(8 << 20, None, table, clock=lambda: wall[0])
+    assert limits.check() and limits.global_speed == 8 << 20
+    wall[0] = datetime(2026, 11, 30, 12, 0).timestamp()  # asleep from 08:00 to 12:00
+    assert limits.check() and limits.global_speed == 1 << 20
+    limits.set_global_speed(None)  # by hand: the default changes, the rule still holds
+    assert limits.global_speed == 1 << 20
+    wall[0] = datetime(2026, 12, 1, 12, 0).timestamp()  # Tuesday: no window, no rule
+    assert not limits.check() and limits.global_speed is None

@@ -16,9 +16,13 @@ redirect, which the scheduler cannot know before the first request.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from datetime import tzinfo
 
 from paxel.engine import HostSlots
 from paxel.ratelimit import UNLIMITED, TokenBucket
+from paxel.service.schedule import Timetable, local_time
 
 
 class HostBudget:
@@ -54,19 +58,44 @@ class HostBudget:
 
 
 class Limits:
-    """The global bucket, the host budget and the engine's HostSlots, made from the settings."""
+    """The global bucket, the host budget and the engine's HostSlots, made from the settings;
+    and the schedule (paxel.service.schedule) read on the wall clock `clock` at every `check`.
 
-    def __init__(self, max_speed: int | None, per_host: int | None) -> None:
+    The global limit set by hand (settings `max_speed`, `paxel limit --global`) is the default;
+    a time-of-day speed rule replaces it while its window holds."""
+
+    def __init__(self, max_speed: int | None, per_host: int | None, timetable: Timetable | None = None,
+                 clock: Callable[[], float] = time.time, zone: tzinfo | None = None) -> None:
         self.bucket = TokenBucket(max_speed or UNLIMITED)
         self.hosts = HostBudget(per_host)
         self.slots = HostSlots(per_host) if per_host is not None else None
+        self.timetable = timetable or Timetable()
+        self.clock, self.zone = clock, zone
+        self._base = max_speed
+        self._lock = threading.Lock()
+
+    @property
+    def scheduled(self) -> bool:
+        """Is there a schedule to read again and again?"""
+        return bool(self.timetable.windows or self.timetable.speeds)
 
     @property
     def global_speed(self) -> int | None:
         return None if self.bucket.unlimited else int(self.bucket.rate)
 
     def set_global_speed(self, rate: int | None) -> None:
-        self.bucket.set_rate(rate or UNLIMITED)
+        with self._lock:
+            self._base = rate
+        self.check()
+
+    def check(self) -> bool:
+        """Apply the speed the schedule gives for now; True when the queue may start downloads."""
+        wall = local_time(self.clock(), self.zone)
+        with self._lock:
+            rate = self.timetable.speed_at(wall, self._base)
+            if (rate or UNLIMITED) != self.bucket.rate:
+                self.bucket.set_rate(rate or UNLIMITED)
+        return self.timetable.open_at(wall)
 
 
 __all__ = ["HostBudget", "Limits"]

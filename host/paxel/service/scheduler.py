@@ -44,6 +44,7 @@ Views = list[dict[str, Any]]
 PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
 PERSIST_INTERVAL = 1.0
 RETRY_ATTEMPTS = RetryPolicy().attempts  # the engine's default policy: what "try 2 of 6" counts to
+SCHEDULE_INTERVAL = 1.0  # seconds between readings of the schedule while nothing runs
 CANCEL_WAIT = 5.0  # seconds a cancel or remove waits for the engine to delete its files
 
 
@@ -72,14 +73,17 @@ def credentials_dropped(record: Record) -> dict[str, Any]:
 
 
 class Scheduler:
-    def __init__(self, store: Store, settings: Settings, emit: Emit) -> None:
+    def __init__(self, store: Store, settings: Settings, emit: Emit,
+                 clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._settings = settings
         self._emit = emit
         self._lock = threading.RLock()
         self._jobs: dict[str, _Job] = {}
         self._completion = _Completion()
-        self.limits = Limits(settings.max_speed, settings.max_connections_per_host)
+        # the wall clock (it counts through a suspend); tests pass one that jumps
+        self.limits = Limits(settings.max_speed, settings.max_connections_per_host, settings.schedule, clock)
+        self._open = self.limits.check()
         self._stopping = False
         self._wake = threading.Event()
         self._watcher = CompletionWatcher(self._on_file_completed, self._on_file_missing)
@@ -270,7 +274,7 @@ class Scheduler:
     def _pump(self) -> None:
         """Start queued downloads, oldest first, while below the concurrency limit."""
         with self._lock:
-            if self._stopping:
+            if self._stopping or not self._open:  # outside every schedule window: queued waits
                 return
             for record in self._store.with_state(State.QUEUED):
                 if len(self._jobs) >= self._settings.max_concurrent:
@@ -437,6 +441,9 @@ class Scheduler:
         """Progress events, throttled; sleeps on an event while nothing runs (idle costs nothing)."""
         next_progress = 0.0
         while not self._stopping:
+            was_open, self._open = self._open, self.limits.check()  # asked anew: survives a suspend
+            if self._open and not was_open:
+                self._pump()
             now = time.monotonic()
             if now >= next_progress:
                 next_progress = now + PROGRESS_INTERVAL
@@ -448,5 +455,5 @@ class Scheduler:
             if self._jobs:
                 time.sleep(max(0.0, next_progress - time.monotonic()))
             else:
-                self._wake.wait()
+                self._wake.wait(SCHEDULE_INTERVAL if self.limits.scheduled else None)
                 self._wake.clear()

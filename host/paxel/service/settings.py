@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from paxel import paths
 from paxel.errors import ErrorCode, ProtocolError, UsageError
 from paxel.ratelimit import parse_rate
+from paxel.service import schedule
+from paxel.service.schedule import Timetable
 
 FILE_NAME = "settings.json"
 
@@ -29,6 +31,7 @@ class Settings:
     extension_ids: tuple[str, ...] = ()  # extra ids the native host accepts (written by hand)
     max_speed: int | None = None  # bytes/s over all downloads together; None: unlimited
     max_connections_per_host: int | None = None  # across all downloads; None: no cap
+    schedule: Timetable = field(default_factory=Timetable)  # windows, speeds (service/schedule.py)
 
     @property
     def default_folder(self) -> Path:
@@ -74,7 +77,15 @@ def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
         extension_ids=tuple(ids),
         max_speed=_speed(raw, "max_speed", where),
         max_connections_per_host=_optional_count(raw, "max_connections_per_host", where),
+        schedule=_schedule(raw.get("schedule"), where),
     )
+
+
+def _schedule(raw: Any, where: str) -> Timetable:
+    try:
+        return schedule.parse(raw, f"{where}: `schedule`")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _speed(raw: Mapping[str, Any], key: str, where: str) -> int | None:
