@@ -133,7 +133,9 @@ def test_popup_shows_progress_and_pauses_in_the_service(chromium: Chromium, paxe
     read_width = f"(document.querySelector('{row} .bar .fill') || {{style: {{}}}}).style.width"
     first = wait_for(lambda: chromium.evaluate(popup, read_width), 10, "a progress bar in the popup")
     wait_for(lambda: chromium.evaluate(popup, read_width) not in ("", first), 10, "the bar to move")
-    assert chromium.evaluate(popup, f"document.querySelectorAll('{row} .segment').length") == 2
+    # one block per connection (a view from between two engine snapshots may have none yet)
+    wait_for(lambda: chromium.evaluate(popup, f"document.querySelectorAll('{row} .segment').length") == 2, 5,
+             "one segment block per connection")
     assert chromium.evaluate(popup, "document.getElementById('host-status').dataset.state") == "connected"
     assert chromium.in_extension("chrome.action.getBadgeText({})") == "1"
 
