@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 from browser_chromium import Chromium
+from browser_firefox import Firefox
 
 from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
@@ -21,7 +22,7 @@ from support.paxel_env import PaxelEnv
 pytestmark = pytest.mark.browser
 
 
-def hosts_of(browser: Chromium) -> list[psutil.Process]:
+def hosts_of(browser: Chromium | Firefox) -> list[psutil.Process]:
     """The live paxel-host processes this browser started (an exited one may be a zombie)."""
     found = []
     for process in psutil.Process(browser.process.pid).children(recursive=True):
@@ -68,6 +69,34 @@ def test_uninstall_while_the_browser_runs_leaves_the_next_click_with_the_browser
     assert status["state"] in ("failed", "not_installed"), status  # "Native host has exited."
 
 
+def test_uninstall_while_firefox_runs_keeps_the_browsers_finished_copy(
+        firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """Firefox cannot hold a download: its copy is removed only once paxel answered `taken`, and
+    a host started before uninstall never answers it, so the finished copy stays."""
+    nginx.add_file("life-ff-before.bin", 16 * MiB)
+    first = nginx.url("life-ff-before.bin") + "?slow=2m"  # Firefox's one connection needs 8 s
+    digest = nginx.add_file("life-ff-after.bin", 8 * MiB)
+    after = nginx.url("life-ff-after.bin") + "?slow=2m"  # slow: paxel would take it first
+    firefox.client.navigate(link_page(nginx, "life-ff-before.html", first))
+    firefox.click("#dl")
+    wait_for(lambda: paxel_download(paxel_env, first), 30, "paxel to take the first click")
+    old_host = wait_for(lambda: hosts_of(firefox), 5, "the host the browser started")[0]
+
+    paxel_env.paxel("uninstall")
+    assert old_host.is_running(), "the test needs the host started before uninstall"
+    firefox.client.navigate(link_page(nginx, "life-ff-after.html", after))
+    firefox.click("#dl")
+
+    done = wait_for(lambda: [d for d in firefox.downloads_listed()
+                             if d["url"] == after and d["state"] == "complete"], 30,
+                    "Firefox to keep the click")
+    assert done[0]["exists"] and sha256(Path(done[0]["filename"])) == digest
+    time.sleep(1)  # a late removal of the browser's copy would show now
+    assert Path(done[0]["filename"]).is_file()
+    assert [v["url"] for v in paxel_list(paxel_env)] == [first]
+    wait_for(lambda: not old_host.is_running(), 5, "the old host to exit")
+
+
 def test_a_click_with_the_worker_and_the_service_stopped_is_taken(
         chromium_factory: Callable[..., Chromium], paxel_env: PaxelEnv, nginx: Nginx) -> None:
     browser = chromium_factory()
@@ -91,4 +120,5 @@ def test_a_click_with_the_worker_and_the_service_stopped_is_taken(
              "the browser to erase its own entry")
     assert list(browser.downloads.iterdir()) == []
     decisions = browser.in_extension("chrome.storage.session.get('trace').then(s => s.trace || [])")
-    assert [(d["to"], d["reason"]) for d in decisions[:1]] == [("paxel", "rules-matched")], decisions
+    assert [(d["to"], d["reason"], d.get("request")) for d in decisions[:1]] == [
+        ("paxel", "rules-matched", "seen")], decisions
