@@ -32,7 +32,7 @@ def test_clients_that_stopped_reading_delay_no_other_clientsreply(paxel_env: Pax
     must not hold up another client's `download` reply (the extension's hand-over waits on it)."""
     start_service(paxel_env)
     with ExitStack() as stack:
-        for _ in range(3):
+        for _ in range(4):
             stuck = stack.enter_context(authenticated(paxel_env))
             stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             hello = frame({"id": 2, "type": "hello", "client": "cli", "version": 1})
@@ -44,7 +44,7 @@ def test_clients_that_stopped_reading_delay_no_other_clientsreply(paxel_env: Pax
         answer = reply(user, 5)
         took = time.monotonic() - started
         assert answer["ok"], answer
-        assert took < 1.5, f"the download reply took {took:.1f} s behind clients that do not read"
+        assert took < 2.5, f"the download reply took {took:.1f} s behind clients that do not read"
 
 
 def test_pipelined_probes_do_not_spawn_a_thread_each(paxel_env: PaxelEnv, black_hole: str) -> None:
@@ -60,7 +60,7 @@ def test_pipelined_probes_do_not_spawn_a_thread_each(paxel_env: PaxelEnv, black_
         started = time.monotonic()
         sock.sendall(frame({"id": 7, "type": "list"}))
         assert reply(sock, 7)["ok"]
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.0
         assert threads < threads_before + 40, f"{threads} threads for 300 probes in flight"
     assert service.is_running()
 
@@ -75,7 +75,7 @@ def test_a_4_gib_length_claim_costs_only_its_sender(paxel_env: PaxelEnv) -> None
         # (its MESSAGE_TOO_LARGE comes once the 4 GiB were read and dropped: the stream stays in step)
         started = time.monotonic()
         user.sendall(frame({"id": 3, "type": "list"}))
-        assert reply(user, 3)["ok"] and time.monotonic() - started < 1.0
+        assert reply(user, 3)["ok"] and time.monotonic() - started < 2.0
         assert service.memory_info().rss - rss_before < 8 << 20
 
 

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ class Client:
         self._outbox: collections.deque[bytes] = collections.deque()
         self._backlog = 0
         self._closed = False
+        self._writing = False
         self._ready = threading.Condition()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, ipc.send_timeout_option(SEND_TIMEOUT))
 
@@ -62,18 +64,28 @@ class Client:
                 return False
             self._outbox.append(frame)
             self._backlog += len(frame)
-            self._ready.notify()
+            self._ready.notify_all()  # the writer, and a drain() waiting on it
         return True
 
     def close(self) -> None:
         with self._ready:
             self._close_locked()
 
+    def drain(self, deadline: float) -> None:
+        """Wait (until the time.monotonic() `deadline`) for what is queued to be written: the
+        service's last replies (`shutdown`'s) reach their clients before it hangs up."""
+        with self._ready:
+            while (self._outbox or self._writing) and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._ready.wait(left)
+
     def _close_locked(self) -> None:
         self._closed = True
         self._outbox.clear()
         self._backlog = 0
-        self._ready.notify()
+        self._ready.notify_all()
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)  # the reader's recv ends: it unregisters us
 
@@ -86,11 +98,16 @@ class Client:
                     return
                 frame = self._outbox.popleft()
                 self._backlog -= len(frame)
+                self._writing = True
             try:
                 self.sock.sendall(frame)
             except OSError:  # gone, or took nothing for SEND_TIMEOUT seconds
                 self.close()
                 return
+            finally:
+                with self._ready:
+                    self._writing = False
+                    self._ready.notify_all()
 
 
 __all__ = ["MAX_BACKLOG", "MAX_SLOW", "SEND_TIMEOUT", "Client"]

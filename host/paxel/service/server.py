@@ -94,8 +94,11 @@ class Service:
             server.close()
             self.scheduler.stop()
             with self._clients_lock:
-                for client in list(self._clients):
-                    client.close()
+                clients = list(self._clients)
+            flushed_by = time.monotonic() + 1.0  # `shutdown`'s reply, the last events
+            for client in clients:
+                client.drain(flushed_by)
+                client.close()
             for leftover in (address.path, ipc.pid_path()):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
