@@ -343,6 +343,28 @@
     return n === 0 ? "" : n > 99 ? "99+" : String(n);
   }
 
+  // ---- when ----
+
+  const pad = (n) => String(n).padStart(2, "0");
+
+  /** "14:52" today (local time), "2026-11-29 14:52" another day; "" when unknown. */
+  function clockText(unixSeconds, now) {
+    if (typeof unixSeconds !== "number" || !Number.isFinite(unixSeconds)) return "";
+    const at = new Date(unixSeconds * 1000);
+    const today = new Date(now * 1000);
+    const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+    return at.toDateString() === today.toDateString()
+      ? time : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
+  }
+
+  /** A row's time: "finished 14:52" once it ended, else "added 14:31". */
+  function whenText(view, now) {
+    const finished = clockText(view.finished_at, now);
+    if (finished && !["queued", "running", "paused"].includes(view.state)) return `finished ${finished}`;
+    const added = clockText(view.created_at, now);
+    return added ? `added ${added}` : "";
+  }
+
   // ---- speed over time, from the samples the service sent ----
 
   const GRAPH_SECONDS = 60; // how much history a graph shows
@@ -422,6 +444,7 @@
     LABELS, LINK_LABELS, formatSize, formatPair, formatSpeed, formatDuration, formatEta, nameFromUrl,
     siteOf, displayName, fileKind, shortenMiddle, fitMiddle, retryText, advice, isActive, stateText, fraction, barKind, sizeText,
     segmentBlocks, actionsFor, totals, summaryText, badgeText, applyEvent, GRAPH_SECONDS, addSamples,
+    clockText, whenText,
     sparkPath, BULK, bulkRequests,
   });
   root.paxelFormat = api;

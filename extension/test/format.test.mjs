@@ -163,3 +163,14 @@ test("file-type icon: the kind by extension, the extension as its label", () => 
   assert.deepEqual(fmt.fileKind("README"), { kind: "file", label: "" });
   assert.deepEqual(fmt.fileKind(".bashrc"), { kind: "file", label: "" });
 });
+
+test("added and finished times, local clock, the date only on another day", () => {
+  const at = (y, mo, d, h, mi) => new Date(y, mo - 1, d, h, mi).getTime() / 1000;
+  const now = at(2026, 11, 30, 15, 0);
+  assert.equal(fmt.clockText(at(2026, 11, 30, 14, 5), now), "14:05");
+  assert.equal(fmt.clockText(at(2026, 11, 29, 9, 7), now), "2026-11-29 09:07");
+  assert.equal(fmt.clockText(null, now), "");
+  assert.equal(fmt.whenText(view({ created_at: at(2026, 11, 30, 14, 31) }), now), "added 14:31");
+  assert.equal(fmt.whenText(view({ state: "completed", created_at: 1, finished_at: at(2026, 11, 30, 14, 52) }), now), "finished 14:52");
+  assert.equal(fmt.whenText(view({ state: "paused", created_at: null, finished_at: null }), now), "");
+});

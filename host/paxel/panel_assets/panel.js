@@ -106,7 +106,8 @@
     bar.setAttribute("aria-valuemax", "100");
     bar.append(node("div", "fill"));
     const meta = node("div", "meta");
-    meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"), node("span", "retry"));
+    meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"), node("span", "retry"),
+      node("span", "conns"), node("span", "when"));
     const graph = document.createElementNS(SVG, "svg");
     graph.setAttribute("class", "graph");
     graph.setAttribute("viewBox", `0 0 ${GRAPH_W} ${GRAPH_H}`);
@@ -209,6 +210,9 @@
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
     li.querySelector(".eta").textContent = running ? fmt.formatEta(view.eta) : "";
     li.querySelector(".retry").textContent = fmt.retryText(view, Date.now() / 1000);
+    li.querySelector(".conns").textContent = running && view.connections
+      ? `${view.connections} connection${view.connections === 1 ? "" : "s"}` : "";
+    li.querySelector(".when").textContent = fmt.whenText(view, Date.now() / 1000);
     const advice = fmt.advice(view);
     const gone = view.state === "missing" ? "The file was deleted or moved away." : "";
     li.querySelector(".error").textContent = advice ? advice.text : gone;
