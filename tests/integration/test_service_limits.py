@@ -6,6 +6,7 @@ only the checkpointed ones."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -230,3 +231,29 @@ def _wait_state(scheduler: Scheduler, download_id: str, state: State, timeout: f
             return time.monotonic() - began
         time.sleep(0.05)
     raise AssertionError(f"{download_id} is {scheduler.get(download_id)['state']}, not {state}")
+
+
+def test_a_closing_window_sends_running_downloads_back_to_the_queue(nginx: Nginx,
+                                                                     make_scheduler: Any) -> None:
+    """06:00 comes while a download runs: it goes back to `queued` (stop reason `schedule`) with
+    its .part, and continues from there the next night: the bytes come once."""
+    digest = nginx.add_file("held.bin", 6 * MiB)
+    nginx.clear_log()
+    wall = [datetime(2026, 11, 30, 5, 59).timestamp()]
+    scheduler = make_scheduler(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]},
+                               clock=lambda: wall[0])
+    ident = _add(scheduler, nginx.url("held.bin") + "?slow=1m", 2)
+    _wait_state(scheduler, ident, State.RUNNING, 5.0)
+    time.sleep(1.0)
+    wall[0] = datetime(2026, 11, 30, 6, 0).timestamp()
+    _wait_state(scheduler, ident, State.QUEUED, 3.0)
+    held = scheduler.get(ident)
+    assert held["stop_reason"] == "schedule" and 0 < held["done"] < 6 * MiB
+    time.sleep(1.5)
+    assert scheduler.get(ident)["state"] == State.QUEUED
+    wall[0] = datetime(2026, 12, 1, 2, 30).timestamp()
+    _wait_state(scheduler, ident, State.COMPLETED, 15.0)
+    path = Path(scheduler.get(ident)["path"])
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    sent = sum(line.bytes_sent for line in nginx.log() if "/held.bin" in line.request)
+    assert sent < 6 * MiB + 2 * MiB, f"continued, not restarted: nginx sent {sent}"

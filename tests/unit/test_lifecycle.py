@@ -18,7 +18,7 @@ from paxel.service.lifecycle import ACTIVE, TRANSITIONS, Action, State, StopReas
 DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
 # The stop reason a download may have in each state (None: none).
 REASONS_IN = {
-    State.QUEUED: {None, StopReason.SHUTDOWN, StopReason.CRASH},
+    State.QUEUED: {None, StopReason.SHUTDOWN, StopReason.CRASH, StopReason.SCHEDULE},
     State.RUNNING: {None},
     State.PAUSED: {StopReason.PAUSE, StopReason.ENGINE},
     State.COMPLETED: {None},

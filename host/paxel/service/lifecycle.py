@@ -45,6 +45,7 @@ class StopReason(StrEnum):
     ERROR = "error"        # an error ended it; `error` says which
     SHUTDOWN = "shutdown"  # the service stopped meanwhile; it runs again at the next start
     CRASH = "crash"        # the service died meanwhile (found at the next start); runs again
+    SCHEDULE = "schedule"  # its schedule window closed; runs again when one opens (settings.md)
 
 
 class Action(StrEnum):
@@ -62,6 +63,7 @@ class Action(StrEnum):
     FAIL = "fail"
     STOP = "stop"
     REQUEUE = "requeue"
+    WAIT = "wait"
     RECOVER = "recover"
     LOSE = "lose"
 
@@ -107,6 +109,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.FAIL, "service", {R}, F, StopReason.ERROR, "the engine gave up"),
     _t(Action.STOP, "service", {R}, P, StopReason.ENGINE, "the engine paused on its own"),
     _t(Action.REQUEUE, "service", {R}, Q, StopReason.SHUTDOWN, "the service is stopping"),
+    _t(Action.WAIT, "service", {R}, Q, StopReason.SCHEDULE, "its schedule window closed"),
     _t(Action.RECOVER, "service", {R}, Q, StopReason.CRASH, "found running at start: the service died"),
     _t(Action.LOSE, "service", {C}, M, None, "the watcher saw the file go"),
 )

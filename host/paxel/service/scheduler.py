@@ -285,6 +285,15 @@ class Scheduler:
                 if granted:  # else its host is at its cap: it waits, a later one may start
                     self._start(record, granted)
 
+    def _hold(self) -> None:
+        """The schedule window closed: running downloads go back to the queue (the engine
+        keeps the .part; they continue when a window opens)."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.stop_reason is None:
+                    job.stop_reason = StopReason.SCHEDULE
+                    job.download.pause()
+
     def _start(self, record: Record, connections: int) -> None:
         options = engine.DownloadOptions(
             url=record.url,
@@ -340,11 +349,15 @@ class Scheduler:
                 self._completion.engine_done.add(download_id)
                 if result.path in self._completion.file_seen and self._complete(download_id, result.path):
                     events.append(("completed", download_id))
-            elif result is not None or job.stop_reason in (StopReason.PAUSE, StopReason.SHUTDOWN):
+            elif result is not None or job.stop_reason in (StopReason.PAUSE, StopReason.SHUTDOWN,
+                                                           StopReason.SCHEDULE):
                 # pause() already stored `paused` (and a quick resume() may have queued it again)
                 self._store.update(download_id, done=job.progress.done if job.progress else record.done)
                 if job.stop_reason == StopReason.SHUTDOWN:
                     self._service(record, Action.REQUEUE)
+                elif job.stop_reason == StopReason.SCHEDULE:
+                    self._service(record, Action.WAIT)
+                    events.append(("changed", download_id))
                 elif job.stop_reason is None and self._service(record, Action.STOP):
                     events.append(("paused", download_id))
             else:
@@ -444,6 +457,8 @@ class Scheduler:
             was_open, self._open = self._open, self.limits.check()  # asked anew: survives a suspend
             if self._open and not was_open:
                 self._pump()
+            elif was_open and not self._open:
+                self._hold()
             now = time.monotonic()
             if now >= next_progress:
                 next_progress = now + PROGRESS_INTERVAL
