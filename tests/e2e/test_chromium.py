@@ -67,6 +67,23 @@ def test_click_on_cookie_protected_link_goes_to_paxel(chromium: Chromium, paxel_
     assert all("paxel_session=letmein" in line.cookie for line in private)
 
 
+def test_a_download_the_browser_did_not_start_is_not_its_to_announce(chromium: Chromium, paxel_env: PaxelEnv,
+                                                                    nginx: Nginx) -> None:
+    # Issue 12, item 7: the service picks one announcer per outcome; a CLI download goes to the
+    # desktop, so this browser (connected, with its popup open, receiving the event) stays quiet.
+    nginx.add_file("chr-cli.bin", 1 * MiB)
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
+    wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
+             == "connected", 10, "the popup to connect")
+    added = json.loads(paxel_env.paxel("add", nginx.url("chr-cli.bin"), "--json").stdout)
+    row = f"li.download[data-id='{added['download_id']}'][data-state=completed]"
+    wait_for(lambda: chromium.evaluate(popup, f"document.querySelector({json.dumps(row)}) !== null"), 20,
+             "the popup to show it completed (the event reached this browser)")
+    time.sleep(0.5)
+    shown = chromium.in_extension("chrome.notifications.getAll()")
+    assert not any(added["download_id"] in key for key in shown), shown
+
+
 def test_context_menu_handler_sends_link_with_page_as_referrer(chromium: Chromium, paxel_env: PaxelEnv,
                                                                nginx: Nginx) -> None:
     digest = nginx.add_file("chr-menu.bin", 2 * MiB)
