@@ -158,19 +158,30 @@ def test_retryable_statuses_are_retried_with_the_servers_delay(tmp_path: Path) -
 
 
 def test_a_pause_keeps_the_part_and_the_next_run_fetches_only_what_is_missing(tmp_path: Path) -> None:
+    """The pause must come mid-way: the in-memory server is far faster than the coordinator's
+    checkpoints (an fdatasync can take 100 ms on a loaded machine), so requests after the first
+    ~4 MiB wait until the pause was asked for instead of racing it to the end of the file."""
     data = content(6 * MiB)
-    server = FakeServer(data, script=lambda n, _r: Step(drop_after=MiB // 2) if n else None)
+    paused = threading.Event()
+
+    def script(n: int, _r: Request) -> Step | None:
+        if n >= 4:  # the probe's 3 MiB + three drops of 0.5 MiB are in before this
+            assert paused.wait(30), "no pause after 30 s"
+        return Step(drop_after=MiB // 2) if n else None
+
+    server = FakeServer(data, script=script)
     out = tmp_path / "f.bin"
     jobs: list[Download] = []
 
     def pause_soon(_p: object) -> None:
         if jobs[0].progress.done >= MiB:
             jobs[0].pause()
+            paused.set()
 
     jobs.append(Download(options(server, out, connections=2), on_progress=pause_soon,
                          progress_interval=0.001))
     first = jobs[0].run()
-    assert first.paused and first.size >= MiB
+    assert first.paused and MiB <= first.size < len(data)
     server.script = lambda n, _r: None
     server.requests.clear()
     assert Download(options(server, out, connections=2)).run().path.read_bytes() == data
