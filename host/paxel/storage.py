@@ -1,4 +1,4 @@
-"""The `.part` file and the resume-state file on disk.
+"""The `.part` file on disk: its claim, lock, identity, writes and move to the final name.
 
 Positional writes from many threads into one preallocated file. POSIX has os.pwrite (no shared
 file offset, no lock); Windows has none, so there the seam seeks and writes under a lock. Every
@@ -11,11 +11,13 @@ taken instead of "resuming" a file that is still being written.
 A `.part` is only ever opened with O_NOFOLLOW and must be a regular file: a symlink (dangling or
 not), a folder or a FIFO at that name is not paxel's (NotAPart), so nothing is written through
 it. The finished file takes its final name with `place`, which never replaces an existing file.
+
+The resume-state file's I/O lives in paxel.statefile, `place` in paxel.placement and the shared
+error wording in paxel.disk; their names stay reachable here, where the engine looks for them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
@@ -26,22 +28,13 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from paxel.disk import NOFOLLOW, check_writable, disk_error, owned, remove_quietly
 from paxel.errors import DiskError
+from paxel.placement import place
 from paxel.resume import PartNow
+from paxel.statefile import STATE_LIMIT, read_state, write_atomic
 
-_HINTS = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
-          errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-          errno.EROFS: "read-only file system", errno.ENOENT: "folder does not exist"}
-
-
-def disk_error(action: str, path: Path, exc: OSError) -> DiskError:
-    """A DiskError that says what failed where and why, in words."""
-    why = _HINTS.get(exc.errno or 0, exc.strerror or str(exc))
-    return DiskError(f"cannot {action} {path}: {why}")
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)   # Windows has none: an lstat check stands in for it
-_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | _NOFOLLOW
+_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | NOFOLLOW
 _LOCK_OFFSET = 1 << 62   # Windows locks are mandatory: lock a byte no data ever occupies
 _CLAIM_TRIES = 100       # a name that vanishes this often between open and lock is not a race
 
@@ -50,66 +43,7 @@ class NotAPart(DiskError):
     """The `.part` name holds a symlink, folder or other non-regular file: not paxel's to use."""
 
 
-def check_writable(folder: Path) -> None:
-    """DiskError unless paxel may create files in `folder`, saying why in words (a read-only
-    mount is not a permission problem: root may write anywhere but there)."""
-    if os.access(folder, os.W_OK):
-        return
-    statvfs = getattr(os, "statvfs", None)
-    try:
-        read_only = statvfs is not None and bool(statvfs(folder).f_flag & os.ST_RDONLY)  # type: ignore[attr-defined,unused-ignore]
-    except OSError:
-        read_only = False
-    why = "read-only file system" if read_only else "permission denied"
-    raise DiskError(f"cannot write to {folder}: {why}")
-
-
-def owned(st: os.stat_result) -> bool:
-    """The file belongs to the user running paxel (Windows has no owner ids here: always)."""
-    geteuid = getattr(os, "geteuid", None)
-    return geteuid is None or st.st_uid == geteuid()
-
-
 HOLE_MARGIN = 1 << 20   # > any file system's block or record size (ZFS: 128 KiB by default)
-STATE_LIMIT = 16 << 20   # a resume state lists ranges: a few KiB; anything this big is not one
-
-
-def read_state(path: Path, limit: int = STATE_LIMIT) -> bytes:
-    """The bytes of a resume-state file. FileNotFoundError when there is none; ValueError when the
-    name holds something that is not a state paxel wrote: a symlink (never followed), a FIFO or a
-    device (never waited on or read forever), a folder, another user's file, or a huge file."""
-    flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
-        | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if exc.errno == errno.ELOOP or os.path.islink(path):
-            raise ValueError(f"{path.name} is a symlink") from None
-        if exc.errno in (errno.EISDIR, errno.ENXIO):
-            raise ValueError(f"{path.name} is not a regular file") from None
-        raise disk_error("read", path, exc) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ValueError(f"{path.name} is not a regular file")
-        if not owned(st):
-            raise ValueError(f"{path.name} belongs to another user")
-        if st.st_size > limit:
-            raise ValueError(f"{path.name} is far too big for a resume state ({st.st_size} bytes)")
-        chunks, total = [], 0
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:
-                raise ValueError(f"{path.name} is far too big for a resume state")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise disk_error("read", path, exc) from None
-    finally:
-        os.close(fd)
-
 
 class PartFile:
     """An open, locked `.part` file taking writes at offsets from several threads."""
@@ -352,7 +286,7 @@ class PartFile:
         user asked for), so a crash mid-copy never leaves a short file under the final name."""
         if sys.platform == "win32":  # only reached through _move_open, which is POSIX only
             raise OSError(errno.EOPNOTSUPP, "no positional I/O on Windows")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         for _ in range(_CLAIM_TRIES):   # a fresh name: never one a user's file may have
             target = final.with_name(f".{final.name[:200]}.{secrets.token_hex(4)}.paxel-copy")
             try:
@@ -387,47 +321,6 @@ class PartFile:
             self.fd = -1
 
 
-# errors of os.link meaning "this file system has no hard links" (vfat/exFAT: EPERM)
-_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
-
-
-def place(src: Path, dst: Path, platform: str = sys.platform, hardlinks: bool = True) -> None:
-    """Rename `src` to `dst` without ever replacing an existing `dst` (FileExistsError then).
-
-    Python 3.11 has no renameat2(RENAME_NOREPLACE), so:
-    - POSIX with hard links: `os.link` (fails atomically when `dst` exists), then unlink `src`.
-    - POSIX without (vfat, exFAT, some network file systems: link fails with EPERM/ENOTSUP):
-      create `dst` exclusively (O_EXCL) as a placeholder, then `os.replace` onto it. Remaining
-      race: a program that opens the placeholder between the two steps and writes into it
-      loses that write to our replace; it cannot hit a file that existed before us.
-    - Windows: `os.rename` refuses an existing target by itself (the lexists test before it only
-      makes the same rule hold when this path is exercised on another OS).
-    `hardlinks=False` forces the placeholder path (tests; file systems known to lack links)."""
-    if platform == "win32":
-        if os.path.lexists(dst):
-            raise FileExistsError(errno.EEXIST, "file exists", str(dst))
-        os.rename(src, dst)
-        return
-    if hardlinks:
-        try:
-            os.link(src, dst, follow_symlinks=False)
-        except FileExistsError:
-            raise
-        except OSError as exc:
-            if exc.errno not in _NO_LINKS:
-                raise
-        else:
-            os.unlink(src)
-            return
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
-    os.close(fd)
-    try:
-        os.replace(src, dst)
-    except OSError:
-        remove_quietly(dst)
-        raise
-
-
 def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
     """Take the download's lock on `fd` without waiting; False when someone else holds it.
     Released when the file is closed (both platforms)."""
@@ -448,28 +341,6 @@ def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
     return True
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a crash leaves either the old or the new content."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        remove_quietly(tmp)   # never write through whatever (a symlink?) sits at the temp name
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0),
-                     0o644)
-        try:
-            view = memoryview(data)
-            while view:  # a nearly full disk takes part of a write and refuses the rest
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise disk_error("save resume state", path, exc) from None
-
-
-def remove_quietly(*paths: Path) -> None:
-    for p in paths:
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
+# the names other modules and tests reach through `paxel.storage` (their homes are above)
+__all__ = ["HOLE_MARGIN", "STATE_LIMIT", "NotAPart", "PartFile", "check_writable", "disk_error",
+           "lock_exclusive", "owned", "place", "read_state", "remove_quietly", "write_atomic"]
