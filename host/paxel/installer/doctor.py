@@ -6,6 +6,9 @@ user can act on; `as_json()` is for scripts.
 Looking changes nothing: the launcher is started with PAXEL_HOST_NO_START=1, so a host that
 finds no service answers SERVICE_UNAVAILABLE instead of starting one, and that answer proves
 the launcher works as well as a `hello` through the service does.
+
+This module holds the browser checks; the service, panel and ffmpeg probes are in
+paxel.installer.probes and the rendering in paxel.installer.doctor_report (both re-exported here).
 """
 
 from __future__ import annotations
@@ -16,18 +19,18 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from paxel.display import probe_display
 from paxel.errors import ErrorCode, PaxelError
 from paxel.ids import CHROMIUM_ORIGINS, FIREFOX_EXTENSION_ID
 from paxel.installer import manifest, registration
 from paxel.installer.browsers import BROWSERS, Family, Places, Scope, detect
+from paxel.installer.doctor_report import as_json, as_text
 from paxel.installer.manifest import Problem
+from paxel.installer.probes import probe_media, probe_panel, probe_service
 from paxel.installer.registry import Registry
-from paxel.panel import backend
 from paxel.protocol import PROTOCOL_VERSION, encode_frame, read_frame
 
 LAUNCH_TIMEOUT = 20.0  # generous: a cold interpreter on a busy machine
@@ -341,141 +344,5 @@ def launch_like_browser(
     return result
 
 
-def probe_service() -> dict[str, Any]:
-    """Whether the per-user service answers now (never starts it: the browser's hello does)."""
-    try:
-        from paxel.client import ServiceClient
-
-        client = ServiceClient.connect("cli", start=False)
-    except PaxelError as exc:
-        return {
-            "ok": False,
-            "detail": f"not answering: {exc.message} (it starts on demand when a browser "
-            "or `paxel add` needs it; `paxel service start` starts it now)",
-        }
-    except ImportError as exc:
-        return {"ok": False, "detail": f"paxel's client is missing: {exc}"}
-    result = client.hello
-    client.close()
-    return {
-        "ok": True,
-        "detail": f"answers (pid {result.get('service_pid')})",
-        "pid": result.get("service_pid"),
-    }
-
-
-def probe_panel(platform: str = sys.platform) -> dict[str, Any]:
-    """The panel's toolkit (paxel.panel.backend) and whether a window can open in this session."""
-    chosen = backend.current(platform)
-    display = probe_display(platform)
-    if not chosen.ok:
-        detail = f"cannot open: {chosen.detail}"
-    elif not display.available:
-        detail = f"{chosen.label} ({chosen.detail}); cannot open in this session: {display.detail}"
-    else:
-        detail = f"{chosen.label} ({chosen.detail}); {display.detail}"
-    return {
-        "ok": chosen.ok and display.available,
-        "installed": chosen.ok,
-        "backend": chosen.label,
-        "gui": chosen.gui,
-        "display": display.detail,
-        "detail": detail,
-    }
-
-
-def probe_media(which: Callable[[str], str | None]) -> dict[str, Any]:
-    """ffmpeg, which turns HLS/DASH streams into one MP4 (`paxel PLAYLIST_URL`); without it only
-    MPEG-TS streams can be saved (as .ts)."""
-    from paxel.media.mux import INSTALL_HINT
-
-    path = which("ffmpeg")
-    if path is None:
-        return {"ffmpeg": None, "detail": "ffmpeg not found: streams are saved as .ts only when they are "
-                                          f"MPEG-TS, others fail; {INSTALL_HINT}"}
-    try:
-        out = subprocess.run([path, "-version"], capture_output=True, text=True, timeout=10, check=False)
-        version = (out.stdout.splitlines() or ["?"])[0]
-    except (OSError, subprocess.SubprocessError) as exc:
-        version = f"does not run: {exc}"
-    return {"ffmpeg": path, "detail": f"ffmpeg {path} ({version})"}
-
-
-def as_json(report: Report) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "platform": report.platform,
-        "scope": report.scope,
-        "service": report.service,
-        "panel": report.panel,
-        "media": report.media,
-        "browsers": [
-            {
-                "browser": b.name,
-                "label": b.label,
-                "installed": b.installed,
-                "asked": b.asked,
-                "evidence": b.evidence,
-                "ok": b.ok,
-                "problems": [asdict(p) for p in b.problems],
-                "manifests": [
-                    {
-                        "path": m.path,
-                        "exists": m.exists,
-                        "ok": m.ok,
-                        "registry": m.registry,
-                        "launcher": None if m.launcher is None else asdict(m.launcher),
-                        "problems": [asdict(p) for p in m.problems],
-                    }
-                    for m in b.manifests
-                ],
-            }
-            for b in report.browsers
-        ],
-    }
-
-
-def _state(m: ManifestCheck) -> str:
-    return "valid" if m.ok else ("missing" if not m.exists else "has problems")
-
-
-def as_text(report: Report) -> str:
-    scope = "system-wide" if report.scope == "system" else "for this user"
-    lines = [f"paxel doctor ({report.platform}, {scope})"]
-    count = 0
-    for b in report.browsers:
-        if not b.installed and not b.manifests:
-            lines.append(f"  {b.label}: not installed")
-            continue
-        where = f" ({', '.join(b.evidence)})" if b.evidence else ""
-        mark = ("ok" if b.ok else "!!") if b.asked else "  "
-        lines.append(f"{mark} {b.label}: {'installed' if b.installed else 'not installed'}{where}")
-        if not b.asked:  # not what the user asked about: information, not a failure
-            lines += [f"   note: {p.message} ({p.fix})" for p in b.problems]
-            lines += [f"   manifest {m.path}: {_state(m)}" for m in b.manifests]
-            continue
-        for p in b.problems:
-            count += 1
-            lines += [f"   problem: {p.message}", f"   fix: {p.fix}"]
-        for m in b.manifests:
-            lines.append(f"   manifest {m.path}: {_state(m)}")
-            for r in m.registry:
-                lines.append(f"   registry {r['key']} = {r['value']}")
-            if m.launcher is not None and m.launcher.answered:
-                lines.append(f"   launcher {m.launcher.path}: {m.launcher.detail}")
-            for p in m.problems:
-                count += 1
-                lines += [f"   problem: {p.message}", f"   fix: {p.fix}"]
-    lines.append(f"service: {report.service['detail']}")
-    if report.panel:
-        lines.append(f"{'' if report.panel['installed'] else '!! '}panel: {report.panel['detail']}")
-        if not report.panel["installed"]:
-            count += 1
-    if report.media:
-        lines.append(f"media: {report.media['detail']}")
-    lines.append("all good" if report.ok else f"{count} problem(s) found" if count else "no browser found")
-    return "\n".join(lines) + "\n"
-
-
-__all__ = ["Report", "as_json", "as_text", "browser_argv", "diagnose", "launch_like_browser", "probe_panel",
-           "probe_service"]
+__all__ = ["Report", "as_json", "as_text", "browser_argv", "diagnose", "launch_like_browser", "probe_media",
+           "probe_panel", "probe_service"]
