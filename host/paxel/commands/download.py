@@ -16,10 +16,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from paxel import interrupts
 from paxel.commands import media
+from paxel.commands.background import run_in_background
 from paxel.cookies import Cookie, parse_netscape
 from paxel.engine import MAX_CONNECTIONS, Download, DownloadOptions, Progress, Result
 from paxel.errors import PaxelError, UsageError
@@ -169,23 +170,8 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | N
               max_height: int | None = None) -> int:
     stats = _Stats(bar)
     job = Download(opts, on_progress=stats.on_progress)
-    outcome: dict[str, Any] = {}
-    # an Event, not Thread.join(): in Python 3.11 a join cut short by Ctrl-C can mark a thread
-    # that is still running as stopped (bpo-45274)
-    finished = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["result"] = job.run()
-        except PaxelError as exc:
-            outcome["error"] = exc
-        finally:
-            finished.set()
-
-    # the download runs in a thread so Ctrl-C can pause it cleanly from here; a daemon, so a
-    # second Ctrl-C can leave without the interpreter waiting for it
-    thread = threading.Thread(target=work, name="paxel-download", daemon=True)
-    thread.start()
+    # the download runs in a thread so Ctrl-C can pause it cleanly from here
+    outcome, finished = run_in_background(job.run, "paxel-download")
     interrupted, stopped = False, True
     try:
         interrupts.arm()  # a Ctrl-C while starting up lands here and pauses like any other

@@ -8,12 +8,12 @@ The progress line is the download's (`livebar`), its name field carrying `segmen
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from paxel import interrupts
+from paxel.commands.background import run_in_background
 from paxel.engine import DownloadOptions
 from paxel.errors import PaxelError
 from paxel.media.detect import SNIFF_LIMIT, kind_from_body
@@ -41,19 +41,7 @@ def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str]
 
     started = time.monotonic()
     job = MediaJob(opts, max_height=max_height, on_progress=bar.update if bar is not None else None)
-    outcome: dict[str, Any] = {}
-    finished = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["result"] = job.run()
-        except PaxelError as exc:
-            outcome["error"] = exc
-        finally:
-            finished.set()
-
-    thread = threading.Thread(target=work, name="paxel-media", daemon=True)
-    thread.start()
+    outcome, finished = run_in_background(job.run, "paxel-media")
     try:
         interrupts.arm()  # Ctrl-C is only remembered until here (paxel.interrupts)
         finished.wait()
