@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.wire import silent_server
 from support.xvfb import Xvfb
 
 pytestmark = [pytest.mark.gui, pytest.mark.browser]
@@ -60,10 +60,8 @@ ROWS_JS = """[...document.querySelectorAll('li.download')].map(li => ({
 @pytest.fixture
 def black_hole() -> Iterator[str]:
     """A server that completes the TCP handshake (the kernel does) and never answers."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(64)
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/isos/ubuntu%2024.04%20desktop%20amd64.iso"
+    with silent_server("isos/ubuntu%2024.04%20desktop%20amd64.iso") as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,16 +13,14 @@ from contextlib import ExitStack, suppress
 import pytest
 
 from support.paxel_env import PaxelEnv
-from support.wire import authenticated, frame, recv, reply, start_service
+from support.wire import authenticated, frame, recv, reply, silent_server, start_service
 
 
 @pytest.fixture
 def black_hole() -> Iterator[str]:
     """A server that accepts connections and never answers: the URL of a file on it."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(4096)
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/never.bin"
+    with silent_server(backlog=4096) as url:
+        yield url
 
 
 def test_clients_that_stopped_reading_delay_no_other_clientsreply(paxel_env: PaxelEnv,

@@ -5,7 +5,6 @@ real socket that accepts connections and never answers."""
 from __future__ import annotations
 
 import json
-import socket
 import struct
 import time
 from collections.abc import Iterator
@@ -13,15 +12,14 @@ from collections.abc import Iterator
 import pytest
 
 from support.paxel_env import PaxelEnv
+from support.wire import silent_server
 
 
 @pytest.fixture
 def black_hole() -> Iterator[str]:
     """A URL whose server completes the TCP handshake (the kernel does) and never answers."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(64)
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/never.bin"
+    with silent_server() as url:
+        yield url
 
 
 def test_slow_probes_do_not_delay_a_list(paxel_env: PaxelEnv, black_hole: str) -> None:

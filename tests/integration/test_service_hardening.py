@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import os
 import socket
-import struct
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -20,20 +18,7 @@ import pytest
 from paxel.protocol import PROTOCOL_VERSION
 from paxel.service import gate, peer
 from support.paxel_env import PaxelEnv
-
-
-def _frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
-    return struct.pack("=I", len(body)) + body
-
-
-def _recv(sock: socket.socket) -> dict[str, Any] | None:
-    header = sock.recv(4, socket.MSG_WAITALL)
-    if len(header) < 4:
-        return None
-    (length,) = struct.unpack("=I", header)
-    result: dict[str, Any] = json.loads(sock.recv(length, socket.MSG_WAITALL))
-    return result
+from support.wire import frame, recv
 
 
 def _tcp_service(paxel_env: PaxelEnv) -> tuple[psutil.Process, int]:
@@ -45,16 +30,16 @@ def _tcp_service(paxel_env: PaxelEnv) -> tuple[psutil.Process, int]:
 
 def _authenticated(paxel_env: PaxelEnv, port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    assert _recv(sock) is not None  # greeting
+    assert recv(sock) is not None  # greeting
     secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
-    sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))
-    assert _recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
+    sock.sendall(frame({"id": 1, "type": "auth", "secret": secret}))
+    assert recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
     return sock
 
 
 def _answers_list(sock: socket.socket, request_id: int = 2) -> bool:
-    sock.sendall(_frame({"id": request_id, "type": "list"}))
-    reply = _recv(sock)
+    sock.sendall(frame({"id": request_id, "type": "list"}))
+    reply = recv(sock)
     return reply is not None and reply.get("ok") is True
 
 
@@ -79,7 +64,7 @@ def test_unauthenticated_connection_is_dropped_at_the_deadline(paxel_env: PaxelE
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as begun, \
             socket.create_connection(("127.0.0.1", port), timeout=timeout) as silent:
         started = time.monotonic()
-        assert _recv(begun) is not None and _recv(silent) is not None  # greetings
+        assert recv(begun) is not None and recv(silent) is not None  # greetings
         begun.sendall(b"\x40\x00\x00\x00{")  # a frame begun, never finished
         assert begun.recv(1) == b"", "the service hangs up"
         assert silent.recv(1) == b"", "also on one that sent nothing at all"
@@ -145,12 +130,12 @@ def test_a_thread_that_cannot_start_does_not_kill_the_service(paxel_env: PaxelEn
     for _ in range(3):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-                _recv(sock)
+                recv(sock)
                 secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
-                sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}) +
-                             _frame({"id": 2, "type": "list"}))
-                _recv(sock)  # the auth's reply: it was right
-                refused.append(_recv(sock))
+                sock.sendall(frame({"id": 1, "type": "auth", "secret": secret}) +
+                             frame({"id": 2, "type": "list"}))
+                recv(sock)  # the auth's reply: it was right
+                refused.append(recv(sock))
         except OSError as exc:
             refused.append({"oserror": str(exc)})
     assert service.is_running() and service.status() != psutil.STATUS_ZOMBIE, refused
@@ -167,7 +152,7 @@ def test_slow_requests_do_not_delay_others_in_the_service(paxel_env: PaxelEnv) -
         black_hole.listen(64)
         url = f"http://127.0.0.1:{black_hole.getsockname()[1]}/never.bin"
         for request_id in range(10, 30):
-            sock.sendall(_frame({"id": request_id, "type": "probe", "url": url}))
+            sock.sendall(frame({"id": request_id, "type": "probe", "url": url}))
         time.sleep(0.3)
         started = time.monotonic()
         assert _answers_list(sock)
@@ -322,15 +307,15 @@ def test_a_client_that_stops_reading_delays_no_one(paxel_env: PaxelEnv) -> None:
     for client in (stuck, sock):
         client.settimeout(10)
         client.connect(path)
-        client.sendall(_frame({"id": 1, "type": "auth", "secret": secret}))  # stuck never reads again
-    assert _recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
+        client.sendall(frame({"id": 1, "type": "auth", "secret": secret}))  # stuck never reads again
+    assert recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
     with stuck, sock:
         slowest = 0.0
         for request_id in range(10, 410):  # each `added` event is ~0.6 KB for the stuck client too
             started = time.monotonic()
-            sock.sendall(_frame({"id": request_id, "type": "download", "url": f"http://127.0.0.1:9/{request_id}",
+            sock.sendall(frame({"id": request_id, "type": "download", "url": f"http://127.0.0.1:9/{request_id}",
                                  "folder": str(paxel_env.downloads)}))
-            while (reply := _recv(sock)) is not None and reply.get("id") != request_id:
+            while (reply := recv(sock)) is not None and reply.get("id") != request_id:
                 pass  # events
             assert reply is not None and reply["ok"], reply
             slowest = max(slowest, time.monotonic() - started)

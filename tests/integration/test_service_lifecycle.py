@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from paxel.service import ipc, lifecycle
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.wire import frame, recv
 
 MiB = 1024 * 1024
 
@@ -78,20 +78,6 @@ def test_two_hosts_share_one_service_queue_and_events(paxel_env: PaxelEnv, nginx
         assert sha256(Path(done["path"])) == digest
 
 
-def _frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
-    return struct.pack("=I", len(body)) + body
-
-
-def _recv(sock: socket.socket) -> dict[str, Any] | None:
-    header = sock.recv(4, socket.MSG_WAITALL)
-    if len(header) < 4:
-        return None
-    (length,) = struct.unpack("=I", header)
-    result: dict[str, Any] = json.loads(sock.recv(length, socket.MSG_WAITALL))
-    return result
-
-
 @pytest.mark.parametrize("first", [
     {"id": 1, "type": "hello", "client": "intruder", "version": 1},
     {"id": 1, "type": "list"},
@@ -107,18 +93,18 @@ def test_client_without_the_secret_is_refused(paxel_env: PaxelEnv, first: dict[s
     with socket.socket(socket.AF_UNIX) as sock:
         sock.settimeout(5)
         sock.connect(str(runtime / "paxel.sock"))
-        sock.sendall(_frame(first) + _frame({"id": 2, "type": "list"}))
-        reply = _recv(sock)
+        sock.sendall(frame(first) + frame({"id": 2, "type": "list"}))
+        reply = recv(sock)
         assert reply is not None and reply["error"]["name"] == "UNAUTHORIZED"
-        assert _recv(sock) is None, "the service hangs up after a refusal, the list is never answered"
+        assert recv(sock) is None, "the service hangs up after a refusal, the list is never answered"
     # the right secret works on the same socket
     with socket.socket(socket.AF_UNIX) as sock:
         sock.settimeout(5)
         sock.connect(str(runtime / "paxel.sock"))
         secret = (runtime / "secret").read_text().strip()
-        sock.sendall(_frame({"id": 1, "type": "auth", "secret": secret}) + _frame({"id": 2, "type": "list"}))
-        assert _recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
-        reply = _recv(sock)
+        sock.sendall(frame({"id": 1, "type": "auth", "secret": secret}) + frame({"id": 2, "type": "list"}))
+        assert recv(sock) == {"id": 1, "ok": True, "version": PROTOCOL_VERSION, "result": {}}
+        reply = recv(sock)
         assert reply is not None and reply["ok"] and reply["result"]["downloads"] == []
 
 
@@ -170,15 +156,15 @@ def test_tcp_transport_end_to_end(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     assert stat.S_IMODE(paxel_env.port_file.stat().st_mode) == 0o600
     port = _tcp_port(paxel_env)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:  # another user can get here
-        greeting = _recv(sock)  # the service proves itself first (here: to a client without the secret)
+        greeting = recv(sock)  # the service proves itself first (here: to a client without the secret)
         secret = (paxel_env.paxel_runtime / "secret").read_text().strip()
         expected = ipc.service_proof(secret, sock.getsockname()[1], port)
         assert greeting == {"event": "service", "version": PROTOCOL_VERSION, "data": {"proof": expected}}
         wrong = {"id": 1, "type": "auth", "secret": "0" * 64}
-        sock.sendall(_frame(wrong) + _frame({"id": 2, "type": "list"}))
-        reply = _recv(sock)
+        sock.sendall(frame(wrong) + frame({"id": 2, "type": "list"}))
+        reply = recv(sock)
         assert reply is not None and reply["error"]["name"] == "UNAUTHORIZED"
-        assert _recv(sock) is None
+        assert recv(sock) is None
     with pytest.raises(OSError):  # loopback only
         socket.create_connection((_outside_address(), port), timeout=2).close()
     assert host.close() == 0
@@ -216,7 +202,7 @@ class _Impostor:
                 continue
             with conn:
                 self.connections += 1
-                conn.sendall(_frame({"event": "service", "version": 1, "data": {"proof": "0" * 64}}))
+                conn.sendall(frame({"event": "service", "version": 1, "data": {"proof": "0" * 64}}))
                 conn.settimeout(2)
                 try:
                     while chunk := conn.recv(65536):

@@ -1,13 +1,15 @@
-"""Speaking the service's framing on a raw socket, and acting as another local user, for the
-attack tests (tests/integration/test_attack_*.py)."""
+"""Speaking the service's framing on a raw socket, a server that never answers, and acting as
+another local user: for the attack, hardening, lifecycle and relay tests and tests/e2e."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import psutil
@@ -38,6 +40,16 @@ def reply(sock: socket.socket, request_id: int) -> dict[str, Any]:
         assert message is not None, "the service hung up"
         if message.get("id") == request_id and "ok" in message:
             return message
+
+
+@contextlib.contextmanager
+def silent_server(path: str = "never.bin", backlog: int = 64) -> Iterator[str]:
+    """The URL of a file on a server that completes the TCP handshake (the kernel does, up to
+    `backlog` at once) and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(backlog)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/{path}"
 
 
 def start_service(paxel_env: PaxelEnv) -> psutil.Process:
