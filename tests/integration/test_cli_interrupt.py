@@ -14,6 +14,7 @@ import pytest
 
 from paxel import resume
 from paxel.commands.download import INTERRUPTED
+from support.cli import downloading
 from support.nginx import Nginx
 
 MiB = 1 << 20
@@ -31,12 +32,7 @@ def test_ctrl_c_exits_130_without_a_traceback_and_the_rerun_completes(
     digest = nginx.add_file("twice-interrupted.bin", 32 * MiB)
     out = tmp_path / "twice-interrupted.bin"
     command = [*PAXEL, nginx.url("twice-interrupted.bin", "capped"), "-n", "2", "-o", str(out), "-q"]
-    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not resume.state_path(out).exists():
-            assert run.poll() is None and time.monotonic() < deadline, "the download never started"
-            time.sleep(0.02)
+    with downloading(command, out) as run:
         time.sleep(0.5)  # some MiB on disk, so the rerun has something to resume
         began = time.monotonic()
         for _ in range(presses):
@@ -44,10 +40,6 @@ def test_ctrl_c_exits_130_without_a_traceback_and_the_rerun_completes(
             time.sleep(0.005)  # a second press lands while the first one's pause is under way
         _, stderr = run.communicate(timeout=10)
         took = time.monotonic() - began
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
     assert "Traceback" not in stderr, stderr
     assert run.returncode == INTERRUPTED, stderr
     assert took < 3, f"took {took:.1f}s to leave after Ctrl-C"

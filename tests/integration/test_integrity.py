@@ -24,6 +24,7 @@ from paxel import resume
 from paxel.commands.download import INTERRUPTED
 from paxel.engine import Download, DownloadOptions, Progress, Result
 from paxel.errors import DiskError, ErrorCode, PaxelError
+from support.cli import downloading
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 
@@ -40,19 +41,10 @@ def interrupted_run(nginx: Nginx, name: str, out: Path, size: int = 32 * MiB) ->
     the file's digest and the command (to run again)."""
     digest = nginx.add_file(name, size)
     command = [*PAXEL, nginx.url(name, "capped"), "-n", "2", "-o", str(out), "-q"]
-    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not resume.state_path(out).exists():
-            assert run.poll() is None and time.monotonic() < deadline, "the download never started"
-            time.sleep(0.02)
+    with downloading(command, out) as run:
         time.sleep(0.6)
         run.send_signal(signal.SIGINT)
         _, stderr = run.communicate(timeout=10)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
     assert run.returncode == INTERRUPTED, stderr
     assert resume.part_path(out).exists() and resume.state_path(out).exists()
     return digest, command
