@@ -24,6 +24,7 @@ from paxel.engine import Download, DownloadOptions, Progress
 from paxel.errors import DiskError, ErrorCode
 from support.faultserver import FaultServer
 from support.nginx import Nginx
+from support.tmpfs import tmpfs
 
 MiB = 1 << 20
 PAXEL = [sys.executable, "-m", "paxel.cli"]
@@ -38,23 +39,10 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def mount(where: Path, options: str) -> None:
-    where.mkdir(exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})")
-
-
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
-    where = tmp_path / "disk"
-    mount(where, "size=32m,mode=0755")
-    try:
+    with tmpfs(tmp_path / "disk", "size=32m,mode=0755") as where:
         yield where
-    finally:
-        if subprocess.run(["umount", str(where)], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
 
 
 def remount(where: Path, mode: str) -> None:
@@ -89,8 +77,7 @@ def test_no_inode_left_for_the_resume_state(faultserver: FaultServer, tmp_path: 
     """The `.part` gets the last inode; its state file finds none: a clear DISK error, and the
     same command finishes once inodes are free."""
     where = tmp_path / "inodes"
-    mount(where, "size=32m,nr_inodes=4,mode=0755")   # the root folder, 2 fillers, the .part
-    try:
+    with tmpfs(where, "size=32m,nr_inodes=4,mode=0755"):   # the root folder, 2 fillers, the .part
         (where / "filler").touch()
         (where / "filler2").touch()
         url = faultserver.url("inode.bin", size=4 * MiB)
@@ -104,9 +91,6 @@ def test_no_inode_left_for_the_resume_state(faultserver: FaultServer, tmp_path: 
         done = cli(url, "-o", str(out))
         assert done.returncode == 0, done.stderr
         assert sha(out.read_bytes()) == faultserver.sha256(url)
-    finally:
-        if subprocess.run(["umount", str(where)], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
 
 
 def test_the_folder_swapped_for_a_symlink_between_runs(faultserver: FaultServer, tmp_path: Path) -> None:

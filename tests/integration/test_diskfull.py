@@ -19,32 +19,16 @@ import paxel
 from paxel import resume
 from paxel.errors import DiskError, ErrorCode
 from support.nginx import Nginx
+from support.tmpfs import tmpfs
 
 MIB = 1 << 20
 PAXEL_CLI = str(Path(sys.executable).parent / "paxel")
 
 
-def mount_tmpfs(where: Path, options: str) -> None:
-    where.mkdir(exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})")
-
-
-def umount(where: Path) -> None:
-    if subprocess.run(["umount", str(where)], capture_output=True, check=False).returncode != 0:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    where = tmp_path / "disk"
-    mount_tmpfs(where, "size=16m,mode=0755")
-    try:
+    with tmpfs(tmp_path / "disk", "size=16m,mode=0755") as where:
         yield where
-    finally:
-        umount(where)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -134,8 +118,7 @@ def test_disk_fills_up_mid_download(nginx: Nginx, small_disk: Path) -> None:
 def test_unwritable_folder_is_a_clear_disk_error(nginx: Nginx, tmp_path: Path) -> None:
     # Root ignores permission bits, so "unwritable" is a read-only mount.
     where = tmp_path / "ro"
-    mount_tmpfs(where, "ro,size=1m")
-    try:
+    with tmpfs(where, "ro,size=1m"):
         url = nginx.url("ro.bin")
         nginx.add_file("ro.bin", 64 * 1024)
         done = cli(url, "-d", str(where))
@@ -145,5 +128,3 @@ def test_unwritable_folder_is_a_clear_disk_error(nginx: Nginx, tmp_path: Path) -
             paxel.download(url, folder=where)
         assert info.value.code == ErrorCode.DISK
         assert list(where.iterdir()) == []
-    finally:
-        umount(where)

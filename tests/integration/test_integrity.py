@@ -27,6 +27,7 @@ from paxel.errors import DiskError, ErrorCode, PaxelError
 from support.cli import downloading
 from support.faultserver import FaultServer
 from support.nginx import Nginx
+from support.tmpfs import tmpfs
 
 MiB = 1 << 20
 PAXEL = [sys.executable, "-m", "paxel.cli"]
@@ -254,17 +255,9 @@ def test_a_failed_download_names_its_part(nginx: Nginx, tmp_path: Path) -> None:
     """A download that fails on a full disk leaves its `.part`; the error says where it is, so
     whoever removes the download (the service's `remove`) can delete it."""
     disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(disk)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
-    try:
+    with tmpfs(disk, "size=4m,mode=0755"):
         nginx.add_file("wontfit.bin", 8 * MiB)
         with pytest.raises(DiskError) as caught:
             paxel.download(nginx.url("wontfit.bin"), folder=disk, connections=2)
         assert caught.value.part_path == disk / "wontfit.bin.part"
         assert caught.value.part_path.exists()
-    finally:
-        if subprocess.run(["umount", str(disk)], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", str(disk)], capture_output=True, check=False)
