@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tests"))
+
+from timing import run_timed  # noqa: E402 - bench/, the script's own folder
 
 from support.nginx import Nginx  # noqa: E402 - the tests' nginx, shared on purpose
 
@@ -90,28 +89,11 @@ def validate(path: Path, seconds: int) -> None:
 
 def timed(argv: list[str], out: Path, seconds: int, timeout: float = 300) -> tuple[float, float]:
     """Run a tool to completion: (wall s, CPU s of it and its children), output validated."""
-    began = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    deadline = began + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.002)
-    wall = time.perf_counter() - began
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
+    wall, cpu, code, err = run_timed(argv, timeout, stdin=subprocess.DEVNULL)
     if code != 0:
         raise RuntimeError(f"{argv[:3]} exited {code}: {err.strip()[-500:]}")
     validate(out, seconds)
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, cpu
 
 
 def tools(url: str, out: Path, n: int) -> dict[str, list[str]]:

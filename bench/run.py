@@ -24,7 +24,6 @@ import compileall
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ sys.path.insert(0, str(TOP / "tests"))
 sys.path.insert(0, str(TOP / "bench"))
 
 from report import Measured, Row, Sample, detail, summary  # noqa: E402
+from timing import run_timed  # noqa: E402
 
 from support.nginx import Nginx  # noqa: E402 - the tests' nginx, shared on purpose
 
@@ -106,32 +106,15 @@ class Scenario:
 def run_one(nginx: Nginx, argv: Sequence[str], out: Path, expected: str) -> Sample:
     """Run one download, time it, check the output's sha256, read its requests from the log."""
     before = len(nginx.log())
-    began = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    deadline = began + RUN_TIMEOUT
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.002)
-    wall = time.perf_counter() - began
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {err.strip()[-500:]}")
+    wall, cpu, code, err = run_timed(argv, RUN_TIMEOUT)
+    if code != 0:
+        raise RuntimeError(f"{argv[0]} exited {code}: {err.strip()[-500:]}")
     got = sha256_file(out)
     if got != expected:
         raise RuntimeError(f"{argv[0]}: wrong bytes in {out} (sha256 {got}, want {expected})")
     time.sleep(0.05)  # nginx writes the log line just after the last byte leaves
     lines = nginx.log()[before:]
-    return Sample(wall, usage.ru_utime + usage.ru_stime, len(lines),
+    return Sample(wall, cpu, len(lines),
                   len({line.connection for line in lines}), sum(line.bytes_sent for line in lines))
 
 

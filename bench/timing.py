@@ -1,0 +1,33 @@
+"""Running one tool to completion and measuring it: wall time and the CPU time of it and all its
+children (os.wait4's rusage). Shared by bench/run.py and bench/media.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+
+def run_timed(argv: Sequence[str], timeout: float, stdin: int | None = None) -> tuple[float, float, int, str]:
+    """Run `argv` in its own session; its whole group is killed after `timeout` s.
+    Returns (wall s, CPU s of it and its children, exit code, stderr)."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = began + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.002)
+    wall = time.perf_counter() - began
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status), err
