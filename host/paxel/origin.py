@@ -82,7 +82,7 @@ def marks(platform: str, url: str, referrer: str | None = None, now: float | Non
 
 
 def set_xattr(path: Path, name: str, value: bytes) -> None:
-    os.setxattr(path, name, value, follow_symlinks=False)
+    os.setxattr(path, name, value, follow_symlinks=False)  # type: ignore[attr-defined,unused-ignore]  # Linux only
 
 
 def set_xattr_darwin(path: Path, name: str, value: bytes) -> None:
