@@ -25,18 +25,17 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tests"))
 
 from support.nginx import Nginx  # noqa: E402 - the tests' helpers, shared on purpose
+from support.panelhook import page_js  # noqa: E402
 from support.paxel_env import PaxelEnv  # noqa: E402
 from support.xvfb import Xvfb  # noqa: E402
 
@@ -87,19 +86,6 @@ def tree_pss(pid: int) -> dict[str, int]:
             if line.startswith("Pss:"):
                 found[f"{name} {each}"] = int(line.split()[1]) * 1024
     return found
-
-
-def page_js(hook: Path, expression: str) -> Any:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(10)
-        sock.connect(str(hook))
-        stream = sock.makefile("rwb")
-        stream.write(json.dumps({"js": expression}).encode() + b"\n")
-        stream.flush()
-        answer = json.loads(stream.readline())
-    if not answer["ok"]:
-        raise RuntimeError(answer)
-    return answer["result"]
 
 
 def backend_of(python: str) -> str:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 
 from paxel.errors import ErrorCode
 from support.nginx import Nginx
+from support.panelhook import page_js
 from support.paxel_env import PaxelEnv
 from support.xvfb import Xvfb
 
@@ -41,15 +41,7 @@ class PanelPage:
         self.process = process
 
     def js(self, expression: str) -> Any:
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(10)
-            sock.connect(str(self.hook))
-            stream = sock.makefile("rwb")
-            stream.write(json.dumps({"js": expression}).encode() + b"\n")
-            stream.flush()
-            answer = json.loads(stream.readline())
-        assert answer["ok"], answer
-        return answer["result"]
+        return page_js(self.hook, expression)
 
     def wait_for(self, expression: str, timeout: float = 20.0) -> Any:
         """Poll `expression` in the page until it is truthy; fail with the last value otherwise."""

@@ -10,32 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from support.panelhook import page_js
 from support.paxel_env import PaxelEnv
 from support.xvfb import Xvfb
 
 pytestmark = pytest.mark.gui
 
 TOP = Path(__file__).resolve().parents[2]
-
-
-def page_js(hook: Path, expression: str) -> Any:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(10)
-        sock.connect(str(hook))
-        stream = sock.makefile("rwb")
-        stream.write(json.dumps({"js": expression}).encode() + b"\n")
-        stream.flush()
-        answer = json.loads(stream.readline())
-    assert answer["ok"], answer
-    return answer["result"]
 
 
 def test_install_sh_gives_a_panel_that_opens_on_the_system_webkit(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
