@@ -40,7 +40,10 @@ def server(nginx: Nginx) -> Nginx:
 
 def test_plain_segmented_download(server: Nginx, tmp_path: Path) -> None:
     digest = server.add_file("plain.bin", 12 * MiB + 12345)
-    path = download(server.url("plain.bin"), folder=tmp_path, connections=8)
+    # 4 MiB/s per connection: one connection alone would need 3 s, so the others are surely up
+    # long before it could take their segments too (uncapped, on a loaded machine, the first
+    # connection fetched all 12 MiB before the other threads ran, correctly but unsegmented)
+    path = download(server.url("plain.bin") + "?slow=4m", folder=tmp_path, connections=8)
     assert path == tmp_path / "plain.bin" and sha256(path) == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.bin"]   # no .part, no state left
     log = server.log()

@@ -267,8 +267,13 @@ def test_queue_through_the_cli(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     paxel_env.write_settings(max_concurrent=1)
     for name in ("q1.bin", "q2.bin"):
         nginx.add_file(name, 16 * MiB)
-    first = json.loads(paxel_env.paxel("add", nginx.url("q1.bin", "capped"), "-n", "1", "--json").stdout)
-    second = json.loads(paxel_env.paxel("add", nginx.url("q2.bin", "capped"), "-n", "2", "--json").stdout)
+    # slow enough that neither can end between two CLI calls on a loaded machine (q2 must still
+    # be running when it is removed; q1 still running when it is paused), and q1 at 2 MiB/s
+    # still completes within the deadline below
+    first = json.loads(paxel_env.paxel("add", nginx.url("q1.bin") + "?slow=2m", "-n", "1",
+                                       "--json").stdout)
+    second = json.loads(paxel_env.paxel("add", nginx.url("q2.bin") + "?slow=256k", "-n", "2",
+                                        "--json").stdout)
     assert second["state"] == "queued", "max_concurrent=1: the second one waits"
     assert second["connections"] == 2
 
