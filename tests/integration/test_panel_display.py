@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +58,9 @@ def test_stale_wayland_name_falls_back_to_x(tmp_path: Path) -> None:
 
 
 def test_real_x_server_opens_and_a_missing_one_does_not() -> None:
-    with Xvfb() as xvfb:
+    # A display number of its own: the lowest free one, once ours stopped, is what the next Xvfb
+    # anyone starts (-displayfd) takes, and "stopped now" then found that one open (under load).
+    with Xvfb(number=random.randrange(20000, 30000)) as xvfb:
         assert x_display_opens(xvfb.display)
         assert probe_display("linux", {"DISPLAY": xvfb.display}).available
     assert not x_display_opens(xvfb.display)  # stopped now

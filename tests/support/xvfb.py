@@ -14,11 +14,15 @@ XVFB = shutil.which("Xvfb") or "/usr/bin/Xvfb"
 class Xvfb:
     """`Xvfb -displayfd`: the server picks a free display and writes its number once ready."""
 
-    def __init__(self, screen: str = "1280x800x24", timeout: float = 10.0) -> None:
+    def __init__(self, screen: str = "1280x800x24", timeout: float = 10.0,
+                 number: int | None = None) -> None:
+        """`number`: this display and no other (Xvfb fails if it is taken); by default the
+        lowest free one, which the next Xvfb anyone starts takes again once this one stops."""
         read_fd, write_fd = os.pipe()
+        explicit = [] if number is None else [f":{number}"]
         try:
             self.process = subprocess.Popen(
-                [XVFB, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+                [XVFB, *explicit, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
                 pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             os.close(write_fd)
