@@ -174,9 +174,17 @@ def test_tiny_file_is_in_exactly_one_place(firefox: Firefox, paxel_env: PaxelEnv
     digest = nginx.add_file("ff-tiny.bin", 10 * 1024)
     url = nginx.url("ff-tiny.bin")
     firefox.client.navigate(link_page(nginx, "ff-tiny.html", url))
+    # Asking the add-on below navigates this tab: before Firefox has the reply to the click (a
+    # loaded machine), that navigation cancels the click's, and there is no download at all.
+    firefox.chrome("""
+        const { Downloads } = ChromeUtils.importESModule("resource://gre/modules/Downloads.sys.mjs");
+        window.paxelTestSeen = [];
+        return Downloads.getList(Downloads.ALL).then((list) => list.addView(
+            { onDownloadAdded: (d) => { window.paxelTestSeen.push(d.source.url); } }));""")
 
     firefox.click("#dl")
 
+    wait_for(lambda: url in firefox.chrome("return window.paxelTestSeen"), 30, "Firefox to start it")
     decision = wait_for(lambda: firefox.in_extension(
         "return browser.storage.session.get('trace').then(s => (s.trace || [])[0])"), 30, "a decision")
     if decision["to"] == "browser":
