@@ -36,7 +36,6 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
         s.replies[wid] = reply
     size = read_size(rate, limit)
     began, got = time.monotonic(), 0
-    pending = 0      # bytes of the last read that are in the file but not yet committed
     try:
         while True:
             if stop.is_set():
@@ -54,17 +53,17 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")
             with lock:
-                if pending:
-                    table.commit(seg, pending)
-                    pending = 0
-                lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
                 offset = seg.pos
                 allowed = table.claim(seg, n)
-            if lagging:
-                s.wake.set()
             if allowed:
                 part.write_at(buf[:allowed], offset)
-                pending = allowed
+                # committed at once, not with the next read: a 1 MiB read takes up to
+                # READ_SECONDS, and bytes in the file but not in the table are lost to a crash
+                with lock:
+                    table.commit(seg, allowed)
+                    lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
+                if lagging:
+                    s.wake.set()
             if allowed < n:
                 break
             if size < READ_SIZE:  # a slow or new connection: grow reads with its speed, measured
@@ -74,8 +73,6 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                     size = read_size(got / took, limit)
     finally:
         with lock:
-            if pending:  # written to the file before whatever ended the loop
-                table.commit(seg, pending)
             s.replies.pop(wid, None)
     with lock:
         return reply.body_end == seg.pos
