@@ -20,7 +20,12 @@ def test_connecting_retrying_running_are_events(paxel_env: PaxelEnv, faultserver
     phases = [(m["data"]["download"]["phase"], m["data"]["download"]["attempt"],
                m["data"]["download"]["attempts"])
               for m in seen if m.get("event") == "changed"]
-    assert phases == [("connecting", 0, 6), ("retrying", 2, 6), ("retrying", 3, 6), ("running", 0, 6)], phases
+    # The service samples the engine 4 times a second, so a retry whose wait is shorter than a
+    # sample can be missed (seen once in CI: retrying 2/6 then running); the order cannot be wrong.
+    assert phases[0] == ("connecting", 0, 6) and phases[-1] == ("running", 0, 6), phases
+    retries = [attempt for phase, attempt, attempts in phases[1:-1] if phase == "retrying" and attempts == 6]
+    assert len(retries) == len(phases) - 2 and retries and retries == sorted(set(retries)), phases
+    assert set(retries) <= {2, 3}, phases
     retrying = next(m["data"]["download"] for m in seen
                     if m.get("event") == "changed" and m["data"]["download"]["phase"] == "retrying")
     assert retrying["state"] == "running" and retrying["retry_at"] > 0
