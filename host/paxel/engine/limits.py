@@ -26,14 +26,15 @@ class HostSlots:
     def host(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
 
-    def acquire(self, url: str, want: int) -> int:
+    def acquire(self, url: str, want: int, at_least: int = 1) -> int:
         """Take up to `want` slots for `url`'s host at once (never waits); returns how many, at
-        least 1 (see the module docstring)."""
+        least `at_least`: 1 for a download (see the module docstring), 0 for the scheduler."""
         host = self.host(url)
         with self._lock:
             used = self._used.get(host, 0)
-            granted = max(1, min(want, self.per_host - used))
-            self._used[host] = used + granted
+            granted = max(at_least, min(want, self.per_host - used))
+            if granted:
+                self._used[host] = used + granted
             return granted
 
     def release(self, url: str, n: int = 1) -> None:

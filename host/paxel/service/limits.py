@@ -26,35 +26,20 @@ from paxel.service.schedule import Timetable, local_time
 
 
 class HostBudget:
-    """Connections per host (by name, lower case) handed out by the scheduler; None: no cap."""
+    """Connections per host (by name, lower case) handed out by the scheduler; None: no cap.
+    The engine's HostSlots counter with no minimum grant: a full host starts nothing."""
 
     def __init__(self, per_host: int | None) -> None:
         self.per_host = per_host
-        self._used: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._slots = HostSlots(per_host) if per_host is not None else None
 
     def take(self, url: str, want: int) -> int:
         """Up to `want` connections for `url`'s host; 0 when the host has none left."""
-        if self.per_host is None:
-            return want
-        host = HostSlots.host(url)
-        with self._lock:
-            used = self._used.get(host, 0)
-            granted = max(0, min(want, self.per_host - used))
-            if granted:
-                self._used[host] = used + granted
-            return granted
+        return want if self._slots is None else self._slots.acquire(url, want, at_least=0)
 
     def give(self, url: str, n: int) -> None:
-        if self.per_host is None or n <= 0:
-            return
-        host = HostSlots.host(url)
-        with self._lock:
-            left = self._used.get(host, 0) - n
-            if left > 0:
-                self._used[host] = left
-            else:
-                self._used.pop(host, None)
+        if self._slots is not None and n > 0:
+            self._slots.release(url, n)
 
 
 class Limits:
