@@ -1,6 +1,6 @@
 """`paxel-host`: the native messaging host a browser starts for paxel's extension.
 
-It only relays: each browser message is validated (paxel.protocol) and forwarded to the per-user
+It only relays: each browser message is validated (paxel.schema) and forwarded to the per-user
 service (started detached if needed), replies come back with the browser's id, and service events
 are pushed to the browser as they arrive. Downloads live in the service, so the browser closing
 the port (EOF → we exit at once) or killing us never stops one.
@@ -25,16 +25,8 @@ from typing import IO, Any
 from paxel import ids, installed, logs
 from paxel.client import Pending, ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
-from paxel.protocol import (
-    BROWSER_TYPES,
-    MAX_MESSAGE,
-    RequestId,
-    encode_frame,
-    read_frame,
-    reply_error,
-    request_id_of,
-    validate_request,
-)
+from paxel.protocol import MAX_MESSAGE, RequestId, encode_frame, read_frame, reply_error
+from paxel.schema import BROWSER_TYPES, request_id_of, validate_request
 
 log = logging.getLogger("paxel.host")
 EXTRA_IDS_ENV = "PAXEL_EXTENSION_IDS"  # comma-separated extra extension ids (development builds)

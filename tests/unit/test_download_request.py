@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paxel.cookies import Cookie
-from paxel.protocol import validate_request
+from paxel.schema import validate_request
 from paxel.service.request import DownloadRequest, merge_headers
 from paxel.service.store import MIGRATIONS, Record, Store
 

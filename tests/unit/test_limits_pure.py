@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paxel.errors import ProtocolError, UsageError
-from paxel.protocol import validate_request
 from paxel.ratelimit import UNLIMITED, SpeedLimit, TokenBucket
+from paxel.schema import validate_request
 from paxel.service.limits import HostBudget, Limits
 from paxel.service.settings import from_mapping
 

@@ -16,18 +16,15 @@ from hypothesis import strategies as st
 from paxel.cookies import Cookie
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import (
-    BROWSER_TYPES,
     MAX_MESSAGE,
     PROTOCOL_VERSION,
-    SCHEMA,
     encode_frame,
     error_from_reply,
     fit_downloads,
     read_frame,
     reply_error,
-    request_id_of,
-    validate_request,
 )
+from paxel.schema import BROWSER_TYPES, SCHEMA, request_id_of, validate_request
 
 DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import paxel
-from paxel.protocol import SCHEMA
+from paxel.schema import SCHEMA
 from paxel.service.router import HANDLERS
 
 PACKAGE = Path(paxel.__file__).parent

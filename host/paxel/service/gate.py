@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paxel.errors import ErrorCode, PaxelError
-from paxel.protocol import Request, decode_body, encode_frame, reply_error, request_id_of, validate_request
+from paxel.protocol import decode_body, encode_frame, reply_error
+from paxel.schema import Request, request_id_of, validate_request
 
 log = logging.getLogger(__name__)
 AUTH_DEADLINE = 5.0

@@ -1,7 +1,7 @@
 """A download request in the one form the service uses: built once from a validated `download`
 or `probe` message, stored in this form (paxel.service.store) and handed to the engine as is.
 
-paxel.protocol has already checked every field and turned the wire's cookie objects into
+paxel.schema has already checked every field and turned the wire's cookie objects into
 `paxel.cookies.Cookie` values; this module only merges what the browser sent into one header
 map. `referrer` and `user_agent` are the browser's Referer and User-Agent and win over a header
 of the same name in `headers`, whatever its case, so a request never carries two of either.
@@ -30,7 +30,7 @@ class DownloadRequest:
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> DownloadRequest:
-        """From the fields paxel.protocol.validate_request returned for `download` or `probe`."""
+        """From the fields paxel.schema.validate_request returned for `download` or `probe`."""
         return cls(
             url=str(fields["url"]),
             headers=merge_headers(fields.get("headers", {}), fields.get("referrer"),

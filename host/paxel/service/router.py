@@ -1,6 +1,6 @@
 """The request router: one handler per message type, as browserpass has one file per action.
 
-`HANDLERS` maps every request type in `paxel.protocol.SCHEMA` to one function taking the
+`HANDLERS` maps every request type in `paxel.schema.SCHEMA` to one function taking the
 router's context, the caller and the validated fields, and returning the reply's `result`.
 `Router.reply` turns that into the envelope: a PaxelError becomes its error reply, any other
 exception an INTERNAL one (logged with its traceback), so a bug in one handler never takes the
@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 from paxel import __version__, takeover
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
-from paxel.protocol import PROTOCOL_VERSION, Request, fit_downloads, reply_error, reply_ok
+from paxel.protocol import PROTOCOL_VERSION, fit_downloads, reply_error, reply_ok
+from paxel.schema import Request
 from paxel.service import lifecycle
 from paxel.service.announce import Starters
 from paxel.service.desktop import Desktop

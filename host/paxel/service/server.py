@@ -3,7 +3,7 @@
 The serving (main) thread runs the gate (paxel.service.gate): it accepts, and holds every
 connection that has not authenticated yet with no thread of its own (a deadline, a bound). Each
 authenticated client then gets one thread that reads frames, validates them with
-paxel.protocol and hands each request to the router (paxel.service.router), which decides what
+paxel.schema and hands each request to the router (paxel.service.router), which decides what
 it does; a slow request (SLOW) gets a thread of its own. A thread that cannot start (a thread
 limit, no memory) costs that one client or request, never the service. Events are broadcast
 to every authenticated client through its outbox (paxel.service.peer): a client that does not
@@ -32,15 +32,8 @@ from typing import Any
 
 from paxel import __version__, logs, paths
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
-from paxel.protocol import (
-    Request,
-    make_event,
-    read_frame,
-    reply_error,
-    reply_ok,
-    request_id_of,
-    validate_request,
-)
+from paxel.protocol import make_event, read_frame, reply_error, reply_ok
+from paxel.schema import Request, request_id_of, validate_request
 from paxel.service import ipc
 from paxel.service import settings as settings_mod
 from paxel.service.announce import announcer
