@@ -15,16 +15,15 @@ import os
 import sys
 import threading
 import webbrowser
-from pathlib import Path
 from typing import Any
 
+from paxel import paths
 from paxel.client import ServiceClient
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
-from paxel.panel import testhook
+from paxel.panel import assets, testhook
 from paxel.panel.backend import Backend
 
 log = logging.getLogger(__name__)
-ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
 RECONNECT_INTERVAL = 0.5  # seconds between tries to find the service again after it went away
 WINDOW_SIZE = (560, 640)
 MIN_SIZE = (400, 300)
@@ -175,7 +174,7 @@ def run(backend: Backend) -> int:
 
     api = PanelApi(client)
     window = webview.create_window(
-        "paxel", url=str(ASSETS / "index.html"), js_api=api,
+        "paxel", url=str(assets.page_dir(paths.state_dir() / "panel") / "index.html"), js_api=api,
         width=WINDOW_SIZE[0], height=WINDOW_SIZE[1], min_size=MIN_SIZE,
     )  # fmt: skip
     if window is None:

@@ -125,7 +125,7 @@
     while (container.children.length > blocks.length) container.lastChild.remove();
     while (container.children.length < blocks.length) {
       const seg = node("div", "segment");
-      seg.append(node("div", "segment-fill"));
+      seg.append(node("div", "done"));
       container.append(seg);
     }
     blocks.forEach((b, i) => {

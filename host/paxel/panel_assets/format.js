@@ -1,1 +1,0 @@
-../../../extension/lib/format.js
