@@ -362,6 +362,6 @@ def retry_or_raise(s: Shared, exc: NetworkError | RetryableStatus, failures: int
         raise NetworkError(f"{exc} (gave up after {failures} tries)") from None
     delay = policy.delay(failures, random.random(),
                          exc.retry_after if isinstance(exc, RetryableStatus) else None)
-    s.say(f"{exc}; retrying in {delay:.1f}s")
+    s.say(f"{exc}; retrying in {delay:.1f}s", retry=(failures, time.time() + delay))
     if s.stop.wait(delay):
         raise Stop

@@ -66,6 +66,7 @@ class Progress:
     segments: tuple[tuple[int, int, int], ...]
     connections: int
     note: str | None = None          # last notable event ("server file changed, restarting")
+    retry: tuple[int, float] | None = None  # last retry: (failed tries in a row, Unix time of the next)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ class Shared:
         self.stop_reason: str | None = None
         self.state = "probing"
         self.note: str | None = None
+        self.retry: tuple[int, float] | None = None  # see Progress.retry
         self.path: Path | None = None
         self.probe: ProbeResult | None = None
         self.table: SegmentTable | None = None
@@ -121,10 +122,11 @@ class Shared:
 
     # -- reporting ------------------------------------------------------------------------------
 
-    def say(self, note: str) -> None:
+    def say(self, note: str, retry: tuple[int, float] | None = None) -> None:
         log.warning("%s", note)
         with self.lock:
             self.note = note
+            self.retry = retry or self.retry
 
     def set_state(self, state: str) -> None:
         with self.lock:
@@ -143,7 +145,7 @@ class Shared:
             eta = remaining / self.speed if remaining is not None and self.speed > 0 else None
             return Progress(self.state, self.options.url, probe.url if probe else None,
                             self.path.name if self.path else None, self.path, total, done,
-                            self.speed, eta, segments, active, self.note)
+                            self.speed, eta, segments, active, self.note, self.retry)
 
     def emit(self, now: float | None = None) -> None:
         """Update the speed (3 s window) and call on_progress; coordinator (job) thread only."""

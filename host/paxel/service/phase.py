@@ -4,21 +4,18 @@ A detail of the `running` state (docs/protocol.md, "States and details"), derive
 engine's Progress snapshots, which the scheduler polls 4 times a second (the engine reports
 nothing itself while its first request is being retried). Pure: the clock comes in as `now`.
 
-The engine says a retry only as a note ("...; retrying in 0.7s"); each new such note counts one
-failed try. The count restarts when bytes arrive, as the engine's own retry budget does (a
-try that made progress resets its failures), so "try 3 of 6" means what the user fears: the
-third try in a row without a byte.
+The engine announces each retry in `Progress.retry`: (failed tries in a row of the connection
+that retries, Unix time of its next try); a new value is a new retry. The count is the engine's
+own: it restarts when a try makes progress, so "try 3 of 6" means what the user fears: the third
+try in a row without a byte. (The note's text is for people; nothing here parses it.)
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from paxel import engine
-
-RETRY_NOTE = re.compile(r"; retrying in ([0-9]+(?:\.[0-9]+)?) ?s$")
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ class Phase:
     attempt: int = 0         # the try coming next while retrying (2 = first retry), else 0
     attempts: int = 0        # tries the engine makes before giving up
     retry_at: float | None = None  # Unix time of the next try while retrying
-    note: str | None = None  # the engine's last note (to tell a new one from the same)
+    retry: tuple[int, float] | None = None  # the engine's last retry seen (to tell a new one)
     done: int = 0            # bytes written when last seen (to tell progress)
 
     def key(self) -> tuple[str, int]:
@@ -44,16 +41,16 @@ def next_phase(previous: Phase | None, progress: engine.Progress, now: float, at
     """The phase after `previous` given a new engine snapshot taken at Unix time `now`."""
     prev = previous or Phase("connecting", attempts=attempts, done=progress.done)
     advanced = progress.done > prev.done
-    match = RETRY_NOTE.search(progress.note or "")
-    if match and progress.note != prev.note:
-        failures = 1 if advanced or prev.phase != "retrying" else prev.attempt
-        return Phase("retrying", min(failures + 1, attempts), attempts, now + float(match.group(1)),
-                     progress.note, progress.done)
+    fresh = progress.retry is not None and progress.retry != prev.retry
+    if fresh and progress.retry is not None and not (advanced and progress.retry[1] <= now):  # not over yet
+        failures, retry_at = progress.retry
+        attempt = min(failures + 1, attempts)
+        return Phase("retrying", attempt, attempts, retry_at, progress.retry, progress.done)
     if prev.phase == "retrying" and not advanced:
-        return Phase("retrying", prev.attempt, attempts, prev.retry_at, progress.note, progress.done)
+        return Phase("retrying", prev.attempt, attempts, prev.retry_at, progress.retry, progress.done)
     waiting = progress.state == "probing" or (progress.done == 0 and progress.speed <= 0)
     phase = "connecting" if waiting else "running"
-    return Phase(phase, 0, attempts, None, progress.note, progress.done)
+    return Phase(phase, 0, attempts, None, progress.retry, progress.done)
 
 
-__all__ = ["RETRY_NOTE", "Phase", "next_phase"]
+__all__ = ["Phase", "next_phase"]
