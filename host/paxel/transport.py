@@ -52,7 +52,8 @@ class Reply(Protocol):
     body_end: int | None     # file offset just past the body, set by the engine
 
     def readinto(self, buf: memoryview) -> int:
-        """Fill `buf` from the body (fewer bytes only at its end, on a tick, or a drop); 0 at the end."""
+        """Read into `buf` from the body: fewer bytes than asked when the body ends, on a tick
+        (a second without a full buffer) or when only some have arrived; 0 at the end."""
         ...
 
     def close(self, *, reusable: bool = False) -> None:
@@ -131,9 +132,26 @@ class HttpReply:
                 return self._recv(buf)
             if self._fast_ok:
                 return self._first_fast(buf)
+            if self._fp is not None:
+                return self._read_some(buf)
             return int(self._readinto(buf))
         except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
             raise NetworkError(f"connection lost while reading {self.url}: {describe(exc)}") from None
+
+    def _read_some(self, buf: memoryview) -> int:
+        """What arrived, with at most one socket read (TLS, chunked, close-delimited bodies).
+
+        http.client's readinto would block until the whole buffer is full: on a trickling
+        connection that is hours, and the engine's speed floor (paxel.lowspeed) is judged
+        between reads."""
+        fp = self._fp
+        assert fp is not None
+        data = fp.read1(len(buf))
+        n = len(data)
+        buf[:n] = data
+        if fp.length == 0 and not fp.chunked:  # the body is complete: as readinto would
+            fp._close_conn()  # type: ignore[attr-defined]
+        return n
 
     def _first_fast(self, buf: memoryview) -> int:
         """Hand over what http.client's buffer already holds, then switch to the socket.

@@ -18,9 +18,10 @@ from typing import Any
 from paxel import storage
 from paxel.engine.coordinator import steal_tail
 from paxel.engine.pump import READ_SECONDS, READ_SIZE, pump, read_size
-from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, Transport, log
+from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, TooSlow, Transport, log
 from paxel.errors import HTTPStatusError, NetworkError, ServerMisbehaved
 from paxel.headers import parse_retry_after
+from paxel.lowspeed import SlowWatch
 from paxel.probe import (
     DECODABLE,
     FileChanged,
@@ -56,6 +57,8 @@ class Worker:
         counted = False             # already subtracted from s.live
         proven = False              # this TCP connection has brought bytes
         share = True                # the next request is the first for its planned share
+        floor = s.options.speed_floor
+        watch: SlowWatch | None = None   # this TCP connection against the speed floor
         try:
             while not s.stop.is_set():
                 if seg is None:
@@ -83,12 +86,14 @@ class Worker:
                             fresh = wid in s.replaced
                             s.replaced.discard(wid)
                         if fresh:  # replaced as slow: a new TCP connection, judged afresh
-                            rate, proven = None, False
+                            rate, proven, watch = None, False, None
                         reply = open_range(s, transport, seg, rate, fresh=fresh,
                                            own_share=share and not fresh)
                         share = False
                     asked = (reply.body_end or seg.end) - before
-                    complete = pump(s, wid, seg, reply, buf, self.part, rate)
+                    if watch is None and floor is not None:
+                        watch = SlowWatch(floor, began)
+                    complete = pump(s, wid, seg, reply, buf, self.part, rate, watch)
                     if seg.written > before:
                         failures, proven = 0, True
                         rate = (seg.written - before) / max(time.monotonic() - began, 1e-6)
@@ -104,8 +109,11 @@ class Worker:
                     if reply is not None:
                         reply.close()
                         reply = None
+                    watch = None
                     with s.lock:
                         s.replies.pop(wid, None)
+                        if isinstance(exc, TooSlow):  # (a trickling path tends to stay one)
+                            s.replaced.add(wid)
                         if seg.written >= seg.end:  # given away meanwhile: not a failure
                             seg.owner, seg = None, None
                             continue
@@ -253,11 +261,12 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
     is told the bytes on disk after every write. Returns the size."""
     buf = memoryview(bytearray(READ_SIZE))
     failures = 0
+    fresh = False
     try:
         while True:
             try:
                 if reply is None:
-                    reply = transport.get(url)
+                    reply = transport.get(url, fresh=fresh)
                     if reply.status != 200:
                         raise_status(reply, first_request=False)
                 decoder = _decoder(reply)
@@ -265,6 +274,8 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                 total = 0
                 written(0)
                 began = time.monotonic()
+                floor = s.options.speed_floor
+                watch = SlowWatch(floor, began) if floor is not None else None
                 size = read_size(None, s.limit)
                 got = 0
                 while True:
@@ -275,13 +286,20 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                     if n == 0:
                         break
                     got += n
-                    took = time.monotonic() - began
+                    now = time.monotonic()
+                    took = now - began
                     if size < READ_SIZE and took >= READ_SECONDS:  # (the first reads come
                         size = read_size(got / took, s.limit)     # from buffers: too fast)
                     total += _write(part, decoder.decompress(buf[:n]) if decoder else buf[:n], total)
                     written(total)
-                    if s.limit.active and s.stop.wait(s.limit.reserve(n)):
-                        raise Stop
+                    if watch is not None and watch.brought(now, n):
+                        raise TooSlow(f"{reply.url} sent {watch.describe()}")
+                    if s.limit.active:
+                        delay = s.limit.reserve(n)
+                        if s.stop.wait(delay):
+                            raise Stop
+                        if watch is not None:
+                            watch.waited(delay)
                 announced = _announced(reply)
                 if announced is not None and got < announced:  # (readinto just returns 0 then)
                     raise NetworkError(f"{reply.url} closed the connection early "
@@ -297,6 +315,7 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                 if reply is not None:
                     reply.close()
                     reply = None
+                fresh = isinstance(exc, TooSlow)   # (a trickling path tends to stay one)
                 failures += 1
                 retry_or_raise(s, exc, failures)
             except zlib.error as exc:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from paxel.cookies import Cookie
+from paxel.lowspeed import DEFAULT_FLOOR, SpeedFloor
 from paxel.ratelimit import TokenBucket
 from paxel.retry import RetryPolicy
 
@@ -41,6 +42,8 @@ class DownloadOptions:
     # additions beyond the published contract
     overwrite: bool = False          # -o onto an existing file replaces it instead of failing
     timeout: float = 30.0            # seconds without a byte before a connection counts as dead
+    speed_floor: SpeedFloor | None = DEFAULT_FLOOR   # a connection slower than this for its window
+                                     # is replaced (paxel.lowspeed); None: never
     retry: RetryPolicy = DEFAULT_RETRY
     min_split: int = MiB             # never split a range into pieces smaller than this
     # seams for the service (see docs/engine.md, "Seams")

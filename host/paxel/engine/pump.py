@@ -1,10 +1,10 @@
 """The data path: one reply's body into the `.part` at its segment's position.
 
-This loop runs once per read on every connection, so it keeps to the minimum: one lock section
-per read (the claim of these bytes and the commit of the previous read's, which are already in
-the file), no clock once reads are full-sized, the stop flag read without a call into Python
-code. The transport's `readinto` fills the whole buffer with one system call where it can
-(paxel.transport), so a fast connection costs one read, one lock and one `pwrite` per MiB.
+This loop runs once per read on every connection, so it keeps to the minimum: two short lock
+sections per read (the claim of these bytes, their commit once in the file), one clock read (the
+speed floor, paxel.lowspeed), the stop flag read without a call into Python code. The
+transport's `readinto` fills the whole buffer with one system call where it can
+(paxel.transport), so a fast connection costs one read, two locks and one `pwrite` per MiB.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 
 from paxel import storage
-from paxel.engine.shared import Reply, Shared, Stop
+from paxel.engine.shared import Reply, Shared, Stop, TooSlow
 from paxel.errors import NetworkError
+from paxel.lowspeed import SlowWatch
 from paxel.ratelimit import SpeedLimit
 from paxel.segments import Segment
 
@@ -25,10 +26,11 @@ CHECKPOINT_BYTES = MiB     # per connection: at most this much is re-fetched aft
 
 
 def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part: storage.PartFile,
-         rate: float | None) -> bool:
+         rate: float | None, watch: SlowWatch | None = None) -> bool:
     """Stream `reply` into the file at seg.pos until the segment's (possibly shrunk) end.
 
-    Returns True when the body was read to its very end (the connection can be reused)."""
+    Returns True when the body was read to its very end (the connection can be reused).
+    `watch`: this connection's speed floor (TooSlow once it stays below it)."""
     table, lock, stop, limit = s.table, s.lock, s.stop, s.limit
     assert table is not None
     body_end = reply.body_end or seg.end
@@ -47,11 +49,16 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
             if limit.active:  # charged before the read, in small steps (paxel.ratelimit)
                 want = min(want, limit.read_size(want))
                 delay = limit.reserve(want)
-                if delay > 0 and stop.wait(delay):
-                    raise Stop
+                if delay > 0:
+                    if stop.wait(delay):
+                        raise Stop
+                    if watch is not None:
+                        watch.waited(delay)
             n = reply.readinto(buf[:want])
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")
+            # too slow: these bytes are still kept (written below), then the connection goes
+            too_slow = watch is not None and watch.brought(time.monotonic(), n)
             with lock:
                 offset = seg.pos
                 allowed = table.claim(seg, n)
@@ -66,6 +73,9 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                     s.wake.set()
             if allowed < n:
                 break
+            if too_slow:
+                assert watch is not None
+                raise TooSlow(f"{reply.url} sent {watch.describe()}")
             if size < READ_SIZE:  # a slow or new connection: grow reads with its speed, measured
                 got += n          # over READ_SECONDS (the first read comes from a buffer: too fast,
                 took = time.monotonic() - began  # and a 1 MiB read on a slow link holds its bytes

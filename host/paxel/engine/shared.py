@@ -24,13 +24,13 @@ from pathlib import Path
 
 from paxel import storage
 from paxel.engine.options import DownloadOptions, Progress
-from paxel.errors import PaxelError
+from paxel.errors import NetworkError, PaxelError
 from paxel.probe import ProbeResult
 from paxel.ratelimit import SpeedLimit
 from paxel.segments import SegmentTable
 from paxel.transport import Reply, Transport
 
-__all__ = ["Reply", "RetryableStatus", "Shared", "Stop", "Transport", "log"]
+__all__ = ["Reply", "RetryableStatus", "Shared", "Stop", "TooSlow", "Transport", "log"]
 
 log = logging.getLogger("paxel.engine")
 
@@ -45,6 +45,11 @@ class RetryableStatus(Exception):
     def __init__(self, message: str, status: int, retry_after: float | None) -> None:
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+
+
+class TooSlow(NetworkError):
+    """A connection stayed below the speed floor (paxel.lowspeed): its next try goes out on a
+    new TCP connection."""
 
 
 class Shared:
