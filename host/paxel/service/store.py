@@ -76,7 +76,7 @@ MIGRATIONS: tuple[str, ...] = (
 @dataclass(frozen=True)
 class Record:
     """One download as stored. Cookies and credential headers (Cookie, Authorization) live here
-    only while the download may still need them (scheduler.credentials_dropped)."""
+    only while the download may still need them (runner.credentials_dropped)."""
 
     id: str
     url: str
