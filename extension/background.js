@@ -466,7 +466,7 @@ function scheduleReconnect() {
 
 /** Events were missed while disconnected: take the service's list as the truth. */
 async function refreshFromHost() {
-  const { downloads } = await host.request({ type: "list" });
+  const { downloads } = await host.request({ type: "list" }, undefined, { start: false }); // never starts a stopped service
   return enqueue(() => saveViews(downloads));
 }
 
@@ -542,7 +542,7 @@ async function route(message) {
       return { host: stored.hostStatus ?? null, hello: stored.hello ?? null, downloads: await loadViews() };
     }
     case "connect":
-      return { hello: await host.hello() };
+      return { hello: await host.hello({ start: message.start === true }) };
     case "action": {
       const { download } = await host.request(buildAction(message.action, message.download_id, message));
       if (download) await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "changed", data: { download } })));

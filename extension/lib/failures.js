@@ -21,8 +21,9 @@ export function classifyFailure(error) {
   const number = error?.number;
   const message = typeof error?.message === "string" && error.message ? error.message : "paxel did not answer";
   if (Number.isInteger(number)) {
-    // Any reply is proof the host answered; only SERVICE_UNAVAILABLE says paxel is not there.
-    return number === SERVICE_UNAVAILABLE ? { kind: "host", state: "failed", message } : { kind: "refused", message };
+    // Any reply is proof the host answered; only SERVICE_UNAVAILABLE says the service is not
+    // there: stopped (the background's own reconnecting never starts it; a Start button does).
+    return number === SERVICE_UNAVAILABLE ? { kind: "host", state: "stopped", message } : { kind: "refused", message };
   }
   if (HOST_STATES.has(code)) return { kind: "host", state: code, message };
   if (LOCAL_REFUSALS.has(code)) return { kind: "refused", message };

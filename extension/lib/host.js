@@ -24,6 +24,7 @@ export class HostError extends Error {
 // (the background persists status and downloads), so a restarted worker just reconnects.
 let port = null;
 let ready = null;
+let readyMayStart = true; // whether the hello behind `ready` may start a stopped service
 let nextId = 1;
 const pending = new Map();
 const eventListeners = new Set();
@@ -95,14 +96,26 @@ function onPortDisconnect(closed) {
   emitStatus({ state, message });
 }
 
-/** Connect if needed and say hello; resolves to hello's result, rejects with HostError. */
-export function hello() {
-  if (ready) return ready;
+/**
+ * Connect if needed and say hello; resolves to hello's result, rejects with HostError.
+ * `start: false` (the background's own reconnecting) never starts a stopped service: it rejects
+ * with code SERVICE_UNAVAILABLE instead. A user's request arriving while such a hello is on its
+ * way waits for it and, if the service was stopped, tries again allowed to start it.
+ */
+export function hello({ start = true } = {}) {
+  if (ready) {
+    if (!start || readyMayStart) return ready;
+    return ready.catch((err) => {
+      if (err.code === "SERVICE_UNAVAILABLE") return hello({ start: true });
+      throw err;
+    });
+  }
   const opened = api.runtime.connectNative(HOST_NAME);
   port = opened;
+  readyMayStart = start;
   opened.onMessage.addListener(onPortMessage);
   opened.onDisconnect.addListener(() => onPortDisconnect(opened));
-  const attempt = send(opened, buildHello(api.runtime.getURL(""), api.runtime.id), HELLO_TIMEOUT_MS).then(
+  const attempt = send(opened, buildHello(api.runtime.getURL(""), api.runtime.id, start), HELLO_TIMEOUT_MS).then(
     (result) => {
       emitStatus({ state: "connected", message: "", hello: result });
       return result;
@@ -116,9 +129,12 @@ export function hello() {
   return attempt;
 }
 
-/** One request: `body` is a built request ({type, ...fields}); resolves to the reply's result. */
-export async function request(body, timeoutMs = REQUEST_TIMEOUT_MS) {
-  await hello();
+/**
+ * One request: `body` is a built request ({type, ...fields}); resolves to the reply's result.
+ * `start: false` for what nobody asked for (see hello).
+ */
+export async function request(body, timeoutMs = REQUEST_TIMEOUT_MS, { start = true } = {}) {
+  await hello({ start });
   if (!port) throw new HostError("failed", "the paxel host closed the connection");
   return send(port, body, timeoutMs);
 }

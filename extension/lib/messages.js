@@ -24,8 +24,13 @@ export function isFirefoxUrl(extensionBaseUrl) {
   return extensionBaseUrl.startsWith("moz-extension:");
 }
 
-export function buildHello(extensionBaseUrl, extensionId) {
-  return { type: "hello", client: clientName(extensionBaseUrl, extensionId), version: PROTOCOL_VERSION };
+/**
+ * `start`: may this connection start a stopped service? Only for what the user asked for (a click,
+ * a button); the background's own reconnecting says false, so a service the user stopped stays
+ * stopped (the host then answers SERVICE_UNAVAILABLE).
+ */
+export function buildHello(extensionBaseUrl, extensionId, start = true) {
+  return { type: "hello", client: clientName(extensionBaseUrl, extensionId), version: PROTOCOL_VERSION, start: start !== false };
 }
 
 function httpUrl(url) {

@@ -29,8 +29,11 @@ const STATUS_TEXT = {
   not_installed: "not installed",
   forbidden: "not allowed",
   failed: "not answering",
-  service_lost: "service stopped",
+  service_lost: "stopped",
+  stopped: "stopped",
 };
+// States in which the service is known to be stopped: it stays so until the user starts it.
+const STOPPED = new Set(["service_lost", "stopped"]);
 
 async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
@@ -70,8 +73,13 @@ function showHost(host, fromSnapshot = false) {
   helpEl.hidden = state === "connected" || state === "unknown";
   if (state === "not_installed") {
     helpEl.append("paxel is not installed for this browser. Run ", el("code", "", "paxel install"), " and reopen this popup. Downloads stay with the browser meanwhile.");
-  } else if (state === "service_lost") {
-    helpEl.append("The paxel service stopped; reconnecting… What you see may be out of date.");
+  } else if (STOPPED.has(state)) {
+    const start = el("button", "primary", "Start paxel");
+    start.type = "button";
+    start.id = "start-service";
+    start.dataset.action = "start";
+    start.addEventListener("click", () => startService(start));
+    helpEl.append("paxel is stopped. What you see may be out of date. ", start);
   } else if (!helpEl.hidden) {
     helpEl.append(host.message || "The paxel host does not answer; downloads stay with the browser.");
   }
@@ -262,6 +270,18 @@ async function linkAction(action, downloadId, button) {
   }
 }
 
+/** The Start button: the one place the popup lets the host start a stopped service. */
+async function startService(button) {
+  button.disabled = true;
+  button.textContent = "Starting…";
+  try {
+    learnLifecycle((await ask({ type: "connect", start: true })).hello);
+    showHost({ state: "connected" });
+  } catch (err) {
+    showHost({ state: "failed", message: `paxel could not start: ${err.message}` });
+  }
+}
+
 function learnLifecycle(hello) {
   if (hello?.lifecycle) {
     lifecycle = hello.lifecycle;
@@ -314,10 +334,11 @@ ask({ type: "state" }).then((state) => {
   lifecycle = state.hello?.lifecycle ?? lifecycle;
   showDownloads(state.downloads);
 });
-ask({ type: "connect" }).then(
+// Opening the popup is no reason to start a service the user stopped: it says so, with a button.
+ask({ type: "connect", start: false }).then(
   (result) => {
     showHost({ state: "connected" });
     learnLifecycle(result.hello);
   },
-  (err) => showHost({ state: err.code === "not_installed" || err.code === "forbidden" ? err.code : "failed", message: err.message }),
+  (err) => reportFailure(err, (message) => showHost({ state: "failed", message })),
 );

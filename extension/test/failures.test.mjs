@@ -18,9 +18,9 @@ test("every refusal code 20-32 leaves the connection status alone", () => {
   }
 });
 
-test("SERVICE_UNAVAILABLE means paxel cannot be reached", () => {
-  assert.deepEqual(classifyFailure({ code: "SERVICE_UNAVAILABLE", number: SERVICE_UNAVAILABLE, message: "cannot start" }),
-    { kind: "host", state: "failed", message: "cannot start" });
+test("SERVICE_UNAVAILABLE means the service is stopped (the popup offers to start it)", () => {
+  assert.deepEqual(classifyFailure({ code: "SERVICE_UNAVAILABLE", number: SERVICE_UNAVAILABLE, message: "not running" }),
+    { kind: "host", state: "stopped", message: "not running" });
 });
 
 test("transport failures without a wire code are connection problems, with their own state", () => {

@@ -8,7 +8,8 @@ const cookie = { name: "paxel_session", value: "letmein", domain: "127.0.0.1", h
 test("hello names the client the way the host checks it", () => {
   assert.equal(clientName("chrome-extension://abc/", "abc"), "chrome-extension://abc/");
   assert.equal(clientName("moz-extension://1234-uuid/", "paxel@paxel.io"), "firefox:paxel@paxel.io");
-  assert.deepEqual(buildHello("moz-extension://u/", "paxel@paxel.io"), { type: "hello", client: "firefox:paxel@paxel.io", version: PROTOCOL_VERSION });
+  assert.deepEqual(buildHello("moz-extension://u/", "paxel@paxel.io"), { type: "hello", client: "firefox:paxel@paxel.io", version: PROTOCOL_VERSION, start: true });
+  assert.equal(buildHello("moz-extension://u/", "paxel@paxel.io", false).start, false);
   assert.ok(isFirefoxUrl("moz-extension://u/"));
   assert.ok(!isFirefoxUrl("chrome-extension://u/"));
 });

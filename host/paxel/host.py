@@ -93,6 +93,9 @@ class Host:
         self._client: ServiceClient | None = None
         self._client_lock = threading.Lock()
         self._broken = threading.Event()
+        # The browser's hello says whether this connection may start a stopped service: its own
+        # reconnect polling must not (a service the user stopped stays stopped), a click may.
+        self._start = True
 
     def serve(self) -> int:
         try:
@@ -131,6 +134,7 @@ class Host:
         log.info("request %s", request.type)
         if request.type == "hello":  # the service trusts client names ("panel" gets show_panel)
             message = {**message, "client": self._caller.client}
+            self._start = message.get("start") is not False
         try:
             pending = self._service().send(message)  # here, so requests keep the browser's order
         except PaxelError as exc:
@@ -153,7 +157,7 @@ class Host:
                 if self._client is not None:
                     self._client.close()
                     log.info("service connection lost; reconnecting")
-                start = os.environ.get(NO_START_ENV) != "1"
+                start = os.environ.get(NO_START_ENV) != "1" and self._start
                 self._client = ServiceClient.connect(self._caller.client, start=start, on_event=self.write)
             return self._client
 

@@ -210,7 +210,8 @@ _DOWNLOAD: dict[str, tuple[Check, bool]] = {
 }
 
 SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
-    "hello": {"client": (_string(256), True), "version": (_integer(1, 1_000_000), True)},
+    "hello": {"client": (_string(256), True), "version": (_integer(1, 1_000_000), True),
+              "start": (_boolean, False)},  # false: a host must not start a stopped service
     "download": _DOWNLOAD,
     "take": {**_DOWNLOAD, "expect": (_expect, True)},
     "probe": _DOWNLOAD,  # the same request (paxel.service.request); what only a download uses is ignored

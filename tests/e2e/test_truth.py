@@ -1,7 +1,8 @@
 """Issue 12, "truthful": the service stopped and started again under an open panel (Xvfb, the
 real pywebview page) and an open popup (headless Chromium, the real extension). Each must show
 the change within 2 s: greyed out and saying so while the service is gone, connected again with
-the service's own view of the download once it is back."""
+the service's own view of the download once it is back. A service the user stopped stays stopped
+while both poll for it: the popup says so with a Start button, and only that click starts it."""
 
 from __future__ import annotations
 
@@ -100,7 +101,21 @@ def test_panel_and_popup_tell_the_truth_across_a_service_restart(
         popup_lost = first_after(seen, stopped_ms)
         assert popup_lost is not None and popup_lost <= TRUTH_WITHIN, seen
 
-        # The popup's background asks again within a second; its host starts the service.
+        # Stopped by the user: it stays stopped while the popup's background polls (every second)
+        # and the panel looks for it (every 0.5 s); the popup offers to start it.
+        start_button = "document.getElementById('start-service')"
+        wait_for(lambda: chromium.evaluate(popup, f"!!{start_button} && !{start_button}.disabled"),
+                 TRUTH_WITHIN, "the popup's Start button")
+        help_text = chromium.evaluate(popup, "document.getElementById('host-help').textContent")
+        assert help_text.startswith("paxel is stopped."), help_text
+        assert chromium.evaluate(popup, "document.getElementById('host-status').textContent") == "stopped"
+        time.sleep(4)
+        assert paxel_env.service_pid() is None, "something started the service the user stopped"
+        assert chromium.evaluate(popup, "document.getElementById('host-status').dataset.state") != "connected"
+        screenshot(xvfb.display, ARTIFACTS / "truth-panel-stopped.png")
+
+        # The user presses Start in the popup: its host starts the service.
+        chromium.evaluate(popup, f"{start_button}.click()")
         new_pid = paxel_env.wait_service(timeout=15, other_than=first_pid)
         back_ms = time.time() * 1000
         assert new_pid != first_pid

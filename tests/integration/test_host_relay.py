@@ -67,3 +67,23 @@ def test_the_browser_hears_when_the_service_goes_and_the_next_request_brings_it_
     reply = host.reply(5, timeout=15.0)
     assert reply["ok"], reply
     assert paxel_env.wait_service(other_than=first) != first
+
+
+def test_a_hello_that_may_not_start_leaves_a_stopped_service_stopped(paxel_env: PaxelEnv) -> None:
+    """The extension's own reconnect polling says `start: false`: a service the user stopped stays
+    stopped until a request from a host whose hello allowed it (a click, a Start button)."""
+    host = paxel_env.host("chrome")
+    host.send({"id": 1, "type": "hello", "client": "test", "version": 2, "start": False})
+    reply = host.reply(1, timeout=15.0)
+    assert not reply["ok"] and reply["error"]["name"] == "SERVICE_UNAVAILABLE", reply
+    host.send({"id": 2, "type": "list"})  # nor does a later request through the same host
+    assert host.reply(2, timeout=15.0)["error"]["name"] == "SERVICE_UNAVAILABLE"
+    assert paxel_env.service_pid() is None
+    host.close()
+    starting = paxel_env.host("chrome")
+    starting.send({"id": 1, "type": "hello", "client": "test", "version": 2, "start": True})
+    assert starting.reply(1, timeout=20.0)["ok"]
+    pid = paxel_env.wait_service()
+    polling = paxel_env.host("chrome")  # a running service is reached all the same
+    polling.send({"id": 1, "type": "hello", "client": "test", "version": 2, "start": False})
+    assert polling.reply(1, timeout=15.0)["result"]["service_pid"] == pid
