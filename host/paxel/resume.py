@@ -167,6 +167,21 @@ def trusted(state: ResumeState, now: PartNow, read: Callable[[int, int], bytes],
     return kept, f"the .part got shorter ({now.size} bytes); fetching again what it lost"
 
 
+def completed(state: ResumeState, now: PartNow, read: Callable[[int, int], bytes]) -> bool:
+    """Is the file described by `now` (found at the final name) the very file `state`'s download
+    finished? A run killed between its final rename and the removal of its state leaves exactly
+    that: the rename moved the `.part` itself, so it is the same file (device and inode), of the
+    full size, holding the bytes the state sampled. Only a format-2 state can say so (format 1
+    has no identity: a file of the same size proves nothing)."""
+    if state.part is None or not now.regular or now.links != 1 or now.size != state.size:
+        return False
+    if (state.part.device, state.part.inode) != (now.device, now.inode):
+        return False
+    if [(off, n) for off, n, _ in state.part.samples] != sample_spans(state.ranges):
+        return False
+    return all(zlib.crc32(read(off, n)) == crc for off, n, crc in state.part.samples)
+
+
 def _without_holes(state: ResumeState, data_end: Callable[[int, int], int] | None
                    ) -> tuple[ResumeState, str | None]:
     if data_end is None:

@@ -25,7 +25,7 @@ import secrets
 import stat
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from paxel.disk import NOFOLLOW, check_writable, disk_error, owned, remove_quietly
@@ -319,6 +319,34 @@ class PartFile:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def examine(path: Path, judge: Callable[[PartNow, Callable[[int, int], bytes]], bool]) -> bool:
+    """Judge the regular file at `path` by what it is (fstat) and a few of its bytes: e.g. is it
+    the file a stale resume state describes (resume.completed)? Never through a symlink, never
+    waiting on a FIFO; False when there is no such file or it cannot be read."""
+    if os.path.islink(path):   # (Windows has no O_NOFOLLOW)
+        return False
+    flags = os.O_RDONLY | NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
+        | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+
+        def read(offset: int, length: int) -> bytes:
+            os.lseek(fd, offset, os.SEEK_SET)
+            return os.read(fd, length)
+
+        return judge(PartNow(st.st_dev, st.st_ino, st.st_size, st.st_nlink, True), read)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:

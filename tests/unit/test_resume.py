@@ -211,3 +211,35 @@ def test_bytes_past_a_hole_in_a_range_are_not_trusted(hole: int | None, kept_fir
                                _reader(content), data_end)
     assert kept is not None and kept.ranges[0] == (0, 50, kept_first)
     assert (why is None) == (kept_first == 40)
+
+
+@pytest.mark.parametrize(("now", "content", "done"), [
+    (resume.PartNow(1, 2, 100, 1, True), b"a" * 100, True),      # the very file, renamed
+    (resume.PartNow(1, 3, 100, 1, True), b"a" * 100, False),     # another file put there
+    (resume.PartNow(1, 2, 99, 1, True), b"a" * 99, False),       # not the full size
+    (resume.PartNow(1, 2, 100, 2, True), b"a" * 100, False),     # hard-linked elsewhere too
+    (resume.PartNow(1, 2, 100, 1, False), b"a" * 100, False),    # not a regular file
+    (resume.PartNow(1, 2, 100, 1, True), b"b" * 100, False),     # same inode number, other bytes
+])
+def test_completed_recognises_only_the_file_the_state_describes(now: resume.PartNow, content: bytes,
+                                                                 done: bool) -> None:
+    ranges = ((0, 50, 50), (50, 100, 30))
+    record = resume.PartRecord(1, 2, 100, resume.samples(ranges, _reader(b"a" * 100)))
+    assert resume.completed(_state(ranges, record), now, _reader(content)) is done
+
+
+def test_completed_needs_a_state_with_an_identity() -> None:
+    assert not resume.completed(_state(((0, 100, 100),), None), resume.PartNow(1, 2, 100, 1, True),
+                                _reader(b"a" * 100))
+
+
+@given(data=st.binary(min_size=1, max_size=300), flip=st.integers(0, 299))
+def test_completed_sees_a_changed_sampled_byte(data: bytes, flip: int) -> None:
+    size = len(data)
+    ranges = ((0, size, size),)
+    record = resume.PartRecord(1, 2, size, resume.samples(ranges, _reader(data)))
+    changed = bytearray(data)
+    changed[flip % size] ^= 0xFF
+    now = resume.PartNow(1, 2, size, 1, True)
+    assert resume.completed(_state(ranges, record), now, _reader(data))
+    assert not resume.completed(_state(ranges, record), now, _reader(bytes(changed)))

@@ -202,6 +202,8 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | N
         err.write(f"paxel: {result.renamed_from} was taken meanwhile by another file; "
                   f"saved as {result.path}\n")
     if not quiet:
+        if result.note:
+            err.write(f"paxel: {result.note}\n")
         err.write(saved_line(result.path, result.size, elapsed, result.size - (stats.resumed_from or 0)))
     return 0
 

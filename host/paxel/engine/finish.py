@@ -3,6 +3,7 @@ without ever replacing a file, forget the resume state. Returns the Result."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -33,6 +34,31 @@ def finish(s: Shared, part: storage.PartFile, probe: ProbeResult,
         s.path = path
         s.state = "completed"
     return Result(path, size, False, sha256, wanted if path != wanted else None)
+
+
+def already_complete(s: Shared, path: Path, state: resume.ResumeState,
+                     expected: tuple[str, str] | None) -> Result:
+    """The earlier run finished `path` and was killed before removing its resume state: check
+    the user's checksum if one was given, remove the stale state, report the file as done."""
+    sha256 = None
+    if expected is not None:
+        name, want = expected
+        try:
+            with path.open("rb") as f:
+                got = hashlib.file_digest(f, name).hexdigest()
+        except OSError as exc:
+            raise storage.disk_error("read", path, exc) from None
+        if got != want:
+            raise ChecksumMismatch(f"{name} of {path} is {got} but expected {want}")
+        sha256 = got if name == "sha256" else None
+    storage.remove_quietly(resume.state_path(path))
+    note = (f"{path.name} was already complete (an earlier run ended between its final rename "
+            "and removing its resume state); removed that state")
+    s.say(note)
+    with s.lock:
+        s.path = path
+        s.state = "completed"
+    return Result(path, state.size, False, sha256, note=note)
 
 
 def place(part: storage.PartFile, wanted: Path, *, replace: bool = False) -> Path:

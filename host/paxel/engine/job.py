@@ -20,7 +20,7 @@ from paxel.engine import coordinator, finish, start
 from paxel.engine.connection import Worker, stream_unknown
 from paxel.engine.options import MAX_CONNECTIONS, MAX_RESTARTS, DownloadOptions, Progress, Result
 from paxel.engine.pump import CHECKPOINT_BYTES
-from paxel.engine.shared import Shared, Stop, Transport
+from paxel.engine.shared import AlreadyComplete, Shared, Stop, Transport
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
 from paxel.probe import FileChanged, RangesUntrusted
 from paxel.segments import Segment, SegmentTable
@@ -108,7 +108,12 @@ class Download:
         s = self._s
         main = s.transport()
         try:
-            plan = start.start(s, main)
+            try:
+                plan = start.start(s, main)
+            except AlreadyComplete as done:
+                result = finish.already_complete(s, done.path, done.state, expected)
+                s.emit()
+                return result
             part = s.part
             assert part is not None
             if plan.probe.size is None:

@@ -79,3 +79,4 @@ class Result:
     paused: bool
     sha256: str | None
     renamed_from: Path | None = None  # the name it was meant to have, taken meanwhile by another file
+    note: str | None = None           # something the user should hear (e.g. it was already complete)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from paxel import storage
+from paxel import resume, storage
 from paxel.engine.options import DownloadOptions, Progress
 from paxel.errors import NetworkError, PaxelError
 from paxel.probe import ProbeResult
@@ -30,7 +30,7 @@ from paxel.ratelimit import SpeedLimit
 from paxel.segments import SegmentTable
 from paxel.transport import Reply, Transport
 
-__all__ = ["Reply", "RetryableStatus", "Shared", "Stop", "TooSlow", "Transport", "log"]
+__all__ = ["AlreadyComplete", "Reply", "RetryableStatus", "Shared", "Stop", "TooSlow", "Transport", "log"]
 
 log = logging.getLogger("paxel.engine")
 
@@ -50,6 +50,15 @@ class RetryableStatus(Exception):
 class TooSlow(NetworkError):
     """A connection stayed below the speed floor (paxel.lowspeed): its next try goes out on a
     new TCP connection."""
+
+
+class AlreadyComplete(Exception):
+    """The start found the download already finished at `path` by an earlier run that was
+    killed between its final rename and the removal of its resume `state`."""
+
+    def __init__(self, path: Path, state: resume.ResumeState) -> None:
+        super().__init__(f"{path} is already complete")
+        self.path, self.state = path, state
 
 
 class Shared:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from paxel import resume, storage
 from paxel.engine.connection import raise_status, retry_or_raise
-from paxel.engine.shared import Reply, RetryableStatus, Shared, Transport
+from paxel.engine.shared import AlreadyComplete, Reply, RetryableStatus, Shared, Transport
 from paxel.errors import DiskError, NetworkError, UsageError
 from paxel.filenames import choose_name, safe_filename, unique_name
 from paxel.probe import ProbeResult, interpret, range_validator
@@ -116,7 +116,15 @@ def check_output(s: Shared) -> Path:
     if folder:
         raise UsageError(f"{path} is a folder; give a file name or use the folder option")
     if exists and not s.options.overwrite:
+        state = stale_finish(s, path)
+        if state is not None:
+            raise AlreadyComplete(path, state)
         raise UsageError(f"{path} already exists; not overwriting it")
+    why = None if os.path.lexists(resume.part_path(path)) else foreign_state(path)
+    if why is not None:   # the pair's name is fixed by -o: refuse rather than take the user's file
+        raise UsageError(f"{resume.state_path(path).name} beside {path.name} is not paxel's resume "
+                         f"state ({why}); paxel never overwrites it: move it away or choose another "
+                         "output name")
     make_folder(path.parent)
     return path
 
@@ -172,13 +180,18 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
     wanted = safe_filename(opts.filename) if opts.filename else choose_name(probe.filename, probe.url)
     found: dict[str, resume.ResumeState] = {}
     busy: set[str] = set()   # names whose `.part` another running download holds
+    stale = stale_finish(s, folder / wanted)
+    if stale is not None:
+        if resume.same_file(stale, probe, same_url=stale.url == opts.url):
+            raise AlreadyComplete(folder / wanted, stale)
+        storage.remove_quietly(resume.state_path(folder / wanted))  # its file is complete: junk
 
     def taken(name: str) -> bool:
         final = folder / name
         if name in busy or os.path.lexists(final):
             return True
         if not os.path.lexists(resume.part_path(final)):
-            return False
+            return foreign_state(final) is not None   # a user's file named like our state
         state = load_state(s, final)
         if state is not None and resume.same_file(state, probe, same_url=state.url == opts.url):
             found[name] = state
@@ -224,6 +237,34 @@ def load_state(s: Shared, path: Path) -> resume.ResumeState | None:
     except OSError as exc:
         raise storage.disk_error("read", resume.state_path(path), exc) from None
     return state if accepts(s, state) else None
+
+
+def stale_finish(s: Shared, final: Path) -> resume.ResumeState | None:
+    """The resume state of this download left beside its finished file `final` by a run killed
+    between the final rename and the state's removal (no `.part` any more, and `final` is the
+    very file the state describes: resume.completed); else None."""
+    if os.path.lexists(resume.part_path(final)) or not os.path.lexists(resume.state_path(final)):
+        return None
+    try:
+        state = resume.decode(storage.read_state(resume.state_path(final)))
+    except (FileNotFoundError, ValueError):
+        return None
+    if not accepts(s, state):
+        return None
+    return state if storage.examine(final, lambda now, read: resume.completed(state, now, read)) else None
+
+
+def foreign_state(final: Path) -> str | None:
+    """Why the file at `final`'s state name is not a paxel resume state (the user's own file,
+    a symlink, another format...), or None when there is none or it is one. paxel never
+    overwrites or deletes such a file: the download takes another name instead."""
+    try:
+        resume.decode(storage.read_state(resume.state_path(final)))
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        return str(exc) or "not a resume state"
+    return None
 
 
 def discard_part(s: Shared) -> None:
