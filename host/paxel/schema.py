@@ -220,6 +220,7 @@ SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "resume": _DOWNLOAD_ID,
     "cancel": _DOWNLOAD_ID,
     "retry": _DOWNLOAD_ID,
+    "refresh": _DOWNLOAD_ID,
     "remove": {**_DOWNLOAD_ID, "delete_file": (_boolean, False)},
     "open": {**_DOWNLOAD_ID, "what": (_choice("file", "folder"), True)},
     "limit": {"download_id": (_string(64), False), "max_speed": (_speed_or_null, True)},

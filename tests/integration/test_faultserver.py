@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -67,3 +68,37 @@ def test_stop_joins_threads_even_mid_trickle(faultserver: FaultServer) -> None:
     assert errors and not client.is_alive()
     leaked = [t for t in threading.enumerate() if t not in before]
     assert not leaked
+
+
+def test_signed_links_expire_by_time_uses_or_on_demand_and_name_the_same_file(
+        faultserver: FaultServer) -> None:
+    def get(url: str) -> requests.Response:
+        return requests.get(url, timeout=5)
+
+    by_uses = faultserver.signed_url("s.bin", gets=2, size=1000)
+    assert [get(by_uses).status_code for _ in range(3)] == [200, 200, 403]
+    fresh = faultserver.signed_url("s.bin", gets=2, size=1000)
+    answer = get(fresh)
+    assert answer.status_code == 200 and answer.content == faultserver.content(fresh)
+    assert answer.headers["ETag"] == get(faultserver.signed_url("s.bin", size=1000, ttl=5)).headers["ETag"]
+
+    by_time = faultserver.signed_url("t.bin", ttl=0.3, size=1000, exp_status=410)
+    assert get(by_time).status_code == 200
+    time.sleep(0.4)
+    assert get(by_time).status_code == 410
+
+    forged = by_uses.replace("exp_gets=2", "exp_gets=200")
+    assert get(forged).status_code == 403 and get(forged).text == "bad signature\n"
+
+    cut = faultserver.signed_url("c.bin", ttl=60, size=4 << 20, trickle=1 << 20, exp_cut=1)
+    with requests.get(cut, stream=True, timeout=5) as stream:
+        first = next(stream.iter_content(65536))
+        faultserver.expire(cut)
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            b"".join(stream.iter_content(65536))
+    assert first and get(cut).status_code == 403
+
+    page = get(faultserver.signed_page("p.bin", ttl=60, size=1000))
+    href = page.text.split('href="')[1].split('"')[0]
+    assert page.headers["Content-Type"].startswith("text/html") and href.startswith("/p.bin?")
+    assert get(faultserver.base + href).content == faultserver.content(faultserver.base + href)

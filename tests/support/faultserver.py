@@ -13,6 +13,12 @@ Faults are chosen per URL with query parameters (see `Faults`), e.g.
     /a.bin?status=429&retry_after=1                   the first request gets 429, Retry-After: 1
 Counters ("the first K requests") are kept per request target (path + query), so a download
 and all its retries and extra connections share them.
+
+Signed links (`FaultServer.signed_url`, `signed_page`): `?exp=MS&sig=HMAC` is valid until the
+Unix time MS (milliseconds) and/or for `exp_gets` GETs, then answers `exp_status` (403; 410 also
+seen in the wild); a wrong or missing signature is 403 at once. The file is the path's, whatever
+the signature, so a fresh link names the same bytes and validators. `/signed-page/NAME?...` is
+the page a user would reload: a link (#dl) to NAME signed anew at each load.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ import contextlib
 import functools
 import gzip
 import hashlib
+import hmac
 import random
+import secrets
 import socket
 import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -90,6 +98,13 @@ class Faults:
     resize_after: int | None = None  # after this many GETs the file's size changes...
     resize_delta: int = 0            # ...by this much (same bytes, new ETag: it is a new file)
     full_at: int | None = None       # the GET with this number (0-based) ignores its Range: 200
+    exp: int | None = None           # a signed link valid until this Unix time in ms...
+    exp_gets: int | None = None      # ...and/or for this many GETs (per link)...
+    sig: str | None = None           # ...if this is its signature (sign()); else 403
+    nonce: str | None = None         # makes each signed link new (its own counters)
+    exp_status: int = 403            # what an expired link answers
+    exp_cut: int = 0                 # 1: a body still being sent when the link expires is cut
+    ttl: int | None = None           # /signed-page/ only: the links it makes last this many ms
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -100,6 +115,22 @@ class Faults:
                 raise ValueError(f"unknown fault parameter {key!r}")
             values[key] = raw if "str" in str(types[key]) else int(raw)
         return cls(**values)  # type: ignore[arg-type]
+
+
+SIGNING_KEY = b"paxel-faultserver"
+
+
+def sign(path: str, exp: int | None, exp_gets: int | None, nonce: str | None) -> str:
+    """The signature of a link to `path` valid until `exp` (ms) / for `exp_gets` GETs."""
+    message = f"{path}|{exp}|{exp_gets}|{nonce}".encode()
+    return hmac.new(SIGNING_KEY, message, "sha256").hexdigest()[:20]
+
+
+def _signed_query(path: str, ttl_ms: int | None, gets: int | None, faults: Mapping[str, object]) -> str:
+    exp = int(time.time() * 1000) + ttl_ms if ttl_ms is not None else None
+    nonce = secrets.token_hex(4)
+    extra = {"exp": exp, "exp_gets": gets, "nonce": nonce, "sig": sign(path, exp, gets, nonce)}
+    return urlencode({k: v for k, v in {**faults, **extra}.items() if v is not None})
 
 
 @functools.lru_cache(maxsize=16)
@@ -169,6 +200,7 @@ class _State:
     conns: dict[str, list[int]] = field(default_factory=dict)  # target -> connection ids, in order
     sockets: set[socket.socket] = field(default_factory=set)
     stopping: threading.Event = field(default_factory=threading.Event)
+    expired: set[str] = field(default_factory=set)  # signatures expired by FaultServer.expire()
 
     def bump(self, target: str, kind: str) -> int:
         """Count one more request of `kind` for `target`; return how many came before it."""
@@ -278,6 +310,17 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.location is not None and self.server.name == "primary":
             self._simple(faults.redirect_status, b"", {"Location": faults.location})
             return
+        if split.path.startswith("/signed-page/"):
+            self._signed_page(split.path.removeprefix("/signed-page"), split.query, faults)
+            return
+        if faults.sig is not None or faults.exp is not None or faults.exp_gets is not None:
+            if faults.sig != sign(split.path, faults.exp, faults.exp_gets, faults.nonce):
+                self._simple(403, b"bad signature\n")
+                return
+            uses = state.bump(target, "signed")
+            if self._expired(faults) or (faults.exp_gets is not None and uses >= faults.exp_gets):
+                self._simple(faults.exp_status, b"link expired\n")
+                return
         if faults.status is not None and 0 <= any_n - faults.status_from < faults.status_times:
             extra = {"Retry-After": faults.retry_after} if faults.retry_after else {}
             self._simple(faults.status, f"fault status {faults.status}\n".encode(), extra)
@@ -392,7 +435,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if chunked:
                     self.wfile.write(b"0\r\n\r\n")
                 return
-            self._send_body(seed, start, end, chunked, drop_at, rate, extra)
+            cut = functools.partial(self._expired, faults) if faults.exp_cut else None
+            self._send_body(seed, start, end, chunked, drop_at, rate, extra, cut)
             if faults.overrun and status == 206:   # bytes past the announced end: garbage
                 self.wfile.write(body(seed ^ 0xA5A5, 0, faults.overrun))
         except _Dropped:
@@ -402,12 +446,29 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _send_body(self, seed: int, start: int, end: int, chunked: bool,
-                   drop_at: int | None, rate: int | None, extra: bytes = b"") -> None:
+    def _expired(self, faults: Faults) -> bool:
+        """A signed link past its time, or expired by FaultServer.expire()."""
+        with self.server.state.lock:
+            if faults.sig is not None and faults.sig in self.server.state.expired:
+                return True
+        return faults.exp is not None and time.time() * 1000 >= faults.exp
+
+    def _signed_page(self, name: str, query: str, faults: Faults) -> None:
+        """A page with a link (#dl) to `name`, signed now for `ttl` ms (the other faults kept)."""
+        kept = {k: v for k, v in parse_qsl(query) if k not in ("ttl", "exp_gets", "nonce")}
+        href = f"{name}?{_signed_query(name, faults.ttl, faults.exp_gets, kept)}"
+        html = (f'<!doctype html><meta charset=utf-8><title>signed</title><p style="margin:40px">'
+                f'<a id="dl" href="{href}" style="font-size:40px">download</a></p>').encode()
+        self._simple(200, html, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+
+    def _send_body(self, seed: int, start: int, end: int, chunked: bool, drop_at: int | None,
+                   rate: int | None, extra: bytes = b"", cut: Callable[[], bool] | None = None) -> None:
         stopping = self.server.state.stopping
         piece = CHUNK if rate is None else max(1, rate // 20)
         began = time.monotonic()
         for data in body_chunks(seed, start, end, chunk=piece):
+            if cut is not None and cut():
+                raise _Dropped   # the link expired under this transfer
             if drop_at is not None and self.rec.sent + len(data) >= drop_at:
                 data = data[:max(0, drop_at - self.rec.sent)]
                 self._write(data, chunked)
@@ -501,6 +562,26 @@ class FaultServer:
         query = urlencode({k: v for k, v in faults.items() if v is not None})
         base = self.other_base if other else self.base
         return f"{base}/{name}" + (f"?{query}" if query else "")
+
+    def signed_url(self, name: str = "file.bin", ttl: float | None = None, gets: int | None = None,
+                   **faults: object) -> str:
+        """A signed link to `/name`: valid for `ttl` seconds and/or `gets` GETs from now."""
+        ttl_ms = None if ttl is None else int(ttl * 1000)
+        return f"{self.base}/{name}?{_signed_query('/' + name, ttl_ms, gets, faults)}"
+
+    def expire(self, url: str) -> None:
+        """The signed link `url` expires now (with `exp_cut`, its transfers are cut too)."""
+        sig = dict(parse_qsl(urlsplit(url).query)).get("sig")
+        assert sig, f"not a signed link: {url}"
+        with self.state.lock:
+            self.state.expired.add(sig)
+
+    def signed_page(self, name: str = "file.bin", ttl: float | None = None, gets: int | None = None,
+                    **faults: object) -> str:
+        """A page whose link (#dl) to `/name` is signed anew at each load (see signed_url)."""
+        extra = {"ttl": None if ttl is None else int(ttl * 1000), "exp_gets": gets}
+        query = urlencode({k: v for k, v in {**faults, **extra}.items() if v is not None})
+        return f"{self.base}/signed-page/{name}" + (f"?{query}" if query else "")
 
     def content(self, url: str, version: int = 0) -> bytes:
         """The whole body `url` serves (at content `version`)."""

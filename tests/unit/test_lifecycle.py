@@ -22,7 +22,7 @@ REASONS_IN = {
     State.RUNNING: {None},
     State.PAUSED: {StopReason.PAUSE, StopReason.ENGINE},
     State.COMPLETED: {None},
-    State.FAILED: {StopReason.ERROR},
+    State.FAILED: {StopReason.ERROR, StopReason.LINK_EXPIRED},
     State.CANCELLED: {StopReason.CANCEL},
     State.MISSING: {None},
 }
@@ -82,9 +82,9 @@ def test_shape_of_the_table() -> None:
 
 def test_buttons_per_state() -> None:
     assert lifecycle.user_actions("running") == ["pause", "cancel", "remove"]
-    assert lifecycle.user_actions("paused") == ["resume", "cancel", "remove"]
+    assert lifecycle.user_actions("paused") == ["resume", "refresh", "cancel", "remove"]
     assert lifecycle.user_actions("completed") == ["open", "reveal", "remove"]
-    assert lifecycle.user_actions("failed") == ["retry", "remove"]
+    assert lifecycle.user_actions("failed") == ["retry", "refresh", "remove"]
     assert lifecycle.user_actions("missing") == ["remove"]
     assert lifecycle.user_actions("something-new") == []
 
@@ -142,7 +142,7 @@ def test_doc_lists_every_transition_as_the_code_has_it() -> None:
 
 def test_the_doc_parser_sees_a_changed_row() -> None:
     rows = doc_table("| action | by | from | to | stop_reason |")
-    assert names(rows[0][2]) == ["queued", "running"] and rows[6][2] == "any"
+    assert names(rows[0][2]) == ["queued", "running"] and rows[7][2] == "any"
 
 
 def test_the_js_tests_read_the_real_table() -> None:

@@ -46,6 +46,7 @@ class StopReason(StrEnum):
     SHUTDOWN = "shutdown"  # the service stopped meanwhile; it runs again at the next start
     CRASH = "crash"        # the service died meanwhile (found at the next start); runs again
     SCHEDULE = "schedule"  # its schedule window closed; runs again when one opens (settings.md)
+    LINK_EXPIRED = "link_expired"  # it had bytes and its URL now answers 401/403/410 (`refresh`)
 
 
 class Action(StrEnum):
@@ -53,6 +54,7 @@ class Action(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     RETRY = "retry"
+    REFRESH = "refresh"    # wait for a new link to the same file (the page is opened again)
     CANCEL = "cancel"
     OPEN = "open"          # `open` with what=file
     REVEAL = "reveal"      # `open` with what=folder
@@ -61,11 +63,13 @@ class Action(StrEnum):
     START = "start"
     COMPLETE = "complete"
     FAIL = "fail"
+    EXPIRE = "expire"
     STOP = "stop"
     REQUEUE = "requeue"
     WAIT = "wait"
     RECOVER = "recover"
     LOSE = "lose"
+    ATTACH = "attach"
 
 
 Actor = Literal["user", "service"]
@@ -99,6 +103,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.PAUSE, "user", {Q, R}, P, StopReason.PAUSE, "keep the .part, free the slot"),
     _t(Action.RESUME, "user", {P}, Q, None, "back in the queue"),
     _t(Action.RETRY, "user", {F, X}, Q, None, "again, from the .part a failure kept"),
+    _t(Action.REFRESH, "user", {P, F}, "same", None,
+       "open its page again; the next take of the same file continues it (paxel.sameness)"),
     _t(Action.CANCEL, "user", {Q, R, P}, X, StopReason.CANCEL, "stop and delete the .part"),
     _t(Action.OPEN, "user", {C}, "same", None, "open the file", {"type": "open", "what": "file"}),
     _t(Action.REVEAL, "user", {C}, "same", None, "show it in its folder", {"type": "open", "what": "folder"}),
@@ -107,11 +113,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.COMPLETE, "service", {R, P, Q}, C, None,
        "the file is in place (also when a pause reached the engine after its last byte)"),
     _t(Action.FAIL, "service", {R}, F, StopReason.ERROR, "the engine gave up"),
+    _t(Action.EXPIRE, "service", {R}, F, StopReason.LINK_EXPIRED,
+       "it had bytes and its URL answers 401, 403 or 410 now: the link expired"),
     _t(Action.STOP, "service", {R}, P, StopReason.ENGINE, "the engine paused on its own"),
     _t(Action.REQUEUE, "service", {R}, Q, StopReason.SHUTDOWN, "the service is stopping"),
     _t(Action.WAIT, "service", {R}, Q, StopReason.SCHEDULE, "its schedule window closed"),
     _t(Action.RECOVER, "service", {R}, Q, StopReason.CRASH, "found running at start: the service died"),
     _t(Action.LOSE, "service", {C}, M, None, "the watcher saw the file go"),
+    _t(Action.ATTACH, "service", {Q, P, F}, Q, None,
+       "a take of the same file brought a new link: the .part continues from it"),
 )
 
 _BY_ACTION = {t.action: t for t in TRANSITIONS}

@@ -22,7 +22,7 @@ PROBE_TIMEOUT = 15.0
 def probe(request: DownloadRequest) -> dict[str, Any]:
     """The `probe` result (docs/protocol.md): the request's own headers and cookies, as the
     download would send them."""
-    answer, info = _first_request(request)
+    answer, info = first_probe(request)
     if info is None:
         raise HTTPStatusError(f"{request.url} answered {answer.status}", status=answer.status)
     return {"size": info.size, "filename": filenames.choose_name(info.filename, info.url),
@@ -32,10 +32,12 @@ def probe(request: DownloadRequest) -> dict[str, Any]:
 def first_answer(request: DownloadRequest) -> Answer:
     """What the server answers paxel's first request for a `take`, whatever its status. Raises
     PaxelError (NetworkError, ServerMisbehaved) when there is no usable answer at all."""
-    return _first_request(request)[0]
+    return first_probe(request)[0]
 
 
-def _first_request(request: DownloadRequest) -> tuple[Answer, probing.ProbeResult | None]:
+def first_probe(request: DownloadRequest) -> tuple[Answer, probing.ProbeResult | None]:
+    """The first answer and, for a success status, what it says of the file (size, name,
+    validators: what paxel.sameness compares to attach a refreshed link)."""
     url = request.url
     session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
                                       timeout=PROBE_TIMEOUT)

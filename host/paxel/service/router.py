@@ -16,21 +16,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from paxel import __version__, takeover
+from paxel import __version__, filenames, takeover
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.protocol import PROTOCOL_VERSION, fit_downloads, reply_error, reply_ok
+from paxel.sameness import FileFacts
 from paxel.schema import Request
 from paxel.service import lifecycle
 from paxel.service.announce import Starters
 from paxel.service.desktop import Desktop
-from paxel.service.probing import first_answer, probe
+from paxel.service.probing import first_probe, probe
 from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
 from paxel.service.settings import Settings
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
-                "show_panel", "events", "lifecycle", "limit")
+                "show_panel", "events", "lifecycle", "limit", "refresh")
 # Requests that may wait on the network or the display (XOpenDisplay blocks on an X server that
 # never answers): the server answers them off the client's reader thread.
 SLOW = frozenset({"probe", "take", "show_panel", "open"})
@@ -85,13 +86,21 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     expect = fields["expect"]
     seen = takeover.Seen(expect.get("size"), expect.get("content_type"), expect.get("filename"),
                          expect.get("min_size"))
+    request = DownloadRequest.from_fields(fields)
     try:
-        verdict = takeover.judge(seen, first_answer(DownloadRequest.from_fields(fields)))
+        answer, info = first_probe(request)
+        verdict = takeover.judge(seen, answer)
     except PaxelError as exc:
         verdict = takeover.Verdict(False, takeover.Declined.FAILED, f"paxel's request failed: {exc}")
     if not verdict.taken:
         log.info("declined %s: %s", fields["url"], verdict.message)
         return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}
+    if info is not None:  # the same file as an unfinished download: continue that one (relink.py)
+        name = request.filename or filenames.choose_name(info.filename, info.url)
+        attached = ctx.scheduler.attach(request, FileFacts(name, info.size, info.etag, info.last_modified))
+        if attached is not None:
+            ctx.starters.note(attached["download_id"], caller)
+            return {"outcome": "taken", "download": attached, "attached": True}
     return {"outcome": "taken", **on_download(ctx, caller, fields)}
 
 
@@ -119,6 +128,13 @@ def on_retry(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     retried = ctx.scheduler.retry(fields["download_id"])
     ctx.starters.note(fields["download_id"], caller)  # who asked again hears how it ends
     return {"download": retried}
+
+
+def on_refresh(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    """Wait for a new link; `page` is where the user finds it (null: click the link again)."""
+    refreshed = ctx.scheduler.refresh(fields["download_id"])
+    ctx.starters.note(fields["download_id"], caller)
+    return {"download": refreshed, "page": refreshed["page"]}
 
 
 def on_remove(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
@@ -167,6 +183,7 @@ HANDLERS: dict[str, Handler] = {
     "resume": on_resume,
     "cancel": on_cancel,
     "retry": on_retry,
+    "refresh": on_refresh,
     "remove": on_remove,
     "open": on_open,
     "limit": on_limit,

@@ -27,7 +27,7 @@ from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
 from paxel.retry import RetryPolicy
-from paxel.service import lifecycle
+from paxel.service import lifecycle, relink
 from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.limits import Limits
 from paxel.service.phase import Phase, next_phase
@@ -79,6 +79,7 @@ class Runner:
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._completion = _Completion()
+        self.relinks = relink.Relinks()  # expired links waiting for, or given, a new one
         # the wall clock (it counts through a suspend); tests pass one that jumps
         self.limits = Limits(settings.max_speed, settings.max_connections_per_host, settings.schedule, clock)
         self._open = self.limits.check()
@@ -155,6 +156,7 @@ class Runner:
             max_speed=record.max_speed,
             shared_limit=self.limits.bucket,
             host_slots=self.limits.slots,
+            replaces_url=self.relinks.replaces(record.id),  # an attached (refreshed) link
         )
         download = engine.Download(options, on_progress=lambda p: self._on_progress(record.id, p),
                                    progress_interval=PROGRESS_INTERVAL)
@@ -212,7 +214,8 @@ class Runner:
                 assert error is not None
                 log.info("download %s failed: %s", download_id, error.message)
                 done = job.progress.done if job.progress else record.done
-                if self._service(record, Action.FAIL, error=error_view(error), done=done,
+                step = Action.EXPIRE if relink.expired(error, done) else Action.FAIL
+                if self._service(record, step, error=error_view(error), done=done,
                                  finished_at=time.time()):
                     if record.path:
                         self._watcher.forget(Path(record.path))

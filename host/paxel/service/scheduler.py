@@ -16,7 +16,8 @@ from typing import Any
 
 from paxel import resume, storage
 from paxel.errors import ErrorCode, PaxelError
-from paxel.service import lifecycle
+from paxel.sameness import FileFacts
+from paxel.service import lifecycle, relink
 from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.request import DownloadRequest
 from paxel.service.runner import Job, Runner, credentials_dropped
@@ -110,6 +111,31 @@ class Scheduler(Runner):
         self._pump()
         return result
 
+    def refresh(self, download_id: str) -> dict[str, Any]:
+        """Wait for a new link to this download's file (paxel.service.relink)."""
+        with self._lock:
+            self._user(self._get(download_id), Action.REFRESH)
+            self.relinks.wait(download_id)
+        return self.get(download_id)
+
+    def attach(self, request: DownloadRequest, new: FileFacts) -> dict[str, Any] | None:
+        """Continue the unfinished download `new` is the file of (paxel.sameness) from the
+        request's URL, headers and cookies; None when there is none (docs/protocol.md)."""
+        with self._lock:
+            records = self._store.with_state(*relink.ATTACHABLE)
+            found = relink.best(new, ((r, relink.facts_of(r)) for r in records), self.relinks.waiting())
+            if found is None or found.record.id in self._jobs:  # (a pause still winding down)
+                return None
+            record = found.record
+            if not self._service(record, Action.ATTACH, url=request.url, headers=dict(request.headers),
+                                 cookies=request.cookies, error=None, finished_at=None):
+                return None
+            self.relinks.attached(record.id, found.replaces_url)
+        log.info("attached %s to %s (%s)", request.url, record.id, found.match.why)
+        result = self._announce("resumed", record.id)
+        self._pump()
+        return result
+
     def cancel(self, download_id: str) -> dict[str, Any]:
         with self._lock:
             record = self._get(download_id)
@@ -129,6 +155,7 @@ class Scheduler(Runner):
             if delete_file and record.path and record.state in (State.COMPLETED, State.MISSING):
                 storage.remove_quietly(Path(record.path))
             self._store.delete(download_id)
+            self.relinks.forget(download_id)
         self._wait_cleaned(job)
         self._emit("removed", {"download_id": download_id})
         self._pump()

@@ -1,0 +1,121 @@
+"""Expired links: when a download counts as "link expired", and which unfinished download a new
+`take` continues (docs/protocol.md "Expired links").
+
+A signed URL or a session token stops working while a long download runs; the server then
+answers 401, 403 or 410. A download that already has bytes stops as `failed` with stop reason
+`link_expired` (`expired`) instead of a plain failure, so the user is offered *Refresh link*:
+the page opens again and the user's next click on the file is taken as usual, then attached to
+the old download by paxel.sameness (name, size, validators; never the URL), which continues its
+`.part` from the new URL through the engine's `replaces_url` seam. A second click on a file with
+an unfinished copy (queued, paused, failed; not running) is attached the same way, without a
+question: Chromium holds the download for 15 s at most, no room for one.
+
+`facts_of` reads the resume state file beside a `.part` (disk I/O, on the caller's thread); the
+rest is pure. `Relinks` is the service's memory of which downloads wait for a new link and which
+URL each attached download replaces: only memory, since the `.part`'s state file names the old
+URL until the engine's next checkpoint, and a service restart in between costs that `.part`
+(the engine then starts it clean, it never mixes files).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from paxel import resume, storage
+from paxel.errors import HTTPStatusError, PaxelError
+from paxel.sameness import FileFacts, Match, Sameness, same_file
+from paxel.service.lifecycle import State
+from paxel.service.store import Record
+
+EXPIRED_STATUSES = frozenset({401, 403, 410})
+# What an attach may continue: not running (the engine has it), not finished, not cancelled
+# (its `.part` is gone, so a new download is the same work).
+ATTACHABLE = frozenset({State.QUEUED, State.PAUSED, State.FAILED})
+
+
+def expired(error: PaxelError | None, done: int) -> bool:
+    """The link expired: bytes had arrived and the URL now refuses (401/403/410)."""
+    return isinstance(error, HTTPStatusError) and error.status in EXPIRED_STATUSES and done > 0
+
+
+@dataclass(frozen=True)
+class Known:
+    """What paxel knows of one download's file, and the URL its `.part`'s state was written for."""
+
+    facts: FileFacts
+    state_url: str | None   # None: no state file (no bytes recorded yet)
+
+
+def facts_of(record: Record) -> Known:
+    """The file a download is of: its name, and size and validators from the `.part`'s state
+    file when there is one (else the stored size, no validators)."""
+    name = record.filename or (Path(record.path).name if record.path else None)
+    if record.path:
+        try:
+            state = resume.decode(storage.read_state(resume.state_path(Path(record.path))))
+        except (OSError, ValueError, PaxelError):
+            state = None   # none yet, or unreadable: the engine will judge the .part itself
+        if state is not None:
+            return Known(FileFacts(name, state.size, state.etag, state.last_modified), state.url)
+    return Known(FileFacts(name, record.total), None)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    record: Record
+    match: Match
+    replaces_url: str
+
+
+def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
+         waiting: frozenset[str]) -> Candidate | None:
+    """The unfinished download `new` is the file of: the strongest match (paxel.sameness), then
+    one waiting for a new link, then the newest. None when none is at least LIKELY."""
+    found: list[tuple[tuple[int, bool, float], Candidate]] = []
+    for record, known in records:
+        if record.state not in ATTACHABLE:
+            continue
+        match = same_file(new, known.facts)
+        if match.sameness >= Sameness.LIKELY:
+            key = (int(match.sameness), record.id in waiting, record.created_at)
+            found.append((key, Candidate(record, match, known.state_url or record.url)))
+    return max(found, key=lambda kc: kc[0])[1] if found else None
+
+
+class Relinks:
+    """Which downloads wait for a new link (`refresh`), and which old URL an attached download's
+    `.part` state names (handed to the engine as `replaces_url`). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, float] = {}
+        self._replaces: dict[str, str] = {}
+
+    def wait(self, download_id: str) -> None:
+        with self._lock:
+            self._waiting[download_id] = time.time()
+
+    def waiting(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._waiting)
+
+    def attached(self, download_id: str, old_url: str) -> None:
+        with self._lock:
+            self._waiting.pop(download_id, None)
+            self._replaces[download_id] = old_url
+
+    def replaces(self, download_id: str) -> str | None:
+        with self._lock:
+            return self._replaces.get(download_id)
+
+    def forget(self, download_id: str) -> None:
+        with self._lock:
+            self._waiting.pop(download_id, None)
+            self._replaces.pop(download_id, None)
+
+
+__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "Candidate", "Known", "Relinks", "best", "expired", "facts_of"]

@@ -1,0 +1,139 @@
+"""Expired links through the real native host and service (docs/protocol.md "Expired links"): a
+signed link that expires mid-download makes it `link_expired`; `refresh` gives the page; the next
+`take` of the same file continues the old `.part` from the new link, re-fetching at most one
+segment; a second click on a paused copy continues it; another file is never attached."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from support.faultserver import FaultServer
+from support.paxel_env import NativeHost, PaxelEnv
+
+MiB = 1024 * 1024
+SIZE = 8 * MiB
+PAGE = "http://127.0.0.1:9/files.html"
+
+
+def take(host: NativeHost, request_id: int, url: str, cookie: str = "s=1", **expect: Any) -> dict[str, Any]:
+    host.send({"id": request_id, "type": "take", "url": url, "source": "click", "referrer": PAGE,
+               "headers": {"Cookie": cookie}, "connections": 4, "expect": expect})
+    reply = host.reply(request_id, timeout=20)
+    assert reply["ok"], reply
+    result: dict[str, Any] = reply["result"]
+    return result
+
+
+def ask(host: NativeHost, request_id: int, **request: Any) -> dict[str, Any]:
+    host.send({"id": request_id, **request})
+    reply: dict[str, Any] = host.reply(request_id)
+    return reply
+
+
+def wait_done(host: NativeHost, download_id: str, at_least: int) -> None:
+    """Until a progress event says `at_least` bytes of the download are written."""
+    while True:
+        event = host.wait_event("progress", download_id)
+        if any(d["download_id"] == download_id and d["done"] >= at_least for d in event["data"]["downloads"]):
+            return
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def served(faultserver: FaultServer, path: str) -> int:
+    return sum(r.sent for r in faultserver.requests("GET") if r.path == path)
+
+
+def test_an_expired_link_is_refreshed_and_its_part_continues(paxel_env: PaxelEnv,
+                                                            faultserver: FaultServer) -> None:
+    host = paxel_env.host("chrome")
+    assert "refresh" in host.hello()["capabilities"]
+    old = faultserver.signed_url("movie.bin", size=SIZE, trickle=MiB, exp_cut=1)
+    first = take(host, 2, old, size=SIZE, filename="movie.bin")
+    assert first["outcome"] == "taken" and "attached" not in first, first
+    download_id = first["download"]["download_id"]
+    wait_done(host, download_id, 3 * MiB)  # a restart from 0 would re-fetch more than a segment
+
+    faultserver.expire(old)
+
+    failed = host.wait_event("failed", download_id)["data"]["download"]
+    assert (failed["state"], failed["stop_reason"], failed["error"]["name"]) == ("failed", "link_expired",
+                                                                                "HTTP_STATUS")
+    assert failed["done"] >= 3 * MiB and "403" in failed["error"]["message"]
+    # Retrying the dead link fails again the same way; the page is where a new one is found.
+    refreshed = ask(host, 3, type="refresh", download_id=download_id)
+    assert refreshed["ok"] and refreshed["result"]["page"] == PAGE, refreshed
+    assert refreshed["result"]["download"]["state"] == "failed"
+
+    new = faultserver.signed_url("movie.bin", size=SIZE)
+    again = take(host, 4, new, cookie="s=2", size=SIZE, filename="movie.bin")
+
+    assert again["outcome"] == "taken" and again["attached"] is True, again
+    assert again["download"]["download_id"] == download_id
+    done = host.wait_event("completed", download_id)["data"]["download"]
+    assert done["url"] == new and sha256(Path(done["path"])) == faultserver.sha256(new)
+    listed = ask(host, 5, type="list")["result"]["downloads"]
+    assert [v["download_id"] for v in listed] == [download_id]
+    # After the attach every request went to the new link with the new request's cookie.
+    after = [r for r in faultserver.requests("GET") if "sig=" in r.target and r.target.split("?")[1] in new]
+    assert after and {r.cookie for r in after} == {"s=2"}
+    assert all(r.status in (200, 206) for r in after)
+    refetched = served(faultserver, "/movie.bin") - SIZE
+    segment = SIZE // 4
+    print(f"\nre-fetched after the refresh: {refetched} bytes (one segment: {segment})")
+    assert refetched <= segment
+    assert host.close() == 0
+
+
+def test_a_second_click_continues_a_paused_copy_and_another_file_is_not_attached(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    host = paxel_env.host("chrome")
+    host.hello()
+    first = take(host, 2, faultserver.signed_url("iso.bin", size=SIZE, trickle=MiB), size=SIZE)
+    download_id = first["download"]["download_id"]
+    wait_done(host, download_id, MiB)
+    assert ask(host, 3, type="pause", download_id=download_id)["ok"]
+    host.wait_event("paused", download_id)
+    deadline = time.monotonic() + 10
+    while ask(host, 4, type="list")["result"]["downloads"][0]["done"] < MiB:  # the engine winds down
+        assert time.monotonic() < deadline, "the paused download never recorded its bytes"
+        time.sleep(0.1)
+
+    # Another file of the same name (another size) is a download of its own.
+    other = take(host, 5, faultserver.url("iso.bin", size=SIZE + 1, seed=7), size=SIZE + 1)
+    assert other["outcome"] == "taken" and "attached" not in other
+    assert other["download"]["download_id"] != download_id
+    host.wait_event("completed", other["download"]["download_id"])
+
+    # The same file again, from a new link: no question, the paused copy continues.
+    again_url = faultserver.signed_url("iso.bin", size=SIZE)
+    again = take(host, 6, again_url, size=SIZE)
+    assert again["attached"] is True and again["download"]["download_id"] == download_id
+    done = host.wait_event("completed", download_id)["data"]["download"]
+    assert done["filename"] == "iso.bin" and sha256(Path(done["path"])) == faultserver.sha256(again_url)
+    # The paused bytes were kept: both links together served the file once, plus at most one
+    # segment (the other file, another size, got a name of its own and is counted apart).
+    assert served(faultserver, "/iso.bin") - (SIZE + 1) - SIZE <= SIZE // 4
+    assert host.close() == 0
+
+
+def test_refresh_needs_a_stopped_download_and_a_link_dead_before_any_byte_is_declined(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    host = paxel_env.host("chrome")
+    host.hello()
+    running = take(host, 2, faultserver.url("r.bin", size=SIZE, trickle=MiB), size=SIZE)
+    download_id = running["download"]["download_id"]
+    refused = ask(host, 3, type="refresh", download_id=download_id)
+    assert not refused["ok"] and refused["error"]["name"] == "BAD_STATE", refused
+    assert not ask(host, 4, type="refresh", download_id="d-nope")["ok"]
+
+    dead = faultserver.signed_url("dead.bin", gets=0, size=SIZE)
+    declined = take(host, 5, dead, size=SIZE)
+    assert (declined["outcome"], declined["reason"]) == ("declined", "status"), declined
+    assert ask(host, 6, type="cancel", download_id=download_id)["ok"]
+    assert host.close() == 0

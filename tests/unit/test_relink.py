@@ -1,0 +1,77 @@
+"""Expired links (paxel.service.relink): when a failure is a dead link, which download a new
+answer continues, and what is known of a download's file from its `.part` state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paxel import resume
+from paxel.errors import HTTPStatusError, NetworkError
+from paxel.sameness import FileFacts, Sameness
+from paxel.service.lifecycle import State
+from paxel.service.relink import Known, Relinks, best, expired, facts_of
+from paxel.service.store import Record
+
+
+def record(ident: str, state: State = State.FAILED, created: float = 0.0, **kw: object) -> Record:
+    return Record(id=ident, url=f"https://cdn.test/{ident}?sig=1", folder="/tmp", connections=4,
+                  state=state, created_at=created, **kw)  # type: ignore[arg-type]
+
+
+@given(st.integers(100, 599), st.integers(0, 10))
+def test_only_a_refusal_after_bytes_is_an_expired_link(status: int, done: int) -> None:
+    assert expired(HTTPStatusError("x", status=status), done) == (status in (401, 403, 410) and done > 0)
+
+
+def test_other_errors_are_plain_failures() -> None:
+    assert not expired(NetworkError("reset"), 10)
+    assert not expired(None, 10)
+
+
+NEW = FileFacts("a.iso", 100, '"e1"')
+
+
+def test_best_prefers_validated_then_waiting_then_newest_and_skips_what_cannot_continue() -> None:
+    likely = (record("d-likely", created=9), Known(FileFacts("a.iso", 100), None))
+    valid = (record("d-valid", created=1), Known(FileFacts("a (1).iso", 100, '"e1"'), "https://old/1"))
+    running = (record("d-run", State.RUNNING, created=10), Known(NEW, None))
+    done = (record("d-done", State.COMPLETED, created=10), Known(NEW, None))
+    other = (record("d-other", created=10), Known(FileFacts("a.iso", 100, '"e2"'), None))
+    found = best(NEW, [likely, valid, running, done, other], frozenset())
+    assert found is not None
+    assert (found.record.id, found.match.sameness, found.replaces_url) == ("d-valid", Sameness.VALIDATED,
+                                                                         "https://old/1")
+    # Among equals: the one waiting for a new link, else the newest; no state file: its own URL.
+    older = (record("d-old", State.PAUSED, created=1), Known(FileFacts("a.iso", 100), None))
+    assert best(NEW, [likely, older], frozenset({"d-old"})).record.id == "d-old"  # type: ignore[union-attr]
+    found = best(NEW, [likely, older], frozenset())
+    assert found is not None and (found.record.id, found.replaces_url) == ("d-likely", likely[0].url)
+    assert best(NEW, [running, done, other], frozenset()) is None
+
+
+def test_facts_come_from_the_part_state_else_from_the_record(tmp_path: Path) -> None:
+    final = tmp_path / "a.iso"
+    bare = record("d-1", filename="a.iso", path=str(final), total=100)
+    assert facts_of(bare) == Known(FileFacts("a.iso", 100), None)
+    resume.state_path(final).write_bytes(resume.encode(resume.ResumeState(
+        "https://old/a.iso?sig=9", "https://old/a.iso?sig=9", 100, '"e1"', "Mon, 30 Nov 2026 10:00:00 GMT",
+        ((0, 100, 40),))))
+    resume.part_path(final).write_bytes(b"\0" * 40)
+    assert facts_of(bare) == Known(FileFacts("a.iso", 100, '"e1"', "Mon, 30 Nov 2026 10:00:00 GMT"),
+                                   "https://old/a.iso?sig=9")
+    resume.state_path(final).write_bytes(b"not a state")   # unreadable: what the record says
+    assert facts_of(bare) == Known(FileFacts("a.iso", 100), None)
+    assert facts_of(record("d-2")) == Known(FileFacts(None, None), None)
+
+
+def test_relinks_remember_waiting_and_replaced_urls() -> None:
+    links = Relinks()
+    links.wait("d-1")
+    assert links.waiting() == {"d-1"} and links.replaces("d-1") is None
+    links.attached("d-1", "https://old")
+    assert links.waiting() == frozenset() and links.replaces("d-1") == "https://old"
+    links.forget("d-1")
+    assert links.replaces("d-1") is None
