@@ -11,6 +11,7 @@ import { baseName, urlRefusal } from "./lib/urls.js";
 import * as navigations from "./lib/navigations.js";
 import { addDecision, failureReason } from "./lib/trace.js";
 import { buildTake, canTake, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./lib/takeover.js";
+import { afterRefresh, letGo } from "./lib/relink.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const { applyEvent, badgeText } = globalThis.paxelFormat;
@@ -256,15 +257,34 @@ async function take(request, item, minSize) {
   const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), TAKE_DEADLINE_MS); });
   const first = await Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
   if (first === TIMED_OUT) {
-    asked.then((late) => (late.taken ? dropFromPaxel(late.download.download_id) : null)).catch(() => {});
+    asked.then((late) => (late.taken ? dropFromPaxel(late) : null)).catch(() => {});
   }
   return first;
 }
 
-/** paxel lets go of a download the browser kept: its job and any bytes it wrote go. */
-function dropFromPaxel(downloadId) {
-  return host.request(buildAction("remove", downloadId, { delete_file: true }))
-    .catch((err) => console.warn("paxel: cannot drop", downloadId, err.message));
+/**
+ * paxel lets go of a download the browser kept: its job and any bytes it wrote go; one that
+ * continues an earlier download (an expired link refreshed) is only paused (lib/relink.js).
+ */
+function dropFromPaxel(outcome) {
+  const request = letGo(outcome);
+  return request && host.request(request)
+    .catch((err) => console.warn("paxel: cannot drop", request.download_id, err.message));
+}
+
+/** After `refresh`: open the download's page, where the user clicks the link again. */
+async function followRefresh(result) {
+  const next = afterRefresh(result);
+  if (next.open) return api.tabs.create({ url: next.open });
+  // (not "paxel:…": a click on it has nothing to open)
+  return api.notifications.create(`paxel-refresh:${result?.download?.download_id ?? ""}`, {
+    type: "basic", iconUrl: api.runtime.getURL("icons/icon-128.png"), title: "Refresh link", message: next.say,
+  });
+}
+
+/** The trace says when a click continued an earlier download instead of starting one. */
+function takenDetail(outcome) {
+  return outcome.attached ? "continues the unfinished download of the same file" : undefined;
 }
 
 function declinedDecision(about, outcome) {
@@ -293,7 +313,7 @@ function onDeterminingFilename(item, suggest) {
         return suggest();
       }
       await adoptView(outcome.download);
-      recordDecision({ ...about, to: "paxel", reason, request: via });
+      recordDecision({ ...about, to: "paxel", reason, request: via, detail: takenDetail(outcome) });
       await api.downloads.cancel(item.id);
       await api.downloads.erase({ id: item.id });
     })
@@ -330,12 +350,12 @@ async function onDownloadCreated(item) {
       return;
     }
     if (!(await giveUpBrowserCopy(item.id))) {
-      await dropFromPaxel(outcome.download.download_id);
+      await dropFromPaxel(outcome);
       recordDecision({ ...about, to: "browser", reason: "browser-first" });
       return;
     }
     await adoptView(outcome.download);
-    recordDecision({ ...about, to: "paxel", reason: plan.reason, request: plan.via });
+    recordDecision({ ...about, to: "paxel", reason: plan.reason, request: plan.via, detail: takenDetail(outcome) });
   } catch (err) {
     logFallback(item.url, err);
     recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
@@ -544,8 +564,10 @@ async function route(message) {
     case "connect":
       return { hello: await host.hello({ start: message.start === true }) };
     case "action": {
-      const { download } = await host.request(buildAction(message.action, message.download_id, message));
+      const result = await host.request(buildAction(message.action, message.download_id, message));
+      const { download } = result;
       if (download) await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "changed", data: { download } })));
+      if (message.action === "refresh") await followRefresh(result);
       return { download: download ?? null };
     }
     case "show_panel":

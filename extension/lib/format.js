@@ -18,7 +18,7 @@
 
   // One label per lifecycle action; an action without a label is not shown.
   const LABELS = Object.freeze({
-    pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry",
+    pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", refresh: "Refresh link",
     open: "Open file", reveal: "Show in folder", remove: "Remove",
   });
 
@@ -182,6 +182,10 @@
     if (!error) return null;
     const status = statusOf(error);
     const expired = { hide: ["retry"], links: ["open_page", "copy_link"] };
+    if (view.stop_reason === "link_expired") {
+      // The .part is kept: a new link to the same file continues it (docs/protocol.md "Expired links").
+      return { text: `The link expired (${status ?? "refused"}) — Refresh link opens its page: click the download there again and paxel continues where it stopped.`, hide: ["retry"], links: ["copy_link"] };
+    }
     if (status === 404 || status === 410) {
       return { text: `The server says the file is gone (${status}) — the link may have expired: open its page and start the download there again.`, ...expired };
     }

@@ -101,7 +101,7 @@ export function buildProbe(d) {
   return compact({ type: "probe", url: httpUrl(d.url), ...requestFields(d) });
 }
 
-export const DOWNLOAD_ACTIONS = Object.freeze(["pause", "resume", "cancel", "retry", "remove"]);
+export const DOWNLOAD_ACTIONS = Object.freeze(["pause", "resume", "cancel", "retry", "refresh", "remove"]);
 
 /** A request the popup may ask for on one download; anything else is refused. */
 export function buildAction(action, downloadId, extra = {}) {

@@ -27,12 +27,13 @@ export function buildTake(download, seen) {
 }
 
 /**
- * paxel's answer to `take`: {taken: true, download} or {taken: false, reason, message}. Anything
+ * paxel's answer to `take`: {taken: true, download, attached?} or {taken: false, reason, message}. Anything
  * else is a decline: the browser keeping its download is never wrong.
  */
 export function outcomeOf(result) {
   if (result?.outcome === "taken" && result.download && typeof result.download.download_id === "string") {
-    return { taken: true, download: result.download };
+    // `attached`: it continues an earlier download of the same file (an expired link refreshed)
+    return { taken: true, download: result.download, ...(result.attached === true ? { attached: true } : {}) };
   }
   const reason = typeof result?.reason === "string" && result.reason ? result.reason : "failed";
   const message = typeof result?.message === "string" && result.message ? result.message : "paxel did not take it";

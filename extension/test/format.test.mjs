@@ -109,6 +109,9 @@ test("errors say what to do and offer what helps instead of a pointless Retry", 
   const net = fmt.advice({ url, error: { name: "NETWORK", message: `${url}: connection refused (gave up after 6 tries)` } });
   assert.equal(net.text, "The connection failed (the server: connection refused (gave up after 6 tries)) — check the network, then retry.");
   assert.equal(fmt.advice({ url }), null);
+  const expired = fmt.advice({ url, stop_reason: "link_expired", error: { name: "HTTP_STATUS", message: `${url} answered 410` } });
+  assert.equal(expired.text, "The link expired (410) — Refresh link opens its page: click the download there again and paxel continues where it stopped.");
+  assert.deepEqual([expired.hide, expired.links], [["retry"], ["copy_link"]]);
 });
 
 test("a name is cut in the middle to what fits, and kept whole when it fits", () => {

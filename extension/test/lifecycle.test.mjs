@@ -9,9 +9,9 @@ const names = (state, lifecycle = table) => actionsFor(lifecycle, state).map((a)
 
 test("buttons come from the service's table, in its order", () => {
   assert.deepEqual(names("running"), ["pause", "cancel", "remove"]);
-  assert.deepEqual(names("paused"), ["resume", "cancel", "remove"]);
+  assert.deepEqual(names("paused"), ["resume", "refresh", "cancel", "remove"]);
   assert.deepEqual(names("completed"), ["open", "reveal", "remove"]);
-  assert.deepEqual(names("failed"), ["retry", "remove"]);
+  assert.deepEqual(names("failed"), ["retry", "refresh", "remove"]);
   assert.deepEqual(names("missing"), ["remove"]);
   assert.deepEqual(names("weird"), []);
 });
