@@ -1,0 +1,111 @@
+"""An expired link in real Chromium (docs/protocol.md "Expired links"): a signed link dies in the
+middle of paxel's download; the popup says so and offers Refresh link, which opens the page
+again; the user's click there is attached to the old download, which completes with the exact
+bytes, having re-fetched at most one segment."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from browser_chromium import Chromium
+
+from conftest import MiB, paxel_list, sha256, wait_for
+from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
+
+pytestmark = pytest.mark.browser
+
+SIZE = 32 * MiB
+CONNECTIONS = 8
+POPUP = f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html"
+
+
+def paxel_bytes(faultserver: FaultServer, path: str) -> int:
+    """Body bytes the server sent paxel for `path`: its requests all ask for a Range; the
+    browser's own request (held, then cancelled) asks for none."""
+    return sum(r.sent for r in faultserver.requests("GET") if r.path == path and r.range)
+
+
+def click_button(browser: Chromium, session: str, label: str) -> None:
+    """A real mouse click on the button whose text is `label`."""
+    box = browser.evaluate(session, f"""(() => {{
+        const b = [...document.querySelectorAll("button")].find(b => b.textContent === {json.dumps(label)});
+        if (!b) return null;
+        const r = b.getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2]; }})()""")
+    assert box, f"no button {label!r}"
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left",
+                                                 "clickCount": 1}, session)
+
+
+def new_tab_at(browser: Chromium, prefix: str, known: set[str], timeout: float = 15) -> str:
+    """A CDP session in a page target at `prefix` that was not among `known`, once loaded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [t["targetId"] for t in browser.send("Target.getTargets")["targetInfos"]
+                 if t["type"] == "page" and t["url"].startswith(prefix) and t["targetId"] not in known]
+        if found:
+            break
+        assert time.monotonic() < deadline, "Refresh link opened no tab at the download's page"
+        time.sleep(0.1)
+    session = browser.attach(found[0])
+    loaded = "document.readyState === 'complete' && !!document.querySelector('#dl')"
+    wait_for(lambda: browser.evaluate(session, loaded), 15, "the refreshed page to load")
+    return session
+
+
+def test_an_expired_link_is_refreshed_from_its_page_and_continues(
+        chromium: Chromium, paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    settings = json.dumps({"minSize": 0, "connections": CONNECTIONS})
+    chromium.in_extension(f"chrome.storage.sync.set({{settings: {settings}}})")
+    name = "relink-chromium.bin"
+    # Each load of the page signs a new link to the same file; 512 KiB/s per connection makes
+    # the download last long enough for the link to die under it.
+    page = faultserver.signed_page(name, size=SIZE, trickle=512 * 1024, exp_cut=1)
+    tab = chromium.open_page(page)
+    old_link = chromium.evaluate(tab, "document.querySelector('#dl').href")
+
+    chromium.click(tab, "#dl")
+
+    wait_for(lambda: paxel_bytes(faultserver, f"/{name}") >= 6 * MiB, 60, "paxel to fetch 6 MiB")
+    faultserver.expire(old_link)   # the signature dies mid-download: cut, then 403
+
+    def expired() -> dict[str, object] | None:
+        views = paxel_list(paxel_env)
+        return views[0] if views and views[0]["stop_reason"] == "link_expired" else None
+
+    view = wait_for(expired, 30, "the download to show its link expired")
+    assert view["state"] == "failed" and view["url"] == old_link and view["page"] == page
+    popup = chromium.open_page(POPUP)
+    says = "document.body.innerText.includes('The link expired')"
+    assert wait_for(lambda: chromium.evaluate(popup, says), 15, "the popup to say the link expired")
+    known = {t["targetId"] for t in chromium.send("Target.getTargets")["targetInfos"]}
+
+    click_button(chromium, popup, "Refresh link")
+
+    refreshed = new_tab_at(chromium, page.split("?")[0], known)
+    new_link = chromium.evaluate(refreshed, "document.querySelector('#dl').href")
+    assert new_link != old_link
+    chromium.click(refreshed, "#dl")
+
+    def completed() -> dict[str, object] | None:
+        views = paxel_list(paxel_env)
+        return views[0] if views and views[0]["state"] == "completed" else None
+
+    done = wait_for(completed, 90, "the attached download to complete")
+    views = paxel_list(paxel_env)
+    assert [v["download_id"] for v in views] == [view["download_id"]], "one download, continued"
+    assert done["url"] == new_link
+    assert sha256(Path(str(done["path"]))) == faultserver.sha256(new_link)
+    assert list(chromium.downloads.iterdir()) == [], "the browser kept no copy"
+    refetched = paxel_bytes(faultserver, f"/{name}") - SIZE
+    segment = SIZE // CONNECTIONS
+    print(f"\nre-fetched after the refresh: {refetched} bytes (one segment: {segment})")
+    assert refetched <= segment
+    decisions = chromium.in_extension("chrome.storage.session.get('trace').then(s => s.trace || [])")
+    assert decisions[0]["to"] == "paxel" and "continues" in decisions[0]["detail"], decisions[0]
