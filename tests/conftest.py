@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from hypothesis import settings
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.faultserver import FaultServer
+from support.media import make_fixtures
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -44,3 +47,24 @@ def paxel_env() -> Iterator[PaxelEnv]:
     env = PaxelEnv()
     yield env
     env.cleanup()
+
+
+@pytest.fixture(scope="session")
+def media_root() -> Iterator[Path]:
+    """The ffmpeg-made media fixtures (support/media.py), made once per session, outside
+    pytest's 0700 tmp (nginx's workers run as nobody)."""
+    root = Path(tempfile.mkdtemp(prefix="paxel-media-"))
+    try:
+        make_fixtures(root / "www")
+        root.chmod(0o755)
+        yield root / "www"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def media(media_root: Path) -> Iterator[Nginx]:
+    """nginx serving the media fixtures (8 MiB/s per connection under /capped/)."""
+    server = Nginx(rate="8m", root=media_root)
+    yield server
+    server.stop()

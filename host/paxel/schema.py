@@ -195,6 +195,15 @@ _EXPECT_FIELDS: dict[str, tuple[Check, bool]] = {
     "min_size": (_integer(0, 1 << 62), False),
 }
 
+def _media(name: str, value: Any) -> dict[str, Any]:
+    return _object(name, value, _MEDIA_FIELDS)
+
+
+# `download`'s `media`: fetch the URL as a stream (HLS/DASH) of at most this height (null: the best).
+_MEDIA_FIELDS: dict[str, tuple[Check, bool]] = {
+    "quality": (_integer(1, 100_000), False),
+}
+
 # `download` and `probe` (the two share paxel.service.request.DownloadRequest).
 _DOWNLOAD: dict[str, tuple[Check, bool]] = {
     "url": (_url, True),
@@ -206,7 +215,8 @@ _DOWNLOAD: dict[str, tuple[Check, bool]] = {
     "headers": (_headers, False),
     "cookies": (_cookies, False),
     "checksum": (_checksum, False),
-    "source": (_choice("click", "context-menu", "cli", "panel"), False),
+    "source": (_choice("click", "context-menu", "cli", "panel", "media"), False),
+    "media": (_media, False),
 }
 
 SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
@@ -215,6 +225,7 @@ SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "download": _DOWNLOAD,
     "take": {**_DOWNLOAD, "expect": (_expect, True)},
     "probe": _DOWNLOAD,  # the same request (paxel.service.request); what only a download uses is ignored
+    "media_probe": _DOWNLOAD,  # a stream's qualities, duration and sizes (paxel.media.probe)
     "list": {},
     "pause": _DOWNLOAD_ID,
     "resume": _DOWNLOAD_ID,

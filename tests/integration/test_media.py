@@ -10,37 +10,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.media import AES_KEY, FRAMES, check_output, make_fixtures, probe
+from support.media import AES_KEY, FRAMES, check_output, probe
 from support.nginx import Nginx
 
 pytestmark = pytest.mark.media
 PAXEL = [sys.executable, "-m", "paxel"]
-
-
-@pytest.fixture(scope="session")
-def media_root() -> Iterator[Path]:
-    """Made once per session, outside pytest's 0700 tmp (nginx's workers run as nobody)."""
-    root = Path(tempfile.mkdtemp(prefix="paxel-media-"))
-    try:
-        make_fixtures(root / "www")
-        root.chmod(0o755)
-        yield root / "www"
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def media(media_root: Path) -> Iterator[Nginx]:
-    server = Nginx(rate="8m", root=media_root)
-    yield server
-    server.stop()
 
 
 def paxel(*args: str, env: dict[str, str] | None = None,
@@ -282,19 +261,24 @@ def test_without_pipes_the_tracks_are_joined_then_muxed(media: Nginx, tmp_path: 
 
 
 def test_progress_counts_segments_and_bytes(media: Nginx, tmp_path: Path) -> None:
-    from paxel.engine import DownloadOptions, Progress
+    from paxel.engine import DownloadOptions
     from paxel.media.job import MediaJob
+    from paxel.media.progress import MediaProgress
 
-    seen: list[Progress] = []
+    seen: list[MediaProgress] = []
     out = tmp_path / "p.mp4"
     MediaJob(DownloadOptions(media.url("dash/manifest.mpd"), output=out, connections=3),
              on_progress=seen.append).run()
-    segments = sorted(p.filename or "" for p in seen)
-    assert segments[-1] == "p.mp4 8/8 seg"                  # 4 video + 4 audio segments
+    assert {(p.filename, p.segments_total) for p in seen} == {("p.mp4", 8)}   # 4 video + 4 audio
+    assert seen[0].segments_done == 0 and seen[0].done == 0                   # said before any segment
+    fetching = [p for p in seen if not p.muxing]
+    assert [p.segments_done for p in fetching] == sorted(p.segments_done for p in fetching)
+    assert fetching[-1].segments_done == 8 and fetching[-1].label() == "p.mp4 8/8 seg"
+    assert seen[-1].muxing and seen[-1].label() == "p.mp4 muxing"             # then ffmpeg's turn
     assert [p.done for p in seen] == sorted(p.done for p in seen)
     fetched = sum(f.stat().st_size for f in (media.data / "dash").iterdir() if f.suffix == ".m4s")
     assert seen[-1].done == fetched
-    assert all(p.speed > 0 and p.total is None for p in seen)
+    assert all(p.speed > 0 and p.total is None for p in fetching[1:])
 
 
 def test_ctrl_c_pauses_a_stream_and_the_same_command_resumes(media_root: Path, tmp_path: Path) -> None:

@@ -80,6 +80,10 @@ http {{
         location /files/ {{ alias {data}/; }}
         location /capped/ {{ alias {data}/; limit_rate {rate}; }}
         location /noranges/ {{ alias {data}/; max_ranges 0; }}
+        # small files at slow_rate too (sendfile sends a file under sendfile_max_chunk at once)
+        location /trickle/ {{ alias {data}/; sendfile off; output_buffers 1 8k; limit_rate {slow_rate}; }}
+        # every file answered as an HLS playlist: a stream found by its type, not its extension
+        location /typed-hls/ {{ alias {data}/; types {{ }} default_type application/vnd.apple.mpegurl; }}
         location /uneven/ {{ alias {data}/; limit_rate $uneven_rate; }}
         location /limited/ {{ alias {data}/; limit_rate {rate}; limit_conn perclient {conn_limit}; }}
         location /private/ {{

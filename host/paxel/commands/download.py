@@ -25,7 +25,7 @@ from paxel.cookies import Cookie, parse_netscape
 from paxel.engine import MAX_CONNECTIONS, Download, DownloadOptions, Progress, Result
 from paxel.errors import PaxelError, UsageError
 from paxel.humanize import format_duration, format_size
-from paxel.media.detect import kind_from_url
+from paxel.media.detect import is_playlist_file, kind_from_url
 from paxel.ratelimit import parse_rate
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | N
         err.write(f"paxel: interrupted; {format_size(result.size)} kept in {result.path}.part - "
                   "run the same command again to resume\n")
         return INTERRUPTED
-    if media.is_playlist_file(result.path, result.size):   # by its content: a stream after all
+    if is_playlist_file(result.path, result.size):   # by its content: a stream after all
         result.path.unlink()
         return media.run(opts, max_height, quiet, err, None)
     if result.renamed_from is not None:  # said even with --quiet: the file is not where asked

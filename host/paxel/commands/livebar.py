@@ -26,6 +26,7 @@ from rich.text import Text
 from paxel.commands.barline import LineView, layout
 from paxel.engine import Progress
 from paxel.humanize import name_from_url
+from paxel.media.progress import MediaProgress
 
 RETRY = re.compile(r"; retrying in [0-9.]+ ?s$")
 RETRY_LINES = 3
@@ -57,7 +58,8 @@ class LiveBar:
             p, retries = self._progress, self._retries
         if p is None:
             return LineView(self._url_name, True, None, 0, 0.0, None, 0, retries)
-        return LineView(p.filename or self._url_name, p.state == "probing", p.total, p.done, p.speed,
+        name = p.label() if isinstance(p, MediaProgress) else p.filename or self._url_name
+        return LineView(name, p.state == "probing", p.total, p.done, p.speed,
                         p.eta, p.connections, retries)  # fmt: skip
 
     def _render(self) -> Text:

@@ -2,37 +2,24 @@
 
 Same exit statuses and Ctrl-C rule as a download (130: paused, the same command resumes), except
 for a live stream, where Ctrl-C ends the recording and the file is made from what was recorded.
-The progress line is the download's (`livebar`), its name field carrying `segments done/total`.
+The progress line is the download's (`livebar`), its name field showing `MediaProgress.label()`.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from paxel import interrupts
 from paxel.commands.background import run_in_background
 from paxel.engine import DownloadOptions
 from paxel.errors import PaxelError
-from paxel.media.detect import SNIFF_LIMIT, kind_from_body
 
 if TYPE_CHECKING:
     from paxel.commands.livebar import LiveBar
 
 INTERRUPTED = 130
-
-
-def is_playlist_file(path: Path, size: int) -> bool:
-    """A small downloaded file that is an HLS playlist or a DASH manifest by its first bytes."""
-    if size > SNIFF_LIMIT:
-        return False
-    try:
-        with path.open("rb") as f:
-            return kind_from_body(f.read(4096)) is not None
-    except OSError:
-        return False
 
 
 def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str], bar: LiveBar | None) -> int:

@@ -1,7 +1,9 @@
-"""Is a URL (or a downloaded body) an HLS playlist or a DASH manifest? Pure."""
+"""Is a URL (or a downloaded body) an HLS playlist or a DASH manifest? Pure, except
+`is_playlist_file`, which reads the first bytes of a file a plain download produced."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 HLS_TYPES = frozenset({"application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl",
@@ -33,3 +35,15 @@ def kind_from_body(head: bytes) -> str | None:
     if text.startswith(b"<") and b"<MPD" in text:
         return "dash"
     return None
+
+
+def is_playlist_file(path: Path, size: int) -> bool:
+    """A small downloaded file that is an HLS playlist or a DASH manifest by its first bytes
+    (how a URL without `.m3u8`/`.mpd` turns out to be a stream after a plain download)."""
+    if size > SNIFF_LIMIT:
+        return False
+    try:
+        with path.open("rb") as f:
+            return kind_from_body(f.read(4096)) is not None
+    except OSError:
+        return False

@@ -29,12 +29,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from paxel import filenames, storage
-from paxel.engine import DownloadOptions, Progress, Unit, UnitDone, UnitJob
+from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, PaxelError, UsageError
 from paxel.media import crypto, dash, hls, mux
 from paxel.media.detect import kind_from_body, kind_from_url
 from paxel.media.model import Segment, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
+from paxel.media.progress import MediaProgress
 from paxel.media.select import choose
 
 log = logging.getLogger("paxel.media")
@@ -67,7 +68,7 @@ class Stream:
 
 class MediaJob:
     def __init__(self, options: DownloadOptions, max_height: int | None = None,
-                 on_progress: Callable[[Progress], None] | None = None,
+                 on_progress: Callable[[MediaProgress], None] | None = None,
                  ffmpeg: str | bool | None = True, platform: str = sys.platform) -> None:
         """`ffmpeg`: True = look on PATH, None/False = behave as if there were none, or a path.
         `platform`: Windows gets no pipes to ffmpeg (tracks are joined into files first)."""
@@ -92,6 +93,15 @@ class MediaJob:
         self._state_written = 0.0
         self.live = False                 # known once the playlist is read
         self.stream: Stream | None = None
+        self._last = MediaProgress(state="probing", url=options.url, final_url=None, filename=None,
+                                   path=None, total=None, done=0, speed=0.0, eta=None, segments=(),
+                                   connections=options.connections)
+
+    @property
+    def progress(self) -> MediaProgress:
+        """The last report (a "probing" one before the first segment), for a poller."""
+        with self._lock:
+            return self._last
 
     # ---- control ------------------------------------------------------------------------
     def pause(self) -> None:
@@ -193,6 +203,7 @@ class MediaJob:
             return MediaResult(output, self._bytes, True, len(self._done), self._bytes)
         note = None
         if live or not self._overlapped:
+            self._report_muxing()
             self._mux_after(plan, work, ffmpeg, output)
         if ffmpeg is None:
             note = "saved as MPEG-TS: ffmpeg is not installed, so no MP4 was made"
@@ -224,6 +235,8 @@ class MediaJob:
             self._run_units(missing_keys, work, {})
         for k in plan.keys:
             self._keys[k.name] = (work / k.name).read_bytes()
+        with self._lock:   # the output's name and the counts are known from here: say so at once
+            self._report(sum(1 for n in self._present if n.endswith(".seg")), self._bytes, 0.0)
         return [p for p in plan.pieces if p.name not in keep]
 
     def _fetch(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
@@ -257,6 +270,7 @@ class MediaJob:
                 return
             raise
         if muxer is not None:
+            self._report_muxing()
             try:
                 muxer.wait()
             except BaseException:
@@ -320,14 +334,22 @@ class MediaJob:
             storage.write_atomic(work / STATE, encode_state(self.options.url, self._done))
             self._state_written = time.monotonic()
 
-    def _report(self, segs: int, done: int, speed: float) -> None:
-        if self._on_progress is None:
-            return
-        name = self._path.name if self._path else "stream"
-        self._on_progress(Progress(state="downloading", url=self.options.url, final_url=None,
-                                   filename=f"{name} {segs}/{self._total} seg", path=self._path, total=None,
-                                   done=done, speed=speed, eta=None, segments=(),
-                                   connections=self.options.connections))
+    def _report(self, segs: int, done: int, speed: float, muxing: bool = False) -> None:
+        with self._lock:
+            self._last = MediaProgress(
+                state="downloading", url=self.options.url, final_url=None,
+                filename=self._path.name if self._path else None, path=self._path, total=None,
+                done=done, speed=speed, eta=None, segments=(), connections=self.options.connections,
+                segments_done=segs, segments_total=self._total, muxing=muxing, live=self.live)
+            last = self._last
+        if self._on_progress is not None:
+            self._on_progress(last)
+
+    def _report_muxing(self) -> None:
+        """Every segment is in: what is left is ffmpeg's (the phase a client shows as muxing)."""
+        with self._lock:
+            segs = sum(1 for n in self._present if n.endswith(".seg"))
+            self._report(segs, self._bytes, 0.0, muxing=True)
 
     def _mux_after(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
         part = output.with_name(output.name + ".part")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from paxel import engine
+from paxel.media.progress import MediaProgress
 
 
 @dataclass(frozen=True)
 class Phase:
-    phase: str               # "connecting" | "retrying" | "running"
+    phase: str               # "connecting" | "retrying" | "running" | "muxing" (a stream's last step)
     attempt: int = 0         # the try coming next while retrying (2 = first retry), else 0
     attempts: int = 0        # tries the engine makes before giving up
     retry_at: float | None = None  # Unix time of the next try while retrying
@@ -40,6 +41,8 @@ class Phase:
 def next_phase(previous: Phase | None, progress: engine.Progress, now: float, attempts: int) -> Phase:
     """The phase after `previous` given a new engine snapshot taken at Unix time `now`."""
     prev = previous or Phase("connecting", attempts=attempts, done=progress.done)
+    if isinstance(progress, MediaProgress) and progress.muxing:
+        return Phase("muxing", 0, attempts, None, progress.retry, progress.done)
     advanced = progress.done > prev.done
     fresh = progress.retry is not None and progress.retry != prev.retry
     if fresh and progress.retry is not None and not (advanced and progress.retry[1] <= now):  # not over yet

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paxel.cookies import Cookie
+from paxel.media.detect import kind_from_url
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class DownloadRequest:
     connections: int | None = None  # None: the settings' default
     checksum: str | None = None
     source: str | None = None
+    media: Mapping[str, Any] | None = None   # a stream: {"quality": max height or None}
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> DownloadRequest:
@@ -41,7 +43,16 @@ class DownloadRequest:
             connections=fields.get("connections"),
             checksum=fields.get("checksum"),
             source=fields.get("source"),
+            media=media_of(fields),
         )
+
+
+def media_of(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stream request: the `media` field, else `{"quality": None}` (the best) for a URL
+    that names a playlist or manifest (`.m3u8`, `.mpd`), else None (a plain file)."""
+    if fields.get("media") is not None:
+        return {"quality": fields["media"].get("quality")}
+    return {"quality": None} if kind_from_url(str(fields["url"])) else None
 
 
 def merge_headers(headers: Mapping[str, str], referrer: str | None, user_agent: str | None) -> dict[str, str]:
@@ -56,4 +67,4 @@ def merge_headers(headers: Mapping[str, str], referrer: str | None, user_agent: 
     return merged
 
 
-__all__ = ["DownloadRequest", "merge_headers"]
+__all__ = ["DownloadRequest", "media_of", "merge_headers"]

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 
 from paxel import __version__, filenames, takeover
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.media.detect import kind_from_type
 from paxel.protocol import PROTOCOL_VERSION, fit_downloads, reply_error, reply_ok
+from paxel.retry import RetryPolicy
 from paxel.sameness import FileFacts
 from paxel.schema import Request
 from paxel.service import lifecycle
@@ -31,10 +33,11 @@ from paxel.service.settings import Settings
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
-                "show_panel", "events", "lifecycle", "limit", "refresh")
+                "show_panel", "events", "lifecycle", "limit", "refresh", "media")
 # Requests that may wait on the network or the display (XOpenDisplay blocks on an X server that
 # never answers): the server answers them off the client's reader thread.
-SLOW = frozenset({"probe", "take", "show_panel", "open"})
+SLOW = frozenset({"probe", "media_probe", "take", "show_panel", "open"})
+PROBE_RETRY = RetryPolicy(attempts=2, cap=2.0)   # a popup waits for media_probe: fail fast
 
 
 class Caller(Protocol):
@@ -89,6 +92,12 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     request = DownloadRequest.from_fields(fields)
     try:
         answer, info = first_probe(request)
+        if request.media is None and kind_from_type(answer.content_type) and "media" not in fields:
+            # a playlist by its content type (no .m3u8/.mpd in the URL): the stream, not its text
+            fields = {**fields, "media": {"quality": None}}
+            request = DownloadRequest.from_fields(fields)
+        if request.media is not None:   # a playlist is small: the size rules are the file's
+            seen, info = takeover.Seen(None, None, None, None), None   # and never attached to a file
         verdict = takeover.judge(seen, answer)
     except PaxelError as exc:
         verdict = takeover.Verdict(False, takeover.Declined.FAILED, f"paxel's request failed: {exc}")
@@ -106,6 +115,20 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     return probe(DownloadRequest.from_fields(fields))
+
+
+def on_media_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    """A stream's qualities, duration and estimated sizes, read from its playlist with the
+    request's headers and cookies (the browser's), nothing downloaded (paxel.media.probe)."""
+    from paxel import engine
+    from paxel.media.job import MediaJob
+    from paxel.media.probe import summary
+
+    request = DownloadRequest.from_fields(fields)
+    options = engine.DownloadOptions(url=request.url, headers=request.headers, cookies=request.cookies,
+                                     connections=1, retry=PROBE_RETRY,
+                                     timeout=15.0)
+    return summary(MediaJob(options, ffmpeg=False).resolve())
 
 
 def on_list(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
@@ -178,6 +201,7 @@ HANDLERS: dict[str, Handler] = {
     "download": on_download,
     "take": on_take,
     "probe": on_probe,
+    "media_probe": on_media_probe,
     "list": on_list,
     "pause": on_pause,
     "resume": on_resume,

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxel import engine, origin, resume, storage
+from paxel import engine, origin
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
 from paxel.retry import RetryPolicy
-from paxel.service import lifecycle, relink
+from paxel.service import lifecycle, mediarun, relink
 from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.limits import Limits
 from paxel.service.phase import Phase, next_phase
@@ -48,7 +48,7 @@ SCHEDULE_INTERVAL = 1.0  # seconds between readings of the schedule while nothin
 
 @dataclass
 class Job:
-    download: engine.Download
+    download: mediarun.Runner  # the engine's Download, or a stream's media job
     thread: threading.Thread
     progress: engine.Progress | None = None
     stop_reason: StopReason | Action | None = None  # why we stopped it (Action.REMOVE: removed)
@@ -158,8 +158,8 @@ class Runner:
             host_slots=self.limits.slots,
             replaces_url=self.relinks.replaces(record.id),  # an attached (refreshed) link
         )
-        download = engine.Download(options, on_progress=lambda p: self._on_progress(record.id, p),
-                                   progress_interval=PROGRESS_INTERVAL)
+        download = mediarun.job_for(record.media, options, lambda p: self._on_progress(record.id, p),
+                                    PROGRESS_INTERVAL)
         thread = threading.Thread(target=self._run, args=(record.id,), name=f"paxel-{record.id}", daemon=True)
         self._jobs[record.id] = Job(download, thread, host_grant=(record.url, connections))
         self._service(record, Action.START)
@@ -188,7 +188,7 @@ class Runner:
             record = self._store.get(download_id)
             if job.stop_reason in (StopReason.CANCEL, Action.REMOVE):
                 if result is not None and result.paused:  # the pause won the race: clean up here
-                    storage.remove_quietly(resume.part_path(result.path), resume.state_path(result.path))
+                    mediarun.remove_leftovers(result.path)
                 return
             if record is None:
                 return

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from paxel import resume, storage
+from paxel import storage
 from paxel.errors import ErrorCode, PaxelError
 from paxel.sameness import FileFacts
-from paxel.service import lifecycle, relink
+from paxel.service import lifecycle, mediarun, relink
 from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.request import DownloadRequest
 from paxel.service.runner import Job, Runner, credentials_dropped
@@ -77,6 +77,7 @@ class Scheduler(Runner):
             connections=request.connections or self._settings.default_connections,
             filename=request.filename, headers=dict(request.headers), cookies=request.cookies,
             checksum=request.checksum, source=request.source,
+            media=dict(request.media) if request.media is not None else None,
         ))
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
         self._emit("added", {"download": view(record)})
@@ -186,8 +187,7 @@ class Scheduler(Runner):
             job.stop_reason = reason
             job.download.cancel()
         elif record.path and record.state in (State.QUEUED, State.PAUSED, State.FAILED):
-            final = Path(record.path)
-            storage.remove_quietly(resume.part_path(final), resume.state_path(final))
+            mediarun.remove_leftovers(Path(record.path))
         if record.path and (reason == Action.REMOVE or record.state not in (State.COMPLETED, State.MISSING)):
             self._watcher.forget(Path(record.path))
         return job

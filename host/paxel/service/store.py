@@ -70,6 +70,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 4: the download's own speed limit in bytes/s (`limit`), null: none.
     "ALTER TABLE downloads ADD COLUMN max_speed INTEGER",
+    # 5: a media stream's request ({"quality": max height or null}, JSON); null: a plain file.
+    "ALTER TABLE downloads ADD COLUMN media TEXT",
 )
 
 
@@ -98,12 +100,13 @@ class Record:
     finished_at: float | None = None
     stop_reason: StopReason | None = None
     max_speed: int | None = None
+    media: dict[str, Any] | None = None   # a stream (paxel.service.mediarun): {"quality": H or None}
 
 
 _COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
             "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at",
-            "stop_reason", "max_speed")
-_JSON_COLUMNS = {"headers", "cookies", "error"}
+            "stop_reason", "max_speed", "media")
+_JSON_COLUMNS = {"headers", "cookies", "error", "media"}
 _CREDENTIAL_COLUMNS = {"headers", "cookies"}
 
 

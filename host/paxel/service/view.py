@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from paxel import engine
+from paxel.media.progress import MediaProgress
 from paxel.redact import without_userinfo, without_userinfo_in
 from paxel.service.lifecycle import State
 from paxel.service.phase import Phase
@@ -45,10 +46,23 @@ def view(record: Record, progress: engine.Progress | None = None,
         if record.error else None,
         # The page the link was found on (the browser's Referer): "Open page" for an expired link.
         "page": without_userinfo(referer),
+        "media": media_view(record, progress if live else None),
         **detail,
         "created_at": record.created_at,
         "finished_at": record.finished_at,
     }
 
 
-__all__ = ["view"]
+def media_view(record: Record, progress: engine.Progress | None) -> dict[str, Any] | None:
+    """A stream's own fields (docs/protocol.md): null for a plain file; segment counts while it
+    runs (null when it is not running: the counts live in its work folder, not the store)."""
+    if record.media is None and not isinstance(progress, MediaProgress):
+        return None
+    quality = (record.media or {}).get("quality")
+    if isinstance(progress, MediaProgress):
+        return {"quality": quality, "segments_done": progress.segments_done,
+                "segments_total": progress.segments_total, "live": progress.live}
+    return {"quality": quality, "segments_done": None, "segments_total": None, "live": None}
+
+
+__all__ = ["media_view", "view"]
