@@ -1,4 +1,4 @@
-"""An expired link in real Chromium (docs/protocol.md "Expired links"): a signed link dies in the
+"""An expired link in real Chromium and Firefox (docs/protocol.md "Expired links"): a signed link dies in the
 middle of paxel's download; the popup says so and offers Refresh link, which opens the page
 again; the user's click there is attached to the old download, which completes with the exact
 bytes, having re-fetched at most one segment."""
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_chromium import Chromium
+from browser_firefox import ActionSequence, Firefox
 
 from conftest import MiB, paxel_list, sha256, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
@@ -109,3 +110,58 @@ def test_an_expired_link_is_refreshed_from_its_page_and_continues(
     assert refetched <= segment
     decisions = chromium.in_extension("chrome.storage.session.get('trace').then(s => s.trace || [])")
     assert decisions[0]["to"] == "paxel" and "continues" in decisions[0]["detail"], decisions[0]
+
+
+def pointer_click_button(browser: Firefox, label: str) -> None:
+    """A WebDriver pointer click on the button whose text is `label` (Firefox)."""
+    box = browser.client.execute_script("""
+        const b = [...document.querySelectorAll("button")].find(b => b.textContent === arguments[0]);
+        if (!b) return null;
+        const r = b.getBoundingClientRect();
+        return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];""", [label])
+    assert box, f"no button {label!r}"
+    ActionSequence(browser.client, "pointer", "mouse").pointer_move(box[0], box[1], origin="viewport") \
+        .pointer_down().pointer_up().perform()
+
+
+def test_an_expired_link_is_refreshed_from_its_page_and_continues_in_firefox(
+        firefox: Firefox, paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """Firefox keeps its own copy going until paxel has taken the download: it is cancelled at
+    `taken`, the first time and the second (attached) time alike."""
+    firefox.set_settings(minSize=0, connections=CONNECTIONS)
+    name = "relink-firefox.bin"
+    page = faultserver.signed_page(name, size=SIZE, trickle=512 * 1024, exp_cut=1)
+    firefox.client.navigate(page)
+    old_link = firefox.client.execute_script("return document.querySelector('#dl').href")
+
+    firefox.click("#dl")
+
+    wait_for(lambda: paxel_bytes(faultserver, f"/{name}") >= 6 * MiB, 60, "paxel to fetch 6 MiB")
+    faultserver.expire(old_link)
+    view = wait_for(lambda: next((v for v in paxel_list(paxel_env) if v["stop_reason"] == "link_expired"),
+                                 None), 30, "the download to show its link expired")
+    assert view["state"] == "failed" and view["page"] == page
+    firefox.client.navigate(f"{firefox.extension_base}popup/popup.html")
+    says = "return document.body.innerText.includes('The link expired')"
+    wait_for(lambda: firefox.client.execute_script(says), 15, "the popup to say the link expired")
+    before = set(firefox.client.window_handles)
+
+    pointer_click_button(firefox, "Refresh link")
+
+    handle = wait_for(lambda: (set(firefox.client.window_handles) - before) or None, 15,
+                      "Refresh link to open the page").pop()
+    firefox.client.switch_to_window(handle)
+    wait_for(lambda: firefox.client.execute_script(
+        "return document.readyState === 'complete' && !!document.querySelector('#dl')"), 15, "the page")
+    new_link = firefox.client.execute_script("return document.querySelector('#dl').href")
+    assert new_link != old_link
+    firefox.click("#dl")
+
+    done = wait_for(lambda: next((v for v in paxel_list(paxel_env) if v["state"] == "completed"), None),
+                    90, "the attached download to complete")
+    assert [v["download_id"] for v in paxel_list(paxel_env)] == [view["download_id"]]
+    assert done["url"] == new_link and sha256(Path(str(done["path"]))) == faultserver.sha256(new_link)
+    wait_for(lambda: not (firefox.downloads / name).exists(), 10, "Firefox to drop its own copy")
+    refetched = paxel_bytes(faultserver, f"/{name}") - SIZE
+    print(f"\nre-fetched after the refresh (Firefox): {refetched} bytes (one segment: {SIZE // CONNECTIONS})")
+    assert refetched <= SIZE // CONNECTIONS
