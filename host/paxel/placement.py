@@ -7,13 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-from paxel.disk import NOFOLLOW, remove_quietly
+from paxel.disk import NOFOLLOW
+from paxel.folder import Folder
 
 # errors of os.link meaning "this file system has no hard links" (vfat/exFAT: EPERM)
 _NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
 
 
-def place(src: Path, dst: Path, platform: str = sys.platform, hardlinks: bool = True) -> None:
+def place(src: Path, dst: Path, platform: str = sys.platform, hardlinks: bool = True,
+          folder: Folder | None = None) -> None:
     """Rename `src` to `dst` without ever replacing an existing `dst` (FileExistsError then).
 
     Python 3.11 has no renameat2(RENAME_NOREPLACE), so:
@@ -24,27 +26,29 @@ def place(src: Path, dst: Path, platform: str = sys.platform, hardlinks: bool = 
       loses that write to our replace; it cannot hit a file that existed before us.
     - Windows: `os.rename` refuses an existing target by itself (the lexists test before it only
       makes the same rule hold when this path is exercised on another OS).
-    `hardlinks=False` forces the placeholder path (tests; file systems known to lack links)."""
+    `hardlinks=False` forces the placeholder path (tests; file systems known to lack links).
+    `folder`: the held folder both names are in (paxel.folder); by name without one."""
     if platform == "win32":
         if os.path.lexists(dst):
             raise FileExistsError(errno.EEXIST, "file exists", str(dst))
         os.rename(src, dst)
         return
+    at = folder if folder is not None else Folder(dst.parent)
     if hardlinks:
         try:
-            os.link(src, dst, follow_symlinks=False)
+            at.link(src, dst)
         except FileExistsError:
             raise
         except OSError as exc:
             if exc.errno not in _NO_LINKS:
                 raise
         else:
-            os.unlink(src)
+            at.unlink(src)
             return
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o644)
+    fd = at.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o644)
     os.close(fd)
     try:
-        os.replace(src, dst)
+        at.replace(src, dst)
     except OSError:
-        remove_quietly(dst)
+        at.remove_quietly(dst)
         raise

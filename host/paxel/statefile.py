@@ -9,7 +9,8 @@ import os
 import stat
 from pathlib import Path
 
-from paxel.disk import NOFOLLOW, disk_error, owned, remove_quietly
+from paxel.disk import NOFOLLOW, disk_error, owned
+from paxel.folder import Folder
 
 STATE_LIMIT = 16 << 20   # a resume state lists ranges: a few KiB; anything this big is not one
 
@@ -51,12 +52,14 @@ def read_state(path: Path, limit: int = STATE_LIMIT) -> bytes:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a crash leaves either the old or the new content."""
+def write_atomic(path: Path, data: bytes, folder: Folder | None = None) -> None:
+    """Replace `path` with `data` so a crash leaves either the old or the new content.
+    `folder`: the held folder `path` is in (paxel.folder); by name without one."""
+    at = folder if folder is not None else Folder(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        remove_quietly(tmp)   # never write through whatever (a symlink?) sits at the temp name
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_BINARY", 0),
+        at.remove_quietly(tmp)   # never write through whatever (a symlink?) sits at the temp name
+        fd = at.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_BINARY", 0),
                      0o644)
         try:
             view = memoryview(data)
@@ -65,8 +68,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        at.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            at.unlink(tmp)
         raise disk_error("save resume state", path, exc) from None

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from paxel.disk import NOFOLLOW, check_writable, disk_error, owned, remove_quietly
 from paxel.errors import DiskError
+from paxel.folder import Folder
 from paxel.placement import place
 from paxel.resume import PartNow
 from paxel.statefile import STATE_LIMIT, read_state, write_atomic
@@ -48,32 +49,36 @@ HOLE_MARGIN = 1 << 20   # > any file system's block or record size (ZFS: 128 KiB
 class PartFile:
     """An open, locked `.part` file taking writes at offsets from several threads."""
 
-    def __init__(self, path: Path, fd: int, created: bool, platform: str = sys.platform) -> None:
+    def __init__(self, path: Path, fd: int, created: bool, platform: str = sys.platform,
+                 folder: Folder | None = None) -> None:
         self.path = path
         self.fd = fd
+        self.folder = folder if folder is not None else Folder(path.parent)   # where names resolve
         self.created = created           # this download made the file (so may remove it)
         self._windows = platform == "win32"
         self._positional = hasattr(os, "pwrite") and not self._windows
         self._lock = threading.Lock()
 
     @classmethod
-    def claim(cls, path: Path, platform: str = sys.platform) -> PartFile | None:
+    def claim(cls, path: Path, platform: str = sys.platform, folder: Folder | None = None) -> PartFile | None:
         """Open (creating it if missing) and lock `path`; None while another download holds it.
+        `folder`: the held folder `path` is in (paxel.folder); by name without one.
 
         The lock is checked against the name afterwards: a `.part` renamed away between our open
         and our lock (its download just finished) must not be mistaken for a free one."""
+        at = folder if folder is not None else Folder(path.parent)
         for _ in range(_CLAIM_TRIES):
             created = True
             try:
-                fd = os.open(path, _FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = at.open(path, _FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 created = False
                 try:
-                    fd = os.open(path, _FLAGS)
+                    fd = at.open(path, _FLAGS)
                 except FileNotFoundError:
                     continue  # removed between the two opens: try again
                 except OSError as exc:
-                    if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) or os.path.islink(path):
+                    if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) or at.is_symlink(path):
                         raise NotAPart(f"{path} is not a regular file (a symlink?); not using it") from None
                     raise disk_error("open", path, exc) from None
             except OSError as exc:  # incl. ENOENT: the folder itself is gone
@@ -86,19 +91,19 @@ class PartFile:
                 os.close(fd)
                 return None
             try:
-                now = os.lstat(path)
+                now = at.lstat(path)
             except FileNotFoundError:
                 now = None
             if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
                 if created or (mine.st_nlink == 1 and owned(mine)):
-                    return cls(path, fd, created, platform)
+                    return cls(path, fd, created, platform, at)
                 os.close(fd)
                 if not owned(mine):   # planted in a shared folder: its owner can still write it
                     raise NotAPart(f"{path} belongs to another user; not using it")
                 # a hard link to a file elsewhere: drop our name for it (the file keeps its data
                 # under its other names) and start clean, so nothing is written through it
                 try:
-                    os.unlink(path)
+                    at.unlink(path)
                 except OSError as exc:
                     raise disk_error("remove the hard link", path, exc) from None
                 continue
@@ -204,7 +209,7 @@ class PartFile:
         cannot delete an open file, so there it is closed first, and a name another download
         opened in between stays (Windows refuses to delete it)."""
         try:
-            named, mine = os.stat(self.path), os.fstat(self.fd)
+            named, mine = self.folder.lstat(self.path), os.fstat(self.fd)
         except FileNotFoundError:
             self.close()
             return
@@ -213,7 +218,7 @@ class PartFile:
             self.close()
         try:
             if ours:
-                remove_quietly(self.path)
+                self.folder.remove_quietly(self.path)
         except PermissionError:
             if not self._windows:
                 raise
@@ -237,9 +242,9 @@ class PartFile:
                 if not self._positional:
                     self.close()
                 if replace:
-                    os.replace(self.path, final)
+                    self.folder.replace(self.path, final)
                 else:
-                    place(self.path, final, "win32" if self._windows else sys.platform)
+                    place(self.path, final, "win32" if self._windows else sys.platform, folder=self.folder)
         except FileExistsError:
             raise
         except OSError as exc:
@@ -249,7 +254,7 @@ class PartFile:
 
     def _name_is_ours(self) -> bool:
         try:
-            named = os.lstat(self.path)
+            named = self.folder.lstat(self.path)
         except FileNotFoundError:
             return False
         mine = os.fstat(self.fd)
@@ -261,24 +266,24 @@ class PartFile:
         alone = os.fstat(self.fd).st_nlink == 1
         if alone and not replace:
             try:   # atomic and never replaces: linkat(AT_SYMLINK_FOLLOW) of the open file itself
-                os.link(f"/proc/self/fd/{self.fd}", final, follow_symlinks=True)
+                self.folder.link_open(self.fd, final)
             except FileExistsError:
                 raise
             except OSError:   # no /proc (macOS), no hard links (vfat): by name, checked first
                 pass
             else:
                 if self._name_is_ours():
-                    os.unlink(self.path)
+                    self.folder.unlink(self.path)
                 return
         if alone and self._name_is_ours():
             if replace:
-                os.replace(self.path, final)
+                self.folder.replace(self.path, final)
             else:
-                place(self.path, final, sys.platform)
+                place(self.path, final, sys.platform, folder=self.folder)
             return
         self._copy_to(final, replace)
         if self._name_is_ours():
-            os.unlink(self.path)
+            self.folder.unlink(self.path)
 
     def _copy_to(self, final: Path, replace: bool) -> None:
         """Our bytes into a fresh temporary file beside `final`, fsync'd, then moved there like
@@ -290,7 +295,7 @@ class PartFile:
         for _ in range(_CLAIM_TRIES):   # a fresh name: never one a user's file may have
             target = final.with_name(f".{final.name[:200]}.{secrets.token_hex(4)}.paxel-copy")
             try:
-                fd = os.open(target, flags, 0o644)
+                fd = self.folder.open(target, flags, 0o644)
                 break
             except FileExistsError:
                 continue
@@ -308,11 +313,11 @@ class PartFile:
             finally:
                 os.close(fd)
             if replace:
-                os.replace(target, final)
+                self.folder.replace(target, final)
             else:
-                place(target, final, sys.platform)
+                place(target, final, sys.platform, folder=self.folder)
         except BaseException:
-            remove_quietly(target)
+            self.folder.remove_quietly(target)
             raise
 
     def close(self) -> None:

@@ -257,8 +257,10 @@ def test_bytes_changed_between_the_samples_are_caught_by_a_server_digest(
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="resume.trusted samples only the last 4 KiB of each range: "
-                   "bytes changed between the samples while paused are trusted (no digest to catch it)")
+@pytest.mark.xfail(strict=True, reason="a documented limit (docs/engine.md, Resume checks): resume.trusted "
+                   "samples only the last 4 KiB of each range, so bytes changed between the samples "
+                   "while paused are trusted when the server sends no digest; checking every byte "
+                   "would re-read the whole .part at each resume")
 def test_bytes_changed_between_the_samples_without_a_digest(faultserver: FaultServer,
                                                             tmp_path: Path) -> None:
     out = tmp_path / "flipped.bin"

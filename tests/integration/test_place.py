@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from paxel.storage import PartFile, place
+from paxel.folder import Folder
+from paxel.storage import PartFile, place, write_atomic
 
 PLATFORMS = [("linux", True), ("linux", False), ("darwin", True), ("win32", True)]
 
@@ -109,3 +110,28 @@ def test_a_copied_part_never_replaces_a_taken_name(tmp_path: Path) -> None:
     part.close()
     assert (tmp_path / "w.bin").read_bytes() == b"mine" and (tmp_path / "w (1).bin").read_bytes() == b"ours"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w (1).bin", "w.bin"]
+
+
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+def test_a_held_folder_keeps_its_files_when_its_path_is_swapped(tmp_path: Path, platform: str) -> None:
+    """paxel.folder: POSIX resolves names against the folder it opened; Windows (no dir_fd) by name."""
+    (tmp_path / "dl").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    held = Folder.hold(tmp_path / "dl", platform)
+    try:
+        part = PartFile.claim(tmp_path / "dl" / "z.bin.part", folder=held)
+        assert part is not None
+        part.write_at(memoryview(b"bytes"), 0)
+        os.rename(tmp_path / "dl", tmp_path / "dl.old")
+        (tmp_path / "dl").symlink_to(tmp_path / "elsewhere")
+        write_atomic(tmp_path / "dl" / "z.bin.part.paxel", b"{}", held)
+        part.move_to(tmp_path / "dl" / "z.bin")
+        part.close()
+    finally:
+        held.close()
+    inside = sorted(p.name for p in (tmp_path / "dl.old").iterdir())
+    outside = sorted(p.name for p in (tmp_path / "elsewhere").iterdir())
+    if platform == "win32":
+        assert (held.fd, inside) == (None, ["z.bin.part"]) and outside == ["z.bin", "z.bin.part.paxel"]
+    else:
+        assert (inside, outside) == (["z.bin", "z.bin.part.paxel"], [])

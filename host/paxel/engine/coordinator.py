@@ -86,7 +86,7 @@ def checkpoint(s: Shared, part: storage.PartFile, probe: ProbeResult) -> None:
     record = resume.PartRecord(now.device, now.inode, now.size, resume.samples(ranges, part.read_at))
     state = resume.ResumeState(s.options.url, probe.url, probe.size, probe.etag,
                                probe.last_modified, ranges, record)
-    storage.write_atomic(resume.state_path(path), resume.encode(state))
+    storage.write_atomic(resume.state_path(path), resume.encode(state), part.folder)
     s.state_saved = True
 
 

@@ -4,8 +4,6 @@ without ever replacing a file, forget the resume state. Returns the Result."""
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 from pathlib import Path
 
 from paxel import resume, storage
@@ -24,9 +22,9 @@ def finish(s: Shared, part: storage.PartFile, probe: ProbeResult,
     sha256 = verify(s, part, probe, expected, wanted)
     # still locked (POSIX): nobody takes the name for a leftover meanwhile
     path = place(part, wanted, replace=s.options.overwrite and s.options.output is not None)
-    storage.remove_quietly(resume.state_path(wanted))
+    part.folder.remove_quietly(resume.state_path(wanted))
     if s.state_saved:  # the data was fsync'd above; this makes the rename durable too
-        sync_folder(path.parent)
+        part.folder.sync()
     size = probe.size if probe.size is not None else s.streamed
     if path != wanted:
         s.say(f"{wanted.name} was taken meanwhile by another file; saved as {path.name}")
@@ -51,7 +49,7 @@ def already_complete(s: Shared, path: Path, state: resume.ResumeState,
         if got != want:
             raise ChecksumMismatch(f"{name} of {path} is {got} but expected {want}")
         sha256 = got if name == "sha256" else None
-    storage.remove_quietly(resume.state_path(path))
+    s.at(path).remove_quietly(resume.state_path(path))
     note = (f"{path.name} was already complete (an earlier run ended between its final rename "
             "and removing its resume state); removed that state")
     s.say(note)
@@ -68,7 +66,7 @@ def place(part: storage.PartFile, wanted: Path, *, replace: bool = False) -> Pat
     path, folder = wanted, wanted.parent
 
     def taken(name: str) -> bool:
-        return os.path.lexists(folder / name) or os.path.lexists(resume.part_path(folder / name))
+        return part.folder.lexists(folder / name) or part.folder.lexists(resume.part_path(folder / name))
 
     while True:
         try:
@@ -88,24 +86,8 @@ def verify(s: Shared, part: storage.PartFile, probe: ProbeResult, expected: tupl
     for name, hexdigest in digests.items():
         if got[name] != hexdigest:
             aside = place(part, wanted.with_name(wanted.name + ".checksum-mismatch"))
-            storage.remove_quietly(resume.state_path(wanted))
+            part.folder.remove_quietly(resume.state_path(wanted))
             source = "expected" if expected and expected[0] == name else "the server's digest says"
             raise ChecksumMismatch(f"{name} of the download is {got[name]} but {source} {hexdigest}; "
                                    f"kept as {aside}")
     return got.get("sha256")
-
-
-def sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX only: Windows cannot open folders this way)."""
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

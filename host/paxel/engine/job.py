@@ -103,6 +103,9 @@ class Download:
             raise ServerMisbehaved("the server kept changing the file or its ranges; giving up")
         finally:
             self._release_part()
+            if s.folder is not None:
+                s.folder.close()
+                s.folder = None
 
     def _attempt(self, expected: tuple[str, str] | None) -> Result:
         s = self._s
@@ -204,7 +207,7 @@ class Download:
         if s.stop_reason == "cancel":
             start.discard_part(s)
             if path is not None:
-                storage.remove_quietly(resume.state_path(path))
+                s.at(path).remove_quietly(resume.state_path(path))
             raise Cancelled(f"download of {self.options.url} cancelled")
         s.set_state("paused")
         s.emit()
@@ -224,7 +227,7 @@ class Download:
             s.seg_started.clear()
             s.replaced.clear()
         if s.path is not None:
-            storage.remove_quietly(resume.state_path(s.path))
+            s.at(s.path).remove_quietly(resume.state_path(s.path))
             if self.options.output is None:  # the name is chosen afresh (the server's may change)
                 start.discard_part(s)
                 with s.lock:
@@ -238,7 +241,7 @@ class Download:
             return
         try:
             state = resume.state_of_part(part.path)
-            if part.created and part.size() == 0 and not state.exists():
+            if part.created and part.size() == 0 and not part.folder.lexists(state):
                 part.discard()
         finally:
             part.close()

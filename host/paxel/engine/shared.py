@@ -25,6 +25,7 @@ from pathlib import Path
 from paxel import resume, storage
 from paxel.engine.options import DownloadOptions, Progress
 from paxel.errors import NetworkError, PaxelError
+from paxel.folder import Folder
 from paxel.probe import ProbeResult
 from paxel.ratelimit import SpeedLimit
 from paxel.segments import SegmentTable
@@ -92,6 +93,7 @@ class Shared:
         # job
         self.no_ranges = False
         self.part: storage.PartFile | None = None   # claimed (locked) `.part` while we run
+        self.folder: Folder | None = None           # the download's folder, held (paxel.folder)
         self.state_saved = False                    # a resume-state file was written
         # coordinator
         self.samples: list[tuple[float, int]] = []
@@ -106,6 +108,19 @@ class Shared:
         from paxel.transport import HttpTransport
 
         return HttpTransport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
+
+    def hold_folder(self, path: Path) -> Folder:
+        """The held folder at `path` (opened once per run: job only)."""
+        if self.folder is None or self.folder.path != path:
+            if self.folder is not None:
+                self.folder.close()
+            self.folder = Folder.hold(path)
+        return self.folder
+
+    def at(self, path: Path) -> Folder:
+        """Where names beside `path` resolve: the held folder, or by name."""
+        folder = self.folder
+        return folder if folder is not None and folder.path == path.parent else Folder(path.parent)
 
     # -- stopping -------------------------------------------------------------------------------
 

@@ -126,6 +126,7 @@ def check_output(s: Shared) -> Path:
                          f"state ({why}); paxel never overwrites it: move it away or choose another "
                          "output name")
     make_folder(path.parent)
+    s.hold_folder(path.parent)
     return path
 
 
@@ -133,14 +134,15 @@ def claim_output(s: Shared, path: Path) -> storage.PartFile:
     """Claim `-o FILE`'s `.part`. A symlink there (dangling or not) is removed, never followed
     (the link only: its target is untouched), and the download starts clean."""
     part_path = resume.part_path(path)
+    at = s.at(path)
     for _ in range(3):
         try:
-            part = storage.PartFile.claim(part_path)
+            part = storage.PartFile.claim(part_path, folder=at)
         except storage.NotAPart:
-            if not part_path.is_symlink():
+            if not at.is_symlink(part_path):
                 raise
             s.say(f"{part_path.name} was a symlink; removed it (not its target), starting clean")
-            storage.remove_quietly(part_path, resume.state_path(path))
+            at.remove_quietly(part_path, resume.state_path(path))
             continue
         if part is None:
             raise UsageError(f"{path} is being downloaded by another paxel right now")
@@ -161,7 +163,7 @@ def trusted(s: Shared, state: resume.ResumeState | None) -> resume.ResumeState |
         s.say(f"{part.path.name}: {why}" + ("" if kept else "; starting clean"))
     if kept is None:
         discard_part(s)
-        storage.remove_quietly(resume.state_path(path))
+        s.at(path).remove_quietly(resume.state_path(path))
         if s.options.output is not None:
             s.part = claim_output(s, path)
     return kept
@@ -177,6 +179,7 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
     opts = s.options
     folder = (opts.folder or Path.cwd()).expanduser().absolute()
     make_folder(folder)
+    at = s.hold_folder(folder)
     wanted = safe_filename(opts.filename) if opts.filename else choose_name(probe.filename, probe.url)
     found: dict[str, resume.ResumeState] = {}
     busy: set[str] = set()   # names whose `.part` another running download holds
@@ -184,7 +187,7 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
     if stale is not None:
         if resume.same_file(stale, probe, same_url=stale.url == opts.url):
             raise AlreadyComplete(folder / wanted, stale)
-        storage.remove_quietly(resume.state_path(folder / wanted))  # its file is complete: junk
+        at.remove_quietly(resume.state_path(folder / wanted))  # its file is complete: junk
 
     def taken(name: str) -> bool:
         final = folder / name
@@ -201,7 +204,7 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
     while True:
         name = unique_name(wanted, taken)
         try:
-            part = storage.PartFile.claim(resume.part_path(folder / name))
+            part = storage.PartFile.claim(resume.part_path(folder / name), folder=at)
         except storage.NotAPart as exc:  # e.g. a dangling symlink: not ours, leave it be
             s.say(f"{exc}; choosing another name")
             busy.add(name)
@@ -273,7 +276,7 @@ def discard_part(s: Shared) -> None:
     if part is not None:
         part.discard()
     elif s.path is not None:
-        storage.remove_quietly(resume.part_path(s.path))
+        s.at(s.path).remove_quietly(resume.part_path(s.path))
 
 
 def make_folder(folder: Path) -> None:
