@@ -50,6 +50,8 @@ def test_best_prefers_validated_then_waiting_then_newest_and_skips_what_cannot_c
     found = best(NEW, [likely, older], frozenset())
     assert found is not None and (found.record.id, found.replaces_url) == ("d-likely", likely[0].url)
     assert best(NEW, [running, done, other], frozenset()) is None
+    stream = (record("d-stream", media={"quality": None}), Known(NEW, None))
+    assert best(NEW, [stream], frozenset()) is None, "a media stream's job is never a file's"
 
 
 def test_facts_come_from_the_part_state_else_from_the_record(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
     one waiting for a new link, then the newest. None when none is at least LIKELY."""
     found: list[tuple[tuple[int, bool, float], Candidate]] = []
     for record, known in records:
-        if record.state not in ATTACHABLE:
+        if record.state not in ATTACHABLE or record.media is not None:  # a stream is no file's
             continue
         match = same_file(new, known.facts)
         if match.sameness >= Sameness.LIKELY:
