@@ -177,6 +177,9 @@
    * What a failed download's row says and offers: {text, hide: [lifecycle actions that would
    * only fail again], links: [link actions that help]}. null when there is no error.
    */
+  // Errors a new link cannot mend (network, disk, a failing server…): no "Refresh link" there.
+  const NO_NEW_LINK = Object.freeze(["refresh"]);
+
   function advice(view) {
     const error = view.error;
     if (!error) return null;
@@ -194,20 +197,20 @@
     }
     const tries = /gave up after (\d+) tries/.exec(error.message || "");
     if (status !== null && (status >= 500 || status === 429)) {
-      return { text: `The server kept failing (${status})${tries ? ` after ${tries[1]} tries` : ""} — try again later.`, hide: [], links: ["copy_link"] };
+      return { text: `The server kept failing (${status})${tries ? ` after ${tries[1]} tries` : ""} — try again later.`, hide: NO_NEW_LINK, links: ["copy_link"] };
     }
     const what = withoutUrl(error.message, view);
     switch (error.name) {
       case "NETWORK":
-        return { text: `The connection failed (${what}) — check the network, then retry.`, hide: [], links: [] };
+        return { text: `The connection failed (${what}) — check the network, then retry.`, hide: NO_NEW_LINK, links: [] };
       case "DISK":
-        return { text: `The file cannot be written: ${what} — free some space or choose another folder, then retry.`, hide: [], links: [] };
+        return { text: `The file cannot be written: ${what} — free some space or choose another folder, then retry.`, hide: NO_NEW_LINK, links: [] };
       case "CHECKSUM_MISMATCH":
-        return { text: "The file arrived damaged (its checksum does not match) — retry to fetch it again.", hide: [], links: [] };
+        return { text: "The file arrived damaged (its checksum does not match) — retry to fetch it again.", hide: NO_NEW_LINK, links: [] };
       case "SERVER_MISBEHAVED":
-        return { text: `The server sent data paxel cannot trust (${what}) — retry; if it happens again, let the browser download it.`, hide: [], links: ["copy_link"] };
+        return { text: `The server sent data paxel cannot trust (${what}) — retry; if it happens again, let the browser download it.`, hide: NO_NEW_LINK, links: ["copy_link"] };
       default:
-        return { text: what, hide: [], links: [] };
+        return { text: what, hide: NO_NEW_LINK, links: [] };
     }
   }
 

@@ -35,8 +35,8 @@ EXPECTED = {
     "connecting": ("connecting…", False, ["pause", "cancel", "remove"]),
     "retrying": ("retrying (try 2 of 6)", False, ["pause", "cancel", "remove"]),
     "running": ("downloading", True, ["pause", "cancel", "remove"]),
-    "paused": ("paused", True, ["resume", "cancel", "remove"]),
-    "failed": ("failed", False, ["open_page", "copy_link", "remove"]),
+    "paused": ("paused", True, ["resume", "refresh", "cancel", "remove"]),
+    "failed": ("failed", False, ["open_page", "copy_link", "refresh", "remove"]),
     "finished": ("completed", True, ["open", "reveal", "remove"]),
 }
 
