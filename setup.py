@@ -13,7 +13,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHARED = ("format.js", "controls.css")  # = paxel.panel.assets.SHARED (tests/unit/test_panel_assets.py)
+# = paxel.panel.assets.SHARED (tests/unit/test_panel_assets.py checks it)
+SHARED = ("format.js", "listing.js", "rowkeys.js", "controls.css")
 LIB = Path(__file__).resolve().parent / "extension" / "lib"
 
 

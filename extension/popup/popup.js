@@ -2,9 +2,12 @@
 // Words, numbers, bars and buttons come from the one formatter (lib/format.js, shared with the
 // panel); which buttons a state gets comes from the service's lifecycle table.
 import "../lib/format.js";
+import "../lib/listing.js";
+import "../lib/rowkeys.js";
 import { classifyFailure } from "../lib/failures.js";
 
 const fmt = globalThis.paxelFormat;
+const listing = globalThis.paxelListing;
 const api = globalThis.browser ?? globalThis.chrome;
 const list = document.getElementById("downloads");
 const statusEl = document.getElementById("host-status");
@@ -86,7 +89,7 @@ function showHost(host, fromSnapshot = false) {
 }
 
 /** Everything a row shows except its buttons. */
-function rowParts(view) {
+function rowParts(view, position) {
   const name = fmt.displayName(view);
   const nameEl = el("div", "name", fmt.shortenMiddle(name, NAME_WIDTH));
   nameEl.title = view.path || name;
@@ -101,6 +104,7 @@ function rowParts(view) {
   if (kind) {
     const bar = el("div", `bar ${kind}`);
     bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", "progress");
     const fill = el("div", "fill");
     const f = fmt.fraction(view);
     if (kind === "determinate") {
@@ -115,6 +119,8 @@ function rowParts(view) {
   if (blocks.length) {
     const segments = el("div", "segments");
     segments.title = `${blocks.length} connections`;
+    segments.setAttribute("role", "img");
+    segments.setAttribute("aria-label", segments.title);
     for (const block of blocks) {
       const seg = el("div", "segment");
       seg.style.left = `${block.left}%`;
@@ -129,6 +135,7 @@ function rowParts(view) {
 
   const meta = el("div", "meta");
   meta.append(el("span", "state", fmt.stateText(view)));
+  if (view.state === "queued" && position) meta.append(el("span", "queue", listing.queueText(position, view.queue)));
   const size = fmt.sizeText(view);
   if (size) meta.append(el("span", "size", size));
   const retry = fmt.retryText(view, Date.now() / 1000);
@@ -163,6 +170,7 @@ function renderButtons(view, buttons, key) {
     const button = el("button", "", label);
     button.type = "button";
     button.dataset.action = action;
+    button.setAttribute("aria-label", `${label} ${fmt.displayName(view)}`);
     if (request) {
       const { type, ...extra } = request;
       button.addEventListener("click", () => act(view.download_id, { ...extra, action: type }, button));
@@ -179,8 +187,9 @@ function renderButtons(view, buttons, key) {
  * actions: progress redraws the list 4 times a second, and a press whose mouseup lands on a
  * new element would be lost.
  */
-function updateDownload(item, view) {
+function updateDownload(item, view, position) {
   item.dataset.id = view.download_id;
+  item.setAttribute("aria-label", listing.rowLabel(fmt, view, Date.now() / 1000));
   item.dataset.state = view.state;
   item.dataset.phase = view.phase ?? "";
   const wanted = buttonsFor(view);
@@ -192,7 +201,7 @@ function updateDownload(item, view) {
     item.append(buttons);
   }
   for (const child of [...item.children]) if (child !== buttons) child.remove();
-  for (const part of rowParts(view)) item.insertBefore(part, buttons);
+  for (const part of rowParts(view, position)) item.insertBefore(part, buttons);
   fitName(item, item.querySelector(":scope > .name"));
 }
 
@@ -218,14 +227,22 @@ function fitName(item, nameEl) {
 
 function showDownloads(views) {
   lastViews = views;
+  const focused = document.activeElement; // moving a row in the DOM takes the focus from it
   const rows = new Map([...list.children].map((li) => [li.dataset.id, li]));
   const wanted = new Set(views.map((v) => v.download_id));
   for (const [id, li] of rows) if (!wanted.has(id)) li.remove();
+  const positions = listing.queuePositions(views);
   views.forEach((view, i) => {
-    const li = rows.get(view.download_id) ?? el("li", "download");
-    updateDownload(li, view);
+    let li = rows.get(view.download_id);
+    if (!li) {
+      li = el("li", "download");
+      li.tabIndex = -1; // rowkeys.js puts one row in the tab order
+    }
+    updateDownload(li, view, positions.get(view.download_id));
     if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
   });
+  refreshKeys();
+  if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
   document.getElementById("empty").hidden = views.length > 0;
   // Totals from a service that is not there would be made up.
   const connected = statusEl.dataset.state === "connected";
@@ -305,6 +322,9 @@ for (const button of document.querySelectorAll("button.bulk")) {
     showDownloads(lastViews);
   });
 }
+
+// Arrows, Home/End move between rows; Enter, Space and Delete press the row's own buttons.
+const refreshKeys = globalThis.paxelRowKeys.attach(document, { rows: () => [...list.querySelectorAll("li.download")] });
 
 // Names are cut to the width they have: a new width cuts them again.
 window.addEventListener("resize", () => showDownloads(lastViews));

@@ -156,6 +156,24 @@ def bulk_buttons(page: Any, env: PaxelEnv, ids: dict[str, str]) -> None:
     assert listed() == set(ids.values()) - {ids["finished"]}, "failed and paused ones stay"
 
 
+def controls_present(page: Any) -> None:
+    """The panel's own controls are on screen, labelled: the Add box with the service's folders,
+    history search and filter, one row in the tab order, a label on every row."""
+    controls = page.js("""(() => { const q = (s) => document.querySelector(s); return {
+        link: q('label[for=add-url]').textContent, folders: q('#add-folder').options.length,
+        add: q('#add-submit').textContent, search: q('#history-search').getAttribute('aria-label'),
+        filters: [...q('#history-filter').options].map(o => o.value),
+        tabbable: [...document.querySelectorAll('li.download')].filter(li => li.tabIndex === 0).length,
+        unlabelled: [...document.querySelectorAll('li.download')]
+            .filter(li => !li.getAttribute('aria-label')).length,
+    }; })()""")
+    filters = ["all", "completed", "failed", "cancelled", "missing"]
+    assert controls == {"link": "Link to download", "folders": controls["folders"], "add": "Add",
+                        "search": "Search history", "filters": filters, "tabbable": 1,
+                        "unlabelled": 0}, controls
+    assert controls["folders"] >= 1
+
+
 def capture(chromium: Chromium, session: str, dark: bool, target: Any) -> None:
     chromium.send("Emulation.setEmulatedMedia", {"features": [
         {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]}, session)
@@ -185,6 +203,9 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
         wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
                  == "connected", 10, "the popup to be connected")
         check_rows(chromium.evaluate(popup, ROWS_JS), ids)
+        labels = chromium.evaluate(popup, "[...document.querySelectorAll('li.download')]"
+                                          ".map(li => [li.tabIndex, li.getAttribute('aria-label')])")
+        assert sorted(t for t, _ in labels) == [-1] * 5 + [0] and all(label for _, label in labels), labels
         totals = chromium.evaluate(popup, "document.getElementById('totals').textContent")
         assert totals.startswith("3 downloading · 1 paused · ") and totals.endswith("/s"), totals
         chromium.evaluate(popup, "document.getElementById('downloads').style.maxHeight = 'none'")
@@ -216,6 +237,7 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
             subprocess.run(["xdotool", "windowsize", window, "620", "1450", "windowmove", window, "0", "0"],
                            env=paxel_env.env, check=True, timeout=10)
             time.sleep(0.8)
+            controls_present(page)
             scheme = page.js("matchMedia('(prefers-color-scheme: dark)').matches")
             print(f"\npanel {'dark' if dark else 'light'}: page sees prefers-color-scheme dark = {scheme}")
             colours = screenshot(tall_xvfb.display, SCREENS / f"panel-{'dark' if dark else 'light'}.png")

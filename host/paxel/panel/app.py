@@ -54,7 +54,26 @@ class PanelApi:
             return {"ok": False, "error": error_view(exc)}
         finally:
             self._page_ready.set()
-        return {"ok": True, "downloads": result.get("downloads", []), "lifecycle": self._lifecycle()}
+        return {"ok": True, "downloads": result.get("downloads", []), "lifecycle": self._lifecycle(),
+                "service": self._service_facts()}
+
+    def _service_facts(self) -> dict[str, Any]:
+        """What the Add box offers: the service's folders, default folder and connections."""
+        hello = self._client.hello
+        return {key: hello.get(key) for key in ("roots", "default_folder", "default_connections")}
+
+    def add(self, fields: Any) -> dict[str, Any]:
+        """The Add box: one `download` request (the service checks every field again)."""
+        if not isinstance(fields, dict) or not isinstance(fields.get("url"), str):
+            bad = ProtocolError("the Add box sent no link", code=ErrorCode.BAD_FIELD)
+            return {"ok": False, "error": error_view(bad)}
+        request = {key: fields[key] for key in ("url", "folder", "connections")
+                   if fields.get(key) not in (None, "")}
+        try:
+            result = self._client.request("download", source="panel", **request)
+        except PaxelError as exc:
+            return {"ok": False, "error": error_view(exc)}
+        return {"ok": True, **result}
 
     def _lifecycle(self) -> dict[str, Any]:
         table = self._client.hello.get("lifecycle")

@@ -21,7 +21,8 @@ from pathlib import Path
 PACKAGE_ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
 # host/paxel/panel_assets -> the checkout's extension/lib (absent in an installed wheel)
 EXTENSION_LIB = PACKAGE_ASSETS.parents[2] / "extension" / "lib"
-SHARED = ("format.js", "controls.css")  # the extension's files the panel page loads, by name
+# the extension's files the panel page loads, by name
+SHARED = ("format.js", "listing.js", "rowkeys.js", "controls.css")
 
 
 def sources(assets: Path = PACKAGE_ASSETS, lib: Path = EXTENSION_LIB) -> dict[str, Path]:

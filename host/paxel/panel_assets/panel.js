@@ -5,6 +5,11 @@
 
 (function () {
   const fmt = window.paxelFormat;
+  const L = window.paxelListing;
+  // download_id -> {history: [{at, segments}] of the last RATE_WINDOW s, rates}: each connection's
+  // speed over a couple of seconds (nginx and CDNs send in bursts: a quarter second says little)
+  const segmentState = new Map();
+  const RATE_WINDOW = 2;
   const downloads = new Map(); // download_id -> DownloadView
   let samples = {}; // download_id (and "total") -> [[t, speed]] from the progress events received
   const rows = new Map(); // download_id -> <li>
@@ -43,10 +48,13 @@
   function apply(event) {
     const data = event.data || {};
     switch (event.event) {
-      case "progress":
+      case "progress": {
+        const now = Date.now() / 1000;
         (data.downloads || []).forEach(upsertProgress);
-        samples = fmt.addSamples(samples, data.downloads || [], Date.now() / 1000);
+        (data.downloads || []).forEach((view) => trackSegments(view, now));
+        samples = fmt.addSamples(samples, data.downloads || [], now);
         break;
+      }
       case "removed":
         downloads.delete(data.download_id);
         break;
@@ -58,6 +66,7 @@
         // Events were missed meanwhile: the service's list replaces everything we had.
         if (data.ok) {
           lifecycle = data.lifecycle || lifecycle;
+          window.paxelAdd.learn(data.service);
           downloads.clear();
           (data.downloads || []).forEach(upsert);
           setConnected(true);
@@ -67,6 +76,16 @@
       default:
         upsert(data.download);
     }
+  }
+
+  // Each connection's speed from the bytes its segment gained since the last progress event.
+  function trackSegments(view, now) {
+    if (!view || !Array.isArray(view.segments)) return;
+    const known = segmentState.get(view.download_id);
+    const history = (known ? known.history : []).filter((h) => now - h.at <= RATE_WINDOW + 0.5);
+    const rates = L.segmentRates(history[0] || null, view, now);
+    history.push({ at: now, segments: view.segments });
+    segmentState.set(view.download_id, { history, segments: view.segments, rates });
   }
 
   // Not connected: every row may be stale, so the lists are greyed out and say so.
@@ -104,10 +123,11 @@
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
+    bar.setAttribute("aria-label", "progress");
     bar.append(node("div", "fill"));
     const meta = node("div", "meta");
-    meta.append(node("span", "size"), node("span", "speed"), node("span", "eta"), node("span", "retry"),
-      node("span", "conns"), node("span", "when"));
+    meta.append(node("span", "queue"), node("span", "size"), node("span", "speed"), node("span", "eta"),
+      node("span", "retry"), node("span", "conns"), node("span", "when"));
     const graph = document.createElementNS(SVG, "svg");
     graph.setAttribute("class", "graph");
     graph.setAttribute("viewBox", `0 0 ${GRAPH_W} ${GRAPH_H}`);
@@ -115,13 +135,20 @@
     graph.setAttribute("role", "img");
     graph.setAttribute("aria-label", "speed, last minute");
     graph.append(document.createElementNS(SVG, "path"));
-    li.append(top, bar, node("div", "segments"), graph, meta, node("div", "error"), node("div", "actions"));
-    li.setAttribute("aria-label", "download");
+    const segments = node("div", "segments");
+    segments.setAttribute("role", "img");
+    li.append(top, bar, segments, graph, meta, node("div", "error"), node("div", "actions"));
+    li.tabIndex = -1; // rowkeys.js puts one row in the tab order
     return li;
   }
 
+  // One block per connection over the file; a slow one (a third of the others' median) in red,
+  // each with its speed as tooltip, and what the map shows in words for a screen reader.
   function updateSegments(container, view) {
     const blocks = view.state === "running" ? fmt.segmentBlocks(view) : [];
+    const state = segmentState.get(view.download_id);
+    const rates = state && state.segments === view.segments ? state.rates : [];
+    const slow = L.slowSegments(rates);
     while (container.children.length > blocks.length) container.lastChild.remove();
     while (container.children.length < blocks.length) {
       const seg = node("div", "segment");
@@ -133,9 +160,16 @@
       seg.style.left = `${b.left}%`;
       seg.style.width = `${b.width}%`;
       seg.firstChild.style.width = `${b.fill}%`;
+      seg.dataset.slow = String(slow[i] === true);
+      const speed = typeof rates[i] === "number" ? fmt.formatSpeed(rates[i]) || "0 B/s" : "";
+      seg.title = `connection ${i + 1}${speed ? `: ${speed}` : ""}${slow[i] ? " (slow)" : ""}`;
     });
     container.hidden = blocks.length === 0;
-    container.title = blocks.length ? `${blocks.length} segments` : "";
+    const slowCount = slow.filter(Boolean).length;
+    container.dataset.slow = String(slowCount);
+    container.setAttribute("aria-label", blocks.length
+      ? `${blocks.length} connections${slowCount ? `, ${slowCount} slow` : ""}` : "");
+    return slowCount;
   }
 
   // The table's actions minus those the error says would only fail again, plus link actions.
@@ -146,16 +180,20 @@
     return links.concat(fmt.actionsFor(lifecycle, view.state).filter((a) => !hidden.has(a.action)));
   }
 
-  function updateActions(container, view) {
+  function updateActions(container, view, name) {
     const buttons = buttonsFor(view);
     const wanted = buttons.map((b) => b.action).join(",");
-    if (container.dataset.actions === wanted) return; // keep buttons stable so clicks are not lost
+    if (container.dataset.actions === wanted) {
+      for (const b of container.children) b.setAttribute("aria-label", `${b.textContent} ${name}`);
+      return; // keep buttons stable so clicks are not lost
+    }
     container.dataset.actions = wanted;
     container.replaceChildren(
       ...buttons.map(({ action, label, link }) => {
         const b = node("button", `action ${action}${link ? " link" : ""}`, label);
         b.type = "button";
         b.dataset.action = action;
+        b.setAttribute("aria-label", `${label} ${name}`);
         return b;
       }),
     );
@@ -180,7 +218,7 @@
     nameEl.dataset.fitted = key;
   }
 
-  function updateRow(li, view) {
+  function updateRow(li, view, position) {
     li.dataset.state = view.state;
     li.dataset.phase = view.phase || "";
     const name = li.querySelector(".name");
@@ -200,41 +238,58 @@
     bar.classList.toggle("indeterminate", kind === "indeterminate");
     bar.setAttribute("aria-valuenow", kind === "determinate" ? String(Math.floor(f * 100)) : "");
     li.querySelector(".fill").style.width = kind === "determinate" ? `${f * 100}%` : "";
-    updateSegments(li.querySelector(".segments"), view);
+    const slowCount = updateSegments(li.querySelector(".segments"), view);
     const graph = li.querySelector(".graph");
     const path = view.state === "running" ? fmt.sparkPath(samples[view.download_id], GRAPH_W, GRAPH_H, Date.now() / 1000) : "";
     graph.firstChild.setAttribute("d", path);
     graph.style.display = path ? "" : "none";
+    li.querySelector(".queue").textContent = view.state === "queued" ? L.queueText(position, view.queue) : "";
     li.querySelector(".size").textContent = fmt.sizeText(view);
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
     li.querySelector(".eta").textContent = running ? fmt.formatEta(view.eta) : "";
     li.querySelector(".retry").textContent = fmt.retryText(view, Date.now() / 1000);
     li.querySelector(".conns").textContent = running && view.connections
-      ? `${view.connections} connection${view.connections === 1 ? "" : "s"}` : "";
+      ? `${view.connections} connection${view.connections === 1 ? "" : "s"}${slowCount ? `, ${slowCount} slow` : ""}` : "";
     li.querySelector(".when").textContent = fmt.whenText(view, Date.now() / 1000);
     const advice = fmt.advice(view);
     const gone = view.state === "missing" ? "The file was deleted or moved away." : "";
     li.querySelector(".error").textContent = advice ? advice.text : gone;
-    updateActions(li.querySelector(".actions"), view);
+    updateActions(li.querySelector(".actions"), view, full);
+    li.setAttribute("aria-label", L.rowLabel(fmt, view, Date.now() / 1000));
   }
 
   function render() {
+    // Moving a row in the DOM (it changed place or list) takes the keyboard focus away from it.
+    const focused = document.activeElement;
+    draw();
+    if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  function draw() {
     const all = [...downloads.values()];
     const active = all.filter((v) => fmt.isActive(lifecycle, v)).sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
-    const history = all
-      .filter((v) => !fmt.isActive(lifecycle, v))
+    const query = el("history-search").value;
+    const filter = el("history-filter").value || "all";
+    const ended = all.filter((v) => !fmt.isActive(lifecycle, v));
+    const history = ended
+      .filter((v) => L.matches(v, fmt.displayName(v), query, filter))
       .sort((a, b) => (b.finished_at || b.created_at || 0) - (a.finished_at || a.created_at || 0));
+    const shown = new Set([...active, ...history].map((v) => v.download_id));
     for (const [id, li] of rows) {
-      if (!downloads.has(id)) {
+      if (!shown.has(id)) {
         li.remove();
         rows.delete(id);
       }
+      if (!downloads.has(id)) segmentState.delete(id);
     }
-    placeRows(el("active"), active);
-    placeRows(el("history"), history);
+    const positions = L.queuePositions(active);
+    placeRows(el("active"), active, positions);
+    placeRows(el("history"), history, positions);
     el("active-empty").hidden = active.length > 0;
     el("history-empty").hidden = history.length > 0;
+    el("history-empty").textContent = ended.length ? "Nothing in the history matches." : "Finished downloads appear here.";
+    refreshKeys();
     // Totals and speeds from a stopped service would be made up: say what is known.
     const connected = document.body.dataset.connected !== "false";
     el("summary").textContent = connected ? fmt.summaryText(lifecycle, all) : "not connected";
@@ -246,14 +301,14 @@
     }
   }
 
-  function placeRows(list, views) {
+  function placeRows(list, views, positions) {
     views.forEach((view, i) => {
       let li = rows.get(view.download_id);
       if (!li) {
         li = buildRow(view.download_id);
         rows.set(view.download_id, li);
       }
-      updateRow(li, view);
+      updateRow(li, view, positions.get(view.download_id));
       if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
     });
   }
@@ -322,6 +377,7 @@
     const reply = await window.pywebview.api.snapshot();
     if (reply.ok) {
       lifecycle = reply.lifecycle || null;
+      window.paxelAdd.learn(reply.service);
       reply.downloads.forEach(upsert);
       setConnected(true);
       showBanner("");
@@ -334,7 +390,28 @@
     window.paxel.ready = true;
   }
 
-  window.paxel = { onEvent, ready: false, downloads, samples: () => samples };
+  // History: search and filter (listing.js), redrawn as the user types.
+  const filterSelect = el("history-filter");
+  filterSelect.replaceChildren(...Object.entries(L.HISTORY_FILTERS).map(([key, spec]) => {
+    const option = node("option", "", spec.label);
+    option.value = key;
+    return option;
+  }));
+  for (const control of [el("history-search"), filterSelect]) {
+    control.addEventListener("input", () => { if (window.paxel.ready) render(); });
+  }
+  const refreshKeys = window.paxelRowKeys.attach(document, {
+    rows: () => [...document.querySelectorAll("li.download")],
+    search: el("history-search"),
+  });
+
+  // A download the Add box just asked for: shown at once (its events follow).
+  function added(view) {
+    upsert(view);
+    render();
+  }
+
+  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, segments: segmentState };
   document.addEventListener("click", onClick);
   window.addEventListener("resize", () => { if (window.paxel.ready) render(); }); // names fit the new width
   document.addEventListener("keydown", (event) => {

@@ -1,0 +1,177 @@
+// What the popup's and the panel's lists do beyond drawing a row (format.js draws it): search and
+// filter the history, move through rows with the keyboard, queue positions, per-connection speeds
+// in the segment map, the link in what was pasted or dropped, the words a screen reader says for
+// a row. Pure: no DOM, no browser API.
+//
+// ONE source file, shared like format.js (classic script and module alike, no `export`): the
+// extension imports it for its side effect, the panel gets a copy (paxel/panel/assets.py SHARED).
+// Both find the API as `globalThis.paxelListing`.
+"use strict";
+
+(function (root) {
+  // ---- history: search and filter ----
+
+  // The filter choices the history offers: which states each one shows.
+  const HISTORY_FILTERS = Object.freeze({
+    all: { label: "All", states: null },
+    completed: { label: "Finished", states: ["completed"] },
+    failed: { label: "Failed", states: ["failed"] },
+    cancelled: { label: "Cancelled", states: ["cancelled"] },
+    missing: { label: "File missing", states: ["missing"] },
+  });
+
+  function words(text) {
+    return String(text ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+  }
+
+  /**
+   * Does `view` match the search `query` (every word, case-insensitive, in its name, site or
+   * link) and the filter `filter` (a HISTORY_FILTERS key; unknown keys show everything)?
+   * `name` is the name the row shows (format.js displayName).
+   */
+  function matches(view, name, query, filter) {
+    const spec = HISTORY_FILTERS[filter];
+    if (spec && spec.states && !spec.states.includes(view.state)) return false;
+    const haystack = [name, view.url, view.final_url, view.path].filter(Boolean).join(" ").toLowerCase();
+    return words(query).every((word) => haystack.includes(word));
+  }
+
+  // ---- keyboard ----
+
+  /**
+   * The row that gets the focus after `key` on row `index` of `count` rows (-1: none has it yet),
+   * or null when the key does not move between rows.
+   */
+  function nextRow(key, index, count) {
+    if (!(count > 0)) return null;
+    const last = count - 1;
+    switch (key) {
+      case "ArrowDown": return index < 0 ? 0 : Math.min(last, index + 1);
+      case "ArrowUp": return index < 0 ? last : Math.max(0, index - 1);
+      case "Home": return 0;
+      case "End": return last;
+      case "PageDown": return index < 0 ? 0 : Math.min(last, index + 5);
+      case "PageUp": return index < 0 ? 0 : Math.max(0, index - 5);
+      default: return null;
+    }
+  }
+
+  /**
+   * What a key on a focused row does, as a lifecycle action to look for in the row's buttons
+   * (the row only offers what its state allows): Enter opens a finished file or resumes, Space
+   * pauses or resumes, Delete removes an ended one from the list (never a running one: that
+   * would throw its bytes away on one key).
+   */
+  function keyAction(key, state) {
+    if (key === "Enter") return state === "completed" ? "open" : state === "paused" ? "resume" : null;
+    if (key === " " || key === "Spacebar") return state === "paused" ? "resume" : ["queued", "running"].includes(state) ? "pause" : null;
+    if (key === "Delete") return ["completed", "failed", "cancelled", "missing"].includes(state) ? "remove" : null;
+    return null;
+  }
+
+  // ---- the queue ----
+
+  /**
+   * Each queued download's place in line: id -> 1, 2, ... The service's `queue_position` when it
+   * sends one (named queues and priorities order it), else its order of arrival, as the service
+   * starts them (oldest first).
+   */
+  function queuePositions(views) {
+    const queued = views.filter((v) => v.state === "queued");
+    const byService = queued.every((v) => Number.isInteger(v.queue_position));
+    const ordered = byService
+      ? [...queued].sort((a, b) => a.queue_position - b.queue_position)
+      : [...queued].sort((a, b) => (a.created_at || 0) - (b.created_at || 0));
+    return new Map(ordered.map((v, i) => [v.download_id, byService ? v.queue_position : i + 1]));
+  }
+
+  /** "#2 in line" (the queue's name too when there are named queues). */
+  function queueText(position, queue) {
+    if (!Number.isInteger(position)) return "";
+    return queue && queue !== "default" ? `#${position} in ${queue}` : `#${position} in line`;
+  }
+
+  // ---- the segment map: one speed per connection ----
+
+  /**
+   * Bytes per second of each segment of `view` since `previous` ({at, segments} of the same
+   * download, `at` in seconds), matched by start offset (a split keeps its start); null where
+   * there is nothing to compare (new segment, no time passed, a segment that finished).
+   */
+  function segmentRates(previous, view, now) {
+    const segments = Array.isArray(view.segments) ? view.segments : [];
+    if (!previous || !(now > previous.at)) return segments.map(() => null);
+    const before = new Map((previous.segments || []).map(([start, , done]) => [start, done]));
+    return segments.map(([start, end, done]) => {
+      const was = before.get(start);
+      if (typeof was !== "number" || done >= end - start) return null;
+      return Math.max(0, (done - was) / (now - previous.at));
+    });
+  }
+
+  /**
+   * Which connections are slow: under a third of the median of the others that move (at least
+   * 3 connections with a rate: with two, which one is "slow" says little).
+   */
+  function slowSegments(rates) {
+    const known = rates.filter((r) => typeof r === "number");
+    if (known.length < 3) return rates.map(() => false);
+    const sorted = [...known].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    return rates.map((r) => typeof r === "number" && median > 0 && r < median / 3);
+  }
+
+  // ---- the Add box ----
+
+  /** The first http(s) link in pasted or dropped text (a text/uri-list's comment lines skipped), or null. */
+  function linkFromText(text) {
+    for (const line of String(text ?? "").split(/\r?\n/)) {
+      const trimmed = line.trim();
+      if (!trimmed || trimmed.startsWith("#")) continue;
+      const found = /https?:\/\/[^\s<>"']+/i.exec(trimmed);
+      if (!found) continue;
+      try {
+        const url = new URL(found[0].replace(/[),.;:!?]+$/, "")); // the sentence's, not the link's
+        if (url.protocol === "http:" || url.protocol === "https:") return url.href;
+      } catch {
+        // not a URL after all: look further
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The Add box's fields checked: {request: {url, folder?, connections?}} or {errors: {field:
+   * message}}, in the words and units the box shows. `connections` "" is the service's default.
+   */
+  function addRequest(fields, maxConnections = 32) {
+    const errors = {};
+    const url = linkFromText(fields.url);
+    if (!url) errors.url = "Paste or drop a link that starts with http:// or https://.";
+    const request = { url };
+    const text = String(fields.connections ?? "").trim();
+    if (text !== "") {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1 || n > maxConnections) errors.connections = `Connections: a whole number from 1 to ${maxConnections}.`;
+      else request.connections = n;
+    }
+    if (fields.folder) request.folder = String(fields.folder);
+    return Object.keys(errors).length ? { errors } : { request };
+  }
+
+  // ---- screen readers ----
+
+  /** What a screen reader says for a row: "movie.bin, downloading, 1.2/5.0 GiB (24%), 2.0 MiB/s, 0:47 left". */
+  function rowLabel(fmt, view, now) {
+    const parts = [fmt.displayName(view), fmt.stateText(view), fmt.sizeText(view)];
+    if (view.state === "running") parts.push(fmt.formatSpeed(view.speed), fmt.formatEta(view.eta), fmt.retryText(view, now));
+    const advice = fmt.advice(view);
+    if (advice) parts.push(advice.text);
+    return parts.filter(Boolean).join(", ");
+  }
+
+  root.paxelListing = Object.freeze({
+    HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments,
+    linkFromText, addRequest, rowLabel,
+  });
+})(globalThis);

@@ -1,0 +1,104 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import "../lib/format.js";
+import "../lib/listing.js";
+
+const fmt = globalThis.paxelFormat;
+const L = globalThis.paxelListing;
+const view = (over = {}) => ({ download_id: "d-1", url: "http://example.com/f.bin", state: "completed", created_at: 1, ...over });
+
+test("search: every word, any case, in the name, site or link; the filter by state", () => {
+  const v = view({ url: "https://cdn.example.org/isos/Debian-13.iso", state: "completed" });
+  assert.ok(L.matches(v, "Debian-13.iso", "debian ISO", "all"));
+  assert.ok(L.matches(v, "Debian-13.iso", "cdn.example", "completed"));
+  assert.ok(!L.matches(v, "Debian-13.iso", "debian ubuntu", "all"), "every word must be there");
+  assert.ok(!L.matches(v, "Debian-13.iso", "", "failed"));
+  assert.ok(L.matches(v, "Debian-13.iso", "   ", "no-such-filter"));
+});
+
+test("search properties: the empty query keeps all; more words never find more", () => {
+  fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.constantFrom(...Object.keys(L.HISTORY_FILTERS)),
+    (name, a, b, filter) => {
+      const v = view({ state: "failed" });
+      if (filter === "all" || filter === "failed") assert.ok(L.matches(v, name, "", filter));
+      if (L.matches(v, name, `${a} ${b}`, filter)) assert.ok(L.matches(v, name, a, filter));
+      assert.equal(L.matches(v, name, a.toUpperCase(), filter), L.matches(v, name, a.toLowerCase(), filter));
+    }));
+});
+
+test("keyboard: arrows, Home/End, pages stay within the rows", () => {
+  assert.equal(L.nextRow("ArrowDown", -1, 3), 0);
+  assert.equal(L.nextRow("ArrowUp", -1, 3), 2);
+  assert.equal(L.nextRow("ArrowDown", 2, 3), 2);
+  assert.equal(L.nextRow("End", 0, 3), 2);
+  assert.equal(L.nextRow("x", 0, 3), null);
+  assert.equal(L.nextRow("ArrowDown", 0, 0), null);
+  fc.assert(fc.property(fc.constantFrom("ArrowDown", "ArrowUp", "Home", "End", "PageUp", "PageDown"),
+    fc.integer({ min: 1, max: 50 }), fc.integer({ min: -1, max: 60 }), (key, count, index) => {
+      const next = L.nextRow(key, Math.min(index, count - 1), count);
+      assert.ok(Number.isInteger(next) && next >= 0 && next < count);
+    }));
+});
+
+test("keys on a row: never a destructive action on a running download", () => {
+  assert.equal(L.keyAction("Enter", "completed"), "open");
+  assert.equal(L.keyAction(" ", "running"), "pause");
+  assert.equal(L.keyAction(" ", "paused"), "resume");
+  assert.equal(L.keyAction("Delete", "failed"), "remove");
+  for (const state of ["queued", "running", "paused"]) assert.equal(L.keyAction("Delete", state), null);
+});
+
+test("queue positions: the service's when it sends them, else order of arrival", () => {
+  const views = [view({ download_id: "b", state: "queued", created_at: 5 }), view({ download_id: "a", state: "queued", created_at: 2 }),
+    view({ download_id: "r", state: "running", created_at: 1 })];
+  assert.deepEqual([...L.queuePositions(views)], [["a", 1], ["b", 2]]);
+  const told = views.map((v) => (v.state === "queued" ? { ...v, queue_position: v.download_id === "b" ? 1 : 2 } : v));
+  assert.deepEqual(Object.fromEntries(L.queuePositions(told)), { b: 1, a: 2 });
+  assert.equal(L.queueText(2, undefined), "#2 in line");
+  assert.equal(L.queueText(1, "night"), "#1 in night");
+  assert.equal(L.queueText(undefined), "");
+});
+
+test("segment rates: per start offset over the time between two progress events; a slow one stands out", () => {
+  const before = { at: 10, segments: [[0, 100, 10], [100, 200, 10], [200, 300, 10], [300, 400, 10]] };
+  const now = { segments: [[0, 100, 30], [100, 200, 30], [200, 300, 12], [300, 400, 30], [400, 500, 0]] };
+  const rates = L.segmentRates(before, now, 11);
+  assert.deepEqual(rates, [20, 20, 2, 20, null]);
+  assert.deepEqual(L.slowSegments(rates), [false, false, true, false, false]);
+  assert.deepEqual(L.slowSegments([5, 1]), [false, false], "two connections: nothing to compare");
+  assert.deepEqual(L.segmentRates(null, now, 11), [null, null, null, null, null]);
+});
+
+test("slow segments: none when all move alike; never more than half of them", () => {
+  fc.assert(fc.property(fc.array(fc.oneof(fc.constant(null), fc.double({ min: 0, max: 1e9, noNaN: true })), { maxLength: 32 }), (rates) => {
+    const slow = L.slowSegments(rates);
+    assert.equal(slow.length, rates.length);
+    const known = rates.filter((r) => typeof r === "number").length;
+    assert.ok(slow.filter(Boolean).length <= Math.floor(known / 2));
+  }));
+  assert.deepEqual(L.slowSegments([7, 7, 7, 7]), [false, false, false, false]);
+});
+
+test("the Add box: the first http(s) link in what was pasted or dropped; errors per field", () => {
+  assert.equal(L.linkFromText("# a comment\r\nhttps://example.com/a b.zip\nhttp://x/"), "https://example.com/a");
+  assert.equal(L.linkFromText("see http://example.com/f.iso, thanks"), "http://example.com/f.iso");
+  assert.equal(L.linkFromText("ftp://x/y\njavascript:alert(1)"), null);
+  assert.deepEqual(L.addRequest({ url: " https://e.com/f ", connections: "4", folder: "/home/u/Downloads" }),
+    { request: { url: "https://e.com/f", connections: 4, folder: "/home/u/Downloads" } });
+  assert.deepEqual(L.addRequest({ url: "https://e.com/f", connections: "" }), { request: { url: "https://e.com/f" } });
+  const bad = L.addRequest({ url: "file:///etc/passwd", connections: "40" });
+  assert.match(bad.errors.url, /http/);
+  assert.match(bad.errors.connections, /1 to 32/);
+  fc.assert(fc.property(fc.string(), (text) => {
+    const link = L.linkFromText(text);
+    assert.ok(link === null || /^https?:\/\//.test(link));
+  }));
+});
+
+test("what a screen reader says for a row", () => {
+  const running = { download_id: "d", url: "http://h/movie.bin", state: "running", phase: "running", total: 1024, done: 256, speed: 2048, eta: 47 };
+  assert.equal(L.rowLabel(fmt, running, 0), "movie.bin, downloading, 256 B/1.0 KiB (25%), 2.0 KiB/s, 0:47 left");
+  const failed = { download_id: "d", url: "http://h/x.zip", state: "failed", error: { name: "HTTP_STATUS", message: "http://h/x.zip answered 404 (not found)" } };
+  assert.match(L.rowLabel(fmt, failed, 0), /^x\.zip, failed, The server says the file is gone \(404\)/);
+});
