@@ -170,6 +170,12 @@ def test_add_box_search_keys_labels_queue_and_a_slow_connection(
         press(paxel_env, window, "slash")
         page.wait_for("document.activeElement === document.getElementById('history-search')", timeout=5)
         assert service_view(paxel_env, movie["download_id"])["state"] == "paused"
+
+        # Refresh link (the lifecycle's `refresh`, labelled by format.js): added from the CLI it has
+        # no page to open, so the banner says to click the link on its page again.
+        page.js(f"{movie_row}.querySelector('button[data-action=refresh]').click()")
+        page.wait_for("document.getElementById('banner').textContent.includes('Click the download link')")
+        assert service_view(paxel_env, movie["download_id"])["state"] == "paused"
     finally:
         panel.kill()
         panel.wait()

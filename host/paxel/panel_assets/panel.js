@@ -347,12 +347,23 @@
       if (!reply.ok) showBanner(reply.error.message);
       else if (button.dataset.action === "remove") downloads.delete(id);
       else upsert(reply.download);
+      if (reply.ok && button.dataset.action === "refresh") await afterRefresh(reply);
       render();
     } catch (err) {
       showBanner(String(err));
     } finally {
       button.disabled = false;
     }
+  }
+
+  // Refresh link: the download waits for a new link to its file; the user finds one on its page
+  // (opened in the browser, where a click on the link hands paxel the new link to continue).
+  async function afterRefresh(reply) {
+    const page = typeof reply.page === "string" && /^https?:\/\//i.test(reply.page) ? reply.page : "";
+    const opened = page ? await window.pywebview.api.open_link(page) : { ok: false };
+    showBanner(opened.ok
+      ? "Its page is open in your browser: click the download link there again and paxel continues where it stopped."
+      : "The link of this download expired. Click the download link on its page again: paxel continues where it stopped.");
   }
 
   // Open page / Copy link: work on the link itself, not on the download.
