@@ -32,6 +32,7 @@ def test_other_errors_are_plain_failures() -> None:
 
 
 NEW = FileFacts("a.iso", 100, '"e1"')
+URL = "https://cdn.test/a.iso?sig=2"
 
 
 def test_best_prefers_validated_then_waiting_then_newest_and_skips_what_cannot_continue() -> None:
@@ -40,18 +41,30 @@ def test_best_prefers_validated_then_waiting_then_newest_and_skips_what_cannot_c
     running = (record("d-run", State.RUNNING, created=10), Known(NEW, None))
     done = (record("d-done", State.COMPLETED, created=10), Known(NEW, None))
     other = (record("d-other", created=10), Known(FileFacts("a.iso", 100, '"e2"'), None))
-    found = best(NEW, [likely, valid, running, done, other], frozenset())
+    found = best(NEW, [likely, valid, running, done, other], frozenset(), url=URL)
     assert found is not None
     assert (found.record.id, found.match.sameness, found.replaces_url) == ("d-valid", Sameness.VALIDATED,
                                                                          "https://old/1")
     # Among equals: the one waiting for a new link, else the newest; no state file: its own URL.
     older = (record("d-old", State.PAUSED, created=1), Known(FileFacts("a.iso", 100), None))
-    assert best(NEW, [likely, older], frozenset({"d-old"})).record.id == "d-old"  # type: ignore[union-attr]
-    found = best(NEW, [likely, older], frozenset())
+    assert best(NEW, [likely, older], frozenset({"d-old"}), url=URL).record.id == "d-old"  # type: ignore[union-attr]
+    found = best(NEW, [likely, older], frozenset(), url=URL)
     assert found is not None and (found.record.id, found.replaces_url) == ("d-likely", likely[0].url)
-    assert best(NEW, [running, done, other], frozenset()) is None
+    assert best(NEW, [running, done, other], frozenset(), url=URL) is None
     stream = (record("d-stream", media={"quality": None}), Known(NEW, None))
-    assert best(NEW, [stream], frozenset()) is None, "a media stream's job is never a file's"
+    assert best(NEW, [stream], frozenset(), url=URL) is None, "a media stream's job is never a file's"
+
+
+def test_only_a_download_from_the_same_server_is_continued() -> None:
+    """Another site can copy a public validator with the name and size (test_attack_relink)."""
+    paused = (record("d-1", State.PAUSED, final_url="https://dl2.cdn.test:443/a.iso"),
+              Known(NEW, "https://old.test/a.iso?sig=0"))
+    for url in ("https://cdn.test/a.iso?sig=9", "HTTPS://CDN.test:443/x/a.iso", "https://dl2.cdn.test/a.iso",
+                "https://old.test/a.iso"):
+        assert best(NEW, [paused], frozenset(), url=url) is not None, url
+    for url in ("https://evil.test/a.iso", "http://cdn.test/a.iso", "https://cdn.test:8443/a.iso",
+                "https://cdn.test.evil.test/a.iso", "https://user@evil.test/a.iso", "not a url", ""):
+        assert best(NEW, [paused], frozenset(), url=url) is None, url
 
 
 def test_facts_come_from_the_part_state_else_from_the_record(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from paxel import resume, storage
 from paxel.errors import HTTPStatusError, PaxelError
@@ -71,13 +72,37 @@ class Candidate:
     replaces_url: str
 
 
+def origin(url: str | None) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of a URL, the default port spelled out; None for none or junk."""
+    try:
+        split = urlsplit(url or "")
+        port = split.port or {"http": 80, "https": 443}.get(split.scheme.lower())
+    except ValueError:
+        return None
+    if not split.hostname:
+        return None
+    return split.scheme.lower(), split.hostname.rstrip("."), port
+
+
+def same_server(url: str, record: Record, known: Known) -> bool:
+    """`url` is on a server this download's bytes or links already came from. Validators vouch
+    for a file only on its own server (RFC 9110 §8.8: they tell representations of one resource
+    apart): a page on another site can copy a public ETag or Last-Modified with the name and
+    size, and its bytes would continue the user's `.part`."""
+    new = origin(url)
+    return new is not None and new in {origin(u) for u in (known.state_url, record.url, record.final_url)}
+
+
 def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
-         waiting: frozenset[str]) -> Candidate | None:
-    """The unfinished download `new` is the file of: the strongest match (paxel.sameness), then
-    one waiting for a new link, then the newest. None when none is at least LIKELY."""
+         waiting: frozenset[str], *, url: str) -> Candidate | None:
+    """The unfinished download `new` (an answer from `url`) is the file of, among those from the
+    same server: the strongest match (paxel.sameness), then one waiting for a new link, then the
+    newest. None when none is at least LIKELY."""
     found: list[tuple[tuple[int, bool, float], Candidate]] = []
     for record, known in records:
         if record.state not in ATTACHABLE or record.media is not None:  # a stream is no file's
+            continue
+        if not same_server(url, record, known):
             continue
         match = same_file(new, known.facts)
         if match.sameness >= Sameness.LIKELY:

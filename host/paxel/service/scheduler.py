@@ -124,7 +124,8 @@ class Scheduler(Runner):
         request's URL, headers and cookies; None when there is none (docs/protocol.md)."""
         with self._lock:
             records = self._store.with_state(*relink.ATTACHABLE)
-            found = relink.best(new, ((r, relink.facts_of(r)) for r in records), self.relinks.waiting())
+            found = relink.best(new, ((r, relink.facts_of(r)) for r in records), self.relinks.waiting(),
+                                url=request.url)
             if found is None or found.record.id in self._jobs:  # (a pause still winding down)
                 return None
             record = found.record
