@@ -1,4 +1,5 @@
-"""HTTP for the engine: the only module that imports `requests`.
+"""HTTP for the engine: the only module that imports `requests` (when the first transport is
+made: importing this module for its protocols and helpers costs no requests/urllib3).
 
 The engine codes against the `Transport` and `Reply` protocols; `HttpTransport` is the real one.
 One transport per worker thread (its own Session, so keep-alive connections are not shared).
@@ -15,23 +16,24 @@ close-delimited and TLS bodies go through http.client.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
-import http.cookiejar
 import os
 import socket
 import struct
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from paxel import __version__
 from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, ServerMisbehaved, UsageError
 from paxel.headers import CREDENTIAL_HEADERS
+
+if TYPE_CHECKING:   # requests (and urllib3) are imported with the first transport, not before:
+    import requests  # the protocols and helpers here serve code that never makes a request
 
 USER_AGENT = f"paxel/{__version__}"
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -239,12 +241,18 @@ def _timeval(seconds: float) -> bytes:
     return struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
 
 
-class _Session(requests.Session):
-    def get_redirect_target(self, resp: requests.Response) -> str | None:
-        """Redirects are HttpTransport's business: requests must not even parse Location (with
-        allow_redirects=False it still builds the next request, and a malformed Location would
-        raise a bare ValueError from inside `get`)."""
-        return None
+@functools.cache
+def _session_class() -> type[requests.Session]:
+    import requests
+
+    class _Session(requests.Session):
+        def get_redirect_target(self, resp: requests.Response) -> str | None:
+            """Redirects are HttpTransport's business: requests must not even parse Location
+            (with allow_redirects=False it still builds the next request, and a malformed
+            Location would raise a bare ValueError from inside `get`)."""
+            return None
+
+    return _Session
 
 
 class HttpTransport:
@@ -260,7 +268,9 @@ class HttpTransport:
         self._timeout = timeout
         self._proxy = proxy
         self._env_proxies: dict[str, dict[str, str]] = {}   # per scheme://host: read once
-        self.session = _Session()
+        import http.cookiejar
+
+        self.session = _session_class()()
         # The environment (proxies, NO_PROXY, CA bundle) is read here once per host instead of
         # by requests on every request (a scan of os.environ each time); ~/.netrc is not used.
         self.session.trust_env = False
@@ -306,10 +316,14 @@ class HttpTransport:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
         if key not in self._env_proxies:
+            import requests.utils
+
             self._env_proxies[key] = requests.utils.get_environ_proxies(url)
         return self._env_proxies[key]
 
     def _send(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+        import requests
+
         try:
             return self.session.get(url, headers=dict(headers), stream=True, allow_redirects=False,
                                     proxies=self._proxies_for(url),

@@ -9,6 +9,7 @@ sizing. Whether a failed try counts as progress is pure: `retry.made_progress`.
 from __future__ import annotations
 
 import random
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -42,12 +43,16 @@ class Worker:
     """One connection: takes segments from the table until none is left (or a stop)."""
 
     def __init__(self, s: Shared, wid: int, part: storage.PartFile, transport: Transport | None = None,
-                 seg: Segment | None = None, reply: Reply | None = None) -> None:
+                 seg: Segment | None = None, reply: Reply | None = None,
+                 gate: threading.Event | None = None) -> None:
         self.s, self.wid, self.part = s, wid, part
         self.transport, self.seg, self.reply = transport, seg, reply
+        self.gate = gate   # set once every worker thread has started (see job._segmented)
 
     def run(self) -> None:
         s, wid = self.s, self.wid
+        if self.gate is not None:
+            self.gate.wait()
         own = self.transport is None
         transport = self.transport or s.transport()
         seg, reply = self.seg, self.reply

@@ -150,6 +150,9 @@ class Download:
                 part.truncate(0)
             with s.lock:
                 s.table = table
+            # (one stream without ranges, or a file of at most 1 MiB, keeps no state: its
+            # workers need not wake the coordinator for checkpoints)
+            s.checkpointing = ranged and size > CHECKPOINT_BYTES
             coordinator.checkpoint(s, part, probe)
             if size > BACKGROUND_PREALLOCATE:
                 threads.append(threading.Thread(target=self._preallocate, name="paxel-preallocate",
@@ -169,13 +172,21 @@ class Download:
                 slots = wanted = opts.host_slots.acquire(probe.url, wanted)
             # a tiny file is all in the first reply: no thread, no coordinator round trips
             inline = reply is not None and wanted == 1 and size <= CHECKPOINT_BYTES
+            # Thread.start() waits until the new thread runs; a worker that went straight on to
+            # build its transport and request would hold the GIL meanwhile, so each start would
+            # wait for the previous worker's request (~3 ms each, far more on a loaded machine).
+            # The new workers wait at a gate until all have started, then go together.
+            gate = threading.Event()
             workers = [Worker(s, 0, part, main, first_seg, reply),
-                       *(Worker(s, wid, part) for wid in range(1, wanted))]
+                       *(Worker(s, wid, part, gate=gate) for wid in range(1, wanted))]
             threads.extend(threading.Thread(target=w.run, name=f"paxel-worker-{w.wid}", daemon=True)
                            for w in workers[1 if inline else 0:])
             s.live = wanted
-            for t in threads:
-                t.start()
+            try:
+                for t in threads:
+                    t.start()
+            finally:
+                gate.set()
         except BaseException:
             if not any(t.ident for t in threads) and reply is not None:  # nobody else cleans up
                 reply.close()

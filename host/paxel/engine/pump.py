@@ -38,6 +38,7 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
         s.replies[wid] = reply
     size = read_size(rate, limit)
     began, got = time.monotonic(), 0
+    checkpointing = s.checkpointing   # else nobody needs a wake-up per read
     try:
         while True:
             if stop.is_set():
@@ -68,7 +69,7 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                 # READ_SECONDS, and bytes in the file but not in the table are lost to a crash
                 with lock:
                     table.commit(seg, allowed)
-                    lagging = seg.written - seg.durable >= CHECKPOINT_BYTES
+                    lagging = checkpointing and seg.written - seg.durable >= CHECKPOINT_BYTES
                 if lagging:
                     s.wake.set()
             if allowed < n:

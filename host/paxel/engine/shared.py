@@ -95,6 +95,7 @@ class Shared:
         self.part: storage.PartFile | None = None   # claimed (locked) `.part` while we run
         self.folder: Folder | None = None           # the download's folder, held (paxel.folder)
         self.state_saved = False                    # a resume-state file was written
+        self.checkpointing = False                  # this attempt keeps a resume state at all
         # coordinator
         self.samples: list[tuple[float, int]] = []
         self.speed = 0.0
