@@ -572,6 +572,8 @@ async function route(message) {
     }
     case "show_panel":
       return host.request({ type: "show_panel" });
+    case "limit": // the popup's global speed limit (bytes/s or null), checked again by the host
+      return host.request({ type: "limit", max_speed: message.max_speed ?? null });
     case "handover.state": {
       const { trace, bypassNext } = await api.storage.session.get(["trace", "bypassNext"]);
       const commands = await api.commands.getAll();

@@ -159,6 +159,32 @@
     return Object.keys(errors).length ? { errors } : { request };
   }
 
+  // ---- speed limits, typed in MiB/s ----
+
+  const MIB = 1048576;
+  const MAX_SPEED = 2 ** 40; // the protocol's bound (docs/protocol.md, `limit`)
+
+  /**
+   * A speed-limit field (MiB/s, as the field says) to the `limit` request's `max_speed`:
+   * {max_speed: bytes/s or null (empty: no limit)} or {error} in the field's own unit.
+   */
+  function speedFromField(text) {
+    const t = String(text ?? "").trim().replace(",", ".");
+    if (t === "") return { max_speed: null };
+    const n = /^\d*\.?\d+$/.test(t) ? Number(t) : NaN;
+    if (!(n > 0)) return { error: "Speed limit: a number of MiB/s above 0 (e.g. 2 or 0.5), or empty for none." };
+    const bytes = Math.round(n * MIB);
+    if (bytes < 1024) return { error: "Speed limit: at least 0.001 MiB/s." };
+    if (bytes > MAX_SPEED) return { error: `Speed limit: at most ${MAX_SPEED / MIB} MiB/s.` };
+    return { max_speed: bytes };
+  }
+
+  /** What a speed-limit field shows for `max_speed` (bytes/s): "2", "0.5"; "" for none. */
+  function fieldFromSpeed(bytes) {
+    if (typeof bytes !== "number" || !(bytes > 0)) return "";
+    return String(Math.round((bytes / MIB) * 1000) / 1000);
+  }
+
   // ---- screen readers ----
 
   /** What a screen reader says for a row: "movie.bin, downloading, 1.2/5.0 GiB (24%), 2.0 MiB/s, 0:47 left". */
@@ -172,6 +198,6 @@
 
   root.paxelListing = Object.freeze({
     HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments,
-    linkFromText, addRequest, rowLabel,
+    linkFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed,
   });
 })(globalThis);

@@ -299,7 +299,26 @@ async function startService(button) {
   }
 }
 
+// The global speed limit (MiB/s; empty: none), sent when the field changes.
+const limitInput = document.getElementById("global-limit");
+const limitError = document.getElementById("global-limit-error");
+function showLimit(hello) {
+  if (hello && "max_speed" in hello && document.activeElement !== limitInput) limitInput.value = listing.fieldFromSpeed(hello.max_speed);
+}
+limitInput.addEventListener("change", async () => {
+  const parsed = listing.speedFromField(limitInput.value);
+  limitError.textContent = parsed.error ?? "";
+  limitInput.setAttribute("aria-invalid", String(!!parsed.error));
+  if (parsed.error) return;
+  try {
+    limitInput.value = listing.fieldFromSpeed((await ask({ type: "limit", max_speed: parsed.max_speed })).max_speed);
+  } catch (err) {
+    reportFailure(err, (message) => { limitError.textContent = `Speed limit: ${message}`; });
+  }
+});
+
 function learnLifecycle(hello) {
+  showLimit(hello);
   if (hello?.lifecycle) {
     lifecycle = hello.lifecycle;
     showDownloads(lastViews);
@@ -352,6 +371,7 @@ port.onMessage.addListener((message) => {
 ask({ type: "state" }).then((state) => {
   showHost(state.host, true);
   lifecycle = state.hello?.lifecycle ?? lifecycle;
+  showLimit(state.hello);
   showDownloads(state.downloads);
 });
 // Opening the popup is no reason to start a service the user stopped: it says so, with a button.

@@ -102,3 +102,17 @@ test("what a screen reader says for a row", () => {
   const failed = { download_id: "d", url: "http://h/x.zip", state: "failed", error: { name: "HTTP_STATUS", message: "http://h/x.zip answered 404 (not found)" } };
   assert.match(L.rowLabel(fmt, failed, 0), /^x\.zip, failed, The server says the file is gone \(404\)/);
 });
+
+test("speed limits typed in MiB/s: empty is none, errors in the field's unit", () => {
+  assert.deepEqual(L.speedFromField(""), { max_speed: null });
+  assert.deepEqual(L.speedFromField(" 2 "), { max_speed: 2097152 });
+  assert.deepEqual(L.speedFromField("0,5"), { max_speed: 524288 });
+  for (const bad of ["0", "-1", "2M", "abc", "1e3", "0.0001"]) assert.match(L.speedFromField(bad).error, /^Speed limit: .*MiB\/s/, bad);
+  assert.match(L.speedFromField("99999999").error, /at most 1048576 MiB\/s/);
+  assert.equal(L.fieldFromSpeed(null), "");
+  assert.equal(L.fieldFromSpeed(2097152), "2");
+  fc.assert(fc.property(fc.integer({ min: 1024, max: 2 ** 40 }), (bytes) => {
+    const back = L.speedFromField(L.fieldFromSpeed(bytes)).max_speed;
+    assert.ok(Math.abs(back - bytes) <= 0.0005 * 1048576 + 1, `${bytes} -> ${back}`);
+  }));
+});

@@ -63,6 +63,12 @@ def add_in_box(page: PanelPage, url: str, connections: str = "") -> None:
             " document.getElementById('add-submit').click(); })()")
 
 
+def change(page: PanelPage, field: str, value: str) -> None:
+    """Type `value` into the field and leave it (what fires `change`)."""
+    page.js(f"(i => {{ i.value = {json.dumps(value)};"
+            f" i.dispatchEvent(new Event('change', {{bubbles: true}})); }})({field})")
+
+
 def test_add_box_search_keys_labels_queue_and_a_slow_connection(
         paxel_env: PaxelEnv, xvfb: Xvfb, uneven_nginx: Nginx) -> None:
     paxel_env.write_settings(open_panel_on_add=False, max_concurrent=1)
@@ -151,6 +157,21 @@ def test_add_box_search_keys_labels_queue_and_a_slow_connection(
         height = page.js(f"{segments}.getBoundingClientRect().height")
         assert height >= 12, height
         screenshot(xvfb.display, ARTIFACTS / "panel-controls.png")
+
+        # Speed limits in MiB/s: an error next to the field in its unit; the movie's own limit and
+        # the global one reach the service.
+        limit = f"{movie_row}.querySelector('input.speed')"
+        change(page, limit, "2M")
+        page.wait_for(f"{movie_row}.querySelector('.limit + .field-error').textContent.includes('MiB/s')")
+        assert page.js(f"{limit}.getAttribute('aria-invalid')") == "true"
+        change(page, limit, "0.5")
+        wait_for(lambda: service_view(paxel_env, movie["download_id"])["max_speed"] == 512 << 10, 5,
+                 "the movie's own limit in the service")
+        change(page, "document.getElementById('global-limit')", "8")
+        host = paxel_env.host("chrome")
+        wait_for(lambda: host.hello(request_id=int(time.monotonic() * 1000))["max_speed"] == 8 << 20, 5,
+                 "the global limit in the service")
+        host.close()
 
         # Keys on the X server: focus moves down the rows, Space pauses the running one. A real
         # click on the page's header first, so the web view (not just the X window) has focus.

@@ -76,3 +76,16 @@ def test_popup_rows_by_keyboard_with_labels_and_queue_places(
     key(chromium, popup, "ArrowUp")
     assert chromium.evaluate(popup, f"document.activeElement === {row(1)}")
     assert chromium.evaluate(popup, f"{rows}.filter(li => li.tabIndex === 0).length") == 1
+
+    # The compact global speed limit (MiB/s): an error in the field's unit, then the service's.
+    field = "document.getElementById('global-limit')"
+    error = "document.getElementById('global-limit-error').textContent"
+    for value in ("fast", "4"):
+        chromium.evaluate(popup, f"(i => {{ i.value = {json.dumps(value)};"
+                                 " i.dispatchEvent(new Event('change')); })(" + field + ")")
+        if value == "fast":
+            wait_for(lambda: "MiB/s" in chromium.evaluate(popup, error), 5, "the limit's error")
+    host = paxel_env.host("chrome")
+    wait_for(lambda: host.hello()["max_speed"] == 4 << 20, 5, "the global limit in the service")
+    host.close()
+    assert chromium.evaluate(popup, error) == ""

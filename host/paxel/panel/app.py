@@ -60,7 +60,19 @@ class PanelApi:
     def _service_facts(self) -> dict[str, Any]:
         """What the Add box offers: the service's folders, default folder and connections."""
         hello = self._client.hello
-        return {key: hello.get(key) for key in ("roots", "default_folder", "default_connections")}
+        keys = ("roots", "default_folder", "default_connections", "max_speed")
+        return {key: hello.get(key) for key in keys}
+
+    def limit(self, download_id: Any, max_speed: Any) -> dict[str, Any]:
+        """A speed limit field: one download's own (`download_id`), or all downloads' (None)."""
+        fields: dict[str, Any] = {"max_speed": max_speed}
+        if download_id is not None:
+            fields["download_id"] = download_id
+        try:
+            result = self._client.request("limit", **fields)
+        except PaxelError as exc:
+            return {"ok": False, "error": error_view(exc)}
+        return {"ok": True, **result}
 
     def add(self, fields: Any) -> dict[str, Any]:
         """The Add box: one `download` request (the service checks every field again)."""

@@ -128,6 +128,15 @@
     const meta = node("div", "meta");
     meta.append(node("span", "queue"), node("span", "size"), node("span", "speed"), node("span", "eta"),
       node("span", "retry"), node("span", "conns"), node("span", "when"));
+    // Its own speed limit, changeable while it runs (MiB/s; empty: none).
+    const limit = node("label", "limit");
+    const input = node("input", "speed");
+    Object.assign(input, { type: "text", inputMode: "decimal", placeholder: "none" });
+    const error = node("span", "field-error");
+    error.id = `limit-error-${id}`;
+    input.setAttribute("aria-describedby", error.id);
+    limit.append("Limit ", input, " MiB/s");
+    meta.append(limit, error);
     const graph = document.createElementNS(SVG, "svg");
     graph.setAttribute("class", "graph");
     graph.setAttribute("viewBox", `0 0 ${GRAPH_W} ${GRAPH_H}`);
@@ -252,6 +261,11 @@
     li.querySelector(".conns").textContent = running && view.connections
       ? `${view.connections} connection${view.connections === 1 ? "" : "s"}${slowCount ? `, ${slowCount} slow` : ""}` : "";
     li.querySelector(".when").textContent = fmt.whenText(view, Date.now() / 1000);
+    const limit = li.querySelector(".limit");
+    limit.hidden = !fmt.isActive(lifecycle, view);
+    const speedInput = limit.querySelector("input");
+    speedInput.setAttribute("aria-label", `Speed limit for ${full}, MiB/s`);
+    if (document.activeElement !== speedInput && !speedInput.dataset.dirty) speedInput.value = L.fieldFromSpeed(view.max_speed);
     const advice = fmt.advice(view);
     const gone = view.state === "missing" ? "The file was deleted or moved away." : "";
     li.querySelector(".error").textContent = advice ? advice.text : gone;
@@ -389,6 +403,7 @@
     if (reply.ok) {
       lifecycle = reply.lifecycle || null;
       window.paxelAdd.learn(reply.service);
+      el("global-limit").value = L.fieldFromSpeed(reply.service && reply.service.max_speed);
       reply.downloads.forEach(upsert);
       setConnected(true);
       showBanner("");
@@ -422,7 +437,8 @@
     render();
   }
 
-  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, segments: segmentState };
+  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, update: added, segments: segmentState,
+    lifecycle: () => lifecycle };
   document.addEventListener("click", onClick);
   window.addEventListener("resize", () => { if (window.paxel.ready) render(); }); // names fit the new width
   document.addEventListener("keydown", (event) => {
