@@ -6,10 +6,7 @@
 (function () {
   const fmt = window.paxelFormat;
   const L = window.paxelListing;
-  // download_id -> {history: [{at, segments}] of the last RATE_WINDOW s, rates}: each connection's
-  // speed over a couple of seconds (nginx and CDNs send in bursts: a quarter second says little)
-  const segmentState = new Map();
-  const RATE_WINDOW = 2;
+  const segmap = window.paxelSegmentMap;
   const downloads = new Map(); // download_id -> DownloadView
   let samples = {}; // download_id (and "total") -> [[t, speed]] from the progress events received
   const rows = new Map(); // download_id -> <li>
@@ -51,7 +48,7 @@
       case "progress": {
         const now = Date.now() / 1000;
         (data.downloads || []).forEach(upsertProgress);
-        (data.downloads || []).forEach((view) => trackSegments(view, now));
+        (data.downloads || []).forEach((view) => segmap.track(view, now));
         samples = fmt.addSamples(samples, data.downloads || [], now);
         break;
       }
@@ -76,16 +73,6 @@
       default:
         upsert(data.download);
     }
-  }
-
-  // Each connection's speed from the bytes its segment gained since the last progress event.
-  function trackSegments(view, now) {
-    if (!view || !Array.isArray(view.segments)) return;
-    const known = segmentState.get(view.download_id);
-    const history = (known ? known.history : []).filter((h) => now - h.at <= RATE_WINDOW + 0.5);
-    const rates = L.segmentRates(history[0] || null, view, now);
-    history.push({ at: now, segments: view.segments });
-    segmentState.set(view.download_id, { history, segments: view.segments, rates });
   }
 
   // Not connected: every row may be stale, so the lists are greyed out and say so.
@@ -149,36 +136,6 @@
     li.append(top, bar, segments, graph, meta, node("div", "error"), node("div", "actions"));
     li.tabIndex = -1; // rowkeys.js puts one row in the tab order
     return li;
-  }
-
-  // One block per connection over the file; a slow one (a third of the others' median) in red,
-  // each with its speed as tooltip, and what the map shows in words for a screen reader.
-  function updateSegments(container, view) {
-    const blocks = view.state === "running" ? fmt.segmentBlocks(view) : [];
-    const state = segmentState.get(view.download_id);
-    const rates = state && state.segments === view.segments ? state.rates : [];
-    const slow = L.slowSegments(rates);
-    while (container.children.length > blocks.length) container.lastChild.remove();
-    while (container.children.length < blocks.length) {
-      const seg = node("div", "segment");
-      seg.append(node("div", "done"));
-      container.append(seg);
-    }
-    blocks.forEach((b, i) => {
-      const seg = container.children[i];
-      seg.style.left = `${b.left}%`;
-      seg.style.width = `${b.width}%`;
-      seg.firstChild.style.width = `${b.fill}%`;
-      seg.dataset.slow = String(slow[i] === true);
-      const speed = typeof rates[i] === "number" ? fmt.formatSpeed(rates[i]) || "0 B/s" : "";
-      seg.title = `connection ${i + 1}${speed ? `: ${speed}` : ""}${slow[i] ? " (slow)" : ""}`;
-    });
-    container.hidden = blocks.length === 0;
-    const slowCount = slow.filter(Boolean).length;
-    container.dataset.slow = String(slowCount);
-    container.setAttribute("aria-label", blocks.length
-      ? `${blocks.length} connections${slowCount ? `, ${slowCount} slow` : ""}` : "");
-    return slowCount;
   }
 
   // The table's actions minus those the error says would only fail again, plus link actions.
@@ -247,7 +204,7 @@
     bar.classList.toggle("indeterminate", kind === "indeterminate");
     bar.setAttribute("aria-valuenow", kind === "determinate" ? String(Math.floor(f * 100)) : "");
     li.querySelector(".fill").style.width = kind === "determinate" ? `${f * 100}%` : "";
-    const slowCount = updateSegments(li.querySelector(".segments"), view);
+    const slowCount = segmap.update(li.querySelector(".segments"), view);
     const graph = li.querySelector(".graph");
     const path = view.state === "running" ? fmt.sparkPath(samples[view.download_id], GRAPH_W, GRAPH_H, Date.now() / 1000) : "";
     graph.firstChild.setAttribute("d", path);
@@ -295,7 +252,7 @@
         li.remove();
         rows.delete(id);
       }
-      if (!downloads.has(id)) segmentState.delete(id);
+      if (!downloads.has(id)) segmap.forget(id);
     }
     const positions = L.queuePositions(active);
     placeRows(el("active"), active, positions);
@@ -437,7 +394,7 @@
     render();
   }
 
-  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, update: added, segments: segmentState,
+  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, update: added, segments: segmap.state,
     lifecycle: () => lifecycle };
   document.addEventListener("click", onClick);
   window.addEventListener("resize", () => { if (window.paxel.ready) render(); }); // names fit the new width
