@@ -5,11 +5,13 @@ that download's file, and never lets another site's bytes into a `.part`."""
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from support.faultserver import FaultServer
+from support.nginx import Nginx
 from support.paxel_env import NativeHost, PaxelEnv
 
 MiB = 1024 * 1024
@@ -74,4 +76,58 @@ def test_a_page_on_another_site_cannot_splice_its_bytes_into_a_paused_download(
     assert ask(host, 4, type="resume", download_id=download_id)["ok"]
     done = host.wait_event("completed", download_id)["data"]["download"]
     assert hashlib.sha256(Path(done["path"]).read_bytes()).hexdigest() == faultserver.sha256(real)
+    assert host.close() == 0
+
+
+def test_a_second_generated_export_of_the_same_name_and_size_is_not_swallowed_by_a_paused_one(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """A web app generates `export.csv` per request, without validators: two exports of one size
+    are two files. The second click must not take over the first, paused one: the engine cannot
+    continue a `.part` without a validator, so an attach only throws the first export away (found:
+    attached; the first download became the second export and the first was lost)."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    page = f"{faultserver.base}/app/reports"
+    january = faultserver.url("export.csv", size=SIZE, seed=1, noetag=1, nolm=1, trickle=MiB)
+    first = take(host, 2, january, referrer=page, size=SIZE, filename="export.csv")
+    download_id = first["download"]["download_id"]
+    paused_with_bytes(host, download_id, MiB)
+
+    february = faultserver.url("export.csv", size=SIZE, seed=2, noetag=1, nolm=1)
+    second = take(host, 3, february, referrer=page, size=SIZE, filename="export.csv")
+    assert second["outcome"] == "taken", second
+    assert second.get("attached") is not True, "another export took over the paused one"
+    host.wait_event("completed", second["download"]["download_id"])
+    assert ask(host, 4, type="resume", download_id=download_id)["ok"]
+    done = host.wait_event("completed", download_id)["data"]["download"]
+    assert hashlib.sha256(Path(done["path"]).read_bytes()).hexdigest() == faultserver.sha256(january)
+    assert host.close() == 0
+
+
+def test_two_files_of_one_nginx_with_the_same_name_size_and_mtime_are_not_spliced(
+        paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """nginx's ETag is the file's mtime and size ("5f1e-400000"): two builds of `data.bin` in two
+    folders, unpacked with one mtime, share it, and nothing else tells them apart. A click on the
+    second must not continue the paused first's `.part` with its bytes (found: attached as
+    VALIDATED, and the finished file was the first's start and the second's rest)."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    stamp = time.time() - 86400
+    digests = {}
+    for build in ("2025", "2026"):
+        name = f"attack-relink/{build}/data.bin"
+        digests[build] = nginx.add_file(name, SIZE)
+        os.utime(nginx.data / name, (stamp, stamp))
+    page = f"http://127.0.0.1:{nginx.port}/builds.html"
+    old = nginx.url("attack-relink/2025/data.bin") + "?slow=1m"
+    first = take(host, 2, old, referrer=page, size=SIZE)
+    download_id = first["download"]["download_id"]
+    paused_with_bytes(host, download_id, MiB)
+
+    new = take(host, 3, nginx.url("attack-relink/2026/data.bin") + "?slow=1m", referrer=page, size=SIZE)
+    assert new["outcome"] == "taken", new
+    if new.get("attached") is True:   # then it must at least be the file it says it is
+        done = host.wait_event("completed", download_id)["data"]["download"]
+        got = hashlib.sha256(Path(done["path"]).read_bytes()).hexdigest()
+        assert got == digests["2026"], "the finished file is neither build: two files spliced"
     assert host.close() == 0

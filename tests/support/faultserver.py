@@ -66,6 +66,7 @@ class Faults:
     change_after: int | None = None  # after this many GETs the content changes (new ETag, Last-Modified)
     ignore_if_range: int = 0         # 1: serve the new content to a stale If-Range (a broken server)
     noetag: int = 0                  # 1: validators are Last-Modified only
+    nolm: int = 0                    # 1: no Last-Modified (with noetag: no validator, a generated export)
     status: int | None = None        # answer this status (e.g. 503, 429, 404)...
     status_times: int = 1            # ...to K requests (any method)...
     status_from: int = 0             # ...from request number N on (0: the first one)
@@ -342,7 +343,9 @@ class _Handler(BaseHTTPRequestHandler):
         etag = f'"{seed:x}-{size:x}-{version}"'
         mtime = formatdate(BASE_MTIME + version * 3600, usegmt=True)
 
-        headers: dict[str, str] = {"Content-Type": "application/octet-stream", "Last-Modified": mtime}
+        headers: dict[str, str] = {"Content-Type": "application/octet-stream"}
+        if not faults.nolm:
+            headers["Last-Modified"] = mtime
         if not faults.noetag:
             headers["ETag"] = etag
         ranges_ok = not (faults.norange or faults.nolength or faults.chunked)

@@ -16,8 +16,9 @@ from paxel.service.relink import Known, Relinks, best, expired, facts_of
 from paxel.service.store import Record
 
 
-def record(ident: str, state: State = State.FAILED, created: float = 0.0, **kw: object) -> Record:
-    return Record(id=ident, url=f"https://cdn.test/{ident}?sig=1", folder="/tmp", connections=4,
+def record(ident: str, state: State = State.FAILED, created: float = 0.0, url: str | None = None,
+           **kw: object) -> Record:
+    return Record(id=ident, url=url or f"https://cdn.test/{ident}?sig=1", folder="/tmp", connections=4,
                   state=state, created_at=created, **kw)  # type: ignore[arg-type]
 
 
@@ -36,23 +37,24 @@ URL = "https://cdn.test/a.iso?sig=2"
 
 
 def test_best_prefers_validated_then_waiting_then_newest_and_skips_what_cannot_continue() -> None:
-    likely = (record("d-likely", created=9), Known(FileFacts("a.iso", 100), None))
-    valid = (record("d-valid", created=1), Known(FileFacts("a (1).iso", 100, '"e1"'), "https://old/1"))
-    running = (record("d-run", State.RUNNING, created=10), Known(NEW, None))
-    done = (record("d-done", State.COMPLETED, created=10), Known(NEW, None))
-    other = (record("d-other", created=10), Known(FileFacts("a.iso", 100, '"e2"'), None))
-    found = best(NEW, [likely, valid, running, done, other], frozenset(), url=URL)
+    old = "https://cdn.test/a.iso?sig=1"
+    likely = (record("d-likely", created=9, url=old), Known(FileFacts("a.iso", 100), None))
+    valid = (record("d-valid", created=1, url=old), Known(FileFacts("a (1).iso", 100, '"e1"'), "https://cdn.test/a.iso?s=0"))
+    running = (record("d-run", State.RUNNING, created=10, url=old), Known(NEW, None))
+    done = (record("d-done", State.COMPLETED, created=10, url=old), Known(NEW, None))
+    other = (record("d-other", created=10, url=old), Known(FileFacts("a.iso", 100, '"e2"'), None))
+    found = best(NEW, [likely, valid, running, done, other], frozenset({"d-likely"}), url=URL)
     assert found is not None
     assert (found.record.id, found.match.sameness, found.replaces_url) == ("d-valid", Sameness.VALIDATED,
-                                                                         "https://old/1")
+                                                                         "https://cdn.test/a.iso?s=0")
     # Among equals: the one waiting for a new link, else the newest; no state file: its own URL.
-    older = (record("d-old", State.PAUSED, created=1), Known(FileFacts("a.iso", 100), None))
+    older = (record("d-old", State.PAUSED, created=1, url=old), Known(FileFacts("a.iso", 100), None))
     assert best(NEW, [likely, older], frozenset({"d-old"}), url=URL).record.id == "d-old"  # type: ignore[union-attr]
-    found = best(NEW, [likely, older], frozenset(), url=URL)
-    assert found is not None and (found.record.id, found.replaces_url) == ("d-likely", likely[0].url)
-    assert best(NEW, [running, done, other], frozenset(), url=URL) is None
-    stream = (record("d-stream", media={"quality": None}), Known(NEW, None))
-    assert best(NEW, [stream], frozenset(), url=URL) is None, "a media stream's job is never a file's"
+    found = best(NEW, [likely, older], frozenset({"d-likely", "d-old"}), url=URL)
+    assert found is not None and (found.record.id, found.replaces_url) == ("d-likely", old)
+    assert best(NEW, [running, done, other], frozenset({"d-run", "d-done", "d-other"}), url=URL) is None
+    stream = (record("d-stream", media={"quality": None}, url=old), Known(NEW, None))
+    assert best(NEW, [stream], frozenset({"d-stream"}), url=URL) is None, "a stream's job is no file's"
 
 
 def test_only_a_download_from_the_same_server_is_continued() -> None:
@@ -61,10 +63,27 @@ def test_only_a_download_from_the_same_server_is_continued() -> None:
               Known(NEW, "https://old.test/a.iso?sig=0"))
     for url in ("https://cdn.test/a.iso?sig=9", "HTTPS://CDN.test:443/x/a.iso", "https://dl2.cdn.test/a.iso",
                 "https://old.test/a.iso"):
-        assert best(NEW, [paused], frozenset(), url=url) is not None, url
+        assert best(NEW, [paused], frozenset({"d-1"}), url=url) is not None, url
     for url in ("https://evil.test/a.iso", "http://cdn.test/a.iso", "https://cdn.test:8443/a.iso",
                 "https://cdn.test.evil.test/a.iso", "https://user@evil.test/a.iso", "not a url", ""):
-        assert best(NEW, [paused], frozenset(), url=url) is None, url
+        assert best(NEW, [paused], frozenset({"d-1"}), url=url) is None, url
+
+
+def test_a_click_nobody_asked_to_attach_needs_the_same_path_and_a_validator() -> None:
+    """A second click continues a download that waits for no new link only when a validator
+    confirms the file and only the query changed (test_attack_relink: generated exports, nginx's
+    mtime-size ETags in two folders)."""
+    signed = record("d-1", State.PAUSED, url="https://cdn.test/v1/a.iso?sig=1")
+    known = [(signed, Known(NEW, None))]
+    assert best(NEW, known, frozenset(), url="https://cdn.test/v1/a.iso?sig=2") is not None
+    assert best(NEW, known, frozenset(), url="https://cdn.test/v2/a.iso?sig=2") is None
+    bare = FileFacts("a.iso", 100)
+    assert best(bare, [(signed, Known(bare, None))], frozenset(), url="https://cdn.test/v1/a.iso") is None
+    weak = FileFacts("a.iso", 100, 'W/"e1"')
+    assert best(weak, [(signed, Known(weak, None))], frozenset(), url="https://cdn.test/v1/a.iso") is None
+    # Waiting for a new link (the user asked, on the page it opened): another path, LIKELY will do.
+    assert best(bare, [(signed, Known(bare, None))], frozenset({"d-1"}),
+                url="https://cdn.test/t/93ab/a.iso") is not None
 
 
 def test_facts_come_from_the_part_state_else_from_the_record(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ the page opens again and the user's next click on the file is taken as usual, th
 the old download by paxel.sameness (name, size, validators; never the URL), which continues its
 `.part` from the new URL through the engine's `replaces_url` seam. A second click on a file with
 an unfinished copy (queued, paused, failed; not running) is attached the same way, without a
-question: Chromium holds the download for 15 s at most, no room for one.
+question (Chromium holds the download for 15 s at most, no room for one), when it is the same
+path on the same server and a validator confirms it (`best`).
 
 `facts_of` reads the resume state file beside a `.part` (disk I/O, on the caller's thread); the
 rest is pure. `Relinks` is the service's memory of which downloads wait for a new link and which
@@ -84,29 +85,40 @@ def origin(url: str | None) -> tuple[str, str, int | None] | None:
     return split.scheme.lower(), split.hostname.rstrip("."), port
 
 
-def same_server(url: str, record: Record, known: Known) -> bool:
-    """`url` is on a server this download's bytes or links already came from. Validators vouch
-    for a file only on its own server (RFC 9110 §8.8: they tell representations of one resource
+def same_server(url: str, record: Record, known: Known, *, same_path: bool = False) -> bool:
+    """`url` is on a server this download's bytes or links already came from (and, `same_path`,
+    at the same path: only the query may differ, as a signed link's does). Validators vouch for
+    a file only on its own server (RFC 9110 §8.8: they tell representations of one resource
     apart): a page on another site can copy a public ETag or Last-Modified with the name and
     size, and its bytes would continue the user's `.part`."""
     new = origin(url)
-    return new is not None and new in {origin(u) for u in (known.state_url, record.url, record.final_url)}
+    olds = [u for u in (known.state_url, record.url, record.final_url) if u]
+    if new is None or new not in {origin(u) for u in olds}:
+        return False
+    return not same_path or urlsplit(url).path in {urlsplit(u).path for u in olds}
 
 
 def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
          waiting: frozenset[str], *, url: str) -> Candidate | None:
-    """The unfinished download `new` (an answer from `url`) is the file of, among those from the
-    same server: the strongest match (paxel.sameness), then one waiting for a new link, then the
-    newest. None when none is at least LIKELY."""
+    """The unfinished download `new` (an answer from `url`) is the file of: the strongest match
+    (paxel.sameness), then one waiting for a new link, then the newest; None when there is none.
+
+    Always from the same server (`same_server`). One that waits for a new link (the user asked
+    for it, and clicks on the page it opened) needs a LIKELY match. Any other, a second click
+    nobody asked to attach, needs the same path and a VALIDATED match: without a validator the
+    engine cannot continue the `.part` anyway, so attaching would only replace an unfinished
+    download by another file of the same name and size (two exports of a web app); and one
+    server's ETag can be no more than mtime and size (nginx), shared by files in two folders."""
     found: list[tuple[tuple[int, bool, float], Candidate]] = []
     for record, known in records:
         if record.state not in ATTACHABLE or record.media is not None:  # a stream is no file's
             continue
-        if not same_server(url, record, known):
+        waits = record.id in waiting
+        if not same_server(url, record, known, same_path=not waits):
             continue
         match = same_file(new, known.facts)
-        if match.sameness >= Sameness.LIKELY:
-            key = (int(match.sameness), record.id in waiting, record.created_at)
+        if match.sameness >= (Sameness.LIKELY if waits else Sameness.VALIDATED):
+            key = (int(match.sameness), waits, record.created_at)
             found.append((key, Candidate(record, match, known.state_url or record.url)))
     return max(found, key=lambda kc: kc[0])[1] if found else None
 
