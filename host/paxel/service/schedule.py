@@ -115,6 +115,15 @@ def parse(raw: Any, where: str = "schedule") -> Timetable:
     return Timetable(windows, tuple(speeds))
 
 
+def to_raw(timetable: Timetable) -> dict[str, Any]:
+    """The settings form of `timetable` (what `parse` reads back)."""
+    def window(w: Window) -> dict[str, Any]:
+        return {"start": w.start.strftime("%H:%M"), "stop": w.stop.strftime("%H:%M"),
+                "days": [DAYS[d] for d in sorted(w.days)]}
+    return {"windows": [window(w) for w in timetable.windows],
+            "speeds": [{**window(r.window), "max_speed": r.max_speed} for r in timetable.speeds]}
+
+
 def _list(raw: Mapping[str, Any], key: str, where: str) -> Sequence[Any]:
     value = raw.get(key, [])
     if not isinstance(value, list):
@@ -139,4 +148,4 @@ def _time(value: Any, where: str) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-__all__ = ["DAYS", "SpeedRule", "Timetable", "Window", "local_time", "parse"]
+__all__ = ["DAYS", "SpeedRule", "Timetable", "Window", "local_time", "parse", "to_raw"]

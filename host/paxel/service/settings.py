@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxel import paths
+from paxel import paths, rules
 from paxel.errors import ErrorCode, ProtocolError, UsageError
 from paxel.ratelimit import parse_rate
-from paxel.service import schedule
+from paxel.rules import FolderRules
+from paxel.service import aftercompletion, schedule
+from paxel.service.aftercompletion import AfterCompletion
+from paxel.service.queueing import MAIN
 from paxel.service.schedule import Timetable
 
 FILE_NAME = "settings.json"
+DUPLICATES = ("rename", "ask", "skip", "resume")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -32,14 +38,23 @@ class Settings:
     max_speed: int | None = None  # bytes/s over all downloads together; None: unlimited
     max_connections_per_host: int | None = None  # across all downloads; None: no cap
     schedule: Timetable = field(default_factory=Timetable)  # windows, speeds (service/schedule.py)
+    queues: Mapping[str, int] = field(default_factory=dict)  # named queue -> its max_concurrent
+    folder_rules: FolderRules = field(default_factory=FolderRules)  # paxel.rules
+    duplicates: str = "rename"  # one of DUPLICATES
+    after_completion: AfterCompletion = field(default_factory=AfterCompletion)
 
     @property
     def default_folder(self) -> Path:
         return self.roots[0]
 
+    @property
+    def queue_limits(self) -> dict[str, int]:
+        """Every queue's max_concurrent, `main` (the default queue: `max_concurrent`) first."""
+        return {MAIN: self.max_concurrent, **self.queues}
+
 
 def load(path: Path | None = None) -> Settings:
-    path = path or paths.config_dir() / FILE_NAME
+    path = path or settings_path()
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -77,15 +92,90 @@ def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
         extension_ids=tuple(ids),
         max_speed=_speed(raw, "max_speed", where),
         max_connections_per_host=_optional_count(raw, "max_connections_per_host", where),
-        schedule=_schedule(raw.get("schedule"), where),
+        schedule=_parsed(schedule.parse, raw.get("schedule"), f"{where}: `schedule`"),
+        queues=_queues(raw.get("queues"), where),
+        folder_rules=_parsed(rules.parse, raw.get("folder_rules"), f"{where}: `folder_rules`"),
+        duplicates=_duplicates(raw.get("duplicates", "rename"), where),
+        after_completion=_parsed(aftercompletion.parse, raw.get("after_completion"),
+                                 f"{where}: `after_completion`"),
     )
 
 
-def _schedule(raw: Any, where: str) -> Timetable:
+def _parsed(parse: Callable[[Any, str], Any], raw: Any, where: str) -> Any:
     try:
-        return schedule.parse(raw, f"{where}: `schedule`")
+        return parse(raw, where)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _queues(raw: Any, where: str) -> dict[str, int]:
+    """`{"night": {"max_concurrent": 2}}` → {"night": 2}; `main` is `max_concurrent`'s."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"{where}: `queues` must be an object of queue names to {{\"max_concurrent\": N}}")
+    out = {}
+    for name, value in raw.items():
+        limit = value.get("max_concurrent") if isinstance(value, Mapping) else None
+        if not isinstance(name, str) or not _QUEUE_NAME.fullmatch(name) or name == MAIN:
+            raise UsageError(f"{where}: `queues`: {name!r} is not a queue name (letters, digits, "
+                             f"space, `.`, `_`, `-`; up to 64; `{MAIN}` is the default queue: "
+                             "`max_concurrent`)")
+        if not isinstance(value, Mapping) or set(value) - {"max_concurrent"} or isinstance(limit, bool) \
+                or not isinstance(limit, int) or not 1 <= limit <= 32:
+            raise UsageError(f"{where}: `queues.{name}` must be {{\"max_concurrent\": 1..32}}")
+        out[name] = limit
+    return out
+
+
+def _duplicates(value: Any, where: str) -> str:
+    if value not in DUPLICATES:
+        raise UsageError(f"{where}: `duplicates` must be one of {', '.join(DUPLICATES)}")
+    return str(value)
+
+
+def to_raw(settings: Settings) -> dict[str, Any]:
+    """Every key in its settings-file form (what `save` and the `settings` request take), except
+    `after_completion`, which only a local client reads (paxel.service.aftercompletion)."""
+    return {
+        "roots": [str(r) for r in settings.roots],
+        "default_connections": settings.default_connections,
+        "max_concurrent": settings.max_concurrent,
+        "open_panel_on_add": settings.open_panel_on_add,
+        "extension_ids": list(settings.extension_ids),
+        "max_speed": settings.max_speed,
+        "max_connections_per_host": settings.max_connections_per_host,
+        "schedule": schedule.to_raw(settings.schedule),
+        "queues": {name: {"max_concurrent": n} for name, n in settings.queues.items()},
+        "folder_rules": rules.to_raw(settings.folder_rules),
+        "duplicates": settings.duplicates,
+    }
+
+
+def settings_path() -> Path:
+    return paths.config_dir() / FILE_NAME
+
+
+def save(changes: Mapping[str, Any], path: Path | None = None) -> Settings:
+    """Write `changes` (keys in their settings-file form; None removes a key) into the settings
+    file, keeping every other key as it is in the file now, and return the new Settings. Checked
+    before writing, so the file is never left invalid; replaced atomically."""
+    path = path or settings_path()
+    try:
+        current: Any = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        current = {}
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    if not isinstance(current, dict):
+        raise UsageError(f"{path}: expected a JSON object")
+    merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
+    settings = from_mapping(merged, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return settings
 
 
 def _speed(raw: Mapping[str, Any], key: str, where: str) -> int | None:
