@@ -183,6 +183,39 @@ def _speed_or_null(name: str, value: Any) -> int | None:
     return rate
 
 
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+def _queue(name: str, value: Any) -> str:
+    text = str(_string(64)(name, value))
+    if not _QUEUE_NAME.match(text):
+        raise _bad(name, "must be a queue name: letters, digits, space, `.`, `_`, `-`, at most 64")
+    return text
+
+
+# Settings keys a `settings` request may change (docs/settings.md). Never `roots` (where files
+# may go), `extension_ids` (who may talk to paxel) or `after_completion` (runs programs: local
+# only, its own request); `max_connections_per_host` is read at start only.
+SETTABLE = frozenset({"max_concurrent", "default_connections", "open_panel_on_add", "max_speed", "schedule",
+                      "queues", "folder_rules", "duplicates"})
+
+
+def _settings_changes(name: str, value: Any) -> dict[str, Any]:
+    """The keys to change, each checked by the settings loader later (its errors name the key)."""
+    if not isinstance(value, dict) or not value:
+        raise _bad(name, "must be an object of settings keys to their new values")
+    refused = sorted(set(value) - SETTABLE)
+    if refused:
+        raise _bad(name, f"cannot change {refused[0][:64]!r} (settable: {', '.join(sorted(SETTABLE))})")
+    return dict(value)
+
+
+def _after_completion(name: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(name, "must be an object with `action`, `command`, `timeout`")
+    return dict(value)
+
+
 def _expect(name: str, value: Any) -> dict[str, Any]:
     return _object(name, value, _EXPECT_FIELDS)
 
@@ -217,6 +250,7 @@ _DOWNLOAD: dict[str, tuple[Check, bool]] = {
     "checksum": (_checksum, False),
     "source": (_choice("click", "context-menu", "cli", "panel", "media"), False),
     "media": (_media, False),
+    "queue": (_queue, False),
 }
 
 SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
@@ -235,13 +269,23 @@ SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "remove": {**_DOWNLOAD_ID, "delete_file": (_boolean, False)},
     "open": {**_DOWNLOAD_ID, "what": (_choice("file", "folder"), True)},
     "limit": {"download_id": (_string(64), False), "max_speed": (_speed_or_null, True)},
+    "queues": {},
+    "move": {**_DOWNLOAD_ID, "to": (_choice("top", "up", "down", "bottom"), True)},
+    "start_now": _DOWNLOAD_ID,
+    "assign": {**_DOWNLOAD_ID, "queue": (_queue, True)},
+    "duplicate_answer": {**_DOWNLOAD_ID, "choice": (_choice("rename", "skip", "resume"), True)},
+    "settings": {"set": (_settings_changes, False)},
+    "after_completion": {"set": (_after_completion, False)},
     "show_panel": {},
     "auth": {"secret": (_string(256), True)},
     "shutdown": {},
 }
 
-# What a browser may send through the native host; `auth` and `shutdown` are local-only.
-BROWSER_TYPES = frozenset(SCHEMA) - {"auth", "shutdown"}
+# Local-only types, which the native host never relays from a browser (the service refuses them
+# from a browser's connection too): `auth` and `shutdown`, and `after_completion`, which sets a
+# program to run (whatever controls a browser must not run programs here).
+LOCAL_ONLY = frozenset({"auth", "shutdown", "after_completion"})
+BROWSER_TYPES = frozenset(SCHEMA) - LOCAL_ONLY
 
 
 def _object(name: str, value: Any, fields: Mapping[str, tuple[Check, bool]]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from paxel.errors import ErrorCode, ProtocolError
 
 
 class State(StrEnum):
-    QUEUED = "queued"        # waits for a free slot; later also for its named queue or a schedule window
+    QUEUED = "queued"        # waits for a free slot in its queue, a schedule window, or an answer
     RUNNING = "running"      # the engine has it: connecting, transferring, retrying, muxing
     PAUSED = "paused"        # stopped, keeps its .part; resume puts it back in the queue
     COMPLETED = "completed"  # the final file is in place (the watcher saw it)
@@ -55,10 +55,15 @@ class Action(StrEnum):
     RESUME = "resume"
     RETRY = "retry"
     REFRESH = "refresh"    # wait for a new link to the same file (the page is opened again)
+    START_NOW = "start_now"  # run it at once, past its queue's limit (paxel.service.queueing)
     CANCEL = "cancel"
     OPEN = "open"          # `open` with what=file
     REVEAL = "reveal"      # `open` with what=folder
     REMOVE = "remove"
+    MOVE_TOP = "move_top"  # `move` with to=top: first in its queue
+    MOVE_UP = "move_up"
+    MOVE_DOWN = "move_down"
+    MOVE_BOTTOM = "move_bottom"
     # taken by the service itself
     START = "start"
     COMPLETE = "complete"
@@ -105,10 +110,16 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.RETRY, "user", {F, X}, Q, None, "again, from the .part a failure kept"),
     _t(Action.REFRESH, "user", {P, F}, "same", None,
        "open its page again; the next take of the same file continues it (paxel.sameness)"),
+    _t(Action.START_NOW, "user", {Q, P}, Q, None,
+       "first in its queue and started at once, past its queue's limit and the schedule",
+       {"type": "start_now"}),
     _t(Action.CANCEL, "user", {Q, R, P}, X, StopReason.CANCEL, "stop and delete the .part"),
     _t(Action.OPEN, "user", {C}, "same", None, "open the file", {"type": "open", "what": "file"}),
     _t(Action.REVEAL, "user", {C}, "same", None, "show it in its folder", {"type": "open", "what": "folder"}),
     _t(Action.REMOVE, "user", ALL, "gone", None, "forget it (a running one is cancelled first)"),
+    *(_t(move, "user", {Q}, "same", None, f"{move.value.split('_')[1]} of its queue's order",
+         {"type": "move", "to": move.value.split("_")[1]})
+      for move in (Action.MOVE_TOP, Action.MOVE_UP, Action.MOVE_DOWN, Action.MOVE_BOTTOM)),
     _t(Action.START, "service", {Q}, R, None, "a slot is free"),
     _t(Action.COMPLETE, "service", {R, P, Q}, C, None,
        "the file is in place (also when a pause reached the engine after its last byte)"),

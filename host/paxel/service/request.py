@@ -29,6 +29,7 @@ class DownloadRequest:
     checksum: str | None = None
     source: str | None = None
     media: Mapping[str, Any] | None = None   # a stream: {"quality": max height or None}
+    queue: str | None = None        # None: the default queue, `main`
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> DownloadRequest:
@@ -44,6 +45,7 @@ class DownloadRequest:
             checksum=fields.get("checksum"),
             source=fields.get("source"),
             media=media_of(fields),
+            queue=fields.get("queue"),
         )
 
 

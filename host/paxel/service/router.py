@@ -23,7 +23,8 @@ from paxel.protocol import PROTOCOL_VERSION, fit_downloads, reply_error, reply_o
 from paxel.retry import RetryPolicy
 from paxel.sameness import FileFacts
 from paxel.schema import Request
-from paxel.service import lifecycle
+from paxel.service import aftercompletion, lifecycle
+from paxel.service import settings as settings_mod
 from paxel.service.announce import Starters
 from paxel.service.desktop import Desktop
 from paxel.service.probing import first_probe, probe
@@ -33,7 +34,12 @@ from paxel.service.settings import Settings
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
-                "show_panel", "events", "lifecycle", "limit", "refresh", "media")
+                "show_panel", "events", "lifecycle", "limit", "refresh", "media", "queues",
+                "settings")
+# Callers the service trusts with local-only requests (`after_completion`): the CLI and the panel.
+# Every browser's connection is named by its native host (`chrome-extension://ID/`, `firefox:ID`),
+# which a browser cannot change (docs/protocol.md, "Caller check").
+LOCAL_CLIENTS = frozenset({"cli", "panel"})
 # Requests that may wait on the network or the display (XOpenDisplay blocks on an X server that
 # never answers): the server answers them off the client's reader thread.
 SLOW = frozenset({"probe", "media_probe", "take", "show_panel", "open"})
@@ -67,19 +73,20 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
         "version": PROTOCOL_VERSION, "capabilities": list(CAPABILITIES),
         "roots": [str(r) for r in ctx.settings.roots],
         "default_folder": str(ctx.settings.default_folder),
-        "default_connections": ctx.settings.default_connections,
+        "default_connections": ctx.scheduler.settings.default_connections,
         "max_speed": ctx.scheduler.limits.global_speed,
         "service_pid": os.getpid(), "paxel_version": __version__,
         "lifecycle": lifecycle.describe(),
     }
 
 
-def on_download(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    added = ctx.scheduler.add(DownloadRequest.from_fields(fields))
+def on_download(ctx: Context, caller: Caller, fields: Fields,
+                facts: FileFacts | None = None) -> dict[str, Any]:
+    added, duplicate = ctx.scheduler.add_checked(DownloadRequest.from_fields(fields), facts)
     ctx.starters.note(added["download_id"], caller)
-    if ctx.settings.open_panel_on_add is not False:
+    if ctx.scheduler.settings.open_panel_on_add is not False:
         ctx.desktop.show_panel_soon()
-    return {"download": added}
+    return {"download": added, **({"duplicate": duplicate} if duplicate else {})}
 
 
 def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
@@ -104,13 +111,15 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     if not verdict.taken:
         log.info("declined %s: %s", fields["url"], verdict.message)
         return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}
+    facts = None
     if info is not None:  # the same file as an unfinished download: continue that one (relink.py)
         name = request.filename or filenames.choose_name(info.filename, info.url)
-        attached = ctx.scheduler.attach(request, FileFacts(name, info.size, info.etag, info.last_modified))
+        facts = FileFacts(name, info.size, info.etag, info.last_modified)
+        attached = ctx.scheduler.attach(request, facts)
         if attached is not None:
             ctx.starters.note(attached["download_id"], caller)
             return {"outcome": "taken", "download": attached, "attached": True}
-    return {"outcome": "taken", **on_download(ctx, caller, fields)}
+    return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}
 
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
@@ -182,6 +191,47 @@ def on_limit(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     return {"max_speed": ctx.scheduler.limits.global_speed}
 
 
+def on_queues(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"queues": ctx.scheduler.queues()}
+
+
+def on_move(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"download": ctx.scheduler.move(fields["download_id"], fields["to"])}
+
+
+def on_start_now(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    started = ctx.scheduler.start_now(fields["download_id"])
+    ctx.starters.note(fields["download_id"], caller)
+    return {"download": started}
+
+
+def on_assign(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    return {"download": ctx.scheduler.assign(fields["download_id"], fields["queue"])}
+
+
+def on_duplicate_answer(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    remaining = ctx.scheduler.answer_duplicate(fields["download_id"], fields["choice"])
+    return {"download": remaining} if remaining is not None else {}
+
+
+def on_settings(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    """Every setting but `after_completion`; with `set`, those keys changed first (schema.SETTABLE)."""
+    current = ctx.scheduler.change_settings(fields["set"]) if "set" in fields else ctx.scheduler.settings
+    return {"settings": settings_mod.to_raw(current)}
+
+
+def on_after_completion(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
+    """Local clients only: the native host never relays it, and here a browser's connection
+    (whatever name it has) is refused too."""
+    if caller.name not in LOCAL_CLIENTS:
+        log.warning("refused after_completion from %s", caller.name)
+        raise ProtocolError("after_completion is set only locally (settings file, paxel after, panel)",
+                            code=ErrorCode.UNKNOWN_TYPE)
+    current = ctx.scheduler.change_settings({"after_completion": fields["set"]}) if "set" in fields \
+        else ctx.scheduler.settings
+    return {"after_completion": aftercompletion.to_raw(current.after_completion)}
+
+
 def on_show_panel(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     ctx.desktop.show_panel(quiet=False)
     return {}
@@ -211,6 +261,13 @@ HANDLERS: dict[str, Handler] = {
     "remove": on_remove,
     "open": on_open,
     "limit": on_limit,
+    "queues": on_queues,
+    "move": on_move,
+    "start_now": on_start_now,
+    "assign": on_assign,
+    "duplicate_answer": on_duplicate_answer,
+    "settings": on_settings,
+    "after_completion": on_after_completion,
     "show_panel": on_show_panel,
     "shutdown": on_shutdown,
     "auth": on_auth,

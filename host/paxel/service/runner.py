@@ -31,6 +31,7 @@ from paxel.service import lifecycle, mediarun, relink
 from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.limits import Limits
 from paxel.service.phase import Phase, next_phase
+from paxel.service.queueing import MAIN
 from paxel.service.settings import Settings
 from paxel.service.store import Record, Store
 from paxel.service.view import view
@@ -56,6 +57,8 @@ class Job:
     watched: Path | None = None  # the final path the watcher expects for this job
     phase: Phase | None = None  # connecting / retrying n of m / running, as last announced
     host_grant: tuple[str, int] = ("", 0)  # (url, connections) taken from the per-host budget
+    queue: str = MAIN  # the queue whose limit it counts against
+    forced: bool = False  # "start now": past its queue's limit, and the schedule does not hold it
 
 
 @dataclass
@@ -127,7 +130,13 @@ class Runner:
     def get(self, download_id: str) -> dict[str, Any]:
         """One download's DownloadView (NOT_FOUND when there is none)."""
         with self._lock:
-            return view(self._get(download_id), self._progress_of(download_id), self._phase_of(download_id))
+            record = self._get(download_id)
+            return view(record, self._progress_of(download_id), self._phase_of(download_id),
+                        **self._details(record))
+
+    def _details(self, record: Record) -> dict[str, Any]:
+        """A DownloadView's queue details (`queue_position`, `waiting`): the scheduler's."""
+        return {}
 
     def _announce(self, event: str, download_id: str) -> dict[str, Any]:
         current = self.get(download_id)
@@ -139,11 +148,11 @@ class Runner:
         keeps the .part; they continue when a window opens)."""
         with self._lock:
             for job in self._jobs.values():
-                if job.stop_reason is None:
+                if job.stop_reason is None and not job.forced:
                     job.stop_reason = StopReason.SCHEDULE
                     job.download.pause()
 
-    def _start(self, record: Record, connections: int) -> None:
+    def _start(self, record: Record, connections: int, queue: str = MAIN, forced: bool = False) -> None:
         options = engine.DownloadOptions(
             url=record.url,
             folder=Path(record.folder),
@@ -161,7 +170,8 @@ class Runner:
         download = mediarun.job_for(record.media, options, lambda p: self._on_progress(record.id, p),
                                     PROGRESS_INTERVAL)
         thread = threading.Thread(target=self._run, args=(record.id,), name=f"paxel-{record.id}", daemon=True)
-        self._jobs[record.id] = Job(download, thread, host_grant=(record.url, connections))
+        self._jobs[record.id] = Job(download, thread, host_grant=(record.url, connections), queue=queue,
+                                    forced=forced)
         self._service(record, Action.START)
         self._wake.set()
         thread.start()

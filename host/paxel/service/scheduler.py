@@ -11,27 +11,38 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from paxel import storage
-from paxel.errors import ErrorCode, PaxelError
+from paxel.errors import ErrorCode, PaxelError, ProtocolError
+from paxel.filenames import safe_filename
 from paxel.sameness import FileFacts
-from paxel.service import lifecycle, mediarun, relink
+from paxel.service import aftercompletion, duplicates, lifecycle, mediarun, relink
 from paxel.service.lifecycle import Action, State, StopReason
+from paxel.service.queueing import MAIN
+from paxel.service.queues import Queues
 from paxel.service.request import DownloadRequest
-from paxel.service.runner import Job, Runner, credentials_dropped
-from paxel.service.settings import allowed_folder
-from paxel.service.store import Record
+from paxel.service.runner import Emit, Job, credentials_dropped
+from paxel.service.settings import Settings, allowed_folder
+from paxel.service.store import Record, Store
 from paxel.service.view import view
 
 log = logging.getLogger(__name__)
 
 CANCEL_WAIT = 5.0  # seconds a cancel or remove waits for the engine to delete its files
+Opener = Callable[[Mapping[str, Any], str], None]  # Desktop.open(view, "file" | "folder")
 
 
-class Scheduler(Runner):
-    """The runner plus the requests and the queue policy (`_pump`)."""
+class Scheduler(Queues):
+    """The runner, the queues (`_pump`, paxel.service.queues) and the user's requests."""
+
+    def __init__(self, store: Store, settings: Settings, emit: Emit,
+                 clock: Callable[[], float] = time.time, settings_path: Path | None = None,
+                 opener: Opener | None = None) -> None:
+        super().__init__(store, settings, emit, clock, settings_path)
+        self._opener = opener  # the desktop's open/reveal, for `after_completion`
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -66,8 +77,31 @@ class Scheduler(Runner):
 
     # --- requests --------------------------------------------------------------------------------
 
-    def add(self, request: DownloadRequest) -> dict[str, Any]:
-        folder = allowed_folder(request.folder or self._settings.default_folder, self._settings.roots)
+    def add(self, request: DownloadRequest, facts: FileFacts | None = None) -> dict[str, Any]:
+        """Queue a download (or not: `add_checked`); its view, or the one it duplicates."""
+        return self.add_checked(request, facts)[0]
+
+    def add_checked(self, request: DownloadRequest,
+                    facts: FileFacts | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Queue a download unless the `duplicates` setting says otherwise (paxel.service.duplicates);
+        `facts`: what paxel's first answer said of the file (`take`), else only its name is known.
+        Returns the view of the download queued, or of the one it duplicates when skipped or
+        continued instead, and the `duplicate` detail (with `action`) when it is one."""
+        queue = request.queue or MAIN
+        if queue not in self._settings.queue_limits:
+            raise ProtocolError(f"no queue {queue!r} (see `paxel queue`)", code=ErrorCode.NOT_FOUND)
+        name = (facts.name if facts else None) or request.filename
+        folder = allowed_folder(request.folder, self._settings.roots) if request.folder \
+            else self.rule_folder(request.url, name)
+        taken = folder / safe_filename(name) if name else None
+        with self._lock:
+            found = duplicates.find(facts or FileFacts(name, None), self._store.all(),
+                                    str(taken) if taken and taken.exists() else None)
+            decision = duplicates.decide(found, self._settings.duplicates)
+        if found is not None and found.of is not None and decision in ("skip", "continue"):
+            log.info("%s is a duplicate of %s (%s): %s", request.url, found.of, found.why, decision)
+            kept = self._continue(found.of) if decision == "continue" else self.get(found.of)
+            return kept, {**found.detail(), "action": "skipped" if decision == "skip" else "continued"}
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -78,15 +112,46 @@ class Scheduler(Runner):
             filename=request.filename, headers=dict(request.headers), cookies=request.cookies,
             checksum=request.checksum, source=request.source,
             media=dict(request.media) if request.media is not None else None,
+            queue=queue,
+            duplicate=found.detail() if found is not None and decision == "ask" else None,
         ))
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
         self._emit("added", {"download": view(record)})
         self._pump()
-        return self.get(record.id)
+        action = "ask" if decision == "ask" else "added"
+        detail = None if found is None else {**found.detail(), "action": action}
+        return self.get(record.id), detail
 
-    def list(self) -> list[dict[str, Any]]:
+    def answer_duplicate(self, download_id: str, choice: str) -> dict[str, Any] | None:
+        """The user's answer to a held duplicate (`ask`): `rename` lets it start; `skip` removes
+        it; `resume` removes it and continues the unfinished download it duplicates. Returns the
+        view of the download that remains (None: none)."""
         with self._lock:
-            return [view(r, self._progress_of(r.id), self._phase_of(r.id)) for r in self._store.all()]
+            record = self._get(download_id)
+            if not record.duplicate:
+                raise ProtocolError(f"download {download_id} asks no question", code=ErrorCode.BAD_STATE)
+            other = self._store.get(str(record.duplicate.get("of") or ""))
+            if choice == "resume" and (other is None or other.state not in duplicates.UNFINISHED):
+                raise ProtocolError("there is no unfinished download of this file to continue",
+                                    code=ErrorCode.BAD_STATE)
+            if choice == "rename":
+                self._store.update(download_id, duplicate=None)
+        if choice == "rename":
+            self._pump()
+            return self._announce("changed", download_id)
+        self.remove(download_id)
+        if other is None:
+            return None
+        return self._continue(other.id) if choice == "resume" else self.get(other.id)
+
+    def _continue(self, download_id: str) -> dict[str, Any]:
+        """An unfinished download asked for again: a paused one resumes, a failed one retries."""
+        state = self.get(download_id)["state"]
+        if state == State.PAUSED:
+            return self.resume(download_id)
+        if state == State.FAILED:
+            return self.retry(download_id)
+        return self.get(download_id)
 
     def pause(self, download_id: str) -> dict[str, Any]:
         with self._lock:
@@ -200,16 +265,31 @@ class Scheduler(Runner):
         if job is not None and job.thread is not threading.current_thread():
             job.thread.join(CANCEL_WAIT)
 
-    def _pump(self) -> None:
-        """Start queued downloads, oldest first, while below the concurrency limit."""
-        with self._lock:
-            if self._stopping or not self._open:  # outside every schedule window: queued waits
-                return
-            for record in self._store.with_state(State.QUEUED):
-                if len(self._jobs) >= self._settings.max_concurrent:
-                    break
-                if record.id in self._jobs:  # paused a moment ago and still winding down
-                    continue
-                granted = self.limits.hosts.take(record.url, record.connections)
-                if granted:  # else its host is at its cap: it waits, a later one may start
-                    self._start(record, granted)
+    def _announce(self, event: str, download_id: str) -> dict[str, Any]:
+        current = super()._announce(event, download_id)
+        if event == "completed":
+            self._after_completion(current)
+        return current
+
+    def _after_completion(self, current: Mapping[str, Any]) -> None:
+        """The settings' `after_completion` for a download that just completed; a failure is
+        logged and costs nothing else (the download is complete either way)."""
+        after = self._settings.after_completion
+        try:
+            if after.action == "command" and current["path"]:
+                aftercompletion.run_command(after, Path(current["path"]), current["url"],
+                                            current["download_id"])
+            elif after.action in ("open", "reveal") and self._opener is not None:
+                # its own thread: the display probe can block, and this is the engine's or
+                # the watcher's thread
+                threading.Thread(target=self._open_after, args=(self._opener, current, after.action),
+                                 daemon=True, name="paxel-after-open").start()
+        except (PaxelError, RuntimeError) as exc:
+            log.warning("after completion of %s: %s", current["download_id"], exc)
+
+    @staticmethod
+    def _open_after(opener: Opener, current: Mapping[str, Any], action: str) -> None:
+        try:
+            opener(current, "file" if action == "open" else "folder")
+        except PaxelError as exc:
+            log.warning("after completion of %s: %s", current["download_id"], exc.message)

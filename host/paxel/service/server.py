@@ -55,8 +55,8 @@ class Service:
     def __init__(self) -> None:
         self.settings = settings_mod.load()
         self.store = Store(paths.data_dir() / "paxel.sqlite3")
-        self.scheduler = Scheduler(self.store, self.settings, self._on_event)
         self.desktop = Desktop(self.broadcast_to_panel)
+        self.scheduler = Scheduler(self.store, self.settings, self._on_event, opener=self.desktop.open)
         self.router = Router(Context(self.scheduler, self.settings, self.desktop, _shutdown_soon))
         self._clients: set[Client] = set()
         self._clients_lock = threading.Lock()

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -72,6 +72,16 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE downloads ADD COLUMN max_speed INTEGER",
     # 5: a media stream's request ({"quality": max height or null}, JSON); null: a plain file.
     "ALTER TABLE downloads ADD COLUMN media TEXT",
+    # 6: the named queue a download belongs to (settings `queues`; "main" is the default one) and
+    # its place in the queue's order (smaller first; `move` changes it; older rows keep their
+    # order of arrival); and, while a user's answer is awaited, what it is a duplicate of.
+    """
+    ALTER TABLE downloads ADD COLUMN queue TEXT NOT NULL DEFAULT 'main';
+    ALTER TABLE downloads ADD COLUMN position INTEGER;
+    ALTER TABLE downloads ADD COLUMN duplicate TEXT;
+    UPDATE downloads SET position = seq;
+    CREATE INDEX downloads_queue ON downloads(queue, position)
+    """,
 )
 
 
@@ -101,12 +111,15 @@ class Record:
     stop_reason: StopReason | None = None
     max_speed: int | None = None
     media: dict[str, Any] | None = None   # a stream (paxel.service.mediarun): {"quality": H or None}
+    queue: str = "main"
+    position: int = 0  # order within its queue, smaller first (Store.insert: after every other)
+    duplicate: dict[str, Any] | None = None  # the question `duplicates: ask` waits on (duplicates.py)
 
 
 _COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
             "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at",
-            "stop_reason", "max_speed", "media")
-_JSON_COLUMNS = {"headers", "cookies", "error", "media"}
+            "stop_reason", "max_speed", "media", "queue", "position", "duplicate")
+_JSON_COLUMNS = {"headers", "cookies", "error", "media", "duplicate"}
 _CREDENTIAL_COLUMNS = {"headers", "cookies"}
 
 
@@ -134,8 +147,9 @@ class Store:
 
     def insert(self, record: Record) -> Record:
         with self._lock:
-            seq = int(self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM downloads").fetchone()[0])
-            record = replace(record, seq=seq, created_at=record.created_at or time.time())
+            seq, position = (int(n) for n in self._db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1, COALESCE(MAX(position), 0) + 1 FROM downloads").fetchone())
+            record = replace(record, seq=seq, position=position, created_at=record.created_at or time.time())
             values = [_encode(name, getattr(record, name)) for name in _COLUMNS]
             self._db.execute(f"INSERT INTO downloads ({', '.join(_COLUMNS)}) "
                              f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
@@ -152,6 +166,11 @@ class Store:
             if _CREDENTIAL_COLUMNS & set(changes):
                 self._scrub()
 
+    def next_position(self) -> int:
+        """A position after every download's (last in any queue)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads").fetchone()[0])
+
     def get(self, download_id: str) -> Record | None:
         with self._lock:
             row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM downloads WHERE id = ?",
@@ -163,9 +182,19 @@ class Store:
         return list(self._select("ORDER BY seq DESC"))
 
     def with_state(self, *states: State) -> list[Record]:
-        """Oldest first (queue order)."""
+        """In queue order (`position`, then oldest first)."""
         marks = ", ".join("?" * len(states))
-        return list(self._select(f"WHERE state IN ({marks}) ORDER BY seq", tuple(s.value for s in states)))
+        return list(self._select(f"WHERE state IN ({marks}) ORDER BY position, seq",
+                                 tuple(s.value for s in states)))
+
+    def rehome(self, queues: Collection[str], default: str) -> list[str]:
+        """Downloads of a queue not in `queues` (removed from the settings) move to `default`;
+        returns their ids."""
+        marks = ", ".join("?" * len(queues))
+        with self._lock:
+            rows = self._db.execute(f"UPDATE downloads SET queue = ? WHERE queue NOT IN ({marks}) "
+                                    "RETURNING id", (default, *queues)).fetchall()
+        return [str(row[0]) for row in rows]
 
     def delete(self, download_id: str) -> None:
         with self._lock:

@@ -15,10 +15,11 @@ from paxel.service.store import Record
 IDLE = Phase("", 0, 0).fields() | {"phase": None}
 
 
-def view(record: Record, progress: engine.Progress | None = None,
-         phase: Phase | None = None) -> dict[str, Any]:
+def view(record: Record, progress: engine.Progress | None = None, phase: Phase | None = None,
+         queue_position: int | None = None, waiting: dict[str, Any] | None = None) -> dict[str, Any]:
     """A DownloadView (docs/protocol.md) from what is stored plus the live engine snapshot and
-    phase (a running download not polled yet is connecting)."""
+    phase (a running download not polled yet is connecting), and, while it is queued, its place
+    in its queue and what it waits for (the scheduler knows those)."""
     live = progress is not None and record.state == State.RUNNING
     running = record.state == State.RUNNING
     detail = (phase or Phase("connecting")).fields() if running else IDLE
@@ -48,6 +49,10 @@ def view(record: Record, progress: engine.Progress | None = None,
         "page": without_userinfo(referer),
         "media": media_view(record, progress if live else None),
         **detail,
+        "queue": record.queue,
+        "queue_position": queue_position if record.state == State.QUEUED else None,
+        "waiting": waiting if record.state == State.QUEUED else None,
+        "duplicate": record.duplicate,
         "created_at": record.created_at,
         "finished_at": record.finished_at,
     }

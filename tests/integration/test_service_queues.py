@@ -1,0 +1,163 @@
+"""Named queues, their order, start now and settings changed live, in the service's scheduler
+on a real nginx and a real SQLite file (the scheduler runs in this process)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paxel.errors import ErrorCode, ProtocolError
+from paxel.service.lifecycle import State
+from paxel.service.request import DownloadRequest
+from paxel.service.scheduler import Scheduler
+from paxel.service.settings import from_mapping
+from paxel.service.store import MIGRATIONS, Store
+from support.nginx import Nginx
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def make(tmp_path: Path) -> Iterator[Any]:
+    made: list[Scheduler] = []
+    (tmp_path / "dl").mkdir()
+    settings_file = tmp_path / "settings.json"
+
+    def build(events: list[tuple[str, dict[str, Any]]] | None = None, **settings: Any) -> Scheduler:
+        raw = {"roots": [str(tmp_path / "dl")], **settings}
+        settings_file.write_text(json.dumps(raw))
+        sink = events if events is not None else []
+        scheduler = Scheduler(Store(tmp_path / "q.sqlite"), from_mapping(raw),
+                              lambda name, data: sink.append((name, data)), settings_path=settings_file)
+        scheduler.start()
+        made.append(scheduler)
+        return scheduler
+    yield build
+    for scheduler in made:
+        scheduler.stop()
+
+
+def _add(scheduler: Scheduler, url: str, **fields: Any) -> str:
+    view = scheduler.add(DownloadRequest.from_fields({"url": url, "connections": 1, **fields}))
+    return str(view["download_id"])
+
+
+def _state(scheduler: Scheduler, ident: str) -> str:
+    return str(scheduler.get(ident)["state"])
+
+
+def _until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_queues_run_side_by_side_each_under_its_limit_in_its_order(nginx: Nginx, make: Any) -> None:
+    for name in ("a1", "a2", "a3", "n1", "n2"):
+        nginx.add_file(f"{name}.bin", 4 * MiB)
+    scheduler = make(max_concurrent=1, queues={"night": {"max_concurrent": 1}})
+    slow = "?slow=256k"
+    a1, a2, a3 = (_add(scheduler, nginx.url(f"{n}.bin") + slow) for n in ("a1", "a2", "a3"))
+    n1, n2 = (_add(scheduler, nginx.url(f"{n}.bin") + slow, queue="night") for n in ("n1", "n2"))
+    _until(lambda: _state(scheduler, a1) == State.RUNNING and _state(scheduler, n1) == State.RUNNING)
+    views = {v["download_id"]: v for v in scheduler.list()}
+    assert [views[i]["queue_position"] for i in (a1, a2, a3, n1, n2)] == [None, 1, 2, None, 1]
+    assert views[a2]["waiting"] == {"for": "queue"} and views[n2]["queue"] == "night"
+    assert {q["name"]: (q["running"], q["queued"]) for q in scheduler.queues()} == {"main": (1, 2),
+                                                                                    "night": (1, 1)}
+
+    assert scheduler.move(a3, "top")["queue_position"] == 1
+    assert scheduler.get(a2)["queue_position"] == 2
+    assert scheduler.move(a3, "down")["queue_position"] == 2
+    assert scheduler.move(a3, "up")["queue_position"] == 1
+    with pytest.raises(ProtocolError) as running:
+        scheduler.move(a1, "top")
+    assert running.value.code == ErrorCode.BAD_STATE
+
+    # start now: past main's limit of 1, while a1 still runs
+    scheduler.start_now(a2)
+    _until(lambda: _state(scheduler, a2) == State.RUNNING)
+    assert _state(scheduler, a1) == State.RUNNING and _state(scheduler, a3) == State.QUEUED
+
+    # a paused download started now comes first in its queue and runs at once
+    scheduler.pause(n2)
+    scheduler.start_now(n2)
+    _until(lambda: _state(scheduler, n2) == State.RUNNING)
+    assert _state(scheduler, n1) == State.RUNNING
+
+    # into another queue: last there
+    moved = scheduler.assign(a3, "night")
+    assert moved["queue"] == "night" and moved["queue_position"] == 1
+    with pytest.raises(ProtocolError) as unknown:
+        scheduler.assign(a3, "nope")
+    assert unknown.value.code == ErrorCode.NOT_FOUND
+    for ident in (a1, a2, a3, n1, n2):
+        scheduler.cancel(ident)
+
+
+def test_settings_changed_live_are_written_and_applied(nginx: Nginx, make: Any, tmp_path: Path) -> None:
+    nginx.add_file("s1.bin", 4 * MiB)
+    nginx.add_file("s2.bin", 4 * MiB)
+    events: list[tuple[str, dict[str, Any]]] = []
+    scheduler = make(events, max_concurrent=1, queues={"night": {"max_concurrent": 1}})
+    first = _add(scheduler, nginx.url("s1.bin") + "?slow=256k")
+    second = _add(scheduler, nginx.url("s2.bin") + "?slow=256k", queue="night")
+    _until(lambda: _state(scheduler, second) == State.RUNNING)
+    scheduler.pause(second)
+    # removing `night` moves its downloads to main; raising main's limit starts them at once
+    scheduler.change_settings({"queues": {}, "max_concurrent": 2, "duplicates": "ask"})
+    assert scheduler.get(second)["queue"] == "main"
+    scheduler.resume(second)
+    _until(lambda: _state(scheduler, second) == State.RUNNING and _state(scheduler, first) == State.RUNNING)
+    written = json.loads((tmp_path / "settings.json").read_text())
+    assert written["max_concurrent"] == 2 and written["duplicates"] == "ask" and written["queues"] == {}
+    assert written["roots"] == [str(tmp_path / "dl")], "keys not changed stay as the file has them"
+    assert any(name == "settings" and data["settings"]["max_concurrent"] == 2 for name, data in events)
+    with pytest.raises(ProtocolError) as bad:
+        scheduler.change_settings({"max_concurrent": 99})
+    assert bad.value.code == ErrorCode.BAD_FIELD and "max_concurrent" in bad.value.message
+    assert json.loads((tmp_path / "settings.json").read_text()) == written, "nothing written"
+    for ident in (first, second):
+        scheduler.cancel(ident)
+
+
+def test_folder_rules_choose_the_folder_inside_the_roots(nginx: Nginx, make: Any, tmp_path: Path) -> None:
+    nginx.add_file("movie.mp4", 64 * 1024)
+    nginx.add_file("notes.txt", 1024)
+    scheduler = make(folder_rules={"by_type": True, "sites": [{"host": "localhost", "folder": "/etc"}]})
+    video = scheduler.add(DownloadRequest.from_fields({"url": nginx.url("movie.mp4")}))
+    assert video["folder"] == str(tmp_path / "dl" / "Video")
+    with pytest.raises(ProtocolError) as outside:  # a site rule pointing outside the roots
+        scheduler.add(DownloadRequest.from_fields({"url": nginx.url("notes.txt").replace("127.0.0.1",
+                                                                                        "localhost")}))
+    assert outside.value.code == ErrorCode.FOLDER_NOT_ALLOWED
+    explicit = scheduler.add(DownloadRequest.from_fields({"url": nginx.url("movie.mp4"),
+                                                          "folder": str(tmp_path / "dl")}))
+    assert explicit["folder"] == str(tmp_path / "dl"), "an explicit folder wins over the rules"
+    _until(lambda: _state(scheduler, video["download_id"]) == State.COMPLETED)
+    assert (tmp_path / "dl" / "Video" / "movie.mp4").stat().st_size == 64 * 1024
+
+
+def test_a_version_4_database_keeps_its_order_in_main(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):
+        db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+    for seq in (1, 2):
+        db.execute("INSERT INTO downloads (id, seq, url, folder, state, connections, created_at) "
+                   "VALUES (?, ?, 'https://h.test/f', '/tmp', 'queued', 2, 0)", (f"d-{seq}", seq))
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert [(r.id, r.queue, r.position) for r in store.with_state(State.QUEUED)] == [("d-1", "main", 1),
+                                                                                     ("d-2", "main", 2)]
+    assert store.insert(store.get("d-1").__class__(id="d-3", url="https://h.test/g", folder="/tmp",
+                                                   connections=1)).position == 3
+    store.close()
