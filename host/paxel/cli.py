@@ -31,6 +31,10 @@ SUBCOMMANDS: dict[str, str] = {
     "remove": "queue",
     "retry": "queue",
     "limit": "limit",
+    "queue": "queues",
+    "schedule": "schedule",
+    "after": "after",
+    "settings": "settingscmd",
     "service": "service",
     "install": "install",
     "uninstall": "install",
@@ -42,6 +46,10 @@ COMMANDS = """usage: paxel URL [options]             download URL now (see `paxe
        paxel add URL [options]         queue URL in the paxel service
        paxel list | pause ID | resume ID | cancel ID | remove ID | retry ID
        paxel limit ID SPEED | --global SPEED   speed limit while running (2M, 500K, off)
+       paxel queue [add|set|remove|move|start|assign ...]   named queues, order, start now
+       paxel schedule [window|speed|clear ...]   when queues run; time-of-day speed limits
+       paxel after [none|open|reveal|command ...]   what happens when a download completes
+       paxel settings [set KEY VALUE]  every setting (docs/settings.md)
        paxel service start|status|stop|run
        paxel install | uninstall | doctor   register the native host with browsers
        paxel panel                     open the progress panel

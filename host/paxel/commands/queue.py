@@ -19,6 +19,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("url")
         parser.add_argument("-n", "--connections", type=int, help="connections (1-32)")
         parser.add_argument("-d", "--dir", help="folder (inside a configured root)")
+        parser.add_argument("-q", "--queue", help="a named queue (see `paxel queue`; default main)")
         parser.add_argument("--json", action="store_true", help="print the DownloadView as JSON")
     elif command == "list":
         parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -49,6 +50,8 @@ def _run(client: ServiceClient, command: str, args: argparse.Namespace) -> int:
             fields["connections"] = args.connections
         if args.dir:
             fields["folder"] = os.path.abspath(args.dir)
+        if args.queue:
+            fields["queue"] = args.queue
         view = client.request("download", **fields)["download"]
         print(json.dumps(view) if args.json else f"{view['download_id']} queued into {view['folder']}")
         return 0

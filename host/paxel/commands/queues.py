@@ -1,0 +1,93 @@
+"""`paxel queue …`: named queues and the order of downloads in them (docs/guide.md).
+
+    paxel queue                          the queues: limit, running, queued
+    paxel queue add NAME [N]             a named queue running N at once (default 1)
+    paxel queue set NAME N               a queue's limit (`main`: max_concurrent)
+    paxel queue remove NAME              its downloads go to main
+    paxel queue move ID up|down|top|bottom
+    paxel queue start ID                 start now, past the queue's limit and the schedule
+    paxel queue assign ID NAME           into another queue (last there)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paxel.commands.servicecall import Refused, call, usage
+from paxel.service.queueing import MAIN, MOVES
+
+HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
+
+
+def main(command: str, argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage:\n" + HELP.rstrip())
+        return 0
+    try:
+        return _run(argv)
+    except Refused as refused:
+        return refused.status
+
+
+def _run(argv: list[str]) -> int:
+    word, args = (argv[0], argv[1:]) if argv else ("list", [])
+    if word == "list" and not args:
+        for queue in call("queue", "queues")["queues"]:
+            print(f"{queue['name']:<16} {queue['max_concurrent']:>2} at once  "
+                  f"{queue['running']:>3} running  {queue['queued']:>3} queued")
+        return 0
+    if word in ("add", "set") and len(args) in (1, 2) and (word == "add" or len(args) == 2):
+        limit = _count(args[1]) if len(args) == 2 else 1
+        if limit is None:
+            return usage("queue", f"{args[1]!r} is not a number of downloads (1..32)")
+        return _set_queue(args[0], limit, creating=word == "add")
+    if word == "remove" and len(args) == 1:
+        queues = _named()
+        if args[0] not in queues:
+            why = " (the default queue cannot be removed)" if args[0] == MAIN else ""
+            return usage("queue", f"no queue {args[0]!r}{why}")
+        del queues[args[0]]
+        call("queue", "settings", set={"queues": queues})
+        print(f"removed {args[0]}; its downloads are in {MAIN}")
+        return 0
+    if word == "move" and len(args) == 2:
+        if args[1] not in MOVES:
+            return usage("queue", f"move where? {' | '.join(MOVES)}")
+        return _show(call("queue", "move", download_id=args[0], to=args[1])["download"])
+    if word == "start" and len(args) == 1:
+        return _show(call("queue", "start_now", download_id=args[0])["download"])
+    if word == "assign" and len(args) == 2:
+        return _show(call("queue", "assign", download_id=args[0], queue=args[1])["download"])
+    if word in ("list", "add", "set", "remove", "move", "start", "assign"):
+        return usage("queue", f"wrong arguments for `{word}`; see `paxel queue --help`")
+    return usage("queue", f"unknown command {word!r}; see `paxel queue --help`")
+
+
+def _count(text: str) -> int | None:
+    return int(text) if text.isdigit() and 1 <= int(text) <= 32 else None
+
+
+def _named() -> dict[str, Any]:
+    queues: dict[str, Any] = call("queue", "settings")["settings"]["queues"]
+    return queues
+
+
+def _set_queue(name: str, limit: int, creating: bool) -> int:
+    if name == MAIN:
+        if creating:
+            return usage("queue", f"{MAIN} is the default queue; `paxel queue set {MAIN} N` sets its limit")
+        call("queue", "settings", set={"max_concurrent": limit})
+    else:
+        queues = _named()
+        if not creating and name not in queues:
+            return usage("queue", f"no queue {name!r} (`paxel queue add {name} {limit}` makes it)")
+        queues[name] = {"max_concurrent": limit}
+        call("queue", "settings", set={"queues": queues})
+    print(f"{name}: {limit} at once")
+    return 0
+
+
+def _show(view: dict[str, Any]) -> int:
+    place = f", #{view['queue_position']}" if view.get("queue_position") else ""
+    print(f"{view['download_id']} {view['state']} in {view['queue']}{place}")
+    return 0

@@ -1,0 +1,103 @@
+"""`paxel schedule …`: when the queues may start downloads, and time-of-day speed limits
+(settings key `schedule`, docs/settings.md; the rules of paxel.service.schedule).
+
+    paxel schedule                                  the windows and speed rules
+    paxel schedule window HH:MM-HH:MM [DAYS]        the queues start downloads only in windows
+    paxel schedule speed HH:MM-HH:MM SPEED [DAYS]   the global limit while it holds (2M, off)
+    paxel schedule clear [windows|speeds]           remove them (both without a word)
+
+DAYS: mon,tue,… (the days a window starts on; default every day). A window whose end is at or
+before its start crosses midnight (22:00-06:00).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from paxel.commands.limit import rate_of
+from paxel.commands.servicecall import Refused, call, usage
+from paxel.humanize import format_size
+from paxel.service.schedule import DAYS
+
+HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
+_SPAN = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
+
+
+def main(command: str, argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage:\n" + HELP.rstrip())
+        return 0
+    try:
+        return _run(argv)
+    except Refused as refused:
+        return refused.status
+
+
+def _run(argv: list[str]) -> int:
+    word, args = (argv[0], argv[1:]) if argv else ("show", [])
+    if word == "show" and not args:
+        return _print(_current())
+    if word == "clear" and len(args) <= 1 and (not args or args[0] in ("windows", "speeds")):
+        current = _current()
+        for key in args or ["windows", "speeds"]:
+            current[key] = []
+        return _save(current)
+    if word == "window" and len(args) in (1, 2):
+        entry = _entry(args[0], args[1] if len(args) == 2 else None)
+        if isinstance(entry, str):
+            return usage("schedule", entry)
+        current = _current()
+        current["windows"].append(entry)
+        return _save(current)
+    if word == "speed" and len(args) in (2, 3):
+        entry = _entry(args[0], args[2] if len(args) == 3 else None)
+        if isinstance(entry, str):
+            return usage("schedule", entry)
+        try:
+            entry["max_speed"] = rate_of(args[1])
+        except ValueError as exc:
+            return usage("schedule", str(exc))
+        current = _current()
+        current["speeds"].append(entry)
+        return _save(current)
+    if word in ("show", "clear", "window", "speed"):
+        return usage("schedule", f"wrong arguments for `{word}`; see `paxel schedule --help`")
+    return usage("schedule", f"unknown command {word!r}; see `paxel schedule --help`")
+
+
+def _entry(span: str, days: str | None) -> dict[str, Any] | str:
+    """A window's settings form, or what is wrong with the words (the service checks the rest)."""
+    match = _SPAN.match(span)
+    if match is None:
+        return f"{span!r} is not a span HH:MM-HH:MM"
+    entry: dict[str, Any] = {"start": match.group(1).zfill(5), "stop": match.group(2).zfill(5)}
+    if days is not None:
+        chosen = [d.strip().lower() for d in days.split(",") if d.strip()]
+        if not chosen or any(d not in DAYS for d in chosen):
+            return f"{days!r}: days are {','.join(DAYS)}"
+        entry["days"] = chosen
+    return entry
+
+
+def _current() -> dict[str, Any]:
+    current: dict[str, Any] = call("schedule", "settings")["settings"]["schedule"]
+    return current
+
+
+def _save(schedule: dict[str, Any]) -> int:
+    return _print(call("schedule", "settings", set={"schedule": schedule})["settings"]["schedule"])
+
+
+def _print(schedule: dict[str, Any]) -> int:
+    def when(item: dict[str, Any]) -> str:
+        days = item.get("days") or list(DAYS)
+        return f"{item['start']}-{item['stop']}" + ("" if len(days) == 7 else f" {','.join(days)}")
+    if not schedule["windows"]:
+        print("windows: none (the queues may start downloads at any time)")
+    for item in schedule["windows"]:
+        print(f"window {when(item)}")
+    for item in schedule["speeds"]:
+        limit = item["max_speed"]
+        print(f"speed  {when(item)}  " + ("no limit" if limit is None else f"{format_size(limit)}/s"))
+    return 0
