@@ -1,7 +1,7 @@
 """The job runner: each running download is one engine `Download` on its own thread; this module
 starts it, follows its progress, and settles how it ended (completed, failed, paused, held by the
-schedule). The queue policy and the user's requests are in paxel.service.scheduler, which
-subclasses `Runner` and supplies `_pump` (start what may start).
+schedule). The queue policy is paxel.service.queues (a `Runner` supplying `_pump`: start what
+may start), the user's requests paxel.service.scheduler.
 
 The store is updated at every state change and as soon as the final path is known (the engine
 resumes from `<path>.part` when given that path back), so after a crash, even `kill -9`, the

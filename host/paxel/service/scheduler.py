@@ -1,4 +1,6 @@
-"""The queue: which downloads run (at most `max_concurrent`), and what each user request does.
+"""The user's requests on downloads: add (folder rules, duplicates), pause, resume, retry, cancel,
+remove, a duplicate's answer; and what happens after completion (paxel.service.aftercompletion).
+Named queues, their order and settings changed live are paxel.service.queues'.
 
 Every change of state goes through the lifecycle table (paxel.service.lifecycle): a user's
 request in `_user` (a request the table refuses is BAD_STATE). Running the engine, following
@@ -27,7 +29,6 @@ from paxel.service.request import DownloadRequest
 from paxel.service.runner import Emit, Job, credentials_dropped
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
-from paxel.service.view import view
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class Scheduler(Queues):
             duplicate=found.detail() if found is not None and decision == "ask" else None,
         ))
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
-        self._emit("added", {"download": view(record)})
+        self._emit("added", {"download": self.get(record.id)})  # with its place in its queue
         self._pump()
         action = "ask" if decision == "ask" else "added"
         detail = None if found is None else {**found.detail(), "action": action}
