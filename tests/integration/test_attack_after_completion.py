@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from paxel.service.aftercompletion import AfterCompletion, run_command
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 from support.wire import authenticated, frame, reply
@@ -108,3 +109,21 @@ def test_the_cli_sets_a_command_that_runs_as_an_argument_list(paxel_env: PaxelEn
     assert paxel_env.paxel("after", "none").stdout == "none\n"
     bad = paxel_env.paxel("after", "frobnicate", check=False)
     assert bad.returncode == 2 and "unknown command" in bad.stderr
+
+
+def test_a_command_past_its_timeout_is_killed_with_what_it_started(tmp_path: Path) -> None:
+    """A hung command (and a child it left behind) must not live on in the service."""
+    pids = tmp_path / "pids"
+    script = ("import os, subprocess, sys, time; "
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+              f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}'); time.sleep(60)")
+    began = time.monotonic()
+    thread = run_command(AfterCompletion("command", (sys.executable, "-c", script), 1.0), tmp_path / "f.bin",
+                         "https://h.test/f.bin", "d-1")
+    thread.join(15)
+    assert not thread.is_alive() and time.monotonic() - began < 10
+    for pid in (int(p) for p in pids.read_text().split()):
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+            assert time.monotonic() < deadline, f"{pid} still runs"
+            time.sleep(0.05)

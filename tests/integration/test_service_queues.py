@@ -7,12 +7,14 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from paxel.errors import ErrorCode, ProtocolError
+from paxel.sameness import FileFacts
 from paxel.service.lifecycle import State
 from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
@@ -161,3 +163,62 @@ def test_a_version_4_database_keeps_its_order_in_main(tmp_path: Path) -> None:
     assert store.insert(store.get("d-1").__class__(id="d-3", url="https://h.test/g", folder="/tmp",
                                                    connections=1)).position == 3
     store.close()
+
+
+def test_start_now_runs_outside_the_schedule_and_a_closing_window_leaves_it(nginx: Nginx, make: Any) -> None:
+    nginx.add_file("w1.bin", 4 * MiB)
+    nginx.add_file("w2.bin", 4 * MiB)
+    wall = [datetime(2026, 11, 30, 1, 0).timestamp()]
+    scheduler = make(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]})
+    scheduler.limits.clock = lambda: wall[0]
+    scheduler.change_settings({"max_concurrent": 2})  # reads the (injected) clock again
+    held, forced = (_add(scheduler, nginx.url(n) + "?slow=256k") for n in ("w1.bin", "w2.bin"))
+    waiting = scheduler.get(held)["waiting"]
+    assert waiting["for"] == "schedule" and waiting["until"] == datetime(2026, 11, 30, 2, 0).timestamp()
+    scheduler.start_now(forced)
+    _until(lambda: _state(scheduler, forced) == State.RUNNING)
+    assert _state(scheduler, held) == State.QUEUED
+    wall[0] = datetime(2026, 11, 30, 2, 30).timestamp()
+    _until(lambda: _state(scheduler, held) == State.RUNNING)
+    wall[0] = datetime(2026, 11, 30, 6, 0).timestamp()
+    _until(lambda: _state(scheduler, held) == State.QUEUED)
+    time.sleep(1.5)
+    assert _state(scheduler, forced) == State.RUNNING, "a started-now download is not held"
+    for ident in (held, forced):
+        scheduler.cancel(ident)
+
+
+def test_duplicates_by_name_and_running_and_after_completion_open(nginx: Nginx, make: Any,
+                                                                  tmp_path: Path) -> None:
+    nginx.add_file("taken.bin", 1024)
+    nginx.add_file("long.bin", 4 * MiB)
+    (tmp_path / "dl" / "taken.bin").write_bytes(b"mine")
+    opened: list[tuple[str, str]] = []
+    scheduler = make(duplicates="ask", after_completion={"action": "reveal"})
+    scheduler._opener = lambda view, what: opened.append((view["path"], what))
+    added, question = scheduler.add_checked(DownloadRequest.from_fields(
+        {"url": nginx.url("taken.bin"), "filename": "taken.bin"}))
+    assert question is not None
+    assert (question["kind"], question["of"], question["action"]) == ("name", None, "ask")
+    assert added["waiting"] == {"for": "duplicate"}
+    with pytest.raises(ProtocolError) as nothing:
+        scheduler.answer_duplicate(added["download_id"], "resume")
+    assert nothing.value.code == ErrorCode.BAD_STATE
+    assert scheduler.answer_duplicate(added["download_id"], "skip") is None
+    assert (tmp_path / "dl" / "taken.bin").read_bytes() == b"mine" and scheduler.list() == []
+
+    # resume: the same file (name and size, from a take's first answer) while it runs
+    scheduler.change_settings({"duplicates": "resume"})
+    first = _add(scheduler, nginx.url("long.bin") + "?slow=512k&sig=1", filename="long.bin")
+    _until(lambda: scheduler.get(first)["total"] == 4 * MiB)
+    signed = DownloadRequest.from_fields({"url": nginx.url("long.bin") + "?sig=2"})
+    again, answer = scheduler.add_checked(signed, FileFacts("long.bin", 4 * MiB, None))
+    assert again["download_id"] == first and answer is not None and answer["action"] == "continued"
+    assert len(scheduler.list()) == 1
+    scheduler.limits.set_global_speed(None)
+    nginx.add_file("small.bin", 2048)
+    small = _add(scheduler, nginx.url("small.bin"))
+    _until(lambda: _state(scheduler, small) == State.COMPLETED)
+    _until(lambda: bool(opened))
+    assert opened == [(scheduler.get(small)["path"], "folder")]
+    scheduler.cancel(first)
