@@ -5,13 +5,14 @@ import { HostError } from "./lib/host.js";
 import { normalizeSettings } from "./lib/settings.js";
 import { decide, browserSize, LEAVE, PROBE } from "./lib/rules.js";
 import { cookieStoreFor, cookieQueries, selectCookies } from "./lib/cookies.js";
-import { buildAction, buildDownload, buildProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
+import { buildAction, buildDownload, buildMediaProbe, buildProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
 import "./lib/format.js";
 import { baseName, urlRefusal } from "./lib/urls.js";
 import * as navigations from "./lib/navigations.js";
 import { addDecision, failureReason } from "./lib/trace.js";
 import { buildTake, canTake, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./lib/takeover.js";
 import { afterRefresh, letGo } from "./lib/relink.js";
+import * as mediasniff from "./lib/mediasniff.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const { applyEvent, badgeText } = globalThis.paxelFormat;
@@ -32,6 +33,9 @@ const uiPorts = new Set();
 // The navigation requests seen lately (lib/navigations.js). Worker-lifetime: a download follows
 // its request within seconds, and the webRequest events that fill it keep the worker awake.
 let seenRequests = [];
+// Media requests' headers until their response shows whether they are media (lib/mediasniff.js).
+let pendingMedia = new Map();
+let globalBadge = ""; // the downloads count last shown: a tab with media shows it too
 
 // ---- listeners (top level) ----
 if (api.downloads.onDeterminingFilename) {
@@ -42,6 +46,10 @@ if (api.downloads.onDeterminingFilename) {
 // Non-blocking observers: what the browser really sends for navigations (a download is one).
 api.webRequest.onBeforeRequest.addListener(onBeforeRequest, navigations.REQUEST_FILTER);
 api.webRequest.onSendHeaders.addListener(onSendHeaders, navigations.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
+// What a tab plays (lib/mediasniff.js): its responses, with the headers its requests went out with.
+api.webRequest.onSendHeaders.addListener(onMediaSendHeaders, mediasniff.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
+api.webRequest.onHeadersReceived.addListener(onMediaHeaders, mediasniff.REQUEST_FILTER, ["responseHeaders"]);
+api.tabs.onRemoved.addListener((tabId) => enqueue(() => updateMedia(tabId, (s) => mediasniff.forgetTab(s, tabId))));
 api.commands.onCommand.addListener(onCommand);
 api.contextMenus.onClicked.addListener(onMenuClicked);
 api.runtime.onInstalled.addListener(createMenu);
@@ -82,7 +90,12 @@ async function saveViews(views) {
   const { hello } = await api.storage.session.get("hello");
   await api.storage.session.set({ downloads: kept });
   // The badge counts what the service's table calls active, like the panel's header.
-  await api.action.setBadgeText({ text: badgeText(hello?.lifecycle, kept) });
+  const text = badgeText(hello?.lifecycle, kept);
+  await api.action.setBadgeText({ text });
+  if (text !== globalBadge) {
+    globalBadge = text;
+    await showMediaBadges();
+  }
   for (const ui of uiPorts) ui.postMessage({ kind: "downloads", downloads: kept });
   scheduleIdleDisconnect(kept);
   return kept;
@@ -99,6 +112,9 @@ function requestsChanged() {
 }
 
 function onBeforeRequest(details) {
+  if (details.type === "main_frame" && details.tabId >= 0) {
+    enqueue(() => updateMedia(details.tabId, (s) => mediasniff.forgetTab(s, details.tabId)));
+  }
   seenRequests = navigations.noteRequest(navigations.prune(seenRequests, Date.now()), details);
   requestsChanged();
 }
@@ -137,6 +153,62 @@ async function takeRequest(item) {
   }
   seenRequests = navigations.forget(seenRequests, entry);
   return entry;
+}
+
+// ---- media a tab plays (lib/mediasniff.js; docs/extension.md "Media on a page") ----
+function onMediaSendHeaders(details) {
+  if (details.tabId >= 0) pendingMedia = mediasniff.notePending(pendingMedia, details);
+}
+
+function onMediaHeaders(details) {
+  const headers = pendingMedia.get(details.requestId) ?? null;
+  pendingMedia.delete(details.requestId);
+  const find = mediasniff.classify(details);
+  if (find) enqueue(() => updateMedia(details.tabId, (s) => mediasniff.addFind(s, details.tabId, find, headers)));
+}
+
+async function loadMedia() {
+  const { media } = await api.storage.session.get("media");
+  return media && typeof media === "object" ? media : {};
+}
+
+/** Apply `change` to the stored finds (inside `enqueue`); the tab's badge follows. */
+async function updateMedia(tabId, change) {
+  const before = await loadMedia();
+  const after = change(before);
+  if (after === before) return;
+  await api.storage.session.set({ media: after });
+  await showMediaBadge(after, tabId);
+}
+
+async function showMediaBadge(state, tabId) {
+  const { text, title } = mediasniff.badgeFor(state, tabId, globalBadge);
+  const has = mediasniff.listed(state, tabId).length > 0;
+  // null gives the tab back the global badge and title; the tab may be gone meanwhile
+  await api.action.setBadgeText({ tabId, text: has ? text : null }).catch(() => {});
+  await api.action.setTitle({ tabId, title: has ? title : null }).catch(() => {});
+}
+
+async function showMediaBadges() {
+  const state = await loadMedia();
+  for (const tabId of Object.keys(state)) await showMediaBadge(state, Number(tabId));
+}
+
+/** A find with what a request for it needs: the headers seen, else the tab's cookies. */
+async function mediaDetails(tabId, url) {
+  const find = mediasniff.findOf(await loadMedia(), tabId, url);
+  if (!find) throw new RequestError("that media is no longer on the page (it navigated): reopen the popup");
+  const tab = await api.tabs.get(tabId);
+  const origin = { incognito: tab.incognito, cookieStoreId: tab.cookieStoreId, topLevelUrl: tab.url };
+  const cookies = find.headers ? [] : await collectCookies(find.url, origin);
+  const name = find.kind === "file" ? baseName(new URL(find.url).pathname) : mediasniff.nameFromTitle(tab.title);
+  return { find, tab, details: { url: find.url, referrer: tab.url, userAgent: navigator.userAgent, cookies, sent: find.headers ?? undefined, filename: name } };
+}
+
+async function downloadMedia(tabId, url, quality) {
+  const { find, details } = await mediaDetails(tabId, url);
+  const media = find.kind === "file" ? undefined : { quality: quality ?? null };
+  return sendDownload(buildDownload({ ...details, source: "media", media }, await loadSettings()));
 }
 
 // ---- the user in control: bypass switch and trace ----
@@ -401,6 +473,7 @@ function createMenu() {
 
 async function onMenuClicked(info, tab) {
   if (info.menuItemId !== MENU_ID) return;
+  if (!info.linkUrl && mediasniff.isBlobSource(info.srcUrl) && tab?.id !== undefined) return downloadStreams(tab);
   const url = info.linkUrl || info.srcUrl;
   const page = info.frameUrl || info.pageUrl || tab?.url;
   const origin = {
@@ -427,6 +500,25 @@ async function onMenuClicked(info, tab) {
     await browserDownload(url, origin);
     return null;
   }
+}
+
+/** A `<video>`/`<audio>` playing from a blob: (MSE): every stream the tab played goes to paxel. */
+async function downloadStreams(tab) {
+  const streams = mediasniff.streamsOf(await loadMedia(), tab.id);
+  if (streams.length === 0) {
+    recordDecision({ url: tab.url ?? "", name: "", to: "browser", reason: "no-stream", detail: "this video plays from a blob: and no stream of it was seen; reload the page and play it" });
+    return [];
+  }
+  const done = [];
+  for (const stream of streams) {
+    try {
+      done.push(await downloadMedia(tab.id, stream.url, null));
+      recordDecision({ url: stream.url, name: tab.title ?? "", to: "paxel", reason: "context-menu", request: "seen" });
+    } catch (err) {
+      recordDecision({ url: stream.url, name: "", to: "browser", reason: failureReason(err), detail: err.message });
+    }
+  }
+  return done;
 }
 
 async function partitionKeyOf(tab, frameId) {
@@ -574,6 +666,17 @@ async function route(message) {
       return host.request({ type: "show_panel" });
     case "limit": // the popup's global speed limit (bytes/s or null), checked again by the host
       return host.request({ type: "limit", max_speed: message.max_speed ?? null });
+    case "media.list": {
+      const tab = await api.tabs.get(message.tabId).catch(() => null);
+      const finds = mediasniff.listed(await loadMedia(), message.tabId).map(({ headers, ...find }) => find);
+      return { title: tab?.title ?? "", page: tab?.url ?? "", finds };
+    }
+    case "media.probe": {
+      const { details } = await mediaDetails(message.tabId, message.url);
+      return host.request(buildMediaProbe(details), 30000);
+    }
+    case "media.download":
+      return { download: await downloadMedia(message.tabId, message.url, message.quality) };
     case "handover.state": {
       const { trace, bypassNext } = await api.storage.session.get(["trace", "bypassNext"]);
       const commands = await api.commands.getAll();

@@ -81,7 +81,7 @@ function requestFields(d) {
  * settings: normalized settings (connections and folder: null = service default)
  */
 export function buildDownload(d, settings) {
-  if (d.source !== "click" && d.source !== "context-menu") {
+  if (d.source !== "click" && d.source !== "context-menu" && d.source !== "media") {
     throw new RequestError(`unknown source: ${d.source}`);
   }
   const name = baseName(d.filename);
@@ -93,7 +93,23 @@ export function buildDownload(d, settings) {
     connections: settings.connections,
     ...requestFields(d),
     source: d.source,
+    media: mediaField(d.media),
   });
+}
+
+/** `media: {quality}` (a stream: the best variant of at most `quality` lines, null: the best). */
+function mediaField(media) {
+  if (media === undefined || media === null) return undefined;
+  const quality = media.quality ?? null;
+  if (quality !== null && !(Number.isInteger(quality) && quality >= 1 && quality <= 100000)) {
+    throw new RequestError(`media quality must be a height in lines, not ${String(quality).slice(0, 20)}`);
+  }
+  return quality === null ? {} : { quality };
+}
+
+/** `media_probe`: a found stream's qualities, duration and sizes, asked with the browser's headers. */
+export function buildMediaProbe(d) {
+  return compact({ type: "media_probe", url: httpUrl(d.url), ...requestFields(d) });
 }
 
 /** The `probe` request: the same request fields as `download` (the service's one request model). */

@@ -84,3 +84,16 @@ test("with the browser's real headers: Cookie, Accept-Language, Origin as header
   const { type: _d, source: _s, ...downloaded } = req;
   assert.deepEqual(probed, downloaded);
 });
+
+test("a stream from the popup: source media, the quality asked, and media_probe with the same request fields", async () => {
+  const { buildMediaProbe } = await import("../lib/messages.js");
+  const sent = { Cookie: "s=1", Referer: "https://page.test/watch", "User-Agent": "UA/2" };
+  const req = buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", sent, media: { quality: 720 }, filename: "Show" }, DEFAULT_SETTINGS);
+  assert.deepEqual(req.media, { quality: 720 });
+  assert.equal(req.source, "media");
+  assert.deepEqual(buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", sent, media: { quality: null } }, DEFAULT_SETTINGS).media, {});
+  assert.throws(() => buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", media: { quality: 0 } }, DEFAULT_SETTINGS), RequestError);
+  const probe = buildMediaProbe({ url: "https://cdn.test/m.m3u8", sent });
+  assert.deepEqual(probe, { type: "media_probe", url: "https://cdn.test/m.m3u8", referrer: "https://page.test/watch", user_agent: "UA/2", headers: { Cookie: "s=1" } });
+});
+

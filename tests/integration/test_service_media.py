@@ -154,3 +154,15 @@ def test_cancel_of_a_paused_stream_removes_its_segments(paxel_env: PaxelEnv, slo
         host.send({"id": number, "type": kind, "download_id": view["download_id"]})
         assert host.reply(number)["ok"]
     assert not work.exists() and not list(paxel_env.downloads.iterdir())
+
+
+def test_two_streams_under_one_title_at_once_get_two_files(paxel_env: PaxelEnv, media: Nginx) -> None:
+    """The popup names a stream after the page: two streams of one page start together."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    views = [host.add(n, url=media.url(name), filename="Same title", media={})
+             for n, name in ((2, "hls/master.m3u8"), (3, "dash/manifest.mpd"))]
+    paths = {Path(_progress_of(host, v["download_id"], "completed")[1]["path"]).name for v in views}
+    assert paths == {"Same title.mp4", "Same title (1).mp4"}
+    for name in paths:
+        check_output(paxel_env.downloads / name, 240)

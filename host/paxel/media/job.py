@@ -26,12 +26,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from paxel import filenames, storage
+from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, PaxelError, UsageError
-from paxel.media import crypto, dash, hls, mux
+from paxel.media import crypto, dash, hls, mux, naming
 from paxel.media.detect import kind_from_body, kind_from_url
 from paxel.media.model import Segment, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
@@ -156,15 +155,8 @@ class MediaJob:
         return Stream("hls", tuple(variants), chosen, tuple(tracks))
 
     # ---- the job ------------------------------------------------------------------------
-    def output_path(self, ext: str) -> Path:
-        o = self.options
-        if o.output is not None:
-            return o.output
-        folder = o.folder or Path.cwd()
-        stem = Path(urlsplit(o.url).path).stem or "stream"
-        name = filenames.safe_filename(stem + ext, "stream" + ext)
-        return folder / filenames.unique_name(
-            name, lambda n: (folder / n).exists() and not (folder / (n + WORK_SUFFIX)).exists())
+    def output_path(self, ext: str, busy: frozenset[str] = frozenset()) -> Path:
+        return naming.output_path(self.options, ext, WORK_SUFFIX, STATE, busy)
 
     def run(self) -> MediaResult:
         stream = self.resolve()
@@ -175,16 +167,22 @@ class MediaJob:
         if ffmpeg is None and mux.needs_ffmpeg(plan.tracks):
             raise mux.no_ffmpeg()
         ext = ".mp4" if ffmpeg else ".ts"
-        output = self.output_path(ext)
-        if output.exists() and not self.options.overwrite:
-            raise UsageError(f"{output} exists already")
-        self._path = output
-        work = output.with_name(output.name + WORK_SUFFIX)
-        work.mkdir(parents=True, exist_ok=True)
-        lock = os.open(work / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if not storage.lock_exclusive(lock):
+        busy: set[str] = set()
+        while True:
+            output = self.output_path(ext, frozenset(busy))
+            if output.exists() and not self.options.overwrite:
+                raise UsageError(f"{output} exists already")
+            work = output.with_name(output.name + WORK_SUFFIX)
+            work.mkdir(parents=True, exist_ok=True)
+            lock = os.open(work / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+            if storage.lock_exclusive(lock):
+                break
+            os.close(lock)
+            if self.options.output is not None:   # the name was asked for: it is this stream's
                 raise UsageError(f"{output} is being downloaded by another paxel right now")
+            busy.add(output.name)   # another stream chose the same name a moment ago: the next one
+        self._path = output
+        try:
             return self._run_locked(stream, plan, ffmpeg, output, work)
         finally:
             os.close(lock)

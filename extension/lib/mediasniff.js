@@ -1,0 +1,208 @@
+// Media a tab plays: HLS playlists, DASH manifests and plain audio/video files, found by watching
+// the tab's responses (webRequest). Pure: the background feeds in webRequest details and keeps the
+// returned state in storage.session (an MV3 worker restart must not lose a page's finds).
+// Detection sends nothing anywhere: the service is asked about a find only when the popup opens.
+//
+// State: { "<tabId>": { page, finds: [Find] } }, one entry per tab that has finds.
+//   Find: {url, kind: "hls" | "dash" | "file", mime, size (bytes or null), at (ms), headers
+//          ({Cookie, Referer, User-Agent, Accept-Language, Origin} the browser sent, or null),
+//          parent (the URL of the stream this one belongs to, or absent)}
+// A find with a `parent` is a part of another (an HLS variant playlist under the master's
+// folder, fetched after it): kept so it is not found again, never listed on its own.
+//
+// Why these rules (the body of a response is not visible to webRequest in Chromium):
+// - a playlist by its URL (.m3u8/.m3u/.mpd) or its Content-Type; a plain file by a video/* or
+//   audio/* type and a size of at least MIN_FILE_SIZE (players fetch small clips and previews);
+// - segments are not media to offer: segment types (MPEG-TS, ISO segment) and extensions (.ts,
+//   .m4s, .m4v/.m4a fragments…) never are, and no file under the folder of a stream already found;
+// - a second HLS playlist in the folder of (or below) one already found is its variant.
+
+import { forwardedHeaders } from "./navigations.js";
+
+export const MIN_FILE_SIZE = 1 << 20;
+/** At most this many finds per tab (a live page fetching playlists for hours stays bounded). */
+export const MAX_FINDS = 50;
+/** Request headers waiting for their response, per requestId (worker-lifetime, bounded). */
+export const MAX_PENDING = 300;
+
+/** The requests media arrives through (a playlist is fetched by XHR/fetch, a file by <video>). */
+export const REQUEST_FILTER = Object.freeze({
+  urls: ["http://*/*", "https://*/*"],
+  types: ["main_frame", "sub_frame", "xmlhttprequest", "media", "other"],
+});
+
+const HLS_TYPES = new Set(["application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl"]);
+const DASH_TYPES = new Set(["application/dash+xml"]);
+const SEGMENT_TYPES = new Set(["video/mp2t", "video/iso.segment", "audio/iso.segment"]);
+const SEGMENT_EXTENSIONS = /\.(ts|m4s|m4v|m4a|m4f|cmfv|cmfa|aac|vtt|webvtt|key)$/;
+
+function pathOf(url) {
+  try {
+    return new URL(url).pathname.toLowerCase();
+  } catch {
+    return "";
+  }
+}
+
+/** The MIME type without parameters, lower case ("" when absent). */
+export function mimeOf(contentType) {
+  return String(contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** "hls" / "dash" by the URL's path or the Content-Type, "file" for audio/video, else null. */
+export function kindOf(url, contentType) {
+  const path = pathOf(url);
+  const mime = mimeOf(contentType);
+  if (HLS_TYPES.has(mime) || path.endsWith(".m3u8") || path.endsWith(".m3u")) return "hls";
+  if (DASH_TYPES.has(mime) || path.endsWith(".mpd")) return "dash";
+  if (SEGMENT_TYPES.has(mime) || SEGMENT_EXTENSIONS.test(path)) return null;
+  if (mime.startsWith("video/") || mime.startsWith("audio/")) return "file";
+  return null;
+}
+
+function header(headers, name) {
+  const wanted = name.toLowerCase();
+  const found = (headers ?? []).find((h) => String(h.name).toLowerCase() === wanted);
+  return typeof found?.value === "string" ? found.value : null;
+}
+
+/** The whole file's size: Content-Range's total (a player asks `Range: bytes=0-`), else Content-Length. */
+export function sizeOf(responseHeaders) {
+  const range = /\/(\d+)\s*$/.exec(header(responseHeaders, "Content-Range") ?? "");
+  if (range) return Number(range[1]);
+  const length = header(responseHeaders, "Content-Length");
+  return length !== null && /^\d+$/.test(length.trim()) ? Number(length) : null;
+}
+
+/**
+ * onHeadersReceived details → a find (without headers) or null. Only successful answers of a
+ * tab count; a plain file needs a known size of at least `minSize`.
+ */
+export function classify(details, minSize = MIN_FILE_SIZE) {
+  if (!details || !Number.isInteger(details.tabId) || details.tabId < 0) return null;
+  if (details.statusCode !== 200 && details.statusCode !== 206) return null;
+  if (typeof details.url !== "string" || !/^https?:/i.test(details.url)) return null;
+  const contentType = header(details.responseHeaders, "Content-Type");
+  const kind = kindOf(details.url, contentType);
+  if (kind === null) return null;
+  const size = sizeOf(details.responseHeaders);
+  if (kind === "file" && (size === null || size < minSize)) return null;
+  return { url: details.url, kind, mime: mimeOf(contentType) || null, size, at: Number(details.timeStamp) || 0 };
+}
+
+function folderOf(url) {
+  try {
+    const u = new URL(url);
+    return u.origin + u.pathname.slice(0, u.pathname.lastIndexOf("/") + 1);
+  } catch {
+    return null;
+  }
+}
+
+function withoutQuery(url) {
+  try {
+    const u = new URL(url);
+    return u.origin + u.pathname;
+  } catch {
+    return url;
+  }
+}
+
+/** The stream `find` belongs to: an earlier HLS/DASH find whose folder holds it, or null. */
+function parentOf(finds, find) {
+  const folder = folderOf(find.url);
+  if (folder === null) return null;
+  for (const f of finds) {
+    if (f.kind === "file" || f.parent) continue;
+    const root = folderOf(f.url);
+    if (root !== null && folder.startsWith(root) && withoutQuery(f.url) !== withoutQuery(find.url)) return f;
+  }
+  return null;
+}
+
+/**
+ * The state with `find` (from `classify`) added to tab `tabId`, its request headers attached;
+ * unchanged (the same object) when it adds nothing: a URL found already, a segment of a stream
+ * found already. `page` is the tab's URL when known.
+ */
+export function addFind(state, tabId, find, headers = null, page = undefined) {
+  if (!find) return state;
+  const key = String(tabId);
+  const tab = state[key] ?? { page: page ?? null, finds: [] };
+  if (tab.finds.some((f) => f.url === find.url)) return state;
+  const parent = parentOf(tab.finds, find);
+  if (parent && find.kind === "file") return state; // a piece of a stream already found
+  if (parent && find.kind === "dash") return state;
+  const entry = { ...find, headers: headers ?? null, ...(parent ? { parent: parent.url } : {}) };
+  const finds = [...tab.finds, entry].slice(-MAX_FINDS);
+  return { ...state, [key]: { page: tab.page ?? page ?? null, finds } };
+}
+
+/** The tab navigated (a main_frame request) or closed: its finds are gone. */
+export function forgetTab(state, tabId) {
+  const key = String(tabId);
+  if (!(key in state)) return state;
+  const { [key]: _gone, ...rest } = state;
+  return rest;
+}
+
+/** What the popup and the context menu offer for a tab: its finds that are not parts of another. */
+export function listed(state, tabId) {
+  return (state[String(tabId)]?.finds ?? []).filter((f) => !f.parent);
+}
+
+/** The streams (HLS/DASH) a tab played, for a `<video>` whose src is a blob:. */
+export function streamsOf(state, tabId) {
+  return listed(state, tabId).filter((f) => f.kind !== "file");
+}
+
+/** A find by its URL in a tab (null when the tab navigated since). */
+export function findOf(state, tabId, url) {
+  return listed(state, tabId).find((f) => f.url === url) ?? null;
+}
+
+/** A stream is saved under the page's title (the service adds .mp4); undefined: the URL's name. */
+export function nameFromTitle(title) {
+  // eslint-disable-next-line no-control-regex
+  const name = String(title ?? "").replace(/[\\/:*?"<>|\u0000-\u001f]+/g, " ").replace(/\s+/g, " ").trim().slice(0, 120);
+  return name || undefined;
+}
+
+/** A `<video>`/`<audio>` src that is not a file anyone can fetch: MSE plays from a blob:. */
+export function isBlobSource(srcUrl) {
+  return typeof srcUrl === "string" && srcUrl.startsWith("blob:");
+}
+
+/**
+ * The tab's badge and title: its downloads count when there is one (the global badge), else a
+ * hint that the page has media. `active` is the global badge text ("" when nothing runs).
+ */
+export function badgeFor(state, tabId, active) {
+  const n = listed(state, tabId).length;
+  if (n === 0) return { text: active, title: "paxel" };
+  return { text: active || "▶", title: `paxel: ${n === 1 ? "1 media item" : `${n} media items`} on this page` };
+}
+
+/** onSendHeaders: keep the headers a media request went out with until its response comes. */
+export function notePending(pending, details) {
+  if (typeof details?.requestId !== "string" || !Array.isArray(details.requestHeaders)) return pending;
+  const next = new Map(pending);
+  next.delete(details.requestId);
+  next.set(details.requestId, forwardedHeaders(details.requestHeaders));
+  while (next.size > MAX_PENDING) next.delete(next.keys().next().value);
+  return next;
+}
+
+/**
+ * A quality as the picker shows it: "720p · 2.5 Mbit/s · ~45.0 MiB" (parts left out when the
+ * playlist does not say). `variant` is one of media_probe's; `formatSize` the shared formatter's.
+ */
+export function qualityLabel(variant, formatSize) {
+  const parts = [];
+  if (Number.isInteger(variant?.height)) parts.push(`${variant.height}p`);
+  if (typeof variant?.bandwidth === "number" && variant.bandwidth > 0) {
+    parts.push(variant.bandwidth >= 1e6 ? `${(variant.bandwidth / 1e6).toFixed(1)} Mbit/s` : `${Math.round(variant.bandwidth / 1e3)} kbit/s`);
+  }
+  if (typeof variant?.size === "number" && variant.size > 0) parts.push(`~${formatSize(variant.size)}`);
+  return parts.join(" · ") || "default";
+}

@@ -1,0 +1,94 @@
+"""Media on a page, in real Chromium: a page that plays an HLS and a DASH stream through `fetch`
+(no player library; its `<video>` plays from a blob: as MSE players do) → the extension finds
+both (and not the variant playlist nor the segments) → the popup lists them with the qualities
+the service read → Download at 144p → one valid MP4 in paxel's folder, checked with ffprobe;
+then the context menu on the blob: video hands over every stream the tab played."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from browser_chromium import Chromium
+
+from conftest import wait_for
+from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
+from support.media import check_output
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+
+pytestmark = [pytest.mark.browser, pytest.mark.media]
+
+PAGE = """<!doctype html><meta charset=utf-8><title>paxel media e2e</title>
+<video id=v muted></video>
+<script>
+// What a player does, minus the player: the playlists, then a few segments; the video plays
+// from a MediaSource (a blob: URL), so a right-click on it offers no file.
+document.getElementById("v").src = URL.createObjectURL(new MediaSource());
+(async () => {
+  const master = await (await fetch("../hls/master.m3u8")).text();
+  const variant = master.split("\\n").find((l) => l.endsWith(".m3u8") && l.includes("240"));
+  const playlist = await (await fetch("../hls/" + variant)).text();
+  const segments = playlist.split("\\n").filter((l) => l.endsWith(".ts")).slice(0, 2);
+  for (const s of segments) await (await fetch("../hls/v240/" + s)).arrayBuffer();
+  await (await fetch("../dash/manifest.mpd")).text();
+  document.title += " ready";
+})();
+</script>"""
+
+
+def test_a_stream_the_page_plays_is_listed_in_the_popup_and_downloaded(
+        chromium: Chromium, paxel_env: PaxelEnv, media: Nginx) -> None:
+    (media.data / "e2e").mkdir(exist_ok=True)
+    (media.data / "e2e" / "play.html").write_text(PAGE)
+    media.clear_log()
+    page_url = media.url("e2e/play.html")
+    page = chromium.open_page(page_url)
+    wait_for(lambda: chromium.evaluate(page, "document.title").endswith("ready"), 15, "the page's fetches")
+    master, mpd = media.url("hls/master.m3u8"), media.url("dash/manifest.mpd")
+    tab = chromium.in_extension(f"chrome.tabs.query({{url: {json.dumps(page_url)}}}).then(t => t[0].id)")
+    listed = f"chrome.storage.session.get('media').then(s => (s.media?.['{tab}']?.finds ?? []))"
+    finds = wait_for(lambda: (f := chromium.in_extension(listed)) and len(f) >= 3 and f, 10, "the finds")
+    assert [(f["url"], f["kind"], f.get("parent")) for f in finds] == [
+        (master, "hls", None), (media.url("hls/v240/index.m3u8"), "hls", master), (mpd, "dash", None)]
+    assert finds[0]["headers"]["Referer"] == page_url                  # what the browser sent
+    assert chromium.in_extension(f"chrome.action.getBadgeText({{tabId: {tab}}})") == "▶"
+    asked = [line.request for line in media.log() if "master.m3u8" in line.request]
+    assert asked == ["/files/hls/master.m3u8"], "detection sends nothing anywhere"
+
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html?tab={tab}")
+
+    def text(selector: str) -> str:
+        return str(chromium.evaluate(popup, f"document.querySelector({json.dumps(selector)}).textContent"))
+
+    rows = "document.querySelectorAll('#media li.media-find')"
+    wait_for(lambda: chromium.evaluate(popup, f"{rows}.length") == 2, 10, "the popup to list the two streams")
+    first = "#media li.media-find:first-child"
+    labels = f"[...document.querySelectorAll('{first} select.quality option')].map(o => o.textContent)"
+    options = wait_for(lambda: chromium.evaluate(popup, labels), 15, "the qualities the service read")
+    assert options[0].startswith("240p · 600 kbit/s") and options[1].startswith("144p · 300 kbit/s"), options
+    assert text("#media-title").startswith("paxel media e2e")
+    assert text(f"{first} .media-duration") == "0:08"
+    chromium.evaluate(popup, f"(() => {{ const s = document.querySelector('{first} select.quality');"
+                             " s.selectedIndex = 1; s.dispatchEvent(new Event('change')); })()")
+    assert text(f"{first} .media-size") == "~293 KiB"
+    chromium.click(popup, f"{first} button.media-download")
+
+    out = paxel_env.downloads / "paxel media e2e ready.mp4"
+    wait_for(lambda: out.exists(), 30, "paxel to make the MP4")
+    check_output(out, 144)
+    sent = [line for line in media.log() if line.request.startswith("/files/hls/v144/")]
+    assert sent and all(line.referer == page_url for line in sent), "asked for as the page asked"
+
+    # the context menu on the blob: video: every stream the tab played, each at its best quality
+    blob = chromium.evaluate(page, "document.getElementById('v').src")
+    assert blob.startswith("blob:")
+    chromium.in_extension(
+        f"chrome.tabs.get({tab}).then(t => globalThis.paxel.onMenuClicked("
+        f"{{menuItemId: globalThis.paxel.MENU_ID, srcUrl: {json.dumps(blob)}, mediaType: 'video',"
+        f" pageUrl: {json.dumps(page_url)}}}, t))")
+    made = [paxel_env.downloads / f"paxel media e2e ready ({n}).mp4" for n in (1, 2)]
+    wait_for(lambda: all(p.exists() for p in made), 30, "both streams as MP4s")
+    for path in made:
+        check_output(Path(path), 240)
