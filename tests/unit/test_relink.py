@@ -12,7 +12,7 @@ from paxel import resume
 from paxel.errors import HTTPStatusError, NetworkError
 from paxel.sameness import FileFacts, Sameness
 from paxel.service.lifecycle import State
-from paxel.service.relink import Known, Relinks, best, expired, facts_of
+from paxel.service.relink import Known, Relinks, best, expired, facts_of, replaced_url
 from paxel.service.store import Record
 
 
@@ -101,11 +101,24 @@ def test_facts_come_from_the_part_state_else_from_the_record(tmp_path: Path) -> 
     assert facts_of(record("d-2")) == Known(FileFacts(None, None), None)
 
 
-def test_relinks_remember_waiting_and_replaced_urls() -> None:
+def test_the_replaced_url_is_the_part_states_when_it_is_not_the_downloads_own(tmp_path: Path) -> None:
+    final = tmp_path / "a.iso"
+    attached = record("d-1", filename="a.iso", path=str(final), total=100)   # url: ...d-1?sig=1
+    assert replaced_url(attached) is None   # no state yet: nothing to replace
+    state = resume.ResumeState("https://old/a.iso?sig=9", "https://old/a.iso?sig=9", 100, '"e1"', None,
+                               ((0, 100, 40),))
+    resume.state_path(final).write_bytes(resume.encode(state))
+    resume.part_path(final).write_bytes(b"\0" * 40)
+    assert replaced_url(attached) == "https://old/a.iso?sig=9"   # also after a service restart
+    checkpointed = resume.ResumeState(attached.url, attached.url, 100, '"e1"', None, ((0, 100, 60),))
+    resume.state_path(final).write_bytes(resume.encode(checkpointed))
+    assert replaced_url(attached) is None
+
+
+def test_relinks_remember_who_waits_for_a_new_link() -> None:
     links = Relinks()
     links.wait("d-1")
-    assert links.waiting() == {"d-1"} and links.replaces("d-1") is None
-    links.attached("d-1", "https://old")
-    assert links.waiting() == frozenset() and links.replaces("d-1") == "https://old"
+    links.wait("d-2")
+    assert links.waiting() == {"d-1", "d-2"}
     links.forget("d-1")
-    assert links.replaces("d-1") is None
+    assert links.waiting() == {"d-2"}

@@ -11,11 +11,11 @@ an unfinished copy (queued, paused, failed; not running) is attached the same wa
 question (Chromium holds the download for 15 s at most, no room for one), when it is the same
 path on the same server and a validator confirms it (`best`).
 
-`facts_of` reads the resume state file beside a `.part` (disk I/O, on the caller's thread); the
-rest is pure. `Relinks` is the service's memory of which downloads wait for a new link and which
-URL each attached download replaces: only memory, since the `.part`'s state file names the old
-URL until the engine's next checkpoint, and a service restart in between costs that `.part`
-(the engine then starts it clean, it never mixes files).
+`facts_of` and `replaced_url` read the resume state file beside a `.part` (disk I/O, on the
+caller's thread); the rest is pure. Which URL an attached download replaces needs no memory: the
+`.part`'s state names the URL its bytes came from until the engine's next checkpoint records the
+new one, so a download whose stored URL differs from its state's was attached, also across a
+service restart. `Relinks` only remembers which downloads wait for a new link (`refresh`).
 """
 
 from __future__ import annotations
@@ -64,6 +64,13 @@ def facts_of(record: Record) -> Known:
         if state is not None:
             return Known(FileFacts(name, state.size, state.etag, state.last_modified), state.url)
     return Known(FileFacts(name, record.total), None)
+
+
+def replaced_url(record: Record) -> str | None:
+    """The earlier URL whose `.part` this download continues (the engine's `replaces_url`): the
+    state's URL when it is not the download's own, else None."""
+    state_url = facts_of(record).state_url
+    return state_url if state_url is not None and state_url != record.url else None
 
 
 @dataclass(frozen=True)
@@ -124,13 +131,11 @@ def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
 
 
 class Relinks:
-    """Which downloads wait for a new link (`refresh`), and which old URL an attached download's
-    `.part` state names (handed to the engine as `replaces_url`). Thread-safe."""
+    """Which downloads wait for a new link (`refresh`): a hint for `best`, memory only."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiting: dict[str, float] = {}
-        self._replaces: dict[str, str] = {}
 
     def wait(self, download_id: str) -> None:
         with self._lock:
@@ -140,19 +145,11 @@ class Relinks:
         with self._lock:
             return frozenset(self._waiting)
 
-    def attached(self, download_id: str, old_url: str) -> None:
-        with self._lock:
-            self._waiting.pop(download_id, None)
-            self._replaces[download_id] = old_url
-
-    def replaces(self, download_id: str) -> str | None:
-        with self._lock:
-            return self._replaces.get(download_id)
-
     def forget(self, download_id: str) -> None:
+        """It got a new link, or it is gone."""
         with self._lock:
             self._waiting.pop(download_id, None)
-            self._replaces.pop(download_id, None)
 
 
-__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "Candidate", "Known", "Relinks", "best", "expired", "facts_of"]
+__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "Candidate", "Known", "Relinks", "best", "expired", "facts_of",
+           "replaced_url"]

@@ -82,7 +82,7 @@ class Runner:
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._completion = _Completion()
-        self.relinks = relink.Relinks()  # expired links waiting for, or given, a new one
+        self.relinks = relink.Relinks()  # expired links waiting for a new one
         # the wall clock (it counts through a suspend); tests pass one that jumps
         self.limits = Limits(settings.max_speed, settings.max_connections_per_host, settings.schedule, clock)
         self._open = self.limits.check()
@@ -165,7 +165,7 @@ class Runner:
             max_speed=record.max_speed,
             shared_limit=self.limits.bucket,
             host_slots=self.limits.slots,
-            replaces_url=self.relinks.replaces(record.id),  # an attached (refreshed) link
+            replaces_url=relink.replaced_url(record),  # the .part came from an earlier link
         )
         download = mediarun.job_for(record.media, options, lambda p: self._on_progress(record.id, p),
                                     PROGRESS_INTERVAL)

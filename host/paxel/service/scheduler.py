@@ -198,7 +198,7 @@ class Scheduler(Queues):
             if not self._service(record, Action.ATTACH, url=request.url, headers=dict(request.headers),
                                  cookies=request.cookies, error=None, finished_at=None):
                 return None
-            self.relinks.attached(record.id, found.replaces_url)
+            self.relinks.forget(record.id)
         log.info("attached %s to %s (%s)", request.url, record.id, found.match.why)
         result = self._announce("resumed", record.id)
         self._pump()

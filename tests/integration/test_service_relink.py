@@ -137,3 +137,35 @@ def test_refresh_needs_a_stopped_download_and_a_link_dead_before_any_byte_is_dec
     assert (declined["outcome"], declined["reason"]) == ("declined", "status"), declined
     assert ask(host, 6, type="cancel", download_id=download_id)["ok"]
     assert host.close() == 0
+
+
+def test_an_attached_download_continues_its_part_after_a_service_restart(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """Which link an attached download replaces is read from its `.part`'s state, not kept in
+    memory: attached while another download holds the only slot, then the service restarts
+    before the engine ever ran it with the new link."""
+    paxel_env.write_settings(max_concurrent=1)
+    host = paxel_env.host("chrome")
+    host.hello()
+    old = faultserver.signed_url("kept.bin", size=SIZE, trickle=MiB, exp_cut=1)
+    download_id = take(host, 2, old, size=SIZE)["download"]["download_id"]
+    wait_done(host, download_id, 3 * MiB)
+    faultserver.expire(old)
+    assert host.wait_event("failed", download_id)["data"]["download"]["stop_reason"] == "link_expired"
+    blocker = take(host, 3, faultserver.url("blocker.bin", size=SIZE, trickle=256 * 1024), size=SIZE)
+    host.wait_event("progress", blocker["download"]["download_id"])
+    new = faultserver.signed_url("kept.bin", size=SIZE)
+    attached = take(host, 4, new, size=SIZE)
+    assert attached["attached"] is True and attached["download"]["state"] == "queued", attached
+    assert host.close() == 0
+
+    paxel_env.stop_service()
+    host = paxel_env.host("chrome")
+    host.hello()
+
+    done = host.wait_event("completed", download_id, timeout=60)["data"]["download"]
+    assert sha256(Path(done["path"])) == faultserver.sha256(new)
+    refetched = served(faultserver, "/kept.bin") - SIZE
+    assert refetched <= SIZE // 4, f"{refetched} bytes fetched again: the .part was not continued"
+    assert ask(host, 5, type="cancel", download_id=blocker["download"]["download_id"])["ok"]
+    assert host.close() == 0
