@@ -15,6 +15,9 @@ from support.paxel_env import NativeHost, PaxelEnv
 
 MiB = 1024 * 1024
 SIZE = 8 * MiB
+# The first link's pace: 4 connections at 256 KiB/s need 8 s, so a loaded machine still has
+# seconds between "3 MiB are in" and the test expiring the link (else the download may finish).
+SLOW = 256 * 1024
 PAGE = "http://127.0.0.1:9/files.html"
 
 
@@ -53,7 +56,7 @@ def test_an_expired_link_is_refreshed_and_its_part_continues(paxel_env: PaxelEnv
                                                             faultserver: FaultServer) -> None:
     host = paxel_env.host("chrome")
     assert "refresh" in host.hello()["capabilities"]
-    old = faultserver.signed_url("movie.bin", size=SIZE, trickle=MiB, exp_cut=1)
+    old = faultserver.signed_url("movie.bin", size=SIZE, trickle=SLOW, exp_cut=1)
     first = take(host, 2, old, size=SIZE, filename="movie.bin")
     assert first["outcome"] == "taken" and "attached" not in first, first
     download_id = first["download"]["download_id"]
@@ -94,7 +97,7 @@ def test_a_second_click_continues_a_paused_copy_and_another_file_is_not_attached
         paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
     host = paxel_env.host("chrome")
     host.hello()
-    first = take(host, 2, faultserver.signed_url("iso.bin", size=SIZE, trickle=MiB), size=SIZE)
+    first = take(host, 2, faultserver.signed_url("iso.bin", size=SIZE, trickle=SLOW), size=SIZE)
     download_id = first["download"]["download_id"]
     wait_done(host, download_id, MiB)
     assert ask(host, 3, type="pause", download_id=download_id)["ok"]
@@ -147,7 +150,7 @@ def test_an_attached_download_continues_its_part_after_a_service_restart(
     paxel_env.write_settings(max_concurrent=1)
     host = paxel_env.host("chrome")
     host.hello()
-    old = faultserver.signed_url("kept.bin", size=SIZE, trickle=MiB, exp_cut=1)
+    old = faultserver.signed_url("kept.bin", size=SIZE, trickle=SLOW, exp_cut=1)
     download_id = take(host, 2, old, size=SIZE)["download"]["download_id"]
     wait_done(host, download_id, 3 * MiB)
     faultserver.expire(old)
