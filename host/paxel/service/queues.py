@@ -62,7 +62,8 @@ class Queues(Runner):
         with self._lock:
             record = self._get(download_id)
             self._user(record, Action.START_NOW)
-            self._store.update(download_id, position=self._ends(record)[0] - 1)
+            # first in its queue; a duplicate's question is answered "download it" (rename)
+            self._store.update(download_id, position=self._ends(record)[0] - 1, duplicate=None)
             self._forced.add(download_id)
         event = "resumed" if record.state == State.PAUSED else "changed"
         self._pump()
