@@ -7,7 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +222,19 @@ def test_duplicates_by_name_and_running_and_after_completion_open(nginx: Nginx, 
     _until(lambda: bool(opened))
     assert opened == [(scheduler.get(small)["path"], "folder")]
     scheduler.cancel(first)
+
+
+def test_a_schedule_set_while_downloads_run_holds_them_at_once(nginx: Nginx, make: Any) -> None:
+    nginx.add_file("live.bin", 4 * MiB)
+    scheduler = make()
+    ident = _add(scheduler, nginx.url("live.bin") + "?slow=256k")
+    _until(lambda: _state(scheduler, ident) == State.RUNNING)
+    later = datetime.now() + timedelta(hours=2)
+    window = {"start": later.strftime("%H:%M"), "stop": (later + timedelta(hours=1)).strftime("%H:%M")}
+    scheduler.change_settings({"schedule": {"windows": [window]}})
+    _until(lambda: _state(scheduler, ident) == State.QUEUED, 5.0)
+    held = scheduler.get(ident)
+    assert held["stop_reason"] == "schedule" and held["waiting"]["for"] == "schedule"
+    scheduler.change_settings({"schedule": None})
+    _until(lambda: _state(scheduler, ident) == State.RUNNING, 5.0)
+    scheduler.cancel(ident)

@@ -114,7 +114,9 @@ class Queues(Runner):
             self.limits.timetable = new.schedule
             if "max_speed" in changes:
                 self.limits.set_global_speed(new.max_speed)
-            self._open = self.limits.check()
+            was_open, self._open = self._open, self.limits.check()
+            if was_open and not self._open:  # a window that closes now holds what runs, as at 06:00
+                self._hold()
             moved = self._store.rehome(set(new.queue_limits), MAIN)
         log.info("settings changed: %s", ", ".join(sorted(changes)))
         self._emit("settings", {"settings": settings_mod.to_raw(new)})
