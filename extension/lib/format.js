@@ -255,6 +255,9 @@
       if (view.phase === "retrying") {
         return view.attempt && view.attempts ? `retrying (try ${view.attempt} of ${view.attempts})` : "retrying";
       }
+      if (view.phase === "muxing") return "making the file…"; // a stream: ffmpeg joins the segments
+      const m = view.media;
+      if (m && m.segments_total > 0) return `downloading (${m.segments_done} of ${m.segments_total} segments)`;
       return "downloading";
     }
     if (view.state === "missing") return "file missing";

@@ -38,6 +38,9 @@ test("states say what is going on", () => {
   assert.equal(fmt.stateText(view({ phase: "connecting" })), "connecting…");
   assert.equal(fmt.stateText(view({ phase: "retrying", attempt: 2, attempts: 6 })), "retrying (try 2 of 6)");
   assert.equal(fmt.stateText(view()), "downloading");
+  assert.equal(fmt.stateText(view({ media: { segments_done: 12, segments_total: 60 } })), "downloading (12 of 60 segments)");
+  assert.equal(fmt.stateText(view({ media: { segments_done: null, segments_total: null } })), "downloading");
+  assert.equal(fmt.stateText(view({ phase: "muxing", media: { segments_done: 60, segments_total: 60 } })), "making the file…");
   assert.equal(fmt.stateText(view({ state: "missing" })), "file missing");
   assert.equal(fmt.stateText(view({ state: "paused" })), "paused");
 });
