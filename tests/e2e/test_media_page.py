@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_chromium import Chromium
+from browser_firefox import Firefox
 
 from conftest import wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
@@ -92,3 +93,32 @@ def test_a_stream_the_page_plays_is_listed_in_the_popup_and_downloaded(
     wait_for(lambda: all(p.exists() for p in made), 30, "both streams as MP4s")
     for path in made:
         check_output(Path(path), 240)
+
+
+def test_firefox_finds_the_stream_and_its_popup_downloads_it(firefox: Firefox, paxel_env: PaxelEnv,
+                                                             media: Nginx) -> None:
+    """The same tree in Firefox ESR: event page, storage.session, its webRequest types."""
+    (media.data / "e2e").mkdir(exist_ok=True)
+    (media.data / "e2e" / "play-ff.html").write_text(PAGE)
+    page_url = media.url("e2e/play-ff.html")
+    firefox.chrome("gBrowser.addTab(arguments[0], {triggeringPrincipal:"
+                   " Services.scriptSecurityManager.getSystemPrincipal()})", [page_url])   # a tab of its own
+    tab = wait_for(lambda: firefox.in_extension(
+        "return browser.tabs.query({}).then(a => a.find(t => t.url === arguments[0]))"   # (no port in a
+        ".then(t => t && t.status === 'complete' && t.title.endsWith('ready') && t.id)",  # match pattern)
+        [page_url]), 20, "the page's fetches")
+    finds = wait_for(lambda: firefox.in_extension(
+        "return browser.storage.session.get('media').then(s => ((s.media || {})[arguments[0]] || {}).finds)"
+        ".then(f => f && f.length >= 3 && f)", [str(tab)]), 10, "the finds")
+    assert [f["url"] for f in finds if not f.get("parent")] == [media.url("hls/master.m3u8"),
+                                                                media.url("dash/manifest.mpd")]
+    assert finds[0]["headers"]["Referer"] == page_url
+    firefox.client.navigate(f"{firefox.extension_base}popup/popup.html?tab={tab}")
+    first = "#media li.media-find:first-child"
+    wait_for(lambda: firefox.client.execute_script(
+        f"return document.querySelectorAll('{first} select.quality option').length") == 2, 15,
+        "the qualities the service read")
+    firefox.click(f"{first} button.media-download")
+    out = paxel_env.downloads / "paxel media e2e ready.mp4"
+    wait_for(lambda: out.exists(), 30, "paxel to make the MP4")
+    check_output(out, 240)
