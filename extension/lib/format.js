@@ -20,6 +20,7 @@
   const LABELS = Object.freeze({
     pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", refresh: "Refresh link",
     open: "Open file", reveal: "Show in folder", remove: "Remove",
+    start_now: "Start now", move_top: "To top", move_up: "Up", move_down: "Down", move_bottom: "To bottom",
   });
 
   // Actions that are not lifecycle transitions: they work on the link, not the download.

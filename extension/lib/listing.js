@@ -72,23 +72,71 @@
   // ---- the queue ----
 
   /**
-   * Each queued download's place in line: id -> 1, 2, ... The service's `queue_position` when it
-   * sends one (named queues and priorities order it), else its order of arrival, as the service
-   * starts them (oldest first).
+   * Each queued download's place in its queue: id -> 1, 2, ... The service's `queue_position`
+   * when it sends one (moves and priorities order it), else the order of arrival within each
+   * queue, as the service starts them (oldest first).
    */
   function queuePositions(views) {
     const queued = views.filter((v) => v.state === "queued");
-    const byService = queued.every((v) => Number.isInteger(v.queue_position));
-    const ordered = byService
-      ? [...queued].sort((a, b) => a.queue_position - b.queue_position)
-      : [...queued].sort((a, b) => (a.created_at || 0) - (b.created_at || 0));
-    return new Map(ordered.map((v, i) => [v.download_id, byService ? v.queue_position : i + 1]));
+    if (queued.every((v) => Number.isInteger(v.queue_position))) {
+      return new Map(queued.map((v) => [v.download_id, v.queue_position]));
+    }
+    const counts = new Map();
+    const places = new Map();
+    for (const v of [...queued].sort((a, b) => (a.created_at || 0) - (b.created_at || 0))) {
+      const queue = v.queue || "main";
+      counts.set(queue, (counts.get(queue) || 0) + 1);
+      places.set(v.download_id, counts.get(queue));
+    }
+    return places;
   }
 
-  /** "#2 in line" (the queue's name too when there are named queues). */
+  /** "#2 in line" ("#2 in night" for a named queue; `main` is the default one). */
   function queueText(position, queue) {
     if (!Number.isInteger(position)) return "";
-    return queue && queue !== "default" ? `#${position} in ${queue}` : `#${position} in line`;
+    return queue && queue !== "main" && queue !== "default" ? `#${position} in ${queue}` : `#${position} in line`;
+  }
+
+  // The queue's own actions (lifecycle rows start_now, move_*): the panel offers them; the popup,
+  // compact, leaves them out (it has the global limit and Pause all / Resume all).
+  const QUEUE_ACTIONS = Object.freeze(["start_now", "move_top", "move_up", "move_down", "move_bottom"]);
+
+  /** What a queued download waits for, in words ("" when its place in line says it all). */
+  function waitingText(fmt, view, now) {
+    const waiting = view.state === "queued" ? view.waiting : null;
+    if (!waiting || typeof waiting !== "object") return "";
+    if (waiting.for === "schedule") {
+      const at = fmt.clockText(waiting.until, now);
+      return at ? `waits for its schedule (opens ${at})` : "waits for its schedule";
+    }
+    if (waiting.for === "duplicate") return "waits for your answer";
+    return "";
+  }
+
+  // ---- duplicates asked about (settings `duplicates: ask`) ----
+
+  const DUPLICATE_CHOICES = Object.freeze({
+    rename: "Download again",
+    skip: "Skip",
+    resume: "Continue the unfinished one",
+  });
+
+  /**
+   * The question a held duplicate asks: {text, choices: [{choice, label}]}, or null. `resume` only
+   * where there is an unfinished download to continue.
+   */
+  function duplicateQuestion(fmt, view) {
+    const dup = view.duplicate;
+    if (!dup || typeof dup !== "object") return null;
+    const where = dup.path ? ` (${dup.path})` : "";
+    const text = {
+      done: `paxel already downloaded this file${where}.`,
+      unfinished: `An unfinished download of this file exists${where}.`,
+      name: `A file named ${fmt.displayName(view)} is already in its folder.`,
+    }[dup.kind] || "paxel already has this file.";
+    const choices = ["rename", "skip", ...(dup.kind === "unfinished" ? ["resume"] : [])]
+      .map((choice) => ({ choice, label: DUPLICATE_CHOICES[choice] }));
+    return { text: `${text} Download it again under a new name?`, choices };
   }
 
   // ---- the segment map: one speed per connection ----
@@ -198,6 +246,7 @@
 
   root.paxelListing = Object.freeze({
     HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments,
-    linkFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed,
+    linkFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText,
+    duplicateQuestion,
   });
 })(globalThis);

@@ -117,7 +117,9 @@ export function buildProbe(d) {
   return compact({ type: "probe", url: httpUrl(d.url), ...requestFields(d) });
 }
 
-export const DOWNLOAD_ACTIONS = Object.freeze(["pause", "resume", "cancel", "retry", "refresh", "remove"]);
+export const DOWNLOAD_ACTIONS = Object.freeze(["pause", "resume", "cancel", "retry", "refresh", "remove", "start_now"]);
+// The answers to a held duplicate (docs/protocol.md `duplicate_answer`).
+export const DUPLICATE_CHOICES = Object.freeze(["rename", "skip", "resume"]);
 
 /** A request the popup may ask for on one download; anything else is refused. */
 export function buildAction(action, downloadId, extra = {}) {
@@ -130,6 +132,10 @@ export function buildAction(action, downloadId, extra = {}) {
   if (action === "open") {
     if (extra.what !== "file" && extra.what !== "folder") throw new RequestError('open needs what: "file" or "folder"');
     return { type: "open", download_id: downloadId, what: extra.what };
+  }
+  if (action === "duplicate_answer") {
+    if (!DUPLICATE_CHOICES.includes(extra.choice)) throw new RequestError(`duplicate_answer needs choice: ${DUPLICATE_CHOICES.join(", ")}`);
+    return { type: "duplicate_answer", download_id: downloadId, choice: extra.choice };
   }
   throw new RequestError(`unknown action: ${action}`);
 }

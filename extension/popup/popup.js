@@ -136,6 +136,8 @@ function rowParts(view, position) {
   const meta = el("div", "meta");
   meta.append(el("span", "state", fmt.stateText(view)));
   if (view.state === "queued" && position) meta.append(el("span", "queue", listing.queueText(position, view.queue)));
+  const waiting = listing.waitingText(fmt, view, Date.now() / 1000);
+  if (waiting) meta.append(el("span", "waiting", waiting));
   const size = fmt.sizeText(view);
   if (size) meta.append(el("span", "size", size));
   const retry = fmt.retryText(view, Date.now() / 1000);
@@ -154,11 +156,28 @@ function rowParts(view, position) {
   return parts;
 }
 
+/** A duplicate paxel holds until the user answers (settings `duplicates: ask`). */
+function duplicateBox(view, question) {
+  const box = el("div", "duplicate");
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", `Duplicate: ${fmt.displayName(view)}`);
+  box.append(el("p", "", question.text));
+  for (const { choice, label } of question.choices) {
+    const button = el("button", choice === "rename" ? "primary" : "", label);
+    button.type = "button";
+    button.dataset.choice = choice;
+    button.addEventListener("click", () => act(view.download_id, { action: "duplicate_answer", choice }, button));
+    box.append(button);
+  }
+  return box;
+}
+
 /** The row's buttons: the table's actions minus those the error says are pointless, plus links. */
 function buttonsFor(view) {
   const advice = fmt.advice(view);
   const hidden = new Set(advice?.hide ?? []);
-  const actions = fmt.actionsFor(lifecycle, view.state).filter((a) => !hidden.has(a.action));
+  // compact: the queue's own actions (start now, move) are the panel's
+  const actions = fmt.actionsFor(lifecycle, view.state).filter((a) => !hidden.has(a.action) && !listing.QUEUE_ACTIONS.includes(a.action));
   const links = (advice?.links ?? []).map((link) => ({ action: link, label: fmt.LINK_LABELS[link] }));
   return [...links, ...actions];
 }
@@ -200,8 +219,21 @@ function updateDownload(item, view, position) {
     buttons = renderButtons(view, wanted, key);
     item.append(buttons);
   }
-  for (const child of [...item.children]) if (child !== buttons) child.remove();
+  // A duplicate's question stays the same element too while it asks the same (it has buttons).
+  const question = listing.duplicateQuestion(fmt, view);
+  const questionKey = question ? `${question.text}|${question.choices.map((c) => c.choice)}` : "";
+  let asked = item.querySelector(":scope > .duplicate");
+  if (asked && asked.dataset.key !== questionKey) {
+    asked.remove();
+    asked = null;
+  }
+  if (question && !asked) {
+    asked = duplicateBox(view, question);
+    asked.dataset.key = questionKey;
+  }
+  for (const child of [...item.children]) if (child !== buttons && child !== asked) child.remove();
   for (const part of rowParts(view, position)) item.insertBefore(part, buttons);
+  if (asked) item.insertBefore(asked, buttons);
   fitName(item, item.querySelector(":scope > .name"));
 }
 
@@ -346,7 +378,8 @@ for (const button of document.querySelectorAll("button.bulk")) {
 const refreshKeys = globalThis.paxelRowKeys.attach(document, { rows: () => [...list.querySelectorAll("li.download")] });
 
 // Names are cut to the width they have: a new width cuts them again.
-window.addEventListener("resize", () => showDownloads(lastViews));
+// The list's width changes without a window resize too: a scrollbar comes when it grows.
+new ResizeObserver(() => showDownloads(lastViews)).observe(list);
 
 document.getElementById("show-panel").addEventListener("click", () => {
   footerErrorEl.hidden = true;

@@ -56,7 +56,10 @@ test("queue positions: the service's when it sends them, else order of arrival",
   const told = views.map((v) => (v.state === "queued" ? { ...v, queue_position: v.download_id === "b" ? 1 : 2 } : v));
   assert.deepEqual(Object.fromEntries(L.queuePositions(told)), { b: 1, a: 2 });
   assert.equal(L.queueText(2, undefined), "#2 in line");
+  const two = [view({ download_id: "n1", state: "queued", queue: "night", created_at: 1 }), ...views];
+  assert.deepEqual(Object.fromEntries(L.queuePositions(two)), { n1: 1, a: 1, b: 2 }, "counted within each queue");
   assert.equal(L.queueText(1, "night"), "#1 in night");
+  assert.equal(L.queueText(3, "main"), "#3 in line");
   assert.equal(L.queueText(undefined), "");
 });
 
@@ -115,4 +118,20 @@ test("speed limits typed in MiB/s: empty is none, errors in the field's unit", (
     const back = L.speedFromField(L.fieldFromSpeed(bytes)).max_speed;
     assert.ok(Math.abs(back - bytes) <= 0.0005 * 1048576 + 1, `${bytes} -> ${back}`);
   }));
+});
+
+test("what a queued download waits for; the question a duplicate asks", () => {
+  const now = new Date(2026, 10, 30, 22, 0).getTime() / 1000;
+  const until = new Date(2026, 10, 30, 23, 30).getTime() / 1000;
+  assert.equal(L.waitingText(fmt, view({ state: "queued", waiting: { for: "schedule", until } }), now), "waits for its schedule (opens 23:30)");
+  assert.equal(L.waitingText(fmt, view({ state: "queued", waiting: { for: "schedule", until: null } }), now), "waits for its schedule");
+  assert.equal(L.waitingText(fmt, view({ state: "queued", waiting: { for: "queue" } }), now), "");
+  assert.equal(L.waitingText(fmt, view({ state: "running", waiting: { for: "schedule" } }), now), "");
+  assert.equal(L.duplicateQuestion(fmt, view()), null);
+  const unfinished = L.duplicateQuestion(fmt, view({ duplicate: { kind: "unfinished", of: "d-2", path: "/d/f.bin.part" } }));
+  assert.deepEqual(unfinished.choices.map((c) => c.choice), ["rename", "skip", "resume"]);
+  assert.match(unfinished.text, /unfinished/);
+  const done = L.duplicateQuestion(fmt, view({ duplicate: { kind: "done", of: "d-2", path: "/d/f.bin" } }));
+  assert.deepEqual(done.choices.map((c) => c.choice), ["rename", "skip"]);
+  assert.ok(L.QUEUE_ACTIONS.every((a) => fmt.LABELS[a]), "every queue action has a label");
 });

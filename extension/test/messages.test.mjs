@@ -57,6 +57,9 @@ test("popup actions: only known ones, with their fields", () => {
   assert.deepEqual(buildAction("open", "d-1", { what: "folder" }), { type: "open", download_id: "d-1", what: "folder" });
   assert.throws(() => buildAction("open", "d-1", { what: "/etc" }), (err) => err instanceof RequestError && err.code === "BAD_FIELD");
   assert.throws(() => buildAction("shutdown", "d-1"), /unknown action/);
+  assert.deepEqual(buildAction("duplicate_answer", "d-1", { choice: "skip" }), { type: "duplicate_answer", download_id: "d-1", choice: "skip" });
+  assert.throws(() => buildAction("duplicate_answer", "d-1", { choice: "delete" }), /choice/);
+  assert.deepEqual(buildAction("start_now", "d-1"), { type: "start_now", download_id: "d-1" });
   assert.throws(() => buildAction("pause", ""), /download_id/);
   assert.throws(() => buildAction("pause", 3), /download_id/);
 });

@@ -63,29 +63,40 @@ class PanelApi:
         keys = ("roots", "default_folder", "default_connections", "max_speed")
         return {key: hello.get(key) for key in keys}
 
+    def _ask(self, request_type: str, **fields: Any) -> dict[str, Any]:
+        """One request; {ok: True, ...result} or {ok: False, error} (the service checks the fields)."""
+        try:
+            return {"ok": True, **self._client.request(request_type, **fields)}
+        except PaxelError as exc:
+            return {"ok": False, "error": error_view(exc)}
+
+    def queues(self) -> dict[str, Any]:
+        """The queue picker's choices: `{queues: [{name, max_concurrent, running, queued}]}`."""
+        return self._ask("queues")
+
+    def assign(self, download_id: Any, queue: Any) -> dict[str, Any]:
+        """A row's queue picker: the download moves to the end of that queue."""
+        return self._ask("assign", download_id=download_id, queue=queue)
+
+    def duplicate_answer(self, download_id: Any, choice: Any) -> dict[str, Any]:
+        """A held duplicate's answer: rename, skip or resume."""
+        return self._ask("duplicate_answer", download_id=download_id, choice=choice)
+
     def limit(self, download_id: Any, max_speed: Any) -> dict[str, Any]:
         """A speed limit field: one download's own (`download_id`), or all downloads' (None)."""
         fields: dict[str, Any] = {"max_speed": max_speed}
         if download_id is not None:
             fields["download_id"] = download_id
-        try:
-            result = self._client.request("limit", **fields)
-        except PaxelError as exc:
-            return {"ok": False, "error": error_view(exc)}
-        return {"ok": True, **result}
+        return self._ask("limit", **fields)
 
     def add(self, fields: Any) -> dict[str, Any]:
         """The Add box: one `download` request (the service checks every field again)."""
         if not isinstance(fields, dict) or not isinstance(fields.get("url"), str):
             bad = ProtocolError("the Add box sent no link", code=ErrorCode.BAD_FIELD)
             return {"ok": False, "error": error_view(bad)}
-        request = {key: fields[key] for key in ("url", "folder", "connections")
+        request = {key: fields[key] for key in ("url", "folder", "connections", "queue")
                    if fields.get(key) not in (None, "")}
-        try:
-            result = self._client.request("download", source="panel", **request)
-        except PaxelError as exc:
-            return {"ok": False, "error": error_view(exc)}
-        return {"ok": True, **result}
+        return self._ask("download", source="panel", **request)
 
     def _lifecycle(self) -> dict[str, Any]:
         table = self._client.hello.get("lifecycle")

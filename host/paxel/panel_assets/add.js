@@ -42,6 +42,8 @@
   async function add() {
     serviceError.textContent = "";
     const checked = L.addRequest({ url: url.value, folder: folder.value, connections: connections.value }, Number(connections.max) || 32);
+    const queue = document.getElementById("add-queue");
+    if (checked.request && !queue.closest("label").hidden && queue.value) checked.request.queue = queue.value;
     if (checked.errors) {
       showErrors(checked.errors);
       (checked.errors.url ? url : connections).focus();

@@ -1,10 +1,14 @@
 // The panel's controls that change how downloads run rather than what they are: speed limits
-// (the toolbar's for all downloads, a row's for its own). They talk to the service through
-// `pywebview.api` and hand what it answers to panel.js (`window.paxel.update`).
+// (the toolbar's for all downloads, a row's for its own), the queue a download is in (a picker
+// per row, shown once there are named queues), and the answer to a duplicate paxel holds. They
+// talk to the service through `pywebview.api` and hand what it answers to panel.js
+// (`window.paxel.update`). Moving in a queue and Start now are the lifecycle's own buttons.
 "use strict";
 
 (function () {
   const L = window.paxelListing;
+  const fmt = window.paxelFormat;
+  let queues = []; // [{name, max_concurrent, running, queued}] from the service, `main` first
 
   // Speed limits: the toolbar's for all downloads, a row's for its own; sent when the field
   // changes (Enter or leaving it), the error next to the field in its unit.
@@ -33,4 +37,78 @@
     else setLimit(input, document.getElementById("global-limit-error"), null);
   });
 
+  // ---- queues ----
+
+  function fill(select) {
+    const chosen = select.value;
+    select.replaceChildren(...queues.map((q) => {
+      const option = document.createElement("option");
+      option.value = q.name;
+      option.textContent = q.name === "main" ? "main queue" : q.name;
+      return option;
+    }));
+    if (queues.some((q) => q.name === chosen)) select.value = chosen;
+  }
+
+  /** The queue pickers' choices, asked anew at start and when the settings change. */
+  async function loadQueues() {
+    const reply = window.pywebview && window.pywebview.api.queues ? await window.pywebview.api.queues() : { ok: false };
+    queues = reply.ok && Array.isArray(reply.queues) ? reply.queues : [];
+    const add = document.getElementById("add-queue");
+    fill(add);
+    add.closest("label").hidden = queues.length < 2;
+    for (const select of document.querySelectorAll("select.queue-pick")) fill(select);
+    if (window.paxel && window.paxel.ready) window.paxel.update(null);
+  }
+
+  /** A row's picker: its download's queue; hidden while there is only the main one. */
+  function showQueue(select, view) {
+    select.hidden = queues.length < 2;
+    select.setAttribute("aria-label", `Queue of ${fmt.displayName(view)}`);
+    if (document.activeElement !== select) select.value = view.queue || "main";
+  }
+
+  document.addEventListener("change", async (event) => {
+    const select = event.target;
+    if (!select.classList || !select.classList.contains("queue-pick")) return;
+    const li = select.closest("li.download");
+    const reply = await window.pywebview.api.assign(li.dataset.id, select.value);
+    if (reply.ok) window.paxel.update(reply.download);
+    else li.querySelector(".error").textContent = `Queue: ${reply.error.message}`;
+  });
+
+  // ---- a duplicate paxel holds until the user answers ----
+
+  function showDuplicate(box, view) {
+    const question = L.duplicateQuestion(fmt, view);
+    const key = question ? `${question.text}|${question.choices.map((c) => c.choice)}` : "";
+    if (box.dataset.key === key) return; // the same buttons: a click must not be lost
+    box.dataset.key = key;
+    box.hidden = !question;
+    box.replaceChildren();
+    if (!question) return;
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", `Duplicate: ${fmt.displayName(view)}`);
+    const text = document.createElement("p");
+    text.textContent = question.text;
+    box.append(text, ...question.choices.map(({ choice, label }) => {
+      const button = document.createElement("button");
+      Object.assign(button, { type: "button", textContent: label, className: choice === "rename" ? "primary" : "" });
+      button.dataset.choice = choice;
+      return button;
+    }));
+  }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest && event.target.closest(".duplicate button[data-choice]");
+    if (!button) return;
+    const li = button.closest("li.download");
+    button.disabled = true;
+    const reply = await window.pywebview.api.duplicate_answer(li.dataset.id, button.dataset.choice);
+    button.disabled = false;
+    if (reply.ok) window.paxel.update(reply.download || null);
+    else li.querySelector(".error").textContent = `${button.textContent}: ${reply.error.message}`;
+  });
+
+  window.paxelControls = { loadQueues, queueOptions: fill, showQueue, showDuplicate };
 })();

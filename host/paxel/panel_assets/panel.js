@@ -55,6 +55,9 @@
       case "removed":
         downloads.delete(data.download_id);
         break;
+      case "settings": // queues may have come or gone
+        window.paxelControls.loadQueues();
+        break;
       case "disconnected":
         setConnected(false);
         showBanner("The paxel service stopped — reconnecting as soon as it is back. What you see may be out of date.");
@@ -113,7 +116,10 @@
     bar.setAttribute("aria-label", "progress");
     bar.append(node("div", "fill"));
     const meta = node("div", "meta");
-    meta.append(node("span", "queue"), node("span", "size"), node("span", "speed"), node("span", "eta"),
+    const pick = node("select", "queue-pick");
+    pick.setAttribute("aria-label", "Queue");
+    window.paxelControls.queueOptions(pick);
+    meta.append(node("span", "queue"), node("span", "waiting"), pick, node("span", "size"), node("span", "speed"), node("span", "eta"),
       node("span", "retry"), node("span", "conns"), node("span", "when"));
     // Its own speed limit, changeable while it runs (MiB/s; empty: none).
     const limit = node("label", "limit");
@@ -133,7 +139,7 @@
     graph.append(document.createElementNS(SVG, "path"));
     const segments = node("div", "segments");
     segments.setAttribute("role", "img");
-    li.append(top, bar, segments, graph, meta, node("div", "error"), node("div", "actions"));
+    li.append(top, bar, segments, graph, meta, node("div", "error"), node("div", "duplicate"), node("div", "actions"));
     li.tabIndex = -1; // rowkeys.js puts one row in the tab order
     return li;
   }
@@ -210,6 +216,9 @@
     graph.firstChild.setAttribute("d", path);
     graph.style.display = path ? "" : "none";
     li.querySelector(".queue").textContent = view.state === "queued" ? L.queueText(position, view.queue) : "";
+    li.querySelector(".waiting").textContent = L.waitingText(fmt, view, Date.now() / 1000);
+    window.paxelControls.showQueue(li.querySelector(".queue-pick"), view);
+    window.paxelControls.showDuplicate(li.querySelector(".duplicate"), view);
     li.querySelector(".size").textContent = fmt.sizeText(view);
     const running = view.state === "running";
     li.querySelector(".speed").textContent = running ? fmt.formatSpeed(view.speed) : "";
@@ -360,6 +369,7 @@
     if (reply.ok) {
       lifecycle = reply.lifecycle || null;
       window.paxelAdd.learn(reply.service);
+      window.paxelControls.loadQueues();
       el("global-limit").value = L.fieldFromSpeed(reply.service && reply.service.max_speed);
       reply.downloads.forEach(upsert);
       setConnected(true);
@@ -388,16 +398,18 @@
     search: el("history-search"),
   });
 
-  // A download the Add box just asked for: shown at once (its events follow).
+  // A download the Add box (or a control) just asked for: shown at once (its events follow).
   function added(view) {
-    upsert(view);
+    if (view) upsert(view);
     render();
   }
 
   window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, update: added, segments: segmap.state,
     lifecycle: () => lifecycle };
   document.addEventListener("click", onClick);
-  window.addEventListener("resize", () => { if (window.paxel.ready) render(); }); // names fit the new width
+  // Names fit the new width: the window's, or the lists' when a scrollbar comes or goes.
+  const refit = new ResizeObserver(() => { if (window.paxel.ready) render(); });
+  for (const list of [el("active"), el("history")]) refit.observe(list);
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === "w") window.pywebview.api.close();
   });
