@@ -9,7 +9,8 @@ const names = (state, lifecycle = table) => actionsFor(lifecycle, state).map((a)
 
 test("buttons come from the service's table, in its order", () => {
   assert.deepEqual(names("running"), ["pause", "cancel", "remove"]);
-  assert.deepEqual(names("paused"), ["resume", "refresh", "cancel", "remove"]);
+  assert.deepEqual(names("paused"), ["resume", "refresh", "start_now", "cancel", "remove"]);
+  assert.deepEqual(names("queued"), ["pause", "start_now", "cancel", "remove", "move_top", "move_up", "move_down", "move_bottom"]);
   assert.deepEqual(names("completed"), ["open", "reveal", "remove"]);
   assert.deepEqual(names("failed"), ["retry", "refresh", "remove"]);
   assert.deepEqual(names("missing"), ["remove"]);

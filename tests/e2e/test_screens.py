@@ -39,6 +39,8 @@ EXPECTED = {
     "failed": ("failed", False, ["open_page", "copy_link", "refresh", "remove"]),
     "finished": ("completed", True, ["open", "reveal", "remove"]),
 }
+# The panel is the full surface: the queue's own actions too (the popup, compact, leaves them out).
+PANEL_BUTTONS = {"paused": ["resume", "refresh", "start_now", "cancel", "remove"]}
 
 ROWS_JS = """[...document.querySelectorAll('li.download')].map(li => ({
     id: li.dataset.id, state: li.dataset.state,
@@ -103,11 +105,12 @@ def six_downloads(env: PaxelEnv, nginx: Nginx, faults: FaultServer, black_hole: 
     return ids
 
 
-def check_rows(rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+def check_rows(rows: list[dict[str, Any]], ids: dict[str, str], panel: bool = False) -> None:
     by_id = {row["id"]: row for row in rows}
     for kind, download_id in ids.items():
         row = by_id[download_id]
         words, bar, buttons = EXPECTED[kind]
+        buttons = PANEL_BUTTONS.get(kind, buttons) if panel else buttons
         assert (row["words"], row["bar"], row["buttons"]) == (words, bar, buttons), (kind, row)
     # decoded from the URL before the server names it
     assert by_id[ids["connecting"]]["name"] == "ubuntu 24.04 desktop amd64.iso"
@@ -231,7 +234,7 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
             panels.append(panel)
             page.wait_for("document.querySelectorAll('li.download').length === 6")
             time.sleep(0.5)  # a progress event or two
-            check_rows(page.js(ROWS_JS), ids)
+            check_rows(page.js(ROWS_JS), ids, panel=True)
             window = subprocess.run(["xdotool", "search", "--sync", "--name", "^paxel$"], env=paxel_env.env,
                                     check=True, capture_output=True, text=True, timeout=10).stdout.split()[0]
             subprocess.run(["xdotool", "windowsize", window, "620", "1450", "windowmove", window, "0", "0"],
