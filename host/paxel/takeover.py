@@ -2,7 +2,8 @@
 
 The browser gives up its own download only once paxel has *taken* it. paxel takes it when its
 first request was answered with what the browser saw: a success status, not an HTML page where
-the browser got a file, the same size when both know it, a name that agrees. Anything else is
+the browser got a file, the same size when both know it (else the same content type, so a
+`200 application/json {"error": ..}` is not saved as `export.csv`), a name that agrees. Anything else is
 *declined* with a reason, and the browser keeps its download. A wrong "taken" loses or spoils
 the user's click (a login page saved under the file's name, a 410 after the browser used a
 one-time token); a wrong "declined" only leaves the download where it already was. So every
@@ -18,6 +19,11 @@ from paxel.filenames import safe_filename
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 HTML_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})
+# Types that say nothing of the file: a server's catch-all, and what Chromium reports after
+# sniffing a binary body served as text/plain. Never compared.
+GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "application/unknown",
+                           "unknown/unknown", "application/force-download", "application/x-download",
+                           "application/download"})
 
 
 class Declined(StrEnum):
@@ -27,6 +33,7 @@ class Declined(StrEnum):
     HTML = "html"          # an HTML page where the browser got a file (a login page)
     SIZE = "size"          # a different size than the browser saw
     SMALL = "small"        # below the user's minimum size (the browser did not know the size)
+    TYPE = "type"          # another content type than the browser's, where no size could tell
     NAME = "name"          # a name of another type than the browser's
     FAILED = "failed"      # the request itself failed (network, refused, bad reply)
     TIMEOUT = "timeout"    # the extension gave up waiting (Chromium holds a download ≤15 s)
@@ -98,6 +105,11 @@ def judge(seen: Seen, answer: Answer) -> Verdict:
     if seen.min_size is not None and answer.size is not None and answer.size < seen.min_size:
         return Verdict(False, Declined.SMALL,
                        f"{answer.size} bytes is below the minimum size of {seen.min_size} for paxel")
+    if seen.size is None or answer.size is None:  # then only the type tells an error body apart
+        wanted, got = media_type(seen.content_type), media_type(answer.content_type)
+        if wanted and got and wanted != got and not {wanted, got} & GENERIC_TYPES:
+            return Verdict(False, Declined.TYPE,
+                           f"the server answered paxel {got} where the browser got {wanted}")
     theirs, ours = extension(seen.filename), extension(answer.filename)
     if theirs and ours and theirs != ours:
         return Verdict(False, Declined.NAME,

@@ -66,6 +66,7 @@ class Faults:
     change_after: int | None = None  # after this many GETs the content changes (new ETag, Last-Modified)
     ignore_if_range: int = 0         # 1: serve the new content to a stale If-Range (a broken server)
     noetag: int = 0                  # 1: validators are Last-Modified only
+    ctype: str | None = None         # the file's Content-Type (default application/octet-stream)
     nolm: int = 0                    # 1: no Last-Modified (with noetag: no validator, a generated export)
     status: int | None = None        # answer this status (e.g. 503, 429, 404)...
     status_times: int = 1            # ...to K requests (any method)...
@@ -343,7 +344,7 @@ class _Handler(BaseHTTPRequestHandler):
         etag = f'"{seed:x}-{size:x}-{version}"'
         mtime = formatdate(BASE_MTIME + version * 3600, usegmt=True)
 
-        headers: dict[str, str] = {"Content-Type": "application/octet-stream"}
+        headers: dict[str, str] = {"Content-Type": faults.ctype or "application/octet-stream"}
         if not faults.nolm:
             headers["Last-Modified"] = mtime
         if not faults.noetag:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paxel.takeover import TAKEN, Answer, Declined, Seen, extension, judge, media_type
+from paxel.takeover import GENERIC_TYPES, TAKEN, Answer, Declined, Seen, extension, judge, media_type
 
 FILE = Answer(status=200, size=1000, content_type="application/octet-stream", filename=None)
 
@@ -45,6 +45,18 @@ def test_size_and_name_must_agree_when_both_sides_know_them() -> None:
     assert judge(Seen(filename="report"), named).taken
 
 
+def test_another_type_is_declined_only_where_no_size_tells_and_neither_type_is_generic() -> None:
+    error = Answer(200, 38, "application/json", None)
+    csv = Seen(None, "text/csv; charset=utf-8", "export.csv")
+    assert judge(csv, error).reason == Declined.TYPE
+    assert judge(csv, Answer(200, None, "text/plain", None)).reason == Declined.TYPE
+    assert judge(csv, Answer(200, 38, "Text/CSV", None)).taken
+    assert judge(Seen(38, "text/csv"), error).taken                 # the sizes agree: it is the file
+    assert judge(Seen(None, "application/octet-stream"), error).taken   # (a sniffed text/plain)
+    assert judge(csv, Answer(200, 38, "application/octet-stream", None)).taken
+    assert judge(csv, Answer(200, 38, None, None)).taken
+
+
 def test_the_minimum_size_is_checked_by_paxel_when_the_browser_knew_no_size() -> None:
     assert judge(Seen(min_size=1001), FILE).reason == Declined.SMALL
     assert judge(Seen(min_size=1000), FILE).taken
@@ -75,6 +87,9 @@ def test_property_taken_only_when_nothing_disagrees(
     if verdict.taken:
         assert status in (200, 206)
         assert seen_size is None or size is None or seen_size == size
+        if seen_size is None or size is None:
+            a, b = media_type(seen_type), media_type(kind)
+            assert not a or not b or a == b or bool({a, b} & GENERIC_TYPES)
         assert not (media_type(kind) in ("text/html", "application/xhtml+xml")
                     and media_type(seen_type) not in ("text/html", "application/xhtml+xml")
                     and extension(seen_name) not in ("html", "htm", "xhtml", "shtml"))

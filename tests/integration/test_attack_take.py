@@ -1,0 +1,38 @@
+"""Attacks on the two-phase hand-over (docs/protocol.md `take`) through the real native host,
+service and fault server: paxel takes a download only when its own answer is plausibly the
+browser's, since the browser gives its copy up at `taken`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
+
+
+def test_an_error_body_of_another_type_is_declined_when_no_size_can_tell(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """A web app's export (`text/csv`, generated, so the browser knew no size; a rule sends
+    `.csv` to paxel, so no minimum size) answers a request without the browser's headers with
+    `200 application/json {"error": ...}`. Nothing but the type tells the two apart; taking it
+    saves the error as `export.csv` and the browser's real export is gone (found: taken)."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    error = faultserver.url("export.csv", size=38, ctype="application/json")
+    expect: dict[str, Any] = {"content_type": "text/csv; charset=utf-8", "filename": "export.csv"}
+    host.send({"id": 2, "type": "take", "url": error, "source": "click", "expect": expect})
+    reply = host.reply(2, timeout=20)
+    assert reply["ok"], reply
+    result = reply["result"]
+    assert (result["outcome"], result.get("reason")) == ("declined", "type"), result
+    assert "application/json" in result["message"] and "text/csv" in result["message"]
+    # The same type (parameters aside) is taken; so is any answer when the browser saw the generic
+    # application/octet-stream (Chromium reports that for a binary body served as text/plain).
+    same = faultserver.url("export.csv", size=38, ctype="text/csv")
+    host.send({"id": 3, "type": "take", "url": same, "source": "click", "expect": expect})
+    assert host.reply(3, timeout=20)["result"]["outcome"] == "taken"
+    plain = faultserver.url("tool.bin", size=38, ctype="text/plain")
+    host.send({"id": 4, "type": "take", "url": plain, "source": "click",
+               "expect": {"content_type": "application/octet-stream", "filename": "tool.bin"}})
+    assert host.reply(4, timeout=20)["result"]["outcome"] == "taken"
+    assert host.close() == 0
