@@ -17,6 +17,11 @@ from enum import StrEnum
 
 from paxel.filenames import safe_filename
 
+# Seconds the service may spend on a take: the extension's own deadline (TAKE_DEADLINE_MS). A
+# later `taken` would reach an extension that already gave the download back to the browser (and
+# after 20 s forgot the request), so paxel would download the file beside the browser's copy.
+TAKE_LIMIT = 10.0
+
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 HTML_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})
 # Types that say nothing of the file: a server's catch-all, and what Chromium reports after
@@ -36,7 +41,7 @@ class Declined(StrEnum):
     TYPE = "type"          # another content type than the browser's, where no size could tell
     NAME = "name"          # a name of another type than the browser's
     FAILED = "failed"      # the request itself failed (network, refused, bad reply)
-    TIMEOUT = "timeout"    # the extension gave up waiting (Chromium holds a download ≤15 s)
+    TIMEOUT = "timeout"    # over TAKE_LIMIT: the extension gave up waiting (Chromium holds ≤15 s)
 
 
 @dataclass(frozen=True)

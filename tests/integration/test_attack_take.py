@@ -4,6 +4,7 @@ browser's, since the browser gives its copy up at `taken`."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from support.faultserver import FaultServer
@@ -35,4 +36,26 @@ def test_an_error_body_of_another_type_is_declined_when_no_size_can_tell(
     host.send({"id": 4, "type": "take", "url": plain, "source": "click",
                "expect": {"content_type": "application/octet-stream", "filename": "tool.bin"}})
     assert host.reply(4, timeout=20)["result"]["outcome"] == "taken"
+    assert host.close() == 0
+
+
+def test_a_take_answered_after_the_extensions_deadline_never_queues(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """A slow server: each hop of a redirect answers after 11 s (under the 15 s read timeout).
+    The extension gives up at 10 s (the browser keeps its download) and forgets the request at
+    20 s; a `taken` after that is read by nobody, so nobody lets go of it: paxel downloads the
+    file too, beside the browser's copy (found: taken and queued after 22 s). A take the service
+    cannot answer within the extension's deadline must decline (`timeout`) and queue nothing."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    slow = faultserver.url("slow.bin", size=1024, delay=11000, redirect="same")
+    started = time.monotonic()
+    host.send({"id": 2, "type": "take", "url": slow, "source": "click", "expect": {"size": 1024}})
+    reply = host.reply(2, timeout=40)
+    took = time.monotonic() - started
+    assert reply["ok"], reply
+    assert (reply["result"]["outcome"], reply["result"].get("reason")) == ("declined", "timeout"), (
+        f"answered after {took:.1f} s: {reply['result']}")
+    host.send({"id": 3, "type": "list"})
+    assert host.reply(3)["result"]["downloads"] == []
     assert host.close() == 0

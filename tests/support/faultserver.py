@@ -66,6 +66,7 @@ class Faults:
     change_after: int | None = None  # after this many GETs the content changes (new ETag, Last-Modified)
     ignore_if_range: int = 0         # 1: serve the new content to a stale If-Range (a broken server)
     noetag: int = 0                  # 1: validators are Last-Modified only
+    delay: int = 0                   # wait this many ms before answering (each request, each hop)
     ctype: str | None = None         # the file's Content-Type (default application/octet-stream)
     nolm: int = 0                    # 1: no Last-Modified (with noetag: no validator, a generated export)
     status: int | None = None        # answer this status (e.g. 503, 429, 404)...
@@ -301,6 +302,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         target = self.path
         any_n = state.bump(target, "any")
+        if faults.delay and state.stopping.wait(faults.delay / 1000):
+            return
 
         if faults.redirect and self.server.name == "primary":
             query = urlencode([(k, v) for k, v in parse_qsl(split.query) if k not in

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -92,7 +93,10 @@ def on_download(ctx: Context, caller: Caller, fields: Fields,
 def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     """The two-phase hand-over (docs/protocol.md): paxel makes its first request and queues the
     download only when the answer is plausibly what the browser got (paxel.takeover); otherwise
-    nothing is queued and the browser keeps its own download."""
+    nothing is queued and the browser keeps its own download. A take that could not be answered
+    within the extension's deadline is declined too: nobody reads a later `taken`, so nobody
+    would let go of the browser's copy."""
+    started = time.monotonic()
     expect = fields["expect"]
     seen = takeover.Seen(expect.get("size"), expect.get("content_type"), expect.get("filename"),
                          expect.get("min_size"))
@@ -108,6 +112,9 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
         verdict = takeover.judge(seen, answer)
     except PaxelError as exc:
         verdict = takeover.Verdict(False, takeover.Declined.FAILED, f"paxel's request failed: {exc}")
+    if verdict.taken and time.monotonic() - started > takeover.TAKE_LIMIT:
+        verdict = takeover.Verdict(False, takeover.Declined.TIMEOUT,
+                                   f"paxel's first request took over {takeover.TAKE_LIMIT:.0f} s")
     if not verdict.taken:
         log.info("declined %s: %s", fields["url"], verdict.message)
         return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}
