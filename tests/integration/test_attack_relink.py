@@ -162,3 +162,30 @@ def test_a_link_good_for_the_take_but_not_for_the_engine_is_not_a_lost_click(
     again = take(host, 4, faultserver.signed_url("counted.bin", size=SIZE), referrer=page, size=SIZE)
     assert again.get("attached") is True and again["download"]["download_id"] == download_id, again
     assert host.close() == 0
+
+
+def test_an_open_redirect_on_the_site_does_not_bring_another_sites_bytes_into_a_refresh(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """A download waits for a new link (its link expired, the user pressed Refresh link). A page
+    elsewhere links to the site's own open redirect (`/go?to=...`), which sends paxel to another
+    site serving the same name and size with the copied Last-Modified. The click's URL is on the
+    download's server, but the answer, and its validators, come from the other one (found:
+    attached, the `.part` continued with the other site's bytes)."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    real = faultserver.signed_url("app.iso", size=SIZE, noetag=1, trickle=MiB, exp_cut=1)
+    first = take(host, 2, real, referrer=f"{faultserver.base}/downloads.html", size=SIZE)
+    download_id = first["download"]["download_id"]
+    while not any(d["download_id"] == download_id and d["done"] >= MiB
+                  for d in host.wait_event("progress", download_id)["data"]["downloads"]):
+        pass
+    faultserver.expire(real)
+    assert host.wait_event("failed", download_id)["data"]["download"]["stop_reason"] == "link_expired"
+    assert ask(host, 3, type="refresh", download_id=download_id)["ok"]
+
+    evil = faultserver.url("app.iso", other=True, size=SIZE, noetag=1, seed=666)
+    bounce = faultserver.url("go", location=evil)
+    lure = take(host, 4, bounce, referrer=f"{faultserver.other_base}/free-stuff.html", size=SIZE)
+    assert lure["outcome"] == "taken", lure
+    assert lure.get("attached") is not True, "another site's answer was attached through a redirect"
+    assert host.close() == 0

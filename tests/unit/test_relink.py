@@ -67,6 +67,11 @@ def test_only_a_download_from_the_same_server_is_continued() -> None:
     for url in ("https://evil.test/a.iso", "http://cdn.test/a.iso", "https://cdn.test:8443/a.iso",
                 "https://cdn.test.evil.test/a.iso", "https://user@evil.test/a.iso", "not a url", ""):
         assert best(NEW, [paused], frozenset({"d-1"}), url=url) is None, url
+    # The click's URL on the server, but the answer from elsewhere (an open redirect): not it.
+    assert best(NEW, [paused], frozenset({"d-1"}), url="https://cdn.test/go",
+                answered_from="https://evil.test/a.iso") is None
+    assert best(NEW, [paused], frozenset({"d-1"}), url="https://cdn.test/go",
+                answered_from="https://dl2.cdn.test/a.iso") is not None
 
 
 def test_a_click_nobody_asked_to_attach_needs_the_same_path_and_a_validator() -> None:

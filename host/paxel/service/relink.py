@@ -106,22 +106,27 @@ def same_server(url: str, record: Record, known: Known, *, same_path: bool = Fal
 
 
 def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
-         waiting: frozenset[str], *, url: str) -> Candidate | None:
-    """The unfinished download `new` (an answer from `url`) is the file of: the strongest match
-    (paxel.sameness), then one waiting for a new link, then the newest; None when there is none.
+         waiting: frozenset[str], *, url: str, answered_from: str | None = None) -> Candidate | None:
+    """The unfinished download `new` (an answer to `url`, from `answered_from` after redirects)
+    is the file of: the strongest match (paxel.sameness), then one waiting for a new link, then
+    the newest; None when there is none.
 
-    Always from the same server (`same_server`). One that waits for a new link (the user asked
-    for it, and clicks on the page it opened) needs a LIKELY match. Any other, a second click
-    nobody asked to attach, needs the same path and a VALIDATED match: without a validator the
-    engine cannot continue the `.part` anyway, so attaching would only replace an unfinished
-    download by another file of the same name and size (two exports of a web app); and one
-    server's ETag can be no more than mtime and size (nginx), shared by files in two folders."""
+    Always from the same server (`same_server`), both the URL clicked and the one that answered:
+    an open redirect on the site must not bring another site's validators. One that waits for a
+    new link (the user asked for it, and clicks on the page it opened) needs a LIKELY match. Any
+    other, a second click nobody asked to attach, needs the same path and a VALIDATED match:
+    without a validator the engine cannot continue the `.part` anyway, so attaching would only
+    replace an unfinished download by another file of the same name and size (two exports of a
+    web app); and one server's ETag can be no more than mtime and size (nginx), shared by files
+    in two folders."""
     found: list[tuple[tuple[int, bool, float], Candidate]] = []
     for record, known in records:
         if record.state not in ATTACHABLE or record.media is not None:  # a stream is no file's
             continue
         waits = record.id in waiting
         if not same_server(url, record, known, same_path=not waits):
+            continue
+        if answered_from is not None and not same_server(answered_from, record, known):
             continue
         match = same_file(new, known.facts)
         if match.sameness >= (Sameness.LIKELY if waits else Sameness.VALIDATED):

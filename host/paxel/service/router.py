@@ -122,7 +122,7 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     if info is not None:  # the same file as an unfinished download: continue that one (relink.py)
         name = request.filename or filenames.choose_name(info.filename, info.url)
         facts = FileFacts(name, info.size, info.etag, info.last_modified)
-        attached = ctx.scheduler.attach(request, facts)
+        attached = ctx.scheduler.attach(request, facts, info.url)
         if attached is not None:
             ctx.starters.note(attached["download_id"], caller)
             return {"outcome": "taken", "download": attached, "attached": True}

@@ -185,13 +185,15 @@ class Scheduler(Queues):
             self.relinks.wait(download_id)
         return self.get(download_id)
 
-    def attach(self, request: DownloadRequest, new: FileFacts) -> dict[str, Any] | None:
-        """Continue the unfinished download `new` is the file of (paxel.sameness) from the
-        request's URL, headers and cookies; None when there is none (docs/protocol.md)."""
+    def attach(self, request: DownloadRequest, new: FileFacts,
+               answered_from: str | None = None) -> dict[str, Any] | None:
+        """Continue the unfinished download `new` (answered from `answered_from`, after
+        redirects) is the file of (paxel.sameness) from the request's URL, headers and cookies;
+        None when there is none (docs/protocol.md)."""
         with self._lock:
             records = self._store.with_state(*relink.ATTACHABLE)
             found = relink.best(new, ((r, relink.facts_of(r)) for r in records), self.relinks.waiting(),
-                                url=request.url)
+                                url=request.url, answered_from=answered_from)
             if found is None or found.record.id in self._jobs:  # (a pause still winding down)
                 return None
             record = found.record
