@@ -294,7 +294,9 @@ def test_no_answer_within_10_s_the_browser_keeps_it_and_a_late_taken_is_let_go(
     set_settings(chromium, minSize=0)
     digest = nginx.add_file("ho-late.bin", 2 * MiB)
     url = nginx.url("ho-late.bin")
-    chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")  # opens the port
+    # The popup opens the port; it starts no service (hello start:false): one is running already.
+    paxel_env.paxel("service", "start")
+    chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
     host = wait_for(lambda: native_hosts(chromium), 10, "the native host")[0]
     wait_for(lambda: paxel_env.service_pid(), 10, "the service")
     page = chromium.open_page(link_page(nginx, "ho-late.html", url))
