@@ -166,3 +166,41 @@ def test_two_streams_under_one_title_at_once_get_two_files(paxel_env: PaxelEnv, 
     assert paths == {"Same title.mp4", "Same title (1).mp4"}
     for name in paths:
         check_output(paxel_env.downloads / name, 240)
+
+
+def test_a_plain_download_that_turns_out_a_playlist_becomes_the_stream(paxel_env: PaxelEnv,
+                                                                       media: Nginx) -> None:
+    """`download` of a URL without the extension (the context menu on a link): the engine fetches
+    the small file, its first bytes say playlist, and the service fetches the stream instead."""
+    (media.data / "hls" / "v240" / "plain").write_bytes((media.data / "hls/v240/index.m3u8").read_bytes())
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=media.url("hls/v240/plain"))
+    assert view["media"] is None
+    _, done = _progress_of(host, view["download_id"], "completed")
+    assert Path(done["path"]).name == "plain.mp4" and done["media"] is None
+    check_output(Path(done["path"]), 240)
+    assert sorted(p.name for p in paxel_env.downloads.iterdir()) == ["plain.mp4"]   # not the text
+
+
+def test_pause_ends_a_live_recording_and_makes_the_file(paxel_env: PaxelEnv, media: Nginx) -> None:
+    live = media.data / f"live-svc-{time.monotonic_ns()}"
+    live.mkdir()
+    live.chmod(0o755)
+    lines = (media.data / "hls" / "v240" / "index.m3u8").read_text().splitlines()
+    body = [x if not x.endswith(".ts") else "../hls/v240/" + x for x in lines
+            if not x.startswith(("#EXT-X-PLAYLIST-TYPE", "#EXT-X-ENDLIST"))]
+    (live / "index.m3u8").write_text("\n".join(body[:body.index("../hls/v240/seg002.ts") + 1]) + "\n")
+    (live / "index.m3u8").chmod(0o644)                      # 3 segments, and it never ends
+    host = paxel_env.host("chrome")
+    host.hello()
+    ident = host.add(2, url=media.url(f"{live.name}/index.m3u8"))["download_id"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:                       # all three recorded, still live
+        views = host.wait_event("progress", ident)["data"]["downloads"]
+        if any(v["media"]["segments_done"] == 3 and v["media"]["live"] for v in views):
+            break
+    host.send({"id": 3, "type": "pause", "download_id": ident})
+    assert host.reply(3)["ok"]
+    _, done = _progress_of(host, ident, "completed")
+    check_output(Path(done["path"]), 240, seconds=6)

@@ -54,7 +54,10 @@ class MediaDownload:
         return engine.Result(result.path, result.size, result.paused, None)
 
     def pause(self) -> None:
-        self._job.pause()
+        """A live recording ends here and the file is made from what was recorded (the paused
+        state becomes completed once the file is there): a live stream cannot be continued
+        later, its server drops the old segments. Anything else keeps its segments to resume."""
+        self._job.stop() if self._job.live else self._job.pause()
 
     def cancel(self) -> None:
         self._job.cancel()
