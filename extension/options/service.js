@@ -1,0 +1,139 @@
+// Options, second form: the paxel service's own settings (docs/settings.md) through the
+// background's `service.settings` (the `settings` request): downloads at once, connections, the
+// global speed limit, duplicates, named queues, schedule windows, folders by type and site.
+// Values are checked here first (lib/servicesettings.js) and each error is shown next to its
+// field in the field's unit; what the service refuses is put next to the field it names.
+import { DAYS, DUPLICATES, fieldOfServiceError, fromForm, toForm } from "../lib/servicesettings.js";
+
+const api = globalThis.browser ?? globalThis.chrome;
+const form = document.getElementById("service");
+const result = document.getElementById("service-result");
+const note = document.getElementById("service-note");
+let current = null; // the service's settings as last read
+
+async function ask(message) {
+  const reply = await api.runtime.sendMessage(message);
+  if (!reply || !reply.ok) throw Object.assign(new Error(reply?.error?.message ?? "no answer from the background"), { code: reply?.error?.code });
+  return reply.result;
+}
+
+function node(tag, props = {}, ...children) {
+  const n = Object.assign(document.createElement(tag), props);
+  n.append(...children);
+  return n;
+}
+
+function field(label, name, value, props = {}) {
+  return node("label", {}, label, node("input", { name, value: value ?? "", ...props }));
+}
+
+// One row per queue, window or site: its fields are named "LIST.INDEX.KEY" (fromForm's fields).
+const ROWS = {
+  queues: (q, i) => [field("Name", `queues.${i}.name`, q.name, { type: "text", maxLength: 64 }),
+    field("Downloads at once", `queues.${i}.maxConcurrent`, q.maxConcurrent, { type: "number", min: 1, max: 32 })],
+  windows: (w, i) => [field("From", `windows.${i}.start`, w.start, { type: "time" }), field("To", `windows.${i}.stop`, w.stop, { type: "time" }),
+    node("fieldset", { className: "days", name: `windows.${i}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
+      ...DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `windows.${i}.day`, value: d, checked: w.days.includes(d) }), d)))],
+  sites: (s, i) => [field("Site", `sites.${i}.host`, s.host, { type: "text", placeholder: "example.org" }),
+    field("Folder", `sites.${i}.folder`, s.folder, { type: "text", placeholder: "Example" })],
+};
+const BLANK = { queues: { name: "", maxConcurrent: "1" }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] }, sites: { host: "", folder: "" } };
+
+function drawList(list, items) {
+  const ol = document.getElementById(list);
+  ol.replaceChildren(...items.map((item, i) => {
+    const remove = node("button", { type: "button", className: "remove", textContent: "Remove" });
+    remove.dataset.remove = `${list}.${i}`;
+    return node("li", {}, ...ROWS[list](item, i), remove);
+  }));
+}
+
+function show(values) {
+  const f = form.elements;
+  f.maxConcurrent.value = values.maxConcurrent;
+  f.defaultConnections.value = values.defaultConnections;
+  f.maxSpeed.value = values.maxSpeed;
+  f.duplicates.value = values.duplicates;
+  f.byType.checked = values.byType;
+  for (const list of Object.keys(ROWS)) drawList(list, values[list]);
+}
+
+/** What the form holds now, as fromForm reads it. */
+function read() {
+  const f = form.elements;
+  const rows = (list, keys) => [...document.getElementById(list).children].map((li, i) =>
+    Object.fromEntries(keys.map((k) => [k, li.querySelector(`[name="${list}.${i}.${k}"]`).value])));
+  const windows = rows("windows", ["start", "stop"]).map((w, i) => ({
+    ...w, days: [...form.querySelectorAll(`[name="windows.${i}.day"]:checked`)].map((c) => c.value) }));
+  return { maxConcurrent: f.maxConcurrent.value, defaultConnections: f.defaultConnections.value, maxSpeed: f.maxSpeed.value,
+    duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "maxConcurrent"]), windows,
+    sites: rows("sites", ["host", "folder"]) };
+}
+
+function showErrors(errors) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
+  for (const { field: name, message } of errors) {
+    const control = form.querySelector(`[name="${name}"]`);
+    if (!control) continue;
+    const id = `service-error-${name.replace(/\W/g, "-")}`;
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", id);
+    control.insertAdjacentElement("afterend", node("span", { className: "field-error", id, textContent: message }));
+  }
+  if (errors.length) form.querySelector(`[name="${errors[0].field}"]`)?.focus();
+}
+
+function say(ok, text) {
+  result.dataset.ok = String(ok);
+  result.textContent = text;
+}
+
+form.addEventListener("click", (event) => {
+  const add = event.target.closest("button[data-add]");
+  const remove = event.target.closest("button[data-remove]");
+  if (!add && !remove) return;
+  const values = read();
+  if (add) values[add.dataset.add].push({ ...BLANK[add.dataset.add], days: [...DAYS] });
+  else {
+    const [list, index] = remove.dataset.remove.split(".");
+    values[list].splice(Number(index), 1);
+  }
+  for (const list of Object.keys(ROWS)) drawList(list, values[list]);
+});
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const values = read();
+  const checked = fromForm(values, current ?? {});
+  showErrors(checked.errors ?? []);
+  if (checked.errors) {
+    say(false, "Not saved: see the fields marked in red.");
+    return;
+  }
+  try {
+    const { settings } = await ask({ type: "service.settings", set: checked.set });
+    current = settings;
+    show(toForm(settings));
+    say(true, "Saved: paxel uses them now.");
+  } catch (err) {
+    const name = fieldOfServiceError(err.message, values);
+    showErrors(name ? [{ field: name, message: err.message }] : []);
+    say(false, name ? "Not saved: see the field marked in red." : `Not saved: ${err.message}`);
+  }
+});
+
+form.elements.duplicates.replaceChildren(...Object.entries(DUPLICATES).map(([value, label]) => node("option", { value, textContent: label })));
+
+(async () => {
+  try {
+    current = (await ask({ type: "service.settings" })).settings;
+    show(toForm(current));
+  } catch (err) {
+    note.hidden = false;
+    note.textContent = err.code === "SERVICE_UNAVAILABLE"
+      ? "paxel is stopped: its settings show once it runs (start it from the popup)."
+      : `paxel's settings cannot be read: ${err.message}`;
+    for (const control of form.elements) control.disabled = true;
+  }
+})();

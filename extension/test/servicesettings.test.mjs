@@ -1,0 +1,71 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { DAYS, fieldOfServiceError, fromForm, speedToField, toForm } from "../lib/servicesettings.js";
+
+const service = {
+  max_concurrent: 3, default_connections: 8, max_speed: 8388608, duplicates: "ask",
+  queues: { night: { max_concurrent: 1 } },
+  schedule: { windows: [{ start: "22:00", stop: "06:00", days: ["fri", "sat"] }], speeds: [{ start: "09:00", stop: "18:00", days: [...DAYS], max_speed: 1048576 }] },
+  folder_rules: { by_type: true, categories: { Video: { extensions: ["mp4"], folder: "Video" } }, sites: [{ host: "example.org", folder: "Example" }] },
+  roots: ["/home/u/Downloads"],
+};
+
+test("the service's settings round-trip through the form; what the page does not edit is kept", () => {
+  const values = toForm(service);
+  assert.equal(values.maxSpeed, "8");
+  assert.deepEqual(values.queues, [{ name: "night", maxConcurrent: "1" }]);
+  const { set, errors } = fromForm(values, service);
+  assert.equal(errors, undefined);
+  assert.deepEqual(set, {
+    max_concurrent: 3, default_connections: 8, max_speed: 8388608, duplicates: "ask", queues: service.queues,
+    schedule: service.schedule, folder_rules: service.folder_rules,
+  });
+});
+
+test("errors name the field, in the form's words and units", () => {
+  const values = { ...toForm(service), maxConcurrent: "0", maxSpeed: "8M",
+    queues: [{ name: "main", maxConcurrent: "2" }, { name: "a/b", maxConcurrent: "x" }],
+    windows: [{ start: "25:00", stop: "06:00", days: [] }], sites: [{ host: "http://x", folder: "" }] };
+  const fields = Object.fromEntries(fromForm(values, service).errors.map((e) => [e.field, e.message]));
+  assert.equal(fields.maxConcurrent, "Downloads at once: a whole number from 1 to 32.");
+  assert.match(fields.maxSpeed, /MiB\/s/);
+  assert.match(fields["queues.0.name"], /main/);
+  assert.match(fields["queues.1.name"], /letters, digits/);
+  assert.match(fields["queues.1.maxConcurrent"], /1 to 32/);
+  assert.match(fields["windows.0.start"], /02:00/);
+  assert.match(fields["windows.0.days"], /tick/);
+  assert.match(fields["sites.0.host"], /example\.org/);
+  assert.match(fields["sites.0.folder"], /Folder/);
+  assert.equal(fields["windows.0.stop"], undefined);
+});
+
+test("speeds: the settings' forms (bytes, text, null) as MiB/s", () => {
+  assert.equal(speedToField("8M"), "8");
+  assert.equal(speedToField("512K"), "0.5");
+  assert.equal(speedToField(null), "");
+  fc.assert(fc.property(fc.integer({ min: 1024, max: 2 ** 40 }), (bytes) => {
+    const back = fromForm({ ...toForm({ ...service, max_speed: bytes }) }, service).set.max_speed;
+    assert.ok(Math.abs(back - bytes) <= 0.0005 * 1048576 + 1);
+  }));
+});
+
+test("any form values give either a set or errors, never a throw", () => {
+  const text = fc.oneof(fc.string(), fc.constantFrom("1", "32", "02:00", "main", "8", ""));
+  fc.assert(fc.property(fc.record({ maxConcurrent: text, defaultConnections: text, maxSpeed: text, duplicates: text,
+    queues: fc.array(fc.record({ name: text, maxConcurrent: text }), { maxLength: 3 }),
+    windows: fc.array(fc.record({ start: text, stop: text, days: fc.subarray([...DAYS]) }), { maxLength: 3 }),
+    sites: fc.array(fc.record({ host: text, folder: text }), { maxLength: 3 }), byType: fc.boolean() }), (values) => {
+    const out = fromForm(values, service);
+    assert.ok((out.set === undefined) !== (out.errors === undefined));
+    if (out.set) for (const [, q] of Object.entries(out.set.queues)) assert.ok(q.max_concurrent >= 1 && q.max_concurrent <= 32);
+  }));
+});
+
+test("a service error is put next to the field it names", () => {
+  const values = toForm(service);
+  assert.equal(fieldOfServiceError("schedule.windows[0].stop: not a time", values), "windows.0.stop");
+  assert.equal(fieldOfServiceError("settings: `queues.night` must be {\"max_concurrent\": 1..32}", values), "queues.0.maxConcurrent");
+  assert.equal(fieldOfServiceError("settings: `duplicates` must be one of rename, ask", values), "duplicates");
+  assert.equal(fieldOfServiceError("something else", values), null);
+});
