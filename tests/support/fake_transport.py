@@ -24,6 +24,7 @@ class Request:
     last: int | None
     if_range: str | None
     headers: Mapping[str, str]
+    fresh: bool = False                # asked on a new TCP connection
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Step:
     encoding: str | None = None        # gzip the body and say so (ignoring identity)
     ignore_range: bool = False         # 200 with the whole body
     shift: int = 0                     # serve the range shifted by this many bytes (honest Content-Range)
+    trickle: float | None = None       # one byte per read, each after this many seconds
 
 
 @dataclass
@@ -85,24 +87,29 @@ class FakeServer:
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = step.encoding
         headers["Content-Length"] = str(len(body))
-        return FakeReply(req.url, status, headers, body, step.drop_after)
+        return FakeReply(req.url, status, headers, body, step.drop_after, step.trickle)
 
 
 class FakeReply:
     def __init__(self, url: str, status: int, headers: Mapping[str, str], body: bytes,
-                 drop_after: int | None) -> None:
+                 drop_after: int | None, trickle: float | None = None) -> None:
         self.url, self.status, self.headers = url, status, headers
         self.body_end: int | None = None
         self._body, self._at, self._drop = body, 0, drop_after
-        self._aborted = False
+        self._trickle = trickle
+        self._aborted = threading.Event()
         self.closed = False
 
     def readinto(self, buf: memoryview) -> int:
-        if self._aborted:
+        if self._aborted.is_set():
             raise NetworkError(f"connection to {self.url} aborted")
         end = len(self._body) if self._drop is None else min(len(self._body), self._drop)
         if self._at >= end and end < len(self._body):
             raise NetworkError(f"connection lost while reading {self.url}: dropped (scripted)")
+        if self._trickle is not None and end > self._at:
+            if self._aborted.wait(self._trickle):
+                raise NetworkError(f"connection to {self.url} aborted")
+            end = self._at + 1
         n = min(len(buf), end - self._at)
         buf[:n] = self._body[self._at:self._at + n]
         self._at += n
@@ -112,7 +119,7 @@ class FakeReply:
         self.closed = True
 
     def abort(self) -> None:
-        self._aborted = True
+        self._aborted.set()
 
 
 class FakeTransport:
@@ -121,7 +128,7 @@ class FakeTransport:
 
     def get(self, url: str, first: int | None = None, last: int | None = None,
             if_range: str | None = None, *, fresh: bool = False) -> FakeReply:
-        return self.server.answer(Request(url, first, last, if_range, self.headers))
+        return self.server.answer(Request(url, first, last, if_range, self.headers, fresh))
 
     def close(self) -> None:
         pass

@@ -12,6 +12,7 @@ import pytest
 
 from paxel.engine import Download, DownloadOptions, HostSlots
 from paxel.errors import NetworkError, PaxelError
+from paxel.lowspeed import SpeedFloor
 from paxel.ratelimit import TokenBucket
 from paxel.retry import RetryPolicy
 from support.fake_transport import FakeServer, Request, Step
@@ -53,6 +54,27 @@ def test_tries_that_bring_a_few_bytes_are_not_progress(tmp_path: Path) -> None:
     with pytest.raises(NetworkError, match="gave up"):
         Download(options(server, tmp_path / "f.bin", connections=2)).run()
     assert len(server.requests) <= 1 + 2 * 6 + 2
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_a_trickling_connection_is_replaced_on_a_fresh_connection(tmp_path: Path, connections: int) -> None:
+    """The first two answers trickle a byte every 20 ms (50 B/s, under the 1000 B/s floor): each
+    is given up after the floor's 0.2 s window and asked again on a new TCP connection."""
+    data = content(3 * MiB)
+    server = FakeServer(data, script=lambda n, _r: Step(trickle=0.02) if n < 2 else None)
+    floor = SpeedFloor(bytes_per_second=1000, seconds=0.2)
+    result = Download(options(server, tmp_path / "f.bin", connections=connections,
+                              speed_floor=floor)).run()
+    assert result.path.read_bytes() == data
+    assert sum(r.fresh for r in server.requests) >= 2, server.requests
+
+
+def test_a_server_that_always_trickles_fails_after_the_retry_budget(tmp_path: Path) -> None:
+    server = FakeServer(content(64 * 1024), script=lambda n, _r: Step(trickle=0.01))
+    floor = SpeedFloor(bytes_per_second=1000, seconds=0.1)
+    with pytest.raises(NetworkError, match=r"slower than 1000 bytes/s for 0.1 s \(gave up after 6 tries\)"):
+        Download(options(server, tmp_path / "f.bin", connections=1, speed_floor=floor)).run()
+    assert len(server.requests) == 6 and all(r.fresh for r in server.requests[1:])
 
 
 def test_an_encoded_range_reply_falls_back_to_one_decoded_stream(tmp_path: Path) -> None:
