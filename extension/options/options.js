@@ -128,7 +128,9 @@ api.permissions.contains(ALL_SITES).then((granted) => {
   show(settings);
   let hello = null;
   try {
-    hello = (await ask({ type: "connect" })).hello;
+    // The user opened the settings, whose folder list is the service's roots: that needs the
+    // service, so this hello may start it (the background's own reconnecting never does).
+    hello = (await ask({ type: "connect", start: true })).hello;
   } catch (err) {
     say(false, `Folders come from paxel, which does not answer: ${err.message}`);
   }

@@ -72,6 +72,7 @@ def test_a_download_the_browser_did_not_start_is_not_its_to_announce(chromium: C
     # Issue 12, item 7: the service picks one announcer per outcome; a CLI download goes to the
     # desktop, so this browser (connected, with its popup open, receiving the event) stays quiet.
     nginx.add_file("chr-cli.bin", 1 * MiB)
+    paxel_env.paxel("service", "start")  # the popup starts none (hello start:false)
     popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
     wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
              == "connected", 10, "the popup to connect")
