@@ -1,5 +1,6 @@
 // Whether a browser download goes to paxel. Pure: every input is passed in.
 import { baseName, hasExtension, hostMatches, parseUrl, urlRefusal } from "./urls.js";
+import { kindOf } from "./mediasniff.js";
 
 export const INTERCEPT = "intercept";
 export const LEAVE = "leave";
@@ -45,6 +46,10 @@ export function decide(candidate, settings) {
   if (settings.includeTypes.length && !settings.includeTypes.some((p) => typeMatches(p, name, candidate.mime))) {
     return { action: LEAVE, reason: "not-included-type" };
   }
+
+  // A playlist is a few KiB of text standing for the whole stream: the size rules are a file's.
+  const kind = kindOf(candidate.url, candidate.mime);
+  if (kind === "hls" || kind === "dash") return candidate.bypass ? BYPASS : { action: INTERCEPT, reason: "stream" };
 
   if (settings.minSize > 0) {
     const size = candidate.size;

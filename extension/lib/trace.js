@@ -10,6 +10,8 @@ export const TRACE_SIZE = 20;
 /** What each reason code means to the user. Codes come from rules.decide and the background. */
 export const REASONS = Object.freeze({
   "rules-matched": "rules matched",
+  stream: "a stream's playlist: paxel downloads the stream",
+  "no-stream": "no stream seen for this video",
   "context-menu": "Download with paxel",
   disabled: "paxel is switched off",
   bypass: "you let this one go to the browser",

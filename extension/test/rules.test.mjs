@@ -96,3 +96,16 @@ test("bypass answers only for a download paxel would have taken or probed", () =
   assert.equal(decide({ ...big, method: "POST", bypass: true }, settings()).reason, "post");
   assert.equal(decide({ ...big, bypass: true }, settings({ enabled: false })).reason, "disabled");
 });
+
+test("a playlist link is a stream: the minimum size (a file's rule) does not leave it with the browser", async () => {
+  const { decide: decideAgain } = await import("../lib/rules.js");
+  const { DEFAULT_SETTINGS: defaults } = await import("../lib/settings.js");
+  const settings = { ...defaults, minSize: 1 << 20 };
+  const small = { url: "https://cdn.test/show/master.m3u8", filename: "master.m3u8", size: 900, mime: "application/vnd.apple.mpegurl" };
+  assert.deepEqual(decideAgain(small, settings), { action: "intercept", reason: "stream" });
+  assert.deepEqual(decideAgain({ ...small, url: "https://cdn.test/get?id=1", filename: "get", mime: "application/dash+xml" }, settings),
+    { action: "intercept", reason: "stream" });
+  assert.equal(decideAgain({ ...small, bypass: true }, settings).reason, "bypass");
+  assert.equal(decideAgain({ ...small, url: "https://cdn.test/notes.txt", filename: "notes.txt", mime: "text/plain" }, settings).reason,
+    "below-minimum-size");
+});

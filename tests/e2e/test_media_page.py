@@ -13,7 +13,7 @@ import pytest
 from browser_chromium import Chromium
 from browser_firefox import Firefox
 
-from conftest import wait_for
+from conftest import link_page, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.media import check_output
 from support.nginx import Nginx
@@ -122,3 +122,20 @@ def test_firefox_finds_the_stream_and_its_popup_downloads_it(firefox: Firefox, p
     out = paxel_env.downloads / "paxel media e2e ready.mp4"
     wait_for(lambda: out.exists(), 30, "paxel to make the MP4")
     check_output(out, 240)
+
+
+def test_a_click_on_a_playlist_link_downloads_the_stream(chromium: Chromium, paxel_env: PaxelEnv,
+                                                         media: Nginx) -> None:
+    """A click on an .m3u8 link: a stream (its few bytes are no reason to leave it with the
+    browser); paxel takes it and makes the MP4, the browser keeps no text file."""
+    chromium.in_extension("chrome.storage.sync.set({settings: {minSize: 1048576}})")   # 1 MiB
+    url = media.url("hls/master.m3u8")
+    page = chromium.open_page(link_page(media, "e2e/link.html", url))
+    chromium.click(page, "#dl")
+    out = paxel_env.downloads / "master.mp4"
+    wait_for(lambda: out.exists(), 30, "paxel to make the MP4")
+    check_output(out, 240)
+    wait_for(lambda: not chromium.downloads_listed(), 10, "the browser to erase its own entry")
+    assert list(chromium.downloads.iterdir()) == []
+    trace = chromium.in_extension("chrome.storage.session.get('trace').then(s => s.trace[0])")
+    assert (trace["to"], trace["reason"]) == ("paxel", "stream")
