@@ -40,12 +40,14 @@ DEFAULT_FLOOR = SpeedFloor()
 class SlowWatch:
     """Watches one connection's bytes against a SpeedFloor.
 
-    A mark (time, bytes) starts each window; once the connection brings a window's worth
-    (`bytes_per_second * seconds`) the mark moves to now, and if `seconds` pass since the mark
-    without that many bytes the connection is too slow. So it is judged slow only after a span of
-    at least `seconds` with an average below the floor, and a connection at or above the floor
-    is never judged slow. Time the caller spent waiting on its own speed limit is not the
-    server's slowness: `waited()` moves the mark forward by it.
+    A mark (time, bytes) starts each span. Once `seconds` have passed since the mark, the span's
+    average decides: below the floor, the connection is too slow; else the mark moves to now.
+    Before that, a span that already brought a window's worth (`bytes_per_second * seconds`)
+    moves the mark too. So a connection is judged slow only after a span of at least `seconds`
+    whose average is below the floor, one at or above the floor never is, and one below it is
+    caught at its first read once `seconds` have passed (a read that spans several windows
+    cannot hide it). Time the caller spent waiting on its own speed limit is not the server's
+    slowness: `waited()` moves the mark forward by it.
     """
 
     __slots__ = ("_floor", "_mark_bytes", "_mark_time", "total")
@@ -59,10 +61,14 @@ class SlowWatch:
     def brought(self, now: float, n: int) -> bool:
         """`n` more bytes arrived by `now`; True when the connection is too slow."""
         self.total += n
-        if self.total - self._mark_bytes >= self._floor.window_bytes:
-            self._mark_time, self._mark_bytes = now, self.total
+        got, elapsed = self.total - self._mark_bytes, now - self._mark_time
+        if elapsed >= self._floor.seconds:
+            if got < self._floor.bytes_per_second * elapsed:
+                return True
+        elif got < self._floor.window_bytes:
             return False
-        return now - self._mark_time >= self._floor.seconds
+        self._mark_time, self._mark_bytes = now, self.total
+        return False
 
     def waited(self, seconds: float) -> None:
         """The caller waited this long on its own limiter: not counted against the server."""

@@ -55,12 +55,7 @@ def test_a_connection_above_the_floor_is_never_too_slow(rate: int, gaps: list[fl
         owed += gap * rate
         n = int(owed)
         owed -= n
-        # a read that brings a whole window or more never trips; between two such reads the
-        # stall is under the window only when the gap is
-        if gap < FLOOR.seconds or n >= FLOOR.window_bytes:
-            assert not watch.brought(now, n), (now, n)
-        else:
-            watch.brought(now, n)
+        assert not watch.brought(now, n), (now, n)
 
 
 @given(rate=st.floats(0.0, 999.0), gaps=st.lists(st.floats(0.01, 5.0), min_size=1, max_size=200))
@@ -87,7 +82,7 @@ def test_a_connection_below_the_floor_is_caught_within_one_window_and_a_read(
 @given(reads=st.lists(st.tuples(st.floats(0.0, 50.0), st.integers(0, 50_000)), max_size=80))
 def test_judged_slow_only_after_a_window_averaging_below_the_floor(reads: list[tuple[float, int]]) -> None:
     """Whatever the reads, a verdict comes only when some span of at least the window, ending
-    now, brought fewer than window_bytes."""
+    now, averaged below the floor."""
     watch = SlowWatch(FLOOR, 0.0)
     history = [(0.0, 0)]
     now, total = 0.0, 0
@@ -95,6 +90,7 @@ def test_judged_slow_only_after_a_window_averaging_below_the_floor(reads: list[t
         now += gap
         total += n
         if watch.brought(now, n):
-            assert any(now - t >= FLOOR.seconds and total - b < FLOOR.window_bytes for t, b in history)
+            assert any(now - t >= FLOOR.seconds and total - b < FLOOR.bytes_per_second * (now - t)
+                       for t, b in history)
             return
         history.append((now, total))
