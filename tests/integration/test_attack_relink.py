@@ -11,8 +11,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import NativeHost, PaxelEnv
@@ -136,10 +134,6 @@ def test_two_files_of_one_nginx_with_the_same_name_size_and_mtime_are_not_splice
     assert host.close() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the take's probe (Range: bytes=0-0) is a request of its own, not the engine's first data "
-    "request: a link that dies between the two fails before any byte as a plain failure, after "
-    "the browser let go, and the next click cannot be attached to it (no size known)"))
 def test_a_link_good_for_the_take_but_not_for_the_engine_is_not_a_lost_click(
         paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
     """A link that lets two requests through (a download counter, a token with seconds to live):

@@ -22,9 +22,11 @@ def record(ident: str, state: State = State.FAILED, created: float = 0.0, url: s
                   state=state, created_at=created, **kw)  # type: ignore[arg-type]
 
 
-@given(st.integers(100, 599), st.integers(0, 10))
-def test_only_a_refusal_after_bytes_is_an_expired_link(status: int, done: int) -> None:
-    assert expired(HTTPStatusError("x", status=status), done) == (status in (401, 403, 410) and done > 0)
+@given(st.integers(100, 599), st.integers(0, 10), st.booleans())
+def test_only_a_refusal_of_a_link_that_worked_is_an_expired_link(status: int, done: int, taken: bool) -> None:
+    """It worked: bytes arrived, or it answered the take with a success moments before."""
+    assert expired(HTTPStatusError("x", status=status), done, taken) == (
+        status in (401, 403, 410) and (done > 0 or taken))
 
 
 def test_other_errors_are_plain_failures() -> None:
@@ -118,6 +120,25 @@ def test_the_replaced_url_is_the_part_states_when_it_is_not_the_downloads_own(tm
     checkpointed = resume.ResumeState(attached.url, attached.url, 100, '"e1"', None, ((0, 100, 60),))
     resume.state_path(final).write_bytes(resume.encode(checkpointed))
     assert replaced_url(attached) is None
+
+
+def test_a_take_s_facts_stand_in_for_a_state_not_yet_written(tmp_path: Path) -> None:
+    taken = FileFacts("a.iso", 100, '"e1"')
+    fresh = record("d-1", path=str(tmp_path / "a.iso"))
+    assert facts_of(fresh, taken) == Known(FileFacts("a.iso", 100, '"e1"'), None)
+    assert facts_of(record("d-2"), taken) == Known(taken, None)
+
+
+def test_relinks_keep_the_last_takes_only() -> None:
+    links = Relinks(kept=2)
+    for n in range(3):
+        links.note_taken(f"d-{n}", FileFacts(f"{n}.bin", n))
+    assert [links.taken(f"d-{n}") for n in range(3)] == [None, FileFacts("1.bin", 1), FileFacts("2.bin", 2)]
+    links.wait("d-2")
+    links.forget("d-2")   # attached: the take's facts stay
+    assert links.taken("d-2") is not None
+    links.drop("d-2")     # removed: nothing stays
+    assert links.taken("d-2") is None and links.waiting() == frozenset()
 
 
 def test_relinks_remember_who_waits_for_a_new_link() -> None:

@@ -2,8 +2,9 @@
 `take` continues (docs/protocol.md "Expired links").
 
 A signed URL or a session token stops working while a long download runs; the server then
-answers 401, 403 or 410. A download that already has bytes stops as `failed` with stop reason
-`link_expired` (`expired`) instead of a plain failure, so the user is offered *Refresh link*:
+answers 401, 403 or 410. A download that already has bytes, or whose link answered the `take`
+with a success moments before (the browser has let go of its copy by then), stops as `failed`
+with stop reason `link_expired` (`expired`) instead of a plain failure, so the user is offered *Refresh link*:
 the page opens again and the user's next click on the file is taken as usual, then attached to
 the old download by paxel.sameness (name, size, validators; never the URL), which continues its
 `.part` from the new URL through the engine's `replaces_url` seam. A second click on a file with
@@ -15,7 +16,10 @@ path on the same server and a validator confirms it (`best`).
 caller's thread); the rest is pure. Which URL an attached download replaces needs no memory: the
 `.part`'s state names the URL its bytes came from until the engine's next checkpoint records the
 new one, so a download whose stored URL differs from its state's was attached, also across a
-service restart. `Relinks` only remembers which downloads wait for a new link (`refresh`).
+service restart. `Relinks` remembers which downloads wait for a new link (`refresh`), and what
+the `take` learnt of a download's file (name, size, validators) until its `.part` has a state
+to say so: a link that dies between the take and the engine's first request leaves nothing
+else to recognise the file by (memory only: the service keeps at most `TAKEN_KEPT`).
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ EXPIRED_STATUSES = frozenset({401, 403, 410})
 # What an attach may continue: not running (the engine has it), not finished, not cancelled
 # (its `.part` is gone, so a new download is the same work).
 ATTACHABLE = frozenset({State.QUEUED, State.PAUSED, State.FAILED})
+TAKEN_KEPT = 1000   # takes whose facts are remembered (a few hundred bytes each)
 
 
-def expired(error: PaxelError | None, done: int) -> bool:
-    """The link expired: bytes had arrived and the URL now refuses (401/403/410)."""
-    return isinstance(error, HTTPStatusError) and error.status in EXPIRED_STATUSES and done > 0
+def expired(error: PaxelError | None, done: int, taken: bool = False) -> bool:
+    """The link expired: it worked (bytes arrived, or it answered the take with a success:
+    `taken`) and the URL now refuses (401/403/410)."""
+    return isinstance(error, HTTPStatusError) and error.status in EXPIRED_STATUSES and (done > 0 or taken)
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,9 @@ class Known:
     state_url: str | None   # None: no state file (no bytes recorded yet)
 
 
-def facts_of(record: Record) -> Known:
+def facts_of(record: Record, taken: FileFacts | None = None) -> Known:
     """The file a download is of: its name, and size and validators from the `.part`'s state
-    file when there is one (else the stored size, no validators)."""
+    file when there is one; else what its `take` learnt (`taken`), else the stored size."""
     name = record.filename or (Path(record.path).name if record.path else None)
     if record.path:
         try:
@@ -63,6 +69,8 @@ def facts_of(record: Record) -> Known:
             state = None   # none yet, or unreadable: the engine will judge the .part itself
         if state is not None:
             return Known(FileFacts(name, state.size, state.etag, state.last_modified), state.url)
+    if taken is not None:
+        return Known(FileFacts(name or taken.name, taken.size, taken.etag, taken.last_modified), None)
     return Known(FileFacts(name, record.total), None)
 
 
@@ -136,11 +144,26 @@ def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
 
 
 class Relinks:
-    """Which downloads wait for a new link (`refresh`): a hint for `best`, memory only."""
+    """Which downloads wait for a new link (`refresh`): a hint for `best`; and what each `take`
+    learnt of its file. Memory only, thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: int = TAKEN_KEPT) -> None:
         self._lock = threading.Lock()
         self._waiting: dict[str, float] = {}
+        self._taken: dict[str, FileFacts] = {}
+        self._kept = kept
+
+    def note_taken(self, download_id: str, facts: FileFacts) -> None:
+        """The take's answer for this download was a success with these facts."""
+        with self._lock:
+            self._taken.pop(download_id, None)
+            self._taken[download_id] = facts
+            while len(self._taken) > self._kept:
+                del self._taken[next(iter(self._taken))]
+
+    def taken(self, download_id: str) -> FileFacts | None:
+        with self._lock:
+            return self._taken.get(download_id)
 
     def wait(self, download_id: str) -> None:
         with self._lock:
@@ -155,6 +178,12 @@ class Relinks:
         with self._lock:
             self._waiting.pop(download_id, None)
 
+    def drop(self, download_id: str) -> None:
+        """It is gone: forget everything about it."""
+        with self._lock:
+            self._waiting.pop(download_id, None)
+            self._taken.pop(download_id, None)
 
-__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "Candidate", "Known", "Relinks", "best", "expired", "facts_of",
-           "replaced_url"]
+
+__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "TAKEN_KEPT", "Candidate", "Known", "Relinks", "best", "expired",
+           "facts_of", "replaced_url"]

@@ -126,7 +126,10 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
         if attached is not None:
             ctx.starters.note(attached["download_id"], caller)
             return {"outcome": "taken", "download": attached, "attached": True}
-    return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}
+    added = on_download(ctx, caller, fields, facts)
+    if facts is not None:   # the link worked just now: a refusal before any byte means it expired
+        ctx.scheduler.relinks.note_taken(added["download"]["download_id"], facts)
+    return {"outcome": "taken", **added}
 
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:

@@ -224,7 +224,8 @@ class Runner:
                 assert error is not None
                 log.info("download %s failed: %s", download_id, error.message)
                 done = job.progress.done if job.progress else record.done
-                step = Action.EXPIRE if relink.expired(error, done) else Action.FAIL
+                taken = self.relinks.taken(download_id) is not None
+                step = Action.EXPIRE if relink.expired(error, done, taken) else Action.FAIL
                 if self._service(record, step, error=error_view(error), done=done,
                                  finished_at=time.time()):
                     if record.path:

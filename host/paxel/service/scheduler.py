@@ -192,7 +192,8 @@ class Scheduler(Queues):
         None when there is none (docs/protocol.md)."""
         with self._lock:
             records = self._store.with_state(*relink.ATTACHABLE)
-            found = relink.best(new, ((r, relink.facts_of(r)) for r in records), self.relinks.waiting(),
+            known = ((r, relink.facts_of(r, self.relinks.taken(r.id))) for r in records)
+            found = relink.best(new, known, self.relinks.waiting(),
                                 url=request.url, answered_from=answered_from)
             if found is None or found.record.id in self._jobs:  # (a pause still winding down)
                 return None
@@ -201,6 +202,7 @@ class Scheduler(Queues):
                                  cookies=request.cookies, error=None, finished_at=None):
                 return None
             self.relinks.forget(record.id)
+            self.relinks.note_taken(record.id, new)
         log.info("attached %s to %s (%s)", request.url, record.id, found.match.why)
         result = self._announce("resumed", record.id)
         self._pump()
@@ -225,7 +227,7 @@ class Scheduler(Queues):
             if delete_file and record.path and record.state in (State.COMPLETED, State.MISSING):
                 storage.remove_quietly(Path(record.path))
             self._store.delete(download_id)
-            self.relinks.forget(download_id)
+            self.relinks.drop(download_id)
         self._wait_cleaned(job)
         self._emit("removed", {"download_id": download_id})
         self._pump()
