@@ -296,9 +296,11 @@ def test_no_answer_within_10_s_the_browser_keeps_it_and_a_late_taken_is_let_go(
     url = nginx.url("ho-late.bin")
     # The popup opens the port; it starts no service (hello start:false): one is running already.
     paxel_env.paxel("service", "start")
-    chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
     host = wait_for(lambda: native_hosts(chromium), 10, "the native host")[0]
-    wait_for(lambda: paxel_env.service_pid(), 10, "the service")
+    # its hello answered: a hello still in the host's pipe would time out (host-failed), not the take
+    wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
+             == "connected", 10, "the popup to connect")
     page = chromium.open_page(link_page(nginx, "ho-late.html", url))
     os.kill(host.pid, signal.SIGSTOP)
     try:
