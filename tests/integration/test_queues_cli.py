@@ -4,6 +4,7 @@ link recognised through the real native host (`take`)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -50,13 +51,17 @@ def test_queue_commands(paxel_env: PaxelEnv, nginx: Nginx) -> None:
 
 
 def test_schedule_and_settings_commands(paxel_env: PaxelEnv) -> None:
-    assert paxel_env.paxel("schedule").stdout.startswith("windows: none")
+    none = "windows: none (the queues may start downloads at any time)\nnow: open\n"
+    assert paxel_env.paxel("schedule").stdout == none
     paxel_env.paxel("schedule", "window", "22:00-6:00", "fri,sat")
     shown = paxel_env.paxel("schedule", "speed", "09:00-18:00", "1M").stdout
     assert shown == "window 22:00-06:00 fri,sat\nspeed  09:00-18:00  1.0 MiB/s\n"
     written = json.loads(paxel_env.settings_file.read_text())["schedule"]
     assert written["windows"][0] == {"start": "22:00", "stop": "06:00", "days": ["fri", "sat"]}
     assert paxel_env.paxel("schedule", "clear", "speeds").stdout == "window 22:00-06:00 fri,sat\n"
+    shown_now = paxel_env.paxel("schedule").stdout.splitlines()
+    assert shown_now[0] == "window 22:00-06:00 fri,sat"
+    assert shown_now[1] == "now: open" or re.fullmatch(r"now: closed, opens (Fri|Sat) 22:00", shown_now[1])
     for words, message in ((["window", "25:00-26:00"], "HH:MM"), (["window", "1:00-2:00", "funday"], "days"),
                            (["speed", "1:00-2:00", "fast"], "speed"), (["sometimes"], "unknown command")):
         wrong = paxel_env.paxel("schedule", *words, check=False)

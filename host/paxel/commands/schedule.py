@@ -13,6 +13,7 @@ before its start crosses midnight (22:00-06:00).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from paxel.commands.limit import rate_of
@@ -37,7 +38,12 @@ def main(command: str, argv: list[str]) -> int:
 def _run(argv: list[str]) -> int:
     word, args = (argv[0], argv[1:]) if argv else ("show", [])
     if word == "show" and not args:
-        return _print(_current())
+        _print(_current())
+        window = call("schedule", "queues")
+        opens = window["next_open"]
+        later = f", opens {datetime.fromtimestamp(opens):%a %H:%M}" if opens else ", no window within a week"
+        print("now: open" if window["open"] else f"now: closed{later}")
+        return 0
     if word == "clear" and len(args) <= 1 and (not args or args[0] in ("windows", "speeds")):
         current = _current()
         for key in args or ["windows", "speeds"]:

@@ -158,10 +158,19 @@ class Queues(Runner):
         if record.duplicate:
             return {"for": "duplicate"}
         if not self._open and record.id not in self._forced:
-            wall = local_time(self.limits.clock(), self.limits.zone)
-            opens: datetime | None = self.limits.timetable.next_open(wall)
-            return {"for": "schedule", "until": opens.timestamp() if opens else None}
+            return {"for": "schedule", "until": self._next_open()}
         return {"for": "queue"}
+
+    def window(self) -> dict[str, Any]:
+        """May the queues start downloads now (the schedule's windows), and if not, when next
+        (Unix seconds; None: no window within a week)."""
+        with self._lock:
+            return {"open": self._open, "next_open": None if self._open else self._next_open()}
+
+    def _next_open(self) -> float | None:
+        wall = local_time(self.limits.clock(), self.limits.zone)
+        opens: datetime | None = self.limits.timetable.next_open(wall)
+        return opens.timestamp() if opens else None
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -202,7 +202,7 @@ def on_limit(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 
 def on_queues(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    return {"queues": ctx.scheduler.queues()}
+    return {"queues": ctx.scheduler.queues(), **ctx.scheduler.window()}
 
 
 def on_move(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
