@@ -165,3 +165,34 @@ def test_an_expired_link_is_refreshed_from_its_page_and_continues_in_firefox(
     refetched = paxel_bytes(faultserver, f"/{name}") - SIZE
     print(f"\nre-fetched after the refresh (Firefox): {refetched} bytes (one segment: {SIZE // CONNECTIONS})")
     assert refetched <= SIZE // CONNECTIONS
+
+
+def test_clicking_a_file_again_continues_its_paused_download(
+        chromium: Chromium, paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """No question asked (Chromium holds a download 15 s at most): the second click on the same
+    file, from a freshly signed link, continues the paused download instead of starting over."""
+    settings = json.dumps({"minSize": 0, "connections": CONNECTIONS})
+    chromium.in_extension(f"chrome.storage.sync.set({{settings: {settings}}})")
+    name = "again-chromium.bin"
+    page = faultserver.signed_page(name, size=SIZE, trickle=512 * 1024)
+    tab = chromium.open_page(page)
+    chromium.click(tab, "#dl")
+    wait_for(lambda: paxel_bytes(faultserver, f"/{name}") >= 6 * MiB, 60, "paxel to fetch 6 MiB")
+    download_id = str(paxel_list(paxel_env)[0]["download_id"])
+    paxel_env.paxel("pause", download_id)
+    wait_for(lambda: paxel_list(paxel_env)[0]["done"] >= 6 * MiB, 15, "the pause to record the bytes")
+
+    again = chromium.open_page(page)   # a reload: a new signature for the same file
+    chromium.click(again, "#dl")
+
+    def completed() -> dict[str, object] | None:
+        views = paxel_list(paxel_env)
+        return views[0] if views and views[0]["state"] == "completed" else None
+
+    done = wait_for(completed, 90, "the paused download to complete")
+    assert [v["download_id"] for v in paxel_list(paxel_env)] == [download_id]
+    assert sha256(Path(str(done["path"]))) == faultserver.sha256(str(done["url"]))
+    assert list(chromium.downloads.iterdir()) == [], "the browser kept no copy"
+    refetched = paxel_bytes(faultserver, f"/{name}") - SIZE
+    print(f"\nre-fetched after the second click: {refetched} bytes (one segment: {SIZE // CONNECTIONS})")
+    assert refetched <= SIZE // CONNECTIONS
