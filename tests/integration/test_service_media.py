@@ -204,3 +204,25 @@ def test_pause_ends_a_live_recording_and_makes_the_file(paxel_env: PaxelEnv, med
     assert host.reply(3)["ok"]
     _, done = _progress_of(host, ident, "completed")
     check_output(Path(done["path"]), 240, seconds=6)
+
+
+def test_a_limit_set_while_a_stream_runs_slows_it_at_once(paxel_env: PaxelEnv, slow: Nginx) -> None:
+    """`limit` on a running stream reaches the segments being fetched, not only later ones."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    ident = host.add(2, url=slow.url("hls/v144/index.m3u8", "trickle"), connections=2)["download_id"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:     # the segments are being fetched (a UnitJob has its rate)
+        views = host.wait_event("progress", ident)["data"]["downloads"]
+        if any((v["media"]["segments_done"] or 0) >= 1 for v in views):
+            break
+    host.send({"id": 3, "type": "limit", "download_id": ident, "max_speed": 16_000})
+    assert host.reply(3)["result"]["download"]["max_speed"] == 16_000
+    limited_at = time.monotonic()
+    seen, done = _progress_of(host, ident, "completed")
+    took = time.monotonic() - limited_at
+    size = sum(f.stat().st_size for f in (slow.data / "hls" / "v144").glob("*.ts"))
+    left = size - max((v["done"] for v in seen[:1]), default=size)
+    # without the limit the whole stream takes ~5.5 s here (48 KiB/s per connection, 2 connections)
+    assert took >= 0.8 * left / 16_000, (took, left)
+    check_output(Path(done["path"]), 144)

@@ -109,6 +109,10 @@ class UnitJob:
     def cancel(self) -> None:
         self._s.request_stop("cancel")
 
+    def set_max_speed(self, rate: int | None) -> None:
+        """This job's own limit from now on (None: unlimited), as Download.set_max_speed."""
+        self._s.limit.set_rate(rate)
+
     def run(self) -> list[UnitDone]:
         """Every unit, in order, once all are done; Cancelled when stopped before that."""
         if not 1 <= self.options.connections <= MAX_CONNECTIONS:

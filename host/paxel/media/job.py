@@ -109,6 +109,14 @@ class MediaJob:
     def cancel(self) -> None:
         self._halt("cancel")
 
+    def set_max_speed(self, rate: int | None) -> None:
+        """The job's own limit from now on: the running batch of segments at once, later ones
+        (a live stream's next playlist read) from their start."""
+        self.options = replace(self.options, max_speed=rate)
+        job = self._unit_job
+        if job is not None:
+            job.set_max_speed(rate)
+
     def stop(self) -> None:
         """A live recording ends here and the file is made from what was recorded."""
         self._halt("stop")

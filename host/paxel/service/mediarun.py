@@ -40,8 +40,7 @@ WORK_SUFFIX = ".paxel-media"   # paxel.media.job.WORK_SUFFIX (not imported: it l
 
 
 class MediaDownload:
-    """A MediaJob seen as a Download. The speed limit applies from its next batch of segments
-    (a UnitJob takes the rate at its start); the shared global bucket applies at once."""
+    """A MediaJob seen as a Download (its own speed limit and the global one apply at once)."""
 
     def __init__(self, options: engine.DownloadOptions, max_height: int | None,
                  on_progress: Callable[[engine.Progress], None]) -> None:
@@ -63,7 +62,7 @@ class MediaDownload:
         self._job.cancel()
 
     def set_max_speed(self, rate: int | None) -> None:
-        self._job.options = replace(self._job.options, max_speed=rate)
+        self._job.set_max_speed(rate)
 
     @property
     def progress(self) -> engine.Progress:
