@@ -89,3 +89,28 @@ def test_popup_rows_by_keyboard_with_labels_and_queue_places(
     wait_for(lambda: host.hello()["max_speed"] == 4 << 20, 5, "the global limit in the service")
     host.close()
     assert chromium.evaluate(popup, error) == ""
+
+
+def test_popup_asks_about_a_duplicate_and_the_answer_reaches_the_service(
+        chromium: Chromium, paxel_env: PaxelEnv, slow_nginx: Nginx) -> None:
+    paxel_env.write_settings(open_panel_on_add=False, duplicates="ask")
+    slow_nginx.add_file("report.pdf", 64 << 10)
+    paxel_env.paxel("service", "start")
+    paxel_env.wait_service()
+    host = paxel_env.host("chrome")
+    host.hello()
+    first = host.add(2, url=slow_nginx.url("report.pdf"), filename="report.pdf")
+    wait_service_state(paxel_env, first["download_id"], "completed", timeout=20)
+    again = host.add(3, url=slow_nginx.url("report.pdf"), filename="report.pdf")
+    host.close()
+    assert again["duplicate"]["kind"] == "name", again
+    popup = chromium.open_page(POPUP)
+    box = f"document.querySelector('li.download[data-id={json.dumps(again['download_id'])}] .duplicate')"
+    wait_for(lambda: chromium.evaluate(popup, f"!!{box}"), 10, "the duplicate's question in the popup")
+    assert chromium.evaluate(popup, f"{box}.textContent").startswith("A file named report.pdf is already")
+    assert chromium.evaluate(popup, f"[...{box}.querySelectorAll('button')].map(b => b.dataset.choice)") \
+        == ["rename", "skip"]
+    chromium.evaluate(popup, f"{box}.querySelector('button[data-choice=rename]').click()")
+    done = wait_service_state(paxel_env, again["download_id"], "completed", timeout=20)
+    assert done["duplicate"] is None and done["filename"] != "report.pdf", done
+    wait_for(lambda: chromium.evaluate(popup, f"!{box}"), 10, "the question gone once answered")
