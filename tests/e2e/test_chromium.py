@@ -233,6 +233,8 @@ def test_real_right_click_under_xvfb(chromium_factory: Callable[..., Chromium], 
 
 
 def test_options_page_refuses_bad_values_and_saves_good_ones(chromium: Chromium, paxel_env: PaxelEnv) -> None:
+    paxel_env.paxel("service", "start")  # the folders come from it; opening the options does not start it
+    paxel_env.wait_service()
     options = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/options/options.html")
     folders = wait_for(lambda: chromium.evaluate(
         options, "[...document.querySelectorAll('select[name=folder] option')].map(o => o.value)")[1:],

@@ -296,11 +296,13 @@ def test_no_answer_within_10_s_the_browser_keeps_it_and_a_late_taken_is_let_go(
     url = nginx.url("ho-late.bin")
     # The popup opens the port; it starts no service (hello start:false): one is running already.
     paxel_env.paxel("service", "start")
+    wait_for(lambda: paxel_env.service_pid(), 10, "the service")
     popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
-    host = wait_for(lambda: native_hosts(chromium), 10, "the native host")[0]
-    # its hello answered: a hello still in the host's pipe would time out (host-failed), not the take
+    # Connected first: a host caught while its hello is still on its way (the popup polls every
+    # second until it is connected) would hold the click's hello, not its take, past the deadline.
     wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
              == "connected", 10, "the popup to connect")
+    host = wait_for(lambda: native_hosts(chromium), 10, "the native host")[0]
     page = chromium.open_page(link_page(nginx, "ho-late.html", url))
     os.kill(host.pid, signal.SIGSTOP)
     try:
@@ -311,7 +313,7 @@ def test_no_answer_within_10_s_the_browser_keeps_it_and_a_late_taken_is_let_go(
         os.kill(host.pid, signal.SIGCONT)
 
     assert sha256(Path(done[0]["filename"])) == digest
-    assert trace(chromium)[0]["reason"] == "timeout"
+    assert trace(chromium)[0]["reason"] == "timeout", trace(chromium)
     # paxel took it late (its request was only delayed) and was told to let go: no second copy.
     wait_for(lambda: [line for line in nginx.log()
                       if line.request == "/files/ho-late.bin" and line.range == "bytes=0-0"], 20,
