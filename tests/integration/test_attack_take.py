@@ -7,8 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
 from support.faultserver import FaultServer
 from support.paxel_env import PaxelEnv
 
@@ -63,10 +61,6 @@ def test_a_take_answered_after_the_extensions_deadline_never_queues(
     assert host.close() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "duplicates.find matches on name and size alone (LIKELY; a finished download keeps no "
-    "validator), although paxel.sameness says a check that skips a download needs VALIDATED: "
-    "a new file of an old name and size is skipped while the browser's copy is cancelled"))
 def test_skip_duplicates_does_not_drop_a_new_file_that_only_shares_name_and_size(
         paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
     """`duplicates: skip`, then two exports `export.csv` of one size and other content (a web

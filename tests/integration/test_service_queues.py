@@ -209,12 +209,19 @@ def test_duplicates_by_name_and_running_and_after_completion_open(nginx: Nginx, 
 
     # resume: the same file (name and size, from a take's first answer) while it runs
     scheduler.change_settings({"duplicates": "resume"})
-    first = _add(scheduler, nginx.url("long.bin") + "?slow=512k&sig=1", filename="long.bin")
+    facts = FileFacts("long.bin", 4 * MiB, '"e-1"')
+    first_request = DownloadRequest.from_fields({"url": nginx.url("long.bin") + "?slow=512k&sig=1",
+                                                 "connections": 1})
+    first = scheduler.add_checked(first_request, facts)[0]["download_id"]
     _until(lambda: scheduler.get(first)["total"] == 4 * MiB)
     signed = DownloadRequest.from_fields({"url": nginx.url("long.bin") + "?sig=2"})
-    again, answer = scheduler.add_checked(signed, FileFacts("long.bin", 4 * MiB, None))
+    again, answer = scheduler.add_checked(signed, facts)
     assert again["download_id"] == first and answer is not None and answer["action"] == "continued"
     assert len(scheduler.list()) == 1
+    # name and size alone (no validator) are only likely the same file: never dropped
+    unsure, added = scheduler.add_checked(signed, FileFacts("long.bin", 4 * MiB))
+    assert unsure["download_id"] != first and added is not None and added["action"] == "added"
+    scheduler.remove(unsure["download_id"])
     scheduler.limits.set_global_speed(None)
     nginx.add_file("small.bin", 2048)
     small = _add(scheduler, nginx.url("small.bin"))

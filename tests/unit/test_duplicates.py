@@ -11,9 +11,11 @@ from paxel.service.lifecycle import State
 from paxel.service.store import Record
 
 
-def _record(ident: str, state: State, name: str | None, total: int | None, created: float = 0.0) -> Record:
+def _record(ident: str, state: State, name: str | None, total: int | None, created: float = 0.0,
+            etag: str | None = None) -> Record:
     return Record(id=ident, url=f"https://h.test/{ident}?sig=1", folder="/dl", connections=1, state=state,
-                  filename=name, total=total, path=f"/dl/{name}" if name else None, created_at=created)
+                  filename=name, total=total, path=f"/dl/{name}" if name else None, created_at=created,
+                  etag=etag)
 
 
 def test_a_signed_link_to_a_finished_file_is_a_duplicate_by_name_and_size() -> None:
@@ -35,9 +37,21 @@ def test_unfinished_before_finished_and_a_taken_name_last() -> None:
     assert named is not None and (named.kind, named.of, named.path) == ("name", None, "/dl/b.iso")
 
 
+def test_only_a_validated_match_is_dropped_a_likely_one_is_added_or_asked() -> None:
+    """paxel.sameness: a check that would skip a download needs VALIDATED. Name and size alone
+    (two exports of one size from a web app without validators) are only LIKELY."""
+    old = _record("d-1", State.COMPLETED, "export.csv", 4096, etag='"v1"')
+    likely = find(FileFacts("export.csv", 4096), [old])
+    assert likely is not None and not likely.validated
+    assert [decide(likely, p) for p in ("skip", "resume", "ask")] == ["add", "add", "ask"]
+    validated = find(FileFacts("export.csv", 4096, '"v1"'), [old])
+    assert validated is not None and validated.validated and decide(validated, "skip") == "skip"
+    assert find(FileFacts("export.csv", 4096, '"v2"'), [old]) is None, "another ETag: another file"
+
+
 def test_what_each_setting_does() -> None:
-    done = find(FileFacts("a", 1), [_record("d-1", State.COMPLETED, "a", 1)])
-    running = find(FileFacts("a", 1), [_record("d-1", State.RUNNING, "a", 1)])
+    done = find(FileFacts("a", 1, '"e"'), [_record("d-1", State.COMPLETED, "a", 1, etag='"e"')])
+    running = find(FileFacts("a", 1, '"e"'), [_record("d-1", State.RUNNING, "a", 1, etag='"e"')])
     name = find(FileFacts("a", None), [], name_taken="/dl/a")
     table = {"rename": ("add", "add", "add"), "ask": ("ask", "ask", "ask"),
              "skip": ("skip", "skip", "add"), "resume": ("add", "continue", "add")}

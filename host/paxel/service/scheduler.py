@@ -115,6 +115,7 @@ class Scheduler(Queues):
             media=dict(request.media) if request.media is not None else None,
             queue=queue,
             duplicate=found.detail() if found is not None and decision == "ask" else None,
+            etag=facts.etag if facts else None, last_modified=facts.last_modified if facts else None,
         ))
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
         self._emit("added", {"download": self.get(record.id)})  # with its place in its queue

@@ -82,6 +82,12 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE downloads SET position = seq;
     CREATE INDEX downloads_queue ON downloads(queue, position)
     """,
+    # 7: the file's validators as paxel's first answer gave them (`take`): what lets a later
+    # duplicate be VALIDATED (paxel.sameness), not only LIKELY; null when not known.
+    """
+    ALTER TABLE downloads ADD COLUMN etag TEXT;
+    ALTER TABLE downloads ADD COLUMN last_modified TEXT
+    """,
 )
 
 
@@ -114,11 +120,14 @@ class Record:
     queue: str = "main"
     position: int = 0  # order within its queue, smaller first (Store.insert: after every other)
     duplicate: dict[str, Any] | None = None  # the question `duplicates: ask` waits on (duplicates.py)
+    etag: str | None = None  # the server's validators from paxel's first answer (take), if any
+    last_modified: str | None = None
 
 
 _COLUMNS = ("id", "seq", "url", "final_url", "filename", "folder", "path", "state", "total", "done",
             "connections", "headers", "cookies", "checksum", "source", "error", "created_at", "finished_at",
-            "stop_reason", "max_speed", "media", "queue", "position", "duplicate")
+            "stop_reason", "max_speed", "media", "queue", "position", "duplicate",
+            "etag", "last_modified")
 _JSON_COLUMNS = {"headers", "cookies", "error", "media", "duplicate"}
 _CREDENTIAL_COLUMNS = {"headers", "cookies"}
 
