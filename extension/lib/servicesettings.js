@@ -37,6 +37,7 @@ export function toForm(settings) {
     duplicates: s.duplicates || "rename",
     queues: Object.entries(s.queues || {}).map(([name, q]) => ({ name, maxConcurrent: String(q.max_concurrent ?? "") })),
     windows: (schedule.windows || []).map((w) => ({ start: w.start, stop: w.stop, days: [...(w.days || DAYS)] })),
+    speeds: (schedule.speeds || []).map((r) => ({ start: r.start, stop: r.stop, days: [...(r.days || DAYS)], maxSpeed: speedToField(r.max_speed) })),
     byType: rules.by_type === true,
     sites: (rules.sites || []).map((site) => ({ host: site.host, folder: site.folder })),
   };
@@ -85,15 +86,22 @@ export function fromForm(values, current = {}) {
   });
   set.queues = queues;
 
-  const windows = (values.windows || []).map((w, i) => {
+  const window = (list) => (w, i) => {
     for (const key of ["start", "stop"]) {
-      if (!TIME.test(String(w[key] ?? ""))) errors.push({ field: `windows.${i}.${key}`, message: `${key === "start" ? "From" : "To"}: a time like 02:00.` });
+      if (!TIME.test(String(w[key] ?? ""))) errors.push({ field: `${list}.${i}.${key}`, message: `${key === "start" ? "From" : "To"}: a time like 02:00.` });
     }
     const days = DAYS.filter((d) => (w.days || []).includes(d));
-    if (!days.length) errors.push({ field: `windows.${i}.days`, message: "Days: tick at least one." });
+    if (!days.length) errors.push({ field: `${list}.${i}.days`, message: "Days: tick at least one." });
     return { start: w.start, stop: w.stop, days };
+  };
+  const windows = (values.windows || []).map(window("windows"));
+  const speeds = (values.speeds || []).map((r, i) => {
+    const text = String(r.maxSpeed ?? "").trim().replace(",", ".");
+    const n = /^\d*\.?\d+$/.test(text) ? Number(text) : NaN;
+    if (text !== "" && !(n > 0 && Math.round(n * MIB) >= 1024)) errors.push({ field: `speeds.${i}.maxSpeed`, message: "Limit: a number of MiB/s above 0, or empty for none at that time." });
+    return { ...window("speeds")(r, i), max_speed: text === "" ? null : Math.round(n * MIB) };
   });
-  set.schedule = { windows, speeds: (current.schedule && current.schedule.speeds) || [] };
+  set.schedule = { windows, speeds };
 
   const sites = (values.sites || []).map((site, i) => {
     const host = String(site.host ?? "").trim().toLowerCase();
@@ -115,8 +123,8 @@ export function fromForm(values, current = {}) {
  */
 export function fieldOfServiceError(message, values) {
   const text = String(message ?? "");
-  const window = /windows\[(\d+)\]\.?(start|stop|days)?/.exec(text);
-  if (window) return `windows.${window[1]}.${window[2] || "start"}`;
+  const window = /(windows|speeds)\[(\d+)\]\.?(start|stop|days|max_speed)?/.exec(text);
+  if (window) return `${window[1]}.${window[2]}.${{ max_speed: "maxSpeed", undefined: "start" }[window[3]] ?? window[3]}`;
   const queue = /queues\.([^`:\s]+)/.exec(text);
   if (queue) {
     const i = (values.queues || []).findIndex((q) => String(q.name).trim() === queue[1]);

@@ -27,17 +27,25 @@ function field(label, name, value, props = {}) {
   return node("label", {}, label, node("input", { name, value: value ?? "", ...props }));
 }
 
-// One row per queue, window or site: its fields are named "LIST.INDEX.KEY" (fromForm's fields).
+// A time window's fields: from, to, the days it starts on.
+function windowFields(list, w, i) {
+  return [field("From", `${list}.${i}.start`, w.start, { type: "time" }), field("To", `${list}.${i}.stop`, w.stop, { type: "time" }),
+    node("fieldset", { className: "days", name: `${list}.${i}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
+      ...DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `${list}.${i}.day`, value: d, checked: w.days.includes(d) }), d)))];
+}
+
+// One row per queue, window, speed rule or site: its fields are named "LIST.INDEX.KEY" (fromForm's fields).
 const ROWS = {
   queues: (q, i) => [field("Name", `queues.${i}.name`, q.name, { type: "text", maxLength: 64 }),
     field("Downloads at once", `queues.${i}.maxConcurrent`, q.maxConcurrent, { type: "number", min: 1, max: 32 })],
-  windows: (w, i) => [field("From", `windows.${i}.start`, w.start, { type: "time" }), field("To", `windows.${i}.stop`, w.stop, { type: "time" }),
-    node("fieldset", { className: "days", name: `windows.${i}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
-      ...DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `windows.${i}.day`, value: d, checked: w.days.includes(d) }), d)))],
+  windows: (w, i) => windowFields("windows", w, i),
+  speeds: (r, i) => [...windowFields("speeds", r, i),
+    field("Limit (MiB/s; empty: none)", `speeds.${i}.maxSpeed`, r.maxSpeed, { type: "text", inputMode: "decimal" })],
   sites: (s, i) => [field("Site", `sites.${i}.host`, s.host, { type: "text", placeholder: "example.org" }),
     field("Folder", `sites.${i}.folder`, s.folder, { type: "text", placeholder: "Example" })],
 };
-const BLANK = { queues: { name: "", maxConcurrent: "1" }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] }, sites: { host: "", folder: "" } };
+const BLANK = { queues: { name: "", maxConcurrent: "1" }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] },
+  speeds: { start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }, sites: { host: "", folder: "" } };
 
 function drawList(list, items) {
   const ol = document.getElementById(list);
@@ -63,10 +71,11 @@ function read() {
   const f = form.elements;
   const rows = (list, keys) => [...document.getElementById(list).children].map((li, i) =>
     Object.fromEntries(keys.map((k) => [k, li.querySelector(`[name="${list}.${i}.${k}"]`).value])));
-  const windows = rows("windows", ["start", "stop"]).map((w, i) => ({
-    ...w, days: [...form.querySelectorAll(`[name="windows.${i}.day"]:checked`)].map((c) => c.value) }));
+  const withDays = (list, keys) => rows(list, keys).map((w, i) => ({
+    ...w, days: [...form.querySelectorAll(`[name="${list}.${i}.day"]:checked`)].map((c) => c.value) }));
   return { maxConcurrent: f.maxConcurrent.value, defaultConnections: f.defaultConnections.value, maxSpeed: f.maxSpeed.value,
-    duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "maxConcurrent"]), windows,
+    duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "maxConcurrent"]),
+    windows: withDays("windows", ["start", "stop"]), speeds: withDays("speeds", ["start", "stop", "maxSpeed"]),
     sites: rows("sites", ["host", "folder"]) };
 }
 

@@ -15,6 +15,7 @@ test("the service's settings round-trip through the form; what the page does not
   const values = toForm(service);
   assert.equal(values.maxSpeed, "8");
   assert.deepEqual(values.queues, [{ name: "night", maxConcurrent: "1" }]);
+  assert.deepEqual(values.speeds, [{ start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }]);
   const { set, errors } = fromForm(values, service);
   assert.equal(errors, undefined);
   assert.deepEqual(set, {
@@ -26,7 +27,8 @@ test("the service's settings round-trip through the form; what the page does not
 test("errors name the field, in the form's words and units", () => {
   const values = { ...toForm(service), maxConcurrent: "0", maxSpeed: "8M",
     queues: [{ name: "main", maxConcurrent: "2" }, { name: "a/b", maxConcurrent: "x" }],
-    windows: [{ start: "25:00", stop: "06:00", days: [] }], sites: [{ host: "http://x", folder: "" }] };
+    windows: [{ start: "25:00", stop: "06:00", days: [] }], sites: [{ host: "http://x", folder: "" }],
+    speeds: [{ start: "09:00", stop: "9", days: ["mon"], maxSpeed: "fast" }] };
   const fields = Object.fromEntries(fromForm(values, service).errors.map((e) => [e.field, e.message]));
   assert.equal(fields.maxConcurrent, "Downloads at once: a whole number from 1 to 32.");
   assert.match(fields.maxSpeed, /MiB\/s/);
@@ -38,6 +40,8 @@ test("errors name the field, in the form's words and units", () => {
   assert.match(fields["sites.0.host"], /example\.org/);
   assert.match(fields["sites.0.folder"], /Folder/);
   assert.equal(fields["windows.0.stop"], undefined);
+  assert.match(fields["speeds.0.stop"], /02:00/);
+  assert.match(fields["speeds.0.maxSpeed"], /MiB\/s/);
 });
 
 test("speeds: the settings' forms (bytes, text, null) as MiB/s", () => {
@@ -55,6 +59,7 @@ test("any form values give either a set or errors, never a throw", () => {
   fc.assert(fc.property(fc.record({ maxConcurrent: text, defaultConnections: text, maxSpeed: text, duplicates: text,
     queues: fc.array(fc.record({ name: text, maxConcurrent: text }), { maxLength: 3 }),
     windows: fc.array(fc.record({ start: text, stop: text, days: fc.subarray([...DAYS]) }), { maxLength: 3 }),
+    speeds: fc.array(fc.record({ start: text, stop: text, days: fc.subarray([...DAYS]), maxSpeed: text }), { maxLength: 2 }),
     sites: fc.array(fc.record({ host: text, folder: text }), { maxLength: 3 }), byType: fc.boolean() }), (values) => {
     const out = fromForm(values, service);
     assert.ok((out.set === undefined) !== (out.errors === undefined));
@@ -65,6 +70,8 @@ test("any form values give either a set or errors, never a throw", () => {
 test("a service error is put next to the field it names", () => {
   const values = toForm(service);
   assert.equal(fieldOfServiceError("schedule.windows[0].stop: not a time", values), "windows.0.stop");
+  assert.equal(fieldOfServiceError("schedule.speeds[0].max_speed: not a speed", values), "speeds.0.maxSpeed");
+  assert.equal(fieldOfServiceError("schedule.windows[1]: an object", values), "windows.1.start");
   assert.equal(fieldOfServiceError("settings: `queues.night` must be {\"max_concurrent\": 1..32}", values), "queues.0.maxConcurrent");
   assert.equal(fieldOfServiceError("settings: `duplicates` must be one of rename, ask", values), "duplicates");
   assert.equal(fieldOfServiceError("something else", values), null);

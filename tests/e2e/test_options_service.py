@@ -51,6 +51,8 @@ def test_service_settings_on_the_options_page(chromium: Chromium, paxel_env: Pax
     chromium.evaluate(page, "document.querySelector('#service [data-add=windows]').click()")
     set_field(chromium, page, "windows.0.start", "22:00")
     chromium.evaluate(page, "document.querySelector('#service [name=\"windows.0.day\"][value=sun]').click()")
+    chromium.evaluate(page, "document.querySelector('#service [data-add=speeds]').click()")
+    set_field(chromium, page, "speeds.0.maxSpeed", "0.5")
     chromium.evaluate(page, "document.querySelector('#service button[type=submit]').click()")
     wait_for(lambda: chromium.evaluate(page, "document.getElementById('service-result').textContent")
              .startswith("Saved"), 10, "Saved")
@@ -59,6 +61,8 @@ def test_service_settings_on_the_options_page(chromium: Chromium, paxel_env: Pax
     assert saved["queues"] == {"night": {"max_concurrent": 1}}
     assert saved["schedule"]["windows"] == [{"start": "22:00", "stop": "06:00",
                                             "days": ["mon", "tue", "wed", "thu", "fri", "sat"]}]
+    assert [(r["start"], r["stop"], r["max_speed"]) for r in saved["schedule"]["speeds"]] == \
+        [("09:00", "18:00", 512 << 10)], saved["schedule"]
     host = paxel_env.host("chrome")
     host.hello()
     host.send({"id": 2, "type": "queues"})

@@ -227,8 +227,9 @@ def test_every_state_in_light_and_dark(paxel_env: PaxelEnv, tall_xvfb: Xvfb, fau
         # the service's own settings, read from it (max_concurrent 8 above), with their list editors
         concurrent = "document.querySelector('#service [name=maxConcurrent]').value"
         wait_for(lambda: chromium.evaluate(options, concurrent) == "8", 10, "the service's settings shown")
-        assert chromium.evaluate(options, "[...document.querySelectorAll('#service [data-add]')]"
-                                          ".map(b => b.dataset.add)") == ["queues", "windows", "sites"]
+        adders = "[...document.querySelectorAll('#service [data-add]')].map(b => b.dataset.add)"
+        lists = chromium.evaluate(options, adders)
+        assert lists == ["queues", "windows", "speeds", "sites"], lists
         for dark in (False, True):
             capture(chromium, options, dark, SCREENS / f"options-{'dark' if dark else 'light'}.png")
 
