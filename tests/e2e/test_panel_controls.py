@@ -114,6 +114,16 @@ def test_add_box_search_keys_labels_queue_and_a_slow_connection(
         wait_service_state(paxel_env, notes["download_id"], "completed", timeout=20)
         page.wait_for("document.querySelectorAll('#history li.download').length === 2")
 
+        # A link pasted outside any field goes into the box (not added until Add).
+        page.js("(() => { const data = new DataTransfer(); data.setData('text/plain', 'get it at "
+                f"{uneven_nginx.url('later.iso')}, thanks');"
+                " document.querySelector('header').dispatchEvent(new ClipboardEvent('paste',"
+                " {clipboardData: data, bubbles: true, cancelable: true})); })()")
+        later = json.dumps(uneven_nginx.url("later.iso"))
+        page.wait_for(f"document.getElementById('add-url').value === {later}")
+        assert len(listed(paxel_env)) == 2
+        page.js("document.getElementById('add-url').value = ''")
+
         # Search and filter the history.
         search = "document.getElementById('history-search')"
         page.js(f"{search}.value = 'REPORT 2025'; {search}.dispatchEvent(new Event('input'))")
