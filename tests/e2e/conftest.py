@@ -133,6 +133,20 @@ def firefox(firefox_factory: Callable[..., Firefox]) -> Firefox:
 
 
 @pytest.fixture
+def nginx_at() -> Iterator[Callable[..., Nginx]]:
+    """nginx_at(rate, slow_rate=...): a test nginx capped at `rate` per connection, stopped after."""
+    started: list[Nginx] = []
+
+    def start(rate: str, **options: str) -> Nginx:
+        started.append(Nginx(rate=rate, **options))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def xvfb() -> Iterator[Xvfb]:
     """A private X server (display number chosen by Xvfb), stopped by PID afterwards."""
     with Xvfb() as server:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from browser_chromium import Chromium
 
 from conftest import wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.paxel_env import PaxelEnv
 
+pytestmark = pytest.mark.browser
 OPTIONS = f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/options/options.html"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,16 +23,6 @@ from support.xvfb import Xvfb
 
 pytestmark = pytest.mark.gui
 ROWS = "[...document.querySelectorAll('li.download')]"
-
-
-@pytest.fixture
-def uneven_nginx() -> Iterator[Nginx]:
-    """1 MiB/s per connection, but every 4th TCP connection 300 KiB/s: a path 3.4 times slower,
-    which the map shows as slow (under a third of the others) and the engine keeps (it replaces
-    a connection 4 times slower than the others)."""
-    server = Nginx(rate="1m", slow_rate="300k")
-    yield server
-    server.stop()
 
 
 def listed(env: PaxelEnv) -> list[dict[str, Any]]:
@@ -70,7 +60,11 @@ def change(page: PanelPage, field: str, value: str) -> None:
 
 
 def test_add_box_search_keys_labels_queue_and_a_slow_connection(
-        paxel_env: PaxelEnv, xvfb: Xvfb, uneven_nginx: Nginx) -> None:
+        paxel_env: PaxelEnv, xvfb: Xvfb, nginx_at: Callable[..., Nginx]) -> None:
+    # 1 MiB/s per connection, but every 4th TCP connection 300 KiB/s: a path 3.4 times slower,
+    # which the map shows as slow (under a third of the others) and the engine keeps (it replaces
+    # a connection 4 times slower than the others).
+    uneven_nginx = nginx_at("1m", slow_rate="300k")
     paxel_env.write_settings(open_panel_on_add=False, max_concurrent=1)
     paxel_env.env["DISPLAY"] = xvfb.display
     for name in ("annual report 2025.pdf", "notes.txt"):

@@ -5,7 +5,7 @@ buttons, the queue picker on a row and in the Add box, and a duplicate's questio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from test_panel import PanelPage, service_view, wait_service_state
@@ -20,19 +20,13 @@ from support.xvfb import Xvfb
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def slow_nginx() -> Iterator[Nginx]:
-    server = Nginx(rate="512k")
-    yield server
-    server.stop()
-
-
 def place(page: PanelPage, download_id: str) -> str:
     return str(page.js(f"{row(download_id)} ? {row(download_id)}.querySelector('.queue').textContent : ''"))
 
 
 def test_queue_places_moves_start_now_picker_and_a_duplicate(
-        paxel_env: PaxelEnv, xvfb: Xvfb, slow_nginx: Nginx) -> None:
+        paxel_env: PaxelEnv, xvfb: Xvfb, nginx_at: Callable[..., Nginx]) -> None:
+    slow_nginx = nginx_at("512k")
     paxel_env.write_settings(open_panel_on_add=False, max_concurrent=1, duplicates="ask",
                              queues={"night": {"max_concurrent": 1}})
     paxel_env.env["DISPLAY"] = xvfb.display

@@ -6,7 +6,7 @@ a queued download shows its place in line."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from browser_chromium import Chromium
@@ -17,15 +17,9 @@ from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
+pytestmark = pytest.mark.browser
 POPUP = f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html"
 KEYS = {"ArrowDown": ("ArrowDown", 40), "ArrowUp": ("ArrowUp", 38), " ": ("Space", 32), "End": ("End", 35)}
-
-
-@pytest.fixture
-def slow_nginx() -> Iterator[Nginx]:
-    server = Nginx(rate="1m")
-    yield server
-    server.stop()
 
 
 def key(chromium: Chromium, session: str, name: str) -> None:
@@ -37,7 +31,8 @@ def key(chromium: Chromium, session: str, name: str) -> None:
 
 
 def test_popup_rows_by_keyboard_with_labels_and_queue_places(
-        chromium: Chromium, paxel_env: PaxelEnv, slow_nginx: Nginx) -> None:
+        chromium: Chromium, paxel_env: PaxelEnv, nginx_at: Callable[..., Nginx]) -> None:
+    slow_nginx = nginx_at("1m")
     paxel_env.write_settings(open_panel_on_add=False, max_concurrent=1)
     for name in ("first.bin", "second.bin", "third.bin"):
         slow_nginx.add_file(name, 64 << 20)
@@ -92,7 +87,8 @@ def test_popup_rows_by_keyboard_with_labels_and_queue_places(
 
 
 def test_popup_asks_about_a_duplicate_and_the_answer_reaches_the_service(
-        chromium: Chromium, paxel_env: PaxelEnv, slow_nginx: Nginx) -> None:
+        chromium: Chromium, paxel_env: PaxelEnv, nginx_at: Callable[..., Nginx]) -> None:
+    slow_nginx = nginx_at("1m")
     paxel_env.write_settings(open_panel_on_add=False, duplicates="ask")
     slow_nginx.add_file("report.pdf", 64 << 10)
     paxel_env.paxel("service", "start")
