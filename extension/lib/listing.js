@@ -233,6 +233,33 @@
     return String(Math.round((bytes / MIB) * 1000) / 1000);
   }
 
+  // ---- after a download completes (the panel only: it runs programs, never set from a browser) ----
+
+  const AFTER_ACTIONS = Object.freeze({ none: "Nothing", open: "Open the file", reveal: "Show it in its folder", command: "Run a command" });
+
+  /**
+   * The panel's after-completion fields to the `after_completion` request's `set`: the command is
+   * one argument per line (the program first; `{path}` is the file), never a shell line.
+   * {set} or {errors: {field: message}}.
+   */
+  function afterFromFields(fields) {
+    const errors = {};
+    const action = Object.hasOwn(AFTER_ACTIONS, fields.action) ? fields.action : null;
+    if (!action) errors.action = "Choose what paxel does.";
+    const command = String(fields.command ?? "").split(/\r?\n/).map((a) => a.trim()).filter(Boolean);
+    if (action === "command" && !command.length) errors.command = "Command: the program on the first line, then one argument per line.";
+    const text = String(fields.timeout ?? "").trim();
+    const timeout = text === "" ? 600 : /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(timeout >= 1 && timeout <= 86400)) errors.timeout = "Time limit: whole seconds from 1 to 86400.";
+    return Object.keys(errors).length ? { errors } : { set: { action, command, timeout } };
+  }
+
+  /** The request's `after_completion` as the panel's fields. */
+  function afterToFields(after) {
+    const a = after || {};
+    return { action: a.action || "none", command: (a.command || []).join("\n"), timeout: String(Math.round(a.timeout ?? 600)) };
+  }
+
   // ---- screen readers ----
 
   /** What a screen reader says for a row: "movie.bin, downloading, 1.2/5.0 GiB (24%), 2.0 MiB/s, 0:47 left". */
@@ -247,6 +274,6 @@
   root.paxelListing = Object.freeze({
     HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments,
     linkFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText,
-    duplicateQuestion,
+    duplicateQuestion, AFTER_ACTIONS, afterFromFields, afterToFields,
   });
 })(globalThis);

@@ -135,3 +135,18 @@ test("what a queued download waits for; the question a duplicate asks", () => {
   assert.deepEqual(done.choices.map((c) => c.choice), ["rename", "skip"]);
   assert.ok(L.QUEUE_ACTIONS.every((a) => fmt.LABELS[a]), "every queue action has a label");
 });
+
+test("after completion: one argument per line, never a shell line; errors per field", () => {
+  const ok = L.afterFromFields({ action: "command", command: "clamscan\n--no-summary\n\n{path}\n", timeout: "" });
+  assert.deepEqual(ok, { set: { action: "command", command: ["clamscan", "--no-summary", "{path}"], timeout: 600 } });
+  assert.deepEqual(L.afterFromFields({ action: "reveal", command: "", timeout: "30" }).set.action, "reveal");
+  const bad = L.afterFromFields({ action: "command", command: "  ", timeout: "0" });
+  assert.match(bad.errors.command, /first line/);
+  assert.match(bad.errors.timeout, /1 to 86400/);
+  assert.match(L.afterFromFields({ action: "sh -c", timeout: "1" }).errors.action, /Choose/);
+  assert.deepEqual(L.afterToFields({ action: "command", command: ["a b", "{path}"], timeout: 300 }), { action: "command", command: "a b\n{path}", timeout: "300" });
+  fc.assert(fc.property(fc.array(fc.string().filter((a) => a.trim() === a && a && !/[\r\n]/.test(a)), { minLength: 1, maxLength: 5 }), (argv) => {
+    const back = L.afterFromFields(L.afterToFields({ action: "command", command: argv, timeout: 10 }));
+    assert.deepEqual(back.set.command, argv, "an argument list survives the form");
+  }));
+});

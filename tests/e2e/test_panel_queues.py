@@ -89,6 +89,19 @@ def test_queue_places_moves_start_now_picker_and_a_duplicate(
         wait_for(lambda: all(v["download_id"] != again["download_id"] for v in listed(paxel_env)), 10,
                  "Skip to remove the duplicate")
         page.wait_for(f"!{row(again['download_id'])}")
+
+        # After completion, set only locally: here in the panel. A command is an argument list.
+        page.js("document.getElementById('after').open = true")
+        page.wait_for("document.getElementById('after-action').value === 'none'")
+        page.js("(f => { f.action.value = 'command'; f.command.value = '  '; f.timeout.value = '0';"
+                " f.querySelector('button[type=submit]').click(); })(document.getElementById('after-form'))")
+        page.wait_for("document.getElementById('after-command-error').textContent.includes('first line')")
+        assert "1 to 86400" in page.js("document.getElementById('after-timeout-error').textContent")
+        page.js("(f => { f.command.value = 'touch\\n{path}.seen'; f.timeout.value = '30';"
+                " f.querySelector('button[type=submit]').click(); })(document.getElementById('after-form'))")
+        page.wait_for("document.getElementById('after-result').textContent === 'Saved.'")
+        saved = json.loads(paxel_env.settings_file.read_text())["after_completion"]
+        assert saved == {"action": "command", "command": ["touch", "{path}.seen"], "timeout": 30}, saved
     finally:
         panel.kill()
         panel.wait()

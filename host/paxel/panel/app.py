@@ -82,6 +82,11 @@ class PanelApi:
         """A held duplicate's answer: rename, skip or resume."""
         return self._ask("duplicate_answer", download_id=download_id, choice=choice)
 
+    def after_completion(self, changes: Any = None) -> dict[str, Any]:
+        """What paxel does once a download completes: read, or set (`changes`). Local only: the
+        service takes it from the panel and the CLI, never from a browser's connection."""
+        return self._ask("after_completion", **({} if changes is None else {"set": changes}))
+
     def limit(self, download_id: Any, max_speed: Any) -> dict[str, Any]:
         """A speed limit field: one download's own (`download_id`), or all downloads' (None)."""
         fields: dict[str, Any] = {"max_speed": max_speed}

@@ -1,0 +1,64 @@
+// The panel's "After a download completes": nothing, open the file, show it in its folder, or
+// run a command (an argument list, never a shell line). Set only here, with `paxel after` or in
+// settings.json: the service refuses it from a browser's connection (docs/protocol.md). Checked
+// in the form's words first (listing.js afterFromFields), each error under its field.
+"use strict";
+
+(function () {
+  const L = window.paxelListing;
+  const form = document.getElementById("after-form");
+  const action = document.getElementById("after-action");
+  const command = document.getElementById("after-command");
+  const timeout = document.getElementById("after-timeout");
+  const result = document.getElementById("after-result");
+  const fields = { action, command, timeout };
+
+  action.replaceChildren(...Object.entries(L.AFTER_ACTIONS).map(([value, label]) => {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = label.charAt(0).toLowerCase() + label.slice(1);
+    return option;
+  }));
+
+  function showErrors(errors) {
+    for (const [name, control] of Object.entries(fields)) {
+      document.getElementById(`after-${name}-error`).textContent = errors[name] || "";
+      control.setAttribute("aria-invalid", String(!!errors[name]));
+    }
+  }
+
+  function show(after) {
+    const values = L.afterToFields(after);
+    action.value = values.action;
+    command.value = values.command;
+    timeout.value = values.timeout;
+    document.getElementById("after-command-label").hidden = action.value !== "command";
+  }
+
+  action.addEventListener("change", () => {
+    document.getElementById("after-command-label").hidden = action.value !== "command";
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    result.textContent = "";
+    const checked = L.afterFromFields({ action: action.value, command: command.value, timeout: timeout.value });
+    showErrors(checked.errors || {});
+    if (checked.errors) return;
+    const reply = await window.pywebview.api.after_completion(checked.set);
+    if (!reply.ok) {
+      result.textContent = `Not saved: ${reply.error.message}`;
+      return;
+    }
+    show(reply.after_completion);
+    result.textContent = "Saved.";
+  });
+
+  // Read when opened: the setting may have changed from the CLI meanwhile.
+  document.getElementById("after").addEventListener("toggle", async (event) => {
+    if (!event.target.open) return;
+    const reply = await window.pywebview.api.after_completion();
+    if (reply.ok) show(reply.after_completion);
+    else result.textContent = reply.error.message;
+  });
+})();
