@@ -147,6 +147,17 @@ def test_folder_rules_choose_the_folder_inside_the_roots(nginx: Nginx, make: Any
     assert (tmp_path / "dl" / "Video" / "movie.mp4").stat().st_size == 64 * 1024
 
 
+def test_a_queue_removed_from_the_file_while_stopped_sends_its_downloads_to_main(nginx: Nginx, make: Any,
+                                                                                  tmp_path: Path) -> None:
+    nginx.add_file("gone.bin", 1024)
+    scheduler = make(queues={"gone": {"max_concurrent": 1}}, schedule={"windows": [
+        {"start": "00:00", "stop": "00:01", "days": ["mon"]}]})
+    ident = _add(scheduler, nginx.url("gone.bin"), queue="gone")
+    scheduler.stop()
+    again = make()  # the same database, a settings file without the queue
+    assert again.get(ident)["queue"] == "main"
+
+
 def test_a_version_4_database_keeps_its_order_in_main(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)

@@ -50,6 +50,7 @@ class Scheduler(Queues):
     def start(self) -> None:
         """Resume what was running or queued when the service last stopped (or died)."""
         self._watcher.start()
+        self._store.rehome(set(self._settings.queue_limits), MAIN)  # queues removed from the file
         for record in self._store.with_state(State.RUNNING):
             self._service(record, Action.RECOVER)
         for record in self._store.with_state(State.COMPLETED):
