@@ -126,10 +126,9 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
         if attached is not None:
             ctx.starters.note(attached["download_id"], caller)
             return {"outcome": "taken", "download": attached, "attached": True}
-    added = on_download(ctx, caller, fields, facts)
-    if facts is not None:   # the link worked just now: a refusal before any byte means it expired
-        ctx.scheduler.relinks.note_taken(added["download"]["download_id"], facts)
-    return {"outcome": "taken", **added}
+    # the link worked just now: a refusal before any byte means it expired (the scheduler notes
+    # the facts as it adds the download, before the engine can have tried)
+    return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}
 
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:

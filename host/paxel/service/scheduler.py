@@ -119,6 +119,8 @@ class Scheduler(Queues):
             etag=facts.etag if facts else None, last_modified=facts.last_modified if facts else None,
         ))
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
+        if facts is not None:  # a take's link worked just now: noted before the engine can fail on it
+            self.relinks.note_taken(record.id, facts)
         self._emit("added", {"download": self.get(record.id)})  # with its place in its queue
         self._pump()
         action = "ask" if decision == "ask" else "added"
