@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from support.faultserver import FaultServer
 from support.paxel_env import PaxelEnv
 
