@@ -12,7 +12,7 @@ from paxel import resume
 from paxel.errors import HTTPStatusError, NetworkError
 from paxel.sameness import FileFacts, Sameness
 from paxel.service.lifecycle import State
-from paxel.service.relink import Known, Relinks, best, expired, facts_of, replaced_url
+from paxel.service.relink import Known, Relinks, best, expired, facts_of, replaced_url, unlike_take
 from paxel.service.store import Record
 
 
@@ -148,3 +148,10 @@ def test_relinks_remember_who_waits_for_a_new_link() -> None:
     assert links.waiting() == {"d-1", "d-2"}
     links.forget("d-1")
     assert links.waiting() == {"d-2"}
+
+
+def test_a_finished_download_of_another_size_than_its_take_saw_is_not_the_file() -> None:
+    assert unlike_take(17, FileFacts("r.bin", 4096)) is not None
+    assert unlike_take(4096, FileFacts("r.bin", 4096)) is None
+    assert unlike_take(17, FileFacts("r.bin", None)) is None   # the take saw no size: nothing to hold
+    assert unlike_take(17, None) is None                        # not a take

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from paxel import resume, storage
-from paxel.errors import HTTPStatusError, PaxelError
+from paxel.errors import HTTPStatusError, PaxelError, ServerMisbehaved
 from paxel.sameness import FileFacts, Match, Sameness, same_file
 from paxel.service.lifecycle import State
 from paxel.service.store import Record
@@ -49,6 +49,17 @@ def expired(error: PaxelError | None, done: int, taken: bool = False) -> bool:
     `taken`) and the URL now refuses (401/403/410)."""
     return isinstance(error, HTTPStatusError) and error.status in EXPIRED_STATUSES and (done > 0 or taken)
 
+
+
+def unlike_take(size: int, taken: FileFacts | None) -> PaxelError | None:
+    """Why a finished download is not the file its `take` saw, or None. The take judged only its
+    own first request; the engine's are new ones, which a server may answer with something else
+    (a bot check, a quota page, an error body with status 200). The browser let go at `taken`,
+    so what paxel keeps must be what it saw: of another size, it is not the file."""
+    if taken is None or taken.size is None or size == taken.size:
+        return None
+    return ServerMisbehaved(f"the server answered paxel {size} bytes where the browser got {taken.size}: "
+                            "not the file the browser saw")
 
 @dataclass(frozen=True)
 class Known:
@@ -186,4 +197,4 @@ class Relinks:
 
 
 __all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "TAKEN_KEPT", "Candidate", "Known", "Relinks", "best", "expired",
-           "facts_of", "replaced_url"]
+           "facts_of", "replaced_url", "unlike_take"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxel import engine, origin
+from paxel import engine, origin, storage
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
@@ -186,7 +186,13 @@ class Runner:
             log.exception("download %s crashed", download_id)
             self._finish(download_id, job, None, PaxelError(f"internal error: {exc!r}"))
         else:
-            self._finish(download_id, job, result, None)
+            taken = self.relinks.taken(download_id)
+            unlike = None if result.paused else relink.unlike_take(result.size, taken)
+            if unlike is not None:   # not the file the browser let go of: never "completed"
+                storage.remove_quietly(result.path)   # paxel's own output (the engine never overwrites)
+                self._finish(download_id, job, None, unlike)
+            else:
+                self._finish(download_id, job, result, None)
         self._pump()
 
     def _finish(self, download_id: str, job: Job, result: engine.Result | None,
