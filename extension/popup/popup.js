@@ -5,6 +5,8 @@ import "../lib/format.js";
 import "../lib/listing.js";
 import "../lib/rowkeys.js";
 import { classifyFailure } from "../lib/failures.js";
+import { ask } from "./ask.js";
+import { showLimit } from "./limit.js";
 
 const fmt = globalThis.paxelFormat;
 const listing = globalThis.paxelListing;
@@ -37,15 +39,6 @@ const STATUS_TEXT = {
 };
 // States in which the service is known to be stopped: it stays so until the user starts it.
 const STOPPED = new Set(["service_lost", "stopped"]);
-
-async function ask(message) {
-  const reply = await api.runtime.sendMessage(message);
-  if (!reply || !reply.ok) {
-    const error = reply?.error;
-    throw Object.assign(new Error(error?.message ?? "no answer from the background"), { code: error?.code, number: error?.number });
-  }
-  return reply.result;
-}
 
 /** A failed request: a lost host goes to the status line, a refusal to `showRefusal`. */
 function reportFailure(err, showRefusal) {
@@ -330,24 +323,6 @@ async function startService(button) {
     showHost({ state: "failed", message: `paxel could not start: ${err.message}` });
   }
 }
-
-// The global speed limit (MiB/s; empty: none), sent when the field changes.
-const limitInput = document.getElementById("global-limit");
-const limitError = document.getElementById("global-limit-error");
-function showLimit(hello) {
-  if (hello && "max_speed" in hello && document.activeElement !== limitInput) limitInput.value = listing.fieldFromSpeed(hello.max_speed);
-}
-limitInput.addEventListener("change", async () => {
-  const parsed = listing.speedFromField(limitInput.value);
-  limitError.textContent = parsed.error ?? "";
-  limitInput.setAttribute("aria-invalid", String(!!parsed.error));
-  if (parsed.error) return;
-  try {
-    limitInput.value = listing.fieldFromSpeed((await ask({ type: "limit", max_speed: parsed.max_speed })).max_speed);
-  } catch (err) {
-    reportFailure(err, (message) => { limitError.textContent = `Speed limit: ${message}`; });
-  }
-});
 
 function learnLifecycle(hello) {
   showLimit(hello);

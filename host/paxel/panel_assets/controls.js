@@ -3,6 +3,7 @@
 // per row, shown once there are named queues), and the answer to a duplicate paxel holds. They
 // talk to the service through `pywebview.api` and hand what it answers to panel.js
 // (`window.paxel.update`). Moving in a queue and Start now are the lifecycle's own buttons.
+// Also the link actions of a failed row (Open page, Copy link) and what follows Refresh link.
 "use strict";
 
 (function () {
@@ -110,5 +111,33 @@
     else li.querySelector(".error").textContent = `${button.textContent}: ${reply.error.message}`;
   });
 
-  window.paxelControls = { loadQueues, queueOptions: fill, showQueue, showDuplicate };
+  // Refresh link: the download waits for a new link to its file; the user finds one on its page
+  // (opened in the browser, where a click on the link hands paxel the new link to continue).
+  async function afterRefresh(reply) {
+    const page = typeof reply.page === "string" && /^https?:\/\//i.test(reply.page) ? reply.page : "";
+    const opened = page ? await window.pywebview.api.open_link(page) : { ok: false };
+    window.paxel.banner(opened.ok
+      ? "Its page is open in your browser: click the download link there again and paxel continues where it stopped."
+      : "The link of this download expired. Click the download link on its page again: paxel continues where it stopped.");
+  }
+
+  // Open page / Copy link: work on the link itself, not on the download.
+  async function linkAction(button, view) {
+    if (!view) return;
+    if (button.dataset.action === "open_page") {
+      const reply = await window.pywebview.api.open_link(view.page || view.url);
+      if (!reply.ok) window.paxel.banner(reply.error.message);
+      return;
+    }
+    const area = document.createElement("textarea");
+    area.value = view.url;
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    button.textContent = copied ? "Copied" : "Copy failed";
+    setTimeout(() => { button.textContent = window.paxelFormat.LINK_LABELS.copy_link; }, 1500);
+  }
+
+  window.paxelControls = { loadQueues, queueOptions: fill, showQueue, showDuplicate, afterRefresh, linkAction };
 })();

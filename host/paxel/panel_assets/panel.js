@@ -318,7 +318,7 @@
     if (!button) return;
     const id = button.closest("li.download").dataset.id;
     if (button.classList.contains("link")) {
-      linkAction(button, downloads.get(id));
+      window.paxelControls.linkAction(button, downloads.get(id));
       return;
     }
     button.disabled = true;
@@ -327,41 +327,13 @@
       if (!reply.ok) showBanner(reply.error.message);
       else if (button.dataset.action === "remove") downloads.delete(id);
       else upsert(reply.download);
-      if (reply.ok && button.dataset.action === "refresh") await afterRefresh(reply);
+      if (reply.ok && button.dataset.action === "refresh") await window.paxelControls.afterRefresh(reply);
       render();
     } catch (err) {
       showBanner(String(err));
     } finally {
       button.disabled = false;
     }
-  }
-
-  // Refresh link: the download waits for a new link to its file; the user finds one on its page
-  // (opened in the browser, where a click on the link hands paxel the new link to continue).
-  async function afterRefresh(reply) {
-    const page = typeof reply.page === "string" && /^https?:\/\//i.test(reply.page) ? reply.page : "";
-    const opened = page ? await window.pywebview.api.open_link(page) : { ok: false };
-    showBanner(opened.ok
-      ? "Its page is open in your browser: click the download link there again and paxel continues where it stopped."
-      : "The link of this download expired. Click the download link on its page again: paxel continues where it stopped.");
-  }
-
-  // Open page / Copy link: work on the link itself, not on the download.
-  async function linkAction(button, view) {
-    if (!view) return;
-    if (button.dataset.action === "open_page") {
-      const reply = await window.pywebview.api.open_link(view.page || view.url);
-      if (!reply.ok) showBanner(reply.error.message);
-      return;
-    }
-    const area = node("textarea");
-    area.value = view.url;
-    document.body.append(area);
-    area.select();
-    const copied = document.execCommand("copy");
-    area.remove();
-    button.textContent = copied ? "Copied" : "Copy failed";
-    setTimeout(() => { button.textContent = fmt.LINK_LABELS.copy_link; }, 1500);
   }
 
   async function start() {
@@ -404,7 +376,7 @@
     render();
   }
 
-  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, update: added, segments: segmap.state,
+  window.paxel = { onEvent, ready: false, downloads, samples: () => samples, added, update: added, banner: showBanner, segments: segmap.state,
     lifecycle: () => lifecycle };
   document.addEventListener("click", onClick);
   // Names fit the new width: the window's, or the lists' when a scrollbar comes or goes.
