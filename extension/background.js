@@ -664,9 +664,8 @@ async function route(message) {
     }
     case "show_panel":
       return host.request({ type: "show_panel" });
-    case "service.settings": // the options page: read (never starts a stopped service) or change
-      return host.request(message.set ? { type: "settings", set: message.set } : { type: "settings" }, undefined,
-        { start: !!message.set });
+    case "service.settings": // the options page (opened by the user: it may start the service, as its folder list does)
+      return host.request(message.set ? { type: "settings", set: message.set } : { type: "settings" });
     case "limit": // the popup's global speed limit (bytes/s or null), checked again by the host
       return host.request({ type: "limit", max_speed: message.max_speed ?? null });
     case "media.list": {

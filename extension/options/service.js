@@ -140,9 +140,7 @@ form.elements.duplicates.replaceChildren(...Object.entries(DUPLICATES).map(([val
     show(toForm(current));
   } catch (err) {
     note.hidden = false;
-    note.textContent = err.code === "SERVICE_UNAVAILABLE"
-      ? "paxel is stopped: its settings show once it runs (start it from the popup)."
-      : `paxel's settings cannot be read: ${err.message}`;
+    note.textContent = `paxel's settings cannot be read: ${err.message}`;
     for (const control of form.elements) control.disabled = true;
   }
 })();
