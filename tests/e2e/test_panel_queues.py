@@ -92,7 +92,10 @@ def test_queue_places_moves_start_now_picker_and_a_duplicate(
 
         # After completion, set only locally: here in the panel. A command is an argument list.
         page.js("document.getElementById('after').open = true")
-        page.wait_for("document.getElementById('after-action').value === 'none'")
+        # 'none' is also the select's first option: wait for the service's answer (the fields
+        # are disabled until it lands), else it overwrites the action set below.
+        page.wait_for("!document.getElementById('after-fields').disabled"
+                      " && document.getElementById('after-action').value === 'none'")
         page.js("(f => { f.action.value = 'command'; f.command.value = '  '; f.timeout.value = '0';"
                 " f.querySelector('button[type=submit]').click(); })(document.getElementById('after-form'))")
         page.wait_for("document.getElementById('after-command-error').textContent.includes('first line')")

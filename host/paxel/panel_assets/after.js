@@ -11,6 +11,7 @@
   const command = document.getElementById("after-command");
   const timeout = document.getElementById("after-timeout");
   const result = document.getElementById("after-result");
+  const fieldset = document.getElementById("after-fields");
   const fields = { action, command, timeout };
 
   action.replaceChildren(...Object.entries(L.AFTER_ACTIONS).map(([value, label]) => {
@@ -45,7 +46,7 @@
     const checked = L.afterFromFields({ action: action.value, command: command.value, timeout: timeout.value });
     showErrors(checked.errors || {});
     if (checked.errors) return;
-    const reply = await window.pywebview.api.after_completion(checked.set);
+    const reply = await busy(() => window.pywebview.api.after_completion(checked.set));
     if (!reply.ok) {
       result.textContent = `Not saved: ${reply.error.message}`;
       return;
@@ -54,10 +55,25 @@
     result.textContent = "Saved.";
   });
 
+  // The fields are disabled while the service is asked (index.html starts them so): a reply
+  // that lands after the user began editing would otherwise overwrite the edit, and a Save
+  // then stores a mix of the two (the action read back, the command just typed).
+  let asking = 0;  // a close and reopen asks again while the first answer is on its way
+  async function busy(ask) {
+    asking += 1;
+    fieldset.disabled = true;
+    try {
+      return await ask();
+    } finally {
+      asking -= 1;
+      fieldset.disabled = asking > 0;
+    }
+  }
+
   // Read when opened: the setting may have changed from the CLI meanwhile.
   document.getElementById("after").addEventListener("toggle", async (event) => {
     if (!event.target.open) return;
-    const reply = await window.pywebview.api.after_completion();
+    const reply = await busy(() => window.pywebview.api.after_completion());
     if (reply.ok) show(reply.after_completion);
     else result.textContent = reply.error.message;
   });
