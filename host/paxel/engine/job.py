@@ -59,7 +59,12 @@ class Download:
         """Download to the end; returns Result(paused=True) after pause(); raises PaxelError
         (whose `part_path` names the `.part` left behind, if any)."""
         try:
-            return self._run()
+            try:
+                return self._run()
+            finally:
+                unused = self._s.handed_reply()   # refused before its first request: not leaked
+                if unused is not None:
+                    unused.close()
         except Cancelled:
             self._s.set_state("cancelled")
             raise

@@ -19,7 +19,7 @@ from paxel.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from paxel.engine.limits import HostSlots
-    from paxel.engine.shared import Transport
+    from paxel.engine.shared import Reply, Transport
 
 MiB = 1 << 20
 MAX_CONNECTIONS = 32
@@ -52,6 +52,11 @@ class DownloadOptions:
                                      # server's size and validators still match
     shared_limit: TokenBucket | None = None   # a bucket shared with other downloads (global limit)
     host_slots: HostSlots | None = None       # connections per host, shared by all downloads
+    first_reply: Reply | None = None   # the caller already made the first request (a `take`
+                                       # judged its answer): an open reply to GET `url` with
+                                       # `Range: bytes=0-(min_split-1)`; used once, instead of
+                                       # making that request, when the job starts clean; closed
+                                       # unused otherwise (docs/engine.md, "Seams")
     transport_factory: Callable[[DownloadOptions], Transport] | None = None  # tests: a fake
 
 

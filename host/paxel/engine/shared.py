@@ -101,6 +101,13 @@ class Shared:
         self.speed = 0.0
         # thread-safe by themselves
         self.limit = SpeedLimit(options.max_speed, options.shared_limit)
+        self._handed: Reply | None = options.first_reply   # taken by the first probe only
+
+    def handed_reply(self) -> Reply | None:
+        """The caller's open first reply (DownloadOptions.first_reply), once; None after."""
+        with self.lock:
+            reply, self._handed = self._handed, None
+        return reply
 
     def transport(self) -> Transport:
         o = self.options

@@ -81,11 +81,15 @@ def probe_request(s: Shared, transport: Transport,
             last = min(last, end - 1)
     # a state from an earlier URL of this download (refreshed link): its final URL is stale
     url = state.final_url if state is not None and state.url == s.options.url else s.options.url
+    handed = s.handed_reply()   # the caller's `take` already asked: its answer is this request's
+    if handed is not None and (state is not None or first != 0 or last != s.options.min_split - 1):
+        handed.close()          # it asked for other bytes than this start needs
+        handed = None
     failures = 0
     while True:
         s.check_stop()
         try:
-            reply = transport.get(url, first, last, if_range)
+            reply, handed = handed or transport.get(url, first, last, if_range), None
             if reply.status in (200, 206, 416):
                 try:
                     probe = interpret(reply.url, reply.status, reply.headers, first, last)

@@ -8,13 +8,16 @@ client's reader thread.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from paxel import filenames, transport
 from paxel import probe as probing
+from paxel.engine.options import MiB
 from paxel.errors import HTTPStatusError
 from paxel.service.request import DownloadRequest
 from paxel.takeover import Answer
+from paxel.transport import Reply
 
 PROBE_TIMEOUT = 15.0
 
@@ -30,9 +33,43 @@ def probe(request: DownloadRequest) -> dict[str, Any]:
 
 
 def first_answer(request: DownloadRequest) -> Answer:
-    """What the server answers paxel's first request for a `take`, whatever its status. Raises
-    PaxelError (NetworkError, ServerMisbehaved) when there is no usable answer at all."""
+    """What the server answers a `GET Range: bytes=0-0` to the request's URL, whatever its
+    status. Raises PaxelError (NetworkError, ServerMisbehaved) when there is no usable answer."""
     return first_probe(request)[0]
+
+
+@dataclass(frozen=True)
+class Taking:
+    """The answer to a `take`'s request, which is the download's first data request: what it
+    says (`answer`, and `info` for a success) and, for a success, the open reply whose body
+    the engine goes on reading (DownloadOptions.first_reply); the caller closes it when the
+    download does not start with it."""
+
+    answer: Answer
+    info: probing.ProbeResult | None
+    reply: Reply | None
+
+
+def first_take(request: DownloadRequest) -> Taking:
+    """Make the download's first request exactly as the engine would (`Range:
+    bytes=0-(min_split-1)`, its transport), so a server that answers only once (a one-use token)
+    or differently later is judged on the very answer paxel saves. Raises PaxelError
+    (NetworkError, ServerMisbehaved) when there is no usable answer."""
+    url = request.url
+    session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
+                                      timeout=PROBE_TIMEOUT)
+    reply = session.get(url, first=0, last=MiB - 1)
+    try:
+        content_type = reply.headers.get("Content-Type")
+        if reply.status not in (200, 206):
+            reply.close()
+            return Taking(Answer(reply.status, None, content_type, None), None, None)
+        info = probing.interpret(reply.url, reply.status, reply.headers, 0, MiB - 1)
+    except BaseException:
+        reply.close()
+        raise
+    # (the session is left to the garbage collector: the reply's connection outlives it)
+    return Taking(Answer(reply.status, info.size, content_type, info.filename), info, reply)
 
 
 def first_probe(request: DownloadRequest) -> tuple[Answer, probing.ProbeResult | None]:

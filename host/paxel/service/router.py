@@ -28,10 +28,11 @@ from paxel.service import aftercompletion, lifecycle
 from paxel.service import settings as settings_mod
 from paxel.service.announce import Starters
 from paxel.service.desktop import Desktop
-from paxel.service.probing import first_probe, probe
+from paxel.service.probing import first_take, probe
 from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
 from paxel.service.settings import Settings
+from paxel.transport import Reply
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
@@ -82,8 +83,8 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 
 def on_download(ctx: Context, caller: Caller, fields: Fields,
-                facts: FileFacts | None = None) -> dict[str, Any]:
-    added, duplicate = ctx.scheduler.add_checked(DownloadRequest.from_fields(fields), facts)
+                facts: FileFacts | None = None, first_reply: Reply | None = None) -> dict[str, Any]:
+    added, duplicate = ctx.scheduler.add_checked(DownloadRequest.from_fields(fields), facts, first_reply)
     ctx.starters.note(added["download_id"], caller)
     if ctx.scheduler.settings.open_panel_on_add is not False:
         ctx.desktop.show_panel_soon()
@@ -91,18 +92,38 @@ def on_download(ctx: Context, caller: Caller, fields: Fields,
 
 
 def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
-    """The two-phase hand-over (docs/protocol.md): paxel makes its first request and queues the
-    download only when the answer is plausibly what the browser got (paxel.takeover); otherwise
-    nothing is queued and the browser keeps its own download. A take that could not be answered
-    within the extension's deadline is declined too: nobody reads a later `taken`, so nobody
-    would let go of the browser's copy."""
+    """The two-phase hand-over (docs/protocol.md): paxel makes the download's first request and
+    queues the download only when the answer is plausibly what the browser got (paxel.takeover);
+    otherwise nothing is queued and the browser keeps its own download. A take that could not be
+    answered within the extension's deadline is declined too: nobody reads a later `taken`, so
+    nobody would let go of the browser's copy. The answer judged is the one saved: its open reply
+    is the engine's first request when the download starts at once (probing.first_take)."""
+    opened: list[Reply] = []
+    try:
+        result, unused = _take(ctx, caller, fields, opened)
+    except BaseException:
+        for reply in opened:
+            reply.close()
+        raise
+    if unused is not None:   # not handed to a download (declined, attached, a stream): done
+        unused.close()
+    return result
+
+
+def _take(ctx: Context, caller: Caller, fields: Fields,
+          opened: list[Reply]) -> tuple[dict[str, Any], Reply | None]:
+    """on_take's reply, and the first reply when nobody took it over (`opened`: it, as soon as
+    it exists, for on_take to close should anything fail)."""
     started = time.monotonic()
     expect = fields["expect"]
     seen = takeover.Seen(expect.get("size"), expect.get("content_type"), expect.get("filename"),
                          expect.get("min_size"))
     request = DownloadRequest.from_fields(fields)
+    reply: Reply | None = None
     try:
-        answer, info = first_probe(request)
+        taking = first_take(request)
+        answer, info, reply = taking.answer, taking.info, taking.reply
+        opened.extend([reply] if reply is not None else [])
         if request.media is None and kind_from_type(answer.content_type) and "media" not in fields:
             # a playlist by its content type (no .m3u8/.mpd in the URL): the stream, not its text
             fields = {**fields, "media": {"quality": None}}
@@ -117,18 +138,21 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
                                    f"paxel's first request took over {takeover.TAKE_LIMIT:.0f} s")
     if not verdict.taken:
         log.info("declined %s: %s", fields["url"], verdict.message)
-        return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}
+        return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}, reply
     facts = None
     if info is not None:  # the same file as an unfinished download: continue that one (relink.py)
         name = request.filename or filenames.choose_name(info.filename, info.url)
         facts = FileFacts(name, info.size, info.etag, info.last_modified)
         attached = ctx.scheduler.attach(request, facts, info.url)
-        if attached is not None:
+        if attached is not None:   # (its engine resumes the .part: it asks for other bytes)
             ctx.starters.note(attached["download_id"], caller)
-            return {"outcome": "taken", "download": attached, "attached": True}
+            return {"outcome": "taken", "download": attached, "attached": True}, reply
+    if request.media is not None:   # a stream's job reads its playlist its own way
+        return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}, reply
     # the link worked just now: a refusal before any byte means it expired (the scheduler notes
-    # the facts as it adds the download, before the engine can have tried)
-    return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}
+    # the facts as it adds the download, before the engine can have tried); add_checked owns
+    # the reply from here (the engine's, or closed)
+    return {"outcome": "taken", **on_download(ctx, caller, fields, facts, reply)}, None
 
 
 def on_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:

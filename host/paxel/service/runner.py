@@ -35,6 +35,7 @@ from paxel.service.queueing import MAIN
 from paxel.service.settings import Settings
 from paxel.service.store import Record, Store
 from paxel.service.view import view
+from paxel.transport import Reply
 from paxel.watcher import CompletionWatcher
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,15 @@ PROGRESS_INTERVAL = 0.25  # at most 4 progress events a second
 PERSIST_INTERVAL = 1.0
 RETRY_ATTEMPTS = RetryPolicy().attempts  # the engine's default policy: what "try 2 of 6" counts to
 SCHEDULE_INTERVAL = 1.0  # seconds between readings of the schedule while nothing runs
+
+
+@dataclass
+class Handed:
+    """A take's open first reply (probing.first_take), given to the download's engine when it
+    starts at once; `used` once it was."""
+
+    reply: Reply
+    used: bool = False
 
 
 @dataclass
@@ -83,6 +93,7 @@ class Runner:
         self._jobs: dict[str, Job] = {}
         self._completion = _Completion()
         self.relinks = relink.Relinks()  # expired links waiting for a new one
+        self._handed: dict[str, Handed] = {}   # a take's open first reply, for the download's start
         # the wall clock (it counts through a suspend); tests pass one that jumps
         self.limits = Limits(settings.max_speed, settings.max_connections_per_host, settings.schedule, clock)
         self._open = self.limits.check()
@@ -153,6 +164,9 @@ class Runner:
                     job.download.pause()
 
     def _start(self, record: Record, connections: int, queue: str = MAIN, forced: bool = False) -> None:
+        handed = self._handed.pop(record.id, None)
+        if handed is not None:
+            handed.used = True
         options = engine.DownloadOptions(
             url=record.url,
             folder=Path(record.folder),
@@ -166,6 +180,7 @@ class Runner:
             shared_limit=self.limits.bucket,
             host_slots=self.limits.slots,
             replaces_url=relink.replaced_url(record),  # the .part came from an earlier link
+            first_reply=handed.reply if handed is not None else None,  # the take's own request
         )
         download = mediarun.job_for(record.media, options, lambda p: self._on_progress(record.id, p),
                                     PROGRESS_INTERVAL)

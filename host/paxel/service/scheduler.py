@@ -26,9 +26,10 @@ from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.queueing import MAIN
 from paxel.service.queues import Queues
 from paxel.service.request import DownloadRequest
-from paxel.service.runner import Emit, Job, credentials_dropped
+from paxel.service.runner import Emit, Handed, Job, credentials_dropped
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
+from paxel.transport import Reply
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +84,27 @@ class Scheduler(Queues):
         """Queue a download (or not: `add_checked`); its view, or the one it duplicates."""
         return self.add_checked(request, facts)[0]
 
-    def add_checked(self, request: DownloadRequest,
-                    facts: FileFacts | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def add_checked(self, request: DownloadRequest, facts: FileFacts | None = None,
+                    first_reply: Reply | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Queue a download unless the `duplicates` setting says otherwise (paxel.service.duplicates);
         `facts`: what paxel's first answer said of the file (`take`), else only its name is known.
+        `first_reply`: that answer, still open: the download's first request when it starts at
+        once (closed here otherwise: a download that waits its turn asks again then).
         Returns the view of the download queued, or of the one it duplicates when skipped or
         continued instead, and the `duplicate` detail (with `action`) when it is one."""
+        handed = Handed(first_reply) if first_reply is not None else None
+        try:
+            return self._add_checked(request, facts, handed)
+        finally:
+            if handed is not None:
+                with self._lock:
+                    for key in [k for k, v in self._handed.items() if v is handed]:
+                        del self._handed[key]
+                if not handed.used:
+                    handed.reply.close()
+
+    def _add_checked(self, request: DownloadRequest, facts: FileFacts | None,
+                     handed: Handed | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
         queue = request.queue or MAIN
         if queue not in self._settings.queue_limits:
             raise ProtocolError(f"no queue {queue!r} (see `paxel queue`)", code=ErrorCode.NOT_FOUND)
@@ -121,6 +137,9 @@ class Scheduler(Queues):
         log.info("added %s (%s, %d connections) into %s", record.id, record.url, record.connections, folder)
         if facts is not None:  # a take's link worked just now: noted before the engine can fail on it
             self.relinks.note_taken(record.id, facts)
+        if handed is not None and record.media is None and record.duplicate is None:
+            with self._lock:
+                self._handed[record.id] = handed   # for _start, if the download starts right now
         self._emit("added", {"download": self.get(record.id)})  # with its place in its queue
         self._pump()
         action = "ask" if decision == "ask" else "added"
