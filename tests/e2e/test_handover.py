@@ -316,7 +316,7 @@ def test_no_answer_within_10_s_the_browser_keeps_it_and_a_late_taken_is_let_go(
     assert trace(chromium)[0]["reason"] == "timeout", trace(chromium)
     # paxel took it late (its request was only delayed) and was told to let go: no second copy.
     wait_for(lambda: [line for line in nginx.log()
-                      if line.request == "/files/ho-late.bin" and line.range == "bytes=0-0"], 20,
+                      if line.request == "/files/ho-late.bin" and line.range == "bytes=0-1048575"], 20,
              "paxel's late first request")
 
     def dropped() -> bool:

@@ -83,8 +83,8 @@ def test_skip_duplicates_does_not_drop_a_new_file_that_only_shares_name_and_size
 
 def test_an_engine_answer_unlike_the_takes_is_not_saved_as_the_file(
         paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
-    """The take's `Range: bytes=0-0` is answered with the 4 MiB file the browser saw; from the
-    next request on, the server answers `200` with a 17-byte body (a bot check, a quota page).
+    """The take's request (the first segment) is answered with the 4 MiB file the browser saw;
+    from the next request on, the server answers `200` with a 17-byte body (a bot check, a quota page).
     The browser has let go at `taken`: paxel must not complete a 17-byte `report.bin` (found:
     completed, 17 bytes)."""
     host = paxel_env.host("chrome")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from paxel.engine.job import Download, download
 from paxel.engine.limits import HostSlots
-from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions, Progress, Result
+from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions, FirstReply, Progress, Result
 from paxel.engine.units import Unit, UnitDone, UnitJob
 
-__all__ = ["MAX_CONNECTIONS", "Download", "DownloadOptions", "HostSlots", "Progress", "Result", "Unit",
-           "UnitDone", "UnitJob", "download"]
+__all__ = ["MAX_CONNECTIONS", "Download", "DownloadOptions", "FirstReply", "HostSlots", "Progress", "Result",
+           "Unit", "UnitDone", "UnitJob", "download"]

@@ -64,7 +64,7 @@ class Download:
             finally:
                 unused = self._s.handed_reply()   # refused before its first request: not leaked
                 if unused is not None:
-                    unused.close()
+                    unused.reply.close()
         except Cancelled:
             self._s.set_state("cancelled")
             raise

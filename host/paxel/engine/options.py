@@ -28,6 +28,16 @@ DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass(frozen=True)
+class FirstReply:
+    """An open reply to `GET url` with `Range: bytes=first-last` (no If-Range), made by the
+    caller through a transport with the download's headers and cookies."""
+
+    reply: Reply
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
 class DownloadOptions:
     url: str
     folder: Path | None = None
@@ -52,11 +62,10 @@ class DownloadOptions:
                                      # server's size and validators still match
     shared_limit: TokenBucket | None = None   # a bucket shared with other downloads (global limit)
     host_slots: HostSlots | None = None       # connections per host, shared by all downloads
-    first_reply: Reply | None = None   # the caller already made the first request (a `take`
-                                       # judged its answer): an open reply to GET `url` with
-                                       # `Range: bytes=0-(min_split-1)`; used once, instead of
-                                       # making that request, when the job starts clean; closed
-                                       # unused otherwise (docs/engine.md, "Seams")
+    first_reply: FirstReply | None = None   # the caller already made the first request (a
+                                    # `take` judged its answer): used once instead of making it,
+                                    # when the start asks for just those bytes; else closed unused
+                                    # (docs/engine.md, "Seams")
     transport_factory: Callable[[DownloadOptions], Transport] | None = None  # tests: a fake
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paxel import resume, storage
-from paxel.engine.options import DownloadOptions, Progress
+from paxel.engine.options import DownloadOptions, FirstReply, Progress
 from paxel.errors import NetworkError, PaxelError
 from paxel.folder import Folder
 from paxel.probe import ProbeResult
@@ -101,9 +101,9 @@ class Shared:
         self.speed = 0.0
         # thread-safe by themselves
         self.limit = SpeedLimit(options.max_speed, options.shared_limit)
-        self._handed: Reply | None = options.first_reply   # taken by the first probe only
+        self._handed: FirstReply | None = options.first_reply   # taken by the first probe only
 
-    def handed_reply(self) -> Reply | None:
+    def handed_reply(self) -> FirstReply | None:
         """The caller's open first reply (DownloadOptions.first_reply), once; None after."""
         with self.lock:
             reply, self._handed = self._handed, None

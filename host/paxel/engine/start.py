@@ -81,10 +81,13 @@ def probe_request(s: Shared, transport: Transport,
             last = min(last, end - 1)
     # a state from an earlier URL of this download (refreshed link): its final URL is stale
     url = state.final_url if state is not None and state.url == s.options.url else s.options.url
-    handed = s.handed_reply()   # the caller's `take` already asked: its answer is this request's
-    if handed is not None and (state is not None or first != 0 or last != s.options.min_split - 1):
-        handed.close()          # it asked for other bytes than this start needs
-        handed = None
+    handed: Reply | None = None   # the caller's `take` already asked: its answer is this request's
+    given = s.handed_reply()
+    if given is not None:
+        if if_range is None and (given.first, given.last) == (first, last) and url == s.options.url:
+            handed = given.reply
+        else:
+            given.reply.close()    # it asked for other bytes than this start needs
     failures = 0
     while True:
         s.check_stop()

@@ -1,9 +1,11 @@
-"""The `probe` request: what a URL would download (size, name, ranges) without downloading it,
-and the first request of a `take` (docs/protocol.md), which paxel.takeover judges.
+"""The `probe` request: what a URL would download (size, name, ranges) without downloading it;
+and the first request of a `take` (docs/protocol.md), which paxel.takeover judges and which is
+the download's own first data request.
 
-One `GET Range: bytes=0-0` through the engine's transport, so cookies, redirects and credential
-rules are exactly the engine's; no body to waste. Network I/O: the server runs it off the
-client's reader thread.
+Both go through the engine's transport, so cookies, redirects and credential rules are exactly
+the engine's. `probe` asks `GET Range: bytes=0-0` (no body to waste); a take asks what the
+engine's first request asks (`bytes=0-1048575`) and keeps the reply open for the engine.
+Network I/O: the server runs them off the client's reader thread.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from typing import Any
 
 from paxel import filenames, transport
 from paxel import probe as probing
-from paxel.engine.options import MiB
+from paxel.engine.options import FirstReply, MiB
 from paxel.errors import HTTPStatusError
 from paxel.service.request import DownloadRequest
 from paxel.takeover import Answer
-from paxel.transport import Reply
 
 PROBE_TIMEOUT = 15.0
 
@@ -32,12 +33,6 @@ def probe(request: DownloadRequest) -> dict[str, Any]:
             "accepts_ranges": info.ranges, "content_type": answer.content_type}
 
 
-def first_answer(request: DownloadRequest) -> Answer:
-    """What the server answers a `GET Range: bytes=0-0` to the request's URL, whatever its
-    status. Raises PaxelError (NetworkError, ServerMisbehaved) when there is no usable answer."""
-    return first_probe(request)[0]
-
-
 @dataclass(frozen=True)
 class Taking:
     """The answer to a `take`'s request, which is the download's first data request: what it
@@ -47,7 +42,7 @@ class Taking:
 
     answer: Answer
     info: probing.ProbeResult | None
-    reply: Reply | None
+    reply: FirstReply | None
 
 
 def first_take(request: DownloadRequest) -> Taking:
@@ -69,7 +64,8 @@ def first_take(request: DownloadRequest) -> Taking:
         reply.close()
         raise
     # (the session is left to the garbage collector: the reply's connection outlives it)
-    return Taking(Answer(reply.status, info.size, content_type, info.filename), info, reply)
+    return Taking(Answer(reply.status, info.size, content_type, info.filename), info,
+                  FirstReply(reply, 0, MiB - 1))
 
 
 def first_probe(request: DownloadRequest) -> tuple[Answer, probing.ProbeResult | None]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from paxel import __version__, filenames, takeover
+from paxel.engine.options import FirstReply
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.media.detect import kind_from_type
 from paxel.protocol import PROTOCOL_VERSION, fit_downloads, reply_error, reply_ok
@@ -32,7 +33,6 @@ from paxel.service.probing import first_take, probe
 from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
 from paxel.service.settings import Settings
-from paxel.transport import Reply
 
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
@@ -83,7 +83,7 @@ def on_hello(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
 
 
 def on_download(ctx: Context, caller: Caller, fields: Fields,
-                facts: FileFacts | None = None, first_reply: Reply | None = None) -> dict[str, Any]:
+                facts: FileFacts | None = None, first_reply: FirstReply | None = None) -> dict[str, Any]:
     added, duplicate = ctx.scheduler.add_checked(DownloadRequest.from_fields(fields), facts, first_reply)
     ctx.starters.note(added["download_id"], caller)
     if ctx.scheduler.settings.open_panel_on_add is not False:
@@ -98,20 +98,20 @@ def on_take(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     answered within the extension's deadline is declined too: nobody reads a later `taken`, so
     nobody would let go of the browser's copy. The answer judged is the one saved: its open reply
     is the engine's first request when the download starts at once (probing.first_take)."""
-    opened: list[Reply] = []
+    opened: list[FirstReply] = []
     try:
         result, unused = _take(ctx, caller, fields, opened)
     except BaseException:
-        for reply in opened:
-            reply.close()
+        for first in opened:
+            first.reply.close()
         raise
     if unused is not None:   # not handed to a download (declined, attached, a stream): done
-        unused.close()
+        unused.reply.close()
     return result
 
 
 def _take(ctx: Context, caller: Caller, fields: Fields,
-          opened: list[Reply]) -> tuple[dict[str, Any], Reply | None]:
+          opened: list[FirstReply]) -> tuple[dict[str, Any], FirstReply | None]:
     """on_take's reply, and the first reply when nobody took it over (`opened`: it, as soon as
     it exists, for on_take to close should anything fail)."""
     started = time.monotonic()
@@ -119,7 +119,7 @@ def _take(ctx: Context, caller: Caller, fields: Fields,
     seen = takeover.Seen(expect.get("size"), expect.get("content_type"), expect.get("filename"),
                          expect.get("min_size"))
     request = DownloadRequest.from_fields(fields)
-    reply: Reply | None = None
+    reply: FirstReply | None = None
     try:
         taking = first_take(request)
         answer, info, reply = taking.answer, taking.info, taking.reply

@@ -35,7 +35,6 @@ from paxel.service.queueing import MAIN
 from paxel.service.settings import Settings
 from paxel.service.store import Record, Store
 from paxel.service.view import view
-from paxel.transport import Reply
 from paxel.watcher import CompletionWatcher
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ class Handed:
     """A take's open first reply (probing.first_take), given to the download's engine when it
     starts at once; `used` once it was."""
 
-    reply: Reply
+    first: engine.FirstReply
     used: bool = False
 
 
@@ -180,7 +179,7 @@ class Runner:
             shared_limit=self.limits.bucket,
             host_slots=self.limits.slots,
             replaces_url=relink.replaced_url(record),  # the .part came from an earlier link
-            first_reply=handed.reply if handed is not None else None,  # the take's own request
+            first_reply=handed.first if handed is not None else None,  # the take's own request
         )
         download = mediarun.job_for(record.media, options, lambda p: self._on_progress(record.id, p),
                                     PROGRESS_INTERVAL)

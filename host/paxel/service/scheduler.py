@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from paxel import storage
+from paxel.engine.options import FirstReply
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.filenames import safe_filename
 from paxel.sameness import FileFacts
@@ -29,7 +30,6 @@ from paxel.service.request import DownloadRequest
 from paxel.service.runner import Emit, Handed, Job, credentials_dropped
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Record, Store
-from paxel.transport import Reply
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Scheduler(Queues):
         return self.add_checked(request, facts)[0]
 
     def add_checked(self, request: DownloadRequest, facts: FileFacts | None = None,
-                    first_reply: Reply | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+                    first_reply: FirstReply | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Queue a download unless the `duplicates` setting says otherwise (paxel.service.duplicates);
         `facts`: what paxel's first answer said of the file (`take`), else only its name is known.
         `first_reply`: that answer, still open: the download's first request when it starts at
@@ -101,7 +101,7 @@ class Scheduler(Queues):
                     for key in [k for k, v in self._handed.items() if v is handed]:
                         del self._handed[key]
                 if not handed.used:
-                    handed.reply.close()
+                    handed.first.reply.close()
 
     def _add_checked(self, request: DownloadRequest, facts: FileFacts | None,
                      handed: Handed | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
