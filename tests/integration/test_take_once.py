@@ -61,3 +61,21 @@ def test_a_declined_take_leaves_nothing_behind(paxel_env: PaxelEnv, faultserver:
     assert list(paxel_env.downloads.iterdir()) == []
     assert [len(gets_for(faultserver, u)) for u in (gone, other)] == [1, 1]
     assert host.close() == 0
+
+
+def test_a_take_into_a_full_queue_waits_its_turn_and_asks_again(paxel_env: PaxelEnv,
+                                                                faultserver: FaultServer) -> None:
+    """It cannot start now: the take's answer is closed (never held open for an unknown time)
+    and the download makes its own first request when its turn comes (docs/protocol.md)."""
+    paxel_env.write_settings(max_concurrent=1)
+    host = paxel_env.host("chrome")
+    busy = faultserver.url("busy.bin", size=400 * KiB, trickle=200 * KiB)   # ~2 s
+    waits = faultserver.url("waits.bin", size=300 * KiB)
+    first = take(host, 2, busy, size=400 * KiB)
+    second = take(host, 3, waits, size=300 * KiB)
+    assert (first["outcome"], second["outcome"]) == ("taken", "taken")
+    assert second["download"]["state"] == "queued"
+    done = host.wait_event("completed", second["download"]["download_id"])["data"]["download"]
+    assert Path(done["path"]).read_bytes() == faultserver.content(waits)
+    assert gets_for(faultserver, waits) == ["bytes=0-1048575", "bytes=0-1048575"]
+    assert host.close() == 0

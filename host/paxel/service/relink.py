@@ -18,7 +18,8 @@ caller's thread); the rest is pure. Which URL an attached download replaces need
 new one, so a download whose stored URL differs from its state's was attached, also across a
 service restart. `Relinks` remembers which downloads wait for a new link (`refresh`), and what
 the `take` learnt of a download's file (name, size, validators) until its `.part` has a state
-to say so: a link that dies between the take and the engine's first request leaves nothing
+to say so: a link that dies between the take and the engine's next request (one that waited
+its turn in the queue asks afresh) leaves nothing
 else to recognise the file by (memory only: the service keeps at most `TAKEN_KEPT`).
 """
 
