@@ -75,11 +75,16 @@ def test_a_server_that_always_trickles_ends_in_a_clear_error(faultserver: FaultS
 
 
 def test_a_speed_cap_below_the_floor_is_not_slowness(faultserver: FaultServer, tmp_path: Path) -> None:
-    """The user's own --max-speed is waited out, not counted against the connection."""
-    url = faultserver.url("capped.bin", size=6 * KiB)
+    """The user's own --max-speed is waited out, not counted against the connection: 4000 B/s
+    under a floor of 8000 B/s. The first 16 KiB are the limiter's burst (paxel.ratelimit), the
+    next 16 KiB take 4 s, two of the floor's windows, each below the floor unless the waits are
+    left out. The window is 2 s, not FLOOR's 1 s: a stall of a loaded machine alone (neither
+    waiting on the cap nor reading) must not fill one, or a retry breaks the one GET below."""
+    url = faultserver.url("capped.bin", size=32 * KiB)
     out = tmp_path / "capped.bin"
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
-                                      max_speed=1000, retry=QUICK))
+    floor = SpeedFloor(bytes_per_second=8000, seconds=2.0)
+    got = run_bounded(DownloadOptions(url, output=out, connections=1, speed_floor=floor,
+                                      max_speed=4000, retry=QUICK))
     assert isinstance(got, Result), got
     assert hashlib.sha256(out.read_bytes()).hexdigest() == faultserver.sha256(url)
     assert len(faultserver.requests("GET")) == 1

@@ -301,10 +301,11 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                         raise TooSlow(f"{reply.url} sent {watch.describe()}")
                     if s.limit.active:
                         delay = s.limit.reserve(n)
+                        slept = time.monotonic()
                         if s.stop.wait(delay):
                             raise Stop
-                        if watch is not None:
-                            watch.waited(delay)
+                        if watch is not None:  # as slept: a loaded machine wakes us late
+                            watch.waited(time.monotonic() - slept)
                 announced = _announced(reply)
                 if announced is not None and got < announced:  # (readinto just returns 0 then)
                     raise NetworkError(f"{reply.url} closed the connection early "

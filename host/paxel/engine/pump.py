@@ -51,10 +51,11 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                 want = min(want, limit.read_size(want))
                 delay = limit.reserve(want)
                 if delay > 0:
+                    slept = time.monotonic()
                     if stop.wait(delay):
                         raise Stop
-                    if watch is not None:
-                        watch.waited(delay)
+                    if watch is not None:  # as slept: a loaded machine wakes us late, and
+                        watch.waited(time.monotonic() - slept)  # that is not the server's time
             n = reply.readinto(buf[:want])
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")
