@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import stat
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,23 +29,47 @@ class DisplayProbe:
     detail: str
 
 
-def x_display_opens(name: str) -> bool:
+# A busy X server (Xvfb on a loaded machine, while a panel's toolkit opens its own connections)
+# refuses a connection now and then: its socket's backlog is full (EAGAIN) or it resets the new
+# connection (ECONNRESET; Xlib may then report the errno of the next transport it tried, ENOENT).
+# That is no answer to "is there a display": such a failure is tried again while the display's
+# local socket exists; a refused one (a dead server's socket) or none is not.
+BUSY_ERRNOS = frozenset({errno.EAGAIN, errno.ECONNRESET, errno.EINTR})
+BUSY_TRIES = 8
+BUSY_PAUSE = 0.05  # seconds, doubled per try: 6.4 s in all at most
+
+
+def x_display_opens(name: str, sleep: Callable[[float], None] = time.sleep) -> bool:
     """True when libX11 can connect to display `name` (the connection is closed again)."""
     library = ctypes.util.find_library("X11")
     if library is None:
         return False
     try:
-        xlib = ctypes.CDLL(library)
+        xlib = ctypes.CDLL(library, use_errno=True)
     except OSError:
         return False
     xlib.XOpenDisplay.restype = ctypes.c_void_p
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    handle = xlib.XOpenDisplay(name.encode())
-    if not handle:
-        return False
-    xlib.XCloseDisplay(handle)
-    return True
+    for attempt in range(BUSY_TRIES):
+        ctypes.set_errno(0)
+        handle = xlib.XOpenDisplay(name.encode())
+        if handle:
+            xlib.XCloseDisplay(handle)
+            return True
+        failure = ctypes.get_errno()
+        busy = failure in BUSY_ERRNOS or (failure != errno.ECONNREFUSED and _local_x_socket(name))
+        if not busy or attempt == BUSY_TRIES - 1:
+            return False
+        sleep(BUSY_PAUSE * 2 ** attempt)
+    return False
+
+
+def _local_x_socket(name: str) -> bool:
+    """Does local display `name` (":0", ":0.1", "unix:0") have its socket in /tmp/.X11-unix?"""
+    host, _, number = name.partition(":")
+    number = number.split(".")[0]
+    return host in ("", "unix") and number.isdigit() and _is_socket(Path(f"/tmp/.X11-unix/X{number}"))
 
 
 def _is_socket(path: Path) -> bool:

@@ -209,7 +209,8 @@ def test_open_never_runs_what_the_browser_chose(paxel_env: PaxelEnv, nginx: Any)
             assert stat.S_IMODE(path.stat().st_mode) & 0o111 == 0, oct(path.stat().st_mode)
             host.send({"id": request_id + 200, "type": "open", "download_id": view["download_id"],
                        "what": "file"})
-            assert host.reply(request_id + 200)["ok"]
+            opened_reply = host.reply(request_id + 200)
+            assert opened_reply["ok"], opened_reply
             opened.append(str(path))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (not record.exists() or
