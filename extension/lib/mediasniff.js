@@ -22,6 +22,9 @@ import { forwardedHeaders } from "./navigations.js";
 export const MIN_FILE_SIZE = 1 << 20;
 /** At most this many finds per tab (a live page fetching playlists for hours stays bounded). */
 export const MAX_FINDS = 50;
+/** At most this many tabs keep finds (storage.session has a quota). Object keys that are integers
+ * keep numeric order, so the lowest tab id goes first: tab ids only grow, it is the oldest tab. */
+export const MAX_TABS = 64;
 /** Request headers waiting for their response, per requestId (worker-lifetime, bounded). */
 export const MAX_PENDING = 300;
 
@@ -135,7 +138,9 @@ export function addFind(state, tabId, find, headers = null, page = undefined) {
   if (parent && find.kind === "dash") return state;
   const entry = { ...find, headers: headers ?? null, ...(parent ? { parent: parent.url } : {}) };
   const finds = [...tab.finds, entry].slice(-MAX_FINDS);
-  return { ...state, [key]: { page: tab.page ?? page ?? null, finds } };
+  const { [key]: _old, ...others } = state;
+  const kept = Object.entries(others).slice(-(MAX_TABS - 1));
+  return { ...Object.fromEntries(kept), [key]: { page: tab.page ?? page ?? null, finds } };
 }
 
 /** The tab navigated (a main_frame request) or closed: its finds are gone. */

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  addFind, badgeFor, classify, findOf, forgetTab, isBlobSource, kindOf, listed, MAX_FINDS, MAX_PENDING,
+  addFind, badgeFor, classify, findOf, forgetTab, isBlobSource, kindOf, listed, MAX_FINDS, MAX_PENDING, MAX_TABS,
   MIN_FILE_SIZE, notePending, sizeOf, streamsOf,
 } from "../lib/mediasniff.js";
 
@@ -127,4 +127,14 @@ test("the picker's words and the name a stream is saved under", async () => {
     const name = nameFromTitle(title);
     assert.ok(name === undefined || (name.length <= 120 && !/[\\/:*?"<>|\u0000-\u001f]/.test(name)));
   }));
+});
+
+test("at most MAX_TABS tabs keep finds: the oldest tab (lowest id) goes first", () => {
+  let state = {};
+  for (let tab = 1; tab <= MAX_TABS + 5; tab++) {
+    state = addFind(state, tab, classify(answer(`https://a.test/${tab}.m3u8`, "application/vnd.apple.mpegurl", { tabId: tab })));
+  }
+  assert.equal(Object.keys(state).length, MAX_TABS);
+  assert.deepEqual(listed(state, 1), []);
+  assert.equal(listed(state, MAX_TABS + 5).length, 1);
 });
