@@ -11,14 +11,18 @@ import time
 from collections.abc import Callable
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+# bytes/s: far beyond any link, small enough for a float and every JSON reader; a larger number
+# (JSON allows any) would raise OverflowError where a bucket takes it as a float
+MAX_RATE = 1 << 40
 
 
 def parse_rate(text: str) -> int:
     """`500K`, `2M`, `1.5G`, `123` (bytes/s, binary units, optional trailing B or /s) -> bytes/s."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:I?B)?(?:/S)?\s*", text.upper())
-    if not m or float(m.group(1)) <= 0:
+    rate = float(m.group(1)) * _UNITS[m.group(2)] if m else 0.0  # 400 digits: inf, no error
+    if not 0 < rate <= MAX_RATE:
         raise ValueError(f"not a speed: {text!r} (examples: 500K, 2M, 1G)")
-    return max(1, int(float(m.group(1)) * _UNITS[m.group(2)]))
+    return max(1, int(rate))
 
 
 class TokenBucket:

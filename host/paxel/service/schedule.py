@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-from paxel.ratelimit import parse_rate
+from paxel.ratelimit import MAX_RATE, parse_rate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EVERY_DAY = frozenset(range(7))
@@ -109,7 +109,8 @@ def parse(raw: Any, where: str = "schedule") -> Timetable:
         rate = item.get("max_speed") if isinstance(item, Mapping) else None
         if isinstance(rate, str):
             rate = parse_rate(rate)  # ValueError names the text
-        elif rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1):
+        elif rate is not None and (isinstance(rate, bool) or not isinstance(rate, int)
+                                  or not 1 <= rate <= MAX_RATE):
             raise ValueError(f"{name}: `max_speed` must be a speed (bytes/s, or text like \"1M\") or null")
         speeds.append(SpeedRule(_window(item, name, {"max_speed"}), rate))
     return Timetable(windows, tuple(speeds))

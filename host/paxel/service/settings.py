@@ -16,7 +16,7 @@ from typing import Any
 
 from paxel import paths, rules
 from paxel.errors import ErrorCode, ProtocolError, UsageError
-from paxel.ratelimit import parse_rate
+from paxel.ratelimit import MAX_RATE, parse_rate
 from paxel.rules import FolderRules
 from paxel.service import aftercompletion, schedule
 from paxel.service.aftercompletion import AfterCompletion
@@ -188,7 +188,7 @@ def _speed(raw: Mapping[str, Any], key: str, where: str) -> int | None:
             return parse_rate(value)
         except ValueError as exc:
             raise UsageError(f"{where}: `{key}`: {exc}") from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE:
         raise UsageError(f"{where}: `{key}` must be a speed (bytes/s, or text like \"8M\") or null")
     return value
 
