@@ -1,0 +1,105 @@
+"""Where the capped case's time goes, as nginx saw it: paxel's CLI, aria2c and paxel in-process.
+
+    .venv/bin/python bench/wire.py [--rounds 5] [--size-mib 256] [-v]
+
+Starts the tests' nginx with a second access log (`$msec`, `$request_time`, `$connection`,
+range), serves a file from `/capped/` (`limit_rate 8m` per connection) and runs, interleaved
+round by round: `paxel URL -n 16`, `aria2c -x16 -s16 -k1M` and `bench/timeline.py` (one
+`Download` in a Python that has already imported everything). For each run it prints, in
+seconds since the tool was started: when the first request reached nginx (start-up), when the
+last one started (the probe's round trip and the workers' start), when the last byte left, and
+how long the tool took to exit after it. Medians at the end; `-v` lists every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TOP / "tests"))
+from support.nginx import Nginx  # noqa: E402 - the tests' nginx, shared on purpose
+
+PYTHON = str(TOP / ".venv" / "bin" / "python")
+TIMING = "log_format timing '$connection $msec $request_time $body_bytes_sent $http_range';"
+
+
+def with_timing_log(nginx: Nginx) -> Path:
+    """Add the timing log to the running nginx (a reload keeps its port)."""
+    conf_path = nginx.tmp / "nginx.conf"
+    conf = conf_path.read_text().replace("access_log off;", f"access_log off;\n    {TIMING}", 1)
+    log = Path(nginx.tmp) / "timing.log"
+    conf = re.sub(r"(access_log \S+/access\.log paxel;)", rf"\1 access_log {log} timing;", conf)
+    conf_path.write_text(conf)
+    os.kill(nginx.process.pid, signal.SIGHUP)
+    time.sleep(0.5)
+    return log
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--size-mib", type=int, default=256)
+    p.add_argument("-v", action="store_true", help="every request of every run")
+    args = p.parse_args(argv)
+    data = Path("/dev/shm/paxel-bench-wire")
+    data.mkdir(exist_ok=True)
+    out = Path(os.environ.get("TMPDIR", "/tmp")) / "paxel-bench-wire"
+    out.mkdir(exist_ok=True)
+    nginx = Nginx(rate="8m", root=data)
+    try:
+        log = with_timing_log(nginx)
+        name = f"capped-{args.size_mib}.bin"
+        if not (data / name).exists():
+            nginx.add_file(name, args.size_mib << 20)
+        url = nginx.url(name, "capped")
+        tools = {
+            "paxel": [str(TOP / ".venv" / "bin" / "paxel"), url, "-n", "16", "-o", str(out / "p.bin"),
+                      "--quiet"],
+            "aria2c": ["aria2c", "-x16", "-s16", "-k1M", "-q", "--allow-overwrite=true", "-d", str(out),
+                       "-o", "a.bin", url],
+            "in-process": [PYTHON, str(TOP / "bench" / "timeline.py"), url, str(out / "t.bin"), "16"],
+        }
+        figures: dict[str, list[tuple[float, ...]]] = {tool: [] for tool in tools}
+        for round_ in range(args.rounds):
+            for tool, cmd in tools.items():
+                (out / "p.bin").unlink(missing_ok=True)
+                seen = len(log.read_text().splitlines())
+                began = time.time()
+                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                wall = time.time() - began
+                time.sleep(0.1)  # nginx logs a request just after its last byte
+                lines = [line.split(" ", 4) for line in log.read_text().splitlines()[seen:]]
+                starts = [float(msec) - float(rt) - began for _, msec, rt, _, _ in lines]
+                ends = [float(msec) - began for _, msec, _, _, _ in lines]
+                inner = float(done.stdout.split()[-2]) if tool == "in-process" else float("nan")
+                row = (min(starts), max(starts), max(ends), wall, wall - max(ends), inner)
+                figures[tool].append(row)
+                print(f"round {round_} {tool:10} first request {row[0]:.3f}  last starts {row[1]:.3f}  "
+                      f"last byte {row[2]:.3f}  wall {wall:.3f}  exit after {row[4]:.3f}  "
+                      f"requests {len(lines)}  in-process {inner:.3f}  load {os.getloadavg()[0]:.1f}")
+                for (conn, _, rt, sent, rng), start in zip(lines, starts, strict=True) if args.v else ():
+                    print(f"    conn {conn:>4} start {start:.3f} took {rt} s  "
+                          f"{int(sent) / 2**20:6.2f} MiB  {rng}")
+        print("\nmedians (s since start): first request, last request starts, last byte, wall, exit after, "
+              "in-process total")
+        for tool, rows in figures.items():
+            med = [statistics.median(col) for col in zip(*rows, strict=True)]
+            print(f"{tool:10} " + "  ".join(f"{m:6.3f}" for m in med))
+        aria, paxel = (statistics.median(r[3] for r in figures[t]) for t in ("aria2c", "paxel"))
+        print(f"paxel CLI ÷ aria2c wall {paxel / aria:.3f}; in-process ÷ ideal "
+              f"{statistics.median(r[5] for r in figures['in-process']) / (args.size_mib / 128):.3f}")
+    finally:
+        nginx.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
