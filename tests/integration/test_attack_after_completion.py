@@ -5,6 +5,7 @@ set or trigger a command; the CLI can, and the command runs as an argument list 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -127,3 +128,18 @@ def test_a_command_past_its_timeout_is_killed_with_what_it_started(tmp_path: Pat
         while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
             assert time.monotonic() < deadline, f"{pid} still runs"
             time.sleep(0.05)
+
+
+def test_a_command_that_prints_without_end_does_not_fill_the_service_memory(tmp_path: Path) -> None:
+    """Only the first 64 KiB of a command's output go to the log; a command printing hundreds of
+    MiB (`cat` of the downloaded file, a verbose scanner) must not be held in the service whole."""
+    flood = "import sys; [sys.stdout.buffer.write(b'x' * (1 << 20)) for _ in range(300)]"
+    runner = ("import resource, sys; from pathlib import Path; "
+              "from paxel.service.aftercompletion import AfterCompletion, run_command; "
+              f"run_command(AfterCompletion('command', (sys.executable, '-c', {flood!r}), 60.0), "
+              f"Path({str(tmp_path / 'f.bin')!r}), 'https://h.test/f.bin', 'd-1').join(60); "
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True, timeout=90,
+                          check=True)
+    peak_mib = int(done.stdout.split()[-1]) >> 10  # ru_maxrss: KiB on Linux
+    assert peak_mib < 150, f"the service held {peak_mib} MiB for 300 MiB of a command's output"

@@ -89,15 +89,27 @@ def _run(after: AfterCompletion, path: Path, url: str, download_id: str) -> None
     except OSError as exc:
         log.warning("after completion of %s: cannot run %s: %s", download_id, args[0], exc)
         return
+    kept = bytearray()  # the first OUTPUT_CAP bytes; the rest is read and dropped, never held
+    reader = threading.Thread(target=_drain, args=(process, kept), daemon=True,
+                              name=f"paxel-after-out-{download_id}")
+    reader.start()
     try:
-        output, _ = process.communicate(timeout=after.timeout)
+        process.wait(timeout=after.timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
-        output, _ = process.communicate()
+        process.wait()
         log.warning("after completion of %s: %s killed after %g s", download_id, args[0], after.timeout)
-    text = output[:OUTPUT_CAP].decode("utf-8", "replace").rstrip()
+    reader.join(5.0)  # a child that left the group may keep the pipe open: not waited for
+    text = bytes(kept).decode("utf-8", "replace").rstrip()
     log.info("after completion of %s: %s exited %s%s", download_id, args[0], process.returncode,
              f"; output:\n{text}" if text else "")
+
+
+def _drain(process: subprocess.Popen[bytes], kept: bytearray) -> None:
+    assert process.stdout is not None
+    with process.stdout:
+        while chunk := process.stdout.read(65536):
+            kept.extend(chunk[:OUTPUT_CAP - len(kept)])
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
