@@ -81,7 +81,7 @@ def _set_queue(name: str, limit: int, creating: bool) -> int:
         queues = _named()
         if not creating and name not in queues:
             return usage("queue", f"no queue {name!r} (`paxel queue add {name} {limit}` makes it)")
-        queues[name] = {"max_concurrent": limit}
+        queues[name] = {**queues.get(name, {}), "max_concurrent": limit}  # keeps its schedule
         call("queue", "settings", set={"queues": queues})
     print(f"{name}: {limit} at once")
     return 0

@@ -11,12 +11,19 @@ move puts it. The scheduler (paxel.service.scheduler) holds the state and asks t
 - "Start now" (IDM's *Start download* on a queued file) runs a download at once, past its
   queue's limit and outside the schedule windows; only the per-host connection cap still holds,
   since it protects the server rather than expressing an order.
+- A named queue may carry its own schedule windows (settings `queues.NAME.schedule`): it starts
+  downloads only inside them, whatever the global schedule says; a queue without one (and
+  `main`) follows the global schedule. Same wall-clock and daylight-saving rules
+  (paxel.service.schedule), asked anew every second.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Literal
+
+from paxel.service.schedule import Timetable
 
 MAIN = "main"
 Move = Literal["top", "up", "down", "bottom"]
@@ -34,6 +41,17 @@ def may_start(queue: str, running: Mapping[str, int], limits: Mapping[str, int],
     if forced:
         return True
     return window_open and running.get(queue, 0) < limits.get(queue, limits.get(MAIN, 1))
+
+
+def timetable(queue: str, default: Timetable, own: Mapping[str, Timetable]) -> Timetable:
+    """The windows `queue` starts downloads in: its own if it has them, else the global ones."""
+    return own.get(queue, default)
+
+
+def open_queues(wall: datetime, default: Timetable, own: Mapping[str, Timetable],
+                names: Iterable[str]) -> dict[str, bool]:
+    """Which of the queues `names` may start downloads at the wall-clock moment `wall`."""
+    return {name: timetable(name, default, own).open_at(wall) for name in names}
 
 
 def moved(order: Sequence[tuple[str, int]], download_id: str, to: Move) -> dict[str, int]:
@@ -58,4 +76,4 @@ def places(order: Sequence[str]) -> dict[str, int]:
     return {ident: n for n, ident in enumerate(order, start=1)}
 
 
-__all__ = ["MAIN", "MOVES", "Move", "home", "may_start", "moved", "places"]
+__all__ = ["MAIN", "MOVES", "Move", "home", "may_start", "moved", "open_queues", "places", "timetable"]

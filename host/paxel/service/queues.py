@@ -49,13 +49,17 @@ class Queues(Runner):
     # --- requests --------------------------------------------------------------------------------
 
     def queues(self) -> list[dict[str, Any]]:
-        """Every queue, `main` first: its limit and how many of its downloads run and wait."""
+        """Every queue, `main` first: its limit, how many of its downloads run and wait, and its
+        windows: `schedule` "own" or "global", `open` now, else `next_open` (Unix seconds)."""
         with self._lock:
             limits = self._settings.queue_limits
             running = Counter(job.queue for job in self._jobs.values())
             waiting = Counter(queueing.home(r.queue, limits) for r in self._store.with_state(State.QUEUED))
-        return [{"name": name, "max_concurrent": limit, "running": running[name], "queued": waiting[name]}
-                for name, limit in limits.items()]
+            own = self._settings.queue_schedules
+            return [{"name": name, "max_concurrent": limit, "running": running[name], "queued": waiting[name],
+                     "schedule": "own" if name in own else "global", "open": self._queue_open(name),
+                     "next_open": None if self._queue_open(name) else self._next_open(name)}
+                    for name, limit in limits.items()]
 
     def start_now(self, download_id: str) -> dict[str, Any]:
         """Run it at once, first in its queue, past its queue's limit and the schedule windows."""
@@ -114,9 +118,8 @@ class Queues(Runner):
             self.limits.timetable = new.schedule
             if "max_speed" in changes:
                 self.limits.set_global_speed(new.max_speed)
-            was_open, self._open = self._open, self.limits.check()
-            if was_open and not self._open:  # a window that closes now holds what runs, as at 06:00
-                self._hold()
+            # a window that closes now holds what runs, as at 06:00; one that opens starts (_pump)
+            self._recheck()
             moved = self._store.rehome(set(new.queue_limits), MAIN)
         log.info("settings changed: %s", ", ".join(sorted(changes)))
         self._emit("settings", {"settings": settings_mod.to_raw(new)})
@@ -157,8 +160,9 @@ class Queues(Runner):
         """What a queued download waits for (DownloadView `waiting`)."""
         if record.duplicate:
             return {"for": "duplicate"}
-        if not self._open and record.id not in self._forced:
-            return {"for": "schedule", "until": self._next_open()}
+        queue = self._home(record)
+        if not self._queue_open(queue) and record.id not in self._forced:
+            return {"for": "schedule", "until": self._next_open(queue)}
         return {"for": "queue"}
 
     def window(self) -> dict[str, Any]:
@@ -167,9 +171,13 @@ class Queues(Runner):
         with self._lock:
             return {"open": self._open, "next_open": None if self._open else self._next_open()}
 
-    def _next_open(self) -> float | None:
+    def _queue_open(self, queue: str) -> bool:
+        return self._opens.get(queue, self._open)
+
+    def _next_open(self, queue: str = MAIN) -> float | None:
         wall = local_time(self.limits.clock(), self.limits.zone)
-        opens: datetime | None = self.limits.timetable.next_open(wall)
+        table = queueing.timetable(queue, self.limits.timetable, self._settings.queue_schedules)
+        opens: datetime | None = table.next_open(wall)
         return opens.timestamp() if opens else None
 
     def list(self) -> list[dict[str, Any]]:
@@ -189,7 +197,7 @@ class Queues(Runner):
 
     def _pump(self) -> None:
         """Start queued downloads in queue order, each queue below its own limit (a forced one
-        past it), while a schedule window is open (a forced one outside too)."""
+        past it), while its schedule window is open (a forced one outside too)."""
         with self._lock:
             if self._stopping:
                 return
@@ -200,7 +208,7 @@ class Queues(Runner):
                     continue
                 queue = queueing.home(record.queue, limits)
                 forced = record.id in self._forced
-                if not queueing.may_start(queue, running, limits, self._open, forced):
+                if not queueing.may_start(queue, running, limits, self._queue_open(queue), forced):
                     continue
                 granted = self.limits.hosts.take(record.url, record.connections)
                 if granted:  # else its host is at its cap: it waits, a later one may start

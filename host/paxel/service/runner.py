@@ -27,11 +27,12 @@ from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.headers import CREDENTIAL_HEADERS
 from paxel.protocol import error_view
 from paxel.retry import RetryPolicy
-from paxel.service import lifecycle, mediarun, relink
+from paxel.service import lifecycle, mediarun, queueing, relink
 from paxel.service.lifecycle import Action, State, StopReason
 from paxel.service.limits import Limits
 from paxel.service.phase import Phase, next_phase
 from paxel.service.queueing import MAIN
+from paxel.service.schedule import local_time
 from paxel.service.settings import Settings
 from paxel.service.store import Record, Store
 from paxel.service.view import view
@@ -96,6 +97,7 @@ class Runner:
         # the wall clock (it counts through a suspend); tests pass one that jumps
         self.limits = Limits(settings.max_speed, settings.max_connections_per_host, settings.schedule, clock)
         self._open = self.limits.check()
+        self._opens = self._queue_windows()  # per queue: its own windows, else the global ones
         self._stopping = False
         self._wake = threading.Event()
         self._watcher = CompletionWatcher(self._on_file_completed, self._on_file_missing)
@@ -153,11 +155,31 @@ class Runner:
         self._emit(event, {"download": current})
         return current
 
-    def _hold(self) -> None:
-        """The schedule window closed: running downloads go back to the queue (the engine
-        keeps the .part; they continue when a window opens)."""
+    def _queue_windows(self) -> dict[str, bool]:
+        """Which queues may start downloads now (paxel.service.queueing.open_queues)."""
+        wall = local_time(self.limits.clock(), self.limits.zone)
+        return queueing.open_queues(wall, self.limits.timetable, self._settings.queue_schedules,
+                                    self._settings.queue_limits)
+
+    def _recheck(self) -> None:
+        """Read the windows anew: hold what runs in a queue whose window just closed, start
+        what may start in one that just opened."""
+        self._open = self.limits.check()
+        was, self._opens = self._opens, self._queue_windows()
+        closed = {q for q, now in self._opens.items() if not now and was.get(q, True)}
+        if closed:
+            self._hold(closed)
+        if any(now and not was.get(q, False) for q, now in self._opens.items()):
+            self._pump()
+
+    def _hold(self, queues: set[str] | None = None) -> None:
+        """A schedule window closed (for `queues`; None: all): their running downloads go back
+        to the queue (the engine keeps the .part; they continue when a window opens)."""
         with self._lock:
+            limits = self._settings.queue_limits
             for job in self._jobs.values():
+                if queues is not None and queueing.home(job.queue, limits) not in queues:
+                    continue
                 if job.stop_reason is None and not job.forced:
                     job.stop_reason = StopReason.SCHEDULE
                     job.download.pause()
@@ -336,11 +358,7 @@ class Runner:
         """Progress events, throttled; sleeps on an event while nothing runs (idle costs nothing)."""
         next_progress = 0.0
         while not self._stopping:
-            was_open, self._open = self._open, self.limits.check()  # asked anew: survives a suspend
-            if self._open and not was_open:
-                self._pump()
-            elif was_open and not self._open:
-                self._hold()
+            self._recheck()  # asked anew every round: survives a suspend
             now = time.monotonic()
             if now >= next_progress:
                 next_progress = now + PROGRESS_INTERVAL
@@ -352,6 +370,7 @@ class Runner:
             if self._jobs:
                 time.sleep(max(0.0, next_progress - time.monotonic()))
             else:
-                self._wake.wait(SCHEDULE_INTERVAL if self.limits.scheduled else None)
+                scheduled = self.limits.scheduled or self._settings.queue_schedules
+                self._wake.wait(SCHEDULE_INTERVAL if scheduled else None)
                 self._wake.clear()
 

@@ -29,6 +29,14 @@ _QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 
 
 @dataclass(frozen=True)
+class Queue:
+    """A named queue's settings entry (`queues.NAME`)."""
+
+    max_concurrent: int
+    schedule: Timetable | None = None  # its own windows; None: the global schedule's apply
+
+
+@dataclass(frozen=True)
 class Settings:
     roots: tuple[Path, ...]
     default_connections: int = 8
@@ -38,7 +46,7 @@ class Settings:
     max_speed: int | None = None  # bytes/s over all downloads together; None: unlimited
     max_connections_per_host: int | None = None  # across all downloads; None: no cap
     schedule: Timetable = field(default_factory=Timetable)  # windows, speeds (service/schedule.py)
-    queues: Mapping[str, int] = field(default_factory=dict)  # named queue -> its max_concurrent
+    queues: Mapping[str, Queue] = field(default_factory=dict)  # named queue -> its limit, windows
     folder_rules: FolderRules = field(default_factory=FolderRules)  # paxel.rules
     duplicates: str = "rename"  # one of DUPLICATES
     after_completion: AfterCompletion = field(default_factory=AfterCompletion)
@@ -50,7 +58,12 @@ class Settings:
     @property
     def queue_limits(self) -> dict[str, int]:
         """Every queue's max_concurrent, `main` (the default queue: `max_concurrent`) first."""
-        return {MAIN: self.max_concurrent, **self.queues}
+        return {MAIN: self.max_concurrent, **{name: q.max_concurrent for name, q in self.queues.items()}}
+
+    @property
+    def queue_schedules(self) -> dict[str, Timetable]:
+        """The queues with windows of their own -> them (the others follow `schedule`)."""
+        return {name: q.schedule for name, q in self.queues.items() if q.schedule is not None}
 
 
 def load(path: Path | None = None) -> Settings:
@@ -108,8 +121,9 @@ def _parsed(parse: Callable[[Any, str], Any], raw: Any, where: str) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _queues(raw: Any, where: str) -> dict[str, int]:
-    """`{"night": {"max_concurrent": 2}}` → {"night": 2}; `main` is `max_concurrent`'s."""
+def _queues(raw: Any, where: str) -> dict[str, Queue]:
+    """`{"night": {"max_concurrent": 2, "schedule": {...}}}` → {"night": Queue(2, ...)}; `main`
+    is `max_concurrent`'s."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -121,11 +135,22 @@ def _queues(raw: Any, where: str) -> dict[str, int]:
             raise UsageError(f"{where}: `queues`: {name!r} is not a queue name (letters, digits, "
                              f"space, `.`, `_`, `-`; up to 64; `{MAIN}` is the default queue: "
                              "`max_concurrent`)")
-        if not isinstance(value, Mapping) or set(value) - {"max_concurrent"} or isinstance(limit, bool) \
-                or not isinstance(limit, int) or not 1 <= limit <= 32:
-            raise UsageError(f"{where}: `queues.{name}` must be {{\"max_concurrent\": 1..32}}")
-        out[name] = limit
+        if not isinstance(value, Mapping) or set(value) - {"max_concurrent", "schedule"} \
+                or isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 32:
+            raise UsageError(f"{where}: `queues.{name}` must be {{\"max_concurrent\": 1..32}} "
+                             "and an optional `schedule`")
+        out[name] = Queue(limit, _queue_schedule(value.get("schedule"), f"{where}: `queues.{name}.schedule`"))
     return out
+
+
+def _queue_schedule(raw: Any, where: str) -> Timetable | None:
+    """A queue's own windows (the time-of-day speed limits stay global); None: it has none."""
+    if raw is None:
+        return None
+    own: Timetable = _parsed(schedule.parse, raw, where)
+    if own.speeds:
+        raise UsageError(f"{where}: only `windows` (speed rules are global: `schedule.speeds`)")
+    return own
 
 
 def _duplicates(value: Any, where: str) -> str:
@@ -146,10 +171,16 @@ def to_raw(settings: Settings) -> dict[str, Any]:
         "max_speed": settings.max_speed,
         "max_connections_per_host": settings.max_connections_per_host,
         "schedule": schedule.to_raw(settings.schedule),
-        "queues": {name: {"max_concurrent": n} for name, n in settings.queues.items()},
+        "queues": {name: _queue_raw(settings, name) for name in settings.queues},
         "folder_rules": rules.to_raw(settings.folder_rules),
         "duplicates": settings.duplicates,
     }
+
+
+def _queue_raw(settings: Settings, name: str) -> dict[str, Any]:
+    own = settings.queues[name].schedule
+    return {"max_concurrent": settings.queues[name].max_concurrent,
+            **({} if own is None else {"schedule": {"windows": schedule.to_raw(own)["windows"]}})}
 
 
 def settings_path() -> Path:
