@@ -72,6 +72,32 @@ def test_schedule_and_settings_commands(paxel_env: PaxelEnv) -> None:
     assert refused.returncode != 0 and "cannot change 'roots'" in refused.stderr
 
 
+def test_a_queue_schedule_from_the_cli(paxel_env: PaxelEnv) -> None:
+    paxel_env.paxel("queue", "add", "night", "1")
+    assert paxel_env.paxel("schedule", "--queue", "night").stdout == (
+        "night: the global schedule's windows\nnow: open\n")
+    shown = paxel_env.paxel("schedule", "--queue", "night", "window", "2:00-06:00", "mon").stdout
+    assert shown == "window 02:00-06:00 mon\n"
+    paxel_env.paxel("queue", "set", "night", "2")  # keeps its windows
+    own = {"windows": [{"start": "02:00", "stop": "06:00", "days": ["mon"]}]}
+    assert json.loads(paxel_env.settings_file.read_text())["queues"] == {
+        "night": {"max_concurrent": 2, "schedule": own}}
+    listed = paxel_env.paxel("queue").stdout.splitlines()
+    assert listed[0].startswith("main") and listed[0].endswith("queued  open")
+    assert re.fullmatch(r"night .* (open|closed, opens Mon 02:00) \(own windows\)", listed[1]), listed[1]
+    state = paxel_env.paxel("schedule", "--queue", "night").stdout.splitlines()
+    assert state[0] == "window 02:00-06:00 mon" and re.fullmatch(r"now: (open|closed, opens Mon 02:00)",
+                                                                 state[1])
+    for words, message in ((["--queue", "night", "speed", "1:00-2:00", "1M"], "for a queue"),
+                           (["--queue", "nosuch"], "no named queue"), (["--queue", "main"], "no named queue"),
+                           (["--queue", "night", "window", "25:00-26:00"], "HH:MM")):
+        wrong = paxel_env.paxel("schedule", *words, check=False)
+        assert wrong.returncode != 0 and message in wrong.stderr, (words, wrong.stderr)
+    assert paxel_env.paxel("schedule", "--queue", "night", "clear").stdout == (
+        "night: the global schedule's windows\n")
+    assert json.loads(paxel_env.settings_file.read_text())["queues"] == {"night": {"max_concurrent": 2}}
+
+
 def test_a_signed_link_to_a_finished_file_is_asked_about_after_the_take(paxel_env: PaxelEnv,
                                                                         nginx: Nginx) -> None:
     paxel_env.write_settings(duplicates="ask")

@@ -1,6 +1,6 @@
 """`paxel queue …`: named queues and the order of downloads in them (docs/guide.md).
 
-    paxel queue                          the queues: limit, running, queued
+    paxel queue                          the queues: limit, running, queued, window state
     paxel queue add NAME [N]             a named queue running N at once (default 1)
     paxel queue set NAME N               a queue's limit (`main`: max_concurrent)
     paxel queue remove NAME              its downloads go to main
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paxel.commands.schedule import window_state
 from paxel.commands.servicecall import Refused, call, usage
 from paxel.service.queueing import MAIN, MOVES
 
@@ -33,8 +34,10 @@ def _run(argv: list[str]) -> int:
     word, args = (argv[0], argv[1:]) if argv else ("list", [])
     if word == "list" and not args:
         for queue in call("queue", "queues")["queues"]:
+            own = " (own windows)" if queue.get("schedule") == "own" else ""
             print(f"{queue['name']:<16} {queue['max_concurrent']:>2} at once  "
-                  f"{queue['running']:>3} running  {queue['queued']:>3} queued")
+                  f"{queue['running']:>3} running  {queue['queued']:>3} queued  "
+                  f"{window_state(queue['open'], queue['next_open'])}{own}")
         return 0
     if word in ("add", "set") and len(args) in (1, 2) and (word == "add" or len(args) == 2):
         limit = _count(args[1]) if len(args) == 2 else 1

@@ -5,6 +5,8 @@
     paxel schedule window HH:MM-HH:MM [DAYS]        the queues start downloads only in windows
     paxel schedule speed HH:MM-HH:MM SPEED [DAYS]   the global limit while it holds (2M, off)
     paxel schedule clear [windows|speeds]           remove them (both without a word)
+    paxel schedule --queue NAME [window …|clear]    a named queue's own windows (without them
+                                                    it follows the global ones; `clear`: again)
 
 DAYS: mon,tue,… (the days a window starts on; default every day). A window whose end is at or
 before its start crosses midnight (22:00-06:00).
@@ -36,13 +38,13 @@ def main(command: str, argv: list[str]) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    if argv[:1] == ["--queue"]:
+        return _run_queue(argv[1], argv[2:]) if len(argv) >= 2 else usage("schedule", "--queue NAME")
     word, args = (argv[0], argv[1:]) if argv else ("show", [])
     if word == "show" and not args:
         _print(_current())
         window = call("schedule", "queues")
-        opens = window["next_open"]
-        later = f", opens {datetime.fromtimestamp(opens):%a %H:%M}" if opens else ", no window within a week"
-        print("now: open" if window["open"] else f"now: closed{later}")
+        print("now: " + window_state(window["open"], window["next_open"]))
         return 0
     if word == "clear" and len(args) <= 1 and (not args or args[0] in ("windows", "speeds")):
         current = _current()
@@ -70,6 +72,49 @@ def _run(argv: list[str]) -> int:
     if word in ("show", "clear", "window", "speed"):
         return usage("schedule", f"wrong arguments for `{word}`; see `paxel schedule --help`")
     return usage("schedule", f"unknown command {word!r}; see `paxel schedule --help`")
+
+
+def _run_queue(name: str, argv: list[str]) -> int:
+    """A named queue's own windows (settings `queues.NAME.schedule`; speed rules stay global)."""
+    queues: dict[str, Any] = call("schedule", "settings")["settings"]["queues"]
+    if name not in queues:
+        return usage("schedule", f"no named queue {name!r} (see `paxel queue`; `main` follows the "
+                                 "global schedule)")
+    word, args = (argv[0], argv[1:]) if argv else ("show", [])
+    entry = queues[name]
+    if word == "show" and not args:
+        own = entry.get("schedule")
+        if own is None:
+            print(f"{name}: the global schedule's windows")
+        else:
+            _print({"windows": own["windows"], "speeds": []})
+        state = next(q for q in call("schedule", "queues")["queues"] if q["name"] == name)
+        print("now: " + window_state(state["open"], state["next_open"]))
+        return 0
+    if word == "clear" and not args:
+        entry.pop("schedule", None)
+    elif word == "window" and len(args) in (1, 2):
+        window = _entry(args[0], args[1] if len(args) == 2 else None)
+        if isinstance(window, str):
+            return usage("schedule", window)
+        own = entry.setdefault("schedule", {"windows": []})
+        own["windows"] = [*own.get("windows", []), window]
+    else:
+        return usage("schedule", f"for a queue: `window HH:MM-HH:MM [DAYS]`, `clear` or nothing "
+                                 f"(not {word!r}); see `paxel schedule --help`")
+    saved = call("schedule", "settings", set={"queues": queues})["settings"]["queues"][name]
+    if "schedule" not in saved:
+        print(f"{name}: the global schedule's windows")
+        return 0
+    return _print({"windows": saved["schedule"]["windows"], "speeds": []})
+
+
+def window_state(is_open: bool, opens: float | None) -> str:
+    """`open`, or `closed, opens Mon 02:00` (local time)."""
+    if is_open:
+        return "open"
+    later = f", opens {datetime.fromtimestamp(opens):%a %H:%M}" if opens else ", no window within a week"
+    return f"closed{later}"
 
 
 def _entry(span: str, days: str | None) -> dict[str, Any] | str:
