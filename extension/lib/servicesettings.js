@@ -82,7 +82,9 @@ export function fromForm(values, current = {}) {
       errors.push({ field: `queues.${i}.name`, message: `Queue name: “${name}” is there twice.` });
     }
     const limit = count(q.maxConcurrent, `queues.${i}.maxConcurrent`, "Downloads at once", errors);
-    if (limit !== null && QUEUE_NAME.test(name)) queues[name] = { max_concurrent: limit };
+    // a queue's own schedule windows are not edited here: kept from `current` under its name
+    const own = (current.queues || {})[name]?.schedule;
+    if (limit !== null && QUEUE_NAME.test(name)) queues[name] = { max_concurrent: limit, ...(own ? { schedule: own } : {}) };
   });
   set.queues = queues;
 

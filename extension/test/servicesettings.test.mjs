@@ -24,6 +24,16 @@ test("the service's settings round-trip through the form; what the page does not
   });
 });
 
+test("a queue's own schedule windows (not edited here) are kept when the form is saved", () => {
+  const night = { start: "02:00", stop: "06:00", days: [...DAYS] };
+  const current = { ...service, queues: { night: { max_concurrent: 1, schedule: { windows: [night] } }, bulk: { max_concurrent: 2 } } };
+  const values = toForm(current);
+  values.queues[0].maxConcurrent = "3";
+  const { set, errors } = fromForm(values, current);
+  assert.equal(errors, undefined);
+  assert.deepEqual(set.queues, { night: { max_concurrent: 3, schedule: { windows: [night] } }, bulk: { max_concurrent: 2 } });
+});
+
 test("errors name the field, in the form's words and units", () => {
   const values = { ...toForm(service), maxConcurrent: "0", maxSpeed: "8M",
     queues: [{ name: "main", maxConcurrent: "2" }, { name: "a/b", maxConcurrent: "x" }],
