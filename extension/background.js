@@ -1,18 +1,17 @@
 // Background (Chromium service worker / Firefox event page). Every listener is registered at the
 // top level so a restarted worker gets the event that woke it; state lives in storage.
 import * as host from "./lib/host.js";
-import { HostError } from "./lib/host.js";
 import { normalizeSettings } from "./lib/settings.js";
-import { decide, browserSize, LEAVE, PROBE } from "./lib/rules.js";
-import { cookieStoreFor, cookieQueries, selectCookies } from "./lib/cookies.js";
-import { buildAction, buildDownload, buildMediaProbe, buildProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
+import { buildAction, buildDownload, buildMediaProbe, isFirefoxUrl, RequestError } from "./lib/messages.js";
 import "./lib/format.js";
 import { baseName, urlRefusal } from "./lib/urls.js";
 import * as navigations from "./lib/navigations.js";
 import { addDecision, failureReason } from "./lib/trace.js";
-import { buildTake, canTake, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./lib/takeover.js";
-import { afterRefresh, letGo } from "./lib/relink.js";
 import * as mediasniff from "./lib/mediasniff.js";
+import * as seenrequests from "./lib/seenrequests.js";
+import { collectCookies, partitionKeyOf } from "./lib/readcookies.js";
+import { browserDownload, createHandOver, logFallback } from "./lib/handover.js";
+import { followRefresh, notify, onNotificationClicked } from "./lib/notices.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const { applyEvent, badgeText } = globalThis.paxelFormat;
@@ -30,22 +29,21 @@ let reconnectTimer = null;
 let reconnectDelay = 1000;
 const UI_RECONNECT_MS = 1000; // while a popup or options page is open: it must show the truth soon
 const uiPorts = new Set();
-// The navigation requests seen lately (lib/navigations.js). Worker-lifetime: a download follows
-// its request within seconds, and the webRequest events that fill it keep the worker awake.
-let seenRequests = [];
 // Media requests' headers until their response shows whether they are media (lib/mediasniff.js).
 let pendingMedia = new Map();
 let globalBadge = ""; // the downloads count last shown: a tab with media shows it too
 
 // ---- listeners (top level) ----
+// The hand-over (lib/handover.js) works on this worker's stored state.
+const handOver = createHandOver({ loadSettings, bypassArmed, setBypass, recordDecision, adoptView });
 if (api.downloads.onDeterminingFilename) {
-  api.downloads.onDeterminingFilename.addListener(onDeterminingFilename);
+  api.downloads.onDeterminingFilename.addListener(handOver.onDeterminingFilename);
 } else {
-  api.downloads.onCreated.addListener(onDownloadCreated);
+  api.downloads.onCreated.addListener(handOver.onDownloadCreated);
 }
 // Non-blocking observers: what the browser really sends for navigations (a download is one).
 api.webRequest.onBeforeRequest.addListener(onBeforeRequest, navigations.REQUEST_FILTER);
-api.webRequest.onSendHeaders.addListener(onSendHeaders, navigations.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
+api.webRequest.onSendHeaders.addListener(seenrequests.onSendHeaders, navigations.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
 // What a tab plays (lib/mediasniff.js): its responses, with the headers its requests went out with.
 api.webRequest.onSendHeaders.addListener(onMediaSendHeaders, mediasniff.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
 api.webRequest.onHeadersReceived.addListener(onMediaHeaders, mediasniff.REQUEST_FILTER, ["responseHeaders"]);
@@ -55,7 +53,7 @@ api.contextMenus.onClicked.addListener(onMenuClicked);
 api.runtime.onInstalled.addListener(createMenu);
 api.runtime.onMessage.addListener(onUiMessage);
 api.runtime.onConnect.addListener(onUiConnect);
-api.notifications.onClicked.addListener(onNotificationClicked);
+api.notifications.onClicked.addListener((notificationId) => onNotificationClicked(notificationId, loadViews));
 host.onEvent((event) => enqueue(() => onHostEvent(event)));
 host.onStatus((status) => enqueue(() => onHostStatus(status)));
 enqueue(resumeAfterRestart);
@@ -101,58 +99,12 @@ async function saveViews(views) {
   return kept;
 }
 
-// ---- the browser's real requests ----
-// Firefox may deliver downloads.onCreated before the webRequest events of the same request:
-// a download without its request waits this long for it before falling back to cookies.getAll.
-const REQUEST_WAIT_MS = 1000;
-const requestWaiters = new Set();
-
-function requestsChanged() {
-  for (const wake of requestWaiters) wake();
-}
-
+// ---- the browser's real requests (lib/seenrequests.js) ----
 function onBeforeRequest(details) {
   if (details.type === "main_frame" && details.tabId >= 0) {
     enqueue(() => updateMedia(details.tabId, (s) => mediasniff.forgetTab(s, details.tabId)));
   }
-  seenRequests = navigations.noteRequest(navigations.prune(seenRequests, Date.now()), details);
-  requestsChanged();
-}
-
-function onSendHeaders(details) {
-  seenRequests = navigations.noteHeaders(seenRequests, details);
-  requestsChanged();
-  // Chromium's details do not say whether the tab is private; the tab does (still open now).
-  if (!IS_FIREFOX && details.tabId >= 0) {
-    api.tabs.get(details.tabId).then(
-      (tab) => { seenRequests = navigations.notePrivacy(seenRequests, details.requestId, tab.incognito); },
-      () => {},
-    );
-  }
-}
-
-function nextRequestEvent(ms) {
-  return new Promise((resolve) => {
-    const wake = () => {
-      requestWaiters.delete(wake);
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    requestWaiters.add(wake);
-  });
-}
-
-/** The request `item` came from (used up: one download per request), or null. */
-async function takeRequest(item) {
-  const deadline = Date.now() + REQUEST_WAIT_MS;
-  let entry = navigations.matchDownload(seenRequests, item);
-  while (!navigations.complete(entry) && Date.now() < deadline) {
-    await nextRequestEvent(deadline - Date.now());
-    entry = navigations.matchDownload(seenRequests, item);
-  }
-  seenRequests = navigations.forget(seenRequests, entry);
-  return entry;
+  seenrequests.noteRequest(details);
 }
 
 // ---- media a tab plays (lib/mediasniff.js; docs/extension.md "Media on a page") ----
@@ -236,72 +188,6 @@ function recordDecision(decision) {
   });
 }
 
-// ---- interception ----
-function candidateOf(item, seen) {
-  return {
-    // The request seen is the last hop: the URL whose headers paxel gets (a POST answered 303
-    // is a GET of this URL).
-    url: seen?.url ?? item.url,
-    referrer: item.referrer,
-    filename: item.filename,
-    mime: item.mime,
-    size: browserSize(item.totalBytes ?? item.fileSize),
-    incognito: Boolean(item.incognito),
-    method: seen?.method ?? undefined,
-  };
-}
-
-/** Cookies the browser would send for `url` from the store the download or tab belongs to. */
-async function collectCookies(url, { incognito, cookieStoreId, topLevelUrl, partitionKey }) {
-  const storeId = cookieStoreFor({ isFirefox: IS_FIREFOX, incognito, cookieStoreId });
-  const queries = cookieQueries({ url, storeId, isFirefox: IS_FIREFOX, partitionKey });
-  // The first query is the plain store: if it fails, paxel would get a 403 where the browser
-  // succeeds, so the error goes up and the download stays with the browser. Partitioned queries
-  // are extras that older browsers reject.
-  const [plain, ...partitioned] = queries;
-  const results = await Promise.all([
-    api.cookies.getAll(plain),
-    ...partitioned.map((q) => api.cookies.getAll(q).catch(() => [])),
-  ]);
-  return selectCookies(results, topLevelUrl);
-}
-
-/**
- * Apply the rules (probing the size through the host when they need it) to a browser download.
- * Returns {request (the download request to send, or null to leave it to the browser), reason,
- * via ("seen" | "cookies": where the request headers came from)}.
- */
-async function planHandOver(item, origin) {
-  const seen = await takeRequest(item);
-  const candidate = candidateOf(item, seen);
-  const settings = await loadSettings();
-  let verdict = decide({ ...candidate, bypass: await bypassArmed() }, settings);
-  if (verdict.reason === "bypass") await setBypass(false);
-  if (verdict.action === LEAVE) return { request: null, reason: verdict.reason };
-  // Without host permission Firefox's cookies.getAll answers [] silently (and webRequest shows
-  // nothing): paxel would get a 403 where the browser succeeds, so such downloads stay.
-  if (!(await api.permissions.contains({ origins: [originPattern(candidate.url)] }))) {
-    return { request: null, reason: "no-permission" };
-  }
-  const sent = seen?.headers ? navigations.forwardedHeaders(seen.headers) : undefined;
-  const cookies = sent ? [] : await collectCookies(candidate.url, origin);
-  const details = { ...candidate, userAgent: navigator.userAgent, cookies, sent, source: origin.source };
-  if (verdict.action === PROBE && canTake(await host.hello())) {
-    // `take` checks the minimum size with its own first request: no separate probe.
-    return { request: buildDownload(details, settings), reason: "rules-matched", via: sent ? "seen" : "cookies", minSize: settings.minSize };
-  }
-  if (verdict.action === PROBE) {
-    const probe = await host.request(buildProbe(details));
-    verdict = decide({ ...candidate, size: probe.size ?? null, probed: true }, settings);
-    if (verdict.action === LEAVE) return { request: null, reason: verdict.reason };
-  }
-  return { request: buildDownload(details, settings), reason: verdict.reason, via: sent ? "seen" : "cookies" };
-}
-
-function originPattern(url) {
-  return `${new URL(url).origin}/*`;
-}
-
 async function sendDownload(request) {
   const { download } = await host.request(request);
   await adoptView(download);
@@ -310,158 +196,6 @@ async function sendDownload(request) {
 
 async function adoptView(download) {
   await enqueue(async () => saveViews(applyEvent(await loadViews(), { event: "added", data: { download } })));
-}
-
-/**
- * Ask paxel to take the download (docs/protocol.md `take`): it answers only once its first
- * request was answered like the browser's. The extension keeps its own deadline (Chromium gives
- * up holding at 15 s); a `taken` that comes after it is let go at once, so there is one copy.
- * Rejects with HostError when the host cannot be reached at all.
- */
-async function take(request, item, minSize) {
-  const hello = await host.hello();
-  if (!canTake(hello)) {
-    return { taken: false, reason: "host-outdated", message: "this paxel cannot take downloads safely: update paxel" };
-  }
-  const seen = { ...seenOf(item), ...(minSize ? { min_size: minSize } : {}) };
-  const asked = host.request(buildTake(request, seen), TAKE_DEADLINE_MS + 10000).then(outcomeOf);
-  let timer;
-  const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), TAKE_DEADLINE_MS); });
-  const first = await Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
-  if (first === TIMED_OUT) {
-    asked.then((late) => (late.taken ? dropFromPaxel(late) : null)).catch(() => {});
-  }
-  return first;
-}
-
-/**
- * paxel lets go of a download the browser kept: its job and any bytes it wrote go; one that
- * continues an earlier download (an expired link refreshed) is only paused (lib/relink.js).
- */
-function dropFromPaxel(outcome) {
-  const request = letGo(outcome);
-  return request && host.request(request)
-    .catch((err) => console.warn("paxel: cannot drop", request.download_id, err.message));
-}
-
-/** After `refresh`: open the download's page, where the user clicks the link again. */
-async function followRefresh(result) {
-  const next = afterRefresh(result);
-  if (next.open) return api.tabs.create({ url: next.open });
-  // (not "paxel:…": a click on it has nothing to open)
-  return api.notifications.create(`paxel-refresh:${result?.download?.download_id ?? ""}`, {
-    type: "basic", iconUrl: api.runtime.getURL("icons/icon-128.png"), title: "Refresh link", message: next.say,
-  });
-}
-
-/** The trace says when a click continued an earlier download instead of starting one. */
-function takenDetail(outcome) {
-  return outcome.attached ? "continues the unfinished download of the same file" : undefined;
-}
-
-function declinedDecision(about, outcome) {
-  if (outcome.reason === "small") return { ...about, to: "browser", reason: "below-minimum-size" };
-  const reason = outcome.reason === "host-outdated" || outcome.reason === "timeout" ? outcome.reason : "declined";
-  return { ...about, to: "browser", reason, detail: reason === "declined" ? outcome.message : undefined };
-}
-
-/**
- * Chromium holds the download until suggest() is called, before any data is written: paxel
- * takes it (or not) meanwhile; the browser's download is cancelled only once paxel has it.
- */
-function onDeterminingFilename(item, suggest) {
-  if (item.byExtensionId === api.runtime.id) return false; // our own fallback: never again
-  const origin = { incognito: item.incognito, topLevelUrl: item.referrer, source: "click" };
-  const about = { url: item.finalUrl || item.url, name: baseName(item.filename) };
-  planHandOver(item, origin)
-    .then(async ({ request, reason, via, minSize }) => {
-      if (!request) {
-        recordDecision({ ...about, to: "browser", reason });
-        return suggest();
-      }
-      const outcome = await take(request, item, minSize);
-      if (!outcome.taken) {
-        recordDecision(declinedDecision(about, outcome));
-        return suggest();
-      }
-      await adoptView(outcome.download);
-      recordDecision({ ...about, to: "paxel", reason, request: via, detail: takenDetail(outcome) });
-      await api.downloads.cancel(item.id);
-      await api.downloads.erase({ id: item.id });
-    })
-    .catch((err) => {
-      logFallback(item.url, err);
-      recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
-      suggest();
-    });
-  return true;
-}
-
-/**
- * Firefox has no hold: its download goes on while paxel takes it. Firefox's copy is removed only
- * once paxel has taken the download; if Firefox finished first, its copy wins and paxel lets go.
- */
-async function onDownloadCreated(item) {
-  if (item.byExtensionId === api.runtime.id) return;
-  const origin = {
-    incognito: item.incognito,
-    cookieStoreId: item.cookieStoreId,
-    topLevelUrl: item.referrer,
-    source: "click",
-  };
-  const about = { url: item.url, name: baseName(item.filename) };
-  try {
-    const plan = await planHandOver(item, origin);
-    if (!plan.request) {
-      recordDecision({ ...about, to: "browser", reason: plan.reason });
-      return;
-    }
-    const outcome = await take(plan.request, item, plan.minSize);
-    if (!outcome.taken) {
-      recordDecision(declinedDecision(about, outcome));
-      return;
-    }
-    if (!(await giveUpBrowserCopy(item.id))) {
-      await dropFromPaxel(outcome);
-      recordDecision({ ...about, to: "browser", reason: "browser-first" });
-      return;
-    }
-    await adoptView(outcome.download);
-    recordDecision({ ...about, to: "paxel", reason: plan.reason, request: plan.via, detail: takenDetail(outcome) });
-  } catch (err) {
-    logFallback(item.url, err);
-    recordDecision({ ...about, to: "browser", reason: failureReason(err), detail: err.message });
-  }
-}
-
-/** Cancel and erase the browser's copy; false when it had already finished (then it stays). */
-async function giveUpBrowserCopy(id) {
-  try {
-    await api.downloads.cancel(id);
-  } catch {
-    const [found] = await api.downloads.search({ id });
-    if (!found || found.state === "complete") return false;
-  }
-  const [left] = await api.downloads.search({ id });
-  if (left?.state === "complete") return false; // finished between our call and the cancel
-  // The browser's download is gone by now: a stray list entry must not stop paxel getting it.
-  await api.downloads.erase({ id }).catch((err) => console.warn("paxel: cannot erase download", id, err));
-  return true;
-}
-
-/** The browser downloads it itself; byExtensionId marks it so it is not intercepted again. */
-async function browserDownload(url, { incognito, cookieStoreId }) {
-  const options = { url, saveAs: false };
-  if (IS_FIREFOX) {
-    options.incognito = Boolean(incognito);
-    if (cookieStoreId && cookieStoreId.startsWith("firefox-container-")) options.cookieStoreId = cookieStoreId;
-  }
-  return api.downloads.download(options);
-}
-
-function logFallback(url, err) {
-  const why = err instanceof HostError || err instanceof RequestError ? err.message : String(err);
-  console.warn(`paxel: left to the browser: ${url}: ${why}`);
 }
 
 // ---- context menu ----
@@ -519,16 +253,6 @@ async function downloadStreams(tab) {
     }
   }
   return done;
-}
-
-async function partitionKeyOf(tab, frameId) {
-  if (IS_FIREFOX || !api.cookies.getPartitionKey || tab?.id === undefined) return undefined;
-  try {
-    const { partitionKey } = await api.cookies.getPartitionKey({ tabId: tab.id, frameId: frameId ?? 0 });
-    return partitionKey;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---- host events → storage, badge, popup, notifications ----
@@ -592,32 +316,6 @@ function scheduleIdleDisconnect(views) {
   idleTimer = null;
   if (views.some(inFlight) || uiPorts.size > 0) return;
   idleTimer = setTimeout(() => host.disconnect(), IDLE_DISCONNECT_MS);
-}
-
-async function notify(event) {
-  const view = event.data.download;
-  const completed = event.event === "completed";
-  const { displayName, advice, formatSize } = globalThis.paxelFormat;
-  const size = typeof view.total === "number" ? ` (${formatSize(view.total)})` : "";
-  // A click opens the file; on a failure, the page the link came from (what the advice says).
-  await api.notifications.create(`paxel:${completed ? "file" : "page"}:${view.download_id}`, {
-    type: "basic",
-    iconUrl: api.runtime.getURL("icons/icon-128.png"),
-    title: completed ? "Download complete" : "Download failed",
-    message: completed ? `${displayName(view)}${size}` : `${displayName(view)}: ${advice(view)?.text ?? "failed"}`,
-  });
-}
-
-async function onNotificationClicked(notificationId) {
-  const [prefix, what, downloadId] = notificationId.split(":");
-  if (prefix !== "paxel") return;
-  if (what === "page") {
-    const view = (await loadViews()).find((v) => v.download_id === downloadId);
-    if (view) await api.tabs.create({ url: view.page || view.url });
-  } else {
-    await host.request(buildAction("open", downloadId, { what })).catch((err) => console.warn("paxel:", err.message));
-  }
-  api.notifications.clear(notificationId);
 }
 
 // ---- popup and options ----
