@@ -10,19 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from paxel.commands.servicecall import Refused, call, usage
+from paxel.commands.servicecall import call, run_command, usage
 
 HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
 
 
 def main(command: str, argv: list[str]) -> int:
-    if argv[:1] in (["-h"], ["--help"]):
-        print("usage:\n" + HELP.rstrip())
-        return 0
-    try:
-        return _run(argv)
-    except Refused as refused:
-        return refused.status
+    return run_command(HELP, _run, argv)
 
 
 def _run(argv: list[str]) -> int:

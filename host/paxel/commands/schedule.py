@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from paxel.commands.limit import rate_of
-from paxel.commands.servicecall import Refused, call, usage
+from paxel.commands.servicecall import call, run_command, usage
 from paxel.humanize import format_size
 from paxel.service.schedule import DAYS
 
@@ -28,13 +28,7 @@ _SPAN = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
 
 
 def main(command: str, argv: list[str]) -> int:
-    if argv[:1] in (["-h"], ["--help"]):
-        print("usage:\n" + HELP.rstrip())
-        return 0
-    try:
-        return _run(argv)
-    except Refused as refused:
-        return refused.status
+    return run_command(HELP, _run, argv)
 
 
 def _run(argv: list[str]) -> int:

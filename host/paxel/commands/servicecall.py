@@ -5,6 +5,7 @@ service is started if none runs (settings changes are written by it), a refusal 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from paxel.client import ServiceClient
@@ -33,9 +34,21 @@ def call(command: str, request: str, **fields: Any) -> dict[str, Any]:
         raise Refused(exc.exit_status) from None
 
 
+def run_command(help_text: str, run: Callable[[list[str]], int], argv: list[str]) -> int:
+    """A service command's `main`: `-h`/`--help` prints `help_text`; a refusal (already reported
+    by `call`) becomes the exit status."""
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage:\n" + help_text.rstrip())
+        return 0
+    try:
+        return run(argv)
+    except Refused as refused:
+        return refused.status
+
+
 def usage(command: str, text: str) -> int:
     sys.stderr.write(f"paxel {command}: {text}\n")
     return USAGE_ERROR
 
 
-__all__ = ["Refused", "call", "usage"]
+__all__ = ["Refused", "call", "run_command", "usage"]
