@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -34,11 +33,11 @@ from paxel.media import crypto, dash, hls, mux, naming
 from paxel.media.detect import kind_from_body, kind_from_url
 from paxel.media.model import Segment, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
+from paxel.media.playlistfetch import fetch_playlist
 from paxel.media.progress import MediaProgress
 from paxel.media.select import choose
 
 log = logging.getLogger("paxel.media")
-PLAYLIST_LIMIT = 16 << 20
 WORK_SUFFIX = ".paxel-media"
 STATE = "state.json"
 LOCK = "lock"
@@ -132,15 +131,8 @@ class MediaJob:
 
     # ---- fetching helpers ---------------------------------------------------------------
     def _fetch_text(self, url: str) -> tuple[str, str]:
-        """A playlist's text (through a one-unit UnitJob: same headers, cookies, retries), given up
-        as soon as it passes PLAYLIST_LIMIT: a page chooses the URL `media_probe` reads, and a
-        huge file behind a playlist's name must not be downloaded whole only to be refused."""
-        with tempfile.TemporaryDirectory(prefix="paxel-playlist-") as tmp:
-            job = UnitJob([Unit(url, Path(tmp) / "playlist")], replace(self.options, connections=1))
-            done = _run_capped(job, Path(tmp), PLAYLIST_LIMIT)
-            if done is None or done[0].path.stat().st_size > PLAYLIST_LIMIT:
-                raise PaxelError(f"{url}: a playlist over {PLAYLIST_LIMIT >> 20} MiB")
-            return done[0].path.read_bytes().decode("utf-8", errors="replace"), url
+        """A playlist's text, with this job's headers, cookies and retries (paxel.media.playlistfetch)."""
+        return fetch_playlist(url, self.options), url
 
     def resolve(self) -> Stream:
         """Read the playlist/manifest, choose the variant, read its media playlists."""
@@ -395,37 +387,6 @@ class MediaJob:
                 return plan
             fresh = [hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind) for t in tracks]
             tracks = [_merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
-
-
-def _run_capped(job: UnitJob, folder: Path, cap: int) -> list[UnitDone] | None:
-    """`job.run()`, cancelled (None) once the files in `folder` hold more than `cap` bytes."""
-    finished, over = threading.Event(), threading.Event()
-
-    def watch() -> None:
-        while not finished.wait(0.05):
-            if _bytes_in(folder) > cap:
-                over.set()
-                job.cancel()
-                return
-    watcher = threading.Thread(target=watch, daemon=True, name="paxel-playlist-cap")
-    watcher.start()
-    try:
-        return job.run()
-    except Cancelled:
-        if over.is_set():
-            return None
-        raise
-    finally:
-        finished.set()
-        watcher.join()
-
-
-def _bytes_in(folder: Path) -> int:
-    total = 0
-    for path in folder.iterdir():
-        with contextlib.suppress(OSError):  # a part file renamed as we look
-            total += path.stat().st_size
-    return total
 
 
 def _merge(old: Track, new: Track) -> Track:
