@@ -116,9 +116,23 @@ class Firefox:
         would wait ~5 s for a page load that a download never brings. Aimed at viewport
         coordinates, not at an element reference: the popup redraws its list on every progress
         event, which would make a reference stale between finding it and clicking it."""
-        x, y = self.client.execute_script("""
-            const r = document.querySelector(arguments[0]).getBoundingClientRect();
-            return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];""", [selector])
+        # Aim only once the page is loaded and the element is what is under the point: right after
+        # a navigation from the extension's page (another content process) a press could land
+        # before the new page took events, and the click started nothing (~1 run in 4).
+        deadline = time.monotonic() + 10
+        while True:
+            aim = self.client.execute_script("""
+                const e = document.querySelector(arguments[0]);
+                if (document.readyState !== "complete" || !e) return null;
+                const r = e.getBoundingClientRect();
+                const x = Math.round(r.left + r.width / 2), y = Math.round(r.top + r.height / 2);
+                const hit = document.elementFromPoint(x, y);
+                return hit && (hit === e || e.contains(hit)) ? [x, y] : null;""", [selector])
+            if aim is not None:
+                break
+            assert time.monotonic() < deadline, f"{selector} never became clickable"
+            time.sleep(0.05)
+        x, y = aim
         actions = ActionSequence(self.client, "pointer", "mouse").pointer_move(x, y, origin="viewport") \
             .pointer_down()
         if hold:  # a user who holds the button a moment, while the page may redraw under it
