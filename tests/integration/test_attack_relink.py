@@ -20,18 +20,7 @@ SIZE = 4 * MiB
 
 
 def take(host: NativeHost, request_id: int, url: str, referrer: str, **expect: Any) -> dict[str, Any]:
-    host.send({"id": request_id, "type": "take", "url": url, "source": "click", "referrer": referrer,
-               "connections": 2, "expect": expect})
-    reply = host.reply(request_id, timeout=20)
-    assert reply["ok"], reply
-    result: dict[str, Any] = reply["result"]
-    return result
-
-
-def ask(host: NativeHost, request_id: int, **request: Any) -> dict[str, Any]:
-    host.send({"id": request_id, **request})
-    reply: dict[str, Any] = host.reply(request_id)
-    return reply
+    return host.take(request_id, url, expect, referrer=referrer, connections=2)
 
 
 def paused_with_bytes(host: NativeHost, download_id: str, at_least: int) -> None:
@@ -40,11 +29,11 @@ def paused_with_bytes(host: NativeHost, download_id: str, at_least: int) -> None
         event = host.wait_event("progress", download_id)
         if any(d["download_id"] == download_id and d["done"] >= at_least for d in event["data"]["downloads"]):
             break
-    assert ask(host, 90, type="pause", download_id=download_id)["ok"]
+    assert host.ask(90, type="pause", download_id=download_id)["ok"]
     host.wait_event("paused", download_id)
     deadline = time.monotonic() + 10
     while True:
-        listed = {v["download_id"]: v for v in ask(host, 91, type="list")["result"]["downloads"]}
+        listed = {v["download_id"]: v for v in host.ask(91, type="list")["result"]["downloads"]}
         if listed[download_id]["done"] >= at_least:
             return
         assert time.monotonic() < deadline, "the paused download never recorded its bytes"
@@ -74,7 +63,7 @@ def test_a_page_on_another_site_cannot_splice_its_bytes_into_a_paused_download(
         "a click on another site was attached to the user's paused download")
 
     # The user's own download, resumed, is still the real file.
-    assert ask(host, 4, type="resume", download_id=download_id)["ok"]
+    assert host.ask(4, type="resume", download_id=download_id)["ok"]
     done = host.wait_event("completed", download_id)["data"]["download"]
     assert hashlib.sha256(Path(done["path"]).read_bytes()).hexdigest() == faultserver.sha256(real)
     assert host.close() == 0
@@ -99,7 +88,7 @@ def test_a_second_generated_export_of_the_same_name_and_size_is_not_swallowed_by
     assert second["outcome"] == "taken", second
     assert second.get("attached") is not True, "another export took over the paused one"
     host.wait_event("completed", second["download"]["download_id"])
-    assert ask(host, 4, type="resume", download_id=download_id)["ok"]
+    assert host.ask(4, type="resume", download_id=download_id)["ok"]
     done = host.wait_event("completed", download_id)["data"]["download"]
     assert hashlib.sha256(Path(done["path"]).read_bytes()).hexdigest() == faultserver.sha256(january)
     assert host.close() == 0
@@ -152,7 +141,7 @@ def test_a_link_good_for_the_take_but_not_for_the_engine_is_not_a_lost_click(
     failed = host.wait_event("failed", download_id)["data"]["download"]
     assert failed["stop_reason"] == "link_expired", failed
 
-    assert ask(host, 3, type="refresh", download_id=download_id)["ok"]
+    assert host.ask(3, type="refresh", download_id=download_id)["ok"]
     again = take(host, 4, faultserver.signed_url("counted.bin", size=SIZE), referrer=page, size=SIZE)
     assert again.get("attached") is True and again["download"]["download_id"] == download_id, again
     assert host.close() == 0
@@ -175,7 +164,7 @@ def test_an_open_redirect_on_the_site_does_not_bring_another_sites_bytes_into_a_
         pass
     faultserver.expire(real)
     assert host.wait_event("failed", download_id)["data"]["download"]["stop_reason"] == "link_expired"
-    assert ask(host, 3, type="refresh", download_id=download_id)["ok"]
+    assert host.ask(3, type="refresh", download_id=download_id)["ok"]
 
     evil = faultserver.url("app.iso", other=True, size=SIZE, noetag=1, seed=666)
     bounce = faultserver.url("go", location=evil)

@@ -22,18 +22,7 @@ PAGE = "http://127.0.0.1:9/files.html"
 
 
 def take(host: NativeHost, request_id: int, url: str, cookie: str = "s=1", **expect: Any) -> dict[str, Any]:
-    host.send({"id": request_id, "type": "take", "url": url, "source": "click", "referrer": PAGE,
-               "headers": {"Cookie": cookie}, "connections": 4, "expect": expect})
-    reply = host.reply(request_id, timeout=20)
-    assert reply["ok"], reply
-    result: dict[str, Any] = reply["result"]
-    return result
-
-
-def ask(host: NativeHost, request_id: int, **request: Any) -> dict[str, Any]:
-    host.send({"id": request_id, **request})
-    reply: dict[str, Any] = host.reply(request_id)
-    return reply
+    return host.take(request_id, url, expect, referrer=PAGE, headers={"Cookie": cookie}, connections=4)
 
 
 def wait_done(host: NativeHost, download_id: str, at_least: int) -> None:
@@ -69,7 +58,7 @@ def test_an_expired_link_is_refreshed_and_its_part_continues(paxel_env: PaxelEnv
                                                                                 "HTTP_STATUS")
     assert failed["done"] >= 3 * MiB and "403" in failed["error"]["message"]
     # Retrying the dead link fails again the same way; the page is where a new one is found.
-    refreshed = ask(host, 3, type="refresh", download_id=download_id)
+    refreshed = host.ask(3, type="refresh", download_id=download_id)
     assert refreshed["ok"] and refreshed["result"]["page"] == PAGE, refreshed
     assert refreshed["result"]["download"]["state"] == "failed"
 
@@ -80,7 +69,7 @@ def test_an_expired_link_is_refreshed_and_its_part_continues(paxel_env: PaxelEnv
     assert again["download"]["download_id"] == download_id
     done = host.wait_event("completed", download_id)["data"]["download"]
     assert done["url"] == new and sha256(Path(done["path"])) == faultserver.sha256(new)
-    listed = ask(host, 5, type="list")["result"]["downloads"]
+    listed = host.ask(5, type="list")["result"]["downloads"]
     assert [v["download_id"] for v in listed] == [download_id]
     # After the attach every request went to the new link with the new request's cookie.
     after = [r for r in faultserver.requests("GET") if "sig=" in r.target and r.target.split("?")[1] in new]
@@ -100,10 +89,10 @@ def test_a_second_click_continues_a_paused_copy_and_another_file_is_not_attached
     first = take(host, 2, faultserver.signed_url("iso.bin", size=SIZE, trickle=SLOW), size=SIZE)
     download_id = first["download"]["download_id"]
     wait_done(host, download_id, MiB)
-    assert ask(host, 3, type="pause", download_id=download_id)["ok"]
+    assert host.ask(3, type="pause", download_id=download_id)["ok"]
     host.wait_event("paused", download_id)
     deadline = time.monotonic() + 10
-    while ask(host, 4, type="list")["result"]["downloads"][0]["done"] < MiB:  # the engine winds down
+    while host.ask(4, type="list")["result"]["downloads"][0]["done"] < MiB:  # the engine winds down
         assert time.monotonic() < deadline, "the paused download never recorded its bytes"
         time.sleep(0.1)
 
@@ -131,14 +120,14 @@ def test_refresh_needs_a_stopped_download_and_a_link_dead_before_any_byte_is_dec
     host.hello()
     running = take(host, 2, faultserver.url("r.bin", size=SIZE, trickle=MiB), size=SIZE)
     download_id = running["download"]["download_id"]
-    refused = ask(host, 3, type="refresh", download_id=download_id)
+    refused = host.ask(3, type="refresh", download_id=download_id)
     assert not refused["ok"] and refused["error"]["name"] == "BAD_STATE", refused
-    assert not ask(host, 4, type="refresh", download_id="d-nope")["ok"]
+    assert not host.ask(4, type="refresh", download_id="d-nope")["ok"]
 
     dead = faultserver.signed_url("dead.bin", gets=0, size=SIZE)
     declined = take(host, 5, dead, size=SIZE)
     assert (declined["outcome"], declined["reason"]) == ("declined", "status"), declined
-    assert ask(host, 6, type="cancel", download_id=download_id)["ok"]
+    assert host.ask(6, type="cancel", download_id=download_id)["ok"]
     assert host.close() == 0
 
 
@@ -167,7 +156,7 @@ def test_an_attached_download_continues_its_part_after_a_service_restart(
     paxel_env.stop_service()
     host = paxel_env.host("chrome")
     host.hello()
-    assert ask(host, 5, type="cancel", download_id=blocker["download"]["download_id"])["ok"]
+    assert host.ask(5, type="cancel", download_id=blocker["download"]["download_id"])["ok"]
 
     # Asked, not awaited as an event: at full speed it can complete before this host's hello
     # reached the new service (which resumes its queue as it starts), and that event went to
@@ -175,7 +164,7 @@ def test_an_attached_download_continues_its_part_after_a_service_restart(
     done = None
     deadline = time.monotonic() + 60
     for request_id in range(100, 10_000):
-        listed = ask(host, request_id, type="list")["result"]["downloads"]
+        listed = host.ask(request_id, type="list")["result"]["downloads"]
         done = next(d for d in listed if d["download_id"] == download_id)
         if done["state"] not in ("queued", "running") or time.monotonic() > deadline:
             break

@@ -14,12 +14,7 @@ MiB = 1024 * 1024
 
 
 def take(host: NativeHost, request_id: int, url: str, **expect: Any) -> dict[str, Any]:
-    host.send({"id": request_id, "type": "take", "url": url, "source": "click", "expect": expect,
-               "headers": {"Cookie": "=".join(PRIVATE_COOKIE)}})
-    reply = host.reply(request_id, timeout=20)
-    assert reply["ok"], reply
-    result: dict[str, Any] = reply["result"]
-    return result
+    return host.take(request_id, url, expect, headers={"Cookie": "=".join(PRIVATE_COOKIE)})
 
 
 def test_taken_only_when_the_answer_is_what_the_browser_got(paxel_env: PaxelEnv, nginx: Nginx,

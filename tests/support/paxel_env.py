@@ -99,6 +99,20 @@ class NativeHost:
         result: dict[str, Any] = reply["result"]
         return result
 
+    def ask(self, request_id: int, **request: Any) -> dict[str, Any]:
+        """Any request; its whole reply, ok or not."""
+        self.send({"id": request_id, **request})
+        return self.reply(request_id)
+
+    def take(self, request_id: int, url: str, expect: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """A browser click's `take` that must be answered ok (taken or declined); its result."""
+        self.send({"id": request_id, "type": "take", "url": url, "source": "click", "expect": expect,
+                   **fields})
+        reply = self.reply(request_id, timeout=20)
+        assert reply["ok"], reply
+        result: dict[str, Any] = reply["result"]
+        return result
+
     def add(self, request_id: int, **fields: Any) -> dict[str, Any]:
         """A `download` request that must succeed; its DownloadView."""
         self.send({"id": request_id, "type": "download", **fields})
