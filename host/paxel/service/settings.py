@@ -68,15 +68,20 @@ class Settings:
 
 def load(path: Path | None = None) -> Settings:
     path = path or settings_path()
+    return from_mapping(_read_raw(path), str(path))
+
+
+def _read_raw(path: Path) -> dict[str, Any]:
+    """The settings file's JSON object as written (no file: empty), or a UsageError naming it."""
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raw = {}
+        return {}
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
     if not isinstance(raw, dict):
         raise UsageError(f"{path}: expected a JSON object")
-    return from_mapping(raw, str(path))
+    return raw
 
 
 def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
@@ -192,14 +197,7 @@ def save(changes: Mapping[str, Any], path: Path | None = None) -> Settings:
     file, keeping every other key as it is in the file now, and return the new Settings. Checked
     before writing, so the file is never left invalid; replaced atomically."""
     path = path or settings_path()
-    try:
-        current: Any = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        current = {}
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    if not isinstance(current, dict):
-        raise UsageError(f"{path}: expected a JSON object")
+    current = _read_raw(path)
     merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
     settings = from_mapping(merged, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
