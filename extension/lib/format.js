@@ -92,8 +92,9 @@
     } catch {
       name = unescape(name); // a stray % is kept as it is
     }
-    // eslint-disable-next-line no-control-regex
-    name = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+    // What Python's str.isprintable drops (humanize.name_from_url): controls, and the format and
+    // separator characters a bidi override (U+202E: "fdp.exe" shown as "exe.pdf") hides behind.
+    name = name.replace(/(?! )[\p{C}\p{Z}]/gu, "");
     return name || parsed.hostname || String(url);
   }
 
