@@ -75,7 +75,9 @@ def _url(name: str, value: Any) -> str:
         ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:
         ok = False
-    if not ok or any(c in text for c in "\r\n\t "):
+    # no raw space or control (C0, DEL, C1): a browser percent-encodes them, and one that reached
+    # a message would be printed to a terminal as a command (ESC ] 0 ; retitles the window)
+    if not ok or any(c == " " or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text):
         raise ProtocolError(f"`{name}` is not an absolute http(s) URL", code=ErrorCode.BAD_URL)
     return text
 

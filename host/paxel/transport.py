@@ -91,8 +91,16 @@ def keeps_credentials(origin_url: str, url: str) -> bool:
     return host_of(url) == host_of(origin_url) and not downgrade
 
 
+def has_controls(text: str) -> bool:
+    """Whether `text` holds a C0 or C1 control or DEL: no URL holds one raw (a browser sends them
+    percent-encoded), and printed to a terminal it is a command (ESC ] 0 ; retitles the window)."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
 def check_url(url: str) -> None:
-    """UsageError unless `url` is an absolute http(s) URL with a host."""
+    """UsageError unless `url` is an absolute http(s) URL with a host and no control character."""
+    if has_controls(url):
+        raise UsageError(f"a control character in the URL: {url!r}")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise UsageError(f"not an http(s) URL: {url!r}")

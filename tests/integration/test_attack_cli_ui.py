@@ -1,0 +1,51 @@
+"""The CLI as a strange server would attack it: text that reaches the user's terminal.
+
+A terminal acts on what it is sent: ESC ] 0 ; ... BEL retitles the window, ESC [ 2 J clears the
+screen, and longer sequences can do worse. Whatever a server chose (a redirect's Location, a
+name) must reach the terminal as visible text, never as raw control characters.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
+
+PAXEL = [sys.executable, "-m", "paxel.cli"]
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\x9b31m"   # retitle, clear the screen, an 8-bit CSI
+
+
+@pytest.mark.timeout(60)
+def test_a_redirect_to_a_location_with_escape_sequences_never_reaches_the_terminal_raw(
+        faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("start.bin", location=f"/{HOSTILE}x.bin?status=404&status_times=99")
+    run = subprocess.run([*PAXEL, url, "-o", str(tmp_path / "x.bin")], capture_output=True,
+                         timeout=30, check=False)  # fmt: skip
+    assert run.returncode != 0
+    text = run.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in text, text
+    assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
+    assert "start.bin" in text, text   # still says which link went wrong
+
+
+@pytest.mark.timeout(60)
+def test_a_link_with_control_characters_is_refused_before_anything_is_asked(
+        paxel_env: PaxelEnv, faultserver: FaultServer, tmp_path: Path) -> None:
+    """Typed or pasted from a hostile page: no URL holds a raw control character (a browser
+    sends them percent-encoded). `paxel URL` and the service's `download` refuse it, and the
+    refusal shows the characters escaped."""
+    url = faultserver.url(f"{HOSTILE}y.bin")
+    direct = subprocess.run([*PAXEL, url, "-o", str(tmp_path / "y.bin")], capture_output=True,
+                            timeout=30, check=False)  # fmt: skip
+    queued = paxel_env.paxel("add", url, check=False)
+    for run in (direct, queued):
+        text = run.stderr if isinstance(run.stderr, str) else run.stderr.decode("utf-8", "replace")
+        assert run.returncode != 0, text
+        assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
+        assert "Traceback" not in text, text
+    assert faultserver.requests() == []
