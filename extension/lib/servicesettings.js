@@ -127,6 +127,8 @@ export function fieldOfServiceError(message, values) {
   const text = String(message ?? "");
   const window = /(windows|speeds)\[(\d+)\]\.?(start|stop|days|max_speed)?/.exec(text);
   if (window) return `${window[1]}.${window[2]}.${{ max_speed: "maxSpeed", undefined: "start" }[window[3]] ?? window[3]}`;
+  const site = /sites\[(\d+)\]\.?(host|folder)?/.exec(text);
+  if (site) return `sites.${site[1]}.${site[2] ?? "host"}`;
   const queue = /queues\.([^`:\s]+)/.exec(text);
   if (queue) {
     const i = (values.queues || []).findIndex((q) => String(q.name).trim() === queue[1]);

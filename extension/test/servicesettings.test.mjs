@@ -84,5 +84,7 @@ test("a service error is put next to the field it names", () => {
   assert.equal(fieldOfServiceError("schedule.windows[1]: an object", values), "windows.1.start");
   assert.equal(fieldOfServiceError("settings: `queues.night` must be {\"max_concurrent\": 1..32}", values), "queues.0.maxConcurrent");
   assert.equal(fieldOfServiceError("settings: `duplicates` must be one of rename, ask", values), "duplicates");
+  assert.equal(fieldOfServiceError("/c/settings.json: `folder_rules`.sites[1].folder: /etc is not inside an allowed download folder (/d)", values), "sites.1.folder");
+  assert.equal(fieldOfServiceError("settings: `folder_rules`.sites[2]: an object with `host` and `folder`", values), "sites.2.host");
   assert.equal(fieldOfServiceError("something else", values), null);
 });

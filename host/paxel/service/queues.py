@@ -105,7 +105,7 @@ class Queues(Runner):
         """Write `changes` to settings.json and apply them now (docs/settings.md)."""
         with self._lock:
             try:
-                new = settings_mod.save(changes, self._settings_path)
+                new = settings_mod.save(changes, self._settings_path, self._settings.roots)
             except UsageError as exc:
                 raise ProtocolError(exc.message, code=ErrorCode.BAD_FIELD) from None
             except OSError as exc:

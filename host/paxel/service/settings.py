@@ -192,14 +192,18 @@ def settings_path() -> Path:
     return paths.config_dir() / FILE_NAME
 
 
-def save(changes: Mapping[str, Any], path: Path | None = None) -> Settings:
+def save(changes: Mapping[str, Any], path: Path | None = None,
+         roots: tuple[Path, ...] | None = None) -> Settings:
     """Write `changes` (keys in their settings-file form; None removes a key) into the settings
     file, keeping every other key as it is in the file now, and return the new Settings. Checked
-    before writing, so the file is never left invalid; replaced atomically."""
+    before writing, so the file is never left invalid; replaced atomically. New `folder_rules`
+    must send downloads inside `roots` (the running service's; default: the file's)."""
     path = path or settings_path()
     current = _read_raw(path)
     merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
     settings = from_mapping(merged, str(path))
+    if "folder_rules" in changes:
+        _check_rule_folders(settings.folder_rules, roots or settings.roots, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
@@ -235,6 +239,20 @@ def _optional_bool(raw: Mapping[str, Any], key: str, where: str) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise UsageError(f"{where}: `{key}` must be true, false or null")
     return value
+
+
+def _check_rule_folders(folder_rules: FolderRules, roots: tuple[Path, ...], where: str) -> None:
+    """UsageError naming the first rule whose folder is outside `roots`: saved, it looked fine and
+    then refused every download it matched (the scheduler checks again at each download)."""
+    named = [(f"sites[{i}]", site.folder) for i, site in enumerate(folder_rules.sites)]
+    if folder_rules.by_type:
+        named += [(f"categories.{c.name}", c.folder) for c in folder_rules.categories]
+    for rule, folder in named:
+        try:
+            allowed_folder(roots[0] / Path(folder).expanduser(), roots)
+        except ProtocolError:
+            raise UsageError(f"{where}: `folder_rules`.{rule}.folder: {folder} is not inside an allowed "
+                             f"download folder ({', '.join(str(r) for r in roots)})") from None
 
 
 def allowed_folder(folder: str | Path, roots: tuple[Path, ...]) -> Path:

@@ -1,0 +1,43 @@
+"""The options page (a browser's connection) and `paxel settings` writing folder rules: a rule
+whose folder lies outside the allowed roots must be refused when it is saved, naming the rule,
+with the file as it was. Saved, it looked fine, and then every download from that site was
+refused (FOLDER_NOT_ALLOWED) or, from a click, quietly left to the browser."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
+
+
+@pytest.mark.timeout(60)
+def test_a_folder_rule_outside_the_roots_is_refused_when_saved(paxel_env: PaxelEnv,
+                                                               faultserver: FaultServer) -> None:
+    outside = paxel_env.root / "elsewhere"
+    outside.mkdir()
+    (paxel_env.downloads).mkdir(parents=True, exist_ok=True)
+    os.symlink(outside, paxel_env.downloads / "link-out")
+    host = paxel_env.host("chrome")
+    host.hello()
+    good = {"sites": [{"host": "example.org", "folder": "Mirrors"}]}
+    assert host.ask(2, type="settings", set={"folder_rules": good, "max_concurrent": 2})["ok"]
+    saved = paxel_env.settings_file.read_text()
+    for i, folder in enumerate(["/etc", "../../elsewhere", "link-out", str(outside)]):
+        rules = {"sites": [good["sites"][0], {"host": "127.0.0.1", "folder": folder}]}
+        answer = host.ask(10 + i, type="settings", set={"folder_rules": rules})
+        assert not answer["ok"] and answer["error"]["name"] == "BAD_FIELD", (folder, answer)
+        message = answer["error"]["message"]
+        assert "sites[1]" in message and "allowed" in message, message
+        assert paxel_env.settings_file.read_text() == saved, folder
+    by_type = {"by_type": True, "categories": {"Video": {"extensions": ["mp4"], "folder": "/tmp"}}}
+    answer = host.ask(20, type="settings", set={"folder_rules": by_type})
+    assert not answer["ok"] and "Video" in answer["error"]["message"], answer
+    assert paxel_env.settings_file.read_text() == saved
+    # the good rule is still what the service uses: a download from 127.0.0.1 goes to the default
+    view = host.add(21, url=faultserver.url("after-rules.bin", size=4096))
+    assert view["folder"] == str(paxel_env.downloads.resolve()), view
+    assert json.loads(saved)["max_concurrent"] == 2
