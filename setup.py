@@ -14,7 +14,10 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 # = paxel.panel.assets.SHARED (tests/unit/test_panel_assets.py checks it)
-SHARED = ("format.js", "listing.js", "rowkeys.js", "controls.css")
+SHARED = (
+    "units.js", "names.js", "advice.js", "states.js", "speedgraph.js",
+    "listing.js", "rowkeys.js", "controls.css",
+)  # fmt: skip
 LIB = Path(__file__).resolve().parent / "extension" / "lib"
 
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import vm from "node:vm";
 import "../lib/format.js";
 
 // The one formatter (popup, badge and panel), checked against the golden examples pytest also
@@ -180,4 +181,32 @@ test("added and finished times, local clock, the date only on another day", () =
   assert.equal(fmt.whenText(view({ created_at: at(2026, 11, 30, 14, 31) }), now), "added 14:31");
   assert.equal(fmt.whenText(view({ state: "completed", created_at: 1, finished_at: at(2026, 11, 30, 14, 52) }), now), "finished 14:52");
   assert.equal(fmt.whenText(view({ state: "paused", created_at: null, finished_at: null }), now), "");
+});
+
+// The panel's WebKit runs each part of the formatter as a classic script (no `import`, no
+// `export`), in the order of its <script> tags; the extension imports them through format.js.
+const parts = [...readFileSync(new URL("../lib/format.js", import.meta.url), "utf8").matchAll(/^import "\.\/(\w+\.js)";$/gm)]
+  .map((m) => m[1]);
+
+test("each part runs as a classic script and adds names no other part has", () => {
+  assert.ok(parts.length >= 2, parts.join());
+  const seen = new Map();
+  for (const part of parts) {
+    const page = vm.createContext({ URL });
+    vm.runInContext(readFileSync(new URL(`../lib/${part}`, import.meta.url), "utf8"), page, { filename: part });
+    for (const name of Object.keys(page.paxelFormat)) {
+      assert.ok(!seen.has(name), `${name} is in ${seen.get(name)} and ${part}`);
+      seen.set(name, part);
+    }
+  }
+  assert.deepEqual([...seen.keys()].sort(), Object.keys(fmt).sort(), "format.js gathers exactly the parts' names");
+});
+
+test("the parts work loaded in any order (they look each other up when called)", () => {
+  const page = vm.createContext({ URL });
+  for (const part of [...parts].reverse()) vm.runInContext(readFileSync(new URL(`../lib/${part}`, import.meta.url), "utf8"), page);
+  const row = view({ state: "running", phase: "retrying", retry_at: 200, total: 4096, done: 1024 });
+  assert.equal(page.paxelFormat.sizeText(row), fmt.sizeText(row));
+  assert.equal(page.paxelFormat.retryText(row, 83), "next try in 1:57");
+  assert.equal(page.paxelFormat.summaryText(table, [row]), fmt.summaryText(table, [row]));
 });

@@ -5,6 +5,7 @@ second copy that could drift: from a checkout (assembled from extension/lib) and
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import zipfile
@@ -44,16 +45,27 @@ def test_a_changed_shared_file_gives_a_new_page(tmp_path: Path) -> None:
     for name in assets.SHARED:
         (lib / name).write_text("v1")
     first = assets.page_dir(tmp_path / "cache", own, lib)
-    (lib / "format.js").write_text("v2")
+    (lib / "states.js").write_text("v2")
     second = assets.page_dir(tmp_path / "cache", own, lib)
-    assert second != first and (second / "format.js").read_text() == "v2"
+    assert second != first and (second / "states.js").read_text() == "v2"
     assert not first.exists(), "the old page is cleaned up"
 
 
 def test_a_missing_shared_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("<p>")
-    with pytest.raises(FileNotFoundError, match=r"format\.js"):
+    with pytest.raises(FileNotFoundError, match=r"units\.js"):
         assets.page_dir(tmp_path / "cache", tmp_path, tmp_path / "nowhere")
+
+
+def test_the_page_loads_the_formatters_parts_as_the_extension_does() -> None:
+    """format.js is the extension's list of the formatter's parts (a module: the panel's page
+    cannot load it); the page must load the same parts, in the same order, before its own
+    scripts use `paxelFormat`, and the wheel must carry them."""
+    parts = re.findall(r'^import "\./(\w+\.js)";$', (assets.EXTENSION_LIB / "format.js").read_text(), re.M)
+    page = re.findall(r'<script src="([^"]+)"></script>', (assets.PACKAGE_ASSETS / "index.html").read_text())
+    assert len(parts) >= 2 and page[: len(parts)] == parts
+    assert [name for name in assets.SHARED if name in parts] == parts
+    assert "format.js" not in assets.SHARED + tuple(page)
 
 
 def test_setup_py_copies_the_same_names() -> None:

@@ -1,7 +1,7 @@
 """The folder the panel's page is loaded from: its own files plus the extension's shared ones.
 
-The popup and the panel share one formatter and one stylesheet (`SHARED`), each kept as ONE
-source file in `extension/lib/` and never edited twice. A wheel carries copies of them in
+The popup and the panel share one formatter (in parts) and one stylesheet (`SHARED`), each kept
+as ONE source file in `extension/lib/` and never edited twice. A wheel carries copies of them in
 `panel_assets/` (setup.py copies them at build time: no symlink in git, so a Windows checkout
 without symlinks builds the same wheel). A checkout has no copies there: the page is then put
 together in a folder of the user's state dir named by a digest of its contents (made once per
@@ -21,8 +21,12 @@ from pathlib import Path
 PACKAGE_ASSETS = Path(__file__).resolve().parent.parent / "panel_assets"
 # host/paxel/panel_assets -> the checkout's extension/lib (absent in an installed wheel)
 EXTENSION_LIB = PACKAGE_ASSETS.parents[2] / "extension" / "lib"
-# the extension's files the panel page loads, by name
-SHARED = ("format.js", "listing.js", "rowkeys.js", "controls.css")
+# the extension's files the panel page loads, by name: the formatter's parts (extension/lib/format.js
+# gathers the same for the extension; index.html loads them in this order), then the others
+SHARED = (
+    "units.js", "names.js", "advice.js", "states.js", "speedgraph.js",
+    "listing.js", "rowkeys.js", "controls.css",
+)  # fmt: skip
 
 
 def sources(assets: Path = PACKAGE_ASSETS, lib: Path = EXTENSION_LIB) -> dict[str, Path]:
