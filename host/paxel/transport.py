@@ -226,8 +226,13 @@ class HttpReply:
 
     def close(self, *, reusable: bool = False) -> None:
         """Give the connection back for keep-alive when the body was read to the end."""
+        # http.client must have finished the response too: a chunked body read exactly to the
+        # range's end still has its last-chunk terminator on the socket, and a connection given
+        # back then fails its next request ("Request-sent") and costs a retry's backoff
+        fp = self._fp
+        finished = self._left == 0 if self._sock is not None else fp is None or fp.isclosed()
         try:
-            if reusable and (self._sock is None or self._left == 0):
+            if reusable and finished:
                 self._raw.release_conn()
             else:
                 self._response.close()

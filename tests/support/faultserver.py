@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 PRIMARY_HOST = "127.0.0.1"
 OTHER_HOST = "127.0.0.2"  # all of 127/8 is loopback on Linux: a second origin without DNS
@@ -108,6 +108,14 @@ class Faults:
     exp_status: int = 403            # what an expired link answers
     exp_cut: int = 0                 # 1: a body still being sent when the link expires is cut
     ttl: int | None = None           # /signed-page/ only: the links it makes last this many ms
+    chunked_ranges: int = 0          # 1: 206 bodies chunked (no Content-Length), as some proxies send
+    http10: int = 0                  # 1: answer as HTTP/1.0, no Content-Length: close-delimited bodies
+    stall_at: int | None = None      # pause the body after this many bytes...
+    stall_ms: int = 0                # ...this long, then send the rest at full speed...
+    stall_times: int = 1             # ...for the first K GETs of more than one byte
+    maxconn: int | None = None       # at most K requests of this target served at once; one more
+                                     # is cut before any reply (a per-client limit enforced by
+                                     # closing the TCP connection, not by a 429/503)
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -204,6 +212,7 @@ class _State:
     sockets: set[socket.socket] = field(default_factory=set)
     stopping: threading.Event = field(default_factory=threading.Event)
     expired: set[str] = field(default_factory=set)  # signatures expired by FaultServer.expire()
+    serving: dict[str, int] = field(default_factory=dict)  # target -> requests being answered now
 
     def bump(self, target: str, kind: str) -> int:
         """Count one more request of `kind` for `target`; return how many came before it."""
@@ -301,6 +310,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._simple(400, f"bad fault query: {exc}\n".encode())
             return
         target = self.path
+        if faults.maxconn is not None:
+            with state.lock:
+                busy = state.serving.get(target, 0)
+                if busy < faults.maxconn:
+                    state.serving[target] = busy + 1
+            if busy >= faults.maxconn:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            try:
+                self._serve_counted(rec, state, split, faults, head)
+            finally:
+                with state.lock:
+                    state.serving[target] -= 1
+            return
+        self._serve_counted(rec, state, split, faults, head)
+
+    def _serve_counted(self, rec: Recorded, state: _State, split: SplitResult, faults: Faults,
+                       head: bool) -> None:
+        target = self.path
         any_n = state.bump(target, "any")
         if faults.delay and state.stopping.wait(faults.delay / 1000):
             return
@@ -394,6 +424,9 @@ class _Handler(BaseHTTPRequestHandler):
             length += faults.cl_delta
             close_after = True
         chunked = bool(faults.chunked) and not head
+        if faults.http10 and not head:   # HTTP/1.0: the body ends when the connection closes
+            self.protocol_version = "HTTP/1.0"
+            length, close_after = None, True
         encoded = None
         if faults.encode and not head and (status == 206 or faults.encode_full) and (
                 status != 206 or state.bump(target, "encode") % faults.encode_every == 0):
@@ -407,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
                 assert length is not None
                 extra = body(seed ^ 0x5A5A, 0, faults.cl_extra)  # announced, but not the file
                 length += len(extra)
-            chunked = chunked or bool(faults.chunked_cl)
+            chunked = chunked or bool(faults.chunked_cl) or bool(faults.chunked_ranges)
 
         rec.status = status
         self.send_response(status)
@@ -421,7 +454,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str((length or 0) + 100))
         elif length is not None:
             self.send_header("Content-Length", str(length))
-        if close_after:
+        if close_after and self.protocol_version == "HTTP/1.0":
+            self.close_connection = True
+        elif close_after:
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
@@ -432,6 +467,10 @@ class _Handler(BaseHTTPRequestHandler):
         if drop_at is not None and faults.drop_alt is not None and get_n % 2:
             drop_at = faults.drop_alt
         big_n = state.bump(target, "big-get") if end - start > 1 else faults.trickle_times
+        stall = None
+        if faults.stall_at is not None and end - start > 1 and \
+                state.bump(target, "stall") < faults.stall_times:
+            stall = (faults.stall_at, faults.stall_ms / 1000)
         rate = faults.trickle if faults.trickle and big_n < faults.trickle_times else None
         if faults.trickle_conn is not None:
             slow = state.conn_number(target, self.conn_id) == faults.trickle_conn
@@ -443,7 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"0\r\n\r\n")
                 return
             cut = functools.partial(self._expired, faults) if faults.exp_cut else None
-            self._send_body(seed, start, end, chunked, drop_at, rate, extra, cut)
+            self._send_body(seed, start, end, chunked, drop_at, rate, extra, cut, stall)
             if faults.overrun and status == 206:   # bytes past the announced end: garbage
                 self.wfile.write(body(seed ^ 0xA5A5, 0, faults.overrun))
         except _Dropped:
@@ -469,11 +508,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._simple(200, html, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
 
     def _send_body(self, seed: int, start: int, end: int, chunked: bool, drop_at: int | None,
-                   rate: int | None, extra: bytes = b"", cut: Callable[[], bool] | None = None) -> None:
+                   rate: int | None, extra: bytes = b"", cut: Callable[[], bool] | None = None,
+                   stall: tuple[int, float] | None = None) -> None:
         stopping = self.server.state.stopping
         piece = CHUNK if rate is None else max(1, rate // 20)
         began = time.monotonic()
         for data in body_chunks(seed, start, end, chunk=piece):
+            if stall is not None and self.rec.sent + len(data) >= stall[0]:
+                self._write(data[:max(0, stall[0] - self.rec.sent)], chunked)
+                data = data[max(0, stall[0] - self.rec.sent):]
+                self.wfile.flush()
+                if stopping.wait(stall[1]):
+                    raise _Dropped
+                stall = None
             if cut is not None and cut():
                 raise _Dropped   # the link expired under this transfer
             if drop_at is not None and self.rec.sent + len(data) >= drop_at:

@@ -1,0 +1,45 @@
+"""The engine attacked again, by someone who did not write it: strange servers (chunked and
+HTTP/1.0 range replies, a per-client limit enforced by closing the TCP connection, a body that
+pauses), and the speed floor against them. Each case failed before its fix where it says so.
+Faults come from tests/support/faultserver.py; every run is seconds long.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from paxel.engine import Download, DownloadOptions, Progress, Result
+from support.faultserver import FaultServer
+
+KiB, MiB = 1 << 10, 1 << 20
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def run(options: DownloadOptions) -> tuple[Result, list[Progress]]:
+    seen: list[Progress] = []
+    result = Download(options, seen.append, progress_interval=0.05).run()
+    return result, seen
+
+
+@pytest.mark.parametrize("faults", [{"chunked_ranges": 1}, {"http10": 1}],
+                         ids=["chunked-206", "http1.0-close-delimited-206"])
+def test_range_replies_without_content_length_cost_no_retry(
+        faultserver: FaultServer, tmp_path: Path, faults: dict[str, int]) -> None:
+    """206 bodies sent chunked (a proxy re-framing them) or close-delimited (HTTP/1.0): every
+    request brings its range; none fails and is retried. Failed first (chunked): the connection
+    went back to the pool with the last chunk's terminator unread, so each next request on it
+    died with `Request-sent` and waited out a retry's backoff."""
+    url = faultserver.url("framed.bin", size=6 * MiB, **faults)
+    out = tmp_path / "framed.bin"
+    result, seen = run(DownloadOptions(url, output=out, connections=4))
+    assert sha(out.read_bytes()) == faultserver.sha256(url)
+    assert result.path == out
+    assert all(p.retry is None for p in seen), [p.note for p in seen if p.retry]
+    assert all(r.status == 206 and r.sent > 0 for r in faultserver.requests("GET")), \
+        [(r.range, r.status, r.sent) for r in faultserver.requests("GET")]
