@@ -7,6 +7,7 @@ Faults come from tests/support/faultserver.py; every run is seconds long.
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,24 @@ def test_range_replies_without_content_length_cost_no_retry(
     assert all(p.retry is None for p in seen), [p.note for p in seen if p.retry]
     assert all(r.status == 206 and r.sent > 0 for r in faultserver.requests("GET")), \
         [(r.range, r.status, r.sent) for r in faultserver.requests("GET")]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_closes_extra_connections_costs_no_more_than_the_connections_that_work(
+        faultserver: FaultServer, tmp_path: Path) -> None:
+    """A per-client limit enforced by closing the TCP connection before any reply (no 429/503 to
+    read): 8 connections asked, 2 allowed. The download must take about as long as with 2
+    connections. Failed first: each refused connection kept its range through its retries'
+    backoff (0.5, 1, 2, 4 s...), so nobody else could take it and the end waited: 3.5x longer."""
+    def timed(name: str, connections: int, **faults: int) -> float:
+        url = faultserver.url(name, size=12 * MiB, trickle=4 * MiB, **faults)
+        out = tmp_path / name
+        began = time.monotonic()
+        Download(DownloadOptions(url, output=out, connections=connections)).run()
+        took = time.monotonic() - began
+        assert sha(out.read_bytes()) == faultserver.sha256(url)
+        return took
+
+    two = timed("two.bin", 2)
+    limited = timed("limited.bin", 8, maxconn=2)
+    assert limited < 1.3 * two + 0.4, f"{limited:.2f} s with a limit of 2 vs {two:.2f} s with 2"

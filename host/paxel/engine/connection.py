@@ -137,12 +137,25 @@ class Worker:
                     if single:
                         restart_single(s, seg, exc)
                     # a server that refuses one more connection while others transfer has a
-                    # per-client limit: back off to the connections that work, at once
-                    refused = not proven and isinstance(exc, RetryableStatus) and exc.status in REFUSALS
+                    # per-client limit: back off to the connections that work, at once. Some
+                    # say so (429/503); others close or reset the connection before answering
+                    # (asked is still 0): that counts from its second time in a row, so one
+                    # passing glitch does not cost a connection for the whole download
+                    refused = not proven and (
+                        (isinstance(exc, RetryableStatus) and exc.status in REFUSALS)
+                        or (asked == 0 and isinstance(exc, NetworkError) and failures >= 2))
                     ends = (refused and others_transfer(s, wid)) or s.options.retry.gives_up(failures)
                     if ends and give_up_worker(s, wid, seg, exc):
                         seg = None
                         return
+                    if not single:
+                        # its range is free while it waits out the backoff: a connection that
+                        # works takes it (a server refusing this connection would otherwise hold
+                        # those bytes back for seconds); after the wait it takes whatever is left
+                        with s.lock:
+                            if s.table is not None:
+                                s.table.release(seg)
+                        seg = None
                     retry_or_raise(s, exc, failures)
         except Stop:
             pass
