@@ -22,10 +22,22 @@
   function attach(doc, { rows, search }) {
     const listing = root.paxelListing;
 
+    // The row the keyboard is on (the focus in it) and its place: when a redraw takes that row
+    // away (Delete removed it, another window did), the focus would fall to <body>, where the
+    // arrows do nothing and a screen reader says nothing; it goes to the row now in its place.
+    let held = null;
+
     function refresh() {
       const all = rows();
       const current = all.find((li) => li.tabIndex === 0 && li.isConnected) ?? all[0];
       for (const li of all) li.tabIndex = li === current ? 0 : -1;
+      if (held && held.row.isConnected) held.index = all.indexOf(held.row);
+      else if (held) {
+        const lost = !doc.activeElement || doc.activeElement === doc.body;
+        const next = all[Math.min(held.index, all.length - 1)];
+        held = null;
+        if (lost && next) focusRow(next);
+      }
     }
 
     function focusRow(li) {
@@ -59,7 +71,16 @@
     });
     doc.addEventListener("focusin", (event) => {
       const row = event.target.closest ? event.target.closest(ROW) : null;
+      held = row ? { row, index: rows().indexOf(row) } : null;
       if (row && row.tabIndex !== 0) for (const li of rows()) li.tabIndex = li === row ? 0 : -1;
+    });
+    // Focus sent elsewhere on purpose (a click on the page's background) while the row is still
+    // there: a later redraw must not pull it back.
+    doc.addEventListener("focusout", () => {
+      const was = held;
+      queueMicrotask(() => {
+        if (held === was && was && was.row.isConnected && (!doc.activeElement || doc.activeElement === doc.body)) held = null;
+      });
     });
     return refresh;
   }
