@@ -23,23 +23,6 @@ def take(host: NativeHost, request_id: int, url: str, referrer: str, **expect: A
     return host.take(request_id, url, expect, referrer=referrer, connections=2)
 
 
-def paused_with_bytes(host: NativeHost, download_id: str, at_least: int) -> None:
-    """Pause once `at_least` bytes are written, and wait until the service has recorded them."""
-    while True:
-        event = host.wait_event("progress", download_id)
-        if any(d["download_id"] == download_id and d["done"] >= at_least for d in event["data"]["downloads"]):
-            break
-    assert host.ask(90, type="pause", download_id=download_id)["ok"]
-    host.wait_event("paused", download_id)
-    deadline = time.monotonic() + 10
-    while True:
-        listed = {v["download_id"]: v for v in host.ask(91, type="list")["result"]["downloads"]}
-        if listed[download_id]["done"] >= at_least:
-            return
-        assert time.monotonic() < deadline, "the paused download never recorded its bytes"
-        time.sleep(0.1)
-
-
 def test_a_page_on_another_site_cannot_splice_its_bytes_into_a_paused_download(
         paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
     """A page on another site offers a file of the same name and size with the same (public)
@@ -53,7 +36,7 @@ def test_a_page_on_another_site_cannot_splice_its_bytes_into_a_paused_download(
     first = take(host, 2, real, referrer=f"{faultserver.base}/downloads.html", size=SIZE)
     assert first["outcome"] == "taken", first
     download_id = first["download"]["download_id"]
-    paused_with_bytes(host, download_id, MiB)
+    host.pause_written(download_id, MiB)
 
     evil = faultserver.url("app.iso", other=True, size=SIZE, noetag=1, seed=666)
     assert faultserver.content(evil) != faultserver.content(real)
@@ -81,7 +64,7 @@ def test_a_second_generated_export_of_the_same_name_and_size_is_not_swallowed_by
     january = faultserver.url("export.csv", size=SIZE, seed=1, noetag=1, nolm=1, trickle=MiB)
     first = take(host, 2, january, referrer=page, size=SIZE, filename="export.csv")
     download_id = first["download"]["download_id"]
-    paused_with_bytes(host, download_id, MiB)
+    host.pause_written(download_id, MiB)
 
     february = faultserver.url("export.csv", size=SIZE, seed=2, noetag=1, nolm=1)
     second = take(host, 3, february, referrer=page, size=SIZE, filename="export.csv")
@@ -112,7 +95,7 @@ def test_two_files_of_one_nginx_with_the_same_name_size_and_mtime_are_not_splice
     old = nginx.url("attack-relink/2025/data.bin") + "?slow=1m"
     first = take(host, 2, old, referrer=page, size=SIZE)
     download_id = first["download"]["download_id"]
-    paused_with_bytes(host, download_id, MiB)
+    host.pause_written(download_id, MiB)
 
     new = take(host, 3, nginx.url("attack-relink/2026/data.bin") + "?slow=1m", referrer=page, size=SIZE)
     assert new["outcome"] == "taken", new
@@ -159,9 +142,7 @@ def test_an_open_redirect_on_the_site_does_not_bring_another_sites_bytes_into_a_
     real = faultserver.signed_url("app.iso", size=SIZE, noetag=1, trickle=MiB, exp_cut=1)
     first = take(host, 2, real, referrer=f"{faultserver.base}/downloads.html", size=SIZE)
     download_id = first["download"]["download_id"]
-    while not any(d["download_id"] == download_id and d["done"] >= MiB
-                  for d in host.wait_event("progress", download_id)["data"]["downloads"]):
-        pass
+    host.wait_written(download_id, MiB)
     faultserver.expire(real)
     assert host.wait_event("failed", download_id)["data"]["download"]["stop_reason"] == "link_expired"
     assert host.ask(3, type="refresh", download_id=download_id)["ok"]

@@ -38,10 +38,7 @@ def test_service_kill9_mid_download_resumes_exactly(paxel_env: PaxelEnv, nginx: 
     host = paxel_env.host("chrome")
     first_pid = host.hello()["service_pid"]
     view = host.add(2, url=nginx.url("crash.bin", "capped"), connections=2)
-    while True:  # kill once a good part is on disk
-        progress = host.wait_event("progress", view["download_id"])
-        if progress["data"]["downloads"][0]["done"] >= 4 * MiB:
-            break
+    host.wait_written(view["download_id"], 4 * MiB)  # kill once a good part is on disk
     os.kill(first_pid, signal.SIGKILL)
     host.close()
 

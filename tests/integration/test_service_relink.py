@@ -25,14 +25,6 @@ def take(host: NativeHost, request_id: int, url: str, cookie: str = "s=1", **exp
     return host.take(request_id, url, expect, referrer=PAGE, headers={"Cookie": cookie}, connections=4)
 
 
-def wait_done(host: NativeHost, download_id: str, at_least: int) -> None:
-    """Until a progress event says `at_least` bytes of the download are written."""
-    while True:
-        event = host.wait_event("progress", download_id)
-        if any(d["download_id"] == download_id and d["done"] >= at_least for d in event["data"]["downloads"]):
-            return
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -49,7 +41,7 @@ def test_an_expired_link_is_refreshed_and_its_part_continues(paxel_env: PaxelEnv
     first = take(host, 2, old, size=SIZE, filename="movie.bin")
     assert first["outcome"] == "taken" and "attached" not in first, first
     download_id = first["download"]["download_id"]
-    wait_done(host, download_id, 3 * MiB)  # a restart from 0 would re-fetch more than a segment
+    host.wait_written(download_id, 3 * MiB)  # a restart from 0 would re-fetch more than a segment
 
     faultserver.expire(old)
 
@@ -88,13 +80,7 @@ def test_a_second_click_continues_a_paused_copy_and_another_file_is_not_attached
     host.hello()
     first = take(host, 2, faultserver.signed_url("iso.bin", size=SIZE, trickle=SLOW), size=SIZE)
     download_id = first["download"]["download_id"]
-    wait_done(host, download_id, MiB)
-    assert host.ask(3, type="pause", download_id=download_id)["ok"]
-    host.wait_event("paused", download_id)
-    deadline = time.monotonic() + 10
-    while host.ask(4, type="list")["result"]["downloads"][0]["done"] < MiB:  # the engine winds down
-        assert time.monotonic() < deadline, "the paused download never recorded its bytes"
-        time.sleep(0.1)
+    host.pause_written(download_id, MiB)
 
     # Another file of the same name (another size) is a download of its own.
     other = take(host, 5, faultserver.url("iso.bin", size=SIZE + 1, seed=7), size=SIZE + 1)
@@ -141,7 +127,7 @@ def test_an_attached_download_continues_its_part_after_a_service_restart(
     host.hello()
     old = faultserver.signed_url("kept.bin", size=SIZE, trickle=SLOW, exp_cut=1)
     download_id = take(host, 2, old, size=SIZE)["download"]["download_id"]
-    wait_done(host, download_id, 3 * MiB)
+    host.wait_written(download_id, 3 * MiB)
     faultserver.expire(old)
     assert host.wait_event("failed", download_id)["data"]["download"]["stop_reason"] == "link_expired"
     # The blocker holds the only slot for 32 s (4 x 64 KiB/s): at 8 s a loaded machine could

@@ -138,6 +138,27 @@ class NativeHost:
             if message.get("event") == name and about:
                 return message
 
+    def wait_written(self, download_id: str, at_least: int) -> None:
+        """Until a progress event says `at_least` bytes of the download are written."""
+        while True:
+            downloads = self.wait_event("progress", download_id)["data"]["downloads"]
+            if any(d["download_id"] == download_id and d["done"] >= at_least for d in downloads):
+                return
+
+    def pause_written(self, download_id: str, at_least: int) -> None:
+        """Pause once `at_least` bytes are written, and wait until the service has recorded them
+        (its engine winds down after `paused`: a `list` at once may still show fewer)."""
+        self.wait_written(download_id, at_least)
+        assert self.ask(90, type="pause", download_id=download_id)["ok"]
+        self.wait_event("paused", download_id)
+        deadline = time.monotonic() + 10
+        while True:
+            listed = {v["download_id"]: v for v in self.ask(91, type="list")["result"]["downloads"]}
+            if listed[download_id]["done"] >= at_least:
+                return
+            assert time.monotonic() < deadline, "the paused download never recorded its bytes"
+            time.sleep(0.1)
+
     def _read(self, size: int, timeout: float) -> bytes:
         import selectors
 
