@@ -171,21 +171,27 @@
 
   // ---- the Add box ----
 
-  /** The first http(s) link in pasted or dropped text (a text/uri-list's comment lines skipped), or null. */
-  function linkFromText(text) {
+  /** Every http(s) link in pasted or dropped text, in order (a text/uri-list's comment lines skipped). */
+  function linksFromText(text) {
+    const links = [];
     for (const line of String(text ?? "").split(/\r?\n/)) {
       const trimmed = line.trim();
       if (!trimmed || trimmed.startsWith("#")) continue;
-      const found = /https?:\/\/[^\s<>"']+/i.exec(trimmed);
-      if (!found) continue;
-      try {
-        const url = new URL(found[0].replace(/[),.;:!?]+$/, "")); // the sentence's, not the link's
-        if (url.protocol === "http:" || url.protocol === "https:") return url.href;
-      } catch {
-        // not a URL after all: look further
+      for (const found of trimmed.matchAll(/https?:\/\/[^\s<>"']+/gi)) {
+        try {
+          const url = new URL(found[0].replace(/[),.;:!?]+$/, "")); // the sentence's, not the link's
+          if (url.protocol === "http:" || url.protocol === "https:") links.push(url.href);
+        } catch {
+          // not a URL after all: look further
+        }
       }
     }
-    return null;
+    return links;
+  }
+
+  /** The first http(s) link in pasted or dropped text, or null. */
+  function linkFromText(text) {
+    return linksFromText(text)[0] ?? null;
   }
 
   /**
@@ -194,12 +200,15 @@
    */
   function addRequest(fields, maxConnections = 32) {
     const errors = {};
-    const url = linkFromText(fields.url);
+    const links = linksFromText(fields.url);
+    const url = links[0] ?? null;
     if (!url) errors.url = "Paste or drop a link that starts with http:// or https://.";
+    // one of several, added in silence, would lose the others: the user picks
+    else if (links.length > 1) errors.url = `That is ${links.length} links: add them one at a time.`;
     const request = { url };
     const text = String(fields.connections ?? "").trim();
     if (text !== "") {
-      const n = Number(text);
+      const n = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
       if (!Number.isInteger(n) || n < 1 || n > maxConnections) errors.connections = `Connections: a whole number from 1 to ${maxConnections}.`;
       else request.connections = n;
     }
@@ -273,7 +282,7 @@
 
   root.paxelListing = Object.freeze({
     HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments,
-    linkFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText,
+    linkFromText, linksFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText,
     duplicateQuestion, AFTER_ACTIONS, afterFromFields, afterToFields,
   });
 })(globalThis);

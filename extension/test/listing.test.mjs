@@ -93,6 +93,14 @@ test("the Add box: the first http(s) link in what was pasted or dropped; errors 
   const bad = L.addRequest({ url: "file:///etc/passwd", connections: "40" });
   assert.match(bad.errors.url, /http/);
   assert.match(bad.errors.connections, /1 to 32/);
+  // several links pasted or dropped at once: none is added silently in place of all of them
+  const many = L.addRequest({ url: "http://a.test/1.iso http://b.test/2.iso\nhttps://c.test/3.iso", connections: "" });
+  assert.match(many.errors.url, /3 links/);
+  assert.deepEqual(L.linksFromText("# list\nhttp://a.test/1\nsee https://b.test/2."), ["http://a.test/1", "https://b.test/2"]);
+  // connections as a person types them: digits only (Number() took "0x10" as 16, "1e1" as 10)
+  for (const typed of ["0x10", "1e1", "4.0", "+4", "0", "-1", "1e9", "abc", "33"]) {
+    assert.match(L.addRequest({ url: "http://a.test/1", connections: typed }).errors?.connections ?? "", /1 to 32/, typed);
+  }
   fc.assert(fc.property(fc.string(), (text) => {
     const link = L.linkFromText(text);
     assert.ok(link === null || /^https?:\/\//.test(link));

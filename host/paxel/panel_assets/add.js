@@ -73,11 +73,11 @@
   // A link pasted anywhere outside a field goes into the box (it is not added until Add).
   document.addEventListener("paste", (event) => {
     if (event.target.closest && event.target.closest("input, textarea, select")) return;
-    const link = L.linkFromText(event.clipboardData && event.clipboardData.getData("text/plain"));
-    if (!link) return;
+    const links = L.linksFromText(event.clipboardData && event.clipboardData.getData("text/plain"));
+    if (!links.length) return;
     event.preventDefault();
-    url.value = link;
-    showErrors({});
+    url.value = links.join(" "); // all of them, so a paste of several says so (addRequest)
+    showErrors(links.length > 1 ? L.addRequest({ url: url.value }).errors : {});
     url.focus();
   });
   // A link dropped on the window is added at once, with the box's folder and connections.
@@ -95,13 +95,14 @@
   document.addEventListener("drop", (event) => {
     document.body.classList.remove("dropping");
     const data = event.dataTransfer;
-    const link = data && L.linkFromText(`${data.getData("text/uri-list")}\n${data.getData("text/plain")}`);
+    // text/uri-list and text/plain usually carry the same link(s): each counted once
+    const links = data ? [...new Set(L.linksFromText(`${data.getData("text/uri-list")}\n${data.getData("text/plain")}`))] : [];
     event.preventDefault();
-    if (!link) {
+    if (!links.length) {
       showErrors({ url: "That was not a link: drop a link that starts with http:// or https://." });
       return;
     }
-    url.value = link;
+    url.value = links.join(" ");
     add();
   });
 

@@ -1,0 +1,78 @@
+"""The panel's Add box and rows attacked, in the real page under Xvfb with a real service and the
+fault server: several links pasted or dropped at once (one of them was added in silence, the
+others lost), connections typed as `1e1` (the number field takes it; it was taken as 10), hostile
+link schemes, and HTML in a server's URL name, which must show as text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_panel import wait_service_state
+from test_panel_controls import add_in_box, listed, row
+from test_truth import start_panel
+
+from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
+from support.xvfb import Xvfb
+
+pytestmark = pytest.mark.gui
+HTML_NAME = "%3Cimg%20src%3Dx%20onerror%3D%22document.title%3D'pwned'%22%3E.bin"
+URL_ERROR = "document.getElementById('add-url-error').textContent"
+
+
+def test_add_box_refuses_what_it_cannot_add_whole_and_rows_show_html_as_text(
+        paxel_env: PaxelEnv, xvfb: Xvfb, faultserver: FaultServer) -> None:
+    paxel_env.write_settings(open_panel_on_add=False)
+    paxel_env.env["DISPLAY"] = xvfb.display
+    paxel_env.paxel("service", "start")
+    paxel_env.wait_service()
+    host = paxel_env.host("chrome")
+    host.hello()
+    hostile = host.add(2, url=f"{faultserver.base}/{HTML_NAME}?status=404&status_times=99")
+    host.close()
+    wait_service_state(paxel_env, hostile["download_id"], "failed", timeout=20)
+    page, panel = start_panel(paxel_env, "attack-hook.sock")
+    try:
+        links = [faultserver.url(f"many-{i}.bin", size=4096) for i in range(3)]
+        # Three links pasted outside a field: the box shows all three and says so; nothing queued.
+        text = json.dumps("the files:\n" + "\n".join(links))
+        page.js("(() => { const data = new DataTransfer(); data.setData('text/plain', " + text + ");"
+                " document.querySelector('header').dispatchEvent(new ClipboardEvent('paste',"
+                " {clipboardData: data, bubbles: true, cancelable: true})); })()")
+        page.wait_for(f"{URL_ERROR}.includes('3 links')")
+        assert all(link in page.js("document.getElementById('add-url').value") for link in links)
+        page.js("document.getElementById('add-submit').click()")
+        page.wait_for(f"{URL_ERROR}.includes('3 links')")
+
+        # Two links dropped (a uri-list and its text twin): refused, nothing added at once.
+        page.js("(() => { const data = new DataTransfer();"
+                f" data.setData('text/uri-list', {json.dumps(chr(13) + chr(10).join(links[:2]))});"
+                f" data.setData('text/plain', {json.dumps(links[0])});"
+                " document.getElementById('history').dispatchEvent("
+                "new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true})); })()")
+        page.wait_for(f"{URL_ERROR}.includes('2 links')")
+
+        for url, connections in (("javascript:alert(1)", ""), ("file:///etc/passwd", ""),
+                                 ("data:text/html,<b>x</b>", ""), (links[0], "1e1"), (links[0], "-1")):
+            page.js("document.getElementById('add-url-error').textContent = 'stale'")
+            add_in_box(page, url, connections)
+            page.wait_for(f"{URL_ERROR} !== 'stale'")
+            errors = page.js(f"{URL_ERROR} + document.getElementById('add-connections-error').textContent")
+            assert errors, (url, connections)
+        assert [v["download_id"] for v in listed(paxel_env)] == [hostile["download_id"]]
+
+        # One link, as typed: added.
+        add_in_box(page, links[0], "16")
+        page.wait_for("document.getElementById('add-url').value === ''")
+        assert len(listed(paxel_env)) == 2
+
+        # The server's name (a URL full of HTML) is text in the row, its label and its tooltip.
+        bad = row(hostile["download_id"])
+        page.wait_for(f"!!{bad} && {bad}.textContent.includes('<img')")
+        assert page.js("document.querySelectorAll('li.download img, li.download script').length") == 0
+        assert page.js("document.title") != "pwned"
+        assert "<img" in page.js(f"{bad}.getAttribute('aria-label')")
+    finally:
+        panel.kill()
+        panel.wait()
