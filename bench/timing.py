@@ -10,12 +10,13 @@ import time
 from collections.abc import Sequence
 
 
-def run_timed(argv: Sequence[str], timeout: float, stdin: int | None = None) -> tuple[float, float, int, str]:
-    """Run `argv` in its own session; its whole group is killed after `timeout` s.
-    Returns (wall s, CPU s of it and its children, exit code, stderr)."""
+def run_timed(argv: Sequence[str], timeout: float, stdin: int | None = None,
+              env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
+    """Run `argv` in its own session (environment `env`, default ours); its whole group is killed
+    after `timeout` s. Returns (wall s, CPU s of it and its children, exit code, stderr)."""
     began = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     deadline = began + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
