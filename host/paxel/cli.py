@@ -12,7 +12,6 @@ while starting up is acted on once the command's imports are done: see paxel.int
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
@@ -65,7 +64,19 @@ def looks_like_url(word: str) -> bool:
     return word.startswith("-") or "://" in word or "." in word or "/" in word
 
 
+def command_of(args: Sequence[str]) -> str | None:
+    """The command `paxel ARGS` runs: a subcommand's name, "get" for `paxel URL ...`, None when
+    the first word is neither (help and --version are answered before this is asked)."""
+    if not args:
+        return None
+    if args[0] in SUBCOMMANDS:
+        return args[0]
+    return "get" if looks_like_url(args[0]) else None
+
+
 def unknown_command(word: str) -> str:
+    import difflib  # only for a mistyped command, not on every start
+
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.75)
     hint = f" (did you mean `paxel {close[0]}`?)" if close else ""
     return f"paxel: unknown command {word!r}{hint}; the commands are:\n{COMMANDS}"
@@ -102,10 +113,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if args[0] == "--version":
         sys.stdout.write(f"paxel {__version__}\n")
         return 0
-    if args[0] not in SUBCOMMANDS and not looks_like_url(args[0]):
+    command = command_of(args)
+    if command is None:
         sys.stderr.write(unknown_command(args[0]))
         return 2
-    command = args[0] if args[0] in SUBCOMMANDS else "get"
     rest = args[1:] if args[0] in SUBCOMMANDS else args
     module = importlib.import_module(f"paxel.commands.{SUBCOMMANDS[command]}")
     if command != "get":  # `paxel URL` arms once its download can be paused cleanly

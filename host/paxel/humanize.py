@@ -14,8 +14,6 @@ import math
 import posixpath
 from urllib.parse import unquote, urlsplit
 
-from rich.cells import cell_len
-
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 ELLIPSIS = "…"
 MAX_EXTENSION = 10  # cells of a kept extension, dot included (".tar.gz" yes, ".abcdefghijkl" no)
@@ -74,6 +72,15 @@ def format_eta(seconds: float | None) -> str:
     """Time left in the one ETA style every surface uses: "0:47 left" ("" when unknown)."""
     duration = format_duration(seconds) if seconds is not None else ""
     return f"{duration} left" if duration else ""
+
+
+def cell_len(text: str) -> int:
+    """Terminal cells `text` takes. rich is imported here, on first use, not with this module:
+    `paxel URL` formats sizes and durations before its first request, and rich is not needed for
+    those (tests/integration/test_lean_start.py)."""
+    from rich.cells import cell_len as cells
+
+    return cells(text)
 
 
 def _take_cells(text: str, width: int, from_end: bool = False) -> str:

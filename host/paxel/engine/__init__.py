@@ -13,14 +13,31 @@ Public surface (the CLI and the service use only this): `Download`, `DownloadOpt
     options.py      DownloadOptions, Progress, Result, constants
     limits.py       HostSlots: connections per host shared by downloads
     units.py        many URLs of unknown size into separate files (media segments)
+
+`Unit`, `UnitDone` and `UnitJob` are imported on first use (module `__getattr__`): `paxel URL`
+imports this package before its first request, and a plain download needs no media job.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from paxel.engine.job import Download, download
 from paxel.engine.limits import HostSlots
 from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions, FirstReply, Progress, Result
-from paxel.engine.units import Unit, UnitDone, UnitJob
+
+if TYPE_CHECKING:
+    from paxel.engine.units import Unit, UnitDone, UnitJob
+
+_LAZY = {"Unit", "UnitDone", "UnitJob"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from paxel.engine import units
+
+        return getattr(units, name)
+    raise AttributeError(f"module 'paxel.engine' has no attribute {name!r}")
 
 __all__ = ["MAX_CONNECTIONS", "Download", "DownloadOptions", "FirstReply", "HostSlots", "Progress", "Result",
            "Unit", "UnitDone", "UnitJob", "download"]
