@@ -45,8 +45,9 @@ def heavy_in(modules: list[str]) -> list[str]:
 
 
 def loaded_after(code: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", f"{code}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
-                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    listing = "import json, sys; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", f"{code}\n{listing}"], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
     modules: list[str] = json.loads(done.stdout.splitlines()[-1])  # after what the code printed
     return modules
 
@@ -66,7 +67,8 @@ def test_version_and_help_import_no_engine(argv: list[str]) -> None:
     assert heavy_in(modules) == [] and "requests" not in modules
 
 
-def test_nothing_heavy_is_loaded_when_the_first_request_leaves(faultserver: FaultServer, tmp_path: Path) -> None:
+def test_nothing_heavy_is_loaded_when_the_first_request_leaves(faultserver: FaultServer,
+                                                                tmp_path: Path) -> None:
     url = faultserver.url("lean.bin", size=3000)
     record, out = tmp_path / "modules.json", tmp_path / "lean.bin"
     done = subprocess.run([sys.executable, "-c", AT_FIRST_REQUEST, str(record), url, "-o", str(out)],
