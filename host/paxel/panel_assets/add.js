@@ -11,28 +11,19 @@
   const folder = document.getElementById("add-folder");
   const connections = document.getElementById("add-connections");
   const submit = document.getElementById("add-submit");
-  const fieldErrors = { url: document.getElementById("add-url-error"), connections: document.getElementById("add-connections-error") };
-  const fields = { url, connections };
+  const fields = {
+    url: [url, document.getElementById("add-url-error")],
+    connections: [connections, document.getElementById("add-connections-error")],
+  };
   const serviceError = document.getElementById("add-error");
-
-  function showErrors(errors) {
-    for (const [name, node] of Object.entries(fieldErrors)) {
-      node.textContent = errors[name] || "";
-      fields[name].setAttribute("aria-invalid", String(!!errors[name]));
-    }
-  }
+  const showErrors = (errors) => window.paxelForms.showErrors(fields, errors);
 
   /** What the service told us in hello: its folders and default connections. */
   function learn(service) {
     if (!service) return;
     const roots = Array.isArray(service.roots) ? service.roots : [];
     const chosen = folder.value;
-    folder.replaceChildren(...roots.map((root) => {
-      const option = document.createElement("option");
-      option.value = root;
-      option.textContent = root;
-      return option;
-    }));
+    window.paxelForms.setOptions(folder, roots.map((root) => [root, root]));
     folder.value = roots.includes(chosen) ? chosen : service.default_folder || roots[0] || "";
     const max = Number.isInteger(service.max_connections) ? service.max_connections : 32;
     connections.max = String(max);

@@ -12,21 +12,12 @@
   const timeout = document.getElementById("after-timeout");
   const result = document.getElementById("after-result");
   const fieldset = document.getElementById("after-fields");
-  const fields = { action, command, timeout };
+  const fields = Object.fromEntries(Object.entries({ action, command, timeout })
+    .map(([name, control]) => [name, [control, document.getElementById(`after-${name}-error`)]]));
+  const showErrors = (errors) => window.paxelForms.showErrors(fields, errors);
 
-  action.replaceChildren(...Object.entries(L.AFTER_ACTIONS).map(([value, label]) => {
-    const option = document.createElement("option");
-    option.value = value;
-    option.textContent = label.charAt(0).toLowerCase() + label.slice(1);
-    return option;
-  }));
-
-  function showErrors(errors) {
-    for (const [name, control] of Object.entries(fields)) {
-      document.getElementById(`after-${name}-error`).textContent = errors[name] || "";
-      control.setAttribute("aria-invalid", String(!!errors[name]));
-    }
-  }
+  window.paxelForms.setOptions(action, Object.entries(L.AFTER_ACTIONS)
+    .map(([value, label]) => [value, label.charAt(0).toLowerCase() + label.slice(1)]));
 
   function show(after) {
     const values = L.afterToFields(after);

@@ -42,12 +42,7 @@
 
   function fill(select) {
     const chosen = select.value;
-    select.replaceChildren(...queues.map((q) => {
-      const option = document.createElement("option");
-      option.value = q.name;
-      option.textContent = q.name === "main" ? "main queue" : q.name;
-      return option;
-    }));
+    window.paxelForms.setOptions(select, queues.map((q) => [q.name, q.name === "main" ? "main queue" : q.name]));
     if (queues.some((q) => q.name === chosen)) select.value = chosen;
   }
 
