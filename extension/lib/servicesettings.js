@@ -139,3 +139,14 @@ export function fieldOfServiceError(message, values) {
   }
   return null;
 }
+
+/**
+ * A service error in the form's words, for the field `fieldOfServiceError` found: without the
+ * settings file's path and key ("/home/u/.config/paxel/settings.json: `folder_rules`.sites[1].folder:
+ * /etc is not inside …" -> "Folder: /etc is not inside …").
+ */
+export function serviceErrorText(message, field) {
+  const text = String(message ?? "").replace(/^.*?\.json: /, "").replace(/^`[^`]+`[^\s:]*: /, "");
+  const label = { host: "Site", folder: "Folder" }[String(field ?? "").split(".").pop()];
+  return label ? `${label}: ${text}` : text;
+}

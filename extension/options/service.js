@@ -3,7 +3,7 @@
 // global speed limit, duplicates, named queues, schedule windows, folders by type and site.
 // Values are checked here first (lib/servicesettings.js) and each error is shown next to its
 // field in the field's unit; what the service refuses is put next to the field it names.
-import { DAYS, DUPLICATES, fieldOfServiceError, fromForm, toForm } from "../lib/servicesettings.js";
+import { DAYS, DUPLICATES, fieldOfServiceError, fromForm, serviceErrorText, toForm } from "../lib/servicesettings.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const form = document.getElementById("service");
@@ -127,7 +127,7 @@ form.addEventListener("submit", async (event) => {
     say(true, "Saved: paxel uses them now.");
   } catch (err) {
     const name = fieldOfServiceError(err.message, values);
-    showErrors(name ? [{ field: name, message: err.message }] : []);
+    showErrors(name ? [{ field: name, message: serviceErrorText(err.message, name) }] : []);
     say(false, name ? "Not saved: see the field marked in red." : `Not saved: ${err.message}`);
   }
 });

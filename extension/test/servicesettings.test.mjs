@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DAYS, fieldOfServiceError, fromForm, speedToField, toForm } from "../lib/servicesettings.js";
+import { DAYS, fieldOfServiceError, fromForm, serviceErrorText, speedToField, toForm } from "../lib/servicesettings.js";
 
 const service = {
   max_concurrent: 3, default_connections: 8, max_speed: 8388608, duplicates: "ask",
@@ -87,4 +87,7 @@ test("a service error is put next to the field it names", () => {
   assert.equal(fieldOfServiceError("/c/settings.json: `folder_rules`.sites[1].folder: /etc is not inside an allowed download folder (/d)", values), "sites.1.folder");
   assert.equal(fieldOfServiceError("settings: `folder_rules`.sites[2]: an object with `host` and `folder`", values), "sites.2.host");
   assert.equal(fieldOfServiceError("something else", values), null);
+  assert.equal(serviceErrorText("/c/settings.json: `folder_rules`.sites[1].folder: /etc is not inside an allowed download folder (/d)", "sites.1.folder"),
+    "Folder: /etc is not inside an allowed download folder (/d)");
+  assert.equal(serviceErrorText("/c/settings.json: `queues.night` must be 1..32", "queues.0.maxConcurrent"), "`queues.night` must be 1..32");
 });
