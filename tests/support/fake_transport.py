@@ -10,6 +10,7 @@ changes that one answer. `server.factory` goes into DownloadOptions.transport_fa
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Request:
     if_range: str | None
     headers: Mapping[str, str]
     fresh: bool = False                # asked on a new TCP connection
+    conn: int = 0                      # which FakeTransport (one per connection worker) asked
 
 
 @dataclass(frozen=True)
@@ -122,13 +124,17 @@ class FakeReply:
         self._aborted.set()
 
 
+_TRANSPORTS = itertools.count(1)
+
+
 class FakeTransport:
     def __init__(self, server: FakeServer, headers: Mapping[str, str]) -> None:
         self.server, self.headers = server, headers
+        self.number = next(_TRANSPORTS)
 
     def get(self, url: str, first: int | None = None, last: int | None = None,
             if_range: str | None = None, *, fresh: bool = False) -> FakeReply:
-        return self.server.answer(Request(url, first, last, if_range, self.headers, fresh))
+        return self.server.answer(Request(url, first, last, if_range, self.headers, fresh, self.number))
 
     def close(self) -> None:
         pass
