@@ -93,6 +93,22 @@ class Folder:
         b, bfd = self._at(dst)
         os.link(f"/proc/self/fd/{fd}", b, dst_dir_fd=bfd, follow_symlinks=True)
 
+    def where(self) -> Path:
+        """Where the held folder is now: moved (renamed, its path replaced by a symlink) while
+        the download ran, the files went with it, and whoever is told where the file is must be
+        told that. Linux reads it from /proc/self/fd; elsewhere, by name, or when the folder was
+        removed or has not moved (a user's Downloads that is itself a symlink keeps its name),
+        the path it was held by."""
+        if self.fd is None:
+            return self.path
+        try:
+            now = os.readlink(f"/proc/self/fd/{self.fd}")
+        except OSError:
+            return self.path
+        if not now.startswith("/") or now.endswith(" (deleted)") or os.path.realpath(self.path) == now:
+            return self.path
+        return Path(now)
+
     def sync(self) -> None:
         """Make renames in the folder durable (POSIX; nothing to do on Windows or by name)."""
         if sys.platform == "win32":

@@ -7,6 +7,7 @@ Faults come from tests/support/faultserver.py; every run is seconds long.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -65,3 +66,28 @@ def test_a_server_that_closes_extra_connections_costs_no_more_than_the_connectio
     two = timed("two.bin", 2)
     limited = timed("limited.bin", 8, maxconn=2)
     assert limited < 1.3 * two + 0.4, f"{limited:.2f} s with a limit of 2 vs {two:.2f} s with 2"
+
+
+@pytest.mark.parametrize("how", ["renamed", "renamed-and-replaced-by-a-symlink"])
+def test_the_result_names_the_file_where_it_is_when_the_folder_moved_mid_run(
+        faultserver: FaultServer, tmp_path: Path, how: str) -> None:
+    """The folder is held by an fd (paxel.folder), so a folder renamed mid-run still gets the
+    file; the Result (the CLI's "saved" line, the service's history and its marks of origin)
+    must name where it is. Failed first: Result.path was the old path, where there was nothing
+    (or, through a symlink put there, another folder's file of that name)."""
+    (tmp_path / "dl").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    url = faultserver.url("moving.bin", size=4 * MiB, trickle=4 * MiB)
+
+    def move(p: Progress) -> None:
+        if p.state == "running" and p.done and not (tmp_path / "dl.old").exists():
+            os.rename(tmp_path / "dl", tmp_path / "dl.old")
+            if how != "renamed":
+                (tmp_path / "dl").symlink_to(tmp_path / "elsewhere")
+
+    result = Download(DownloadOptions(url, folder=tmp_path / "dl", connections=2), on_progress=move,
+                      progress_interval=0.05).run()
+    assert (tmp_path / "dl.old").exists(), "moved too late: the test proves nothing"
+    assert result.path == tmp_path / "dl.old" / "moving.bin"
+    assert sha(result.path.read_bytes()) == faultserver.sha256(url)
+    assert list((tmp_path / "elsewhere").iterdir()) == []

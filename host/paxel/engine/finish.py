@@ -25,6 +25,9 @@ def finish(s: Shared, part: storage.PartFile, probe: ProbeResult,
     part.folder.remove_quietly(resume.state_path(wanted))
     if s.state_saved:  # the data was fsync'd above; this makes the rename durable too
         part.folder.sync()
+    now = part.folder.where()   # the folder moved meanwhile: the file is where it went
+    if now != path.parent:
+        path, wanted = now / path.name, now / wanted.name
     size = probe.size if probe.size is not None else s.streamed
     if path != wanted:
         s.say(f"{wanted.name} was taken meanwhile by another file; saved as {path.name}")
