@@ -18,6 +18,7 @@ from support.faultserver import FaultServer
 from support.media import make_fixtures
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.scheduler import Schedulers
 
 # CI replays the same examples every run, so it cannot fail on a case no developer has seen;
 # locally hypothesis explores new ones (and keeps failures in .hypothesis/).
@@ -68,3 +69,11 @@ def media(media_root: Path) -> Iterator[Nginx]:
     server = Nginx(rate="8m", root=media_root)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_scheduler(tmp_path: Path) -> Iterator[Schedulers]:
+    """Started schedulers over `tmp_path` (support/scheduler.py), stopped after the test."""
+    made = Schedulers(tmp_path)
+    yield made
+    made.stop()

@@ -10,51 +10,17 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from paxel.service.lifecycle import State
-from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
-from paxel.service.settings import from_mapping
-from paxel.service.store import Store
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.scheduler import Schedulers, add, wait_state
 
 MiB = 1 << 20
-
-
-Emit = Callable[[str, dict[str, Any]], None]
-
-
-def _scheduler(tmp_path: Path, clock: Callable[[], float], emit: Emit, **settings: Any) -> Scheduler:
-    (tmp_path / "dl").mkdir()
-    scheduler = Scheduler(Store(tmp_path / "q.sqlite"),
-                          from_mapping({"roots": [str(tmp_path / "dl")], **settings}), emit, clock=clock)
-    scheduler.start()
-    return scheduler
-
-
-@pytest.fixture
-def make_scheduler(tmp_path: Path) -> Iterator[Any]:
-    made: list[Scheduler] = []
-
-    def make(clock: Callable[[], float] = time.time, emit: Emit = lambda name, data: None,
-             **settings: Any) -> Scheduler:
-        made.append(_scheduler(tmp_path, clock, emit, **settings))
-        return made[-1]
-    yield make
-    for scheduler in made:
-        scheduler.stop()
-
-
-def _add(scheduler: Scheduler, url: str, connections: int) -> str:
-    view = scheduler.add(DownloadRequest.from_fields({"url": url, "connections": connections}))
-    return str(view["download_id"])
 
 
 def _written(scheduler: Scheduler, download_id: str) -> int:
@@ -93,14 +59,14 @@ class Samples:
 
 
 def test_own_limit_holds_beside_an_unlimited_download_and_changes_within_a_second(
-        nginx: Nginx, make_scheduler: Any) -> None:
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
     nginx.add_file("limited.bin", 48 * MiB)
     nginx.add_file("free.bin", 80 * MiB)
     samples = Samples()
     scheduler = make_scheduler(emit=samples)
-    limited = _add(scheduler, nginx.url("limited.bin"), 8)
+    limited = add(scheduler, nginx.url("limited.bin"), 8)
     scheduler.set_limit(limited, 2 * MiB)  # it has just started: applied to the running engine
-    free = _add(scheduler, nginx.url("free.bin") + "?slow=2m", 2)
+    free = add(scheduler, nginx.url("free.bin") + "?slow=2m", 2)
     samples.take(scheduler, limited, 9.0)
     # steady state: from 1 s after its first byte (the probe, the connections' set-up and the
     # 48 MiB preallocation come before; on a loaded machine they take a while)
@@ -127,11 +93,11 @@ def test_own_limit_holds_beside_an_unlimited_download_and_changes_within_a_secon
     assert fast and all(0.9 * 4 * MiB <= r <= 1.1 * 4 * MiB for r in fast), [round(r / MiB, 2) for r in fast]
 
 
-def test_global_limit_set_while_running_bounds_the_sum(nginx: Nginx, make_scheduler: Any) -> None:
+def test_global_limit_set_while_running_bounds_the_sum(nginx: Nginx, make_scheduler: Schedulers) -> None:
     nginx.add_file("g1.bin", 32 * MiB)
     nginx.add_file("g2.bin", 32 * MiB)
     scheduler = make_scheduler()
-    ids = [_add(scheduler, nginx.url(name) + "?slow=2m", 4) for name in ("g1.bin", "g2.bin")]
+    ids = [add(scheduler, nginx.url(name) + "?slow=2m", 4) for name in ("g1.bin", "g2.bin")]
     time.sleep(0.5)  # both run unlimited (2 MiB/s per connection from nginx) ...
     scheduler.limits.set_global_speed(3 * MiB)  # ... until the global limit comes
     time.sleep(1.0)
@@ -153,13 +119,13 @@ def _established_to(port: int) -> int:
     return count
 
 
-def test_two_downloads_from_one_host_never_exceed_the_cap(nginx: Nginx, make_scheduler: Any) -> None:
+def test_two_downloads_from_one_host_never_exceed_the_cap(nginx: Nginx, make_scheduler: Schedulers) -> None:
     nginx.add_file("h1.bin", 24 * MiB)
     nginx.add_file("h2.bin", 24 * MiB)
     nginx.clear_log()
     scheduler = make_scheduler(max_connections_per_host=6)
-    first = _add(scheduler, nginx.url("h1.bin", "capped"), 4)
-    second = _add(scheduler, nginx.url("h2.bin", "capped"), 4)
+    first = add(scheduler, nginx.url("h1.bin", "capped"), 4)
+    second = add(scheduler, nginx.url("h2.bin", "capped"), 4)
     peak, both = 0, False
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -202,7 +168,7 @@ def test_limit_from_the_cli(paxel_env: PaxelEnv, nginx: Nginx) -> None:
     paxel_env.paxel("cancel", ident)
 
 
-def test_schedule_window_with_the_clock_jumped_across_it(nginx: Nginx, make_scheduler: Any) -> None:
+def test_schedule_window_with_the_clock_jumped_across_it(nginx: Nginx, make_scheduler: Schedulers) -> None:
     """The queue starts only inside 02:00-06:00 (local wall clock). The clock jumps from 01:50
     straight to 02:07, as after a suspend through 02:00: the window is open on waking."""
     nginx.add_file("night1.bin", 2 * MiB)
@@ -210,31 +176,22 @@ def test_schedule_window_with_the_clock_jumped_across_it(nginx: Nginx, make_sche
     wall = [datetime(2026, 11, 30, 1, 50).timestamp()]
     scheduler = make_scheduler(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]},
                                clock=lambda: wall[0])
-    first = _add(scheduler, nginx.url("night1.bin"), 2)
+    first = add(scheduler, nginx.url("night1.bin"), 2)
     time.sleep(2.0)
     assert scheduler.get(first)["state"] == State.QUEUED
     wall[0] = datetime(2026, 11, 30, 2, 7).timestamp()  # wakes up inside the window
-    assert _wait_state(scheduler, first, State.COMPLETED, 5.0) < 2.5
+    assert wait_state(scheduler, first, State.COMPLETED, 5.0) < 2.5
     wall[0] = datetime(2026, 11, 30, 6, 30).timestamp()  # the window has closed meanwhile
     time.sleep(1.5)
-    second = _add(scheduler, nginx.url("night2.bin"), 2)
+    second = add(scheduler, nginx.url("night2.bin"), 2)
     time.sleep(2.0)
     assert scheduler.get(second)["state"] == State.QUEUED
     wall[0] = datetime(2026, 12, 1, 2, 0).timestamp()  # the next night
-    assert _wait_state(scheduler, second, State.COMPLETED, 5.0) < 2.5
-
-
-def _wait_state(scheduler: Scheduler, download_id: str, state: State, timeout: float) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if scheduler.get(download_id)["state"] == state:
-            return time.monotonic() - began
-        time.sleep(0.05)
-    raise AssertionError(f"{download_id} is {scheduler.get(download_id)['state']}, not {state}")
+    assert wait_state(scheduler, second, State.COMPLETED, 5.0) < 2.5
 
 
 def test_a_closing_window_sends_running_downloads_back_to_the_queue(nginx: Nginx,
-                                                                     make_scheduler: Any) -> None:
+                                                                     make_scheduler: Schedulers) -> None:
     """06:00 comes while a download runs: it goes back to `queued` (stop reason `schedule`) with
     its .part, and continues from there the next night: the bytes come once."""
     digest = nginx.add_file("held.bin", 6 * MiB)
@@ -242,17 +199,17 @@ def test_a_closing_window_sends_running_downloads_back_to_the_queue(nginx: Nginx
     wall = [datetime(2026, 11, 30, 5, 59).timestamp()]
     scheduler = make_scheduler(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]},
                                clock=lambda: wall[0])
-    ident = _add(scheduler, nginx.url("held.bin") + "?slow=1m", 2)
-    _wait_state(scheduler, ident, State.RUNNING, 5.0)
+    ident = add(scheduler, nginx.url("held.bin") + "?slow=1m", 2)
+    wait_state(scheduler, ident, State.RUNNING, 5.0)
     time.sleep(1.0)
     wall[0] = datetime(2026, 11, 30, 6, 0).timestamp()
-    _wait_state(scheduler, ident, State.QUEUED, 3.0)
+    wait_state(scheduler, ident, State.QUEUED, 3.0)
     held = scheduler.get(ident)
     assert held["stop_reason"] == "schedule" and 0 < held["done"] < 6 * MiB
     time.sleep(1.5)
     assert scheduler.get(ident)["state"] == State.QUEUED
     wall[0] = datetime(2026, 12, 1, 2, 30).timestamp()
-    _wait_state(scheduler, ident, State.COMPLETED, 15.0)
+    wait_state(scheduler, ident, State.COMPLETED, 15.0)
     path = Path(scheduler.get(ident)["path"])
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     sent = sum(line.bytes_sent for line in nginx.log() if "/held.bin" in line.request)

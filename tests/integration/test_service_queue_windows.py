@@ -7,62 +7,27 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from paxel.service.lifecycle import State
-from paxel.service.request import DownloadRequest
-from paxel.service.scheduler import Scheduler
-from paxel.service.settings import from_mapping
-from paxel.service.store import Store
 from support.nginx import Nginx
+from support.scheduler import Schedulers, add, wait_state
 
 MiB = 1 << 20
 NIGHT = {"windows": [{"start": "02:00", "stop": "06:00"}]}
 
 
-@pytest.fixture
-def make(tmp_path: Path) -> Iterator[Callable[..., Scheduler]]:
-    made: list[Scheduler] = []
-
-    def build(clock: Callable[[], float], **settings: Any) -> Scheduler:
-        (tmp_path / "dl").mkdir()
-        made.append(Scheduler(Store(tmp_path / "q.sqlite"),
-                              from_mapping({"roots": [str(tmp_path / "dl")], **settings}),
-                              lambda name, data: None, clock=clock))
-        made[-1].start()
-        return made[-1]
-    yield build
-    for scheduler in made:
-        scheduler.stop()
-
-
-def _add(scheduler: Scheduler, url: str, **fields: Any) -> str:
-    view = scheduler.add(DownloadRequest.from_fields({"url": url, "connections": 2, **fields}))
-    return str(view["download_id"])
-
-
-def _wait(scheduler: Scheduler, ident: str, state: State, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while scheduler.get(ident)["state"] != state:
-        assert time.monotonic() < deadline, f"{ident} is {scheduler.get(ident)['state']}, not {state}"
-        time.sleep(0.05)
-
-
 def test_night_queue_waits_while_main_runs_starts_in_its_window_and_is_held_when_it_closes(
-        nginx: Nginx, make: Callable[..., Scheduler]) -> None:
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
     digest = nginx.add_file("qnight.bin", 6 * MiB)
     nginx.add_file("qmain.bin", 64 * MiB)
     nginx.clear_log()
     wall = [datetime(2026, 11, 30, 1, 50).timestamp()]
-    scheduler = make(lambda: wall[0], queues={"night": {"max_concurrent": 1, "schedule": NIGHT}})
-    day = _add(scheduler, nginx.url("qmain.bin") + "?slow=256k")
-    night = _add(scheduler, nginx.url("qnight.bin") + "?slow=1m", queue="night")
-    _wait(scheduler, day, State.RUNNING, 5.0)
+    scheduler = make_scheduler(lambda: wall[0], queues={"night": {"max_concurrent": 1, "schedule": NIGHT}})
+    day = add(scheduler, nginx.url("qmain.bin") + "?slow=256k", 2)
+    night = add(scheduler, nginx.url("qnight.bin") + "?slow=1m", 2, queue="night")
+    wait_state(scheduler, day, State.RUNNING, 5.0)
     time.sleep(1.5)
     waiting = scheduler.get(night)
     two = datetime(2026, 11, 30, 2, 0).timestamp()
@@ -73,10 +38,10 @@ def test_night_queue_waits_while_main_runs_starts_in_its_window_and_is_held_when
     assert state == {"main": ("global", True, None), "night": ("own", False, two)}
 
     wall[0] = datetime(2026, 11, 30, 2, 7).timestamp()  # a suspend through 02:00: open on waking
-    _wait(scheduler, night, State.RUNNING, 3.0)
+    wait_state(scheduler, night, State.RUNNING, 3.0)
     time.sleep(1.0)
     wall[0] = datetime(2026, 11, 30, 6, 0).timestamp()
-    _wait(scheduler, night, State.QUEUED, 3.0)
+    wait_state(scheduler, night, State.QUEUED, 3.0)
     held = scheduler.get(night)
     assert held["stop_reason"] == "schedule" and 0 < held["done"] < 6 * MiB
     time.sleep(1.5)
@@ -84,7 +49,7 @@ def test_night_queue_waits_while_main_runs_starts_in_its_window_and_is_held_when
     assert scheduler.get(day)["state"] == State.RUNNING  # main's window is the global one: always
 
     wall[0] = datetime(2026, 12, 1, 2, 30).timestamp()  # the next night: it continues
-    _wait(scheduler, night, State.COMPLETED, 15.0)
+    wait_state(scheduler, night, State.COMPLETED, 15.0)
     path = Path(scheduler.get(night)["path"])
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     sent = sum(line.bytes_sent for line in nginx.log() if "/qnight.bin" in line.request)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,36 +17,11 @@ from paxel.sameness import FileFacts
 from paxel.service.lifecycle import State
 from paxel.service.request import DownloadRequest
 from paxel.service.scheduler import Scheduler
-from paxel.service.settings import from_mapping
 from paxel.service.store import MIGRATIONS, Store
 from support.nginx import Nginx
+from support.scheduler import Schedulers, add
 
 MiB = 1 << 20
-
-
-@pytest.fixture
-def make(tmp_path: Path) -> Iterator[Any]:
-    made: list[Scheduler] = []
-    (tmp_path / "dl").mkdir()
-    settings_file = tmp_path / "settings.json"
-
-    def build(events: list[tuple[str, dict[str, Any]]] | None = None, **settings: Any) -> Scheduler:
-        raw = {"roots": [str(tmp_path / "dl")], **settings}
-        settings_file.write_text(json.dumps(raw))
-        sink = events if events is not None else []
-        scheduler = Scheduler(Store(tmp_path / "q.sqlite"), from_mapping(raw),
-                              lambda name, data: sink.append((name, data)), settings_path=settings_file)
-        scheduler.start()
-        made.append(scheduler)
-        return scheduler
-    yield build
-    for scheduler in made:
-        scheduler.stop()
-
-
-def _add(scheduler: Scheduler, url: str, **fields: Any) -> str:
-    view = scheduler.add(DownloadRequest.from_fields({"url": url, "connections": 1, **fields}))
-    return str(view["download_id"])
 
 
 def _state(scheduler: Scheduler, ident: str) -> str:
@@ -61,13 +35,14 @@ def _until(check: Any, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_queues_run_side_by_side_each_under_its_limit_in_its_order(nginx: Nginx, make: Any) -> None:
+def test_queues_run_side_by_side_each_under_its_limit_in_its_order(
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
     for name in ("a1", "a2", "a3", "n1", "n2"):
         nginx.add_file(f"{name}.bin", 4 * MiB)
-    scheduler = make(max_concurrent=1, queues={"night": {"max_concurrent": 1}})
+    scheduler = make_scheduler(max_concurrent=1, queues={"night": {"max_concurrent": 1}})
     slow = "?slow=256k"
-    a1, a2, a3 = (_add(scheduler, nginx.url(f"{n}.bin") + slow) for n in ("a1", "a2", "a3"))
-    n1, n2 = (_add(scheduler, nginx.url(f"{n}.bin") + slow, queue="night") for n in ("n1", "n2"))
+    a1, a2, a3 = (add(scheduler, nginx.url(f"{n}.bin") + slow) for n in ("a1", "a2", "a3"))
+    n1, n2 = (add(scheduler, nginx.url(f"{n}.bin") + slow, queue="night") for n in ("n1", "n2"))
     _until(lambda: _state(scheduler, a1) == State.RUNNING and _state(scheduler, n1) == State.RUNNING)
     views = {v["download_id"]: v for v in scheduler.list()}
     assert [views[i]["queue_position"] for i in (a1, a2, a3, n1, n2)] == [None, 1, 2, None, 1]
@@ -104,13 +79,15 @@ def test_queues_run_side_by_side_each_under_its_limit_in_its_order(nginx: Nginx,
         scheduler.cancel(ident)
 
 
-def test_settings_changed_live_are_written_and_applied(nginx: Nginx, make: Any, tmp_path: Path) -> None:
+def test_settings_changed_live_are_written_and_applied(
+        nginx: Nginx, make_scheduler: Schedulers, tmp_path: Path) -> None:
     nginx.add_file("s1.bin", 4 * MiB)
     nginx.add_file("s2.bin", 4 * MiB)
     events: list[tuple[str, dict[str, Any]]] = []
-    scheduler = make(events, max_concurrent=1, queues={"night": {"max_concurrent": 1}})
-    first = _add(scheduler, nginx.url("s1.bin") + "?slow=256k")
-    second = _add(scheduler, nginx.url("s2.bin") + "?slow=256k", queue="night")
+    scheduler = make_scheduler(emit=lambda name, data: events.append((name, data)), max_concurrent=1,
+                               queues={"night": {"max_concurrent": 1}})
+    first = add(scheduler, nginx.url("s1.bin") + "?slow=256k")
+    second = add(scheduler, nginx.url("s2.bin") + "?slow=256k", queue="night")
     _until(lambda: _state(scheduler, second) == State.RUNNING)
     scheduler.pause(second)
     # removing `night` moves its downloads to main; raising main's limit starts them at once
@@ -130,10 +107,12 @@ def test_settings_changed_live_are_written_and_applied(nginx: Nginx, make: Any, 
         scheduler.cancel(ident)
 
 
-def test_folder_rules_choose_the_folder_inside_the_roots(nginx: Nginx, make: Any, tmp_path: Path) -> None:
+def test_folder_rules_choose_the_folder_inside_the_roots(
+        nginx: Nginx, make_scheduler: Schedulers, tmp_path: Path) -> None:
     nginx.add_file("movie.mp4", 64 * 1024)
     nginx.add_file("notes.txt", 1024)
-    scheduler = make(folder_rules={"by_type": True, "sites": [{"host": "localhost", "folder": "/etc"}]})
+    scheduler = make_scheduler(folder_rules={"by_type": True,
+                                             "sites": [{"host": "localhost", "folder": "/etc"}]})
     video = scheduler.add(DownloadRequest.from_fields({"url": nginx.url("movie.mp4")}))
     assert video["folder"] == str(tmp_path / "dl" / "Video")
     with pytest.raises(ProtocolError) as outside:  # a site rule pointing outside the roots
@@ -147,14 +126,14 @@ def test_folder_rules_choose_the_folder_inside_the_roots(nginx: Nginx, make: Any
     assert (tmp_path / "dl" / "Video" / "movie.mp4").stat().st_size == 64 * 1024
 
 
-def test_a_queue_removed_from_the_file_while_stopped_sends_its_downloads_to_main(nginx: Nginx, make: Any,
-                                                                                  tmp_path: Path) -> None:
+def test_a_queue_removed_from_the_file_while_stopped_sends_its_downloads_to_main(
+        nginx: Nginx, make_scheduler: Schedulers, tmp_path: Path) -> None:
     nginx.add_file("gone.bin", 1024)
-    scheduler = make(queues={"gone": {"max_concurrent": 1}}, schedule={"windows": [
+    scheduler = make_scheduler(queues={"gone": {"max_concurrent": 1}}, schedule={"windows": [
         {"start": "00:00", "stop": "00:01", "days": ["mon"]}]})
-    ident = _add(scheduler, nginx.url("gone.bin"), queue="gone")
+    ident = add(scheduler, nginx.url("gone.bin"), queue="gone")
     scheduler.stop()
-    again = make()  # the same database, a settings file without the queue
+    again = make_scheduler()  # the same database, a settings file without the queue
     assert again.get(ident)["queue"] == "main"
 
 
@@ -176,14 +155,15 @@ def test_a_version_4_database_keeps_its_order_in_main(tmp_path: Path) -> None:
     store.close()
 
 
-def test_start_now_runs_outside_the_schedule_and_a_closing_window_leaves_it(nginx: Nginx, make: Any) -> None:
+def test_start_now_runs_outside_the_schedule_and_a_closing_window_leaves_it(
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
     nginx.add_file("w1.bin", 4 * MiB)
     nginx.add_file("w2.bin", 4 * MiB)
     wall = [datetime(2026, 11, 30, 1, 0).timestamp()]
-    scheduler = make(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]})
+    scheduler = make_scheduler(schedule={"windows": [{"start": "02:00", "stop": "06:00"}]})
     scheduler.limits.clock = lambda: wall[0]
     scheduler.change_settings({"max_concurrent": 2})  # reads the (injected) clock again
-    held, forced = (_add(scheduler, nginx.url(n) + "?slow=256k") for n in ("w1.bin", "w2.bin"))
+    held, forced = (add(scheduler, nginx.url(n) + "?slow=256k") for n in ("w1.bin", "w2.bin"))
     waiting = scheduler.get(held)["waiting"]
     assert waiting["for"] == "schedule" and waiting["until"] == datetime(2026, 11, 30, 2, 0).timestamp()
     scheduler.start_now(forced)
@@ -199,13 +179,13 @@ def test_start_now_runs_outside_the_schedule_and_a_closing_window_leaves_it(ngin
         scheduler.cancel(ident)
 
 
-def test_duplicates_by_name_and_running_and_after_completion_open(nginx: Nginx, make: Any,
+def test_duplicates_by_name_and_running_and_after_completion_open(nginx: Nginx, make_scheduler: Schedulers,
                                                                   tmp_path: Path) -> None:
     nginx.add_file("taken.bin", 1024)
     nginx.add_file("long.bin", 4 * MiB)
     (tmp_path / "dl" / "taken.bin").write_bytes(b"mine")
     opened: list[tuple[str, str]] = []
-    scheduler = make(duplicates="ask", after_completion={"action": "reveal"})
+    scheduler = make_scheduler(duplicates="ask", after_completion={"action": "reveal"})
     scheduler._opener = lambda view, what: opened.append((view["path"], what))
     added, question = scheduler.add_checked(DownloadRequest.from_fields(
         {"url": nginx.url("taken.bin"), "filename": "taken.bin"}))
@@ -235,17 +215,18 @@ def test_duplicates_by_name_and_running_and_after_completion_open(nginx: Nginx, 
     scheduler.remove(unsure["download_id"])
     scheduler.limits.set_global_speed(None)
     nginx.add_file("small.bin", 2048)
-    small = _add(scheduler, nginx.url("small.bin"))
+    small = add(scheduler, nginx.url("small.bin"))
     _until(lambda: _state(scheduler, small) == State.COMPLETED)
     _until(lambda: bool(opened))
     assert opened == [(scheduler.get(small)["path"], "folder")]
     scheduler.cancel(first)
 
 
-def test_a_schedule_set_while_downloads_run_holds_them_at_once(nginx: Nginx, make: Any) -> None:
+def test_a_schedule_set_while_downloads_run_holds_them_at_once(
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
     nginx.add_file("live.bin", 4 * MiB)
-    scheduler = make()
-    ident = _add(scheduler, nginx.url("live.bin") + "?slow=256k")
+    scheduler = make_scheduler()
+    ident = add(scheduler, nginx.url("live.bin") + "?slow=256k")
     _until(lambda: _state(scheduler, ident) == State.RUNNING)
     later = datetime.now() + timedelta(hours=2)
     window = {"start": later.strftime("%H:%M"), "stop": (later + timedelta(hours=1)).strftime("%H:%M")}
