@@ -6,7 +6,7 @@ import "../lib/format.js";
 import { qualityLabel } from "../lib/mediasniff.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
-const { formatSize, formatDuration } = globalThis.paxelFormat;
+const { formatSize, formatDuration, nameFromUrl } = globalThis.paxelFormat;
 const section = document.getElementById("media");
 const titleEl = document.getElementById("media-title");
 const listEl = document.getElementById("media-list");
@@ -32,19 +32,11 @@ function el(tag, className, text) {
   return node;
 }
 
-function nameOf(find) {
-  try {
-    return decodeURIComponent(new URL(find.url).pathname.split("/").pop()) || find.url;
-  } catch {
-    return find.url;
-  }
-}
-
 function row(tabId, find) {
   const item = el("li", "media-find");
   item.dataset.url = find.url;
   item.dataset.kind = find.kind;
-  const name = el("div", "name", nameOf(find));
+  const name = el("div", "name", nameFromUrl(find.url));
   name.title = find.url;
   const meta = el("div", "meta");
   const kind = el("span", "media-kind", find.kind === "file" ? find.mime ?? "file" : find.kind.toUpperCase());
