@@ -5,7 +5,12 @@ link schemes, and HTML in a server's URL name, which must show as text."""
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from test_panel import wait_service_state
@@ -76,3 +81,53 @@ def test_add_box_refuses_what_it_cannot_add_whole_and_rows_show_html_as_text(
     finally:
         panel.kill()
         panel.wait()
+
+
+FOREIGN = """<html><head><title>foreign</title></head><body><script>
+function go() {
+  window.pywebview.api.after_completion({action: "command", command: ["touch", MARKER], timeout: 5})
+    .then((r) => { document.title = "answered " + JSON.stringify(r); },
+          (e) => { document.title = "threw " + e; });
+}
+if (window.pywebview && window.pywebview.api && window.pywebview.api.after_completion) go();
+else window.addEventListener("pywebviewready", go);
+</script></body></html>"""
+
+
+def test_a_foreign_page_in_the_panel_window_gets_no_local_powers(
+        paxel_env: PaxelEnv, xvfb: Xvfb, tmp_path: Path) -> None:
+    """Whatever brings another page into the panel's window (a drop WebKit loads itself, a link),
+    pywebview injects `pywebview.api` into it: a web page could set the after-completion command
+    (local only: it runs programs) and so run anything on the next completion. The panel's API
+    answers its own page only, and the window goes back to it."""
+    marker = tmp_path / "ran"
+    (tmp_path / "foreign.html").write_text(FOREIGN.replace("MARKER", json.dumps(str(marker))))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    paxel_env.write_settings(open_panel_on_add=False)
+    paxel_env.env["DISPLAY"] = xvfb.display
+    paxel_env.paxel("service", "start")
+    paxel_env.wait_service()
+    page, panel = start_panel(paxel_env, "foreign-hook.sock")
+    try:
+        own = page.js("location.href")
+        page.js(f"location.href = 'http://127.0.0.1:{server.server_address[1]}/foreign.html'")
+        log = paxel_env.root / "foreign-hook.sock.log"
+        deadline = time.monotonic() + 20
+        while "refused a panel call" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)   # a call still on its way has landed by now
+        assert paxel_env.paxel("after").stdout.strip() == "none"
+        assert not marker.exists()
+        assert "refused a panel call from http://127.0.0.1:" in log.read_text(), log.read_text()[-2000:]
+        page.wait_for(f"location.href === {json.dumps(own)} && window.paxel && window.paxel.ready === true")
+    finally:
+        panel.kill()
+        panel.wait()
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass

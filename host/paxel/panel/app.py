@@ -16,6 +16,7 @@ import sys
 import threading
 import webbrowser
 from typing import Any
+from urllib.parse import urlsplit
 
 from paxel import paths
 from paxel.client import ServiceClient
@@ -41,13 +42,28 @@ class PanelApi:
         self._page_ready = threading.Event()
         self._window: Any = None  # set once created; pywebview hides attributes starting with _
 
+    def _foreign(self) -> dict[str, Any] | None:
+        """An error reply unless the page calling is the panel's own. pywebview gives
+        `pywebview.api` to whatever page the window shows: one that got there (a drop WebKit
+        loads itself, a link) could set the after-completion command and run anything."""
+        window = self._window
+        current = window.get_current_url() if window is not None else None
+        if current is not None and own_page(getattr(window, "real_url", None), current):
+            return None
+        log.warning("refused a panel call from %s", current)
+        bad = ProtocolError(f"not the panel's page: {current}", code=ErrorCode.CALLER_NOT_ALLOWED)
+        return {"ok": False, "error": error_view(bad)}
+
     def close(self) -> None:
         """Ctrl+W in the page: the same close path as the window's close button."""
-        if self._window is not None:
+        if self._window is not None and self._foreign() is None:
             self._window.destroy()
 
     def snapshot(self) -> dict[str, Any]:
         """Every download (active and history) for the first render; events flow after this."""
+        refused = self._foreign()
+        if refused is not None:
+            return refused
         try:
             result = self._client.request("list")
         except PaxelError as exc:
@@ -65,6 +81,9 @@ class PanelApi:
 
     def _ask(self, request_type: str, **fields: Any) -> dict[str, Any]:
         """One request; {ok: True, ...result} or {ok: False, error} (the service checks the fields)."""
+        refused = self._foreign()
+        if refused is not None:
+            return refused
         try:
             return {"ok": True, **self._client.request(request_type, **fields)}
         except PaxelError as exc:
@@ -117,6 +136,9 @@ class PanelApi:
 
     def act(self, action: str, download_id: str) -> dict[str, Any]:
         """One button press: a user action of the lifecycle table on one download."""
+        refused = self._foreign()
+        if refused is not None:
+            return refused
         request = self.request_for(action) if isinstance(action, str) else None
         if request is None or not isinstance(request.get("type"), str) or not isinstance(download_id, str):
             bad = ProtocolError(f"unknown panel action {action!r}", code=ErrorCode.BAD_FIELD)
@@ -130,6 +152,9 @@ class PanelApi:
 
     def open_link(self, url: str) -> dict[str, Any]:
         """"Open page" on a failed download: the link's page in the user's browser (http(s) only)."""
+        refused = self._foreign()
+        if refused is not None:
+            return refused
         if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
             bad = ProtocolError(f"not a web link: {url!r}", code=ErrorCode.BAD_URL)
             return {"ok": False, "error": error_view(bad)}
@@ -142,6 +167,24 @@ class PanelApi:
             if stop.is_set():
                 return False
         return not stop.is_set()
+
+
+def own_page(home: str | None, current: str) -> bool:
+    """Whether `current` is the panel's page `home` (its query and fragment aside)."""
+    if not home:
+        return False
+    a, b = urlsplit(home), urlsplit(current)
+    return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
+
+
+def _stay_home(window: Any) -> None:
+    """A page other than the panel's loaded in its window: back to the panel's (the API already
+    refuses it; this gives the user the panel back)."""
+    current = window.get_current_url()
+    home = getattr(window, "real_url", None)
+    if current is not None and home and not own_page(home, current):
+        log.warning("the panel window was taken to %s: back to the panel", current)
+        window.load_url(home)
 
 
 def _push(window: Any, event: dict[str, Any]) -> None:
@@ -227,6 +270,7 @@ def run(backend: Backend) -> int:
     if window is None:
         raise PaxelError("pywebview could not create the panel window")
     api._window = window
+    window.events.loaded += lambda: _stay_home(window)
     stop = threading.Event()
     pump = threading.Thread(target=_pump_events, args=(client, api, window, stop), name="paxel-panel-events",
                             daemon=True)  # fmt: skip
