@@ -384,4 +384,10 @@ def describe(exc: BaseException) -> str:
         exc = inner
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or type(exc).__name__
+    return escape_controls(str(exc)) or type(exc).__name__   # BadStatusLine: the server's line
+
+
+def escape_controls(text: str) -> str:
+    """`text` with each control character written as an escape (`\\x1b`): server text in a
+    message must not act on the terminal it is printed to."""
+    return "".join(repr(c)[1:-1] if has_controls(c) else c for c in text)

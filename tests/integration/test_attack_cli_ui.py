@@ -7,8 +7,12 @@ name) must reach the terminal as visible text, never as raw control characters.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +53,44 @@ def test_a_link_with_control_characters_is_refused_before_anything_is_asked(
         assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
         assert "Traceback" not in text, text
     assert faultserver.requests() == []
+
+
+@pytest.fixture
+def babbler() -> Iterator[str]:
+    """A server that answers every request with a status line of escape sequences, not HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(f"{HOSTILE} garbage\r\n\r\n".encode("latin-1"))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/file.bin"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+@pytest.mark.timeout(90)
+def test_a_status_line_of_escape_sequences_never_reaches_the_terminal_raw(
+        babbler: str, tmp_path: Path) -> None:
+    """http.client's BadStatusLine carries the server's line as it came: the network error's
+    reason ("cannot reach URL: LINE") printed it raw, in every retry warning and the last line."""
+    run = subprocess.run([*PAXEL, babbler, "-o", str(tmp_path / "file.bin")], capture_output=True,
+                         timeout=80, check=False)  # fmt: skip
+    text = run.stderr.decode("utf-8", "replace")
+    assert run.returncode != 0, text
+    assert "Traceback" not in text, text
+    assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
+    assert "cannot reach" in text and "garbage" in text, text
