@@ -7,6 +7,8 @@ request leaves, so a heavy import added at the top of a module on that path fail
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +81,46 @@ def test_nothing_heavy_is_loaded_when_the_first_request_leaves(faultserver: Faul
     modules: list[str] = json.loads(record.read_text())
     assert "requests" in modules  # the spy saw the moment the request was sent
     assert heavy_in(modules) == []
+
+
+def run_in_terminal(argv: list[str]) -> tuple[int, str]:
+    """argv with stderr a pseudo-terminal (the progress bar's case): exit status and what it printed."""
+    control, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                block = os.read(control, 65536)
+            except OSError:  # EIO: the terminal's last writer is gone
+                break
+            if not block:
+                break
+            shown += block
+        return proc.wait(timeout=60), shown.decode(errors="replace")
+    finally:
+        os.close(control)
+
+
+def test_in_a_terminal_the_bar_comes_after_the_first_request(faultserver: FaultServer,
+                                                              tmp_path: Path) -> None:
+    """The bar (rich) is made once the first answer is in: the first request does not wait for it."""
+    url = faultserver.url("bar.bin", size=1 << 20, trickle=1 << 20)   # ~1 s: long enough for a bar
+    record, out = tmp_path / "modules.json", tmp_path / "bar.bin"
+    argv = [sys.executable, "-c", AT_FIRST_REQUEST, str(record), url, "-o", str(out)]
+    status, shown = run_in_terminal(argv)
+    assert status == 0, shown
+    assert "━" in shown or "─" in shown, shown   # a bar was drawn
+    assert "saved" in shown
+    modules: list[str] = json.loads(record.read_text())
+    assert "requests" in modules and heavy_in(modules) == []
+
+
+def test_a_warning_before_a_bar_is_still_printed(faultserver: FaultServer, tmp_path: Path) -> None:
+    """A retry the download got over before any bar was made is printed plainly, before the end line."""
+    url = faultserver.url("quick.bin", size=1000, status=503, retry_after=0)
+    status, shown = run_in_terminal([sys.executable, "-m", "paxel", url, "-o", str(tmp_path / "quick.bin")])
+    assert status == 0, shown
+    assert "answered 503; retrying" in shown, shown
+    assert shown.index("answered 503") < shown.index("paxel: saved"), shown

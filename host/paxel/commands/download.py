@@ -9,6 +9,7 @@ The table lives in docs/engine.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 INTERRUPTED = 130
 LAST_WAIT = 1.0  # seconds a second Ctrl-C still gives the pause to save the newest resume state
+BAR_WAIT = 0.3   # seconds the progress bar waits for the first answer before it shows anyway
 
 
 class _Parser(argparse.ArgumentParser):
@@ -113,25 +115,71 @@ def main(command: str, argv: list[str], stderr: IO[str] | None = None) -> int:
     except PaxelError as exc:
         err.write(f"paxel: {exc.message}\n")
         return int(exc.code)
-    bar = None if quiet or not err.isatty() else _live_bar(err, opts.url)
+    in_terminal = not quiet and err.isatty()
+    streamed = kind_from_url(opts.url) is not None   # a playlist/manifest: download the stream
+    bar = _live_bar(err, opts.url) if in_terminal and streamed else None
+    held = _HeldLog(err) if in_terminal and not streamed else None   # until _download makes the bar
+    handler: logging.Handler
     if bar is not None:
         from paxel.commands.livebar import BarLogHandler
 
-        handler: logging.Handler = BarLogHandler(bar, logging.WARNING)
+        handler = BarLogHandler(bar, logging.WARNING)
+    elif held is not None:
+        handler = held
     else:
-        handler = logging.StreamHandler(err)
-        handler.setFormatter(logging.Formatter("paxel: %(message)s"))
+        handler = _plain_handler(err)
     logger = logging.getLogger("paxel")
     logger.addHandler(handler)
     logger.setLevel(logging.ERROR if quiet else logging.WARNING)
     try:
-        if kind_from_url(opts.url) is not None:   # a playlist/manifest: download the stream
+        if streamed:
             return media.run(opts, max_height, quiet, err, bar)
-        return _download(opts, quiet, err, bar, max_height)
+        return _download(opts, quiet, err, held, max_height)
     finally:
         logger.removeHandler(handler)
+        if held is not None:
+            held.to_plain()
         if bar is not None:
             bar.close()
+
+
+def _plain_handler(err: IO[str]) -> logging.Handler:
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("paxel: %(message)s"))
+    return handler
+
+
+class _HeldLog(logging.Handler):
+    """Warnings from before the progress bar exists (see _download), handed to the bar when it
+    comes, or printed as plain lines by `to_plain()` when it never does."""
+
+    def __init__(self, err: IO[str]) -> None:
+        super().__init__(logging.WARNING)
+        self._plain = _plain_handler(err)
+        self._held: list[logging.LogRecord] = []
+        self._to: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:   # under self.lock (Handler.handle)
+        if self._to is not None:
+            self._to.handle(record)
+        else:
+            self._held.append(record)
+
+    def to_bar(self, bar: LiveBar) -> None:
+        from paxel.commands.livebar import BarLogHandler
+
+        self._send_held(BarLogHandler(bar, logging.WARNING))
+
+    def to_plain(self) -> None:   # not `release`: that is Handler's own (its lock)
+        """No bar (any more): what is held, and what comes, goes out as plain lines."""
+        self._send_held(self._plain)
+
+    def _send_held(self, to: logging.Handler) -> None:
+        with self.lock or contextlib.nullcontext():
+            for record in self._held:
+                to.handle(record)
+            self._held.clear()
+            self._to = to
 
 
 def _live_bar(err: IO[str], url: str) -> LiveBar:
@@ -141,18 +189,32 @@ def _live_bar(err: IO[str], url: str) -> LiveBar:
 
 
 class _Stats:
-    """What the end line needs: when this run started and how much was on disk already."""
+    """What the end line needs: when this run started and how much was on disk already. Also
+    tells the bar each progress once it exists (`attach`), and `answered` once the download has
+    reported progress or ended."""
 
-    def __init__(self, bar: LiveBar | None) -> None:
+    def __init__(self) -> None:
         self.started = time.monotonic()
         self.resumed_from: int | None = None
-        self._bar = bar
+        self.answered = threading.Event()
+        self._lock = threading.Lock()
+        self._last: Progress | None = None
+        self._bar: LiveBar | None = None
 
     def on_progress(self, p: Progress) -> None:
         if self.resumed_from is None and p.total is not None:
             self.resumed_from = p.done
-        if self._bar is not None:
-            self._bar.update(p)
+        with self._lock:
+            self._last = p
+            if self._bar is not None:
+                self._bar.update(p)
+        self.answered.set()
+
+    def attach(self, bar: LiveBar) -> None:
+        with self._lock:
+            self._bar = bar
+            if self._last is not None:
+                bar.update(self._last)
 
 
 def saved_line(path: Path, size: int, seconds: float, fetched: int) -> str:
@@ -166,15 +228,35 @@ def saved_line(path: Path, size: int, seconds: float, fetched: int) -> str:
     return line + "\n"
 
 
-def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | None,
+def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog | None,
               max_height: int | None = None) -> int:
-    stats = _Stats(bar)
+    """Run the download; with `held` (a terminal), show the bar once its first answer is in.
+
+    The bar is made after the download's thread has started and its first request has been
+    answered (or BAR_WAIT has passed: a slow server, retries), not before: importing rich and
+    starting the bar take ~20 ms, which the first request would otherwise wait for. A download
+    that ends sooner never gets a bar (it would be removed at once anyway: it is transient)."""
+    stats = _Stats()
     job = Download(opts, on_progress=stats.on_progress)
+
+    def run() -> Result:
+        try:
+            return job.run()
+        finally:
+            stats.answered.set()
+
     # the download runs in a thread so Ctrl-C can pause it cleanly from here
-    outcome, finished = run_in_background(job.run, "paxel-download")
+    outcome, finished = run_in_background(run, "paxel-download")
     interrupted, stopped = False, True
+    bar: LiveBar | None = None
     try:
         interrupts.arm()  # a Ctrl-C while starting up lands here and pauses like any other
+        if held is not None:
+            stats.answered.wait(BAR_WAIT)
+            if not finished.is_set():
+                bar = _live_bar(err, opts.url)
+                stats.attach(bar)
+                held.to_bar(bar)
         finished.wait()
     except KeyboardInterrupt:
         interrupted = True
@@ -182,6 +264,8 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], bar: LiveBar | N
     elapsed = time.monotonic() - stats.started
     if bar is not None:
         bar.close()
+    if held is not None:
+        held.to_plain()   # warnings no bar showed come before the end line
     if not stopped:
         err.write("paxel: interrupted again; leaving without waiting - "
                   "run the same command again to resume\n")
