@@ -74,3 +74,17 @@ def test_any_view_fits_and_keeps_speed_and_eta(view: LineView, width: int) -> No
         assert "/s" in line
     if not view.probing and view.total is not None and view.eta is not None:
         assert " left" in line
+
+
+def test_at_40_columns_through_retries_speed_and_eta_stay_and_the_line_fits() -> None:
+    """A 40-column terminal: the fields alone (43 cells with `retry 3`) were wider than the
+    screen, the name went to nothing and the terminal cropped the line's end."""
+    line = plain(layout(running(retries=3), 40))
+    assert cell_len(line) <= 40, line
+    assert "1.5 MiB/s" in line and "0:03 left" in line, line
+    assert line[0] not in " ━─", line   # some of the name is still there
+
+
+@given(views, st.integers(0, 59))
+def test_a_narrow_terminal_never_gets_a_line_wider_than_itself(view: LineView, width: int) -> None:
+    assert cell_len(plain(layout(view, width))) <= width

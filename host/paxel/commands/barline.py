@@ -4,7 +4,9 @@
 
 What matters stays: speed and time left are never pushed out by a long name. When the width is
 short, first the name is cut in the middle (down to NAME_MIN cells), then the connection count
-goes, then the percentage, then the bar; only then does the name shrink further. Nothing is
+goes, then the percentage, then the bar; only then does the name shrink further (down to
+NAME_LAST cells), then the retry counter, the time left and the speed go; below that the line is
+cut at the terminal's edge. Nothing is
 drawn that is not known: while probing there is no bar and no size ("probing…"), with an
 unknown total no bar, percentage or ETA. Retries are a counter, never a growing text.
 Fields are padded to fixed widths so the line does not jitter as numbers change.
@@ -14,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 
 from paxel.humanize import format_duration, format_pair, format_rate, format_size, shorten_middle
 
 NAME_MIN = 16
+NAME_LAST = 4  # cells of the name kept before the last fields go
 BAR_MIN = 8
 BAR_MAX = 40
 FILLED, EMPTY = "━", "─"
@@ -84,6 +87,12 @@ def layout(view: LineView, width: int) -> list[Fragment]:
             has_bar = False
         else:
             fields = [f for f in fields if f[0] != optional]
+    # Still too wide with the name nearly gone (40 columns through retries): the retry counter
+    # goes (its reason was printed above the line), then the time left, then the speed.
+    for optional in ("retries", "eta", "speed"):
+        if _width(fields) + min(name_cells, NAME_LAST) <= width:
+            break
+        fields = [f for f in fields if f[0] != optional]
     room = max(0, width - _width(fields))  # for the name, and the bar with its space
     bar_cells = 0
     if has_bar:
@@ -98,7 +107,19 @@ def layout(view: LineView, width: int) -> list[Fragment]:
         line += _bar(view.done / view.total if view.total else 1.0, bar_cells)
     for _, (text, style) in fields:
         line += [(" ", ""), (text, style)]
-    return line
+    return _crop(line, width)
+
+
+def _crop(line: list[Fragment], width: int) -> list[Fragment]:
+    """At most `width` cells (a terminal narrower than the size alone): cut at the edge."""
+    kept: list[Fragment] = []
+    for text, style in line:
+        room = width - sum(cell_len(t) for t, _ in kept)
+        if cell_len(text) > room:
+            kept.append((set_cell_size(text, max(0, room)), style))
+            break
+        kept.append((text, style))
+    return kept
 
 
 def plain(fragments: list[Fragment]) -> str:
