@@ -309,7 +309,7 @@ class HttpTransport:
             if response.status_code not in REDIRECTS or not location:
                 return HttpReply(response, url, self._timeout)
             response.close()
-            url = redirect_target(url, location)
+            url = redirect_target(url, utf8_header(location))
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
@@ -355,6 +355,15 @@ class HttpTransport:
 
     def close(self) -> None:
         self.session.close()
+
+
+def utf8_header(value: str) -> str:
+    """A header value as its bytes meant: http.client decodes them as latin-1, and a server
+    sending raw UTF-8 (`Location: /café.bin`) means UTF-8, as browsers and curl read it."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:   # not UTF-8 after all (or not from the wire): as it came
+        return value
 
 
 def redirect_target(url: str, location: str) -> str:
