@@ -113,6 +113,7 @@ def replace_slow(s: Shared, now: float) -> None:
         rates, elapsed, remaining = {}, {}, {}
         for owner, seg in running.items():
             started, base = s.seg_started.get(owner, (now, seg.written))
+            started += now - s.pacing.get(owner, now)   # waiting on the user's limit: not slow
             elapsed[owner] = now - started
             rates[owner] = (seg.written - base) / max(elapsed[owner], 1e-6)
             remaining[owner] = seg.remaining

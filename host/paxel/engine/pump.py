@@ -52,10 +52,20 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                 delay = limit.reserve(want)
                 if delay > 0:
                     slept = time.monotonic()
-                    if stop.wait(delay):
-                        raise Stop
-                    if watch is not None:  # as slept: a loaded machine wakes us late, and
-                        watch.waited(time.monotonic() - slept)  # that is not the server's time
+                    with lock:   # not the server's time either (coordinator.replace_slow):
+                        s.pacing[wid] = slept   # which connection waits on the bucket is chance
+                    try:
+                        if stop.wait(delay):
+                            raise Stop
+                    finally:
+                        with lock:
+                            del s.pacing[wid]
+                            slept = time.monotonic() - slept   # as slept: a loaded machine wakes
+                            since = s.seg_started.get(wid)     # us late, not the server
+                            if since is not None:
+                                s.seg_started[wid] = (since[0] + slept, since[1])
+                    if watch is not None:
+                        watch.waited(slept)
             n = reply.readinto(buf[:want])
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")
