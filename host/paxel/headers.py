@@ -50,6 +50,16 @@ _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _PARAM = re.compile(rf"\s*;\s*({_TOKEN})\s*=\s*({_QUOTED}|[^;]*)")
 
 
+def utf8_header(value: str) -> str:
+    """A header value as its bytes meant: http.client decodes them as latin-1, and a server
+    sending raw UTF-8 (`Location: /café.bin`, `filename="café.bin"`) means UTF-8, as browsers
+    and curl read it."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:   # not UTF-8 after all (or not from the wire): as it came
+        return value
+
+
 def parse_content_disposition(value: str) -> str | None:
     """The filename a Content-Disposition offers, `filename*` (RFC 5987) winning over `filename`.
 

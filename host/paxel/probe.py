@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from paxel.errors import ServerMisbehaved
-from paxel.headers import ContentRange, parse_content_disposition, parse_content_range, parse_digests
+from paxel.headers import (
+    ContentRange,
+    parse_content_disposition,
+    parse_content_range,
+    parse_digests,
+    utf8_header,
+)
 
 
 class FileChanged(ServerMisbehaved):
@@ -58,7 +64,7 @@ def interpret(url: str, status: int, headers: Mapping[str, str], first: int | No
     disposition = headers.get("Content-Disposition")
     base = ProbeResult(url=url, status=status, size=None, ranges=False, first=0,
                        etag=headers.get("ETag"), last_modified=headers.get("Last-Modified"),
-                       filename=parse_content_disposition(disposition) if disposition else None,
+                       filename=parse_content_disposition(utf8_header(disposition)) if disposition else None,
                        digests=parse_digests(headers.get("Digest"), headers.get("Repr-Digest")))
     if status == 206:
         _check_identity(headers)

@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from paxel import __version__
 from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, ServerMisbehaved, UsageError
-from paxel.headers import CREDENTIAL_HEADERS
+from paxel.headers import CREDENTIAL_HEADERS, utf8_header
 
 if TYPE_CHECKING:   # requests (and urllib3) are imported with the first transport, not before:
     import requests  # the protocols and helpers here serve code that never makes a request
@@ -355,15 +355,6 @@ class HttpTransport:
 
     def close(self) -> None:
         self.session.close()
-
-
-def utf8_header(value: str) -> str:
-    """A header value as its bytes meant: http.client decodes them as latin-1, and a server
-    sending raw UTF-8 (`Location: /café.bin`) means UTF-8, as browsers and curl read it."""
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except UnicodeError:   # not UTF-8 after all (or not from the wire): as it came
-        return value
 
 
 def redirect_target(url: str, location: str) -> str:

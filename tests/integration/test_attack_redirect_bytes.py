@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from support.faultserver import FaultServer
+
 PAXEL = [sys.executable, "-m", "paxel.cli"]
 
 
@@ -65,3 +67,14 @@ def test_a_location_in_raw_utf8_is_followed_as_a_browser_does(
     assert b"GET /caf%C3%A9.bin HTTP/1.1" in seen, seen
     assert [p.name for p in tmp_path.iterdir()] == ["café.bin"]
     assert (tmp_path / "café.bin").read_bytes() == b"hello"
+
+
+@pytest.mark.timeout(60)
+def test_a_disposition_name_in_raw_utf8_is_read_as_a_browser_does(
+        faultserver: FaultServer, tmp_path: Path) -> None:
+    """`filename="café ✓.bin"` in raw UTF-8 bytes: saved as `cafÃ© â\\x9c\\x93.bin` before."""
+    url = faultserver.url("cd.bin", size=4096, cd='attachment; filename="café ✓.bin"')
+    run = subprocess.run([*PAXEL, url, "-q"], capture_output=True, text=True, timeout=50, cwd=tmp_path,
+                         check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["café ✓.bin"]
