@@ -26,6 +26,7 @@ with warnings.catch_warnings():
 FIREFOX = shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 ADDON_ID = "paxel@paxel.io"
+CLICK_SANDBOX = "paxel-click"  # kept across calls: click() reads back what its listeners saw
 
 
 class Firefox:
@@ -63,6 +64,7 @@ class Firefox:
         self.client = Marionette(host="127.0.0.1", port=self._wait_port())
         self.client.start_session()
         self.extension_base = ""
+        self._extension_tab = ""
 
     def _wait_port(self, timeout: float = 30.0) -> int:
         port_file = self.profile / "MarionetteActivePort"
@@ -87,6 +89,11 @@ class Firefox:
             host = self.client.execute_script(
                 "return WebExtensionPolicy.getByID(arguments[0]).mozExtensionHostname", [addon_id])
         self.extension_base = f"moz-extension://{host}/"
+        # A background tab of its own for in_extension, opened now so that window handles do not
+        # change under a test later. The tab the test drives is never navigated to read extension
+        # state: that navigation cancelled a click's download whose response had not yet arrived
+        # (a server answering in more than ~0.1 s), and Firefox then started nothing at all.
+        self._extension_tab = str(self.client.open(type="tab", focus=False)["handle"])
         return addon_id
 
     def chrome(self, script: str, args: list[Any] | None = None) -> Any:
@@ -94,12 +101,17 @@ class Firefox:
             return self.client.execute_script(script, args or [])
 
     def in_extension(self, script: str, args: list[Any] | None = None) -> Any:
-        """Run `script` (a function body; may return a promise) in the add-on's options page."""
-        page = f"{self.extension_base}options/options.html"
-        if self.client.get_url() != page:
-            self.client.navigate(page)
-        return self.client.execute_script(
-            script, args or [], sandbox=None)
+        """Run `script` (a function body; may return a promise) in the add-on's options page, in
+        its own background tab; the test's current tab stays where it is, undisturbed."""
+        current = self.client.current_window_handle
+        self.client.switch_to_window(self._extension_tab, focus=False)
+        try:
+            page = f"{self.extension_base}options/options.html"
+            if self.client.get_url() != page:
+                self.client.navigate(page)
+            return self.client.execute_script(script, args or [], sandbox=None)
+        finally:
+            self.client.switch_to_window(current, focus=False)
 
     def open_container_tab(self, url: str, user_context_id: int) -> None:
         """A tab in container N (its cookie store is firefox-container-N), made current."""
@@ -115,10 +127,13 @@ class Firefox:
         """A WebDriver pointer click in the element's middle: instant, where an element click
         would wait ~5 s for a page load that a download never brings. Aimed at viewport
         coordinates, not at an element reference: the popup redraws its list on every progress
-        event, which would make a reference stale between finding it and clicking it."""
-        # Aim only once the page is loaded and the element is what is under the point: right after
-        # a navigation from the extension's page (another content process) a press could land
-        # before the new page took events, and the click started nothing (~1 run in 4).
+        event, which would make a reference stale between finding it and clicking it.
+
+        Fails at once, saying what the page saw, unless the press began on the element and its
+        click reached it: a test waiting for the click's effect would only time out."""
+        # Aim once the page is loaded and the element is what is under the point (a covered or
+        # not yet laid out element would take the press elsewhere); the page's own capture-phase
+        # listeners then record where the press began and where its click went.
         deadline = time.monotonic() + 10
         while True:
             aim = self.client.execute_script("""
@@ -127,7 +142,16 @@ class Firefox:
                 const r = e.getBoundingClientRect();
                 const x = Math.round(r.left + r.width / 2), y = Math.round(r.top + r.height / 2);
                 const hit = document.elementFromPoint(x, y);
-                return hit && (hit === e || e.contains(hit)) ? [x, y] : null;""", [selector])
+                if (!hit || !(hit === e || e.contains(hit))) return null;
+                if (!window.paxelListening) {
+                    window.paxelListening = true;
+                    for (const type of ["pointerdown", "click"]) {
+                        document.addEventListener(
+                            type, (ev) => { window.paxelPress[type] = ev.target; }, true);
+                    }
+                }
+                window.paxelPress = {element: e};
+                return [x, y];""", [selector], sandbox=CLICK_SANDBOX, new_sandbox=False)
             if aim is not None:
                 break
             assert time.monotonic() < deadline, f"{selector} never became clickable"
@@ -138,6 +162,26 @@ class Firefox:
         if hold:  # a user who holds the button a moment, while the page may redraw under it
             actions = actions.pause(int(hold * 1000))
         actions.pointer_up().perform()
+        seen = self._press_seen()
+        assert seen is None or (seen["down"] and seen["click"]), \
+            f"the click on {selector} at {aim}: the page saw {seen}"
+
+    def _press_seen(self, timeout: float = 2.0) -> dict[str, Any] | None:
+        """Where the last press began and where its click went ("" for none), and whether each was
+        on the aimed element; None when the page was replaced meanwhile (nothing to tell)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen: dict[str, Any] | None = self.client.execute_script("""
+                const p = window.paxelPress;
+                if (!p) return null;
+                const on = (t) => !!t && (t === p.element || p.element.contains(t));
+                const name = (t) => t ? `${t.tagName.toLowerCase()}.${t.className}` : "";
+                return {down: on(p.pointerdown), click: on(p.click),
+                        began: name(p.pointerdown), clicked: name(p.click)};""",
+                sandbox=CLICK_SANDBOX, new_sandbox=False)
+            if seen is None or seen["clicked"] or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.05)
 
     def downloads_listed(self) -> list[dict[str, Any]]:
         """The browser's own downloads list (what the Library window shows)."""

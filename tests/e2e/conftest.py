@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +28,30 @@ MiB = 1024 * 1024
 T = TypeVar("T")
 
 pytestmark = pytest.mark.browser
+LOGS = ("firefox.log", "service.log", "host.log")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test shows the tails of the browser's, the host's and the service's logs
+    (its env, which holds them, is removed afterwards); PAXEL_E2E_KEEP=DIR also copies them there."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    env = getattr(item, "funcargs", {}).get("paxel_env")
+    if report.when != "call" or not report.failed or not isinstance(env, PaxelEnv):
+        return
+    found = sorted(p for p in env.root.rglob("*.log") if p.is_file())
+    keep = os.environ.get("PAXEL_E2E_KEEP")
+    if keep:
+        target = Path(keep) / f"{item.name}-{time.strftime('%H%M%S')}"
+        for path in found:
+            copy = target / path.relative_to(env.root)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, copy)
+    for path in found:
+        if path.name in LOGS:
+            lines = path.read_text(errors="replace").splitlines()[-60:]
+            report.sections.append((f"log {path.relative_to(env.root)}", "\n".join(lines)))
 
 
 def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:

@@ -174,8 +174,7 @@ def test_tiny_file_is_in_exactly_one_place(firefox: Firefox, paxel_env: PaxelEnv
     digest = nginx.add_file("ff-tiny.bin", 10 * 1024)
     url = nginx.url("ff-tiny.bin")
     firefox.client.navigate(link_page(nginx, "ff-tiny.html", url))
-    # Asking the add-on below navigates this tab: before Firefox has the reply to the click (a
-    # loaded machine), that navigation cancels the click's, and there is no download at all.
+    # Firefox's own list says when it started the download (the add-on's decision may come later).
     firefox.chrome("""
         const { Downloads } = ChromeUtils.importESModule("resource://gre/modules/Downloads.sys.mjs");
         window.paxelTestSeen = [];

@@ -53,9 +53,6 @@ class Tab:
         if isinstance(self.browser, Chromium):
             self.browser.click(self.session, selector)
         else:
-            # Firefox reads extension state in the same tab (Firefox.in_extension): come back.
-            if self.browser.client.get_url() != self.url:
-                self.browser.client.navigate(self.url)
             self.browser.click(selector)
 
 

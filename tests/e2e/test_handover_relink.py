@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_chromium import Chromium
-from browser_firefox import ActionSequence, Firefox
+from browser_firefox import Firefox
 
 from conftest import MiB, paxel_list, sha256, wait_for
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
@@ -112,18 +112,6 @@ def test_an_expired_link_is_refreshed_from_its_page_and_continues(
     assert decisions[0]["to"] == "paxel" and "continues" in decisions[0]["detail"], decisions[0]
 
 
-def pointer_click_button(browser: Firefox, label: str) -> None:
-    """A WebDriver pointer click on the button whose text is `label` (Firefox)."""
-    box = browser.client.execute_script("""
-        const b = [...document.querySelectorAll("button")].find(b => b.textContent === arguments[0]);
-        if (!b) return null;
-        const r = b.getBoundingClientRect();
-        return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];""", [label])
-    assert box, f"no button {label!r}"
-    ActionSequence(browser.client, "pointer", "mouse").pointer_move(box[0], box[1], origin="viewport") \
-        .pointer_down().pointer_up().perform()
-
-
 def test_an_expired_link_is_refreshed_from_its_page_and_continues_in_firefox(
         firefox: Firefox, paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
     """Firefox keeps its own copy going until paxel has taken the download: it is cancelled at
@@ -146,7 +134,7 @@ def test_an_expired_link_is_refreshed_from_its_page_and_continues_in_firefox(
     wait_for(lambda: firefox.client.execute_script(says), 15, "the popup to say the link expired")
     before = set(firefox.client.window_handles)
 
-    pointer_click_button(firefox, "Refresh link")
+    firefox.click(f"li.download[data-id='{view['download_id']}'] button[data-action=refresh]")
 
     handle = wait_for(lambda: (set(firefox.client.window_handles) - before) or None, 15,
                       "Refresh link to open the page").pop()
