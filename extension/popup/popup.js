@@ -252,6 +252,7 @@ function fitName(item, nameEl) {
 
 function showDownloads(views) {
   lastViews = views;
+  if (pressing) return; // drawn when the press ends (see below)
   const focused = document.activeElement; // moving a row in the DOM takes the focus from it
   const rows = new Map([...list.children].map((li) => [li.dataset.id, li]));
   const wanted = new Set(views.map((v) => v.download_id));
@@ -348,6 +349,21 @@ for (const button of document.querySelectorAll("button.bulk")) {
     showDownloads(lastViews);
   });
 }
+
+// A press on the list is not moved under the pointer: while it lasts the list is not redrawn. At
+// its first progress a row grows its bar and segment map and pushes its buttons down; a press
+// that began on Pause ended on the text above it, the click went to the row and nothing paused.
+// The latest list is drawn once the press has ended and its click has run.
+let pressing = false;
+function pressEnded() {
+  if (!pressing) return;
+  pressing = false;
+  setTimeout(() => showDownloads(lastViews)); // after the click this release makes
+}
+list.addEventListener("pointerdown", () => { pressing = true; });
+window.addEventListener("pointerup", pressEnded, true);
+window.addEventListener("pointercancel", pressEnded, true);
+window.addEventListener("blur", (event) => { if (event.target === window) pressEnded(); }); // released elsewhere
 
 // Arrows, Home/End move between rows; Enter, Space and Delete press the row's own buttons.
 const refreshKeys = globalThis.paxelRowKeys.attach(document, { rows: () => [...list.querySelectorAll("li.download")] });

@@ -49,6 +49,22 @@ def test_click_on_cookie_protected_link_goes_to_paxel(firefox: Firefox, paxel_en
         "return document.getElementById('host-status').dataset.state") == "connected"
 
 
+# Counts the list's changes while a pointer is down on it (`pressed`), and those made between
+# the release and its click (`released`).
+LIST_CHANGES = """
+    const list = document.getElementById("downloads");
+    window.paxelChanges = {down: false, up: false, pressed: 0, released: 0};
+    new MutationObserver(() => {
+        const c = window.paxelChanges;
+        if (c.down) c.pressed += 1;
+        else if (c.up) c.released += 1;
+    }).observe(list, {subtree: true, childList: true, attributes: true, characterData: true});
+    document.addEventListener("pointerdown", () => { window.paxelChanges.down = true; }, true);
+    document.addEventListener("pointerup",
+        () => Object.assign(window.paxelChanges, {down: false, up: true}), true);
+    document.addEventListener("click", () => { window.paxelChanges.up = false; }, true);"""
+
+
 def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: PaxelEnv,
                                                   nginx: Nginx) -> None:
     firefox.set_settings(connections=2)
@@ -65,9 +81,15 @@ def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: 
     assert firefox.client.execute_script(
         "return document.getElementById('host-status').dataset.state") == "connected"
 
-    # Held for 0.6 s: progress redraws the list 4 times a second meanwhile, and the press must
-    # still count (the button under the pointer stays the same element).
+    # Held for 0.6 s while progress comes 4 times a second: the list is not redrawn under a press
+    # (the row would grow its bar and segment map at its first progress and push the button down,
+    # and the release would land on the text above it: a click on the row, nothing paused).
+    firefox.client.execute_script(LIST_CHANGES, sandbox="changes", new_sandbox=False)
     firefox.click(pause, hold=0.6)
+    changes = firefox.client.execute_script(
+        "return [window.paxelChanges.pressed, window.paxelChanges.released]", sandbox="changes",
+        new_sandbox=False)
+    assert changes == [0, 0], f"the list changed under the press: {changes}"
 
     paused = wait_for(lambda: paxel_download(paxel_env, url, "paused"), 10, "the service to pause it")
     time.sleep(0.5)
