@@ -430,3 +430,26 @@ def test_the_service_sends_and_enforces_its_lifecycle_table(paxel_env: PaxelEnv,
     host.send({"id": 6, "type": "retry", "download_id": view["download_id"]})
     again = host.reply(6)["result"]["download"]
     assert (again["state"], again["stop_reason"]) == ("queued", None)
+
+
+def test_a_paused_download_says_the_bytes_it_has_from_the_moment_it_is_paused(
+        paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """The reply to `pause` and its `paused` event carry the bytes the download stopped at, not
+    the count last stored (once a second): nothing more is announced for a paused download, so a
+    popup or panel showed that old count (0 B in the first second) until the next change."""
+    nginx.add_file("paused-done.bin", 64 * MiB)
+    host = paxel_env.host("chrome")
+    host.hello()
+    view = host.add(2, url=nginx.url("paused-done.bin", "capped"), connections=2)  # 16 MiB/s
+    host.wait_event("progress", view["download_id"])
+
+    reply = host.ask(3, type="pause", download_id=view["download_id"])
+
+    assert reply["ok"], reply
+    event = host.wait_event("paused", view["download_id"])["data"]["download"]
+    time.sleep(1.5)  # past the next store of the count, had the download gone on
+    host.send({"id": 4, "type": "list"})
+    [listed] = host.reply(4)["result"]["downloads"]
+    told = reply["result"]["download"]
+    assert listed["state"] == "paused" and 0 < listed["done"] < 64 * MiB, listed
+    assert (told["done"], event["done"]) == (listed["done"], listed["done"])

@@ -185,6 +185,10 @@ class Scheduler(Queues):
             if job is not None:
                 job.stop_reason = StopReason.PAUSE
                 job.download.pause()
+        # The engine stores the bytes it stopped at as it winds down, and nothing is announced
+        # after that: the reply and the `paused` event wait for it, or they said the count last
+        # stored (up to a second old, 0 B in the first second) until the next change.
+        self._wait_cleaned(job)
         return self._announce("paused", download_id)
 
     def resume(self, download_id: str) -> dict[str, Any]:
@@ -288,8 +292,9 @@ class Scheduler(Queues):
 
     @staticmethod
     def _wait_cleaned(job: Job | None) -> None:
-        """Let a cancelled engine delete its .part and state file before the reply says it is
-        gone (called without the lock: the job's thread takes it to finish)."""
+        """Let a stopping engine finish (a cancelled one deletes its .part and state file, a paused
+        one stores its bytes) before the reply says so (called without the lock: the job's
+        thread takes it to finish)."""
         if job is not None and job.thread is not threading.current_thread():
             job.thread.join(CANCEL_WAIT)
 
