@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     out = Path(os.environ.get("TMPDIR", "/tmp")) / "paxel-bench-startup"
     out.mkdir(exist_ok=True)
-    import paxel  # an installed paxel has its bytecode compiled (run.py does the same)
+    import paxel as package  # an installed paxel has its bytecode compiled (run.py does the same)
 
-    compileall.compile_dir(Path(paxel.__file__).parent, quiet=1)
+    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
     if args.before is not None:
         compileall.compile_dir(args.before / "paxel", quiet=1)
     nginx = Nginx(rate="8m")

@@ -49,15 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--size-mib", type=int, default=256)
     p.add_argument("-v", action="store_true", help="every request of every run")
+    p.add_argument("--before", type=Path, metavar="DIR",
+                   help="also run an older paxel CLI: DIR holds its `paxel` package (as bench/run.py)")
     args = p.parse_args(argv)
     data = Path("/dev/shm/paxel-bench-wire")
     data.mkdir(exist_ok=True)
     out = Path(os.environ.get("TMPDIR", "/tmp")) / "paxel-bench-wire"
     out.mkdir(exist_ok=True)
-    import paxel  # an installed paxel has its bytecode compiled; PYTHONDONTWRITEBYTECODE=1 in an
+    import paxel as package  # an installed paxel has its bytecode compiled; PYTHONDONTWRITEBYTECODE=1 in an
                   # editable checkout would otherwise recompile it on every start (as run.py does)
 
-    compileall.compile_dir(Path(paxel.__file__).parent, quiet=1)
+    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
+    if args.before is not None:
+        compileall.compile_dir(args.before / "paxel", quiet=1)
     nginx = Nginx(rate="8m", root=data)
     try:
         log = with_timing_log(nginx)
@@ -72,13 +76,17 @@ def main(argv: list[str] | None = None) -> int:
                        "-o", "a.bin", url],
             "in-process": [PYTHON, str(TOP / "bench" / "timeline.py"), url, str(out / "t.bin"), "16"],
         }
+        env: dict[str, dict[str, str] | None] = dict.fromkeys(tools)
+        if args.before is not None:  # `python -m paxel` (~1 ms of runpy more than the script)
+            tools["paxel-before"] = [PYTHON, "-m", "paxel", *tools["paxel"][1:]]
+            env["paxel-before"] = os.environ | {"PYTHONPATH": str(args.before)}
         figures: dict[str, list[tuple[float, ...]]] = {tool: [] for tool in tools}
         for round_ in range(args.rounds):
             for tool, cmd in tools.items():
                 (out / "p.bin").unlink(missing_ok=True)
                 seen = len(log.read_text().splitlines())
                 began = time.time()
-                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env[tool])
                 wall = time.time() - began
                 time.sleep(0.1)  # nginx logs a request just after its last byte
                 lines = [line.split(" ", 4) for line in log.read_text().splitlines()[seen:]]
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 inner = float(done.stdout.split()[-2]) if tool == "in-process" else float("nan")
                 row = (min(starts), max(starts), max(ends), wall, wall - max(ends), inner)
                 figures[tool].append(row)
-                print(f"round {round_} {tool:10} first request {row[0]:.3f}  last starts {row[1]:.3f}  "
+                print(f"round {round_} {tool:12} first request {row[0]:.3f}  last starts {row[1]:.3f}  "
                       f"last byte {row[2]:.3f}  wall {wall:.3f}  exit after {row[4]:.3f}  "
                       f"requests {len(lines)}  in-process {inner:.3f}  load {os.getloadavg()[0]:.1f}")
                 for (conn, _, rt, sent, rng), start in zip(lines, starts, strict=True) if args.v else ():
@@ -97,10 +105,14 @@ def main(argv: list[str] | None = None) -> int:
               "in-process total")
         for tool, rows in figures.items():
             med = [statistics.median(col) for col in zip(*rows, strict=True)]
-            print(f"{tool:10} " + "  ".join(f"{m:6.3f}" for m in med))
+            print(f"{tool:12} " + "  ".join(f"{m:6.3f}" for m in med))
         aria, paxel = (statistics.median(r[3] for r in figures[t]) for t in ("aria2c", "paxel"))
-        print(f"paxel CLI ÷ aria2c wall {paxel / aria:.3f}; in-process ÷ ideal "
-              f"{statistics.median(r[5] for r in figures['in-process']) / (args.size_mib / 128):.3f}")
+        ideal = args.size_mib / 128   # 16 connections at 8 MiB/s
+        print(f"paxel CLI ÷ aria2c wall {paxel / aria:.3f}, ÷ ideal {paxel / ideal:.3f}; in-process ÷ ideal "
+              f"{statistics.median(r[5] for r in figures['in-process']) / ideal:.3f}")
+        if args.before is not None:
+            before = statistics.median(r[3] for r in figures["paxel-before"])
+            print(f"paxel-before CLI ÷ aria2c wall {before / aria:.3f}, ÷ ideal {before / ideal:.3f}")
     finally:
         nginx.stop()
     return 0
