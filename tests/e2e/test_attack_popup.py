@@ -63,9 +63,9 @@ def test_server_chosen_text_shows_as_text_and_delete_keeps_the_focus_in_the_list
     delete_key(chromium, popup)
     wait_for(lambda: chromium.evaluate(popup, f"{rows}.length") == 3, 10, "the row removed")
     focused = "document.activeElement?.closest?.('li.download')?.dataset.id"
-    wait_for(lambda: chromium.evaluate(popup, focused) == views[0]["download_id"], 5,
+    wait_for(lambda: chromium.evaluate(popup, focused) == views[0]["download_id"], 10,
              "the focus on the row that took the removed one's place")
     delete_key(chromium, popup)   # and on: the last row goes, the focus moves up to done-2
     wait_for(lambda: chromium.evaluate(popup, f"{rows}.length") == 2, 10, "the next row removed")
-    wait_for(lambda: chromium.evaluate(popup, focused) == views[2]["download_id"], 5, "the focus moved up")
+    wait_for(lambda: chromium.evaluate(popup, focused) == views[2]["download_id"], 10, "the focus moved up")
     assert chromium.evaluate(popup, f"{rows}.filter(li => li.tabIndex === 0).length") == 1
