@@ -7,7 +7,9 @@ non-empty path component that is valid on Linux, macOS and Windows.
 
 from __future__ import annotations
 
+import codecs
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
@@ -35,13 +37,25 @@ def _drop_char(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")
 
 
-def safe_filename(raw: str | None, fallback: str = FALLBACK) -> str:
-    """One safe path component from `raw`, or `fallback` when nothing usable remains."""
+def _spellable(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def safe_filename(raw: str | None, fallback: str = FALLBACK, encoding: str | None = None) -> str:
+    """One safe path component from `raw`, or `fallback` when nothing usable remains.
+    `encoding`: the file system's (default: this process's); a character it cannot spell (an
+    ASCII locale without UTF-8) becomes "_", or no name would ever be created."""
     if not raw:
         return fallback
+    encoding = codecs.lookup(encoding or sys.getfilesystemencoding()).name
     name = unicodedata.normalize("NFC", re.sub(r"[\t\n\r\v\f]", " ", raw.replace("\\", "/")))
     name = name.rsplit("/", 1)[-1]  # basename only: no directories, no absolute paths
-    name = "".join("_" if _FORBIDDEN.match(ch) else ch for ch in name if not _drop_char(ch))
+    name = "".join("_" if _FORBIDDEN.match(ch) or (encoding != "utf-8" and not _spellable(ch, encoding))
+                   else ch for ch in name if not _drop_char(ch))
     name = re.sub(r"\s+", " ", name).strip().rstrip(". ")
     name = name.lstrip(".") if set(name) <= {"."} else name
     if not name:

@@ -8,6 +8,7 @@ name) must reach the terminal as visible text, never as raw control characters.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -94,3 +95,18 @@ def test_a_status_line_of_escape_sequences_never_reaches_the_terminal_raw(
     assert "Traceback" not in text, text
     assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
     assert "cannot reach" in text and "garbage" in text, text
+
+
+@pytest.mark.timeout(60)
+def test_a_name_the_locale_cannot_spell_is_saved_under_one_it_can(
+        faultserver: FaultServer, tmp_path: Path) -> None:
+    """An ASCII locale without Python's UTF-8 coercion (PYTHONCOERCECLOCALE=0, LC_ALL=C): the
+    file system takes only ASCII names. A server naming its file `日本.bin` made paxel try 10000
+    numbered names, each refused, and fail with "it and (1) to (9999) are all taken"."""
+    url = faultserver.url("n.bin", size=4096, cd="attachment; filename*=UTF-8''%E6%97%A5%E6%9C%AC.bin")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    run = subprocess.run([*PAXEL, url], capture_output=True, timeout=50, cwd=tmp_path, env=env, check=False)
+    text = run.stderr.decode("ascii", "replace")
+    assert run.returncode == 0, text
+    assert [p.name for p in tmp_path.iterdir()] == ["__.bin"], text
+    assert "saved __.bin" in text, text

@@ -106,3 +106,16 @@ def test_no_safe_name_ends_like_a_helper_file(raw: str) -> None:
 def test_a_folder_with_every_number_taken_is_a_disk_error() -> None:
     with pytest.raises(DiskError, match="no free name"):
         unique_name("full.bin", lambda _: True)
+
+
+@given(st.text(max_size=80))
+def test_a_name_is_spelled_in_the_file_systems_encoding(raw: str) -> None:
+    """An ASCII locale without UTF-8: what the file system cannot spell becomes "_"."""
+    name = safe_filename(raw, encoding="ascii")
+    assert name.isascii() and name
+
+
+def test_what_an_encoding_cannot_spell_becomes_an_underscore() -> None:
+    assert safe_filename("日本 café.bin", encoding="ascii") == "__ caf_.bin"
+    assert safe_filename("日本 café.bin", encoding="latin-1") == "__ café.bin"
+    assert safe_filename("日本 café.bin", encoding="UTF8") == "日本 café.bin"
