@@ -354,6 +354,18 @@ def examine(path: Path, judge: Callable[[PartNow, Callable[[int, int], bytes]], 
         os.close(fd)
 
 
+def second_name(other: Path, path: Path) -> bool:
+    """Is `other` the second and only other name of the regular file at `path` (two hard links,
+    neither a symlink)? What a run killed between its final `link` and unlinking the `.part`
+    leaves: the finished file under both names."""
+    try:
+        a, b = os.lstat(other), os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(a.st_mode) and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) and a.st_nlink == 2 \
+        and other != path
+
+
 def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
     """Take the download's lock on `fd` without waiting; False when someone else holds it.
     Released when the file is closed (both platforms)."""
@@ -376,4 +388,4 @@ def lock_exclusive(fd: int, platform: str = sys.platform) -> bool:
 
 # the names other modules and tests reach through `paxel.storage` (their homes are above)
 __all__ = ["HOLE_MARGIN", "STATE_LIMIT", "NotAPart", "PartFile", "check_writable", "disk_error",
-           "lock_exclusive", "owned", "place", "read_state", "remove_quietly", "write_atomic"]
+           "lock_exclusive", "owned", "place", "read_state", "remove_quietly", "second_name", "write_atomic"]

@@ -9,11 +9,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from paxel import resume
 from paxel.engine import Download, DownloadOptions, Progress, Result
 from support.faultserver import FaultServer
 
@@ -109,3 +113,45 @@ def test_the_users_speed_limit_never_makes_a_connection_look_slow(
     assert sha(out.read_bytes()) == faultserver.sha256(url)
     replaced = [r.getMessage() for r in caplog.records if "far slower" in r.getMessage()]
     assert replaced == []
+
+
+# A paxel CLI that is killed (SIGKILL, as by the OOM killer or a power cut) right after its final
+# `link`, before the `.part` name is unlinked: the finished file then has two names.
+KILLED_AFTER_LINK = """
+import os, signal, sys
+import paxel.folder
+unlink = paxel.folder.Folder.unlink
+def killing_unlink(self, path):
+    if path.name.endswith(".part"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return unlink(self, path)
+paxel.folder.Folder.unlink = killing_unlink
+from paxel.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("mode", ["-o", "-d"])
+def test_killed_between_the_final_link_and_the_parts_unlink(faultserver: FaultServer, tmp_path: Path,
+                                                            mode: str) -> None:
+    """The same command again must see the job is done (the `.part` is the finished file's other
+    name, the state describes that very file), remove the `.part` name and the state, and fetch
+    nothing. Failed first: `.part` present meant "not finished", so `-o` refused ("already
+    exists") and a folder download fetched the whole file again as `done (1).bin`, leaving the
+    `.part` and state behind for ever."""
+    out = tmp_path / "done.bin"
+    url = faultserver.url(out.name, size=6 * MiB, trickle=8 * MiB)
+    args = [url, "-q", "-n", "2", *(["-o", str(out)] if mode == "-o" else ["-d", str(tmp_path)])]
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_LINK, *args], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert out.stat().st_nlink == 2 and resume.state_path(out).exists(), "killed elsewhere"
+    gets = len(faultserver.requests("GET"))
+    again = subprocess.run([sys.executable, "-m", "paxel.cli", *args[:1], *args[2:]], capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "already" in again.stdout + again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["done.bin"]
+    assert out.stat().st_nlink == 1 and sha(out.read_bytes()) == faultserver.sha256(url)
+    # (in a folder one probe asks that the server still has that file: its body is not kept)
+    assert len(faultserver.requests("GET")) == gets + (mode == "-d"), "fetched again"

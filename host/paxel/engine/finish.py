@@ -9,6 +9,7 @@ from pathlib import Path
 from paxel import resume, storage
 from paxel.engine.options import Result
 from paxel.engine.shared import Shared
+from paxel.engine.start import drop_stale
 from paxel.errors import ChecksumMismatch
 from paxel.filenames import unique_name
 from paxel.probe import ProbeResult
@@ -52,7 +53,7 @@ def already_complete(s: Shared, path: Path, state: resume.ResumeState,
         if got != want:
             raise ChecksumMismatch(f"{name} of {path} is {got} but expected {want}")
         sha256 = got if name == "sha256" else None
-    s.at(path).remove_quietly(resume.state_path(path))
+    drop_stale(s, path)
     note = (f"{path.name} was already complete (an earlier run ended between its final rename "
             "and removing its resume state); removed that state")
     s.say(note)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -194,7 +195,7 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
     if stale is not None:
         if resume.same_file(stale, probe, same_url=stale.url == opts.url):
             raise AlreadyComplete(folder / wanted, stale)
-        at.remove_quietly(resume.state_path(folder / wanted))  # its file is complete: junk
+        drop_stale(s, folder / wanted)  # its file is complete: junk
 
     def taken(name: str) -> bool:
         final = folder / name
@@ -251,9 +252,12 @@ def load_state(s: Shared, path: Path) -> resume.ResumeState | None:
 
 def stale_finish(s: Shared, final: Path) -> resume.ResumeState | None:
     """The resume state of this download left beside its finished file `final` by a run killed
-    between the final rename and the state's removal (no `.part` any more, and `final` is the
-    very file the state describes: resume.completed); else None."""
-    if os.path.lexists(resume.part_path(final)) or not os.path.lexists(resume.state_path(final)):
+    between the final rename and the state's removal (`final` is the very file the state
+    describes: resume.completed), or between the rename's `link` and unlinking the `.part`
+    (then the `.part` is that file's second name); else None."""
+    linked = storage.second_name(resume.part_path(final), final)
+    if (os.path.lexists(resume.part_path(final)) and not linked) \
+            or not os.path.lexists(resume.state_path(final)):
         return None
     try:
         state = resume.decode(storage.read_state(resume.state_path(final)))
@@ -261,7 +265,21 @@ def stale_finish(s: Shared, final: Path) -> resume.ResumeState | None:
         return None
     if not accepts(s, state):
         return None
-    return state if storage.examine(final, lambda now, read: resume.completed(state, now, read)) else None
+
+    def judge(now: resume.PartNow, read: Callable[[int, int], bytes]) -> bool:
+        # its one other name is the `.part` it was: that link is ours, not someone else's
+        return resume.completed(state, replace(now, links=now.links - 1) if linked else now, read)
+
+    return state if storage.examine(final, judge) else None
+
+
+def drop_stale(s: Shared, final: Path) -> None:
+    """Remove the stale state beside the finished `final`, and the `.part` too when it is only
+    that file's second name (the data stays under `final`)."""
+    at = s.at(final)
+    if storage.second_name(resume.part_path(final), final):
+        at.remove_quietly(resume.part_path(final))
+    at.remove_quietly(resume.state_path(final))
 
 
 def foreign_state(final: Path) -> str | None:
