@@ -155,3 +155,29 @@ def test_killed_between_the_final_link_and_the_parts_unlink(faultserver: FaultSe
     assert out.stat().st_nlink == 1 and sha(out.read_bytes()) == faultserver.sha256(url)
     # (in a folder one probe asks that the server still has that file: its body is not kept)
     assert len(faultserver.requests("GET")) == gets + (mode == "-d"), "fetched again"
+
+
+@pytest.mark.parametrize("faults", [{}, {"norange": 1}], ids=["small-file", "no-ranges"])
+def test_ctrl_c_on_a_download_that_keeps_no_state_then_the_same_command(
+        faultserver: FaultServer, tmp_path: Path, faults: dict[str, int]) -> None:
+    """A file of at most 1 MiB (or one without Range support) keeps no resume state: its `.part`
+    can never be resumed. Interrupted with Ctrl-C, `paxel URL` must not promise a resume from a
+    `.part`, and the same command must save the file under its name. Failed first: "0 B kept in
+    s.bin.part - run the same command again to resume", and the same command saved `s (1).bin`
+    beside that `.part`, left for ever (a `.part` without its state is never taken over: it
+    may be another program's)."""
+    url = faultserver.url("s.bin", size=MiB, trickle=100 * KiB, trickle_times=1, **faults)
+    args = [sys.executable, "-m", "paxel.cli", url, "-d", str(tmp_path)]
+    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any(r.sent for r in faultserver.requests("GET")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    first.send_signal(signal.SIGINT)
+    _, said = first.communicate(timeout=30)
+    assert first.returncode == 130, said
+    assert ".part" not in said or (tmp_path / "s.bin.part").exists(), said
+    again = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.bin"], again.stderr
+    assert sha((tmp_path / "s.bin").read_bytes()) == faultserver.sha256(url)

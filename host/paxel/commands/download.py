@@ -276,7 +276,11 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog |
         return int(error.code)
     result: Result = outcome["result"]
     if interrupted or result.paused:
-        err.write(f"paxel: interrupted; {format_size(result.size)} kept in {result.path}.part - "
+        part = Path(f"{result.path}.part")   # (result.path is Path() when stopped before a name)
+        if not result.path.name or not part.exists():   # nothing to resume from: none kept
+            err.write("paxel: interrupted; nothing kept - run the same command again to start over\n")
+            return INTERRUPTED
+        err.write(f"paxel: interrupted; {format_size(result.size)} kept in {part} - "
                   "run the same command again to resume\n")
         return INTERRUPTED
     if is_playlist_file(result.path, result.size):   # by its content: a stream after all

@@ -250,14 +250,17 @@ class Download:
                     s.path = None
 
     def _release_part(self) -> None:
-        """Unlock the `.part` (closing it); one we created and never wrote to goes away too."""
+        """Unlock the `.part` (closing it). One this run created with no resume state beside it
+        goes away too: nothing in it would ever be trusted (a file of at most 1 MiB, a stream
+        without ranges), and left behind it would only take the name from the next run (a
+        `.part` without its state may be another program's, so it is never taken over)."""
         s = self._s
         part, s.part = s.part, None
         if part is None:
             return
         try:
             state = resume.state_of_part(part.path)
-            if part.created and part.size() == 0 and not part.folder.lexists(state):
+            if part.created and not part.folder.lexists(state):
                 part.discard()
         finally:
             part.close()
