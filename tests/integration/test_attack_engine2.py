@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from paxel import resume
-from paxel.engine import Download, DownloadOptions, Progress, Result
+from paxel.engine import Download, DownloadOptions, Progress, Result, Unit, UnitJob
+from paxel.errors import HTTPStatusError
 from support.faultserver import FaultServer
 
 KiB, MiB = 1 << 10, 1 << 20
@@ -181,3 +182,22 @@ def test_ctrl_c_on_a_download_that_keeps_no_state_then_the_same_command(
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.bin"], again.stderr
     assert sha((tmp_path / "s.bin").read_bytes()) == faultserver.sha256(url)
+
+
+@pytest.mark.parametrize("status", [503, 404])
+def test_a_byte_range_media_segment_answered_with_an_error_status(
+        faultserver: FaultServer, tmp_path: Path, status: int) -> None:
+    """A segment given as a byte range (HLS EXT-X-BYTERANGE, DASH mediaRange) whose first answer
+    is an error: a 503 is retried and the segment holds exactly its range; a 404 fails the job
+    and leaves no segment file. Failed first: the error page's 17 bytes ("fault status 503")
+    were saved as the segment and counted done, to be muxed into the video."""
+    url = faultserver.url("media.mp4", size=64 * KiB, status=status)
+    out = tmp_path / "seg.m4s"
+    job = UnitJob([Unit(url, out, byte_range=(100, 1099))], DownloadOptions(url, connections=1))
+    if status == 503:
+        done = job.run()
+        assert done[0].path.read_bytes() == faultserver.content(url)[100:1100]
+    else:
+        with pytest.raises(HTTPStatusError, match="404"):
+            job.run()
+        assert list(tmp_path.iterdir()) == []

@@ -67,8 +67,11 @@ class _RangeTransport:
     def get(self, url: str, first: int | None = None, last: int | None = None,
             if_range: str | None = None, *, fresh: bool = False) -> Reply:
         reply = self._t.get(url, self._first, self._last, fresh=fresh)
+        if reply.status == 200:   # the whole resource instead of the range: never save that
+            reply.close()
+            raise ServerMisbehaved(f"{url} ignored the Range header of a byte-range segment")
         if reply.status != 206:
-            return reply          # stream_body's status rules apply (a 200 is refused below)
+            return reply          # an error status: stream_body's rules (retry or fail) apply
         try:
             got = parse_content_range(reply.headers.get("Content-Range", ""))
             matches = (got.start, got.end) == (self._first, self._last)
@@ -173,17 +176,10 @@ class UnitJob:
         if part is None:
             raise UsageError(f"{unit.path} is being downloaded by another paxel right now")
         try:
-            via: Transport = transport
-            if unit.byte_range is not None:
-                via = _RangeTransport(transport, *unit.byte_range)
-                reply = via.get(unit.url)
-                if reply.status == 200 and not isinstance(reply, _RangeReply):
-                    reply.close()  # the whole resource instead of the range: never save that
-                    raise ServerMisbehaved(f"{unit.url} ignored the Range header of a byte-range segment")
-                stream = stream_body(s, via, unit.url, reply, part, lambda _total: None)
-            else:
-                stream = stream_body(s, transport, unit.url, None, part, lambda _total: None)
-            size = stream
+            # a ranged unit's every request, the first too, goes through stream_body's status
+            # and retry rules (an error page answered to the first was once saved as the unit)
+            via = transport if unit.byte_range is None else _RangeTransport(transport, *unit.byte_range)
+            size = stream_body(s, via, unit.url, None, part, lambda _total: None)
             part.sync()
             path = place(part, unit.path)
             return UnitDone(unit, path, size)
