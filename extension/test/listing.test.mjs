@@ -83,6 +83,24 @@ test("slow segments: none when all move alike; never more than half of them", ()
   assert.deepEqual(L.slowSegments([7, 7, 7, 7]), [false, false, false, false]);
 });
 
+test("a slow connection keeps its mark until it is clearly no longer slow (no flicker)", () => {
+  // nginx at 300 KiB/s sends 256 KiB every 0.85 s: over a 2 s window the same connection
+  // measures 2 or 3 bursts, i.e. 256 or 384 KiB/s next to peers at about 1 MiB/s.
+  const peers = [1000, 1024, 980];
+  assert.deepEqual(L.slowSegments([...peers, 256]), [false, false, false, true]);
+  assert.deepEqual(L.slowSegments([...peers, 384], [false, false, false, true]), [false, false, false, true]);
+  assert.deepEqual(L.slowSegments([...peers, 384]), [false, false, false, false], "not marked before: a third");
+  assert.deepEqual(L.slowSegments([...peers, 600], [false, false, false, true]), [false, false, false, false],
+    "caught up past half of the others: the mark goes");
+  fc.assert(fc.property(fc.array(fc.oneof(fc.constant(null), fc.double({ min: 0, max: 1e9, noNaN: true })), { maxLength: 32 }),
+    fc.array(fc.boolean(), { maxLength: 32 }), (rates, was) => {
+      const fresh = L.slowSegments(rates);
+      const kept = L.slowSegments(rates, was);
+      assert.ok(fresh.every((s, i) => !s || kept[i]), "slow without a history is slow with one");
+      assert.ok(kept.filter(Boolean).length <= Math.floor(rates.filter((r) => typeof r === "number").length / 2));
+    }));
+});
+
 test("the Add box: the first http(s) link in what was pasted or dropped; errors per field", () => {
   assert.equal(L.linkFromText("# a comment\r\nhttps://example.com/a b.zip\nhttp://x/"), "https://example.com/a");
   assert.equal(L.linkFromText("see http://example.com/f.iso, thanks"), "http://example.com/f.iso");

@@ -1,7 +1,8 @@
 // The panel's segment map: one block per connection at its byte offset, each connection's speed
 // over the last couple of seconds from the progress events (listing.js segmentRates), and a slow
-// one (under a third of the others' median: listing.js slowSegments) drawn red, with its speed as
-// tooltip and the count in words for a screen reader. Used by panel.js.
+// one (under a third of the others' median, and so until it reaches half: listing.js
+// slowSegments) drawn red, with its speed as tooltip and the count in words for a screen reader.
+// Used by panel.js.
 "use strict";
 
 (function () {
@@ -12,8 +13,9 @@
     n.className = className;
     return n;
   }
-  // download_id -> {history: [{at, segments}] of the last RATE_WINDOW s, rates}: each connection's
-  // speed over a couple of seconds (nginx and CDNs send in bursts: a quarter second says little)
+  // download_id -> {history: [{at, segments}] of the last RATE_WINDOW s, rates, slow marks,
+  // slowStarts}: each connection's speed over a couple of seconds (nginx and CDNs send in bursts:
+  // a quarter second says little)
   const segmentState = new Map();
   const RATE_WINDOW = 2;
 
@@ -23,8 +25,12 @@
     const known = segmentState.get(view.download_id);
     const history = (known ? known.history : []).filter((h) => now - h.at <= RATE_WINDOW + 0.5);
     const rates = L.segmentRates(history[0] || null, view, now);
+    // last time's marks by start offset (a split keeps its start), so a mark does not flicker
+    const wasSlow = new Set(known ? known.slowStarts : []);
+    const slow = L.slowSegments(rates, view.segments.map(([start]) => wasSlow.has(start)));
+    const slowStarts = view.segments.filter((_, i) => slow[i]).map(([start]) => start);
     history.push({ at: now, segments: view.segments });
-    segmentState.set(view.download_id, { history, segments: view.segments, rates });
+    segmentState.set(view.download_id, { history, segments: view.segments, rates, slow, slowStarts });
   }
 
   // One block per connection over the file; a slow one (a third of the others' median) in red,
@@ -32,8 +38,9 @@
   function update(container, view) {
     const blocks = view.state === "running" ? fmt.segmentBlocks(view) : [];
     const state = segmentState.get(view.download_id);
-    const rates = state && state.segments === view.segments ? state.rates : [];
-    const slow = L.slowSegments(rates);
+    const current = state && state.segments === view.segments;
+    const rates = current ? state.rates : [];
+    const slow = current ? state.slow : [];
     while (container.children.length > blocks.length) container.lastChild.remove();
     while (container.children.length < blocks.length) {
       const seg = node("div", "segment");
