@@ -27,12 +27,23 @@ LEAVE_AT_ONCE = frozenset({"get"})
 
 
 def main() -> int:
+    _give_closed_stdio_devnull()
     from paxel import cli
 
     status = cli.main()
     if cli.command_of(sys.argv[1:]) in LEAVE_AT_ONCE:
         leave(status)
     return status
+
+
+def _give_closed_stdio_devnull() -> None:
+    """A closed stdout or stderr (`paxel URL >&-`, a launcher that gives none) is None in Python,
+    and the first write or flush raised AttributeError: the download was lost before it began
+    (stderr) or reported as a crash after it ended (stdout). They get /dev/null instead (the
+    lowest free descriptor, so fd 1 or 2 itself, which child processes such as ffmpeg inherit)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - for the process's life
 
 
 def leave(status: int) -> None:

@@ -4,10 +4,12 @@ starting up, a first word that is neither a command nor a URL. Real processes, n
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +85,17 @@ def test_words_that_look_like_urls_still_download(faultserver: FaultServer, tmp_
                           timeout=30)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "saved" in done.stderr and "(1000 B)" in done.stderr
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_a_closed_stdout_or_stderr_does_not_lose_the_download(faultserver: FaultServer, tmp_path: Path,
+                                                              closed: str) -> None:
+    """`paxel URL >&-`: Python makes a closed stream None; the first write or flush raised
+    AttributeError (exit 1, the file lost when stderr was the closed one)."""
+    url = faultserver.url("closed.bin", size=5000)
+    out = tmp_path / "closed.bin"
+    argv = shlex.join([*PAXEL, url, "-o", str(out)])
+    done = subprocess.run(["sh", "-c", f"exec {argv} {closed}"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size == 5000
+    assert "Traceback" not in done.stderr, done.stderr
