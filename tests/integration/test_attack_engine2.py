@@ -201,3 +201,26 @@ def test_a_byte_range_media_segment_answered_with_an_error_status(
         with pytest.raises(HTTPStatusError, match="404"):
             job.run()
         assert list(tmp_path.iterdir()) == []
+
+
+def test_a_paused_download_whose_name_was_taken_meanwhile_resumes(faultserver: FaultServer,
+                                                                  tmp_path: Path) -> None:
+    """Paused half way in a folder; the user saves another `r.pdf` there (from the browser, say);
+    the same command again. The `.part` is resumed (only the missing half is fetched) and lands
+    as `r (1).pdf`, the user's file untouched. Failed first: the taken name hid the `.part`, so
+    the whole file was fetched again as `r (1).pdf` and `r.pdf.part` and its state stayed for
+    ever."""
+    url = faultserver.url("r.pdf", size=8 * MiB, trickle=8 * MiB)
+    job = Download(DownloadOptions(url, folder=tmp_path, connections=2),
+                   on_progress=lambda p: job.pause() if p.done >= 4 * MiB else None, progress_interval=0.05)
+    assert job.run().paused
+    (tmp_path / "r.pdf").write_bytes(b"the user's own r.pdf")
+    before = len(faultserver.requests("GET"))
+    again = subprocess.run([sys.executable, "-m", "paxel.cli", url, "-q", "-d", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r (1).pdf", "r.pdf"]
+    assert (tmp_path / "r.pdf").read_bytes() == b"the user's own r.pdf"
+    assert sha((tmp_path / "r (1).pdf").read_bytes()) == faultserver.sha256(url)
+    fetched = sum(r.sent for r in faultserver.requests("GET")[before:])
+    assert fetched < 6 * MiB, f"{fetched} bytes fetched again for an 8 MiB file half on disk"

@@ -199,15 +199,18 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
 
     def taken(name: str) -> bool:
         final = folder / name
-        if name in busy or os.path.lexists(final):
+        if name in busy:
             return True
         if not os.path.lexists(resume.part_path(final)):
-            return foreign_state(final) is not None   # a user's file named like our state
+            # (foreign_state: a user's file named like our state)
+            return os.path.lexists(final) or foreign_state(final) is not None
         state = load_state(s, final)
         if state is not None and resume.same_file(state, probe, same_url=state.url == opts.url):
+            # resumed even when a file took NAME meanwhile: the finish then picks `NAME (1).ext`
+            # (place), instead of fetching it all again and leaving this `.part` for ever
             found[name] = state
             return False
-        return state is None or not accepts(s, state)
+        return os.path.lexists(final) or state is None or not accepts(s, state)
 
     while True:
         name = unique_name(wanted, taken)
@@ -217,7 +220,8 @@ def choose_path(s: Shared, probe: ProbeResult) -> tuple[Path, resume.ResumeState
             s.say(f"{exc}; choosing another name")
             busy.add(name)
             continue
-        if part is not None and not os.path.lexists(folder / name):
+        resuming = name in found and part is not None and not part.created
+        if part is not None and (resuming or not os.path.lexists(folder / name)):
             if part.created:
                 s.part = part
                 return folder / name, None
