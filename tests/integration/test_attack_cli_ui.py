@@ -110,3 +110,24 @@ def test_a_name_the_locale_cannot_spell_is_saved_under_one_it_can(
     assert run.returncode == 0, text
     assert [p.name for p in tmp_path.iterdir()] == ["__.bin"], text
     assert "saved __.bin" in text, text
+
+
+@pytest.mark.timeout(60)
+def test_a_name_a_page_chose_is_made_safe_before_anyone_shows_it(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """A request's `filename` comes from the page (a media find is named after the tab's title,
+    a context-menu link after its decoded path): it was kept and shown as sent until the engine
+    named the file, so a download failing first showed `ESC ] 0 ; …` raw in `paxel list` and a
+    right-to-left override ("evil‮gpj.exe" reads "evilexe.jpg") in the popup and the panel."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    hostile = f"{HOSTILE}evil\u202egpj.exe"
+    view = host.add(2, url=faultserver.url("named.bin", status=404, status_times=99), filename=hostile)
+    assert view["filename"] == "]0;PWNED[2J31mevilgpj.exe", view["filename"]
+    junk_url = faultserver.url("junk.bin", status=404, status_times=99)
+    only_junk = host.add(3, url=junk_url, filename="\x1b\u202e")
+    assert only_junk["filename"] == "", only_junk   # nothing usable: the server or the URL names it
+    host.wait_event("failed", view["download_id"])
+    listed = paxel_env.paxel("list").stdout
+    assert not any(c in listed for c in "\x1b\x07\x9b\u202e"), repr(listed)
+    assert "evilgpj.exe" in listed, listed

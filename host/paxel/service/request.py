@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paxel.cookies import Cookie
+from paxel.filenames import safe_filename
 from paxel.media.detect import kind_from_url
 
 
@@ -39,7 +40,9 @@ class DownloadRequest:
             headers=merge_headers(fields.get("headers", {}), fields.get("referrer"),
                                   fields.get("user_agent")),
             cookies=tuple(fields.get("cookies", ())),
-            filename=fields.get("filename"),
+            # the page's choice (a tab's title, a link's decoded path): shown to every client
+            # and terminal before the engine names the file, so made safe as that name would be
+            filename=safe_filename(fields.get("filename"), fallback="") or None,
             folder=fields.get("folder"),
             connections=fields.get("connections"),
             checksum=fields.get("checksum"),
