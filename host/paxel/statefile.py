@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def write_atomic(path: Path, data: bytes, folder: Folder | None = None) -> None:
     at = folder if folder is not None else Folder(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     try:
+        if _is_folder(at, tmp):   # someone's folder there (it cannot be unlinked): left alone, a
+            # name of our own instead (for a name near 255 bytes that may not fit: a DiskError)
+            tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
         at.remove_quietly(tmp)   # never write through whatever (a symlink?) sits at the temp name
         fd = at.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_BINARY", 0),
                      0o644)
@@ -73,3 +77,10 @@ def write_atomic(path: Path, data: bytes, folder: Folder | None = None) -> None:
         with contextlib.suppress(OSError):
             at.unlink(tmp)
         raise disk_error("save resume state", path, exc) from None
+
+
+def _is_folder(at: Folder, path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(at.lstat(path).st_mode)
+    except OSError:
+        return False

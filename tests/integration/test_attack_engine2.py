@@ -224,3 +224,18 @@ def test_a_paused_download_whose_name_was_taken_meanwhile_resumes(faultserver: F
     assert sha((tmp_path / "r (1).pdf").read_bytes()) == faultserver.sha256(url)
     fetched = sum(r.sent for r in faultserver.requests("GET")[before:])
     assert fetched < 6 * MiB, f"{fetched} bytes fetched again for an 8 MiB file half on disk"
+
+
+def test_a_folder_named_like_the_state_files_temporary_name(faultserver: FaultServer,
+                                                            tmp_path: Path) -> None:
+    """A folder (another program's, or planted in a shared folder) at `NAME.part.paxel.tmp`, the
+    name a checkpoint writes the resume state through. Failed first: every run of that download
+    into that folder failed with DISK ("cannot save resume state ...: Is a directory")."""
+    blocker = tmp_path / "d.bin.part.paxel.tmp"
+    blocker.mkdir()
+    (blocker / "theirs.txt").write_text("not paxel's")
+    url = faultserver.url("d.bin", size=3 * MiB)
+    Download(DownloadOptions(url, folder=tmp_path, connections=2)).run()
+    assert sha((tmp_path / "d.bin").read_bytes()) == faultserver.sha256(url)
+    assert (blocker / "theirs.txt").read_text() == "not paxel's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.bin", blocker.name]
