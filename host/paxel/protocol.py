@@ -12,6 +12,7 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+from paxel.controls import escape_controls
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 
 PROTOCOL_VERSION = 2  # 2: `take` (the two-phase hand-over)
@@ -116,7 +117,8 @@ def error_from_reply(reply: Mapping[str, Any]) -> PaxelError:
         code = ErrorCode(int(error.get("code", ErrorCode.INTERNAL)))
     except (TypeError, ValueError):
         code = ErrorCode.INTERNAL
-    return PaxelError(str(error.get("message", code.name)), code=code)
+    # the service's text repeats what a user or a server sent (an id, a name): a CLI prints it
+    return PaxelError(escape_controls(str(error.get("message", code.name))), code=code)
 
 
 def fit_downloads(reply_for: Callable[[list[Any]], dict[str, Any]], items: list[Any],

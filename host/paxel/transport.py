@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from paxel import __version__
+from paxel.controls import escape_controls, has_controls
 from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, ServerMisbehaved, UsageError
 from paxel.headers import CREDENTIAL_HEADERS, utf8_header
@@ -89,12 +90,6 @@ def keeps_credentials(origin_url: str, url: str) -> bool:
     same host, and no downgrade from https to http (the browser would not send them either)."""
     downgrade = urlsplit(origin_url).scheme.lower() == "https" and urlsplit(url).scheme.lower() == "http"
     return host_of(url) == host_of(origin_url) and not downgrade
-
-
-def has_controls(text: str) -> bool:
-    """Whether `text` holds a C0 or C1 control or DEL: no URL holds one raw (a browser sends them
-    percent-encoded), and printed to a terminal it is a command (ESC ] 0 ; retitles the window)."""
-    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
 
 
 def check_url(url: str) -> None:
@@ -385,9 +380,3 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return escape_controls(str(exc)) or type(exc).__name__   # BadStatusLine: the server's line
-
-
-def escape_controls(text: str) -> str:
-    """`text` with each control character written as an escape (`\\x1b`): server text in a
-    message must not act on the terminal it is printed to."""
-    return "".join(repr(c)[1:-1] if has_controls(c) else c for c in text)

@@ -131,3 +131,21 @@ def test_a_name_a_page_chose_is_made_safe_before_anyone_shows_it(
     listed = paxel_env.paxel("list").stdout
     assert not any(c in listed for c in "\x1b\x07\x9b\u202e"), repr(listed)
     assert "evilgpj.exe" in listed, listed
+
+
+@pytest.mark.timeout(90)
+def test_a_command_never_echoes_its_own_argument_raw_to_the_terminal(paxel_env: PaxelEnv) -> None:
+    """`paxel pause $'\\e]0;X\\a'`: the service answers "no download ID" with the id as typed,
+    and the CLI printed that answer raw (a pasted id can retitle the window or clear it)."""
+    paxel_env.paxel("queue")   # starts the service
+    runs = [paxel_env.paxel(*words, check=False) for words in (
+        ("pause", HOSTILE), ("resume", HOSTILE), ("cancel", HOSTILE), ("remove", HOSTILE),
+        ("retry", HOSTILE), ("limit", HOSTILE, "2M"), ("queue", "assign", HOSTILE, "main"),
+        ("queue", "move", HOSTILE, "up"), ("queue", "start", HOSTILE))]
+    for run in runs:
+        text = run.stdout + run.stderr
+        assert run.returncode != 0, text
+        assert "Traceback" not in text, text
+        assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
+        assert "PWNED" in text, text   # still says which id it did not find
+
