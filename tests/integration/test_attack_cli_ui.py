@@ -149,3 +149,13 @@ def test_a_command_never_echoes_its_own_argument_raw_to_the_terminal(paxel_env: 
         assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
         assert "PWNED" in text, text   # still says which id it did not find
 
+
+@pytest.mark.timeout(30)
+def test_a_negative_limit_says_what_a_limit_is() -> None:
+    """`paxel limit --global -2M`: argparse took -2M for an option and said "the following
+    arguments are required: ID SPEED" (or "unrecognized arguments: -2M" with an id)."""
+    for words in (["--global", "-2M"], ["abc123", "-2M"], ["--global", "-2"], ["abc", "--", "-1.5G"]):
+        run = subprocess.run([*PAXEL[:-1], "paxel", "limit", *words], capture_output=True,
+                             text=True, timeout=20, check=False)  # fmt: skip
+        assert run.returncode == 2, run.stderr
+        assert "a limit must be a positive speed like 2M, or off for none" in run.stderr, (words, run.stderr)

@@ -4,6 +4,7 @@ running service, changed while downloads run (the `limit` request, docs/protocol
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
@@ -13,6 +14,7 @@ from paxel.humanize import format_size
 from paxel.ratelimit import parse_rate
 
 OFF = ("off", "none", "0", "unlimited")
+NEGATIVE = "a limit must be a positive speed like 2M, or off for none"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,11 +31,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def rate_of(text: str) -> int | None:
     """bytes/s, or None for `off`; ValueError for anything else."""
+    if text.strip().startswith("-"):
+        raise ValueError(NEGATIVE)
     return None if text.strip().lower() in OFF else parse_rate(text)
 
 
 def main(command: str, argv: list[str]) -> int:
     parser = _parser()
+    if any(re.fullmatch(r"-\.?\d.*", word) for word in argv):
+        parser.error(NEGATIVE)   # argparse takes `-2M` for an unknown option and says so obscurely
     args = parser.parse_args(argv)
     words: list[str] = args.words
     if len(words) != (1 if args.everything else 2):
