@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +46,28 @@ def test_a_folder_rule_outside_the_roots_is_refused_when_saved(paxel_env: PaxelE
     view = host.add(21, url=faultserver.url("after-rules.bin", size=4096))
     assert view["folder"] == str(paxel_env.downloads.resolve()), view
     assert json.loads(saved)["max_concurrent"] == 2
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.timeout(60)
+def test_a_settings_change_is_written_durably_not_only_atomically(tmp_path: Path) -> None:
+    """A power cut after "saved" must not lose the change or leave an empty settings.json: the
+    temporary file is fsync'd before it takes the name, and the folder after (read from the real
+    system calls of `settings.save`, as the service makes them)."""
+    path = tmp_path / "settings.json"
+    path.write_text('{"max_concurrent": 2}\n')
+    script = ("import sys, pathlib; from paxel.service import settings; "
+              "settings.save({'max_concurrent': 3}, pathlib.Path(sys.argv[1]))")
+    traced = "trace=openat,fsync,fdatasync,rename,renameat,renameat2"
+    run = subprocess.run(["strace", "-f", "-y", "-e", traced, sys.executable, "-c", script, str(path)],
+                         capture_output=True, text=True, timeout=50, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    calls = [line for line in run.stderr.splitlines() if str(tmp_path) in line]
+    renames = [i for i, line in enumerate(calls) if line.startswith("rename") and "settings.json" in line]
+    assert len(renames) == 1, calls
+    temporary = re.search(r'"([^"]+)"', calls[renames[0]])
+    assert temporary and temporary.group(1) != str(path), calls
+    synced = [i for i, line in enumerate(calls) if re.match(r"f(data)?sync\(\d+<([^>]+)>", line)]
+    assert any(f"<{temporary.group(1)}>" in calls[i] and i < renames[0] for i in synced), calls
+    assert any(f"<{tmp_path}>" in calls[i] and i > renames[0] for i in synced), calls
+    assert json.loads(path.read_text())["max_concurrent"] == 3

@@ -6,6 +6,7 @@ rather than silently replaced, so a typo in `roots` never widens where downloads
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from typing import Any
 
 from paxel import paths, rules
 from paxel.errors import ErrorCode, ProtocolError, UsageError
+from paxel.folder import Folder
 from paxel.ratelimit import MAX_RATE, parse_rate
 from paxel.rules import FolderRules
 from paxel.service import aftercompletion, schedule
@@ -205,10 +207,27 @@ def save(changes: Mapping[str, Any], path: Path | None = None,
     if "folder_rules" in changes:
         _check_rule_folders(settings.folder_rules, roots or settings.roots, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    _write_durably(path, json.dumps(merged, indent=2) + "\n")
     return settings
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a crash or a power cut at any moment leaves the old file
+    or the new one, never an empty or half one: the temporary file's bytes reach the disk before
+    it takes the name (else the rename can land first), and the folder's entry after it (else
+    the rename itself can be lost after the service said "saved")."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    Folder(path.parent).sync()
 
 
 def _speed(raw: Mapping[str, Any], key: str, where: str) -> int | None:
