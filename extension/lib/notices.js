@@ -2,7 +2,7 @@
 // (a click opens the file or the page), and the page to open after a link refresh.
 import * as host from "./host.js";
 import { buildAction } from "./messages.js";
-import { afterRefresh } from "./relink.js";
+import { afterRefresh, pageToOpen } from "./relink.js";
 import "./format.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -27,7 +27,8 @@ export async function onNotificationClicked(notificationId, loadViews) {
   if (prefix !== "paxel") return;
   if (what === "page") {
     const view = (await loadViews()).find((v) => v.download_id === downloadId);
-    if (view) await api.tabs.create({ url: view.page || view.url });
+    const url = view ? pageToOpen(view) : null;
+    if (url) await api.tabs.create({ url });
   } else {
     await host.request(buildAction("open", downloadId, { what })).catch((err) => console.warn("paxel:", err.message));
   }

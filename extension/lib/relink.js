@@ -16,6 +16,18 @@ export function afterRefresh(result) {
 }
 
 /**
+ * What "Open page" opens for a download (the popup, a failure's notification): the page the link
+ * was found on, else the link itself, http(s) only: a page that says javascript:, file: or data:
+ * (a referrer is whatever the sender put there) is never opened. null when neither is a web link.
+ */
+export function pageToOpen(view) {
+  for (const url of [view?.page, view?.url]) {
+    if (typeof url === "string" && url && urlRefusal(url) === null) return url;
+  }
+  return null;
+}
+
+/**
  * The request that lets go of a download paxel took after the browser kept its own copy (the
  * deadline passed, or Firefox finished first). A new download goes whole (`remove` with its
  * file); one that continues an earlier download (`attached`) is only paused: removing it would

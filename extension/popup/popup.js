@@ -5,6 +5,7 @@ import "../lib/format.js";
 import "../lib/listing.js";
 import "../lib/rowkeys.js";
 import { classifyFailure } from "../lib/failures.js";
+import { pageToOpen } from "../lib/relink.js";
 import { ask } from "./ask.js";
 import { showLimit } from "./limit.js";
 
@@ -301,7 +302,11 @@ async function linkAction(action, downloadId, button) {
   if (!view) return;
   refusals.delete(downloadId);
   try {
-    if (action === "open_page") await api.tabs.create({ url: view.page || view.url });
+    if (action === "open_page") {
+      const url = pageToOpen(view);
+      if (!url) throw new Error("no web page to open");
+      await api.tabs.create({ url });
+    }
     else if (action === "copy_link") {
       await navigator.clipboard.writeText(view.url);
       button.textContent = "Copied";

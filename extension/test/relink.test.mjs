@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { afterRefresh, CLICK_AGAIN, letGo } from "../lib/relink.js";
+import { afterRefresh, CLICK_AGAIN, letGo, pageToOpen } from "../lib/relink.js";
 import { outcomeOf } from "../lib/takeover.js";
 
 test("refresh opens the download's page, or asks for the click again", () => {
@@ -26,5 +26,19 @@ test("whatever the answer, letting go never deletes an attached download's file"
     assert.equal(request.type === "pause", junk === true);
     const page = afterRefresh({ page: junk });
     assert.ok("open" in page ? /^https?:/.test(page.open) : page.say === CLICK_AGAIN);
+  }));
+});
+
+test("Open page opens a web page only: a javascript:, file: or data: page falls back to the link", () => {
+  const url = "https://files.example/a.bin";
+  assert.equal(pageToOpen({ page: "https://site.example/p", url }), "https://site.example/p");
+  for (const page of ["javascript:alert(1)", "JavaScript:alert(1)", "file:///etc/passwd", "data:text/html,<b>x",
+    " javascript:alert(1)", "blob:https://x/1", null, "", 7]) {
+    assert.equal(pageToOpen({ page, url }), url, String(page));
+  }
+  assert.equal(pageToOpen({ page: "javascript:x", url: "file:///x" }), null);
+  fc.assert(fc.property(fc.string(), fc.string(), (page, link) => {
+    const opened = pageToOpen({ page, url: link });
+    return opened === null || /^https?:/i.test(new URL(opened).protocol);
   }));
 });

@@ -69,3 +69,36 @@ def test_server_chosen_text_shows_as_text_and_delete_keeps_the_focus_in_the_list
     wait_for(lambda: chromium.evaluate(popup, f"{rows}.length") == 2, 10, "the next row removed")
     wait_for(lambda: chromium.evaluate(popup, focused) == views[2]["download_id"], 10, "the focus moved up")
     assert chromium.evaluate(popup, f"{rows}.filter(li => li.tabIndex === 0).length") == 1
+
+
+def test_open_page_opens_web_pages_only(chromium: Chromium, paxel_env: PaxelEnv,
+                                        faultserver: FaultServer) -> None:
+    """A download's `page` is its request's referrer, whatever the sender put there: "Open page"
+    on a link that expired passed it to tabs.create, so `file:///etc/passwd` (or a `data:`
+    page) opened in a tab. Only an http(s) page opens; else the link itself."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    paxel_env.paxel("service", "start")
+    paxel_env.wait_service()
+    host = paxel_env.host("chrome")
+    host.hello()
+    pages = ["file:///etc/passwd", "data:text/html,<title>pwned</title>", "javascript:document.title='pwned'"]
+    views = [host.add(2 + i, url=faultserver.url(f"gone-{i}.bin", status=404, status_times=99), referrer=page)
+             for i, page in enumerate(pages)]
+    host.close()
+    assert [view["page"] for view in views] == [None] * 3
+    for view in views:
+        wait_service_state(paxel_env, view["download_id"], "failed", timeout=20)
+    popup = chromium.open_page(POPUP)
+    chromium.send("Page.bringToFront", {}, popup)
+    for view in views:
+        button = f"li.download[data-id={json.dumps(view['download_id'])}] button[data-action=open_page]"
+        wait_for(lambda b=button: chromium.evaluate(popup, f"!!document.querySelector({json.dumps(b)})"), 10,
+                 "an Open page button")
+        chromium.evaluate(popup, f"document.querySelector({json.dumps(button)}).click()")
+
+    def opened() -> list[str]:
+        targets = chromium.send("Target.getTargets")["targetInfos"]
+        return [info["url"] for info in targets if info["type"] == "page"]
+
+    wait_for(lambda: sum("/gone-" in url for url in opened()) == 3, 10, "the links themselves opened")
+    assert not [url for url in opened() if url.split(":")[0] in ("file", "data", "javascript")], opened()

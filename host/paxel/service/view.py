@@ -26,6 +26,8 @@ def view(record: Record, progress: engine.Progress | None = None, phase: Phase |
     total = progress.total if live and progress else record.total
     final_url = (progress.final_url if live and progress else None) or record.final_url
     referer = next((v for k, v in record.headers.items() if k.lower() == "referer"), None)
+    if referer is not None and not referer.lower().startswith(("http://", "https://")):
+        referer = None   # "Open page" opens it: a sender's javascript:, file: or data: is no page
     return {
         "download_id": record.id,
         # A URL's password goes to its server only, not to every client (docs/protocol.md).
