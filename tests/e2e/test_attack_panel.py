@@ -131,3 +131,30 @@ def test_a_foreign_page_in_the_panel_window_gets_no_local_powers(
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+def test_a_bar_of_unknown_progress_has_no_value_for_a_screen_reader(
+        paxel_env: PaxelEnv, xvfb: Xvfb, faultserver: FaultServer) -> None:
+    """ARIA: an indeterminate progressbar has no aria-valuenow; the panel set it to "" (read as
+    0 % by some screen readers) on a running download of unknown size and on a bar hidden."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    paxel_env.env["DISPLAY"] = xvfb.display
+    paxel_env.paxel("service", "start")
+    paxel_env.wait_service()
+    host = paxel_env.host("chrome")
+    host.hello()
+    unknown = host.add(2, url=faultserver.url("unknown.bin", size=4_000_000, nolength=1, trickle=40_000))
+    gone = host.add(3, url=faultserver.url("gone.bin", status=404, status_times=99))
+    host.close()
+    wait_service_state(paxel_env, gone["download_id"], "failed", timeout=20)
+    page, panel = start_panel(paxel_env, "aria-hook.sock")
+    try:
+        bar = f"{row(unknown['download_id'])}?.querySelector('.bar')"
+        page.wait_for(f"!!{bar} && {bar}.classList.contains('indeterminate') && !{bar}.hidden")
+        assert page.js(f"{bar}.hasAttribute('aria-valuenow')") is False
+        page.wait_for(f"!!{row(gone['download_id'])}")
+        assert page.js("document.querySelectorAll('.bar[aria-valuenow=\"\"]').length") == 0
+    finally:
+        panel.kill()
+        panel.wait()
+        paxel_env.paxel("cancel", unknown["download_id"], check=False)

@@ -208,7 +208,9 @@
     const bar = li.querySelector(".bar");
     bar.hidden = kind === null;
     bar.classList.toggle("indeterminate", kind === "indeterminate");
-    bar.setAttribute("aria-valuenow", kind === "determinate" ? String(Math.floor(f * 100)) : "");
+    // ARIA: a bar of unknown progress has no aria-valuenow at all ("" reads as 0 % to some)
+    if (kind === "determinate") bar.setAttribute("aria-valuenow", String(Math.floor(f * 100)));
+    else bar.removeAttribute("aria-valuenow");
     li.querySelector(".fill").style.width = kind === "determinate" ? `${f * 100}%` : "";
     const slowCount = segmap.update(li.querySelector(".segments"), view);
     const graph = li.querySelector(".graph");
