@@ -7,12 +7,10 @@ name) must reach the terminal as visible text, never as raw control characters.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 
 from support.faultserver import FaultServer
 from support.paxel_env import PaxelEnv
+from support.rawserver import raw_server
 
 PAXEL = [sys.executable, "-m", "paxel.cli"]
 HOSTILE = "\x1b]0;PWNED\x07\x1b[2J\x9b31m"   # retitle, clear the screen, an 8-bit CSI
@@ -59,28 +58,12 @@ def test_a_link_with_control_characters_is_refused_before_anything_is_asked(
 @pytest.fixture
 def babbler() -> Iterator[str]:
     """A server that answers every request with a status line of escape sequences, not HTTP."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
+    def answer(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(f"{HOSTILE} garbage\r\n\r\n".encode("latin-1"))
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(5)
-                with contextlib.suppress(OSError):
-                    conn.recv(65536)
-                    conn.sendall(f"{HOSTILE} garbage\r\n\r\n".encode("latin-1"))
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/file.bin"
-    stop.set()
-    thread.join(5)
-    listener.close()
+    with raw_server(answer) as port:
+        yield f"http://127.0.0.1:{port}/file.bin"
 
 
 @pytest.mark.timeout(90)

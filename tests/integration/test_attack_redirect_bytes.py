@@ -5,17 +5,16 @@ have, and saved what it got as `cafÃ©.bin`. Browsers and curl read those bytes
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.faultserver import FaultServer
+from support.rawserver import raw_server
 
 PAXEL = [sys.executable, "-m", "paxel.cli"]
 
@@ -23,9 +22,6 @@ PAXEL = [sys.executable, "-m", "paxel.cli"]
 @pytest.fixture
 def utf8_redirector() -> Iterator[tuple[str, list[bytes]]]:
     """`/start` redirects to `/café.bin` in raw UTF-8; that path is 200 `hello`, anything else 404."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
     seen: list[bytes] = []
 
     def answer(conn: socket.socket) -> None:
@@ -39,22 +35,8 @@ def utf8_redirector() -> Iterator[tuple[str, list[bytes]]]:
         else:
             conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(5)
-                answer(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/start", seen
-    stop.set()
-    thread.join(5)
-    listener.close()
+    with raw_server(answer) as port:
+        yield f"http://127.0.0.1:{port}/start", seen
 
 
 @pytest.mark.timeout(60)
