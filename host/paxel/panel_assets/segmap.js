@@ -1,6 +1,6 @@
 // The panel's segment map: one block per connection at its byte offset, each connection's speed
 // over the last couple of seconds from the progress events (listing.js segmentRates), and a slow
-// one (under a third of the others' median, and so until it reaches half: listing.js
+// one (under a third of the others' median, and so until it reaches two thirds: listing.js
 // slowSegments) drawn red, with its speed as tooltip and the count in words for a screen reader.
 // Used by panel.js.
 "use strict";
