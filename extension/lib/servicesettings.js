@@ -35,7 +35,8 @@ export function toForm(settings) {
     defaultConnections: String(s.default_connections ?? ""),
     maxSpeed: speedToField(s.max_speed),
     duplicates: s.duplicates || "rename",
-    queues: Object.entries(s.queues || {}).map(([name, q]) => ({ name, maxConcurrent: String(q.max_concurrent ?? "") })),
+    // `was`: the name the queue has in the service, so that a new name is sent as a rename
+    queues: Object.entries(s.queues || {}).map(([name, q]) => ({ name, was: name, maxConcurrent: String(q.max_concurrent ?? "") })),
     windows: (schedule.windows || []).map((w) => ({ start: w.start, stop: w.stop, days: [...(w.days || DAYS)] })),
     speeds: (schedule.speeds || []).map((r) => ({ start: r.start, stop: r.stop, days: [...(r.days || DAYS)], maxSpeed: speedToField(r.max_speed) })),
     byType: rules.by_type === true,
@@ -56,7 +57,7 @@ function count(text, field, label, errors) {
 /**
  * The form's values as the `settings` request's `set` ({key: value} in settings.json's form),
  * with the schedule's speed rules and categories kept from `current` (the page does not edit
- * them), or {errors: [{field, message}]}. `field` is the control's name ("queues.1.name").
+ * them), plus `renamed` ({old: new}) when a queue's name changed, or {errors: [{field, message}]}. `field` is the control's name ("queues.1.name").
  */
 export function fromForm(values, current = {}) {
   const errors = [];
@@ -74,6 +75,7 @@ export function fromForm(values, current = {}) {
   else set.duplicates = values.duplicates;
 
   const queues = {};
+  const renamed = {};
   (values.queues || []).forEach((q, i) => {
     const name = String(q.name ?? "").trim();
     if (!QUEUE_NAME.test(name) || name === "main") {
@@ -82,9 +84,15 @@ export function fromForm(values, current = {}) {
       errors.push({ field: `queues.${i}.name`, message: `Queue name: “${name}” is there twice.` });
     }
     const limit = count(q.maxConcurrent, `queues.${i}.maxConcurrent`, "Downloads at once", errors);
-    // a queue's own schedule windows are not edited here: kept from `current` under its name
-    const own = (current.queues || {})[name]?.schedule;
-    if (limit !== null && QUEUE_NAME.test(name)) queues[name] = { max_concurrent: limit, ...(own ? { schedule: own } : {}) };
+    // a queue's own schedule windows are not edited here: kept from `current` under the name it
+    // had; a row whose name changed is a rename (its downloads stay in it), not remove-and-add
+    const was = String(q.was ?? "");
+    const before = Object.hasOwn(current.queues || {}, was) ? was : name;
+    const own = (current.queues || {})[before]?.schedule;
+    if (limit !== null && QUEUE_NAME.test(name)) {
+      queues[name] = { max_concurrent: limit, ...(own ? { schedule: own } : {}) };
+      if (before !== name && Object.hasOwn(current.queues || {}, before)) renamed[before] = name;
+    }
   });
   set.queues = queues;
 
@@ -116,7 +124,8 @@ export function fromForm(values, current = {}) {
   });
   const rules = current.folder_rules || {};
   set.folder_rules = { ...rules, by_type: values.byType === true, sites };
-  return errors.length ? { errors } : { set };
+  if (errors.length) return { errors };
+  return Object.keys(renamed).length ? { set, renamed } : { set };
 }
 
 /**

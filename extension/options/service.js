@@ -37,6 +37,7 @@ function windowFields(list, w, i) {
 // One row per queue, window, speed rule or site: its fields are named "LIST.INDEX.KEY" (fromForm's fields).
 const ROWS = {
   queues: (q, i) => [field("Name", `queues.${i}.name`, q.name, { type: "text", maxLength: 64 }),
+    node("input", { type: "hidden", name: `queues.${i}.was`, value: q.was ?? "" }),
     field("Downloads at once", `queues.${i}.maxConcurrent`, q.maxConcurrent, { type: "number", min: 1, max: 32 })],
   windows: (w, i) => windowFields("windows", w, i),
   speeds: (r, i) => [...windowFields("speeds", r, i),
@@ -44,7 +45,7 @@ const ROWS = {
   sites: (s, i) => [field("Site", `sites.${i}.host`, s.host, { type: "text", placeholder: "example.org" }),
     field("Folder", `sites.${i}.folder`, s.folder, { type: "text", placeholder: "Example" })],
 };
-const BLANK = { queues: { name: "", maxConcurrent: "1" }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] },
+const BLANK = { queues: { name: "", was: "", maxConcurrent: "1" }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] },
   speeds: { start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }, sites: { host: "", folder: "" } };
 
 function drawList(list, items) {
@@ -74,7 +75,7 @@ function read() {
   const withDays = (list, keys) => rows(list, keys).map((w, i) => ({
     ...w, days: [...form.querySelectorAll(`[name="${list}.${i}.day"]:checked`)].map((c) => c.value) }));
   return { maxConcurrent: f.maxConcurrent.value, defaultConnections: f.defaultConnections.value, maxSpeed: f.maxSpeed.value,
-    duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "maxConcurrent"]),
+    duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "was", "maxConcurrent"]),
     windows: withDays("windows", ["start", "stop"]), speeds: withDays("speeds", ["start", "stop", "maxSpeed"]),
     sites: rows("sites", ["host", "folder"]) };
 }
@@ -121,7 +122,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   try {
-    const { settings } = await ask({ type: "service.settings", set: checked.set });
+    const { settings } = await ask({ type: "service.settings", set: checked.set, renamed: checked.renamed });
     current = settings;
     show(toForm(settings));
     say(true, "Saved: paxel uses them now.");

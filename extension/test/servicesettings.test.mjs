@@ -14,7 +14,7 @@ const service = {
 test("the service's settings round-trip through the form; what the page does not edit is kept", () => {
   const values = toForm(service);
   assert.equal(values.maxSpeed, "8");
-  assert.deepEqual(values.queues, [{ name: "night", maxConcurrent: "1" }]);
+  assert.deepEqual(values.queues, [{ name: "night", was: "night", maxConcurrent: "1" }]);
   assert.deepEqual(values.speeds, [{ start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }]);
   const { set, errors } = fromForm(values, service);
   assert.equal(errors, undefined);
@@ -90,4 +90,22 @@ test("a service error is put next to the field it names", () => {
   assert.equal(serviceErrorText("/c/settings.json: `folder_rules`.sites[1].folder: /etc is not inside an allowed download folder (/d)", "sites.1.folder"),
     "Folder: /etc is not inside an allowed download folder (/d)");
   assert.equal(serviceErrorText("/c/settings.json: `queues.night` must be 1..32", "queues.0.maxConcurrent"), "`queues.night` must be 1..32");
+});
+
+test("a queue whose name changed is sent as a rename, with its own windows", () => {
+  const current = { ...service, queues: { night: { max_concurrent: 1, schedule: { windows: [] } }, day: { max_concurrent: 2 } } };
+  const values = toForm(current);
+  assert.deepEqual(values.queues.map((q) => q.was), ["night", "day"]);
+  values.queues[0].name = "late";
+  const out = fromForm(values, current);
+  assert.deepEqual(out.renamed, { night: "late" });
+  assert.deepEqual(out.set.queues, { late: { max_concurrent: 1, schedule: { windows: [] } }, day: { max_concurrent: 2 } });
+  // swapped names swap; an unchanged form renames nothing; a new row is no rename
+  const swap = toForm(current);
+  [swap.queues[0].name, swap.queues[1].name] = ["day", "night"];
+  assert.deepEqual(fromForm(swap, current).renamed, { night: "day", day: "night" });
+  assert.equal(fromForm(toForm(current), current).renamed, undefined);
+  const added = toForm(current);
+  added.queues.push({ name: "new", was: "", maxConcurrent: "1" });
+  assert.equal(fromForm(added, current).renamed, undefined);
 });

@@ -212,6 +212,16 @@ def _settings_changes(name: str, value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def _queue_renames(name: str, value: Any) -> dict[str, str]:
+    """`{old name: new name}`: named queues the same `set` renames (their downloads follow)."""
+    if not isinstance(value, dict) or len(value) > 64:
+        raise _bad(name, "must be an object of at most 64 queue names to their new names")
+    renames = {_queue(name, old): _queue(name, new) for old, new in value.items()}
+    if "main" in renames or "main" in renames.values() or len(set(renames.values())) != len(renames):
+        raise _bad(name, "renames named queues (not main), each to a name of its own")
+    return renames
+
+
 def _after_completion(name: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _bad(name, "must be an object with `action`, `command`, `timeout`")
@@ -276,7 +286,7 @@ SCHEMA: dict[str, dict[str, tuple[Check, bool]]] = {
     "start_now": _DOWNLOAD_ID,
     "assign": {**_DOWNLOAD_ID, "queue": (_queue, True)},
     "duplicate_answer": {**_DOWNLOAD_ID, "choice": (_choice("rename", "skip", "resume"), True)},
-    "settings": {"set": (_settings_changes, False)},
+    "settings": {"set": (_settings_changes, False), "renamed": (_queue_renames, False)},
     "after_completion": {"set": (_after_completion, False)},
     "show_panel": {},
     "auth": {"secret": (_string(256), True)},

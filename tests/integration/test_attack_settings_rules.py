@@ -71,3 +71,50 @@ def test_a_settings_change_is_written_durably_not_only_atomically(tmp_path: Path
     assert any(f"<{temporary.group(1)}>" in calls[i] and i < renames[0] for i in synced), calls
     assert any(f"<{tmp_path}>" in calls[i] and i > renames[0] for i in synced), calls
     assert json.loads(path.read_text())["max_concurrent"] == 3
+
+
+@pytest.mark.timeout(60)
+def test_a_queue_renamed_keeps_its_downloads_and_a_bad_rename_changes_nothing(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """The `settings` request's `renamed`: two queues swapping names swap their downloads (one
+    statement, not one after the other, which would put both in the same queue); a rename of a
+    queue that is not there, or whose new name the new `queues` lacks, is refused unwritten."""
+    closed = {"windows": [{"start": "03:00", "stop": "03:01", "days": ["mon"]}]}
+    paxel_env.write_settings(open_panel_on_add=False, queues={
+        "a": {"max_concurrent": 1, "schedule": closed}, "b": {"max_concurrent": 2, "schedule": closed}})
+    host = paxel_env.host("chrome")
+    host.hello()
+    in_a = host.add(2, url=faultserver.url("a.bin", size=4096), queue="a")
+    in_b = host.add(3, url=faultserver.url("b.bin", size=4096), queue="b")
+    swapped = {"b": {"max_concurrent": 1, "schedule": closed}, "a": {"max_concurrent": 2, "schedule": closed}}
+    host.send({"id": 4, "type": "settings", "set": {"queues": swapped}, "renamed": {"a": "b", "b": "a"}})
+    assert host.reply(4)["ok"]
+    listed = {v["download_id"]: v["queue"] for v in json.loads(paxel_env.paxel("list", "--json").stdout)}
+    assert listed == {in_a["download_id"]: "b", in_b["download_id"]: "a"}, listed
+    saved = paxel_env.settings_file.read_text()
+    for number, renamed, queues in ((5, {"gone": "c"}, {**swapped, "c": {"max_concurrent": 1}}),
+                                    (6, {"a": "c"}, swapped), (7, {"a": "main"}, swapped)):
+        host.send({"id": number, "type": "settings", "set": {"queues": queues}, "renamed": renamed})
+        reply = host.reply(number)
+        assert not reply["ok"] and reply["error"]["name"] == "BAD_FIELD", reply
+    assert paxel_env.settings_file.read_text() == saved
+
+
+@pytest.mark.timeout(60)
+def test_paxel_queue_rename_keeps_the_queues_downloads(paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    closed = {"windows": [{"start": "03:00", "stop": "03:01", "days": ["mon"]}]}
+    paxel_env.write_settings(open_panel_on_add=False,
+                             queues={"night": {"max_concurrent": 2, "schedule": closed}})
+    ids = [paxel_env.paxel("add", faultserver.url(f"n{i}.bin", size=4096), "-q", "night").stdout.split()[0]
+           for i in range(2)]
+    run = paxel_env.paxel("queue", "rename", "night", "late")
+    assert "night is now late" in run.stdout, run.stdout
+    listed = {v["download_id"]: v for v in json.loads(paxel_env.paxel("list", "--json").stdout)}
+    assert [(listed[i]["queue"], listed[i]["state"]) for i in ids] == [("late", "queued")] * 2, listed
+    queues = json.loads(paxel_env.settings_file.read_text())["queues"]
+    assert list(queues) == ["late"] and queues["late"]["max_concurrent"] == 2, queues
+    assert [w["start"] for w in queues["late"]["schedule"]["windows"]] == ["03:00"], queues
+    for words in (("night", "x"), ("late", "main"), ("main", "x")):
+        refused = paxel_env.paxel("queue", "rename", *words, check=False)
+        assert refused.returncode == 2, refused.stderr
+    assert "late" in paxel_env.paxel("queue").stdout

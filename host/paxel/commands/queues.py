@@ -4,6 +4,7 @@
     paxel queue add NAME [N]             a named queue running N at once (default 1)
     paxel queue set NAME N               a queue's limit (`main`: max_concurrent)
     paxel queue remove NAME              its downloads go to main
+    paxel queue rename NAME NEW          its downloads, limit and windows go with it
     paxel queue move ID up|down|top|bottom
     paxel queue start ID                 start now, past the queue's limit and the schedule
     paxel queue assign ID NAME           into another queue (last there)
@@ -47,6 +48,8 @@ def _run(argv: list[str]) -> int:
         call("queue", "settings", set={"queues": queues})
         print(f"removed {args[0]}; its downloads are in {MAIN}")
         return 0
+    if word == "rename" and len(args) == 2:
+        return _rename(*args)
     if word == "move" and len(args) == 2:
         if args[1] not in MOVES:
             return usage("queue", f"move where? {' | '.join(MOVES)}")
@@ -55,9 +58,24 @@ def _run(argv: list[str]) -> int:
         return _show(call("queue", "start_now", download_id=args[0])["download"])
     if word == "assign" and len(args) == 2:
         return _show(call("queue", "assign", download_id=args[0], queue=args[1])["download"])
-    if word in ("list", "add", "set", "remove", "move", "start", "assign"):
+    if word in ("list", "add", "set", "remove", "rename", "move", "start", "assign"):
         return usage("queue", f"wrong arguments for `{word}`; see `paxel queue --help`")
     return usage("queue", f"unknown command {word!r}; see `paxel queue --help`")
+
+
+def _rename(old: str, new: str) -> int:
+    """One `settings` request with `renamed`: the service moves the queue's downloads with it (a
+    `queues` without the old name alone would be a removal, its downloads sent to main)."""
+    queues = _named()
+    if old not in queues:
+        why = " (the default queue keeps its name)" if old == MAIN else ""
+        return usage("queue", f"no queue {old!r}{why}")
+    if new == MAIN or new in queues:
+        return usage("queue", f"{new!r} is taken")
+    renamed = {(new if name == old else name): entry for name, entry in queues.items()}
+    call("queue", "settings", set={"queues": renamed}, renamed={old: new})
+    print(f"{old} is now {new}, with its downloads")
+    return 0
 
 
 def _count(text: str) -> int | None:

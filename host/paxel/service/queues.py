@@ -101,9 +101,15 @@ class Queues(Runner):
         self._pump()
         return self._announce("changed", download_id)
 
-    def change_settings(self, changes: Mapping[str, Any]) -> Settings:
-        """Write `changes` to settings.json and apply them now (docs/settings.md)."""
+    def change_settings(self, changes: Mapping[str, Any],
+                        renamed: Mapping[str, str] | None = None) -> Settings:
+        """Write `changes` to settings.json and apply them now (docs/settings.md). `renamed`
+        ({old: new}): named queues `changes["queues"]` renames, whose downloads go with them
+        (without it a name gone from `queues` is a removal: its downloads go to main)."""
+        renamed = dict(renamed or {})
         with self._lock:
+            if renamed:
+                self._check_renames(changes, renamed)
             try:
                 new = settings_mod.save(changes, self._settings_path, self._settings.roots)
             except UsageError as exc:
@@ -120,7 +126,10 @@ class Queues(Runner):
                 self.limits.set_global_speed(new.max_speed)
             # a window that closes now holds what runs, as at 06:00; one that opens starts (_pump)
             self._recheck()
-            moved = self._store.rehome(set(new.queue_limits), MAIN)
+            moved = self._store.rename_queues(renamed)
+            for job in self._jobs.values():
+                job.queue = renamed.get(job.queue, job.queue)
+            moved += self._store.rehome(set(new.queue_limits), MAIN)
         log.info("settings changed: %s", ", ".join(sorted(changes)))
         self._emit("settings", {"settings": settings_mod.to_raw(new)})
         for ident in moved:
@@ -128,6 +137,16 @@ class Queues(Runner):
         self._wake.set()
         self._pump()
         return new
+
+    def _check_renames(self, changes: Mapping[str, Any], renamed: Mapping[str, str]) -> None:
+        """A rename is from a queue there now to one of the new `queues`, the old name gone."""
+        queues = changes.get("queues")
+        for old, new in renamed.items():
+            if old not in self._settings.queues or not isinstance(queues, dict) or new not in queues \
+                    or (old in queues and old not in renamed.values()):
+                raise ProtocolError(f"cannot rename queue {old!r} to {new!r}: `renamed` needs the queue now "
+                                    "and `set.queues` with the new name instead of the old",
+                                    code=ErrorCode.BAD_FIELD)
 
     # --- policy ----------------------------------------------------------------------------------
 

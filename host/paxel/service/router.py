@@ -37,7 +37,7 @@ from paxel.service.settings import Settings
 log = logging.getLogger(__name__)
 CAPABILITIES = ("download", "take", "probe", "pause", "resume", "cancel", "remove", "retry", "open",
                 "show_panel", "events", "lifecycle", "limit", "refresh", "media", "queues",
-                "settings")
+                "settings", "queue_rename")
 # Callers the service trusts with local-only requests (`after_completion`): the CLI and the panel.
 # Every browser's connection is named by its native host (`chrome-extension://ID/`, `firefox:ID`),
 # which a browser cannot change (docs/protocol.md, "Caller check").
@@ -249,7 +249,8 @@ def on_duplicate_answer(ctx: Context, caller: Caller, fields: Fields) -> dict[st
 
 def on_settings(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     """Every setting but `after_completion`; with `set`, those keys changed first (schema.SETTABLE)."""
-    current = ctx.scheduler.change_settings(fields["set"]) if "set" in fields else ctx.scheduler.settings
+    current = ctx.scheduler.change_settings(fields["set"], fields.get("renamed") or {}) if "set" in fields \
+        else ctx.scheduler.settings
     return {"settings": settings_mod.to_raw(current)}
 
 

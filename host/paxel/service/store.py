@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -195,6 +195,19 @@ class Store:
         marks = ", ".join("?" * len(states))
         return list(self._select(f"WHERE state IN ({marks}) ORDER BY position, seq",
                                  tuple(s.value for s in states)))
+
+    def rename_queues(self, renames: Mapping[str, str]) -> list[str]:
+        """Downloads of queue OLD go to NEW for each `renames` item, in one statement (so that
+        swapping two names swaps their downloads); returns their ids."""
+        if not renames:
+            return []
+        cases = " ".join("WHEN ? THEN ?" for _ in renames)
+        marks = ", ".join("?" * len(renames))
+        pairs = [name for pair in renames.items() for name in pair]
+        with self._lock:
+            rows = self._db.execute(f"UPDATE downloads SET queue = CASE queue {cases} END "
+                                    f"WHERE queue IN ({marks}) RETURNING id", (*pairs, *renames)).fetchall()
+        return [str(row[0]) for row in rows]
 
     def rehome(self, queues: Collection[str], default: str) -> list[str]:
         """Downloads of a queue not in `queues` (removed from the settings) move to `default`;
