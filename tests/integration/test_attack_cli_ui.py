@@ -124,7 +124,10 @@ def test_a_command_never_echoes_its_own_argument_raw_to_the_terminal(paxel_env: 
     runs = [paxel_env.paxel(*words, check=False) for words in (
         ("pause", HOSTILE), ("resume", HOSTILE), ("cancel", HOSTILE), ("remove", HOSTILE),
         ("retry", HOSTILE), ("limit", HOSTILE, "2M"), ("queue", "assign", HOSTILE, "main"),
-        ("queue", "move", HOSTILE, "up"), ("queue", "start", HOSTILE))]
+        ("queue", "move", HOSTILE, "up"), ("queue", "start", HOSTILE),
+        # argparse repeats a word it did not expect ("unrecognized arguments: WORD")
+        ("pause", "d-1", HOSTILE), ("add", "http://127.0.0.1:9/x", HOSTILE), ("limit", "--global", HOSTILE),
+        ("http://127.0.0.1:9/x", HOSTILE), ("service", HOSTILE), ("doctor", HOSTILE))]
     for run in runs:
         text = run.stdout + run.stderr
         assert run.returncode != 0, text

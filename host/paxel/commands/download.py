@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 from paxel import interrupts
 from paxel.commands import media
 from paxel.commands.background import run_in_background
+from paxel.controls import escape_controls
 from paxel.cookies import Cookie, parse_netscape
 from paxel.engine import MAX_CONNECTIONS, Download, DownloadOptions, Progress, Result
 from paxel.errors import PaxelError, UsageError
@@ -41,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so main() owns the exit status."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+        raise UsageError(f"{escape_controls(message)}\n{self.format_usage().strip()}")
 
 
 def _parser() -> _Parser:

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 
+from paxel.commands.argparsing import Parser
 from paxel.errors import PaxelError, UsageError
 from paxel.installer import doctor, launcher, local, manifest, registration
 from paxel.installer.browsers import BROWSERS, BY_NAME, Browser, Places, Scope, detect
@@ -25,7 +26,7 @@ EXIT_PROBLEMS = 1
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"paxel {command}", description=(__doc__ or "").split("\n\n")[0])
+    parser = Parser(prog=f"paxel {command}", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--system", action="store_true", help="for every user (needs root / administrator)")
     if command in ("install", "doctor"):
         parser.add_argument(

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from paxel.client import ServiceClient
+from paxel.commands.argparsing import Parser
 from paxel.errors import PaxelError
 from paxel.humanize import format_size
 from paxel.ratelimit import parse_rate
@@ -18,7 +19,7 @@ NEGATIVE = "a limit must be a positive speed like 2M, or off for none"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paxel limit", description="Set a download's own speed limit, or the global one over "
         "all downloads (--global). SPEED: 500K, 2M, 1.5G (bytes/s, binary units) or off.")
     parser.add_argument("--global", dest="everything", action="store_true",

@@ -9,12 +9,13 @@ import sys
 from typing import Any
 
 from paxel.client import ServiceClient
+from paxel.commands.argparsing import Parser
 from paxel.errors import PaxelError
 from paxel.humanize import format_pair, format_size, name_from_url
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"paxel {command}")
+    parser = Parser(prog=f"paxel {command}")
     if command == "add":
         parser.add_argument("url")
         parser.add_argument("-n", "--connections", type=int, help="connections (1-32)")

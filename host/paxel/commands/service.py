@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 from paxel.client import ServiceClient
+from paxel.commands.argparsing import Parser
 from paxel.errors import ErrorCode, PaxelError
 from paxel.service import ipc
 
@@ -14,7 +14,7 @@ NOT_RUNNING = 3  # like `systemctl status` for a stopped unit
 
 
 def main(command: str, argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="paxel service", description="the per-user paxel service")
+    parser = Parser(prog="paxel service", description="the per-user paxel service")
     parser.add_argument("action", choices=("run", "start", "status", "stop"),
                         help="run: in the foreground; start: detached; status; stop")
     args = parser.parse_args(argv)
