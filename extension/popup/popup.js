@@ -4,6 +4,7 @@
 import "../lib/format.js";
 import "../lib/listing.js";
 import "../lib/rowkeys.js";
+import "../lib/presshold.js";
 import { classifyFailure } from "../lib/failures.js";
 import { pageToOpen } from "../lib/relink.js";
 import { ask } from "./ask.js";
@@ -22,6 +23,7 @@ const NAME_WIDTH = 44; // characters of a name before it is cut in the middle (t
 // until the next press on that download.
 const refusals = new Map();
 let lastViews = [];
+const holding = globalThis.paxelPressHold.attach(window, [list], () => showDownloads(lastViews));
 let samples = {}; // download_id and "total" -> [[t, speed]], from the lists the background relays
 // The service's lifecycle table from `hello`: which actions each state allows (no table: none).
 let lifecycle = null;
@@ -253,7 +255,7 @@ function fitName(item, nameEl) {
 
 function showDownloads(views) {
   lastViews = views;
-  if (pressing) return; // drawn when the press ends (see below)
+  if (holding()) return; // not under a held press: drawn when it ends (lib/presshold.js)
   const focused = document.activeElement; // moving a row in the DOM takes the focus from it
   const rows = new Map([...list.children].map((li) => [li.dataset.id, li]));
   const wanted = new Set(views.map((v) => v.download_id));
@@ -354,21 +356,6 @@ for (const button of document.querySelectorAll("button.bulk")) {
     showDownloads(lastViews);
   });
 }
-
-// A press on the list is not moved under the pointer: while it lasts the list is not redrawn. At
-// its first progress a row grows its bar and segment map and pushes its buttons down; a press
-// that began on Pause ended on the text above it, the click went to the row and nothing paused.
-// The latest list is drawn once the press has ended and its click has run.
-let pressing = false;
-function pressEnded() {
-  if (!pressing) return;
-  pressing = false;
-  setTimeout(() => showDownloads(lastViews)); // after the click this release makes
-}
-list.addEventListener("pointerdown", () => { pressing = true; });
-window.addEventListener("pointerup", pressEnded, true);
-window.addEventListener("pointercancel", pressEnded, true);
-window.addEventListener("blur", (event) => { if (event.target === window) pressEnded(); }); // released elsewhere
 
 // Arrows, Home/End move between rows; Enter, Space and Delete press the row's own buttons.
 const refreshKeys = globalThis.paxelRowKeys.attach(document, { rows: () => [...list.querySelectorAll("li.download")] });

@@ -23,7 +23,7 @@ test("golden examples shared with the CLI", () => {
 
 test("the panel keeps no copy of its own (pytest checks the copies it is built with)", () => {
   // tests/unit/test_panel_assets.py: the wheel's and a checkout's panel page load these bytes.
-  for (const name of ["format.js", "listing.js", "rowkeys.js", "controls.css"]) {
+  for (const name of ["format.js", "listing.js", "rowkeys.js", "presshold.js", "controls.css"]) {
     assert.throws(() => readFileSync(new URL(`../../host/paxel/panel_assets/${name}`, import.meta.url)), { code: "ENOENT" });
   }
 });

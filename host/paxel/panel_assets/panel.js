@@ -160,6 +160,9 @@
       return; // keep buttons stable so clicks are not lost
     }
     container.dataset.actions = wanted;
+    // the focused button goes with them (a key on Resume brings Pause): the focus goes to the
+    // button in its place, not to <body> where the next key does nothing
+    const focused = [...container.children].indexOf(document.activeElement);
     container.replaceChildren(
       ...buttons.map(({ action, label, link }) => {
         const b = node("button", `action ${action}${link ? " link" : ""}`, label);
@@ -169,6 +172,8 @@
         return b;
       }),
     );
+    const next = container.children[Math.min(focused, container.children.length - 1)];
+    if (focused >= 0 && next) next.focus({ preventScroll: true });
   }
 
   // Cut the name in the middle to what its element shows (whole in the tooltip); measured again
@@ -242,6 +247,7 @@
   }
 
   function render() {
+    if (holding()) return; // not under a held press: drawn when it ends (presshold.js)
     // Moving a row in the DOM (it changed place or list) takes the keyboard focus away from it.
     const focused = document.activeElement;
     draw();
@@ -318,11 +324,15 @@
     }
     const button = event.target.closest("button.action");
     if (!button) return;
-    const id = button.closest("li.download").dataset.id;
+    const li = button.closest("li.download");
+    const id = li.dataset.id;
     if (button.classList.contains("link")) {
       window.paxelControls.linkAction(button, downloads.get(id));
       return;
     }
+    // A key pressed on the button: its row's buttons change (Resume becomes Pause) and the
+    // pressed one goes, taking the focus to <body>; it goes to the button now in its place.
+    const place = document.activeElement === button ? [...button.parentNode.children].indexOf(button) : -1;
     button.disabled = true;
     try {
       const reply = await window.pywebview.api.act(button.dataset.action, id);
@@ -335,6 +345,9 @@
       showBanner(String(err));
     } finally {
       button.disabled = false;
+      const lost = !document.activeElement || document.activeElement === document.body;
+      const buttons = li.querySelector(".actions").children;
+      if (place >= 0 && lost && li.isConnected && buttons.length) buttons[Math.min(place, buttons.length - 1)].focus();
     }
   }
 
@@ -367,6 +380,7 @@
   for (const control of [el("history-search"), filterSelect]) {
     control.addEventListener("input", () => { if (window.paxel.ready) render(); });
   }
+  const holding = window.paxelPressHold.attach(window, [el("active"), el("history")], render);
   const refreshKeys = window.paxelRowKeys.attach(document, {
     rows: () => [...document.querySelectorAll("li.download")],
     search: el("history-search"),
