@@ -1,5 +1,6 @@
-"""HTTP for the engine: the only module that imports `requests` (when the first transport is
-made: importing this module for its protocols and helpers costs no requests/urllib3).
+"""HTTP for the engine: with paxel.headerdeadline, the only modules that import `requests` (when
+the first transport is made: importing this module for its protocols and helpers costs no
+requests/urllib3).
 
 The engine codes against the `Transport` and `Reply` protocols; `HttpTransport` is the real one.
 One transport per worker thread (its own Session, so keep-alive connections are not shared).
@@ -43,6 +44,9 @@ MAX_REDIRECTS = 10
 # progress and checkpoints keep moving on a trickling connection, and idle ticks add up to the
 # transport's timeout.
 READ_TICK = 1.0
+# Seconds a reply's status line and headers may take as a whole (paxel.headerdeadline): the read
+# timeout counts per socket read, so a server sending a header byte now and then never meets it.
+HEADER_DEADLINE = 30.0
 FAST_BODY = sys.platform in ("linux", "darwin") and hasattr(socket, "MSG_WAITALL")
 
 
@@ -267,8 +271,9 @@ class HttpTransport:
     """A keep-alive session for one worker, bound to the download's cookies and headers."""
 
     def __init__(self, origin_url: str, headers: Mapping[str, str], cookies: Sequence[Cookie],
-                 proxy: str | None, timeout: float) -> None:
+                 proxy: str | None, timeout: float, *, header_deadline: float = HEADER_DEADLINE) -> None:
         self._origin_url = origin_url
+        self._header_deadline = header_deadline
         given = {name.lower() for name in headers}   # header names are case-insensitive
         defaults = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
         self._headers = {k: v for k, v in defaults.items() if k.lower() not in given} | dict(headers)
@@ -278,7 +283,11 @@ class HttpTransport:
         self._env_proxies: dict[str, dict[str, str]] = {}   # per scheme://host: read once
         import http.cookiejar
 
+        from paxel.headerdeadline import WatchedAdapter
+
         self.session = _session_class()()
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, WatchedAdapter())
         # The environment (proxies, NO_PROXY, CA bundle) is read here once per host instead of
         # by requests on every request (a scan of os.environ each time); ~/.netrc is not used.
         self.session.trust_env = False
@@ -330,6 +339,28 @@ class HttpTransport:
         return self._env_proxies[key]
 
     def _send(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+        """`_request` under the header deadline: a reply whose headers were cut for lateness
+        (an error, or headers that merely stopped early) is a NetworkError saying so."""
+        from paxel.headerdeadline import Late, armed
+
+        late = Late(self._header_deadline)
+        try:
+            with armed(late):
+                response = self._request(url, headers)
+        except NetworkError:
+            if late.fired:
+                raise self._late(url) from None
+            raise
+        if late.fired:
+            response.close()
+            raise self._late(url)
+        return response
+
+    def _late(self, url: str) -> NetworkError:
+        return NetworkError(f"{url} did not send its response headers within "
+                            f"{self._header_deadline:g} s")
+
+    def _request(self, url: str, headers: Mapping[str, str]) -> requests.Response:
         import requests
 
         try:

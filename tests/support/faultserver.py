@@ -116,6 +116,9 @@ class Faults:
     maxconn: int | None = None       # at most K requests of this target served at once; one more
                                      # is cut before any reply (a per-client limit enforced by
                                      # closing the TCP connection, not by a 429/503)
+    hdr_trickle: int | None = None   # send the status line and headers one byte every this many ms...
+    hdr_trickle_times: int = 1_000_000  # ...for the first K GETs...
+    hdr_trickle_conn: int | None = None  # ...or only on the K-th connection (1-based, per target)
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -459,7 +462,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif close_after:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
+        if not head and self._trickles_headers(faults, state, target, get_n):
+            if not self._trickle_headers(faults.hdr_trickle or 0):
+                return
+        else:
+            self.end_headers()
         if head:
             return
 
@@ -491,6 +498,29 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _trickles_headers(self, faults: Faults, state: _State, target: str, get_n: int) -> bool:
+        if not faults.hdr_trickle:
+            return False
+        if faults.hdr_trickle_conn is not None:
+            return state.conn_number(target, self.conn_id) == faults.hdr_trickle_conn
+        return get_n < faults.hdr_trickle_times
+
+    def _trickle_headers(self, every_ms: int) -> bool:
+        """Send the buffered status line and headers one byte at a time: never silent for long,
+        never done (a server or middlebox that trickles its answer). False: the client left."""
+        buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+        data = b"".join([*buffered, b"\r\n"])
+        self._headers_buffer = []
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                if self.server.state.stopping.wait(every_ms / 1000):
+                    raise BrokenPipeError
+        except OSError:   # BrokenPipe, reset: the client gave up on us (what it should do)
+            self.close_connection = True
+            return False
+        return True
 
     def _expired(self, faults: Faults) -> bool:
         """A signed link past its time, or expired by FaultServer.expire()."""

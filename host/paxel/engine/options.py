@@ -54,6 +54,8 @@ class DownloadOptions:
     timeout: float = 30.0            # seconds without a byte before a connection counts as dead
     speed_floor: SpeedFloor | None = DEFAULT_FLOOR   # a connection slower than this for its window
                                      # is replaced (paxel.lowspeed); None: never
+    header_deadline: float = 30.0    # seconds for a reply's status line and headers as a whole
+                                     # (docs/engine.md, "The header deadline")
     retry: RetryPolicy = DEFAULT_RETRY
     min_split: int = MiB             # never split a range into pieces smaller than this
     # seams for the service (see docs/engine.md, "Seams")

@@ -117,7 +117,8 @@ class Shared:
             return o.transport_factory(o)
         from paxel.transport import HttpTransport
 
-        return HttpTransport(o.url, o.headers, o.cookies, o.proxy, o.timeout)
+        return HttpTransport(o.url, o.headers, o.cookies, o.proxy, o.timeout,
+                             header_deadline=o.header_deadline)
 
     def hold_folder(self, path: Path) -> Folder:
         """The held folder at `path` (opened once per run: job only)."""

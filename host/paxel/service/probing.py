@@ -52,7 +52,7 @@ def first_take(request: DownloadRequest) -> Taking:
     (NetworkError, ServerMisbehaved) when there is no usable answer."""
     url = request.url
     session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
-                                      timeout=PROBE_TIMEOUT)
+                                      timeout=PROBE_TIMEOUT, header_deadline=PROBE_TIMEOUT)
     reply = session.get(url, first=0, last=MiB - 1)
     try:
         content_type = reply.headers.get("Content-Type")
@@ -73,7 +73,7 @@ def first_probe(request: DownloadRequest) -> tuple[Answer, probing.ProbeResult |
     validators: what paxel.sameness compares to attach a refreshed link)."""
     url = request.url
     session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
-                                      timeout=PROBE_TIMEOUT)
+                                      timeout=PROBE_TIMEOUT, header_deadline=PROBE_TIMEOUT)
     try:
         reply = session.get(url, first=0, last=0)
         try:
