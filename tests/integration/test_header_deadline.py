@@ -1,4 +1,4 @@
-"""A server that trickles its status line and headers (one byte every 100 ms: never silent for
+"""A server that trickles its status line and headers (one byte every 200 ms: never silent for
 the read timeout, never done). The read timeout counts per socket read and the speed floor
 watches only body bytes, so before the header deadline (`DownloadOptions.header_deadline`) such
 a server held a connection, and with one connection the whole download, forever. The promise: a
@@ -25,7 +25,7 @@ from support.faultserver import FaultServer
 KiB, MiB = 1 << 10, 1 << 20
 QUICK = RetryPolicy(attempts=3, base=0.05, cap=0.2)
 BOUND = 40.0   # seconds: without a header deadline these runs never end
-EVERY_MS = 100  # the trickle: one header byte every 100 ms (~25 s for the fault server's headers)
+EVERY_MS = 200  # the trickle: one header byte every 200 ms (~55 s for the fault server's headers)
 
 
 def run_bounded(options: DownloadOptions) -> Result | PaxelError:
@@ -55,7 +55,7 @@ def sha(data: bytes) -> str:
 
 def test_the_transport_gives_up_on_headers_that_never_complete(faultserver: FaultServer) -> None:
     """The deadline covers the status line and headers as a whole: a 30 s read timeout is never
-    reached by a byte every 100 ms, the 1.5 s deadline is."""
+    reached by a byte every 200 ms, the 1.5 s deadline is."""
     url = faultserver.url("t.bin", size=64 * KiB, hdr_trickle=EVERY_MS)
     transport = HttpTransport(url, {}, [], None, 30.0, header_deadline=1.5)
     began = time.monotonic()
@@ -125,3 +125,22 @@ def test_an_honest_server_slow_to_answer_once_is_not_failed(faultserver: FaultSe
     assert sha(out.read_bytes()) == faultserver.sha256(url)
     assert len(faultserver.requests("GET")) == 1
     assert took > 1.0, f"the headers were not slow ({took:.1f} s): the test proves nothing"
+
+
+def test_a_kept_alive_connection_outlives_the_deadline_of_its_earlier_answers(
+        faultserver: FaultServer) -> None:
+    """The deadline covers only the header phase: a connection whose answers came in time is
+    not shut down when their deadlines pass; its next request goes out on it and succeeds."""
+    url = faultserver.url("kept.bin", size=64 * KiB)
+    transport = HttpTransport(url, {}, [], None, 30.0, header_deadline=0.3)
+    buf = memoryview(bytearray(64 * KiB))
+    try:
+        for first in (0, 1024):
+            reply = transport.get(url, first, first + 1023)
+            assert reply.status == 206 and reply.readinto(buf) == 1024
+            reply.close(reusable=True)
+            time.sleep(0.6)   # past the deadline armed for this answer
+    finally:
+        transport.close()
+    gets = faultserver.requests("GET")
+    assert len(gets) == 2 and gets[0].connection == gets[1].connection
