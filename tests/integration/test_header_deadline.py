@@ -21,6 +21,7 @@ from paxel.errors import ErrorCode, NetworkError, PaxelError
 from paxel.retry import RetryPolicy
 from paxel.transport import HttpTransport
 from support.faultserver import FaultServer
+from support.paxel_env import PaxelEnv
 
 KiB, MiB = 1 << 10, 1 << 20
 QUICK = RetryPolicy(attempts=3, base=0.05, cap=0.2)
@@ -144,3 +145,23 @@ def test_a_kept_alive_connection_outlives_the_deadline_of_its_earlier_answers(
         transport.close()
     gets = faultserver.requests("GET")
     assert len(gets) == 2 and gets[0].connection == gets[1].connection
+
+
+def test_a_take_whose_headers_trickle_is_declined_and_frees_the_service(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """The service's take (the real host process) under a header trickle of ~55 s: the extension
+    gives up at 10 s; the take must answer soon after (its 15 s header deadline), declined, with
+    nothing queued, instead of holding the service's thread until the headers end."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    url = faultserver.url("take.bin", size=64 * KiB, hdr_trickle=EVERY_MS)
+    began = time.monotonic()
+    host.send({"id": 2, "type": "take", "url": url, "source": "click", "expect": {"size": 64 * KiB}})
+    reply = host.reply(2, timeout=30)
+    took = time.monotonic() - began
+    assert reply["ok"], reply
+    assert reply["result"]["outcome"] == "declined", reply["result"]
+    assert took < 25, f"answered after {took:.1f} s"
+    host.send({"id": 3, "type": "list"})
+    assert host.reply(3)["result"]["downloads"] == []
+    assert host.close() == 0
