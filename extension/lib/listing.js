@@ -158,19 +158,21 @@
   }
 
   /**
-   * Which connections are slow: under a third of the median of the others that move (at least
-   * 3 connections with a rate: with two, which one is "slow" says little). One marked slow last
-   * time (`wasSlow[i]`) keeps its mark until it reaches two thirds of the median: servers send in
-   * bursts (nginx 256 KiB at a time, 0.85 s apart at 300 KiB/s), so over a couple of seconds a
-   * connection 3.4 times slower than its peers measures 2 to 5 times slower, and with one
-   * threshold its mark went on and off every second.
+   * Which connections are slow: under half the median of the others that move (at least 3
+   * connections with a rate: with two, which one is "slow" says little). One marked slow last
+   * time (`wasSlow[i]`) keeps its mark until it reaches two thirds of the median. Servers send in
+   * bursts (nginx 256 KiB at a time, 0.85 s apart at 300 KiB/s): over a couple of seconds a
+   * connection 3.4 times slower than its peers measures 2 to 5 times slower, so with one
+   * threshold its mark went on and off every second; and the engine replaces a connection 4
+   * times slower (segments.slow_owners), so a mark from 3 times slower showed a band narrower
+   * than that blur, where a connection was mostly either unmarked or already replaced.
    */
   function slowSegments(rates, wasSlow = []) {
     const known = rates.filter((r) => typeof r === "number");
     if (known.length < 3) return rates.map(() => false);
     const sorted = [...known].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    return rates.map((r, i) => typeof r === "number" && median > 0 && r < median / (wasSlow[i] === true ? 1.5 : 3));
+    return rates.map((r, i) => typeof r === "number" && median > 0 && r < median / (wasSlow[i] === true ? 1.5 : 2));
   }
 
   // ---- the Add box ----

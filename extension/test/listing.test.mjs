@@ -89,7 +89,7 @@ test("a slow connection keeps its mark until it is clearly no longer slow (no fl
   const peers = [1000, 1024, 980];
   assert.deepEqual(L.slowSegments([...peers, 256]), [false, false, false, true]);
   assert.deepEqual(L.slowSegments([...peers, 384], [false, false, false, true]), [false, false, false, true]);
-  assert.deepEqual(L.slowSegments([...peers, 384]), [false, false, false, false], "not marked before: a third");
+  assert.deepEqual(L.slowSegments([...peers, 560]), [false, false, false, false], "not marked before: half");
   assert.deepEqual(L.slowSegments([...peers, 460], [false, false, false, true]), [false, false, false, true],
     "a burst short of two thirds of the others: still slow");
   assert.deepEqual(L.slowSegments([...peers, 700], [false, false, false, true]), [false, false, false, false],

@@ -9,7 +9,9 @@ Locations (all serve the same data folder):
   /see-other/ 303 to the same name under /files/ (a POST answered by a redirect to a GET)
   /uneven/    `limit_rate` from a `map` on `$connection`: every 4th TCP connection (by nginx's
               serial number) gets `slow_rate` for its whole life, the others `rate` (a CDN where
-              some paths are bad and a new connection usually lands on a good one)
+              some paths are bad and a new connection usually lands on a good one), sent in
+              `uneven_chunk` pieces (nginx sleeps chunk/rate after each: 256k at 300k is a burst
+              every 0.85 s, too coarse for a speed measured over a couple of seconds)
   /limited/   like /capped/, but at most `conn_limit` connections at once per client address;
               nginx answers 503 to the others (a server that refuses extra connections)
   /gated/     the file to a browser navigation, a 200 "please log in" HTML page to anything else
@@ -84,7 +86,7 @@ http {{
         location /trickle/ {{ alias {data}/; sendfile off; output_buffers 1 8k; limit_rate {slow_rate}; }}
         # every file answered as an HLS playlist: a stream found by its type, not its extension
         location /typed-hls/ {{ alias {data}/; types {{ }} default_type application/vnd.apple.mpegurl; }}
-        location /uneven/ {{ alias {data}/; limit_rate $uneven_rate; }}
+        location /uneven/ {{ alias {data}/; limit_rate $uneven_rate; sendfile_max_chunk {uneven_chunk}; }}
         location /limited/ {{ alias {data}/; limit_rate {rate}; limit_conn perclient {conn_limit}; }}
         location /private/ {{
             alias {data}/;
@@ -145,7 +147,7 @@ class Nginx:
     """One nginx process with its own prefix in a temporary folder."""
 
     def __init__(self, rate: str = "8m", root: Path | None = None, slow_rate: str = "819k",
-                 conn_limit: int = 4) -> None:
+                 conn_limit: int = 4, uneven_chunk: str = "256k") -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="paxel-nginx-"))
         self.data = root or self.tmp / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -155,7 +157,7 @@ class Nginx:
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
         conf = CONFIG.format(
             user=user, tmp=self.tmp, port=self.port, data=self.data, rate=rate, slow_rate=slow_rate,
-            conn_limit=conn_limit,
+            conn_limit=conn_limit, uneven_chunk=uneven_chunk,
             cookie_name=PRIVATE_COOKIE[0], cookie_value=PRIVATE_COOKIE[1],
         )
         (self.tmp / "nginx.conf").write_text(conf)

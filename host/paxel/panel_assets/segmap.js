@@ -1,6 +1,6 @@
 // The panel's segment map: one block per connection at its byte offset, each connection's speed
 // over the last couple of seconds from the progress events (listing.js segmentRates), and a slow
-// one (under a third of the others' median, and so until it reaches two thirds: listing.js
+// one (under half the others' median, and so until it reaches two thirds: listing.js
 // slowSegments) drawn red, with its speed as tooltip and the count in words for a screen reader.
 // Used by panel.js.
 "use strict";
@@ -27,13 +27,17 @@
     const rates = L.segmentRates(history[0] || null, view, now);
     // last time's marks by start offset (a split keeps its start), so a mark does not flicker
     const wasSlow = new Set(known ? known.slowStarts : []);
-    const slow = L.slowSegments(rates, view.segments.map(([start]) => wasSlow.has(start)));
+    const marked = view.segments.map(([start]) => wasSlow.has(start));
+    // judged over a whole window only: a download's first second says little (nginx's first
+    // bursts), and a mark set from it went off again a moment later
+    const whole = history.length > 0 && now - history[0].at >= RATE_WINDOW;
+    const slow = whole ? L.slowSegments(rates, marked) : marked;
     const slowStarts = view.segments.filter((_, i) => slow[i]).map(([start]) => start);
     history.push({ at: now, segments: view.segments });
     segmentState.set(view.download_id, { history, segments: view.segments, rates, slow, slowStarts });
   }
 
-  // One block per connection over the file; a slow one (a third of the others' median) in red,
+  // One block per connection over the file; a slow one (half the others' median) in red,
   // each with its speed as tooltip, and what the map shows in words for a screen reader.
   function update(container, view) {
     const blocks = view.state === "running" ? fmt.segmentBlocks(view) : [];
