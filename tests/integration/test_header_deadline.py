@@ -10,16 +10,16 @@ failed. These tests shrink the deadline so they take seconds.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from paxel.engine import Download, DownloadOptions, Result
+from paxel.engine import DownloadOptions, Result
 from paxel.errors import ErrorCode, NetworkError, PaxelError
 from paxel.retry import RetryPolicy
 from paxel.transport import HttpTransport
+from support.bounded import run_bounded
 from support.faultserver import FaultServer
 from support.paxel_env import PaxelEnv
 
@@ -29,25 +29,8 @@ BOUND = 40.0   # seconds: without a header deadline these runs never end
 EVERY_MS = 200  # the trickle: one header byte every 200 ms (~55 s for the fault server's headers)
 
 
-def run_bounded(options: DownloadOptions) -> Result | PaxelError:
-    """Run the download on a thread; cancel it and fail the test if it outlives BOUND."""
-    job = Download(options)
-    outcome: list[Result | PaxelError] = []
-
-    def body() -> None:
-        try:
-            outcome.append(job.run())
-        except PaxelError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=body, daemon=True)
-    thread.start()
-    thread.join(BOUND)
-    if thread.is_alive():
-        job.cancel()
-        thread.join(10)
-        pytest.fail(f"still downloading after {BOUND:.0f} s: trickled headers hang it")
-    return outcome[0]
+def run_trickled(options: DownloadOptions) -> Result | PaxelError:
+    return run_bounded(options, BOUND, "trickled headers hang it")
 
 
 def sha(data: bytes) -> str:
@@ -75,7 +58,7 @@ def test_one_connection_that_always_trickles_headers_ends_in_a_clear_error(
     url = faultserver.url("always.bin", size=96 * KiB, hdr_trickle=EVERY_MS)
     out = tmp_path / "always.bin"
     began = time.monotonic()
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, retry=QUICK,
+    got = run_trickled(DownloadOptions(url, output=out, connections=1, retry=QUICK,
                                       header_deadline=1.0))
     took = time.monotonic() - began
     assert isinstance(got, PaxelError), got
@@ -91,7 +74,7 @@ def test_one_connection_whose_first_answers_trickle_gets_the_file_on_a_later_try
     """The first two answers trickle their headers, the third is honest: the bytes are exact."""
     url = faultserver.url("twice.bin", size=96 * KiB, hdr_trickle=EVERY_MS, hdr_trickle_times=2)
     out = tmp_path / "twice.bin"
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, retry=QUICK,
+    got = run_trickled(DownloadOptions(url, output=out, connections=1, retry=QUICK,
                                       header_deadline=1.0))
     assert isinstance(got, Result), got
     assert sha(out.read_bytes()) == faultserver.sha256(url)
@@ -106,7 +89,7 @@ def test_a_connection_that_trickles_headers_is_replaced_and_the_file_is_exact(
     url = faultserver.url("multi.bin", size=8 * MiB, hdr_trickle=EVERY_MS, hdr_trickle_conn=2,
                           trickle=4 * MiB)
     out = tmp_path / "multi.bin"
-    got = run_bounded(DownloadOptions(url, output=out, connections=4, retry=QUICK,
+    got = run_trickled(DownloadOptions(url, output=out, connections=4, retry=QUICK,
                                       header_deadline=1.0))
     assert isinstance(got, Result), got
     assert sha(out.read_bytes()) == faultserver.sha256(url)
@@ -119,7 +102,7 @@ def test_an_honest_server_slow_to_answer_once_is_not_failed(faultserver: FaultSe
     url = faultserver.url("slow.bin", size=96 * KiB, hdr_trickle=8, hdr_trickle_times=1)
     out = tmp_path / "slow.bin"
     began = time.monotonic()
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, retry=QUICK,
+    got = run_trickled(DownloadOptions(url, output=out, connections=1, retry=QUICK,
                                       header_deadline=5.0))
     took = time.monotonic() - began
     assert isinstance(got, Result), got

@@ -8,15 +8,15 @@ paxel.lowspeed); these tests shrink its window so they take seconds, not minutes
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 
 import pytest
 
-from paxel.engine import Download, DownloadOptions, Result
+from paxel.engine import DownloadOptions, Result
 from paxel.errors import ErrorCode, PaxelError
 from paxel.lowspeed import SpeedFloor
 from paxel.retry import RetryPolicy
+from support.bounded import run_bounded
 from support.faultserver import FaultServer
 
 KiB = 1 << 10
@@ -25,25 +25,8 @@ QUICK = RetryPolicy(attempts=3, base=0.05, cap=0.2)
 DEADLINE = 40.0   # seconds: without a floor these runs never end
 
 
-def run_bounded(options: DownloadOptions) -> Result | PaxelError:
-    """Run the download on a thread; cancel it and fail the test if it outlives DEADLINE."""
-    job = Download(options)
-    outcome: list[Result | PaxelError] = []
-
-    def body() -> None:
-        try:
-            outcome.append(job.run())
-        except PaxelError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=body, daemon=True)
-    thread.start()
-    thread.join(DEADLINE)
-    if thread.is_alive():
-        job.cancel()
-        thread.join(10)
-        pytest.fail(f"still downloading after {DEADLINE:.0f} s: a trickling connection stalls it")
-    return outcome[0]
+def run_trickled(options: DownloadOptions) -> Result | PaxelError:
+    return run_bounded(options, DEADLINE, "a trickling connection stalls it")
 
 
 @pytest.mark.parametrize("faults", [{}, {"nolength": 1}], ids=["ranged", "no-length"])
@@ -53,7 +36,7 @@ def test_a_trickling_connection_is_replaced_and_the_download_completes(
     connection, brings it; the bytes are exact."""
     url = faultserver.url("trickle.bin", size=96 * KiB, trickle=20, trickle_times=2, **faults)
     out = tmp_path / "trickle.bin"
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
+    got = run_trickled(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
                                       retry=QUICK, timeout=30))
     assert isinstance(got, Result), got
     assert hashlib.sha256(out.read_bytes()).hexdigest() == faultserver.sha256(url)
@@ -66,7 +49,7 @@ def test_a_server_that_always_trickles_ends_in_a_clear_error(faultserver: FaultS
                                                               tmp_path: Path) -> None:
     url = faultserver.url("always.bin", size=96 * KiB, trickle=20)
     out = tmp_path / "always.bin"
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
+    got = run_trickled(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
                                       retry=QUICK, timeout=30))
     assert isinstance(got, PaxelError)
     assert got.code is ErrorCode.NETWORK
@@ -83,7 +66,7 @@ def test_a_speed_cap_below_the_floor_is_not_slowness(faultserver: FaultServer, t
     url = faultserver.url("capped.bin", size=32 * KiB)
     out = tmp_path / "capped.bin"
     floor = SpeedFloor(bytes_per_second=8000, seconds=2.0)
-    got = run_bounded(DownloadOptions(url, output=out, connections=1, speed_floor=floor,
+    got = run_trickled(DownloadOptions(url, output=out, connections=1, speed_floor=floor,
                                       max_speed=4000, retry=QUICK))
     assert isinstance(got, Result), got
     assert hashlib.sha256(out.read_bytes()).hexdigest() == faultserver.sha256(url)
