@@ -59,7 +59,7 @@ def test_one_connection_that_always_trickles_headers_ends_in_a_clear_error(
     out = tmp_path / "always.bin"
     began = time.monotonic()
     got = run_trickled(DownloadOptions(url, output=out, connections=1, retry=QUICK,
-                                      header_deadline=1.0))
+                                       header_deadline=1.0))
     took = time.monotonic() - began
     assert isinstance(got, PaxelError), got
     assert got.code is ErrorCode.NETWORK
@@ -75,7 +75,7 @@ def test_one_connection_whose_first_answers_trickle_gets_the_file_on_a_later_try
     url = faultserver.url("twice.bin", size=96 * KiB, hdr_trickle=EVERY_MS, hdr_trickle_times=2)
     out = tmp_path / "twice.bin"
     got = run_trickled(DownloadOptions(url, output=out, connections=1, retry=QUICK,
-                                      header_deadline=1.0))
+                                       header_deadline=1.0))
     assert isinstance(got, Result), got
     assert sha(out.read_bytes()) == faultserver.sha256(url)
     assert len(faultserver.requests("GET")) == 3
@@ -90,7 +90,7 @@ def test_a_connection_that_trickles_headers_is_replaced_and_the_file_is_exact(
                           trickle=4 * MiB)
     out = tmp_path / "multi.bin"
     got = run_trickled(DownloadOptions(url, output=out, connections=4, retry=QUICK,
-                                      header_deadline=1.0))
+                                       header_deadline=1.0))
     assert isinstance(got, Result), got
     assert sha(out.read_bytes()) == faultserver.sha256(url)
 
@@ -103,7 +103,7 @@ def test_an_honest_server_slow_to_answer_once_is_not_failed(faultserver: FaultSe
     out = tmp_path / "slow.bin"
     began = time.monotonic()
     got = run_trickled(DownloadOptions(url, output=out, connections=1, retry=QUICK,
-                                      header_deadline=5.0))
+                                       header_deadline=5.0))
     took = time.monotonic() - began
     assert isinstance(got, Result), got
     assert sha(out.read_bytes()) == faultserver.sha256(url)

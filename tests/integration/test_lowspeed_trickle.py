@@ -37,7 +37,7 @@ def test_a_trickling_connection_is_replaced_and_the_download_completes(
     url = faultserver.url("trickle.bin", size=96 * KiB, trickle=20, trickle_times=2, **faults)
     out = tmp_path / "trickle.bin"
     got = run_trickled(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
-                                      retry=QUICK, timeout=30))
+                                       retry=QUICK, timeout=30))
     assert isinstance(got, Result), got
     assert hashlib.sha256(out.read_bytes()).hexdigest() == faultserver.sha256(url)
     gets = faultserver.requests("GET")
@@ -50,7 +50,7 @@ def test_a_server_that_always_trickles_ends_in_a_clear_error(faultserver: FaultS
     url = faultserver.url("always.bin", size=96 * KiB, trickle=20)
     out = tmp_path / "always.bin"
     got = run_trickled(DownloadOptions(url, output=out, connections=1, speed_floor=FLOOR,
-                                      retry=QUICK, timeout=30))
+                                       retry=QUICK, timeout=30))
     assert isinstance(got, PaxelError)
     assert got.code is ErrorCode.NETWORK
     assert "slower than 2000 bytes/s" in str(got) and "gave up after 3 tries" in str(got)
@@ -67,7 +67,7 @@ def test_a_speed_cap_below_the_floor_is_not_slowness(faultserver: FaultServer, t
     out = tmp_path / "capped.bin"
     floor = SpeedFloor(bytes_per_second=8000, seconds=2.0)
     got = run_trickled(DownloadOptions(url, output=out, connections=1, speed_floor=floor,
-                                      max_speed=4000, retry=QUICK))
+                                       max_speed=4000, retry=QUICK))
     assert isinstance(got, Result), got
     assert hashlib.sha256(out.read_bytes()).hexdigest() == faultserver.sha256(url)
     assert len(faultserver.requests("GET")) == 1
