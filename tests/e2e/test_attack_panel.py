@@ -28,10 +28,7 @@ URL_ERROR = "document.getElementById('add-url-error').textContent"
 
 def test_add_box_refuses_what_it_cannot_add_whole_and_rows_show_html_as_text(
         paxel_env: PaxelEnv, xvfb: Xvfb, faultserver: FaultServer) -> None:
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.env["DISPLAY"] = xvfb.display
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel(xvfb.display)
     host = paxel_env.host("chrome")
     host.hello()
     hostile = host.add(2, url=f"{faultserver.base}/{HTML_NAME}?status=404&status_times=99")
@@ -104,10 +101,7 @@ def test_a_foreign_page_in_the_panel_window_gets_no_local_powers(
     (tmp_path / "foreign.html").write_text(FOREIGN.replace("MARKER", json.dumps(str(marker))))
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path)))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.env["DISPLAY"] = xvfb.display
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel(xvfb.display)
     page, panel = start_panel(paxel_env, "foreign-hook.sock")
     try:
         own = page.js("location.href")
@@ -137,10 +131,7 @@ def test_a_bar_of_unknown_progress_has_no_value_for_a_screen_reader(
         paxel_env: PaxelEnv, xvfb: Xvfb, faultserver: FaultServer) -> None:
     """ARIA: an indeterminate progressbar has no aria-valuenow; the panel set it to "" (read as
     0 % by some screen readers) on a running download of unknown size and on a bar hidden."""
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.env["DISPLAY"] = xvfb.display
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel(xvfb.display)
     host = paxel_env.host("chrome")
     host.hello()
     unknown = host.add(2, url=faultserver.url("unknown.bin", size=4_000_000, nolength=1, trickle=40_000))

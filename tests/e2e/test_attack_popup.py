@@ -32,9 +32,7 @@ def delete_key(chromium: Chromium, session: str) -> None:
 
 def test_server_chosen_text_shows_as_text_and_delete_keeps_the_focus_in_the_list(
         chromium: Chromium, paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel()
     host = paxel_env.host("chrome")
     host.hello()
     views = [host.add(2 + i, url=faultserver.url(f"done-{i}.bin", size=4096)) for i in range(3)]
@@ -76,9 +74,7 @@ def test_open_page_opens_web_pages_only(chromium: Chromium, paxel_env: PaxelEnv,
     """A download's `page` is its request's referrer, whatever the sender put there: "Open page"
     on a link that expired passed it to tabs.create, so `file:///etc/passwd` (or a `data:`
     page) opened in a tab. Only an http(s) page opens; else the link itself."""
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel()
     host = paxel_env.host("chrome")
     host.hello()
     pages = ["file:///etc/passwd", "data:text/html,<title>pwned</title>", "javascript:document.title='pwned'"]

@@ -68,10 +68,7 @@ def test_a_held_press_on_pause_pauses_while_progress_redraws(
         paxel_env: PaxelEnv, xvfb: Xvfb, nginx_at: Callable[..., Nginx]) -> None:
     server = nginx_at("1m")
     server.add_file("held.bin", 16 << 20)  # 2 connections at 1 MiB/s: ~8 s, all of it running
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.env["DISPLAY"] = xvfb.display
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel(xvfb.display)
     page, panel = start_panel(paxel_env, "press-hook.sock")
     try:
         window = xdotool(paxel_env, "search", "--sync", "--name", "^paxel$").split()[0]

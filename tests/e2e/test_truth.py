@@ -67,11 +67,8 @@ def first_after(seen: list[list[Any]], since_ms: float, wanted: str | None = Non
 
 def test_panel_and_popup_tell_the_truth_across_a_service_restart(
         paxel_env: PaxelEnv, xvfb: Xvfb, slow_nginx: Nginx, chromium: Chromium) -> None:
-    paxel_env.write_settings(open_panel_on_add=False)
-    paxel_env.env["DISPLAY"] = xvfb.display
     slow_nginx.add_file("truth.bin", 64 << 20)  # 1 MiB/s: still running when the test ends
-    paxel_env.paxel("service", "start")
-    paxel_env.wait_service()
+    paxel_env.start_service_without_auto_panel(xvfb.display)
     added = paxel_env.paxel("add", slow_nginx.url("truth.bin", "capped"), "--connections", "1", "--json")
     download_id = json.loads(added.stdout)["download_id"]
     page, panel = start_panel(paxel_env, "truth-hook.sock")

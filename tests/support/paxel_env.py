@@ -298,6 +298,15 @@ class PaxelEnv:
             time.sleep(0.02)
         raise TimeoutError("no paxel service came up")
 
+    def start_service_without_auto_panel(self, display: str | None = None) -> int:
+        """Start the service the way the panel and popup tests need it: its own "open the panel
+        on a new download" off (each test opens the panel itself, or none), on `display` if given."""
+        self.write_settings(open_panel_on_add=False)
+        if display is not None:
+            self.env["DISPLAY"] = display
+        self.paxel("service", "start")
+        return self.wait_service()
+
     def stop_service(self, timeout: float = 5.0) -> None:
         self.note_service()
         for pid in sorted(self.service_pids):
