@@ -175,6 +175,19 @@
     return rates.map((r, i) => typeof r === "number" && median > 0 && r < median / (wasSlow[i] === true ? 1.5 : 2));
   }
 
+  /**
+   * What the segment map shows, in words for a screen reader: the connections still receiving
+   * (a finished block stays drawn but no longer has a connection: after a replacement the map
+   * said "5 connections" while 4 ran) and how many of them are slow.
+   */
+  function segmentMapLabel(segments, slow) {
+    const receiving = segments.map((seg, i) => ({ seg, slow: slow[i] === true }))
+      .filter(({ seg }) => Array.isArray(seg) && seg.length === 3 && Number(seg[2]) < Number(seg[1]) - Number(seg[0]));
+    if (!receiving.length) return "";
+    const slowCount = receiving.filter((s) => s.slow).length;
+    return `${receiving.length} connection${receiving.length === 1 ? "" : "s"}${slowCount ? `, ${slowCount} slow` : ""}`;
+  }
+
   // ---- the Add box ----
 
   /** Every http(s) link in pasted or dropped text, in order (a text/uri-list's comment lines skipped). */
@@ -287,7 +300,7 @@
   }
 
   root.paxelListing = Object.freeze({
-    HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments,
+    HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments, segmentMapLabel,
     linkFromText, linksFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText,
     duplicateQuestion, AFTER_ACTIONS, afterFromFields, afterToFields,
   });

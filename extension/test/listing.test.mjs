@@ -103,6 +103,23 @@ test("a slow connection keeps its mark until it is clearly no longer slow (no fl
     }));
 });
 
+test("the segment map's words count the connections still receiving, not finished blocks", () => {
+  const segments = [[0, 100, 100], [100, 200, 40], [200, 300, 300 - 200], [300, 400, 0], [400, 500, 10]];
+  assert.equal(L.segmentMapLabel(segments, [false, true, false, false, false]), "3 connections, 1 slow");
+  assert.equal(L.segmentMapLabel([[0, 10, 3]], [false]), "1 connection");
+  assert.equal(L.segmentMapLabel([[0, 10, 10]], [false]), "", "every block finished: nothing receives");
+  assert.equal(L.segmentMapLabel([], []), "");
+  assert.equal(L.segmentMapLabel([null, [0, 9], [0, 10, 2]], []), "1 connection", "malformed entries are no connection");
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(2000)), { maxLength: 32 }), (raw) => {
+    const segs = raw.map(([start, len, done]) => [start, start + len + 1, done]);
+    const slow = segs.map((_, i) => i % 2 === 0);
+    const label = L.segmentMapLabel(segs, slow);
+    const receiving = segs.filter(([s, e, d]) => d < e - s).length;
+    assert.equal(label === "", receiving === 0);
+    if (receiving) assert.ok(label.startsWith(`${receiving} connection`));
+  }));
+});
+
 test("the Add box: the first http(s) link in what was pasted or dropped; errors per field", () => {
   assert.equal(L.linkFromText("# a comment\r\nhttps://example.com/a b.zip\nhttp://x/"), "https://example.com/a");
   assert.equal(L.linkFromText("see http://example.com/f.iso, thanks"), "http://example.com/f.iso");

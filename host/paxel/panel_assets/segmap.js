@@ -63,8 +63,7 @@
     container.hidden = blocks.length === 0;
     const slowCount = slow.filter(Boolean).length;
     container.dataset.slow = String(slowCount);
-    container.setAttribute("aria-label", blocks.length
-      ? `${blocks.length} connections${slowCount ? `, ${slowCount} slow` : ""}` : "");
+    container.setAttribute("aria-label", blocks.length ? L.segmentMapLabel(view.segments, slow) : "");
     return slowCount;
   }
 
