@@ -190,3 +190,20 @@ def test_a_huge_printf_width_is_not_expanded() -> None:
                '<Representation id="v" bandwidth="1"/></AdaptationSet>')
     (v,) = dash.parse_mpd(text, BASE + "m.mpd")
     assert len(v.tracks[0].segments[0].url) < 200
+
+
+@pytest.mark.parametrize("head", [b"<!DOCTYPE html><html>", b"\r\n  <html lang=en>",
+                                  b"\xef\xbb\xbf<?xml version", b'{"error": "token expired"}',
+                                  b"<Error><Code>AccessDenied</Code>"])
+def test_error_pages_are_not_media(head: bytes) -> None:
+    from paxel.media.detect import is_web_page
+
+    assert is_web_page(head)
+
+
+@given(st.sampled_from([b"\x47", b"\x00", b"\xff", b"ID3", b"WEBVTT"]), st.binary(max_size=64))
+def test_media_containers_are_never_taken_for_pages(start: bytes, rest: bytes) -> None:
+    """MPEG-TS sync byte, an MP4 box size, ADTS, ID3, WebVTT: whatever follows."""
+    from paxel.media.detect import is_web_page
+
+    assert not is_web_page(start + rest)

@@ -47,3 +47,12 @@ def is_playlist_file(path: Path, size: int) -> bool:
             return kind_from_body(f.read(4096)) is not None
     except OSError:
         return False
+
+
+def is_web_page(head: bytes) -> bool:
+    """A fetched segment that is a web page or an API error (HTML, XML, JSON) and not media: CDNs
+    answer an expired or refused segment so, with status 200. No media container starts that
+    way: MPEG-TS with its 0x47 sync byte, an MP4 box with its size (a first byte of '<' or '{'
+    would be a box of 1 GB or more), ADTS with 0xFF, ID3 with 'ID3', WebVTT with 'WEBVTT'."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text[:1] in (b"<", b"{")

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
-from paxel.errors import Cancelled, PaxelError, UsageError
+from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
 from paxel.media import crypto, dash, hls, mux, naming
-from paxel.media.detect import kind_from_body, kind_from_url
+from paxel.media.detect import is_web_page, kind_from_body, kind_from_url
 from paxel.media.model import Segment, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
@@ -43,6 +43,7 @@ STATE = "state.json"
 LOCK = "lock"
 SPEED_WINDOW = 2.0      # seconds of arrivals the reported speed is measured over
 STATE_EVERY = 0.5       # seconds between resume-state writes (a piece is on disk before it counts)
+STALL_TARGETS = 8       # target durations a live playlist may go without a new segment
 Decrypt = dict[str, tuple[Segment, str]]   # piece name → its segment and key piece
 
 
@@ -201,17 +202,19 @@ class MediaJob:
                 shutil.rmtree(work, ignore_errors=True)
                 raise Cancelled("cancelled")
             return MediaResult(output, self._bytes, True, len(self._done), self._bytes)
-        note = None
+        note = self._live_end
         if live or not self._overlapped:
             self._report_muxing()
-            self._mux_after(plan, work, ffmpeg, output)
+            mux.mux_after(plan, work, ffmpeg, output, self.platform)
         if ffmpeg is None:
-            note = "saved as MPEG-TS: ffmpeg is not installed, so no MP4 was made"
+            plain = "saved as MPEG-TS: ffmpeg is not installed, so no MP4 was made"
+            note = f"{note}; {plain}" if note else plain
         size = output.stat().st_size
         shutil.rmtree(work, ignore_errors=True)
         return MediaResult(output, size, False, plan.segment_count, self._bytes, note)
 
     _overlapped = False
+    _live_end: str | None = None      # why a live recording ended by itself before ENDLIST
 
     def _prepare(self, plan: Plan, work: Path) -> list[Piece]:
         """Load the resume state, drop what it does not vouch for, fetch the keys; the pieces
@@ -311,6 +314,10 @@ class MediaJob:
             size = len(data)
         elif done.path != final:
             raise PaxelError(f"{final} was taken by another file")
+        with final.open("rb") as f:
+            if is_web_page(f.read(64)):   # ffmpeg would skip it and make a shorter file, exit 0
+                raise ServerMisbehaved(f"{piece.url} is a web page, not media (an error page sent "
+                                       "with status 200?)")
         with self._cond:
             self._done[piece.name] = Done(piece.url, piece.byte_range, size)
             self._present.add(piece.name)
@@ -351,42 +358,40 @@ class MediaJob:
             segs = sum(1 for n in self._present if n.endswith(".seg"))
             self._report(segs, self._bytes, 0.0, muxing=True)
 
-    def _mux_after(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
-        part = output.with_name(output.name + ".part")
-        if ffmpeg is None:
-            mux.join([work / n for n in mux.track_order(plan.tracks[0])], part)
-        elif len(plan.tracks) == 1 and len({s.discontinuity for s in plan.tracks[0].segments}) > 1:
-            track = plan.tracks[0]
-            runs: dict[int, list[Path]] = {}
-            last_init: dict[int, str] = {}
-            for name, seg, init in zip(track.names, track.segments, track.inits, strict=True):
-                run = runs.setdefault(seg.discontinuity, [])
-                if init is not None and last_init.get(seg.discontinuity) != init:
-                    run.append(work / init)
-                    last_init[seg.discontinuity] = init
-                run.append(work / name)
-            mux.mux_runs(ffmpeg, list(runs.values()), work, part)
-        elif not mux.pipes_work(self.platform):
-            mux.mux_files(ffmpeg, [[work / n for n in mux.track_order(t)] for t in plan.tracks], work, part)
-        else:
-            m = mux.Muxer(ffmpeg, plan.tracks, part, lambda name: work / name)
-            m.start()
-            m.wait()
-        storage.place(part, output)
-
     def _record_live(self, stream: Stream, plan: Plan, work: Path) -> Plan:
         """Fetch what the live playlist lists, re-read it every half target duration, fetch what is
-        new, until EXT-X-ENDLIST or `stop()`. Returns the plan of everything recorded."""
+        new, until EXT-X-ENDLIST, `stop()`, STALL_TARGETS target durations without a new segment
+        (the encoder died: ffmpeg and players give up too) or a media sequence that went back
+        (the origin restarted: its numbers would name other segments). Returns the plan of
+        everything recorded."""
         tracks = list(stream.tracks)
+        grew = time.monotonic()
         while True:
             plan = make_plan(tracks)
             self._fetch(plan, work, None, work / "unused")
+            target = min(t.target_duration for t in tracks)
             if self._stop.is_set() or not any(t.live for t in tracks):
                 return plan
-            if self._stop.wait(max(0.5, min(t.target_duration for t in tracks) / 2)):
+            if time.monotonic() - grew >= STALL_TARGETS * target:
+                self._live_end = (f"the live playlist listed no new segment for {STALL_TARGETS * target:g}"
+                                  " s: the recording ends with what it has")
+                return plan
+            if self._stop.wait(max(0.5, target / 2)):
                 return plan
             fresh = [hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind) for t in tracks]
-            tracks = [_merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
+            if any(_went_back(old, new) for old, new in zip(tracks, fresh, strict=True)):
+                self._live_end = ("the live playlist's media sequence went back (the server restarted?): "
+                                  "the recording ends with what it has")
+                return plan
+            merged = [_merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
+            if any(len(m.segments) > len(t.segments) for m, t in zip(merged, tracks, strict=True)):
+                grew = time.monotonic()
+            tracks = merged
+
+
+def _went_back(old: Track, new: Track) -> bool:
+    """`new` ends before what `old` had (a sliding window that merely did not move is not)."""
+    return bool(old.segments and new.segments and new.segments[-1].sequence < old.segments[-1].sequence)
 
 
 def _merge(old: Track, new: Track) -> Track:

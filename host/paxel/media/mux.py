@@ -19,9 +19,10 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from paxel import storage
 from paxel.errors import PaxelError, ServerMisbehaved
 from paxel.media.model import MediaUnsupported
-from paxel.media.plan import TrackPlan
+from paxel.media.plan import Plan, TrackPlan
 
 INSTALL_HINT = ("install ffmpeg (Debian/Ubuntu: apt install ffmpeg; Fedora: dnf install ffmpeg; "
                 "macOS: brew install ffmpeg; Windows: winget install ffmpeg)")
@@ -175,6 +176,32 @@ def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Pa
                           check=False)
     if done.returncode != 0:
         raise mux_failed(done.returncode, done.stderr)
+
+
+def mux_after(plan: Plan, work: Path, ffmpeg: str | None, output: Path, platform: str) -> None:
+    """The file from pieces already on disk in `work` (a live recording, discontinuities, no
+    pipes, no ffmpeg), written as `output.part` and placed at `output`."""
+    part = output.with_name(output.name + ".part")
+    if ffmpeg is None:
+        join([work / n for n in track_order(plan.tracks[0])], part)
+    elif len(plan.tracks) == 1 and len({s.discontinuity for s in plan.tracks[0].segments}) > 1:
+        track = plan.tracks[0]
+        runs: dict[int, list[Path]] = {}
+        last_init: dict[int, str] = {}
+        for name, seg, init in zip(track.names, track.segments, track.inits, strict=True):
+            run = runs.setdefault(seg.discontinuity, [])
+            if init is not None and last_init.get(seg.discontinuity) != init:
+                run.append(work / init)
+                last_init[seg.discontinuity] = init
+            run.append(work / name)
+        mux_runs(ffmpeg, list(runs.values()), work, part)
+    elif not pipes_work(platform):
+        mux_files(ffmpeg, [[work / n for n in track_order(t)] for t in plan.tracks], work, part)
+    else:
+        m = Muxer(ffmpeg, plan.tracks, part, lambda name: work / name)
+        m.start()
+        m.wait()
+    storage.place(part, output)
 
 
 def no_ffmpeg() -> MediaUnsupported:

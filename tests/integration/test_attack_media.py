@@ -1,0 +1,119 @@
+"""What a hostile or broken streaming server does to `paxel PLAYLIST` (issue 14's attack): error
+pages in place of segments, live playlists that stall or go backwards, byte ranges past the end,
+keys of the wrong size, names with path separators. Real nginx serving playlists written here
+beside the ffmpeg-made fixtures (support/media.py), a real `paxel` process, ffprobe on the output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support.media import FRAMES, check_output, probe
+from support.nginx import Nginx
+
+pytestmark = pytest.mark.media
+PAXEL = [sys.executable, "-m", "paxel"]
+CLEAR = "hls/v240"          # 4 segments of 2 s (seg000.ts … seg003.ts), 240p with audio
+
+
+def paxel(*args: str, timeout: float = 60,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PAXEL, *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, env=env)
+
+
+def folder(media_root: Path) -> Path:
+    """A fresh folder nginx serves (its workers run as nobody: world-readable)."""
+    made = media_root / f"attack-{os.getpid()}-{time.monotonic_ns()}"
+    made.mkdir()
+    made.chmod(0o755)
+    return made
+
+
+def publish(where: Path, text: str, name: str = "index.m3u8") -> None:
+    """Replace a file atomically (a live playlist is read while it is rewritten)."""
+    tmp = where / (name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o644)
+    tmp.replace(where / name)
+
+
+def playlist(segments: list[str], *, sequence: int = 0, target: int = 2, end: bool = True,
+             extra: str = "") -> str:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:4", f"#EXT-X-TARGETDURATION:{target}",
+             f"#EXT-X-MEDIA-SEQUENCE:{sequence}", *([extra] if extra else [])]
+    for seg in segments:
+        lines += ["#EXTINF:2.000000,", seg]
+    return "\n".join([*lines, *(["#EXT-X-ENDLIST"] if end else [])]) + "\n"
+
+
+def clear_segments(n: int = 4) -> list[str]:
+    return [f"../{CLEAR}/seg{i:03}.ts" for i in range(n)]
+
+
+def video_frames(path: Path) -> int:
+    streams = probe(path)["streams"]
+    assert isinstance(streams, list)
+    return int(next(s for s in streams if s["codec_type"] == "video")["nb_read_packets"])
+
+
+def test_an_error_page_answered_200_for_a_segment_is_never_muxed(media: Nginx, media_root: Path,
+                                                                   tmp_path: Path) -> None:
+    """A CDN that answers an expired or rate-limited segment with an HTML page and status 200:
+    ffmpeg skips the garbage and makes a shorter file with exit 0, so paxel must refuse it."""
+    where = folder(media_root)
+    publish(where, "<!DOCTYPE html><html><body><h1>Access denied</h1>Your session expired.</body></html>\n",
+            "seg001.html")
+    segs = clear_segments()
+    segs[1] = "seg001.html"
+    publish(where, playlist(segs))
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode != 0, f"made a file of {video_frames(out)} frames of {FRAMES}"
+    assert "seg001.html" in done.stderr and "not media" in done.stderr, done.stderr
+    assert not out.exists()
+
+
+def test_a_live_playlist_that_stops_growing_ends_the_recording_with_what_it_has(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """A live playlist that never gets EXT-X-ENDLIST and never grows (the encoder died): paxel used
+    to re-read it forever. After STALL_TARGETS target durations without a new segment the
+    recording ends and the file is made from what was recorded."""
+    from paxel.media.job import STALL_TARGETS
+
+    where = folder(media_root)
+    publish(where, playlist(clear_segments(2), target=1, end=False))
+    out = tmp_path / "live.mp4"
+    started = time.monotonic()
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q", timeout=STALL_TARGETS + 40)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started >= STALL_TARGETS * 1
+    assert "no new segment" in done.stderr, done.stderr
+    check_output(out, 240, seconds=4)
+
+
+def test_a_live_playlist_whose_media_sequence_goes_backwards_keeps_the_recorded_part(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """The origin restarts and its playlist begins again at media sequence 0 with other segments:
+    their names would clash with what is recorded (pieces are named by sequence). The recording
+    ends with the part recorded so far, not a mix and not a hang."""
+    where = folder(media_root)
+    publish(where, playlist(clear_segments(3)[1:], sequence=5, target=1, end=False))
+    out = tmp_path / "live.mp4"
+    run = subprocess.Popen([*PAXEL, media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    publish(where, playlist(clear_segments(1), sequence=0, target=1, end=False))
+    try:
+        _, err = run.communicate(timeout=20)
+    finally:
+        run.kill()
+    assert run.returncode == 0, err
+    assert "went back" in err, err
+    assert video_frames(out) == 2 * 2 * 25     # seg001 and seg002, not seg000 between or after
