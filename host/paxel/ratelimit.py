@@ -77,6 +77,15 @@ class TokenBucket:
             self._tokens -= n
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
+    def owed(self) -> float:
+        """Seconds until the bucket's whole debt is paid at the rate now (0: none). A reader's own
+        wait is never longer while the rate stays: every later reservation only adds to it."""
+        with self._lock:
+            if self.unlimited:
+                return 0.0
+            self._refill(self._clock())
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
     def read_size(self, default: int) -> int:
         """A read size giving about 20 pacing steps per second at this rate."""
         if self.unlimited:
@@ -85,6 +94,9 @@ class TokenBucket:
 
 
 UNLIMITED = math.inf
+# a reader waiting on the bucket looks again this often whether the limit changed: a wait computed
+# at 1 B/s lasts hours, and `paxel limit ID off` must take effect within a second
+PACE_STEP = 0.2
 
 
 def _burst(rate: float) -> float:
@@ -131,3 +143,15 @@ class SpeedLimit:
 
     def read_size(self, default: int) -> int:
         return min((b.read_size(default) for b in self._buckets()), default=default)
+
+    def pace(self, delay: float, stop: threading.Event) -> bool:
+        """Wait the `delay` `reserve` asked for, or less when the limits changed meanwhile (raised,
+        lifted, or lowered: `set_rate` keeps at most a second of debt); True when `stop` was set.
+        Waits in steps of PACE_STEP and ends once no active bucket is owed anything more."""
+        end = time.monotonic() + delay
+        while True:
+            left = min(end - time.monotonic(), max((b.owed() for b in self._buckets()), default=0.0))
+            if left <= 0:
+                return False
+            if stop.wait(min(left, PACE_STEP)):
+                return True

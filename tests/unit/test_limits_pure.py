@@ -4,13 +4,15 @@ settings and the `limit` message. Pure (no sockets)."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from paxel.errors import ProtocolError, UsageError
-from paxel.ratelimit import UNLIMITED, SpeedLimit, TokenBucket
+from paxel.ratelimit import PACE_STEP, UNLIMITED, SpeedLimit, TokenBucket
 from paxel.schema import validate_request
 from paxel.service.limits import HostBudget, Limits
 from paxel.service.settings import from_mapping
@@ -115,3 +117,39 @@ def test_time_of_day_speed_replaces_the_global_limit_while_it_holds() -> None:
     assert limits.global_speed == 1 << 20
     wall[0] = datetime(2026, 12, 1, 12, 0).timestamp()  # Tuesday: no window, no rule
     assert not limits.check() and limits.global_speed is None
+
+
+def test_a_wait_owed_at_one_byte_per_second_ends_when_the_limit_is_lifted() -> None:
+    """`reserve` at 1 B/s asks for hours; `pace` looks again as it waits (paxel limit ID off)."""
+    limit = SpeedLimit(1)
+    limit.reserve(16 * 1024)  # the burst
+    delay = limit.reserve(4096)
+    assert delay > 4000
+    stop = threading.Event()
+    threading.Timer(0.3, limit.set_rate, (None,)).start()
+    began = time.monotonic()
+    assert limit.pace(delay, stop) is False
+    assert time.monotonic() - began < 0.3 + 2 * PACE_STEP + 0.5
+
+
+def test_a_wait_ends_at_once_when_stopped_and_after_its_delay_otherwise() -> None:
+    limit = SpeedLimit(1 << 20)
+    limit.reserve(limit.read_size(1 << 20) * 3)
+    delay = limit.reserve(1 << 16)
+    began = time.monotonic()
+    assert limit.pace(delay, threading.Event()) is False
+    assert time.monotonic() - began >= delay - 0.01
+    stop = threading.Event()
+    stop.set()
+    assert limit.pace(limit.reserve(1 << 20), stop) is True
+
+
+def test_the_per_host_cap_sees_one_host_through_case_port_and_a_trailing_dot() -> None:
+    """`example.com.` (the absolute form of the name) is the same server as `example.com`: a
+    link written with the dot must not get a second cap's worth of connections."""
+    budget = HostBudget(2)
+    assert budget.take("http://Example.COM./a.bin", 2) == 2
+    for other in ("http://example.com/b.bin", "https://EXAMPLE.com:8443/c.bin", "http://example.com./d"):
+        assert budget.take(other, 2) == 0, other
+    budget.give("http://example.com/a.bin", 2)
+    assert budget.take("http://example.com./e.bin", 3) == 2

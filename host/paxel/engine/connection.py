@@ -315,7 +315,7 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                     if s.limit.active:
                         delay = s.limit.reserve(n)
                         slept = time.monotonic()
-                        if s.stop.wait(delay):
+                        if s.limit.pace(delay, s.stop):
                             raise Stop
                         if watch is not None:  # as slept: a loaded machine wakes us late
                             watch.waited(time.monotonic() - slept)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 
 class HostSlots:
-    """At most `per_host` connections to one host (by name, lower case), across downloads."""
+    """At most `per_host` connections to one host (by name: `host`), across downloads."""
 
     def __init__(self, per_host: int) -> None:
         if per_host < 1:
@@ -24,7 +24,9 @@ class HostSlots:
 
     @staticmethod
     def host(url: str) -> str:
-        return (urlsplit(url).hostname or "").lower()
+        """The server's name as the cap counts it: lower case, without the absolute form's
+        trailing dot (`example.com.` is `example.com`), whatever the port."""
+        return (urlsplit(url).hostname or "").lower().removesuffix(".")
 
     def acquire(self, url: str, want: int, at_least: int = 1) -> int:
         """Take up to `want` slots for `url`'s host at once (never waits); returns how many, at

@@ -55,7 +55,7 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                     with lock:   # not the server's time either (coordinator.replace_slow):
                         s.pacing[wid] = slept   # which connection waits on the bucket is chance
                     try:
-                        if stop.wait(delay):
+                        if limit.pace(delay, stop):
                             raise Stop
                     finally:
                         with lock:
