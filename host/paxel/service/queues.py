@@ -127,8 +127,8 @@ class Queues(Runner):
             # a window that closes now holds what runs, as at 06:00; one that opens starts (_pump)
             self._recheck()
             moved = self._store.rename_queues(renamed)
-            for job in self._jobs.values():
-                job.queue = renamed.get(job.queue, job.queue)
+            for job in self._jobs.values():  # a removed queue's running downloads count in main
+                job.queue = queueing.home(renamed.get(job.queue, job.queue), new.queue_limits)
             moved += self._store.rehome(set(new.queue_limits), MAIN)
         log.info("settings changed: %s", ", ".join(sorted(changes)))
         self._emit("settings", {"settings": settings_mod.to_raw(new)})
