@@ -145,3 +145,20 @@ def test_a_command_that_prints_without_end_does_not_fill_the_service_memory(tmp_
                           check=True)
     peak_mib = int(done.stdout.split()[-1]) >> 10  # VmHWM is in kB
     assert peak_mib < 150, f"the service held {peak_mib} MiB for 300 MiB of a command's output"
+
+
+def test_a_file_named_like_an_option_with_newlines_and_shell_is_one_absolute_argument(tmp_path: Path) -> None:
+    """A name chosen by a server: `-rf`, a newline, `$(...)`, backquotes and `;`. The command gets
+    it as one argument, absolute (so never taken for an option), and nothing of it runs."""
+    path = tmp_path / "-rf\n$(touch pwned1); `touch pwned2`; x.bin"
+    path.write_bytes(b"x")
+    seen = tmp_path / "argv.json"
+    code = (f"import json, os, sys; open({str(seen)!r}, 'w')"
+            ".write(json.dumps([sys.argv[1:], os.environ['PAXEL_PATH']]))")
+    thread = run_command(AfterCompletion("command", (sys.executable, "-c", code, "{path}", "--file={path}")),
+                         path, "https://h.test/x.bin", "d-1")
+    thread.join(15)
+    args, env_path = json.loads(seen.read_text())
+    assert args == [str(path), f"--file={path}"] and env_path == str(path)
+    assert args[0].startswith("/")
+    assert not list(tmp_path.glob("pwned*")) and not list(Path.cwd().glob("pwned*"))

@@ -80,6 +80,40 @@ def test_a_limit_changed_many_times_a_second_stays_between_its_values(
     assert 0.9 * MiB <= rate <= 1.1 * 2 * MiB, rate / MiB
 
 
+def _fresh(scheduler: Scheduler, download_id: str) -> tuple[float, int]:
+    """The written count the moment the service's view of it moves (it is sampled 4 times a
+    second: a count read at any other moment is up to 0.25 s old)."""
+    was = _written(scheduler, download_id)
+    while (now := _written(scheduler, download_id)) == was:
+        time.sleep(0.005)
+    return time.monotonic(), now
+
+
+def _rate(scheduler: Scheduler, download_id: str, seconds: float) -> float:
+    began, before = _fresh(scheduler, download_id)
+    time.sleep(seconds)
+    ended, after = _fresh(scheduler, download_id)
+    return (after - before) / (ended - began)
+
+
+def test_a_global_limit_below_the_downloads_own_wins_and_lifted_gives_the_own_back(
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
+    """Own 3 MiB/s, global 1 MiB/s: the lower one holds; the global one off, the own one within
+    a second (the own bucket saved nothing up meanwhile to burst with)."""
+    nginx.add_file("both.bin", 64 * MiB)
+    scheduler = make_scheduler(max_speed=MiB)
+    ident = add(scheduler, nginx.url("both.bin"), 8)
+    scheduler.set_limit(ident, 3 * MiB)
+    _wait_written(scheduler, ident, 1, 10.0)
+    time.sleep(1.0)
+    low = _rate(scheduler, ident, 4.0)
+    scheduler.change_settings({"max_speed": None})
+    time.sleep(1.0)
+    own = _rate(scheduler, ident, 4.0)
+    print(f"global 1 MiB/s: {low / MiB:.3f}; own 3 MiB/s: {own / MiB:.3f}")
+    assert 0.9 * MiB <= low <= 1.1 * MiB and 0.9 * 3 * MiB <= own <= 1.1 * 3 * MiB, (low / MiB, own / MiB)
+
+
 def test_a_queue_removed_while_its_downloads_run_counts_them_in_main(
         nginx: Nginx, make_scheduler: Schedulers) -> None:
     """`night` (2 at once) is removed from the settings while its two downloads run: they go on

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from paxel.errors import ErrorCode, ProtocolError
+from paxel.service.lifecycle import State
 from support.faultserver import FaultServer
 from support.paxel_env import PaxelEnv
+from support.scheduler import Schedulers, add, wait_state
 
 
 @pytest.mark.timeout(60)
@@ -118,3 +121,43 @@ def test_paxel_queue_rename_keeps_the_queues_downloads(paxel_env: PaxelEnv, faul
         refused = paxel_env.paxel("queue", "rename", *words, check=False)
         assert refused.returncode == 2, refused.stderr
     assert "late" in paxel_env.paxel("queue").stdout
+
+
+@pytest.mark.timeout(60)
+def test_settings_broken_by_hand_while_the_service_runs(paxel_env: PaxelEnv) -> None:
+    """A user edits settings.json with bad values while the service runs: the service goes on with
+    what it read, a change through it is refused naming the bad key and leaves the user's file as
+    written (never "repaired" by dropping their text), and a restart says which key is wrong."""
+    paxel_env.paxel("service", "start")
+    paxel_env.wait_service()
+    raw = json.loads(paxel_env.settings_file.read_text()) if paxel_env.settings_file.exists() else {}
+    broken = json.dumps({**raw, "max_concurrent": "three",
+                         "schedule": {"windows": [{"start": "25:00", "stop": "06:00"}]}})
+    paxel_env.settings_file.write_text(broken)
+    assert paxel_env.paxel("queue").stdout.startswith("main")
+    refused = paxel_env.paxel("queue", "add", "night", "2", check=False)
+    assert refused.returncode != 0 and "`max_concurrent` must be int" in refused.stderr, refused.stderr
+    assert paxel_env.settings_file.read_text() == broken
+    assert json.loads(paxel_env.paxel("list", "--json").stdout) == []
+    paxel_env.paxel("service", "stop")
+    restart = paxel_env.paxel("service", "start", check=False)
+    assert restart.returncode != 0 and "max_concurrent" in restart.stderr, restart.stderr
+
+
+def test_a_rule_folder_turned_into_a_symlink_out_after_saving_or_missing(
+        make_scheduler: Schedulers, faultserver: FaultServer, tmp_path: Path) -> None:
+    """Saved inside the roots, the rule's folder later becomes a symlink to elsewhere: downloads
+    by that rule are refused, nothing lands outside. A rule's folder that does not exist yet
+    (nested) is made inside the root."""
+    scheduler = make_scheduler(folder_rules={"sites": [{"host": "127.0.0.1", "folder": "Mirrors"},
+                                                      {"host": "127.0.0.2", "folder": "A/B/C"}]})
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    os.symlink(outside, tmp_path / "dl" / "Mirrors")
+    with pytest.raises(ProtocolError) as refused:
+        add(scheduler, faultserver.url("out.bin", size=4096))
+    assert refused.value.code == ErrorCode.FOLDER_NOT_ALLOWED
+    made = add(scheduler, faultserver.url("deep.bin", other=True, size=4096))
+    wait_state(scheduler, made, State.COMPLETED, 15.0)
+    assert Path(scheduler.get(made)["path"]) == tmp_path / "dl" / "A" / "B" / "C" / "deep.bin"
+    assert list(outside.iterdir()) == []

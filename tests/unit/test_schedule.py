@@ -82,6 +82,30 @@ def test_fall_back_keeps_a_window_open_through_both_passes() -> None:
     assert open_minutes == 60  # 30 minutes in each pass
 
 
+@pytest.mark.parametrize(("night", "hours"), [(datetime(2026, 3, 28), 7), (datetime(2026, 10, 24), 9)])
+def test_a_saturday_night_window_across_midnight_on_the_change_nights(night: datetime, hours: int) -> None:
+    """Sat 22:00 - Sun 06:00 (Berlin) on the nights the clocks change: open from 22:00 until
+    06:00 by the wall clock, so for 7 real hours in spring and 9 in autumn, in one piece; closed
+    the nights before and after (it belongs to Saturday)."""
+    table = Timetable((Window(time(22), time(6), frozenset({DAYS.index("sat")})),))
+    start = datetime(night.year, night.month, night.day, 12, tzinfo=BERLIN).timestamp()
+    walls = [local_time(start + m * 60, BERLIN) for m in range(-24 * 60, 48 * 60)]
+    opened = [wall for wall in walls if table.open_at(wall)]
+    assert len(opened) == hours * 60
+    assert opened[0] == night.replace(hour=22)
+    assert opened[-1] == (night + timedelta(days=1)).replace(hour=5, minute=59)
+    first = walls.index(opened[0])
+    assert walls[first:first + len(opened)] == opened, "one piece"
+
+
+def test_a_clock_set_back_closes_the_window_and_forward_again_opens_it() -> None:
+    """Nothing is remembered between two questions: a clock corrected backwards (NTP, a user)
+    from 02:30 to 01:30 finds the 02:00-06:00 window closed, and open again at 02:00."""
+    table = Timetable((Window(time(2), time(6)),))
+    clock = [datetime(2026, 11, 30, 2, 30), datetime(2026, 11, 30, 1, 30), datetime(2026, 11, 30, 2, 0)]
+    assert [table.open_at(wall) for wall in clock] == [True, False, True]
+
+
 @given(st.lists(st.tuples(times, times, st.frozensets(st.integers(0, 6), min_size=1)), min_size=1,
                 max_size=3), moments)
 def test_next_open_is_open_and_not_before_now(windows: list[tuple[time, time, frozenset[int]]],
