@@ -207,3 +207,22 @@ def test_media_containers_are_never_taken_for_pages(start: bytes, rest: bytes) -
     from paxel.media.detect import is_web_page
 
     assert not is_web_page(start + rest)
+
+
+def test_many_representations_cannot_add_up_to_millions_of_segments() -> None:
+    """Each representation under the limit, together 2 million segments from 800 bytes of XML
+    (18 s and 600 MiB here; a hundred of them would take the service down at `media_probe`, which
+    reads any manifest a page played)."""
+    reps = "".join(f'<Representation id="v{i}" bandwidth="{i + 1}" height="{i + 100}"/>' for i in range(10))
+    text = mpd(f'<AdaptationSet contentType="video"><SegmentTemplate duration="1" media="$Number$.m4s"/>'
+               f'{reps}</AdaptationSet>', duration="PT55H")
+    with pytest.raises(ServerMisbehaved, match="segments"):
+        dash.parse_mpd(text, BASE + "m.mpd")
+
+
+def test_an_hls_playlist_of_millions_of_segments_is_refused_before_it_is_parsed() -> None:
+    """16 MiB of `#EXTINF:1,\\na\\n` (under the fetch cap) is 1.3 million segments: ~2 GB of parsed
+    objects (100 000 took 151 MiB and 1.5 s here)."""
+    text = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n" + "#EXTINF:1,\na\n" * 300_000 + "#EXT-X-ENDLIST\n"
+    with pytest.raises(ServerMisbehaved, match="segments"):
+        hls.parse_media(text, BASE + "i.m3u8")

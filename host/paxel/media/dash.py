@@ -20,9 +20,8 @@ from urllib.parse import urljoin
 
 from mpegdash.parser import MPEGDASHParser
 
-from paxel.media.model import ByteRange, DrmProtected, Init, Segment, Track, Variant, invalid
+from paxel.media.model import MAX_SEGMENTS, ByteRange, DrmProtected, Init, Segment, Track, Variant, invalid
 
-MAX_SEGMENTS = 200_000        # a manifest promising more is refused rather than expanded in memory
 _IDENT = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time|)(%0(\d{1,2})d)?\$")  # width < 100
 _NUM = r"(\d+(?:\.\d+)?)"
 _DURATION = re.compile(rf"^P(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$")
@@ -186,6 +185,7 @@ def parse_mpd(text: str, url: str) -> list[Variant]:
     base = _base(_base(url, mpd), period)
     videos: list[tuple[Any, Any, Track]] = []
     audios: list[tuple[Any, Any, Track]] = []
+    total = 0
     for aset in period.adaptation_sets or []:
         for rep in aset.representations or []:
             if aset.content_protections or rep.content_protections:
@@ -195,6 +195,9 @@ def parse_mpd(text: str, url: str) -> list[Variant]:
             if kind == "other":
                 continue
             track = _representation_track(kind, _base(base, aset), period, aset, rep, seconds)
+            total += len(track.segments)
+            if total > MAX_SEGMENTS:   # each representation under it, together millions
+                raise invalid(f"more than {MAX_SEGMENTS} segments in the manifest")
             (videos if kind == "video" else audios).append((rep, aset, track))
     audio = max(audios, key=lambda a: a[0].bandwidth or 0)[2] if audios else None
     variants = [Variant(bandwidth=(rep.bandwidth or 0), width=_attr("width", rep, aset),

@@ -10,6 +10,7 @@ from typing import Any
 import m3u8
 
 from paxel.media.model import (
+    MAX_SEGMENTS,
     ByteRange,
     DrmProtected,
     Init,
@@ -32,6 +33,8 @@ def is_master(text: str) -> bool:
 def _load(text: str, url: str) -> Any:
     if not text.lstrip("\ufeff").startswith("#EXTM3U"):
         raise invalid("an HLS playlist starts with #EXTM3U")
+    if text.count("#EXTINF") > MAX_SEGMENTS:   # counted before the library builds an object for each
+        raise invalid(f"more than {MAX_SEGMENTS} segments")
     try:
         return m3u8.loads(text, uri=url)
     except Exception as exc:  # the library raises bare ValueError/IndexError on odd input

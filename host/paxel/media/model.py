@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from paxel.errors import PaxelError, ServerMisbehaved
 
 ByteRange = tuple[int, int]      # first, last byte (inclusive), as in an HTTP Range header
+# A playlist or manifest promising more segments (all representations together) is refused
+# rather than expanded in memory: 200 000 is 111 hours of 2-s segments, and ~300 MB of objects.
+MAX_SEGMENTS = 200_000
 
 
 class DrmProtected(PaxelError):
