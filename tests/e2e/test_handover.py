@@ -198,6 +198,10 @@ def test_popup_switch_lets_the_next_download_go_to_the_browser_and_the_trace_say
     digest = nginx.add_file("ho-bypass.bin", 2 * MiB)
     url = nginx.url("ho-bypass.bin")
     popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html")
+    # ~0.2 s after it opens the popup learns the service's state and shows its help line ("paxel
+    # is stopped…"): the switch moves 39 px down, and a click aimed before lands above it (1 in 3).
+    known = "document.getElementById('host-status').dataset.state !== 'unknown'"
+    wait_for(lambda: chromium.evaluate(popup, known), 10, "the popup to know the service's state")
     chromium.click(popup, "#bypass-next")
     armed = "chrome.storage.session.get('bypassNext').then(s => s.bypassNext)"
     wait_for(lambda: chromium.in_extension(armed), 10, "the switch to reach the background")
