@@ -34,11 +34,14 @@ export function hostMatches(host, domain) {
 export function baseName(path) {
   if (typeof path !== "string" || !path) return "";
   const last = path.split(/[\\/]/).pop() ?? "";
+  let decoded;
   try {
-    return decodeURIComponent(last);
+    decoded = decodeURIComponent(last);
   } catch {
     return last;
   }
+  // A separator that was percent-encoded (%2F, %5C) is still no part of a name.
+  return decoded.split(/[\\/]/).pop() ?? "";
 }
 
 /**

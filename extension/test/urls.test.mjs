@@ -15,6 +15,10 @@ test("base names from Firefox paths, Windows paths and URL paths", () => {
   assert.equal(baseName("/files/a%20b.zip"), "a b.zip");
   assert.equal(baseName("/files/bad%E0"), "bad%E0");
   assert.equal(baseName(null), "");
+  // An encoded separator is no way out of the name (fast-check found "%5c" -> "\\").
+  assert.equal(baseName("%5c"), "");
+  assert.equal(baseName("/files/..%2F..%2Fetc%2Fpasswd"), "passwd");
+  assert.equal(baseName("/files/a%5Cb.zip"), "b.zip");
 });
 
 test("extensions", () => {
