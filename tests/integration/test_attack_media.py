@@ -85,7 +85,7 @@ def test_a_live_playlist_that_stops_growing_ends_the_recording_with_what_it_has(
     """A live playlist that never gets EXT-X-ENDLIST and never grows (the encoder died): paxel used
     to re-read it forever. After STALL_TARGETS target durations without a new segment the
     recording ends and the file is made from what was recorded."""
-    from paxel.media.job import STALL_TARGETS
+    from paxel.media.live import STALL_TARGETS
 
     where = folder(media_root)
     publish(where, playlist(clear_segments(2), target=1, end=False))
@@ -117,3 +117,70 @@ def test_a_live_playlist_whose_media_sequence_goes_backwards_keeps_the_recorded_
     assert run.returncode == 0, err
     assert "went back" in err, err
     assert video_frames(out) == 2 * 2 * 25     # seg001 and seg002, not seg000 between or after
+
+
+def test_a_key_of_15_bytes_is_refused_and_a_rerun_fetches_the_key_again(media: Nginx, media_root: Path,
+                                                                         tmp_path: Path) -> None:
+    """A key server that answers 15 bytes (a truncated key): a clear error; once it is mended,
+    the same command must not reuse the bad key the first run kept for resuming."""
+    where = folder(media_root)
+    key = (media_root / "aes-seq" / "key.bin").read_bytes()
+    publish(where, "", "key.bin")
+    (where / "key.bin").write_bytes(key[:15])
+    text = (media_root / "aes-seq" / "index.m3u8").read_text()
+    text = text.replace('URI="key.bin"', 'URI="key.bin"').replace("\nseg", "\n../aes-seq/seg")
+    publish(where, text)
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode == 8, done.stderr
+    assert "16 bytes" in done.stderr and "15" in done.stderr, done.stderr
+    (where / "key.bin").write_bytes(key)
+    again = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert again.returncode == 0, again.stderr
+    check_output(out, 240)
+
+
+@pytest.mark.parametrize("spec", ["100@253600", "1000@300000"])   # the file is 253 612 bytes
+def test_a_byte_range_past_the_end_of_the_file_is_an_error_not_a_short_segment(
+        media: Nginx, media_root: Path, tmp_path: Path, spec: str) -> None:
+    """EXT-X-BYTERANGE beyond the resource (nginx: 416 from past the end, or a 206 cut at the end)."""
+    where = folder(media_root)
+    data = b"".join((media_root / CLEAR / f"seg{i:03}.ts").read_bytes() for i in range(4))
+    assert len(data) == 253_612
+    (where / "all.ts").write_bytes(data)
+    (where / "all.ts").chmod(0o644)
+    publish(where, "\n".join(["#EXTM3U", "#EXT-X-VERSION:4", "#EXT-X-TARGETDURATION:2",
+                               "#EXTINF:2.0,", "#EXT-X-BYTERANGE:1000@0", "all.ts",
+                               "#EXTINF:2.0,", f"#EXT-X-BYTERANGE:{spec}", "all.ts", "#EXT-X-ENDLIST", ""]))
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode != 0, done.stderr
+    assert "all.ts" in done.stderr, done.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("uri", ["file:///etc/passwd", "ftp://127.0.0.1/seg.ts", "gopher://127.0.0.1:70/x"])
+def test_a_segment_uri_of_another_scheme_is_refused_before_anything_is_fetched(
+        media: Nginx, media_root: Path, tmp_path: Path, uri: str) -> None:
+    where = folder(media_root)
+    segs = clear_segments()
+    segs[2] = uri
+    publish(where, playlist(segs))
+    media.clear_log()
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode != 0
+    assert "http(s)" in done.stderr, done.stderr
+    assert [line.request for line in media.log()] == [f"/files/{where.name}/index.m3u8"]
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_master_playlist_whose_variant_is_itself_is_a_clear_error(media: Nginx, media_root: Path,
+                                                                      tmp_path: Path) -> None:
+    where = folder(media_root)
+    publish(where, "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nindex.m3u8\n")
+    media.clear_log()
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-d", str(tmp_path), "-q", timeout=30)
+    assert done.returncode == 8, done.stderr
+    assert "master playlist" in done.stderr, done.stderr
+    assert len(media.log()) == 2

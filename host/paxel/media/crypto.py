@@ -8,9 +8,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from paxel.errors import ServerMisbehaved
 
+KEY_SIZE = 16
+
 
 def decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
-    if len(key) != 16:
+    if len(key) != KEY_SIZE:
         raise ServerMisbehaved(f"an AES-128 key is 16 bytes, the server sent {len(key)}")
     if len(data) % 16:
         raise ServerMisbehaved(f"an AES-128 segment is a multiple of 16 bytes, this one is {len(data)}")

@@ -29,13 +29,14 @@ from pathlib import Path
 from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
-from paxel.media import crypto, dash, hls, mux, naming
+from paxel.media import crypto, dash, hls, live, mux, naming
 from paxel.media.detect import is_web_page, kind_from_body, kind_from_url
 from paxel.media.model import Segment, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
 from paxel.media.progress import MediaProgress
 from paxel.media.select import choose
+from paxel.transport import check_url
 
 log = logging.getLogger("paxel.media")
 WORK_SUFFIX = ".paxel-media"
@@ -43,7 +44,6 @@ STATE = "state.json"
 LOCK = "lock"
 SPEED_WINDOW = 2.0      # seconds of arrivals the reported speed is measured over
 STATE_EVERY = 0.5       # seconds between resume-state writes (a piece is on disk before it counts)
-STALL_TARGETS = 8       # target durations a live playlist may go without a new segment
 Decrypt = dict[str, tuple[Segment, str]]   # piece name → its segment and key piece
 
 
@@ -168,6 +168,8 @@ class MediaJob:
         self.stream = stream
         self.live = any(t.live for t in stream.tracks)
         plan = make_plan(stream.tracks)
+        for piece in (*plan.keys, *plan.pieces):   # before a work folder is made for nothing
+            check_url(piece.url)
         ffmpeg = self._ffmpeg
         if ffmpeg is None and mux.needs_ffmpeg(plan.tracks):
             raise mux.no_ffmpeg()
@@ -194,9 +196,10 @@ class MediaJob:
 
     def _run_locked(self, stream: Stream, plan: Plan, ffmpeg: str | None, output: Path,
                     work: Path) -> MediaResult:
-        live = self.live
-        if live:
-            plan = self._record_live(stream, plan, work)
+        if self.live:
+            plan, self._live_end = live.record(
+                list(stream.tracks), lambda p: self._fetch(p, work, None, work / "unused"), self._stop,
+                lambda t: hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind))
         else:
             self._fetch(plan, work, ffmpeg, output)
         if self._stop_reason in ("pause", "cancel"):
@@ -205,7 +208,7 @@ class MediaJob:
                 raise Cancelled("cancelled")
             return MediaResult(output, self._bytes, True, len(self._done), self._bytes)
         note = self._live_end
-        if live or not self._overlapped:
+        if self.live or not self._overlapped:
             self._report_muxing()
             mux.mux_after(plan, work, ffmpeg, output, self.platform)
         if ffmpeg is None:
@@ -217,6 +220,7 @@ class MediaJob:
 
     _overlapped = False
     _live_end: str | None = None      # why a live recording ended by itself before ENDLIST
+    _key_pieces: frozenset[Piece] = frozenset()
 
     def _prepare(self, plan: Plan, work: Path) -> list[Piece]:
         """Load the resume state, drop what it does not vouch for, fetch the keys; the pieces
@@ -236,6 +240,7 @@ class MediaJob:
             self._present = set(keep)
             self._segs = sum(1 for n in keep if n.endswith(".seg"))
             self._total = plan.segment_count
+        self._key_pieces = frozenset(plan.keys)
         missing_keys = [k for k in plan.keys if k.name not in keep]
         if missing_keys:
             self._run_units(missing_keys, work, {})
@@ -317,10 +322,14 @@ class MediaJob:
             size = len(data)
         elif done.path != final:
             raise PaxelError(f"{final} was taken by another file")
-        with final.open("rb") as f:
-            if is_web_page(f.read(64)):   # ffmpeg would skip it and make a shorter file, exit 0
-                raise ServerMisbehaved(f"{piece.url} is a web page, not media (an error page sent "
-                                       "with status 200?)")
+        if piece in self._key_pieces:
+            if size != crypto.KEY_SIZE:   # refused before it counts: a rerun fetches it again
+                raise ServerMisbehaved(f"{piece.url}: an AES-128 key is 16 bytes, the server sent {size}")
+        else:
+            with final.open("rb") as f:
+                if is_web_page(f.read(64)):   # ffmpeg would skip it and make a shorter file, exit 0
+                    raise ServerMisbehaved(f"{piece.url} is a web page, not media (an error page sent "
+                                           "with status 200?)")
         with self._cond:
             self._done[piece.name] = Done(piece.url, piece.byte_range, size)
             self._segs += piece.name not in self._present and piece.name.endswith(".seg")
@@ -360,45 +369,3 @@ class MediaJob:
         """Every segment is in: what is left is ffmpeg's (the phase a client shows as muxing)."""
         with self._lock:
             self._report(self._segs, self._bytes, 0.0, muxing=True)
-
-    def _record_live(self, stream: Stream, plan: Plan, work: Path) -> Plan:
-        """Fetch what the live playlist lists, re-read it every half target duration, fetch what is
-        new, until EXT-X-ENDLIST, `stop()`, STALL_TARGETS target durations without a new segment
-        (the encoder died: ffmpeg and players give up too) or a media sequence that went back
-        (the origin restarted: its numbers would name other segments). Returns the plan of
-        everything recorded."""
-        tracks = list(stream.tracks)
-        grew = time.monotonic()
-        while True:
-            plan = make_plan(tracks)
-            self._fetch(plan, work, None, work / "unused")
-            target = min(t.target_duration for t in tracks)
-            if self._stop.is_set() or not any(t.live for t in tracks):
-                return plan
-            if time.monotonic() - grew >= STALL_TARGETS * target:
-                self._live_end = (f"the live playlist listed no new segment for {STALL_TARGETS * target:g}"
-                                  " s: the recording ends with what it has")
-                return plan
-            if self._stop.wait(max(0.5, target / 2)):
-                return plan
-            fresh = [hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind) for t in tracks]
-            if any(_went_back(old, new) for old, new in zip(tracks, fresh, strict=True)):
-                self._live_end = ("the live playlist's media sequence went back (the server restarted?): "
-                                  "the recording ends with what it has")
-                return plan
-            merged = [_merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
-            if any(len(m.segments) > len(t.segments) for m, t in zip(merged, tracks, strict=True)):
-                grew = time.monotonic()
-            tracks = merged
-
-
-def _went_back(old: Track, new: Track) -> bool:
-    """`new` ends before what `old` had (a sliding window that merely did not move is not)."""
-    return bool(old.segments and new.segments and new.segments[-1].sequence < old.segments[-1].sequence)
-
-
-def _merge(old: Track, new: Track) -> Track:
-    """The segments of `old` plus those of `new` past its last media sequence number."""
-    last = old.segments[-1].sequence if old.segments else -1
-    added = tuple(s for s in new.segments if s.sequence > last)
-    return replace(new, segments=old.segments + added)

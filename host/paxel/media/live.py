@@ -1,0 +1,59 @@
+"""Recording a live HLS playlist: fetch what it lists, re-read it every half target duration,
+fetch what is new, until one of
+- EXT-X-ENDLIST (the stream ended) or the user's stop;
+- STALL_TARGETS target durations without a new segment: the encoder died (a server must add a
+  segment about once per target duration; ffmpeg and players give up on a stalled playlist too);
+- a media sequence that went back: the origin restarted, and its numbers now name other
+  segments (pieces are named by sequence, so they would clash with those recorded).
+The job's own I/O comes in as callables; the loop is here so the job stays one concept.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from paxel.media.model import Track
+from paxel.media.plan import Plan, make_plan
+
+STALL_TARGETS = 8       # target durations a live playlist may go without a new segment
+
+
+def record(tracks: list[Track], fetch: Callable[[Plan], None], stop: threading.Event,
+           reread: Callable[[Track], Track]) -> tuple[Plan, str | None]:
+    """The plan of everything recorded, and why the recording ended by itself (None: ENDLIST or
+    `stop`). `fetch` fetches a plan's missing pieces; `reread` reads a track's playlist again."""
+    grew = time.monotonic()
+    while True:
+        plan = make_plan(tracks)
+        fetch(plan)
+        target = min(t.target_duration for t in tracks)
+        if stop.is_set() or not any(t.live for t in tracks):
+            return plan, None
+        if time.monotonic() - grew >= STALL_TARGETS * target:
+            return plan, (f"the live playlist listed no new segment for {STALL_TARGETS * target:g} s: "
+                          "the recording ends with what it has")
+        if stop.wait(max(0.5, target / 2)):
+            return plan, None
+        fresh = [reread(t) for t in tracks]
+        if any(went_back(old, new) for old, new in zip(tracks, fresh, strict=True)):
+            return plan, ("the live playlist's media sequence went back (the server restarted?): "
+                          "the recording ends with what it has")
+        merged = [merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
+        if any(len(m.segments) > len(t.segments) for m, t in zip(merged, tracks, strict=True)):
+            grew = time.monotonic()
+        tracks = merged
+
+
+def went_back(old: Track, new: Track) -> bool:
+    """`new` ends before what `old` had (a sliding window that merely did not move is not)."""
+    return bool(old.segments and new.segments and new.segments[-1].sequence < old.segments[-1].sequence)
+
+
+def merge(old: Track, new: Track) -> Track:
+    """The segments of `old` plus those of `new` past its last media sequence number."""
+    last = old.segments[-1].sequence if old.segments else -1
+    added = tuple(s for s in new.segments if s.sequence > last)
+    return replace(new, segments=old.segments + added)
