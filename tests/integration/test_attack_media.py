@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from paxel.errors import ErrorCode
 from support.media import FRAMES, check_output, probe
 from support.nginx import Nginx
+from support.tmpfs import tmpfs
 
 pytestmark = pytest.mark.media
 PAXEL = [sys.executable, "-m", "paxel"]
@@ -184,3 +186,26 @@ def test_a_master_playlist_whose_variant_is_itself_is_a_clear_error(media: Nginx
     assert done.returncode == 8, done.stderr
     assert "master playlist" in done.stderr, done.stderr
     assert len(media.log()) == 2
+
+
+@pytest.mark.parametrize("name", ["disc/index.m3u8",      # muxed after the fetch (runs joined first)
+                                  "hls/v240/index.m3u8"])  # muxed through pipes while fetching
+def test_a_disk_that_fills_during_the_mux_is_a_disk_error_and_the_segments_stay(
+        media: Nginx, tmp_path: Path, name: str) -> None:
+    """~250 KB of segments fit, the MP4 (or the runs joined for it) does not: the error says the
+    disk is full (not that the server misbehaved), the fetched segments stay, and once there is
+    room the same command makes the file without fetching a segment again."""
+    with tmpfs(tmp_path / "disk", "size=320k,mode=0755") as disk:
+        out = disk / "out.mp4"
+        done = paxel(media.url(name), "-o", str(out), "-q")
+        assert done.returncode == ErrorCode.DISK, done.stderr
+        assert "disk full" in done.stderr, done.stderr
+        assert not out.exists()
+        subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True, capture_output=True)
+        media.clear_log()
+        again = paxel(media.url(name), "-o", str(out), "-q")
+        assert again.returncode == 0, again.stderr
+        check_output(out, 240)
+        assert [p.name for p in disk.iterdir()] == ["out.mp4"]
+        refetched = [line.request for line in media.log() if line.request.endswith(".ts")]
+        assert len(refetched) <= 1, refetched     # at most the one that hit the full disk

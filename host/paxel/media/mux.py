@@ -12,6 +12,7 @@ restarts timestamps per run (`mux_runs`).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from paxel import storage
+from paxel.disk import disk_error
 from paxel.errors import PaxelError, ServerMisbehaved
 from paxel.media.model import MediaUnsupported
 from paxel.media.plan import Plan, TrackPlan
@@ -123,22 +125,42 @@ class Muxer:
             raise self._error
         if self._aborted:
             raise PaxelError("mux aborted")
-        if self._proc.returncode != 0:
-            raise mux_failed(self._proc.returncode, stderr)
+        check(self._proc.returncode, stderr, self._output)
 
 
-def mux_failed(status: int, stderr: bytes) -> PaxelError:
-    tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+# ffmpeg 5.1 exits 0 after these (a full disk at the trailer left a third of an MP4, "saved")
+_WRITE_FAILED = ("Error writing trailer", "Error closing file", "No space left on device",
+                 "Disk quota exceeded")
+
+
+def check(status: int, stderr: bytes, output: Path) -> None:
+    """Raise unless ffmpeg made `output` whole: its status, and its own words on a failed write."""
+    if status != 0 or any(w.encode() in stderr for w in _WRITE_FAILED):
+        raise mux_failed(status, stderr, output)
+
+
+def mux_failed(status: int, stderr: bytes, output: Path) -> PaxelError:
+    """ffmpeg's failure in words: a full disk is the disk's (the segments stay for a rerun),
+    anything else the stream's."""
+    text = stderr.decode(errors="replace")
+    for code, words in ((errno.ENOSPC, "No space left on device"), (errno.EDQUOT, "Disk quota exceeded")):
+        if words in text:
+            return disk_error("write", output, OSError(code, words))
+    tail = text.strip().splitlines()[-3:]
     return ServerMisbehaved(f"ffmpeg could not make an MP4 of the stream (status {status}): "
                             f"{' / '.join(tail)}")
 
 
 def join(paths: Sequence[Path], output: Path) -> None:
     """Byte-join pieces into `output` (MPEG-TS is made to be joined this way)."""
-    with output.open("wb") as out:
-        for p in paths:
-            with p.open("rb") as f:
-                shutil.copyfileobj(f, out, CHUNK)
+    try:
+        with output.open("wb") as out:
+            for p in paths:
+                with p.open("rb") as f:
+                    shutil.copyfileobj(f, out, CHUNK)
+    except OSError as exc:
+        storage.remove_quietly(output)
+        raise disk_error("write", output, exc) from None
 
 
 def pipes_work(platform: str) -> bool:
@@ -156,8 +178,7 @@ def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output:
         inputs.append(str(path))
     done = subprocess.run(mux_command(ffmpeg, inputs, output), stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    if done.returncode != 0:
-        raise mux_failed(done.returncode, done.stderr)
+    check(done.returncode, done.stderr, output)
 
 
 def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path) -> None:
@@ -169,13 +190,15 @@ def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Pa
         path = work / f"run{n}"
         join(run, path)
         lines.append(f"file '{path.name}'\n")
-    listing.write_text("".join(lines))
+    try:
+        listing.write_text("".join(lines))
+    except OSError as exc:
+        raise disk_error("write", listing, exc) from None
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
            "-i", str(listing), "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "mp4", str(output)]
     done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           check=False)
-    if done.returncode != 0:
-        raise mux_failed(done.returncode, done.stderr)
+    check(done.returncode, done.stderr, output)
 
 
 def mux_after(plan: Plan, work: Path, ffmpeg: str | None, output: Path, platform: str) -> None:
