@@ -4,7 +4,8 @@
 // Detection sends nothing anywhere: the service is asked about a find only when the popup opens.
 //
 // State: { "<tabId>": { page, finds: [Find] } }, one entry per tab that has finds.
-//   Find: {url, kind: "hls" | "dash" | "file", mime, size (bytes or null), at (ms), headers
+//   Find: {url, kind: "hls" | "dash" | "file", mime, size (bytes or null), at (ms), script (a file
+//          fetched by fetch/XHR: true, else absent), headers
 //          ({Cookie, Referer, User-Agent, Accept-Language, Origin} the browser sent, or null),
 //          parent (the URL of the stream this one belongs to, or absent)}
 // A find with a `parent` is a part of another (an HLS variant playlist under the master's
@@ -14,7 +15,9 @@
 // - a playlist by its URL (.m3u8/.m3u/.mpd) or its Content-Type; a plain file by a video/* or
 //   audio/* type and a size of at least MIN_FILE_SIZE (players fetch small clips and previews);
 // - segments are not media to offer: segment types (MPEG-TS, ISO segment) and extensions (.ts,
-//   .m4s, .m4v/.m4a fragments…) never are, and no file under the folder of a stream already found;
+//   .m4s, .m4v/.m4a fragments…) never are, nor a file under the folder of a stream already found,
+//   nor, once the tab has a stream, a file fetched by script (fetch/XHR: an MSE player's segment
+//   on a CDN; a plain <video src> loads through a "media" request);
 // - a second HLS playlist in the folder of (or below) one already found is its variant.
 
 import { forwardedHeaders } from "./navigations.js";
@@ -90,7 +93,9 @@ export function classify(details, minSize = MIN_FILE_SIZE) {
   if (kind === null) return null;
   const size = sizeOf(details.responseHeaders);
   if (kind === "file" && (size === null || size < minSize)) return null;
-  return { url: details.url, kind, mime: mimeOf(contentType) || null, size, at: Number(details.timeStamp) || 0 };
+  const find = { url: details.url, kind, mime: mimeOf(contentType) || null, size, at: Number(details.timeStamp) || 0 };
+  // fetched by script (fetch/XHR), not by a <video>/<audio>: what an MSE player feeds on
+  return kind === "file" && details.type === "xmlhttprequest" ? { ...find, script: true } : find;
 }
 
 function folderOf(url) {
@@ -135,6 +140,9 @@ export function addFind(state, tabId, find, headers = null, page = undefined) {
   if (tab.finds.some((f) => f.url === find.url)) return state;
   const parent = parentOf(tab.finds, find);
   if (parent && find.kind === "file") return state; // a piece of a stream already found
+  // a file a script fetched while the page plays a stream: its segment from another host or
+  // folder (CDNs serve fMP4 segments as video/mp4, 2 MiB each at 720p)
+  if (find.script && tab.finds.some((f) => f.kind !== "file")) return state;
   if (parent && find.kind === "dash") return state;
   const entry = { ...find, headers: headers ?? null, ...(parent ? { parent: parent.url } : {}) };
   const finds = [...tab.finds, entry].slice(-MAX_FINDS);

@@ -138,3 +138,20 @@ test("at most MAX_TABS tabs keep finds: the oldest tab (lowest id) goes first", 
   assert.deepEqual(listed(state, 1), []);
   assert.equal(listed(state, MAX_TABS + 5).length, 1);
 });
+
+test("a stream's segments from another host or folder (an MSE player's fetches) are not files to offer", () => {
+  // a DASH player on www.site.test fetching 2 MiB fMP4 segments served as video/mp4 from a CDN
+  const mpd = classify(answer("https://www.site.test/watch/manifest.mpd", "application/dash+xml"));
+  let state = addFind({}, 4, mpd);
+  for (let n = 1; n <= 3; n++) {
+    const seg = classify({ ...answer(`https://cdn.test/v/720/chunk-${n}.mp4`, "video/mp4", { length: 2 << 20 }), type: "xmlhttprequest" });
+    state = addFind(state, 4, seg);
+  }
+  assert.deepEqual(listed(state, 4).map((f) => f.url), [mpd.url], "the stream, not its segments");
+  // the same file played by a <video src> (a media request) is a file to offer
+  const played = classify({ ...answer("https://cdn.test/v/trailer.mp4", "video/mp4", { length: 9 << 20 }), type: "media" });
+  assert.equal(listed(addFind(state, 4, played), 4).length, 2);
+  // and without a stream on the page, a file fetched by script is still offered
+  const alone = classify({ ...answer("https://cdn.test/v/chunk-1.mp4", "video/mp4", { length: 2 << 20 }), type: "xmlhttprequest" });
+  assert.equal(listed(addFind({}, 5, alone), 5).length, 1);
+});
