@@ -226,3 +226,21 @@ def test_an_hls_playlist_of_millions_of_segments_is_refused_before_it_is_parsed(
     text = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n" + "#EXTINF:1,\na\n" * 300_000 + "#EXT-X-ENDLIST\n"
     with pytest.raises(ServerMisbehaved, match="segments"):
         hls.parse_media(text, BASE + "i.m3u8")
+
+
+@pytest.mark.parametrize("sequence", ["-5", str(2**64), "1" + "0" * 400])
+def test_a_media_sequence_out_of_range_is_refused(sequence: str) -> None:
+    """RFC 8216: a decimal-integer, 0 to 2^64-1. Out of it, the IV from the sequence overflowed
+    (an OverflowError, a traceback from `paxel`) and the piece names grew past 255 bytes."""
+    text = (f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{sequence}\n"
+            '#EXT-X-KEY:METHOD=AES-128,URI="k"\n#EXTINF:2,\na.ts\n#EXT-X-ENDLIST\n')
+    with pytest.raises(ServerMisbehaved, match="MEDIA-SEQUENCE"):
+        hls.parse_media(text, BASE + "i.m3u8")
+
+
+@pytest.mark.parametrize("start", ["-3", str(2**64)])
+def test_a_start_number_out_of_range_is_refused(start: str) -> None:
+    text = mpd(f'<AdaptationSet contentType="video"><SegmentTemplate duration="5" startNumber="{start}" '
+               'media="s$Number$.m4s"/><Representation id="v" bandwidth="1"/></AdaptationSet>')
+    with pytest.raises(ServerMisbehaved, match="startNumber"):
+        dash.parse_mpd(text, BASE + "m.mpd")

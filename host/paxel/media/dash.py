@@ -20,7 +20,17 @@ from urllib.parse import urljoin
 
 from mpegdash.parser import MPEGDASHParser
 
-from paxel.media.model import MAX_SEGMENTS, ByteRange, DrmProtected, Init, Segment, Track, Variant, invalid
+from paxel.media.model import (
+    MAX_NUMBER,
+    MAX_SEGMENTS,
+    ByteRange,
+    DrmProtected,
+    Init,
+    Segment,
+    Track,
+    Variant,
+    invalid,
+)
 
 _IDENT = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time|)(%0(\d{1,2})d)?\$")  # width < 100
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -82,6 +92,14 @@ def _attr(name: str, *nodes: Any) -> Any:
                  if n is not None and getattr(n, name, None) is not None), None)
 
 
+def _start(number: int | None) -> int:
+    """startNumber (default 1), an unsigned number: segment numbers name the pieces on disk."""
+    start = 1 if number is None else number
+    if not 0 <= start <= MAX_NUMBER - MAX_SEGMENTS:
+        raise invalid(f"startNumber {start} is not a number from 0 to 2^64-1")
+    return start
+
+
 def _timeline(timeline: Any, start_number: int, period_units: int | None) -> list[tuple[int, int, int]]:
     """(number, time, duration) of each segment a SegmentTimeline lists."""
     out: list[tuple[int, int, int]] = []
@@ -109,7 +127,7 @@ def _timeline(timeline: Any, start_number: int, period_units: int | None) -> lis
 
 def _template_segments(tpl: Any, base: str, rep: Any, period_seconds: float | None) -> list[Segment]:
     timescale = tpl.timescale or 1
-    start_number = tpl.start_number if tpl.start_number is not None else 1
+    start_number = _start(tpl.start_number)
     init = (Init(urljoin(base, expand(tpl.initialization, rep.id, rep.bandwidth)))
             if tpl.initialization else None)
     if not tpl.media:
@@ -135,7 +153,7 @@ def _list_segments(sl: Any, base: str) -> list[Segment]:
     if sl.initializations:
         i = sl.initializations[0]
         init = Init(urljoin(base, i.source_url) if i.source_url else base, _range(i.range))
-    start = sl.start_number if sl.start_number is not None else 1
+    start = _start(sl.start_number)
     return [Segment(url=urljoin(base, s.media) if s.media else base, duration=(sl.duration or 0) / timescale,
                     sequence=start + n, byte_range=_range(s.media_range), init=init)
             for n, s in enumerate(sl.segment_urls or [])]

@@ -10,6 +10,7 @@ from typing import Any
 import m3u8
 
 from paxel.media.model import (
+    MAX_NUMBER,
     MAX_SEGMENTS,
     ByteRange,
     DrmProtected,
@@ -119,6 +120,8 @@ def parse_media(text: str, url: str, kind: str = "muxed") -> Track:
     segments = []
     group = 0
     sequence = int(pl.media_sequence or 0)
+    if not 0 <= sequence <= MAX_NUMBER - len(pl.segments):   # a decimal-integer (RFC 8216 §4.2)
+        raise invalid(f"EXT-X-MEDIA-SEQUENCE {sequence} is not a number from 0 to 2^64-1")
     for i, seg in enumerate(pl.segments):
         if seg.discontinuity and i > 0:
             group += 1

@@ -17,6 +17,7 @@ ByteRange = tuple[int, int]      # first, last byte (inclusive), as in an HTTP R
 # A playlist or manifest promising more segments (all representations together) is refused
 # rather than expanded in memory: 200 000 is 111 hours of 2-s segments, and ~300 MB of objects.
 MAX_SEGMENTS = 200_000
+MAX_NUMBER = 2**64 - 1   # a segment number (HLS media sequence, DASH startNumber): names, IVs
 
 
 class DrmProtected(PaxelError):
