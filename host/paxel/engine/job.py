@@ -26,6 +26,8 @@ from paxel.probe import FileChanged, RangesUntrusted
 from paxel.segments import Segment, SegmentTable
 from paxel.transport import check_url
 
+HOST_WAIT = 0.1  # seconds between looks for a free connection to a host at its cap
+
 BACKGROUND_PREALLOCATE = 16 << 20  # reserve larger files while downloading (see _preallocate)
 
 
@@ -164,17 +166,23 @@ class Download:
                                                 args=(part, size), daemon=True))
             else:
                 part.preallocate(size)
+            # a resumed file may have one range left: the other connections split it
+            left = size - table.written
+            wanted = min(opts.connections, max(len(table.segments), left // opts.min_split)) if ranged else 1
+            if opts.host_slots is not None:
+                slots = opts.host_slots.acquire(probe.url, wanted, at_least=0)
+                if not slots:  # a redirect brought it to a host at its cap: none until one is free
+                    if reply is not None:
+                        reply.close()
+                        reply = None
+                    slots = self._wait_for_host(probe.url, wanted)
+                wanted = slots
             first_seg = None
             if reply is not None:
                 first_seg = next(seg for seg in table.segments if seg.pos == probe.first)
                 first_seg.owner = 0
                 first_seg.requested = min(first_seg.end, reply.body_end or first_seg.end)
                 s.seg_started[0] = (time.monotonic(), first_seg.written)
-            # a resumed file may have one range left: the other connections split it
-            left = size - table.written
-            wanted = min(opts.connections, max(len(table.segments), left // opts.min_split)) if ranged else 1
-            if opts.host_slots is not None:
-                slots = wanted = opts.host_slots.acquire(probe.url, wanted)
             # a tiny file is all in the first reply: no thread, no coordinator round trips
             inline = reply is not None and wanted == 1 and size <= CHECKPOINT_BYTES
             # Thread.start() waits until the new thread runs; a worker that went straight on to
@@ -205,6 +213,18 @@ class Download:
         finally:
             if slots and opts.host_slots is not None:
                 opts.host_slots.release(probe.url, slots)
+
+    def _wait_for_host(self, url: str, wanted: int) -> int:
+        """Slots for `url`'s host once some are free (Stop meanwhile on pause or cancel). The
+        service gives a download connections to its link's host only; its first request may have
+        been redirected to a host other downloads already use up to `max_connections_per_host`."""
+        slots = self.options.host_slots
+        assert slots is not None
+        self._s.say(f"{slots.host(url)} has all its connections in use; waiting for one")
+        while not (granted := slots.acquire(url, wanted, at_least=0)):
+            if self._s.stop.wait(HOST_WAIT):
+                raise Stop
+        return granted
 
     def _preallocate(self, part: storage.PartFile, size: int) -> None:
         """Reserve the whole file while the first bytes already arrive (on tmpfs reserving means

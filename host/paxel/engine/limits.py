@@ -2,8 +2,9 @@
 
 The service makes one `HostSlots` and passes it to every download in DownloadOptions.host_slots;
 each download takes slots for its connections when it starts them and gives them back as they
-end. A download always gets its first connection (the scheduler's own limit bounds how many
-downloads run at once), so a download is never starved; extra connections only as slots are free.
+end. `acquire` grants at least `at_least`: a segmented download asks with 0 and, given none (a
+redirect brought it to a host other downloads use up to the cap), waits for one
+(Download._wait_for_host); a media job still gets its first connection past the cap.
 """
 
 from __future__ import annotations
