@@ -82,6 +82,22 @@ def test_an_error_page_answered_200_for_a_segment_is_never_muxed(media: Nginx, m
     assert not out.exists()
 
 
+def test_a_segment_answered_200_with_no_body_is_never_muxed(media: Nginx, media_root: Path,
+                                                             tmp_path: Path) -> None:
+    """A CDN whose origin lost a segment answers 200 with Content-Length: 0: no media is 0 bytes,
+    and ffmpeg would make a file 2 s short with exit 0."""
+    where = folder(media_root)
+    publish(where, "", "seg001.ts")
+    segs = clear_segments()
+    segs[1] = "seg001.ts"
+    publish(where, playlist(segs))
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode != 0, f"made a file of {video_frames(out)} frames of {FRAMES}"
+    assert "seg001.ts" in done.stderr and "empty" in done.stderr, done.stderr
+    assert not out.exists()
+
+
 def test_a_live_playlist_that_stops_growing_ends_the_recording_with_what_it_has(
         media: Nginx, media_root: Path, tmp_path: Path) -> None:
     """A live playlist that never gets EXT-X-ENDLIST and never grows (the encoder died): paxel used

@@ -325,11 +325,14 @@ class MediaJob:
         if piece in self._key_pieces:
             if size != crypto.KEY_SIZE:   # refused before it counts: a rerun fetches it again
                 raise ServerMisbehaved(f"{piece.url}: an AES-128 key is 16 bytes, the server sent {size}")
-        else:
+        else:   # ffmpeg would skip either and make a shorter file, exit 0
             with final.open("rb") as f:
-                if is_web_page(f.read(64)):   # ffmpeg would skip it and make a shorter file, exit 0
-                    raise ServerMisbehaved(f"{piece.url} is a web page, not media (an error page sent "
-                                           "with status 200?)")
+                head = f.read(64)
+            if not head:
+                raise ServerMisbehaved(f"{piece.url} is empty: no media is 0 bytes")
+            if is_web_page(head):
+                raise ServerMisbehaved(f"{piece.url} is a web page, not media (an error page sent "
+                                       "with status 200?)")
         with self._cond:
             self._done[piece.name] = Done(piece.url, piece.byte_range, size)
             self._segs += piece.name not in self._present and piece.name.endswith(".seg")
