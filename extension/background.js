@@ -43,7 +43,7 @@ if (api.downloads.onDeterminingFilename) {
 }
 // Non-blocking observers: what the browser really sends for navigations (a download is one).
 api.webRequest.onBeforeRequest.addListener(onBeforeRequest, navigations.REQUEST_FILTER);
-api.webRequest.onSendHeaders.addListener(seenrequests.onSendHeaders, navigations.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
+seenrequests.listen();
 // What a tab plays (lib/mediasniff.js): its responses, with the headers its requests went out with.
 api.webRequest.onSendHeaders.addListener(onMediaSendHeaders, mediasniff.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
 api.webRequest.onHeadersReceived.addListener(onMediaHeaders, mediasniff.REQUEST_FILTER, ["responseHeaders"]);

@@ -84,6 +84,18 @@ export function noteHeaders(log, details) {
   });
 }
 
+/**
+ * onHeadersReceived: the answer to the entry's current hop began (`respondedAt`). A download
+ * starts as its answer arrives, so this time, not the request's, tells apart two requests for
+ * one URL (two tabs) and a request answered long ago by a page.
+ */
+export function noteResponse(log, details) {
+  if (typeof details?.requestId !== "string") return log;
+  const at = Number(details.timeStamp);
+  if (!Number.isFinite(at)) return log;
+  return log.map((e) => (e.requestId === details.requestId && e.url === details.url ? { ...e, respondedAt: at } : e));
+}
+
 /** Chromium's tab lookup, made after the fact (its webRequest details carry no incognito). */
 export function notePrivacy(log, requestId, incognito) {
   return log.map((e) => (e.requestId === requestId && typeof incognito === "boolean" ? { ...e, incognito } : e));
@@ -109,7 +121,11 @@ function startOf(download) {
  *     most MATCH_AFTER_MS after it;
  *  3. tab: what a tab decides for the request — private or not, and Firefox's container
  *     (cookie store) — agrees with the download's, when both sides say;
- *  4. of several, the most recent; a request is used by one download only (the caller drops it).
+ *  4. of several, the one whose answer began closest to the download's start (`respondedAt`,
+ *     else the time it was sent): a download starts as its answer arrives, so two tabs asking
+ *     for one URL each get their own request (and headers: their cookies may differ by
+ *     SameSite), and a request a page answered long ago loses to the fresh one; without a
+ *     start time, the most recent. A request is used by one download only (the caller drops it).
  * Returns the entry or null (then the caller falls back to cookies.getAll and says so).
  * Firefox may announce the download before the webRequest events of its request: the caller
  * waits a little for a match (see `complete`) before it falls back.
@@ -123,9 +139,15 @@ export function matchDownload(log, download) {
     if (start !== null && (e.at < start - MATCH_BEFORE_MS || e.at > start + MATCH_AFTER_MS)) continue;
     if (typeof e.incognito === "boolean" && typeof download.incognito === "boolean" && e.incognito !== download.incognito) continue;
     if (e.cookieStoreId && download.cookieStoreId && e.cookieStoreId !== download.cookieStoreId) continue;
-    if (!best || e.at >= best.at) best = e;
+    if (!best || closer(e, best, start)) best = e;
   }
   return best;
+}
+
+function closer(e, best, start) {
+  if (start === null) return e.at >= best.at;
+  const gap = (x) => Math.abs((typeof x.respondedAt === "number" ? x.respondedAt : x.at) - start);
+  return gap(e) < gap(best) || (gap(e) === gap(best) && e.at >= best.at);
 }
 
 /** A match is complete once its headers are known (onSendHeaders came after onBeforeRequest). */

@@ -35,6 +35,20 @@ export function onSendHeaders(details) {
   }
 }
 
+/** webRequest.onHeadersReceived (navigations only): the answer to a request began. */
+export function onHeadersReceived(details) {
+  seenRequests = navigations.noteResponse(seenRequests, details);
+}
+
+/**
+ * Listen to what requests send and receive (at the worker's top level, as MV3 asks). The
+ * request's start (onBeforeRequest) stays with the background, which also tells mediasniff.
+ */
+export function listen() {
+  api.webRequest.onSendHeaders.addListener(onSendHeaders, navigations.REQUEST_FILTER, navigations.sendHeadersOptions(IS_FIREFOX));
+  api.webRequest.onHeadersReceived.addListener(onHeadersReceived, navigations.REQUEST_FILTER);
+}
+
 function nextRequestEvent(ms) {
   return new Promise((resolve) => {
     const wake = () => {

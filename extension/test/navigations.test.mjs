@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   forget, forwardedHeaders, matchDownload, MATCH_AFTER_MS, MATCH_BEFORE_MS, MAX_ENTRIES, noteHeaders, notePrivacy,
-  noteRequest, prune, sendHeadersOptions,
+  noteRequest, noteResponse, prune, sendHeadersOptions,
 } from "../lib/navigations.js";
 
 if (process.env.CI) fc.configureGlobal({ seed: 20261130 });
@@ -79,6 +79,37 @@ test("of two requests for the same URL the newest wins, and each serves one down
   assert.equal(first.requestId, "2");
   log = forget(log, first);
   assert.equal(matchDownload(log, { url: "http://h/f", startTime: T + 300 }).requestId, "1");
+});
+
+test("two tabs, one URL: each download gets the request whose answer started it, not the newest", () => {
+  // Tab A (same-site, its Cookie has the SameSite=Strict session) and tab B (from another site,
+  // no such cookie) ask for the same file 100 ms apart; A's answer comes first and starts A's
+  // download. Newest-first gave A's download B's headers (and B's A's): paxel was refused with
+  // A's and the browser's cookie went to B's.
+  let log = noteRequest([], { requestId: "A", url: "http://h/f", method: "GET", tabId: 1, timeStamp: T });
+  log = noteHeaders(log, { requestId: "A", url: "http://h/f", requestHeaders: [{ name: "Cookie", value: "strict=1" }], timeStamp: T });
+  log = noteRequest(log, { requestId: "B", url: "http://h/f", method: "GET", tabId: 2, timeStamp: T + 100 });
+  log = noteHeaders(log, { requestId: "B", url: "http://h/f", requestHeaders: [], timeStamp: T + 100 });
+  log = noteResponse(log, { requestId: "A", url: "http://h/f", timeStamp: T + 150 });
+  const a = matchDownload(log, { url: "http://h/f", startTime: T + 160 });
+  assert.equal(a.requestId, "A");
+  assert.deepEqual(forwardedHeaders(a.headers), { Cookie: "strict=1" });
+  log = noteResponse(forget(log, a), { requestId: "B", url: "http://h/f", timeStamp: T + 400 });
+  assert.equal(matchDownload(log, { url: "http://h/f", startTime: T + 410 }).requestId, "B");
+});
+
+test("a request answered long ago (a page, not a download) loses to the one whose answer started the download", () => {
+  let log = sent([], { requestId: "old", url: "http://h/f", at: T });
+  log = noteResponse(log, { requestId: "old", url: "http://h/f", timeStamp: T + 20 });
+  log = sent(log, { requestId: "new", url: "http://h/f", at: T + 20000 });
+  log = noteResponse(log, { requestId: "new", url: "http://h/f", timeStamp: T + 20050 });
+  assert.equal(matchDownload(log, { url: "http://h/f", startTime: T + 20060 }).requestId, "new");
+  // A response to an earlier hop (a redirect) says nothing of the final one.
+  let hops = noteRequest([], { requestId: "r", url: "http://h/a", method: "GET", timeStamp: T });
+  hops = noteResponse(hops, { requestId: "r", url: "http://h/a", timeStamp: T + 5 });
+  hops = noteRequest(hops, { requestId: "r", url: "http://h/b", method: "GET", timeStamp: T + 6 });
+  assert.equal(hops[0].respondedAt, undefined);
+  assert.equal(noteResponse(hops, { requestId: "r", url: "http://h/a", timeStamp: T + 7 })[0].respondedAt, undefined);
 });
 
 test("forwardedHeaders keeps only the five, in canonical case, and decodes binaryValue", () => {

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import socket
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_chromium import Chromium
@@ -16,11 +20,13 @@ from conftest import paxel_list, wait_for
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
+from support.rawserver import raw_server
 
 pytestmark = pytest.mark.browser
 
 COUNT = 50
 KiB = 1024
+SIZE = 2 * 1024 * KiB
 
 
 def test_fifty_clicks_at_once_each_file_ends_up_exactly_once(
@@ -67,3 +73,69 @@ def test_fifty_clicks_at_once_each_file_ends_up_exactly_once(
     taken = sum(1 for v in paxel_list(paxel_env) if v["state"] == "completed")
     print(f"\n{len(found)} downloads of {COUNT} clicks: {taken} with paxel, "
           f"{len(found) - taken} with the browser")
+
+
+def by_cookie(conn: socket.socket) -> None:
+    """A file that depends on who asks: with the site's SameSite=Strict cookie it is SIZE bytes,
+    without it SIZE + 1 (another file at the same URL, as a per-user export would be). A
+    browser's request (no Range) is answered after 0.6 s; one connection at a time."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = conn.recv(65536)
+        if not data:
+            return
+        head += data
+    lines = head.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    body = (b"A" if "tab_strict=1" in fields.get("cookie", "") else b"B") * (SIZE + (
+        0 if "tab_strict=1" in fields.get("cookie", "") else 1))
+    wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", fields.get("range", ""))
+    if wanted:
+        first = int(wanted[1])
+        last = min(int(wanted[2]) if wanted[2] else len(body) - 1, len(body) - 1)
+        status = f"206 Partial Content\r\nContent-Range: bytes {first}-{last}/{len(body)}"
+        body = body[first:last + 1]
+    else:
+        time.sleep(0.6)
+        status = "200 OK"
+    conn.sendall(f"HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\n"
+                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+
+
+def test_two_tabs_asking_for_one_url_each_hand_paxel_their_own_request(
+        chromium: Chromium, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """Tab A (a page on the file's own site: its SameSite=Strict cookie goes along) and tab B (a
+    page on another site: it does not) click links to one URL 0.1 s apart. paxel must take A's
+    download with A's request's Cookie and B's with B's: the server gives each its own file.
+    Newest-first matching gave A's download B's request (and B's A's): paxel was answered the
+    other file of another size and declined both."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    chromium.in_extension(f"chrome.storage.sync.set({{settings: {json.dumps({'minSize': 0})}}})")
+    with raw_server(by_cookie) as port:
+        url = f"http://127.0.0.1:{port}/tabs.bin"
+        nginx.add_file("tabs.html", content=(
+            f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
+        site = chromium.open_page(nginx.url("tabs.html"))
+        chromium.evaluate(site, "document.cookie = 'tab_strict=1; SameSite=Strict; path=/'")
+        other = chromium.open_page(nginx.url("tabs.html").replace("127.0.0.1", "localhost"))
+
+        chromium.click(site, "#dl")
+        time.sleep(0.1)
+        chromium.click(other, "#dl")
+
+        def decided() -> list[dict[str, Any]] | None:
+            trace: list[dict[str, Any]] = chromium.in_extension(
+                "chrome.storage.session.get('trace').then(s => s.trace || [])")
+            return trace if len(trace) >= 2 else None
+
+        decisions = wait_for(decided, 30, "both downloads to be decided")
+        assert [d["to"] for d in decisions] == ["paxel", "paxel"], decisions
+
+        def both_done() -> list[dict[str, Any]] | None:
+            views = [v for v in paxel_list(paxel_env) if v["url"] == url and v["state"] == "completed"]
+            return views if len(views) == 2 else None
+
+        views = wait_for(both_done, 30, "paxel to complete both")
+    files = sorted(Path(v["path"]).read_bytes() for v in views)
+    assert files == [b"A" * SIZE, b"B" * (SIZE + 1)]
+    assert list(chromium.downloads.iterdir()) == []
