@@ -8,6 +8,7 @@ another host, whose connections the cap must count too."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 from paxel.service.lifecycle import State
@@ -195,3 +196,29 @@ def test_the_per_host_cap_counts_connections_a_redirect_brought_to_the_host(
         time.sleep(0.01)
     assert {scheduler.get(i)["state"] for i in (redirected, direct)} == {State.COMPLETED}
     assert longest < 0.3, f"3 connections to the other host for {longest:.2f} s"
+
+
+def test_move_up_after_a_paused_download_returned_beside_a_moved_one(
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
+    """A, B, C wait (the window is closed); C is paused and keeps its number; A goes to the bottom
+    (one past B: C's number); C is resumed, so A and C share a number. "Up" on C must still move
+    it above A."""
+    wall = [datetime(2026, 11, 30, 1, 0).timestamp()]
+    scheduler = make_scheduler(schedule={"windows": [{"start": "02:00", "stop": "03:00"}]},
+                               clock=lambda: wall[0])
+    a, b, c = (add(scheduler, nginx.url(f"{name}.bin")) for name in "abc")
+    scheduler.pause(c)
+    scheduler.move(a, "bottom")
+    scheduler.resume(c)
+
+    def order() -> list[str]:
+        views = sorted((v for v in scheduler.list() if v["state"] == State.QUEUED),
+                       key=lambda v: v["queue_position"])
+        return [v["download_id"] for v in views]
+    assert order() == [b, a, c]
+    scheduler.move(c, "up")
+    assert order() == [b, c, a]
+    scheduler.move(c, "up")
+    assert order() == [c, b, a]
+    scheduler.move(a, "up")
+    assert order() == [c, a, b]

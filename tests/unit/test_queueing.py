@@ -13,8 +13,9 @@ ORDER = [("a", 1), ("b", 4), ("c", 7)]
 
 
 def _apply(order: list[tuple[str, int]], change: dict[str, int]) -> list[str]:
+    """The queue's order after `change`: by position, then as before (the store's `seq`)."""
     positions = dict(order) | change
-    return [ident for ident, _ in sorted(positions.items(), key=lambda item: item[1])]
+    return [ident for _, _, ident in sorted((positions[i], n, i) for n, (i, _) in enumerate(order))]
 
 
 def test_each_move_on_a_small_queue() -> None:
@@ -30,7 +31,10 @@ def test_each_move_on_a_small_queue() -> None:
 
 @st.composite
 def queues(draw: st.DrawFn) -> list[tuple[str, int]]:
-    positions = draw(st.lists(st.integers(-1000, 1000), min_size=1, max_size=12, unique=True))
+    """A queue's (id, position) in queue order; positions may repeat (a paused download keeps its
+    number, which a move may meanwhile have given another)."""
+    positions = draw(st.lists(st.integers(-1000, 1000), min_size=1, max_size=12,
+                              unique=draw(st.booleans())))
     return [(f"d{i}", p) for i, p in enumerate(sorted(positions))]
 
 
@@ -41,7 +45,8 @@ def test_a_move_puts_one_download_where_asked_and_keeps_the_others_in_order(
     ident = data.draw(st.sampled_from(ids))
     after = _apply(order, moved(order, ident, to))
     assert sorted(after) == sorted(ids)
-    assert len(set((dict(order) | moved(order, ident, to)).values())) == len(ids), "positions stay unique"
+    if len({p for _, p in order}) == len(ids):
+        assert len(set((dict(order) | moved(order, ident, to)).values())) == len(ids), "positions stay unique"
     k = ids.index(ident)
     expected = {"top": 0, "bottom": len(ids) - 1, "up": max(0, k - 1), "down": min(len(ids) - 1, k + 1)}[to]
     assert after.index(ident) == expected

@@ -7,7 +7,8 @@ move puts it. The scheduler (paxel.service.scheduler) holds the state and asks t
 - Order inside a queue is `position` (smaller first), a number per download: new downloads come
   last, `move` gives the moved one a neighbour's number (up, down) or one past the ends (top,
   bottom). Only `queued` downloads take part: a paused one keeps its number and, resumed,
-  returns to its old place.
+  returns to its old place (which another may have been given meanwhile: a move in a queue
+  whose numbers repeat numbers it afresh).
 - "Start now" (IDM's *Start download* on a queued file) runs a download at once, past its
   queue's limit and outside the schedule windows; only the per-host connection cap still holds,
   since it protects the server rather than expressing an order.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import pairwise
 from typing import Literal
 
 from paxel.service.schedule import Timetable
@@ -61,6 +63,8 @@ def moved(order: Sequence[tuple[str, int]], download_id: str, to: Move) -> dict[
     if download_id not in ids:
         raise KeyError(download_id)
     k = ids.index(download_id)
+    if any(a[1] >= b[1] for a, b in pairwise(order)):
+        return _renumbered(order, download_id, to)
     if to == "top":
         return {} if k == 0 else {download_id: order[0][1] - 1}
     if to == "bottom":
@@ -69,6 +73,18 @@ def moved(order: Sequence[tuple[str, int]], download_id: str, to: Move) -> dict[
     if not 0 <= j < len(order):
         return {}
     return {download_id: order[j][1], ids[j]: order[k][1]}
+
+
+def _renumbered(order: Sequence[tuple[str, int]], download_id: str, to: Move) -> dict[str, int]:
+    """`moved` for a queue where downloads share a position (a paused download keeps its number,
+    and one moved meanwhile may be given the same): swapping two equal numbers changes nothing,
+    so the whole queue is numbered afresh, in the order after the move, from its first number."""
+    ids = [ident for ident, _ in order]
+    k = ids.index(download_id)
+    target = {"top": 0, "bottom": len(ids) - 1, "up": max(0, k - 1), "down": min(len(ids) - 1, k + 1)}[to]
+    ids.insert(target, ids.pop(k))
+    base, old = order[0][1], dict(order)
+    return {ident: base + n for n, ident in enumerate(ids) if old[ident] != base + n}
 
 
 def places(order: Sequence[str]) -> dict[str, int]:
