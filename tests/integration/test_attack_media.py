@@ -225,3 +225,29 @@ def test_a_disk_that_fills_during_the_mux_is_a_disk_error_and_the_segments_stay(
         assert [p.name for p in disk.iterdir()] == ["out.mp4"]
         refetched = [line.request for line in media.log() if line.request.endswith(".ts")]
         assert len(refetched) <= 1, refetched     # at most the one that hit the full disk
+
+
+def test_an_encrypted_mp4_behind_a_manifest_without_content_protection_is_refused(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """A DASH manifest that leaves out its ContentProtection while its MP4 is CENC-encrypted
+    (`encv` sample entries): ffmpeg 5.1 says "Invalid data found when processing input", exits 0
+    and leaves a 262-byte MP4 without a stream, which paxel called saved."""
+    where = folder(media_root)
+    clear = where / "clear.ts"
+    clear.write_bytes(b"".join((media_root / CLEAR / f"seg{i:03}.ts").read_bytes() for i in range(4)))
+    key = "00112233445566778899aabbccddeeff"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(clear), "-map", "0:v",
+                    "-c", "copy", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+                    "-encryption_scheme", "cenc-aes-ctr", "-encryption_key", key, "-encryption_kid", key,
+                    str(where / "enc.mp4")], check=True, stdin=subprocess.DEVNULL)
+    (where / "enc.mp4").chmod(0o644)
+    publish(where, '<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+                   'mediaPresentationDuration="PT8S"><Period><AdaptationSet contentType="video">'
+                   '<Representation id="v" mimeType="video/mp4" bandwidth="150000" width="426" height="240">'
+                   '<BaseURL>enc.mp4</BaseURL><SegmentBase indexRange="0-0"/></Representation>'
+                   '</AdaptationSet></Period></MPD>\n', "manifest.mpd")
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/manifest.mpd"), "-o", str(out), "-q")
+    assert done.returncode == 8, done.stderr
+    assert "encrypted" in done.stderr or "DRM" in done.stderr, done.stderr
+    assert not out.exists()

@@ -244,3 +244,36 @@ def test_a_start_number_out_of_range_is_refused(start: str) -> None:
                'media="s$Number$.m4s"/><Representation id="v" bandwidth="1"/></AdaptationSet>')
     with pytest.raises(ServerMisbehaved, match="startNumber"):
         dash.parse_mpd(text, BASE + "m.mpd")
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    import struct
+
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _moov(entry: bytes) -> bytes:
+    stsd = _box(b"stsd", b"\0\0\0\0\0\0\0\1" + _box(entry, b"\0" * 16))
+    return _box(b"trak", _box(b"mdia", _box(b"minf", _box(b"stbl", stsd))))
+
+
+@pytest.mark.parametrize(("entry", "encrypted"), [(b"encv", True), (b"enca", True), (b"avc1", False),
+                                                  (b"mp4a", False)])
+def test_cenc_sample_entries_are_found_in_a_moov(entry: bytes, encrypted: bool) -> None:
+    import io
+
+    from paxel.media import cenc
+
+    data = _box(b"ftyp", b"isom\0\0\0\0") + _box(b"mdat", b"encv" * 100) + _box(b"moov", _moov(entry))
+    assert cenc.is_encrypted(io.BytesIO(data)) is encrypted
+
+
+@given(st.binary(max_size=300))
+def test_cenc_never_fails_on_arbitrary_bytes(data: bytes) -> None:
+    """A segment is any bytes a server sends: the walk ends, with no exception, on all of them."""
+    import io
+
+    from paxel.media import cenc
+
+    assert cenc.is_encrypted(io.BytesIO(data)) in (True, False)
+    assert not cenc.is_encrypted(io.BytesIO(b"\x47" + data))   # MPEG-TS

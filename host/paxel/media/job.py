@@ -29,9 +29,9 @@ from pathlib import Path
 from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
-from paxel.media import crypto, dash, hls, live, mux, naming
+from paxel.media import cenc, crypto, dash, hls, live, mux, naming
 from paxel.media.detect import is_web_page, kind_from_body, kind_from_url
-from paxel.media.model import Segment, Track, Variant
+from paxel.media.model import DrmProtected, Segment, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
 from paxel.media.progress import MediaProgress
@@ -328,6 +328,10 @@ class MediaJob:
         else:   # ffmpeg would skip either and make a shorter file, exit 0
             with final.open("rb") as f:
                 head = f.read(64)
+                f.seek(0)
+                if cenc.is_encrypted(f):   # a manifest that left its ContentProtection out
+                    raise DrmProtected(f"{piece.url} is encrypted (Common Encryption) though the playlist "
+                                       "did not say so: paxel does not download DRM-protected media")
             if not head:
                 raise ServerMisbehaved(f"{piece.url} is empty: no media is 0 bytes")
             if is_web_page(head):

@@ -133,9 +133,14 @@ _WRITE_FAILED = ("Error writing trailer", "Error closing file", "No space left o
                  "Disk quota exceeded")
 
 
+# ...and after this on an input it could not read at all (an MP4 without a stream, "saved")
+_READ_FAILED = "Invalid data found when processing input"
+
+
 def check(status: int, stderr: bytes, output: Path) -> None:
-    """Raise unless ffmpeg made `output` whole: its status, and its own words on a failed write."""
-    if status != 0 or any(w.encode() in stderr for w in _WRITE_FAILED):
+    """Raise unless ffmpeg made `output` whole: its status, and its own words on a failed write
+    or an unreadable input."""
+    if status != 0 or any(w.encode() in stderr for w in (*_WRITE_FAILED, _READ_FAILED)):
         raise mux_failed(status, stderr, output)
 
 
