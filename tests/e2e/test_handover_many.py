@@ -5,28 +5,32 @@ exact bytes), none lost, none twice."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import socket
+import socketserver
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser_chromium import Chromium
+from browser_firefox import Firefox
 
 from conftest import paxel_list, wait_for
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
-from support.rawserver import raw_server
 
 pytestmark = pytest.mark.browser
 
 COUNT = 50
 KiB = 1024
 SIZE = 2 * 1024 * KiB
+BROWSER_DELAY = 1.5   # > the time between the two tabs' clicks (Firefox's take ~0.5 s)
 
 
 def test_fifty_clicks_at_once_each_file_ends_up_exactly_once(
@@ -78,7 +82,8 @@ def test_fifty_clicks_at_once_each_file_ends_up_exactly_once(
 def by_cookie(conn: socket.socket) -> None:
     """A file that depends on who asks: with the site's SameSite=Strict cookie it is SIZE bytes,
     without it SIZE + 1 (another file at the same URL, as a per-user export would be). A
-    browser's request (no Range) is answered after 0.6 s; one connection at a time."""
+    browser's request (no Range) is answered after BROWSER_DELAY s, its body at ~1.3 MiB/s (so
+    Firefox's own copy, which it keeps until paxel has taken the download, does not win)."""
     head = b""
     while b"\r\n\r\n" not in head:
         data = conn.recv(65536)
@@ -96,10 +101,38 @@ def by_cookie(conn: socket.socket) -> None:
         status = f"206 Partial Content\r\nContent-Range: bytes {first}-{last}/{len(body)}"
         body = body[first:last + 1]
     else:
-        time.sleep(0.6)
+        time.sleep(BROWSER_DELAY)
         status = "200 OK"
     conn.sendall(f"HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+    for at in range(0, len(body), 64 * KiB):
+        conn.sendall(body[at:at + 64 * KiB])
+        if not wanted:
+            time.sleep(0.05)
+
+
+class ByCookie(socketserver.ThreadingTCPServer):
+    """`by_cookie` on 127.0.0.1, a thread per connection."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Answer)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> int:  # type: ignore[override]
+        return int(self.server_address[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class Answer(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        with contextlib.suppress(OSError):
+            by_cookie(self.request)
 
 
 def test_two_tabs_asking_for_one_url_each_hand_paxel_their_own_request(
@@ -111,7 +144,7 @@ def test_two_tabs_asking_for_one_url_each_hand_paxel_their_own_request(
     other file of another size and declined both."""
     paxel_env.write_settings(open_panel_on_add=False)
     chromium.in_extension(f"chrome.storage.sync.set({{settings: {json.dumps({'minSize': 0})}}})")
-    with raw_server(by_cookie) as port:
+    with ByCookie() as port:
         url = f"http://127.0.0.1:{port}/tabs.bin"
         nginx.add_file("tabs.html", content=(
             f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
@@ -139,3 +172,38 @@ def test_two_tabs_asking_for_one_url_each_hand_paxel_their_own_request(
     files = sorted(Path(v["path"]).read_bytes() for v in views)
     assert files == [b"A" * SIZE, b"B" * (SIZE + 1)]
     assert list(chromium.downloads.iterdir()) == []
+
+
+def test_two_tabs_asking_for_one_url_each_hand_paxel_their_own_request_in_firefox(
+        firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx) -> None:
+    """The same in Firefox, whose webRequest events may come after `downloads.onCreated`."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    firefox.set_settings(minSize=0)
+    with ByCookie() as port:
+        url = f"http://127.0.0.1:{port}/tabs.bin"
+        nginx.add_file("tabs-ff.html", content=(
+            f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
+        firefox.client.navigate(nginx.url("tabs-ff.html"))
+        firefox.client.execute_script("document.cookie = 'tab_strict=1; SameSite=Strict; path=/'")
+        site = firefox.client.current_window_handle
+        other = firefox.client.open(type="tab")["handle"]
+        firefox.client.switch_to_window(other)
+        firefox.client.navigate(nginx.url("tabs-ff.html").replace("127.0.0.1", "localhost"))
+
+        firefox.client.switch_to_window(site)
+        firefox.click("#dl")
+        firefox.client.switch_to_window(other)
+        firefox.click("#dl")
+
+        def both_done() -> list[dict[str, Any]] | None:
+            views = [v for v in paxel_list(paxel_env) if v["url"] == url and v["state"] == "completed"]
+            return views if len(views) == 2 else None
+
+        try:
+            views = wait_for(both_done, 30, "paxel to take and complete both")
+        except AssertionError:
+            print("decisions:", firefox.in_extension(
+                "return browser.storage.session.get('trace').then(s => s.trace || [])"))
+            raise
+    files = sorted(Path(v["path"]).read_bytes() for v in views)
+    assert files == [b"A" * SIZE, b"B" * (SIZE + 1)]
