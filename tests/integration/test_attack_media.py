@@ -251,3 +251,34 @@ def test_an_encrypted_mp4_behind_a_manifest_without_content_protection_is_refuse
     assert done.returncode == 8, done.stderr
     assert "encrypted" in done.stderr or "DRM" in done.stderr, done.stderr
     assert not out.exists()
+
+
+def _aes(data: bytes, key: bytes, iv: bytes) -> bytes:
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    padder = padding.PKCS7(128).padder()
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return enc.update(padder.update(data) + padder.finalize()) + enc.finalize()
+
+
+def test_fmp4_under_aes_128_decrypts_its_init_section_too(media: Nginx, media_root: Path,
+                                                          tmp_path: Path) -> None:
+    """RFC 8216 §4.3.2.5: an EXT-X-MAP under an AES-128 EXT-X-KEY is encrypted with it (its IV
+    given); paxel decrypted only the segments and handed ffmpeg an encrypted init section."""
+    where = folder(media_root)
+    key, iv = bytes(range(16, 32)), bytes(15) + b"\x01"
+    (where / "key.bin").write_bytes(key)
+    names = ["init.mp4", *(f"seg{i:03}.m4s" for i in range(4))]
+    for name in names:
+        (where / name).write_bytes(_aes((media_root / "fmp4" / name).read_bytes(), key, iv))
+    for p in where.iterdir():
+        p.chmod(0o644)
+    publish(where, "\n".join(["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:2",
+                              f'#EXT-X-KEY:METHOD=AES-128,URI="key.bin",IV=0x{iv.hex()}',
+                              '#EXT-X-MAP:URI="init.mp4"', *(f"#EXTINF:2.000000,\n{n}" for n in names[1:]),
+                              "#EXT-X-ENDLIST", ""]))
+    out = tmp_path / "out.mp4"
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode == 0, done.stderr
+    check_output(out, 240)

@@ -277,3 +277,22 @@ def test_cenc_never_fails_on_arbitrary_bytes(data: bytes) -> None:
 
     assert cenc.is_encrypted(io.BytesIO(data)) in (True, False)
     assert not cenc.is_encrypted(io.BytesIO(b"\x47" + data))   # MPEG-TS
+
+
+def _fmp4(*head: str) -> str:
+    return "\n".join(["#EXTM3U", "#EXT-X-TARGETDURATION:2", *head, "#EXTINF:2,", "a.m4s",
+                      "#EXTINF:2,", "b.m4s", "#EXT-X-ENDLIST", ""])
+
+
+def test_an_init_section_is_encrypted_only_under_a_key_given_before_its_map() -> None:
+    key = '#EXT-X-KEY:METHOD=AES-128,URI="k",IV=0x01'
+    under = hls.parse_media(_fmp4(key, '#EXT-X-MAP:URI="i.mp4"'), BASE + "x.m3u8")
+    assert {s.init.key for s in under.segments if s.init} == {Key(BASE + "k", bytes(15) + b"\1")}
+    clear = hls.parse_media(_fmp4('#EXT-X-MAP:URI="i.mp4"', key), BASE + "x.m3u8")
+    assert {s.init.key for s in clear.segments if s.init} == {None}
+    assert all(s.key is not None for s in clear.segments)
+    with pytest.raises(ServerMisbehaved, match="IV"):
+        hls.parse_media(_fmp4('#EXT-X-KEY:METHOD=AES-128,URI="k"', '#EXT-X-MAP:URI="i.mp4"'), BASE + "x.m3u8")
+    with pytest.raises(ServerMisbehaved, match="another"):
+        hls.parse_media(_fmp4(key, '#EXT-X-MAP:URI="i.mp4"', '#EXT-X-KEY:METHOD=AES-128,URI="k2",IV=0x02'),
+                        BASE + "x.m3u8")

@@ -109,6 +109,34 @@ def _key(key: Any) -> Key | None:
     return Key(key.absolute_uri, _iv(key.iv))
 
 
+def _maps_under_key(text: str) -> list[bool]:
+    """For each EXT-X-MAP that segments use, in order: is it under an AES-128/other key (the
+    EXT-X-KEY in effect where the MAP tag stands; RFC 8216 §4.3.2.5)? The m3u8 library keeps
+    no such link, so the tags are read in order here. A MAP under one key whose segments start
+    under another is refused (no packager writes that; guessing would decrypt with the wrong key)."""
+    out: list[bool] = []
+    key_on = False
+    last_map = None
+    pending: tuple[str, bool, bool] | None = None     # (MAP tag, under a key there, a KEY tag since)
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("#EXT-X-KEY:"):
+            key_on = "METHOD=NONE" not in line.upper()
+            if pending is not None:
+                pending = (pending[0], pending[1], True)
+        elif line.startswith("#EXT-X-MAP:"):
+            pending = (line, key_on, False)
+        elif line and not line.startswith("#") and pending is not None:
+            tag, under, changed = pending
+            if under and changed:
+                raise invalid("an EXT-X-MAP under one key whose segments come under another")
+            if tag != last_map:      # the same MAP again is the same init section (as parse_media counts)
+                out.append(under)
+                last_map = tag
+            pending = None
+    return out
+
+
 def parse_media(text: str, url: str, kind: str = "muxed") -> Track:
     """A media playlist's segments in order."""
     pl = _load(text, url)
@@ -122,13 +150,22 @@ def parse_media(text: str, url: str, kind: str = "muxed") -> Track:
     sequence = int(pl.media_sequence or 0)
     if not 0 <= sequence <= MAX_NUMBER - len(pl.segments):   # a decimal-integer (RFC 8216 §4.2)
         raise invalid(f"EXT-X-MEDIA-SEQUENCE {sequence} is not a number from 0 to 2^64-1")
+    under_key = _maps_under_key(text)
+    last_map: Any = None
+    n_map = -1
     for i, seg in enumerate(pl.segments):
         if seg.discontinuity and i > 0:
             group += 1
         init = None
         if seg.init_section is not None:
+            this_map = (seg.init_section.uri, seg.init_section.byterange)
+            if this_map != last_map:
+                last_map, n_map = this_map, n_map + 1
             init_url = seg.init_section.absolute_uri
-            init = Init(init_url, _range(seg.init_section.byterange, {}, init_url))
+            init_key = _key(seg.key) if n_map < len(under_key) and under_key[n_map] else None
+            if init_key is not None and init_key.iv is None:
+                raise invalid("an encrypted EXT-X-MAP without the IV its EXT-X-KEY must give")
+            init = Init(init_url, _range(seg.init_section.byterange, {}, init_url), init_key)
         seg_url = seg.absolute_uri
         segments.append(Segment(url=seg_url, duration=float(seg.duration or 0.0), sequence=sequence + i,
                                 byte_range=_range(seg.byterange, ends, seg_url), key=_key(seg.key),

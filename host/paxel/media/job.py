@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,8 +31,8 @@ from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
 from paxel.media import cenc, crypto, dash, hls, live, mux, naming
 from paxel.media.detect import is_web_page, kind_from_body, kind_from_url
-from paxel.media.model import DrmProtected, Segment, Track, Variant
-from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, iv_for, make_plan, still_done
+from paxel.media.model import DrmProtected, Track, Variant
+from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
 from paxel.media.progress import MediaProgress
 from paxel.media.select import choose
@@ -44,7 +44,7 @@ STATE = "state.json"
 LOCK = "lock"
 SPEED_WINDOW = 2.0      # seconds of arrivals the reported speed is measured over
 STATE_EVERY = 0.5       # seconds between resume-state writes (a piece is on disk before it counts)
-Decrypt = dict[str, tuple[Segment, str]]   # piece name → its segment and key piece
+Decrypt = Mapping[str, tuple[bytes, str]]   # piece name → its IV and key piece
 
 
 @dataclass(frozen=True)
@@ -260,9 +260,7 @@ class MediaJob:
                               lambda name: self._ready(work, name))
             muxer.start()
             self._overlapped = True
-        decrypt = {name: (seg, key) for t in plan.tracks
-                   for name, seg, key in zip(t.names, t.segments, t.key_names, strict=True)
-                   if key is not None}
+        decrypt = plan.decrypt
         try:
             try:
                 self._run_units(todo, work, decrypt)
@@ -314,9 +312,8 @@ class MediaJob:
         final = work / piece.name
         size = done.size
         if piece.name in decrypt:
-            seg, key_name = decrypt[piece.name]
-            assert seg.key is not None
-            data = crypto.decrypt(done.path.read_bytes(), self._keys[key_name], iv_for(seg, seg.key))
+            iv, key_name = decrypt[piece.name]
+            data = crypto.decrypt(done.path.read_bytes(), self._keys[key_name], iv)
             storage.write_atomic(final, data)
             done.path.unlink()
             size = len(data)

@@ -49,6 +49,7 @@ class Init:
 
     url: str
     byte_range: ByteRange | None = None
+    key: Key | None = None              # HLS: an EXT-X-MAP under an AES-128 key is encrypted too
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class TrackPlan:
 class Plan:
     tracks: tuple[TrackPlan, ...]
     keys: tuple[Piece, ...]              # fetched first: segments are decrypted as they arrive
+    decrypt: Mapping[str, tuple[bytes, str]]   # piece name → its IV and key piece (AES-128)
     pieces: tuple[Piece, ...]            # inits and segments in fetch order: by start time, the
                                          # tracks interleaved (the muxer reads them that way)
 
@@ -56,6 +57,12 @@ def make_plan(tracks: Iterable[Track]) -> Plan:
     inits: dict[tuple[int, Init], Piece] = {}   # per track: its first use sets its place in the order
     timed: list[tuple[float, int, int, Piece]] = []   # (start s, track, n): the fetch order
     plans: list[TrackPlan] = []
+    decrypt: dict[str, tuple[bytes, str]] = {}
+
+    def key_piece(key: Key) -> str:
+        if key.url not in keys:
+            keys[key.url] = Piece(f"key{len(keys)}.bin", key.url)
+        return keys[key.url].name
     for t, track in enumerate(tracks):
         names: list[str] = []
         init_names: list[str | None] = []
@@ -69,12 +76,13 @@ def make_plan(tracks: Iterable[Track]) -> Plan:
                                                seg.init.byte_range)
                     timed.append((start, t, len(timed), inits[t, seg.init]))
                 init_name = inits[t, seg.init].name
+            if seg.init is not None and seg.init.key is not None:
+                decrypt[init_name or ""] = (iv_for(seg, seg.init.key), key_piece(seg.init.key))
             key_name = None
-            if seg.key is not None:
-                if seg.key.url not in keys:
-                    keys[seg.key.url] = Piece(f"key{len(keys)}.bin", seg.key.url)
-                key_name = keys[seg.key.url].name
             piece = Piece(f"t{t}-{seg.sequence:09}.seg", seg.url, seg.byte_range)
+            if seg.key is not None:
+                key_name = key_piece(seg.key)
+                decrypt[piece.name] = (iv_for(seg, seg.key), key_name)
             timed.append((start, t, len(timed), piece))
             start += max(0.0, seg.duration)
             names.append(piece.name)
@@ -82,7 +90,7 @@ def make_plan(tracks: Iterable[Track]) -> Plan:
             key_names.append(key_name)
         plans.append(TrackPlan(track.kind, track.segments, tuple(names), tuple(init_names), tuple(key_names)))
     timed.sort(key=lambda x: x[:3])
-    return Plan(tuple(plans), tuple(keys.values()), tuple(p for *_, p in timed))
+    return Plan(tuple(plans), tuple(keys.values()), decrypt, tuple(p for *_, p in timed))
 
 
 def iv_for(seg: Segment, key: Key) -> bytes:
