@@ -56,6 +56,7 @@ class PaxelError(Exception):
 
     code: ErrorCode = ErrorCode.INTERNAL
     part_path: Path | None = None   # set by the engine: the `.part` a failed download left behind
+    unit_url: str | None = None     # set by the engine's UnitJob: the unit whose fetch failed
 
     def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(message)

@@ -282,3 +282,25 @@ def test_fmp4_under_aes_128_decrypts_its_init_section_too(media: Nginx, media_ro
     done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
     assert done.returncode == 0, done.stderr
     check_output(out, 240)
+
+
+def test_a_live_segment_gone_before_it_is_fetched_is_skipped_not_the_end_of_the_recording(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """A live window slides on while a fetch is slow (or the origin drops a segment): the segment
+    answers 404. A recording is what could be recorded: it goes on without it and says so; the
+    whole recording used to fail with no file (a VOD segment's 404 stays an error)."""
+    where = folder(media_root)
+    segs = clear_segments(2)
+    publish(where, playlist([segs[0], "gone.ts", segs[1]], target=1, end=False))
+    out = tmp_path / "live.mp4"
+    run = subprocess.Popen([*PAXEL, media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    publish(where, playlist([segs[0], "gone.ts", segs[1]], target=1, end=True))
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 0, err
+    assert "gone.ts" in err and "skipped" in err, err
+    check_output(out, 240, seconds=4)

@@ -26,7 +26,7 @@ from paxel.engine.connection import stream_body
 from paxel.engine.finish import place
 from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions
 from paxel.engine.shared import Reply, Shared, Stop, Transport
-from paxel.errors import Cancelled, ServerMisbehaved, UsageError
+from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
 from paxel.headers import parse_content_range
 from paxel.transport import check_url
 
@@ -157,7 +157,11 @@ class UnitJob:
                 except queue.Empty:
                     return
                 unit = self.units[index]
-                done = self._fetch(transport, unit)
+                try:
+                    done = self._fetch(transport, unit)
+                except PaxelError as exc:   # which unit failed (a live recording skips a gone one)
+                    exc.unit_url = unit.url
+                    raise
                 with s.lock:
                     self._done[index] = done
                 if self._on_unit is not None:

@@ -5,6 +5,9 @@ fetch what is new, until one of
   segment about once per target duration; ffmpeg and players give up on a stalled playlist too);
 - a media sequence that went back: the origin restarted, and its numbers now name other
   segments (pieces are named by sequence, so they would clash with those recorded).
+A segment that answers 404/410 slid out of the window before it was fetched (a slow moment, a
+dropped segment): a recording is what could be recorded, so it is skipped with a note (a VOD
+stream's 404 stays an error: everything it lists is there to fetch).
 The job's own I/O comes in as callables; the loop is here so the job stays one concept.
 """
 
@@ -15,10 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from paxel.errors import HTTPStatusError
 from paxel.media.model import Track
 from paxel.media.plan import Plan, make_plan
 
 STALL_TARGETS = 8       # target durations a live playlist may go without a new segment
+GONE = (404, 410)       # a live segment answered so slid out of the window (or was dropped)
 
 
 def record(tracks: list[Track], fetch: Callable[[Plan], None], stop: threading.Event,
@@ -26,25 +31,46 @@ def record(tracks: list[Track], fetch: Callable[[Plan], None], stop: threading.E
     """The plan of everything recorded, and why the recording ended by itself (None: ENDLIST or
     `stop`). `fetch` fetches a plan's missing pieces; `reread` reads a track's playlist again."""
     grew = time.monotonic()
+    gone: list[str] = []       # segments the server no longer had (404/410): skipped
     while True:
         plan = make_plan(tracks)
-        fetch(plan)
+        try:
+            fetch(plan)
+        except HTTPStatusError as exc:
+            if exc.status not in GONE or exc.unit_url is None or exc.unit_url in gone or stop.is_set():
+                raise
+            gone.append(exc.unit_url)
+            tracks = [replace(t, segments=tuple(s for s in t.segments if s.url not in gone)) for t in tracks]
+            continue
         target = min(t.target_duration for t in tracks)
         if stop.is_set() or not any(t.live for t in tracks):
-            return plan, None
+            return plan, _skipped(gone)
         if time.monotonic() - grew >= STALL_TARGETS * target:
-            return plan, (f"the live playlist listed no new segment for {STALL_TARGETS * target:g} s: "
-                          "the recording ends with what it has")
+            return plan, _also(f"the live playlist listed no new segment for {STALL_TARGETS * target:g} s: "
+                               "the recording ends with what it has", gone)
         if stop.wait(max(0.5, target / 2)):
-            return plan, None
+            return plan, _skipped(gone)
         fresh = [reread(t) for t in tracks]
         if any(went_back(old, new) for old, new in zip(tracks, fresh, strict=True)):
-            return plan, ("the live playlist's media sequence went back (the server restarted?): "
-                          "the recording ends with what it has")
+            return plan, _also("the live playlist's media sequence went back (the server restarted?): "
+                               "the recording ends with what it has", gone)
+        fresh = [replace(t, segments=tuple(s for s in t.segments if s.url not in gone)) for t in fresh]
         merged = [merge(old, new) for old, new in zip(tracks, fresh, strict=True)]
         if any(len(m.segments) > len(t.segments) for m, t in zip(merged, tracks, strict=True)):
             grew = time.monotonic()
         tracks = merged
+
+
+def _skipped(gone: list[str]) -> str | None:
+    if not gone:
+        return None
+    return (f"skipped {len(gone)} segment(s) the server no longer had (a gap in the recording): "
+            f"{', '.join(gone[:3])}{' …' if len(gone) > 3 else ''}")
+
+
+def _also(note: str, gone: list[str]) -> str:
+    skipped = _skipped(gone)
+    return f"{note}; {skipped}" if skipped else note
 
 
 def went_back(old: Track, new: Track) -> bool:
