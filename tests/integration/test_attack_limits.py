@@ -222,3 +222,20 @@ def test_move_up_after_a_paused_download_returned_beside_a_moved_one(
     assert order() == [c, b, a]
     scheduler.move(a, "up")
     assert order() == [c, a, b]
+
+
+def test_start_now_on_a_host_at_its_cap_waits_for_a_connection_then_starts(
+        nginx: Nginx, make_scheduler: Schedulers) -> None:
+    """"Start now" passes the queue's limit, never the per-host cap: with the host's 2 connections
+    taken it waits, and starts as soon as they are given back."""
+    nginx.add_file("hog.bin", 16 * MiB)
+    nginx.add_file("urgent.bin", 1 * MiB)
+    scheduler = make_scheduler(max_concurrent=1, max_connections_per_host=2)
+    hog = add(scheduler, nginx.url("hog.bin") + "?slow=512k", 2)
+    wait_state(scheduler, hog, State.RUNNING, 10.0)
+    urgent = add(scheduler, nginx.url("urgent.bin"), 2)
+    scheduler.start_now(urgent)
+    time.sleep(1.0)
+    assert scheduler.get(urgent)["state"] == State.QUEUED
+    scheduler.cancel(hog)
+    wait_state(scheduler, urgent, State.COMPLETED, 10.0)
