@@ -214,3 +214,26 @@ def test_clicks_answered_around_a_service_stop_are_kept_exactly_when_taken(
     assert kept == taken, (sorted(kept - taken), sorted(taken - kept))
     assert all(v["state"] == "completed" for v in views), views
     assert again.close() == 0
+
+
+def test_clicking_a_file_paxel_is_downloading_right_now_does_not_start_it_over(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """The issue's rule for a second click: "while an unfinished copy exists: continue it, don't
+    start over, without asking". A download that is running is the most unfinished of all: a
+    second click on the same link (same path, same server, the same validators) must not
+    fetch the whole file a second time beside it."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    url = faultserver.url("busy.bin", size=4 * MiB, trickle=MiB)
+    first = host.take(2, url, {"size": 4 * MiB, "filename": "busy.bin"}, connections=2)
+    assert first["outcome"] == "taken", first
+    download_id = first["download"]["download_id"]
+    host.wait_written(download_id, 256 * KiB)
+    again = host.take(3, url, {"size": 4 * MiB, "filename": "busy.bin"}, connections=2)
+    views = listed(host, 4)
+    print(f"\nsecond click: {again}\nlist: {[(v['download_id'], v['state']) for v in views]}")
+    assert [v["download_id"] for v in views] == [download_id], "the second click started it over"
+    assert again["outcome"] == "taken" and again["download"]["download_id"] == download_id, again
+    done = host.wait_event("completed", download_id)["data"]["download"]
+    assert sha256(Path(done["path"])) == faultserver.sha256(url)
+    assert host.close() == 0

@@ -10,7 +10,8 @@ the old download by paxel.sameness (name, size, validators; never the URL), whic
 `.part` from the new URL through the engine's `replaces_url` seam. A second click on a file with
 an unfinished copy (queued, paused, failed; not running) is attached the same way, without a
 question (Chromium holds the download for 15 s at most, no room for one), when it is the same
-path on the same server and a validator confirms it (`best`).
+path on the same server and a validator confirms it (`best`). A click on a file that is
+downloading right now (running) is answered with that download, unchanged, by the same rule.
 
 `facts_of` and `replaced_url` read the resume state file beside a `.part` (disk I/O, on the
 caller's thread); the rest is pure. Which URL an attached download replaces needs no memory: the
@@ -42,6 +43,9 @@ EXPIRED_STATUSES = frozenset({401, 403, 410})
 # What an attach may continue: not running (the engine has it), not finished, not cancelled
 # (its `.part` is gone, so a new download is the same work).
 ATTACHABLE = frozenset({State.QUEUED, State.PAUSED, State.FAILED})
+# A second click on a file paxel is downloading right now: that download is the click's answer
+# (nothing changes in it; a second copy would fetch the whole file again beside it).
+RUNNING_ONLY = frozenset({State.RUNNING})
 TAKEN_KEPT = 1000   # takes whose facts are remembered (a few hundred bytes each)
 
 
@@ -126,7 +130,8 @@ def same_server(url: str, record: Record, known: Known, *, same_path: bool = Fal
 
 
 def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
-         waiting: frozenset[str], *, url: str, answered_from: str | None = None) -> Candidate | None:
+         waiting: frozenset[str], *, url: str, answered_from: str | None = None,
+         states: frozenset[State] = ATTACHABLE) -> Candidate | None:
     """The unfinished download `new` (an answer to `url`, from `answered_from` after redirects)
     is the file of: the strongest match (paxel.sameness), then one waiting for a new link, then
     the newest; None when there is none.
@@ -138,10 +143,11 @@ def best(new: FileFacts, records: Iterable[tuple[Record, Known]],
     without a validator the engine cannot continue the `.part` anyway, so attaching would only
     replace an unfinished download by another file of the same name and size (two exports of a
     web app); and one server's ETag can be no more than mtime and size (nginx), shared by files
-    in two folders."""
+    in two folders. `states`: which downloads may be it (RUNNING_ONLY: the one a second click
+    finds downloading already)."""
     found: list[tuple[tuple[int, bool, float], Candidate]] = []
     for record, known in records:
-        if record.state not in ATTACHABLE or record.media is not None:  # a stream is no file's
+        if record.state not in states or record.media is not None:  # a stream is no file's
             continue
         waits = record.id in waiting
         if not same_server(url, record, known, same_path=not waits):
@@ -197,5 +203,5 @@ class Relinks:
             self._taken.pop(download_id, None)
 
 
-__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "TAKEN_KEPT", "Candidate", "Known", "Relinks", "best", "expired",
-           "facts_of", "replaced_url", "unlike_take"]
+__all__ = ["ATTACHABLE", "EXPIRED_STATUSES", "RUNNING_ONLY", "TAKEN_KEPT", "Candidate", "Known", "Relinks",
+           "best", "expired", "facts_of", "replaced_url", "unlike_take"]

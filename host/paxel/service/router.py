@@ -147,6 +147,9 @@ def _take(ctx: Context, caller: Caller, fields: Fields,
         if attached is not None:   # (its engine resumes the .part: it asks for other bytes)
             ctx.starters.note(attached["download_id"], caller)
             return {"outcome": "taken", "download": attached, "attached": True}, reply
+        running = ctx.scheduler.running_same(request, facts, info.url)
+        if running is not None:    # clicked again while it downloads: it is the answer
+            return {"outcome": "taken", "download": running, "attached": True}, reply
     if request.media is not None:   # a stream's job reads its playlist its own way
         return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}, reply
     # the link worked just now: a refusal before any byte means it expired (the scheduler notes

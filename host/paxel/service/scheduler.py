@@ -235,6 +235,18 @@ class Scheduler(Queues):
         self._pump()
         return result
 
+    def running_same(self, request: DownloadRequest, new: FileFacts,
+                     answered_from: str | None = None) -> dict[str, Any] | None:
+        """The running download `new` is the file of, by `attach`'s rule for a click nobody
+        asked to attach (same path on the same server, a validator agreeing), or None: a
+        second click while it downloads is answered with it, not a second copy."""
+        with self._lock:
+            records = self._store.with_state(*relink.RUNNING_ONLY)
+            known = ((r, relink.facts_of(r, self.relinks.taken(r.id))) for r in records)
+            found = relink.best(new, known, frozenset(), url=request.url, answered_from=answered_from,
+                                states=relink.RUNNING_ONLY)
+        return None if found is None else self.get(found.record.id)
+
     def cancel(self, download_id: str) -> dict[str, Any]:
         with self._lock:
             record = self._get(download_id)
