@@ -237,3 +237,53 @@ def test_clicking_a_file_paxel_is_downloading_right_now_does_not_start_it_over(
     done = host.wait_event("completed", download_id)["data"]["download"]
     assert sha256(Path(done["path"])) == faultserver.sha256(url)
     assert host.close() == 0
+
+
+def paused_waiting_for_a_link(host: NativeHost, url: str, name: str) -> str:
+    """A download of `url` paused with 512 KiB written, then asked to wait for a new link."""
+    first = host.take(2, url, {"size": 4 * MiB, "filename": name}, connections=2, filename=name,
+                      referrer="http://127.0.0.1/page.html")
+    assert first["outcome"] == "taken", first
+    download_id: str = first["download"]["download_id"]
+    host.pause_written(download_id, 512 * KiB)
+    refreshed = host.ask(3, type="refresh", download_id=download_id)
+    assert refreshed["ok"], refreshed
+    return download_id
+
+
+def test_a_refreshed_link_to_another_file_of_the_same_name_and_size_is_not_attached(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """The user asked to refresh a paused download; meanwhile the file behind the link changed
+    (a new build of `app.iso`: same name, same size, new ETag and Last-Modified). The new click
+    is another file: it must be a download of its own, and the paused one keep its bytes."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    url = faultserver.url("app.iso", size=4 * MiB, trickle=MiB)
+    download_id = paused_waiting_for_a_link(host, url, "app.iso")
+    faultserver.change(url)
+    fresh = faultserver.url("app.iso", size=4 * MiB, nonce="2")   # a fresh link to the new build
+    again = host.take(4, fresh, {"size": 4 * MiB, "filename": "app.iso"}, connections=2)
+    assert again["outcome"] == "taken", again
+    assert again.get("attached") is not True and again["download"]["download_id"] != download_id, again
+    done = host.wait_event("completed", again["download"]["download_id"])["data"]["download"]
+    assert sha256(Path(done["path"])) == faultserver.sha256(fresh, version=1)
+    old = {v["download_id"]: v for v in listed(host, 5)}[download_id]
+    assert old["state"] == "paused" and old["done"] >= 512 * KiB, old
+    assert host.close() == 0
+
+
+def test_a_refreshed_link_whose_name_differs_only_by_case_and_unicode_form_is_attached(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """The page now names the file `RE\u0301SUME\u0301.PDF` (upper case, decomposed accents)
+    where the paused download is `résumé.pdf`: the same file, by the same-file rule."""
+    host = paxel_env.host("chrome")
+    host.hello()
+    url = faultserver.url("cv.bin", size=4 * MiB, trickle=MiB)
+    download_id = paused_waiting_for_a_link(host, url, "résumé.pdf")
+    again = host.take(4, faultserver.url("cv.bin", size=4 * MiB), {"size": 4 * MiB},
+                      filename="RE\u0301SUME\u0301.PDF", connections=2)
+    assert again["outcome"] == "taken" and again.get("attached") is True, again
+    assert again["download"]["download_id"] == download_id
+    done = host.wait_event("completed", download_id)["data"]["download"]
+    assert sha256(Path(done["path"])) == faultserver.sha256(url)
+    assert host.close() == 0
