@@ -31,11 +31,14 @@ export function pageToOpen(view) {
  * The request that lets go of a download paxel took after the browser kept its own copy (the
  * deadline passed, or Firefox finished first). A new download goes whole (`remove` with its
  * file); one that continues an earlier download (`attached`) is only paused: removing it would
- * delete the bytes it had before this click.
+ * delete the bytes it had before this click. One that was running already when the click came
+ * (`already`: the service answers a second click on a file it is downloading with that
+ * download) is left alone: nothing of it was this click's.
  */
 export function letGo(outcome) {
   const id = outcome?.download?.download_id;
   if (typeof id !== "string" || !id) return null;
+  if (outcome.attached === true && outcome.already === true) return null;
   return outcome.attached === true
     ? { type: "pause", download_id: id }
     : { type: "remove", download_id: id, delete_file: true };

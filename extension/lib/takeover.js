@@ -33,7 +33,9 @@ export function buildTake(download, seen) {
 export function outcomeOf(result) {
   if (result?.outcome === "taken" && result.download && typeof result.download.download_id === "string") {
     // `attached`: it continues an earlier download of the same file (an expired link refreshed)
-    return { taken: true, download: result.download, ...(result.attached === true ? { attached: true } : {}) };
+    // `already`: that download was running when the click came (nothing of it is this click's)
+    const attached = result.attached === true ? { attached: true, ...(result.already === true ? { already: true } : {}) } : {};
+    return { taken: true, download: result.download, ...attached };
   }
   const reason = typeof result?.reason === "string" && result.reason ? result.reason : "failed";
   const message = typeof result?.message === "string" && result.message ? result.message : "paxel did not take it";

@@ -19,6 +19,17 @@ test("a late take is removed when new, only paused when it continues an earlier 
   assert.equal(letGo(outcomeOf({ outcome: "declined", reason: "status" })), null);
 });
 
+test("a click answered with the download already running is let go of by doing nothing", () => {
+  // The service answers a second click on a file it is downloading with that download; should
+  // the browser's copy win after all (Firefox finished first), the earlier download goes on.
+  const download = { download_id: "d-1", state: "running" };
+  assert.equal(letGo(outcomeOf({ outcome: "taken", download, attached: true, already: true })), null);
+  // An attach whose download the service started at once is this click's: paused.
+  assert.deepEqual(letGo(outcomeOf({ outcome: "taken", download, attached: true })), { type: "pause", download_id: "d-1" });
+  assert.deepEqual(letGo(outcomeOf({ outcome: "taken", download, already: true })),
+    { type: "remove", download_id: "d-1", delete_file: true });
+});
+
 test("whatever the answer, letting go never deletes an attached download's file", () => {
   fc.assert(fc.property(fc.anything(), (junk) => {
     const outcome = outcomeOf({ outcome: "taken", download: { download_id: "d-9" }, attached: junk });

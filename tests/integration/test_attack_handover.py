@@ -234,6 +234,7 @@ def test_clicking_a_file_paxel_is_downloading_right_now_does_not_start_it_over(
     print(f"\nsecond click: {again}\nlist: {[(v['download_id'], v['state']) for v in views]}")
     assert [v["download_id"] for v in views] == [download_id], "the second click started it over"
     assert again["outcome"] == "taken" and again["download"]["download_id"] == download_id, again
+    assert again["attached"] is True and again["already"] is True, again   # a late one: left alone
     done = host.wait_event("completed", download_id)["data"]["download"]
     assert sha256(Path(done["path"])) == faultserver.sha256(url)
     assert host.close() == 0

@@ -149,7 +149,7 @@ def _take(ctx: Context, caller: Caller, fields: Fields,
             return {"outcome": "taken", "download": attached, "attached": True}, reply
         running = ctx.scheduler.running_same(request, facts, info.url)
         if running is not None:    # clicked again while it downloads: it is the answer
-            return {"outcome": "taken", "download": running, "attached": True}, reply
+            return {"outcome": "taken", "download": running, "attached": True, "already": True}, reply
     if request.media is not None:   # a stream's job reads its playlist its own way
         return {"outcome": "taken", **on_download(ctx, caller, fields, facts)}, reply
     # the link worked just now: a refusal before any byte means it expired (the scheduler notes
