@@ -207,3 +207,28 @@ def test_two_tabs_asking_for_one_url_each_hand_paxel_their_own_request_in_firefo
             raise
     files = sorted(Path(v["path"]).read_bytes() for v in views)
     assert files == [b"A" * SIZE, b"B" * (SIZE + 1)]
+
+
+def test_a_link_clicked_twice_is_downloaded_once(
+        chromium: Chromium, paxel_env: PaxelEnv, nginx: Nginx, faultserver: FaultServer) -> None:
+    """The user clicks a link, and again while paxel downloads it (impatience, a double click):
+    one download, one file, no copy in the browser's folder."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    chromium.in_extension(f"chrome.storage.sync.set({{settings: {json.dumps({'minSize': 0})}}})")
+    url = faultserver.url("twice.bin", size=8 * 1024 * KiB, trickle=2 * 1024 * KiB)
+    nginx.add_file("twice.html", content=(
+        f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
+    tab = chromium.open_page(nginx.url("twice.html"))
+    chromium.click(tab, "#dl")
+    wait_for(lambda: [v for v in paxel_list(paxel_env) if v["state"] == "running"], 15, "paxel to start it")
+
+    chromium.click(tab, "#dl")
+
+    decisions = wait_for(lambda: (lambda t: t if len(t) >= 2 else None)(chromium.in_extension(
+        "chrome.storage.session.get('trace').then(s => s.trace || [])")), 15, "the second decision")
+    assert decisions[0]["to"] == "paxel" and "continues" in decisions[0].get("detail", ""), decisions[0]
+    done = wait_for(lambda: [v for v in paxel_list(paxel_env) if v["state"] == "completed"], 30,
+                    "paxel to finish")
+    assert len(paxel_list(paxel_env)) == 1 and len(done) == 1
+    assert hashlib.sha256(Path(done[0]["path"]).read_bytes()).hexdigest() == faultserver.sha256(url)
+    assert list(chromium.downloads.iterdir()) == []
