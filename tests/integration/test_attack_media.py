@@ -6,7 +6,9 @@ beside the ffmpeg-made fixtures (support/media.py), a real `paxel` process, ffpr
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -304,3 +306,37 @@ def test_a_live_segment_gone_before_it_is_fetched_is_skipped_not_the_end_of_the_
     assert run.returncode == 0, err
     assert "gone.ts" in err and "skipped" in err, err
     check_output(out, 240, seconds=4)
+
+
+def test_a_live_recording_killed_and_run_again_keeps_what_it_had_recorded(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """kill -9 during a live recording, the window slides on meanwhile, the same command again:
+    the segments recorded before the kill are no longer in the playlist, and the rerun deleted
+    them as strangers (the file had only what came after). A recording resumes like any download."""
+    where = folder(media_root)
+    segs = clear_segments(4)
+    publish(where, playlist(segs[:2], target=1, end=False))
+    out = tmp_path / "live.mp4"
+    work = tmp_path / "live.mp4.paxel-media"
+    run = subprocess.Popen([*PAXEL, media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if len(json.loads((work / "state.json").read_bytes())["done"]) == 2:
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail("the first two segments were never recorded")
+        assert run.poll() is None
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+    finally:
+        run.kill()
+    publish(where, playlist(segs[2:], sequence=2, target=1, end=True))   # the window slid on
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
+    assert done.returncode == 0, done.stderr
+    check_output(out, 240)

@@ -166,3 +166,21 @@ def test_mux_command_copies_audio_and_video_of_every_input() -> None:
     assert cmd[-5:-3] == ["-c", "copy"]
     assert cmd.count("-i") == 2 and "0:a?" in cmd and "1:v?" in cmd
     assert mux.find_ffmpeg(lambda _name: None) is None
+
+
+def test_a_resumed_recording_puts_the_segments_it_had_before_the_window() -> None:
+    from paxel.media import live
+    from paxel.media.model import Segment, Track
+    from paxel.media.plan import Done
+
+    window = Track("muxed", tuple(Segment(f"http://h/s{n}.ts", 2.0, n) for n in (5, 6)), live=True)
+    done = {"t0-000000001.seg": Done("http://h/s1.ts", None, 10),
+            "t0-000000002.seg": Done("http://h/s2.ts", None, 10),
+            "t0-000000005.seg": Done("http://h/s5.ts", None, 10),
+            "t1-000000001.seg": Done("http://h/a.ts", None, 1),      # another track's
+            "key0.bin": Done("http://h/k", None, 16)}
+    (track,) = live.resumed([window], done)
+    assert [(s.sequence, s.url, s.discontinuity) for s in track.segments] == [
+        (1, "http://h/s1.ts", -1), (2, "http://h/s2.ts", -1),      # a gap (3, 4) before the window
+        (5, "http://h/s5.ts", 0), (6, "http://h/s6.ts", 0)]
+    assert live.resumed([window], {}) == [window]

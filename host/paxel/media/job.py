@@ -196,9 +196,13 @@ class MediaJob:
 
     def _run_locked(self, stream: Stream, plan: Plan, ffmpeg: str | None, output: Path,
                     work: Path) -> MediaResult:
+        tracks = list(stream.tracks)
+        if stream.kind == "hls":   # a recording killed while live: what it had is no longer listed
+            tracks = live.resumed(tracks, self._recorded(work))
+            plan = plan if tracks == list(stream.tracks) else make_plan(tracks)
         if self.live:
             plan, self._live_end = live.record(
-                list(stream.tracks), lambda p: self._fetch(p, work, None, work / "unused"), self._stop,
+                tracks, lambda p: self._fetch(p, work, None, work / "unused"), self._stop,
                 lambda t: hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind))
         else:
             self._fetch(plan, work, ffmpeg, output)
@@ -222,13 +226,16 @@ class MediaJob:
     _live_end: str | None = None      # why a live recording ended by itself before ENDLIST
     _key_pieces: frozenset[Piece] = frozenset()
 
+    def _recorded(self, work: Path) -> dict[str, Done]:
+        try:
+            return decode_state((work / STATE).read_bytes(), self.options.url)
+        except FileNotFoundError:
+            return {}
+
     def _prepare(self, plan: Plan, work: Path) -> list[Piece]:
         """Load the resume state, drop what it does not vouch for, fetch the keys; the pieces
         still to fetch."""
-        try:
-            recorded = decode_state((work / STATE).read_bytes(), self.options.url)
-        except FileNotFoundError:
-            recorded = {}
+        recorded = self._recorded(work)
         sizes = {p.name: p.stat().st_size for p in work.iterdir() if p.is_file()}
         every = (*plan.keys, *plan.pieces)
         keep = still_done(every, recorded, sizes)

@@ -13,16 +13,18 @@ The job's own I/O comes in as callables; the loop is here so the job stays one c
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from paxel.errors import HTTPStatusError
-from paxel.media.model import Track
-from paxel.media.plan import Plan, make_plan
+from paxel.media.model import Segment, Track
+from paxel.media.plan import Done, Plan, make_plan
 
 STALL_TARGETS = 8       # target durations a live playlist may go without a new segment
+_PIECE = re.compile(r"t(\d+)-(\d+)\.seg")   # plan.py's segment piece names: track, sequence
 GONE = (404, 410)       # a live segment answered so slid out of the window (or was dropped)
 
 
@@ -59,6 +61,28 @@ def record(tracks: list[Track], fetch: Callable[[Plan], None], stop: threading.E
         if any(len(m.segments) > len(t.segments) for m, t in zip(merged, tracks, strict=True)):
             grew = time.monotonic()
         tracks = merged
+
+
+def resumed(tracks: list[Track], done: Mapping[str, Done]) -> list[Track]:
+    """The tracks with the segments an earlier run of this recording kept (its resume state) put
+    back in front: a live window slides, so after a kill they are no longer listed, and pieces
+    the plan does not list are deleted as strangers. Their pieces are on disk already decrypted;
+    a gap in the sequence between them and the window is a discontinuity (timestamps jump)."""
+    out = []
+    for t, track in enumerate(tracks):
+        first = track.segments[0].sequence if track.segments else None
+        kept = sorted((int(m.group(2)), d) for name, d in done.items()
+                      if (m := _PIECE.fullmatch(name)) and int(m.group(1)) == t)
+        earlier = [(seq, d) for seq, d in kept if first is None or seq < first]
+        if not earlier:
+            out.append(track)
+            continue
+        gap = first is not None and earlier[-1][0] + 1 != first
+        init = track.segments[0].init if track.segments else None
+        back = tuple(Segment(d.url, track.target_duration, seq, d.byte_range, None, init, -1 if gap else 0)
+                     for seq, d in earlier)
+        out.append(replace(track, segments=back + track.segments))
+    return out
 
 
 def _skipped(gone: list[str]) -> str | None:
