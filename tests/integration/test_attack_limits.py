@@ -177,9 +177,9 @@ def test_the_per_host_cap_counts_connections_a_redirect_brought_to_the_host(
     Before, that connection stayed and carried the download beside the other's two."""
     scheduler = make_scheduler(max_connections_per_host=2)
     trickle = 1 * MiB
-    direct = add(scheduler, faultserver.url("d.bin", other=True, size=6 * MiB, trickle=trickle), 2)
+    direct = add(scheduler, faultserver.url("d.bin", other=True, size=8 * MiB, trickle=trickle), 2)
     _wait_written(scheduler, direct, 256 * 1024, 10.0)
-    redirected = add(scheduler, faultserver.url("r.bin", size=2 * MiB, trickle=trickle, redirect="other"), 2)
+    redirected = add(scheduler, faultserver.url("r.bin", size=4 * MiB, trickle=trickle, redirect="other"), 2)
     host, port = faultserver.other_base.removeprefix("http://").rsplit(":", 1)
     over_since: float | None = None
     longest = 0.0
@@ -195,7 +195,8 @@ def test_the_per_host_cap_counts_connections_a_redirect_brought_to_the_host(
             break
         time.sleep(0.01)
     assert {scheduler.get(i)["state"] for i in (redirected, direct)} == {State.COMPLETED}
-    assert longest < 0.3, f"3 connections to the other host for {longest:.2f} s"
+    # before: 3 for as long as the redirected download ran (4 s); a probe's moment, under load: < 1 s
+    assert longest < 1.0, f"3 connections to the other host for {longest:.2f} s"
 
 
 def test_move_up_after_a_paused_download_returned_beside_a_moved_one(
