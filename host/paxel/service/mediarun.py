@@ -14,6 +14,7 @@ on the job's thread, the rest from any thread (MediaJob and Download allow that)
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -36,6 +37,7 @@ class Runner(Protocol):
     def progress(self) -> engine.Progress: ...
 
 
+log = logging.getLogger(__name__)
 WORK_SUFFIX = ".paxel-media"   # paxel.media.job.WORK_SUFFIX (not imported: it loads the parsers)
 
 
@@ -50,6 +52,8 @@ class MediaDownload:
 
     def run(self) -> engine.Result:
         result = self._job.run()
+        if result.note:   # (a recording that ended itself, skipped segments, .ts without ffmpeg)
+            log.warning("%s: %s", result.path, result.note)
         return engine.Result(result.path, result.size, result.paused, None)
 
     def pause(self) -> None:
