@@ -93,6 +93,12 @@ def test_a_stream_the_page_plays_is_listed_in_the_popup_and_downloaded(
     wait_for(lambda: all(p.exists() for p in made), 30, "both streams as MP4s")
     for path in made:
         check_output(Path(path), 240)
+    # the tab navigates: its finds are forgotten, and the badge with them
+    (media.data / "e2e" / "away.html").write_text("<!doctype html><title>away</title>")
+    chromium.evaluate(page, f"location.href = {json.dumps(media.url('e2e/away.html'))}")
+    kept = f"chrome.storage.session.get('media').then(s => s.media?.['{tab}'] ?? null)"
+    wait_for(lambda: chromium.in_extension(kept) is None, 10, "the tab's finds to be forgotten")
+    assert chromium.in_extension(f"chrome.action.getBadgeText({{tabId: {tab}}})") != "▶"
 
 
 def test_firefox_finds_the_stream_and_its_popup_downloads_it(firefox: Firefox, paxel_env: PaxelEnv,
