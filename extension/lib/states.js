@@ -59,10 +59,15 @@
     return added ? `added ${added}` : "";
   }
 
-  /** Fraction done in [0, 1], or null when it is not known. */
+  /** Fraction done in [0, 1], or null when it is not known. A stream's bytes are known only at
+   * the end, its segments from the start: segments done of all (not while live: the count grows). */
   function fraction(view) {
     if (view.state === "completed") return 1;
-    if (typeof view.total !== "number" || !(view.total > 0)) return null;
+    const m = view.media;
+    if (typeof view.total !== "number" || !(view.total > 0)) {
+      if (!m || m.live !== false || !(m.segments_total > 0)) return null;
+      return Math.min(1, Math.max(0, (m.segments_done || 0) / m.segments_total));
+    }
     return Math.min(1, Math.max(0, (view.done || 0) / view.total));
   }
 
@@ -84,6 +89,7 @@
     }
     if (view.state === "cancelled") return "";
     const f = fraction(view);
+    if (f !== null && typeof view.total !== "number") return `${fmt.formatSize(view.done || 0)} (${Math.floor(f * 100)}%)`;
     if (f !== null) return `${fmt.formatPair(view.done || 0, view.total)} (${Math.floor(f * 100)}%)`;
     return view.done > 0 ? fmt.formatSize(view.done) : "";
   }

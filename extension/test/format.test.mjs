@@ -210,3 +210,16 @@ test("the parts work loaded in any order (they look each other up when called)",
   assert.equal(page.paxelFormat.retryText(row, 83), "next try in 1:57");
   assert.equal(page.paxelFormat.summaryText(table, [row]), fmt.summaryText(table, [row]));
 });
+
+test("a stream's bar and size follow its segments (its byte total is not known before the end)", () => {
+  const stream = (over = {}) => view({ total: null, done: 3 << 20, media: { segments_done: 15, segments_total: 60, live: false }, ...over });
+  assert.equal(fmt.fraction(stream()), 0.25);
+  assert.equal(fmt.barKind(stream()), "determinate");
+  assert.equal(fmt.sizeText(stream()), "3.0 MiB (25%)");
+  assert.equal(fmt.barKind(stream({ state: "paused", phase: null })), "determinate");
+  // a live recording's count grows as it records: no fraction
+  const live = stream({ media: { segments_done: 15, segments_total: 16, live: true } });
+  assert.equal(fmt.fraction(live), null);
+  assert.equal(fmt.barKind(live), "indeterminate");
+  assert.equal(fmt.fraction(stream({ media: { segments_done: null, segments_total: null, live: null } })), null);
+});
