@@ -1,39 +1,29 @@
 """One connection worker: open a range, pump its body into the `.part`, retry what can be retried.
 
 `Worker.run` is a thread's body; it shares only `Shared` (and the PartFile, whose positional
-writes need no lock). Also here: the single stream of unknown length (`stream_unknown`), the
-status and retry rules every request obeys (`raise_status`, `retry_or_raise`), and the read
-sizing. Whether a failed try counts as progress is pure: `retry.made_progress`.
+writes need no lock). The status and retry rules every request obeys are in engine.rules, the
+single stream of unknown length in engine.stream (both re-exported here for their old
+importers). Whether a failed try counts as progress is pure: `retry.made_progress`.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-import zlib
-from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
 
 from paxel import storage
 from paxel.engine.coordinator import steal_tail
-from paxel.engine.pump import READ_SECONDS, READ_SIZE, pump, read_size
+from paxel.engine.pump import READ_SIZE, pump
+from paxel.engine.rules import raise_status, retry_or_raise
 from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, TooSlow, Transport, log
-from paxel.errors import HTTPStatusError, NetworkError, ServerMisbehaved
-from paxel.headers import parse_retry_after
+from paxel.engine.stream import stream_body, stream_unknown
+from paxel.errors import NetworkError
 from paxel.lowspeed import SlowWatch
-from paxel.probe import (
-    DECODABLE,
-    FileChanged,
-    ProbeResult,
-    check_full,
-    check_partial,
-    encoding,
-    interpret,
-)
-from paxel.retry import made_progress, retryable_status
+from paxel.probe import FileChanged, check_full, check_partial, interpret
+from paxel.retry import made_progress
 from paxel.segments import Segment, request_size
+
+__all__ = ["Worker", "open_range", "raise_status", "retry_or_raise", "stream_body", "stream_unknown"]
 
 REQUEST_SECONDS = 1.5      # a connection asks for the whole rest of its segment once it is this near
 REFUSALS = frozenset({429, 503})  # what servers answer a connection beyond their per-client limit
@@ -243,163 +233,3 @@ def restart_single(s: Shared, seg: Segment, exc: NetworkError | RetryableStatus)
     if restarts > s.options.retry.restarts:
         raise NetworkError(f"{exc} (gave up after {restarts} tries from byte 0: "
                            "the server does not support ranges)") from None
-
-
-# -- a single stream of unknown length ---------------------------------------------------------
-
-
-def stream_unknown(s: Shared, main: Transport, reply: Reply | None, part: storage.PartFile) -> ProbeResult:
-    """No length: one connection, written to the end (see stream_body); returns the probe with
-    the size now known. Progress is reported while it runs."""
-    probe = s.probe
-    assert probe is not None
-    s.live = 1
-    last_emit = [time.monotonic()]
-
-    def written(total: int) -> None:
-        with s.lock:
-            s.streamed = total
-        now = time.monotonic()
-        if now - last_emit[0] >= s.interval:
-            s.emit(now)
-            last_emit[0] = now
-
-    size = stream_body(s, main, probe.url, reply, part, written)
-    probe = replace(probe, size=size)
-    with s.lock:
-        s.probe = probe
-    return probe
-
-
-def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, part: storage.PartFile,
-                written: Callable[[int], None]) -> int:
-    """GET `url` (or take `reply`, its answer already) and write the whole body into `part` from
-    byte 0; a drop starts over from byte 0 (with the retry policy's backoff). A body compressed
-    despite `Accept-Encoding: identity` is decoded here, as one whole stream. `written(total)`
-    is told the bytes on disk after every write. Returns the size."""
-    buf = memoryview(bytearray(READ_SIZE))
-    failures = 0
-    fresh = False
-    try:
-        while True:
-            try:
-                if reply is None:
-                    reply = transport.get(url, fresh=fresh)
-                    if reply.status != 200:
-                        raise_status(reply, first_request=False)
-                decoder = _decoder(reply)
-                part.truncate(0)
-                total = 0
-                written(0)
-                began = time.monotonic()
-                floor = s.options.speed_floor
-                watch = SlowWatch(floor, began) if floor is not None else None
-                size = read_size(None, s.limit)
-                got = 0
-                while True:
-                    s.check_stop()
-                    # a read returns only once its buffer is full: sized to the speed, like
-                    # pump's, so progress and the file move on a slow link too
-                    n = reply.readinto(buf[:size])
-                    if n == 0:
-                        break
-                    got += n
-                    now = time.monotonic()
-                    took = now - began
-                    if size < READ_SIZE and took >= READ_SECONDS:  # (the first reads come
-                        size = read_size(got / took, s.limit)     # from buffers: too fast)
-                    total += _write(part, decoder.decompress(buf[:n]) if decoder else buf[:n], total)
-                    written(total)
-                    if watch is not None and watch.brought(now, n):
-                        raise TooSlow(f"{reply.url} sent {watch.describe()}")
-                    if s.limit.active:
-                        delay = s.limit.reserve(n)
-                        slept = time.monotonic()
-                        if s.limit.pace(delay, s.stop):
-                            raise Stop
-                        if watch is not None:  # as slept: a loaded machine wakes us late
-                            watch.waited(time.monotonic() - slept)
-                announced = _announced(reply)
-                if announced is not None and got < announced:  # (readinto just returns 0 then)
-                    raise NetworkError(f"{reply.url} closed the connection early "
-                                       f"({got} of {announced} bytes)")
-                if decoder is not None:
-                    total += _write(part, decoder.flush(), total)
-                    written(total)
-                    if not decoder.eof:
-                        raise NetworkError(f"{reply.url}: the compressed body ended early")
-                reply.close(reusable=True)
-                return total
-            except (NetworkError, RetryableStatus) as exc:
-                if reply is not None:
-                    reply.close()
-                    reply = None
-                fresh = isinstance(exc, TooSlow)   # (a trickling path tends to stay one)
-                failures += 1
-                retry_or_raise(s, exc, failures)
-            except zlib.error as exc:
-                raise ServerMisbehaved(f"{url}: the compressed body does not decode ({exc})") from None
-    except BaseException:
-        if reply is not None:
-            reply.close()
-        raise
-
-
-def _announced(reply: Reply) -> int | None:
-    """The body's Content-Length as sent (of the encoded bytes, if encoded), when it is one."""
-    raw = (reply.headers.get("Content-Length") or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
-def _write(part: storage.PartFile, data: bytes | memoryview, offset: int) -> int:
-    if data:
-        part.write_at(memoryview(data), offset)
-    return len(data)
-
-
-def _decoder(reply: Reply) -> Any:
-    """A zlib decompressor for a gzip/deflate body (None for raw bytes); ServerMisbehaved for an
-    encoding paxel cannot decode (the bytes would not be the file)."""
-    coding = encoding(reply.headers)
-    if coding is None:
-        return None
-    if coding not in DECODABLE:
-        reply.close()
-        raise ServerMisbehaved(f"{reply.url} sent the file encoded as {coding!r} although paxel "
-                               "asked for identity, and paxel cannot decode that")
-    # gzip: wbits 31; deflate: 47 accepts a zlib or a gzip header (servers send either)
-    return zlib.decompressobj(31 if coding in ("gzip", "x-gzip") else 47)
-
-
-# -- rules every request obeys -------------------------------------------------------------------
-
-
-def raise_status(reply: Reply, *, first_request: bool) -> None:
-    """The error for a status that is not the body asked for: retryable, or final."""
-    status = reply.status
-    what = f"{reply.url} answered {status}"
-    if retryable_status(status):
-        raise RetryableStatus(what, status, parse_retry_after(reply.headers.get("Retry-After"), time.time()))
-    if status in (401, 403):
-        what += " (access denied: cookies or login missing or expired?)"
-    elif status == 404:
-        what += " (not found)"
-    if not first_request and status == 416:
-        raise FileChanged(f"{what}: the file got shorter on the server")
-    raise HTTPStatusError(what, status=status)
-
-
-def retry_or_raise(s: Shared, exc: NetworkError | RetryableStatus, failures: int) -> None:
-    """Wait out the backoff (or the server's Retry-After) before try `failures + 1`; once the
-    policy gives up, raise the final error naming the cause."""
-    policy = s.options.retry
-    if policy.gives_up(failures):
-        if isinstance(exc, RetryableStatus):
-            raise HTTPStatusError(f"{exc.message} (gave up after {failures} tries)",
-                                  status=exc.status) from None
-        raise NetworkError(f"{exc} (gave up after {failures} tries)") from None
-    delay = policy.delay(failures, random.random(),
-                         exc.retry_after if isinstance(exc, RetryableStatus) else None)
-    s.say(f"{exc}; retrying in {delay:.1f}s", retry=(failures, time.time() + delay))
-    if s.stop.wait(delay):
-        raise Stop

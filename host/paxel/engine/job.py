@@ -17,10 +17,11 @@ from pathlib import Path
 from paxel import resume, storage
 from paxel.checksum import parse_checksum
 from paxel.engine import coordinator, finish, start
-from paxel.engine.connection import Worker, stream_unknown
+from paxel.engine.connection import Worker
 from paxel.engine.options import MAX_CONNECTIONS, MAX_RESTARTS, DownloadOptions, Progress, Result
 from paxel.engine.pump import CHECKPOINT_BYTES
 from paxel.engine.shared import AlreadyComplete, Shared, Stop, Transport
+from paxel.engine.stream import stream_unknown
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
 from paxel.probe import FileChanged, RangesUntrusted
 from paxel.segments import Segment, SegmentTable

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from paxel import resume, storage
-from paxel.engine.connection import raise_status, retry_or_raise
+from paxel.engine.rules import raise_status, retry_or_raise
 from paxel.engine.shared import AlreadyComplete, Reply, RetryableStatus, Shared, Transport
 from paxel.errors import DiskError, NetworkError, UsageError
 from paxel.filenames import choose_name, safe_filename, unique_name
