@@ -7,10 +7,11 @@ connection, front to back. Positions only move forward:
 
 `pos` is what the connection has claimed (about to be written), `written` what reached the file,
 `durable` what is fdatasync'd and recorded in the resume state, `requested` where the owner's
-current HTTP request ends. Splitting shrinks `end` of a running segment and creates a new one
-from the old end, so the partition always holds; it never cuts below `requested`, because bytes
-already asked for are on the wire and would be sent twice. The caller serialises every call with
-one lock.
+current HTTP request ends, `reading` where its read in progress ends (a read that has started
+waits for all its bytes: a steal never cuts inside it). Splitting shrinks `end` of a running
+segment and creates a new one from the old end, so the partition always holds; it never cuts
+below `requested`, because bytes already asked for are on the wire and would be sent twice (a
+tail steal, the last resort, does: see `steal`). The caller serialises every call with one lock.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Segment:
     durable: int
     owner: int | None = None
     requested: int = 0
+    reading: int = 0   # set by the owner without the lock: only ever a hint for steal()
 
     @classmethod
     def fresh(cls, start: int, end: int, done: int = 0) -> Segment:
@@ -134,13 +136,19 @@ class SegmentTable:
     def steal(self, seg: Segment, worker: int, min_size: int) -> Segment | None:
         """Give `worker` the second half of what `seg`'s owner has not fetched yet, even though
         the owner already asked the server for it (it stops at the cut and reconnects: the bytes
-        in flight past the cut are the price). The tail's last resort, when no unrequested piece
-        is left (see next_for); None when a half would be smaller than `min_size`."""
-        left = seg.end - seg.pos
-        if seg.owner is None or left < 2 * min_size:
+        in flight past the cut are the price). The cut is never inside the owner's read in
+        progress (`reading`): that read returns only once all its bytes are in, so a cut there
+        would save the owner nothing and fetch those bytes twice. The tail's last resort, when
+        no unrequested piece is left (see next_for); None when a piece would be smaller than
+        `min_size`."""
+        if seg.owner is None:
             return None
-        at = seg.pos + left // 2
-        if (at // ALIGN * ALIGN) - seg.pos >= min_size:
+        busy = max(seg.pos, min(seg.reading, seg.end))
+        left = seg.end - busy
+        if left < 2 * min_size:
+            return None
+        at = busy + left // 2
+        if (at // ALIGN * ALIGN) - busy >= min_size:
             at = at // ALIGN * ALIGN
         tail = self._cut(seg, at)
         tail.owner = worker

@@ -52,6 +52,7 @@ class Worker:
         counted = False             # already subtracted from s.live
         proven = False              # this TCP connection has brought bytes
         share = True                # the next request is the first for its planned share
+        kept = False                # the last reply was read to its end: its connection is kept
         floor = s.options.speed_floor
         watch: SlowWatch | None = None   # this TCP connection against the speed floor
         try:
@@ -60,7 +61,7 @@ class Worker:
                     with s.lock:
                         seg = s.table.next_for(wid, s.options.min_split) if s.table else None
                         if seg is None:
-                            seg = steal_tail(s, wid, time.monotonic())
+                            seg = steal_tail(s, wid, time.monotonic(), connected=kept)
                         if seg is None:
                             # counted out under the same lock: a failing connection that hands
                             # its range back must see that nobody is left to take it
@@ -93,6 +94,7 @@ class Worker:
                         failures, proven = 0, True
                         rate = (seg.written - before) / max(time.monotonic() - began, 1e-6)
                     reply.close(reusable=complete)
+                    kept = complete
                     reply = None
                     with s.lock:
                         if seg.written >= seg.end:
@@ -100,6 +102,7 @@ class Worker:
                             seg.owner = None
                             seg = None
                 except (NetworkError, RetryableStatus) as exc:
+                    kept = False
                     assert seg is not None
                     if reply is not None:
                         reply.close()
@@ -182,8 +185,10 @@ def open_range(s: Shared, transport: Transport, seg: Segment, rate: float | None
         size = request_size(seg.remaining, rate, s.options.min_split, REQUEST_SECONDS,
                             own_share=own_share) if ranged else seg.remaining
         last = table.request(seg, size) - 1
+    asked = time.monotonic()
     reply = transport.get(probe.url, first if ranged else None, last if ranged else None,
                           probe.if_range if ranged else None, fresh=fresh)
+    s.latency = min(s.latency, time.monotonic() - asked)   # (a hint: no lock, see Shared)
     reply.body_end = last + 1
     try:
         if reply.status == 206 and ranged:

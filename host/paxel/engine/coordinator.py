@@ -19,7 +19,9 @@ from paxel.segments import Segment, slow_owners
 
 CHECKPOINT_INTERVAL = 0.5  # seconds: and at least this often while bytes arrive
 WATCH_INTERVAL = 0.25      # seconds between slow-connection checks (see replace_slow)
-TAIL_SECONDS = 0.25        # a tail steal must save at least this much (see steal_tail)
+TAIL_SECONDS = 0.025       # a tail steal must save at least this much (see steal_tail)
+MIN_STEAL = 128 * 1024     # ...and bring at least this many bytes
+NEW_CONNECTION_TAIL_SECONDS = 0.25   # ...or this much when it needs a new connection
 
 
 def coordinate(s: Shared, part: storage.PartFile, probe: ProbeResult,
@@ -130,15 +132,24 @@ def replace_slow(s: Shared, now: float) -> None:
             reply.abort()
 
 
-def steal_tail(s: Shared, wid: int, now: float) -> Segment | None:
+def steal_tail(s: Shared, wid: int, now: float, *, connected: bool = True) -> Segment | None:
     """For a connection with nothing left to take: half of the range that will take longest to
-    arrive, though its owner already asked for it, when that saves TAIL_SECONDS (caller holds
-    the lock). Without it the download's end waits for one connection fetching its whole last
-    request while the others have finished (after a replacement, typically); with it each idle
-    connection halves the longest tail, down to min_split."""
+    arrive, though its owner already asked for it (caller holds the lock).
+
+    Without it the download's end waits for the connections that happen to be slower, while the
+    others have finished: after a replacement, or when the server itself paces some connections
+    a little slower than others (bench/README.md: nginx's `limit_rate` on the worker that holds
+    most connections, 2-4 % slower, which makes a 0.1-0.3 s tail on a 1 GiB file). Each idle
+    connection halves the longest tail, so the connections end within about TAIL_SECONDS of
+    each other: a steal must save TAIL_SECONDS beyond a request's round trip (Shared.latency,
+    measured), and bring MIN_STEAL bytes; a tail where every connection ends together is left
+    alone. A connection that is not `connected` (its last reply was cut, so its socket closed)
+    steals only what saves NEW_CONNECTION_TAIL_SECONDS: a new TCP (and TLS) connection costs
+    round trips, and a chain of cut owners reconnecting for small pieces would be churn."""
     table = s.table
     if table is None or s.no_ranges:
         return None
+    need = TAIL_SECONDS if connected else NEW_CONNECTION_TAIL_SECONDS
     best: tuple[float, Segment] | None = None
     for seg in table.active():
         if seg.owner is None or seg.owner == wid or seg.owner not in s.replies:
@@ -147,7 +158,9 @@ def steal_tail(s: Shared, wid: int, now: float) -> Segment | None:
         if now - started < WATCH_INTERVAL:
             continue  # too new to know its speed
         rate = (seg.written - base) / (now - started)
-        eta = (seg.end - seg.pos) / rate if rate > 0 else float("inf")
-        if eta >= 2 * TAIL_SECONDS and (best is None or eta > best[0]):
-            best = (eta, seg)
-    return None if best is None else table.steal(best[1], wid, s.options.min_split)
+        free = seg.end - max(seg.pos, min(seg.reading, seg.end))   # not being read yet
+        half = free / 2 / rate if rate > 0 else float("inf")
+        latency = 0.0 if s.latency == float("inf") else s.latency   # (inf: none timed yet)
+        if half - latency >= need and free >= 2 * MIN_STEAL and (best is None or half > best[0]):
+            best = (half, seg)
+    return None if best is None else table.steal(best[1], wid, MIN_STEAL)

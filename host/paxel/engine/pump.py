@@ -44,7 +44,10 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
             if stop.is_set():
                 raise Stop
             # seg.end may shrink meanwhile (a split): read unlocked, the claim below re-checks
-            want = min(size, seg.end - seg.pos, body_end - seg.pos)
+            left = seg.end - seg.pos
+            # near its end a segment is read in quarters of what is left: a read returns only
+            # once full, and a tail steal (coordinator.steal_tail) cannot cut inside it
+            want = min(size, left, body_end - seg.pos, max(MIN_READ, left // 4))
             if want <= 0:
                 break
             if limit.active:  # charged before the read, in small steps (paxel.ratelimit)
@@ -66,6 +69,7 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
                                 s.seg_started[wid] = (since[0] + slept, since[1])
                     if watch is not None:
                         watch.waited(slept)
+            seg.reading = seg.pos + want   # (no lock: a hint for a tail steal, segments.steal)
             n = reply.readinto(buf[:want])
             if n <= 0:
                 raise NetworkError(f"{reply.url} closed the connection early")

@@ -92,6 +92,9 @@ class Shared:
         self.live = 0
         self.furthest = 0      # without ranges: the most bytes any try from byte 0 reached
         self.restarts = 0      # without ranges: tries that started over from byte 0
+        # a hint, written without the lock by any worker: the shortest time a range request took
+        # to bring its headers back (a tail steal must save more than a request costs)
+        self.latency = float("inf")
         # job
         self.no_ranges = False
         self.part: storage.PartFile | None = None   # claimed (locked) `.part` while we run
