@@ -186,6 +186,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="comma list from curl,aria2c,axel,paxel (requests is added to `small`)")
     p.add_argument("--paxel-connections", type=int,
                    help="paxel's -n for the uncapped cases (default: paxel's own default)")
+    p.add_argument("--one-listener", action="store_true",
+                   help="nginx without `reuseport`, as before 2026-12-01 (see bench/README.md)")
     p.add_argument("--api-files", type=int, help="files in the Python API loop (default 200, quick 50)")
     p.add_argument("--before", type=Path, metavar="DIR",
                    help="also run the paxel whose package is DIR/paxel (e.g. a `git archive` of an older "
@@ -245,7 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     shm_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-", dir="/dev/shm"))
     disk_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-"))
     data.chmod(0o755)
-    nginx = Nginx(rate="8m", root=data, slow_rate="819k")
+    # reuseport: the kernel spreads connections over nginx's two workers whatever their timing;
+    # with one listening socket an idle worker accepts nearly all of a client whose connections
+    # come a few ms apart (paxel's threads), and paces 12-15 connections 2-4 % slower than the
+    # other worker does its few (bench/README.md, "Why axel was faster")
+    nginx = Nginx(rate="8m", root=data, slow_rate="819k", reuseport=not args.one_listener)
     reports: list[str] = []
     measured: list[Measured] = []
     made: dict[str, tuple[str, int]] = {}  # the one data file on the server: sha256, size

@@ -72,7 +72,7 @@ http {{
     }}
     limit_conn_zone $binary_remote_addr zone=perclient:1m;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{reuseport};
         server_name localhost;
         access_log {tmp}/access.log paxel;
         # `?slow=RATE` (e.g. 2m) on any URL caps each connection at RATE: a browser's single
@@ -147,7 +147,9 @@ class Nginx:
     """One nginx process with its own prefix in a temporary folder."""
 
     def __init__(self, rate: str = "8m", root: Path | None = None, slow_rate: str = "819k",
-                 conn_limit: int = 4, uneven_chunk: str = "256k") -> None:
+                 conn_limit: int = 4, uneven_chunk: str = "256k", reuseport: bool = False) -> None:
+        """`reuseport`: the kernel spreads new connections over the workers (bench/: see
+        bench/README.md); without it an idle worker accepts nearly all of them."""
         self.tmp = Path(tempfile.mkdtemp(prefix="paxel-nginx-"))
         self.data = root or self.tmp / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -156,7 +158,8 @@ class Nginx:
         self.port = free_port()
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
         conf = CONFIG.format(
-            user=user, tmp=self.tmp, port=self.port, data=self.data, rate=rate, slow_rate=slow_rate,
+            user=user, tmp=self.tmp, port=self.port, reuseport=" reuseport" if reuseport else "",
+            data=self.data, rate=rate, slow_rate=slow_rate,
             conn_limit=conn_limit, uneven_chunk=uneven_chunk,
             cookie_name=PRIVATE_COOKIE[0], cookie_value=PRIVATE_COOKIE[1],
         )
