@@ -44,13 +44,14 @@ true
 """
 
 
-def one_round(browser: Chromium, env: PaxelEnv, nginx: Nginx, n: int, cold: bool) -> dict[str, Any]:
+def one_round(browser: Chromium, env: PaxelEnv, nginx: Nginx, n: int, cold: bool,
+              attribute: str = "") -> dict[str, Any]:
     name = f"bench-{n}.bin"
     nginx.add_file(name, 4 * MIB)
     url = nginx.url(name)
     page_url = nginx.url(f"bench-{n}.html")
     nginx.add_file(f"bench-{n}.html", content=(
-        f'<!doctype html><a id=dl href="{url}" style="font-size:40px">x</a>').encode())
+        f'<!doctype html><a id=dl href="{url}" {attribute} style="font-size:40px">x</a>').encode())
     if cold:
         env.stop_service()
     page = browser.open_page(page_url)
@@ -74,7 +75,10 @@ def one_round(browser: Chromium, env: PaxelEnv, nginx: Nginx, n: int, cold: bool
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10, help="rounds (alternating warm and cold)")
+    parser.add_argument("--download-attribute", action="store_true",
+                        help="links with a `download` attribute (Chromium fetches them as no navigation)")
     args = parser.parse_args()
+    attribute = "download" if args.download_attribute else ""
     env = PaxelEnv()
     nginx = Nginx()  # the plain /files/ location: not rate-limited
     browser = None
@@ -85,8 +89,9 @@ def main() -> int:
         browser = Chromium(env.root / "chromium-0", env.env)
         browser.in_extension(PROBE_JS)
         browser.in_extension(f"chrome.storage.sync.set({{settings: {json.dumps({'minSize': 0})}}})")
-        one_round(browser, env, nginx, 0, cold=False)  # warm-up: service started, port open
-        rows = [one_round(browser, env, nginx, n, cold=n % 2 == 0) for n in range(1, args.rounds + 1)]
+        one_round(browser, env, nginx, 0, cold=False, attribute=attribute)  # warm-up: service, port
+        rows = [one_round(browser, env, nginx, n, cold=n % 2 == 0, attribute=attribute)
+                for n in range(1, args.rounds + 1)]
     finally:
         if browser is not None:
             browser.close()

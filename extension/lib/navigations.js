@@ -155,6 +155,19 @@ export function complete(entry) {
   return Boolean(entry && Array.isArray(entry.headers));
 }
 
+/**
+ * How long (ms) a download may wait for its request's events before it falls back to
+ * cookies.getAll, given what the log has for it now (`entry`, from matchDownload). Firefox may
+ * announce a download before any webRequest event of its request: it waits `waitMs`. Chromium
+ * decides a download's name after its response arrived, long after the request's events, so
+ * with nothing for its URL there is nothing to wait for: a link with a `download` attribute,
+ * which Chromium fetches as no navigation, was held `waitMs` (1 s) for every click.
+ */
+export function requestWait(entry, isFirefox, waitMs) {
+  if (complete(entry)) return 0;
+  return isFirefox || entry ? waitMs : 0;
+}
+
 /** The log without the entry a download has used. */
 export function forget(log, entry) {
   return entry ? log.filter((e) => e.requestId !== entry.requestId) : log;

@@ -9,7 +9,8 @@ const IS_FIREFOX = isFirefoxUrl(api.runtime.getURL(""));
 let seenRequests = [];
 
 // Firefox may deliver downloads.onCreated before the webRequest events of the same request:
-// a download without its request waits this long for it before falling back to cookies.getAll.
+// a download without its request waits this long for it before falling back to cookies.getAll
+// (Chromium only for one whose request it saw start: navigations.requestWait).
 const REQUEST_WAIT_MS = 1000;
 const requestWaiters = new Set();
 
@@ -63,11 +64,13 @@ function nextRequestEvent(ms) {
 
 /** The request `item` came from (used up: one download per request), or null. */
 export async function takeRequest(item) {
-  const deadline = Date.now() + REQUEST_WAIT_MS;
+  const started = Date.now();
   let entry = navigations.matchDownload(seenRequests, item);
-  while (!navigations.complete(entry) && Date.now() < deadline) {
-    await nextRequestEvent(deadline - Date.now());
+  let left = navigations.requestWait(entry, IS_FIREFOX, REQUEST_WAIT_MS);
+  while (left > 0) {
+    await nextRequestEvent(left);
     entry = navigations.matchDownload(seenRequests, item);
+    left = Math.min(navigations.requestWait(entry, IS_FIREFOX, REQUEST_WAIT_MS), started + REQUEST_WAIT_MS - Date.now());
   }
   seenRequests = navigations.forget(seenRequests, entry);
   return entry;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   forget, forwardedHeaders, matchDownload, MATCH_AFTER_MS, MATCH_BEFORE_MS, MAX_ENTRIES, noteHeaders, notePrivacy,
-  noteRequest, noteResponse, prune, sendHeadersOptions,
+  noteRequest, noteResponse, prune, requestWait, sendHeadersOptions,
 } from "../lib/navigations.js";
 
 if (process.env.CI) fc.configureGlobal({ seed: 20261130 });
@@ -110,6 +110,16 @@ test("a request answered long ago (a page, not a download) loses to the one whos
   hops = noteRequest(hops, { requestId: "r", url: "http://h/b", method: "GET", timeStamp: T + 6 });
   assert.equal(hops[0].respondedAt, undefined);
   assert.equal(noteResponse(hops, { requestId: "r", url: "http://h/a", timeStamp: T + 7 })[0].respondedAt, undefined);
+});
+
+test("Chromium waits for a request only when it saw one start; Firefox waits whenever none is complete", () => {
+  const started = noteRequest([], { requestId: "1", url: "http://h/f", method: "GET", timeStamp: T })[0];
+  const whole = sent([], { url: "http://h/f" })[0];
+  assert.equal(requestWait(null, false, 1000), 0);      // Chromium, <a download>: no navigation
+  assert.equal(requestWait(started, false, 1000), 1000); // its headers are on the way
+  assert.equal(requestWait(whole, false, 1000), 0);
+  assert.equal(requestWait(null, true, 1000), 1000);     // Firefox: its events may come later
+  assert.equal(requestWait(whole, true, 1000), 0);
 });
 
 test("forwardedHeaders keeps only the five, in canonical case, and decodes binaryValue", () => {
