@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from support.faultserver import FaultServer
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -26,3 +27,18 @@ def test_a_huge_playlist_is_refused_without_downloading_all_of_it(paxel_env: Pax
     assert sent < 32 * MiB, f"{sent >> 20} MiB of a 64 MiB 'playlist' downloaded to be refused"
     host.send({"id": 2, "type": "settings"})
     assert host.reply(2)["ok"], "the service still answers"
+
+
+def test_a_playlist_trickled_forever_is_given_up_at_the_probes_deadline(paxel_env: PaxelEnv,
+                                                                          faultserver: FaultServer) -> None:
+    """2 KiB/s is above the speed floor (1 KiB/s), so a 1 MB "playlist" took 8 minutes while the
+    popup showed its spinner and the probe held one of the client's slow-request slots."""
+    from paxel.service.router import MEDIA_PROBE_DEADLINE
+
+    host = paxel_env.host("chrome")
+    started = time.monotonic()
+    url = faultserver.url("slow.m3u8", size=1_000_000, trickle=2048)
+    host.send({"id": 1, "type": "media_probe", "url": url})
+    answer = host.reply(1, timeout=MEDIA_PROBE_DEADLINE + 30)
+    assert not answer["ok"] and "within" in answer["error"]["message"], answer
+    assert time.monotonic() - started < MEDIA_PROBE_DEADLINE + 10

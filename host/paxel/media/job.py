@@ -135,10 +135,14 @@ class MediaJob:
     # ---- fetching helpers ---------------------------------------------------------------
     def _fetch_text(self, url: str) -> tuple[str, str]:
         """A playlist's text, with this job's headers, cookies and retries (paxel.media.playlistfetch)."""
-        return fetch_playlist(url, self.options), url
+        return fetch_playlist(url, self.options, self._deadline), url
 
-    def resolve(self) -> Stream:
-        """Read the playlist/manifest, choose the variant, read its media playlists."""
+    _deadline: float | None = None
+
+    def resolve(self, within: float | None = None) -> Stream:
+        """Read the playlist/manifest, choose the variant, read its media playlists (all of it
+        `within` seconds, when given: the service's media_probe)."""
+        self._deadline = None if within is None else time.monotonic() + within
         url = self.options.url
         text, _ = self._fetch_text(url)
         kind = kind_from_body(text.encode()[:4096]) or kind_from_url(url)

@@ -46,6 +46,7 @@ LOCAL_CLIENTS = frozenset({"cli", "panel"})
 # never answers): the server answers them off the client's reader thread.
 SLOW = frozenset({"probe", "media_probe", "take", "show_panel", "open"})
 PROBE_RETRY = RetryPolicy(attempts=2, cap=2.0)   # a popup waits for media_probe: fail fast
+MEDIA_PROBE_DEADLINE = 15.0   # s for media_probe's playlists as a whole (a body may trickle)
 
 
 class Caller(Protocol):
@@ -173,7 +174,7 @@ def on_media_probe(ctx: Context, caller: Caller, fields: Fields) -> dict[str, An
     options = engine.DownloadOptions(url=request.url, headers=request.headers, cookies=request.cookies,
                                      connections=1, retry=PROBE_RETRY,
                                      timeout=15.0)
-    return summary(MediaJob(options, ffmpeg=False).resolve())
+    return summary(MediaJob(options, ffmpeg=False).resolve(within=MEDIA_PROBE_DEADLINE))
 
 
 def on_list(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
