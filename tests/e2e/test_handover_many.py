@@ -226,9 +226,38 @@ def test_a_link_clicked_twice_is_downloaded_once(
 
     decisions = wait_for(lambda: (lambda t: t if len(t) >= 2 else None)(chromium.in_extension(
         "chrome.storage.session.get('trace').then(s => s.trace || [])")), 15, "the second decision")
-    assert decisions[0]["to"] == "paxel" and "continues" in decisions[0].get("detail", ""), decisions[0]
+    assert decisions[0]["to"] == "paxel" and "continues" in (decisions[0].get("detail") or ""), decisions[0]
     done = wait_for(lambda: [v for v in paxel_list(paxel_env) if v["state"] == "completed"], 30,
                     "paxel to finish")
     assert len(paxel_list(paxel_env)) == 1 and len(done) == 1
     assert hashlib.sha256(Path(done[0]["path"]).read_bytes()).hexdigest() == faultserver.sha256(url)
     assert list(chromium.downloads.iterdir()) == []
+
+
+def test_a_link_clicked_twice_is_downloaded_once_in_firefox(
+        firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx, faultserver: FaultServer) -> None:
+    """Firefox keeps its own copy of each click going until paxel has taken it: the second
+    click's copy is cancelled too, and paxel's one download goes on."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    firefox.set_settings(minSize=0)
+    url = faultserver.url("twice-ff.bin", size=8 * 1024 * KiB, trickle=2 * 1024 * KiB)
+    nginx.add_file("twice-ff.html", content=(
+        f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
+    firefox.client.navigate(nginx.url("twice-ff.html"))
+    firefox.click("#dl")
+    wait_for(lambda: [v for v in paxel_list(paxel_env) if v["state"] == "running"], 15, "paxel to start it")
+
+    firefox.click("#dl")
+
+    def decided() -> list[dict[str, Any]] | None:
+        trace: list[dict[str, Any]] = firefox.in_extension(
+            "return browser.storage.session.get('trace').then(s => s.trace || [])")
+        return trace if len(trace) >= 2 else None
+
+    decisions = wait_for(decided, 15, "the second decision")
+    assert decisions[0]["to"] == "paxel" and "continues" in (decisions[0].get("detail") or ""), decisions[0]
+    done = wait_for(lambda: [v for v in paxel_list(paxel_env) if v["state"] == "completed"], 30,
+                    "paxel to finish")
+    assert len(paxel_list(paxel_env)) == 1 and len(done) == 1
+    assert hashlib.sha256(Path(done[0]["path"]).read_bytes()).hexdigest() == faultserver.sha256(url)
+    wait_for(lambda: not any(firefox.downloads.iterdir()), 10, "Firefox to drop its own copies")
