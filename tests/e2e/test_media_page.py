@@ -27,6 +27,7 @@ PAGE = """<!doctype html><meta charset=utf-8><title>paxel media e2e</title>
 // What a player does, minus the player: the playlists, then a few segments; the video plays
 // from a MediaSource (a blob: URL), so a right-click on it offers no file.
 document.getElementById("v").src = URL.createObjectURL(new MediaSource());
+document.cookie = "session=e2e-media; path=/";   // a CDN that checks its cookie
 (async () => {
   const master = await (await fetch("../hls/master.m3u8")).text();
   const variant = master.split("\\n").find((l) => l.endsWith(".m3u8") && l.includes("240"));
@@ -81,6 +82,7 @@ def test_a_stream_the_page_plays_is_listed_in_the_popup_and_downloaded(
     check_output(out, 144)
     sent = [line for line in media.log() if line.request.startswith("/files/hls/v144/")]
     assert sent and all(line.referer == page_url for line in sent), "asked for as the page asked"
+    assert all("session=e2e-media" in line.cookie for line in sent), [line.cookie for line in sent]
 
     # the context menu on the blob: video: every stream the tab played, each at its best quality
     blob = chromium.evaluate(page, "document.getElementById('v').src")
