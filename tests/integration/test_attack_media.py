@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from paxel.errors import ErrorCode
+from support.faultserver import FaultServer
 from support.media import FRAMES, check_output, probe
 from support.nginx import Nginx
 from support.tmpfs import tmpfs
@@ -340,3 +341,19 @@ def test_a_live_recording_killed_and_run_again_keeps_what_it_had_recorded(
     done = paxel(media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q")
     assert done.returncode == 0, done.stderr
     check_output(out, 240)
+
+
+def test_a_segment_that_changes_while_it_is_fetched_is_taken_whole_from_one_answer(
+        media: Nginx, media_root: Path, faultserver: FaultServer, tmp_path: Path) -> None:
+    """The first answer for a segment dies after 50 KB and the retry gets other bytes (the CDN
+    swapped the object): the piece must be the second answer whole, never 50 KB of the first
+    followed by the rest of the second (no ffmpeg: the .ts is the pieces' bytes, compared)."""
+    a = faultserver.url("a.ts", size=200_000, drop=50_000, change_after=1, seed=71)
+    b = faultserver.url("b.ts", size=100_000, seed=72)
+    where = folder(media_root)
+    publish(where, playlist([a, b]))
+    env = dict(os.environ, PATH=str(tmp_path / "empty"))
+    done = paxel(media.url(f"{where.name}/index.m3u8"), "-d", str(tmp_path / "out"), "-q", env=env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "index.ts").read_bytes() == faultserver.content(a, 1) + faultserver.content(b)
+    assert len([r for r in faultserver.requests("GET") if r.path.endswith("a.ts")]) == 2
