@@ -62,6 +62,20 @@ def clear_segments(n: int = 4) -> list[str]:
     return [f"../{CLEAR}/seg{i:03}.ts" for i in range(n)]
 
 
+def wait_recorded(work: Path, count: int, run: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """Until the recording's resume state lists `count` pieces (a loaded machine starts paxel
+    slowly: a playlist changed before it read the first one would test something else)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and run.poll() is None:
+        try:
+            if len(json.loads((work / "state.json").read_bytes())["done"]) >= count:
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"the recording never listed {count} pieces")
+
+
 def video_frames(path: Path) -> int:
     streams = probe(path)["streams"]
     assert isinstance(streams, list)
@@ -129,7 +143,7 @@ def test_a_live_playlist_whose_media_sequence_goes_backwards_keeps_the_recorded_
     out = tmp_path / "live.mp4"
     run = subprocess.Popen([*PAXEL, media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q"],
                            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
+    wait_recorded(tmp_path / "live.mp4.paxel-media", 2, run)
     publish(where, playlist(clear_segments(1), sequence=0, target=1, end=False))
     try:
         _, err = run.communicate(timeout=20)
@@ -298,7 +312,7 @@ def test_a_live_segment_gone_before_it_is_fetched_is_skipped_not_the_end_of_the_
     out = tmp_path / "live.mp4"
     run = subprocess.Popen([*PAXEL, media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q"],
                            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
+    wait_recorded(tmp_path / "live.mp4.paxel-media", 2, run)   # (written once the 404 is in)
     publish(where, playlist([segs[0], "gone.ts", segs[1]], target=1, end=True))
     try:
         _, err = run.communicate(timeout=30)
@@ -322,16 +336,7 @@ def test_a_live_recording_killed_and_run_again_keeps_what_it_had_recorded(
     run = subprocess.Popen([*PAXEL, media.url(f"{where.name}/index.m3u8"), "-o", str(out), "-q"],
                            stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if len(json.loads((work / "state.json").read_bytes())["done"]) == 2:
-                    break
-            except (OSError, ValueError, KeyError):
-                pass
-            time.sleep(0.05)
-        else:
-            pytest.fail("the first two segments were never recorded")
+        wait_recorded(work, 2, run)
         assert run.poll() is None
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
