@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from paxel.engine import DownloadOptions
@@ -33,3 +33,21 @@ def test_stem_only_drops_a_media_extension(name: str) -> None:
     out = stem(name)
     assert out == name or name == f"{out}.{name.rpartition('.')[2]}"
     assert stem("Ep. 1.0") == "Ep. 1.0" and stem("Show.MP4") == "Show" and stem(".mp4") == ".mp4"
+
+
+@given(st.text(min_size=1, max_size=300), st.sampled_from(["", "../../", "a/b\\", "/etc/", "C:\\x\\"]))
+@example("日" * 300, "../../")
+@example("\x1b]0;x\x07\n..", "")
+def test_a_hostile_title_or_playlist_name_stays_one_name_in_the_folder(title: str, prefix: str) -> None:
+    """The popup sends the page's title; another client could send anything: separators, `..`,
+    control characters, 300 characters. The output is one component inside the folder."""
+    import unicodedata
+
+    folder = Path("/nonexistent/paxel-naming")
+    url = f"http://a.test/{prefix}{title}.m3u8".replace("#", "%23").replace("?", "%3F")
+    for opts in (DownloadOptions("http://a.test/s/master.m3u8", folder=folder, filename=prefix + title),
+                 DownloadOptions(url, folder=folder)):
+        out = output_path(opts, ".mp4", ".paxel-media", "state.json")
+        assert out.parent == folder and out.name not in (".", "..") and out.name.endswith(".mp4")
+        assert not any(unicodedata.category(ch) == "Cc" for ch in out.name), out.name
+        assert len(out.name.encode()) <= 255 - len(".paxel-media"), len(out.name.encode())
