@@ -214,8 +214,10 @@ def test_a_link_clicked_twice_is_downloaded_once(
     """The user clicks a link, and again while paxel downloads it (impatience, a double click):
     one download, one file, no copy in the browser's folder."""
     paxel_env.write_settings(open_panel_on_add=False)
-    chromium.in_extension(f"chrome.storage.sync.set({{settings: {json.dumps({'minSize': 0})}}})")
-    url = faultserver.url("twice.bin", size=8 * 1024 * KiB, trickle=2 * 1024 * KiB)
+    # 4 connections at 512 KiB/s: ~4 s, so the second click surely finds it running
+    settings = json.dumps({"minSize": 0, "connections": 4})
+    chromium.in_extension(f"chrome.storage.sync.set({{settings: {settings}}})")
+    url = faultserver.url("twice.bin", size=8 * 1024 * KiB, trickle=512 * KiB)
     nginx.add_file("twice.html", content=(
         f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
     tab = chromium.open_page(nginx.url("twice.html"))
@@ -239,8 +241,8 @@ def test_a_link_clicked_twice_is_downloaded_once_in_firefox(
     """Firefox keeps its own copy of each click going until paxel has taken it: the second
     click's copy is cancelled too, and paxel's one download goes on."""
     paxel_env.write_settings(open_panel_on_add=False)
-    firefox.set_settings(minSize=0)
-    url = faultserver.url("twice-ff.bin", size=8 * 1024 * KiB, trickle=2 * 1024 * KiB)
+    firefox.set_settings(minSize=0, connections=4)
+    url = faultserver.url("twice-ff.bin", size=8 * 1024 * KiB, trickle=512 * KiB)
     nginx.add_file("twice-ff.html", content=(
         f'<!doctype html><a id=dl href="{url}" style="font-size:40px">download</a>').encode())
     firefox.client.navigate(nginx.url("twice-ff.html"))
