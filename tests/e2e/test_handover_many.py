@@ -263,3 +263,56 @@ def test_a_link_clicked_twice_is_downloaded_once_in_firefox(
     assert len(paxel_list(paxel_env)) == 1 and len(done) == 1
     assert hashlib.sha256(Path(done[0]["path"]).read_bytes()).hexdigest() == faultserver.sha256(url)
     wait_for(lambda: not any(firefox.downloads.iterdir()), 10, "Firefox to drop its own copies")
+
+
+def test_many_clicks_in_firefox_each_file_ends_up_exactly_once(
+        firefox: Firefox, paxel_env: PaxelEnv, nginx: Nginx, faultserver: FaultServer) -> None:
+    """Firefox cannot hold a download: each of these small files races paxel's take (Firefox's
+    copy may finish first, then paxel lets go; or paxel takes it and Firefox's copy goes).
+    Whichever wins, each file must end up exactly once."""
+    paxel_env.write_settings(open_panel_on_add=False)
+    firefox.set_settings(minSize=0)
+    count = 20
+    urls = [faultserver.url(f"ffmany-{i}.bin", size=512 * KiB + i, trickle=1024 * KiB)
+            for i in range(count)]
+    links = "".join(f'<a id="l{i}" href="{u}" style="display:inline-block;width:70px;height:40px">{i}</a>'
+                    for i, u in enumerate(urls))
+    nginx.add_file("ffmany.html", content=f"<!doctype html><meta charset=utf-8><body>{links}".encode())
+    firefox.client.navigate(nginx.url("ffmany.html"))
+    firefox.chrome("""
+        const { Downloads } = ChromeUtils.importESModule("resource://gre/modules/Downloads.sys.mjs");
+        window.paxelTestSeen = [];
+        return Downloads.getList(Downloads.ALL).then((list) => list.addView(
+            { onDownloadAdded: (d) => { window.paxelTestSeen.push(d.source.url); } }));""")
+
+    for i in range(count):
+        firefox.click(f"#l{i}")
+
+    def places() -> dict[str, list[Path]] | None:
+        created = set(firefox.chrome("return window.paxelTestSeen"))
+        found: dict[str, list[Path]] = {u: [] for u in urls}
+        busy = False
+        for item in firefox.downloads_listed():
+            if item["url"] in found and item["state"] == "complete" and item["exists"]:
+                found[item["url"]].append(Path(item["filename"]))
+            busy |= item["state"] == "in_progress"
+        for view in paxel_list(paxel_env):
+            busy |= view["state"] not in ("completed", "failed", "cancelled")
+            if view["url"] in found and view["state"] == "completed":
+                found[view["url"]].append(Path(view["path"]))
+        done = created and all(found[u] for u in created) and not busy
+        return {u: found[u] for u in urls if u in created or found[u]} if done else None
+
+    found = wait_for(places, 60, "every download Firefox made to end in paxel or Firefox")
+    assert len(found) >= count // 2, f"Firefox made only {len(found)} downloads of {count} clicks"
+    time.sleep(1)   # a late `taken` let go of, or a copy removed, would show now
+    found = places() or {}
+    for url, paths in found.items():
+        assert len(paths) == 1, (url, paths)
+        assert hashlib.sha256(paths[0].read_bytes()).hexdigest() == faultserver.sha256(url), url
+    mine = {p for paths in found.values() for p in paths}
+    extra = sorted(p.name for p in firefox.downloads.iterdir() if p not in mine)
+    assert extra == [], extra
+    taken = sum(1 for v in paxel_list(paxel_env) if v["state"] == "completed")
+    print(f"\n{len(found)} downloads of {count} clicks: {taken} with paxel, "
+          f"{len(found) - taken} with Firefox")
