@@ -247,10 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shm_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-", dir="/dev/shm"))
     disk_out = Path(tempfile.mkdtemp(prefix="paxel-bench-out-"))
     data.chmod(0o755)
-    # reuseport: the kernel spreads connections over nginx's two workers whatever their timing;
-    # with one listening socket an idle worker accepts nearly all of a client whose connections
-    # come a few ms apart (paxel's threads), and paces 12-15 connections 2-4 % slower than the
-    # other worker does its few (bench/README.md, "Why axel was faster")
+    # reuseport: the kernel spreads connections over nginx's two workers by a hash of their
+    # ports; with one listening socket the split follows each tool's connection timing, and the
+    # worker serving most of 16 paces them 2-4 % slower here (bench/README.md, "Why axel ...")
     nginx = Nginx(rate="8m", root=data, slow_rate="819k", reuseport=not args.one_listener)
     reports: list[str] = []
     measured: list[Measured] = []

@@ -9,8 +9,8 @@ and `bench/timeline.py` (one `Download` in a Python that has already imported ev
 each run it prints, in seconds since the tool was started: when the first request reached nginx
 (start-up), when the last one started, when the last byte left, and how long the tool took to
 exit after it. Medians at the end; `-v` lists every request with the nginx worker that served
-it. nginx listens with `reuseport` (as bench/run.py; `--one-listener`: without, where an idle
-worker accepts nearly every connection of a client whose connections come a few ms apart).
+it. nginx listens with `reuseport` (as bench/run.py; `--one-listener`: without, where the split
+of the connections over nginx's two workers follows the client's timing; see bench/README.md).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size-mib", type=int, default=256)
     p.add_argument("-v", action="store_true", help="every request of every run")
     p.add_argument("--one-listener", action="store_true",
-                   help="nginx without `reuseport` (an idle worker then accepts nearly every connection)")
+                   help="nginx without `reuseport` (the workers' split then follows the client's timing)")
     p.add_argument("--tools", default="paxel,aria2c,in-process,axel",
                    help="comma list from paxel,aria2c,in-process,axel (default: all)")
     p.add_argument("--before", type=Path, metavar="DIR",

@@ -148,8 +148,9 @@ class Nginx:
 
     def __init__(self, rate: str = "8m", root: Path | None = None, slow_rate: str = "819k",
                  conn_limit: int = 4, uneven_chunk: str = "256k", reuseport: bool = False) -> None:
-        """`reuseport`: the kernel spreads new connections over the workers (bench/: see
-        bench/README.md); without it an idle worker accepts nearly all of them."""
+        """`reuseport`: the kernel spreads new connections over the workers by a hash of their
+        ports (bench/: see bench/README.md); without it the worker idle at that moment takes
+        each one, so the split follows the client's timing."""
         self.tmp = Path(tempfile.mkdtemp(prefix="paxel-nginx-"))
         self.data = root or self.tmp / "data"
         self.data.mkdir(parents=True, exist_ok=True)
