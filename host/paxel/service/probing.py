@@ -18,7 +18,7 @@ from paxel import probe as probing
 from paxel.engine.options import FirstReply, MiB
 from paxel.errors import HTTPStatusError
 from paxel.service.request import DownloadRequest
-from paxel.takeover import Answer
+from paxel.takeover import TAKE_LIMIT, Answer
 
 PROBE_TIMEOUT = 15.0
 
@@ -51,8 +51,10 @@ def first_take(request: DownloadRequest) -> Taking:
     or differently later is judged on the very answer paxel saves. Raises PaxelError
     (NetworkError, ServerMisbehaved) when there is no usable answer."""
     url = request.url
+    # Headers later than the extension's deadline decline anyway (router: timeout): waiting the
+    # probe's 15 s for them only answered later than anyone listens (22 s for two 11 s hops).
     session = transport.HttpTransport(url, dict(request.headers), list(request.cookies), proxy=None,
-                                      timeout=PROBE_TIMEOUT, header_deadline=PROBE_TIMEOUT)
+                                      timeout=PROBE_TIMEOUT, header_deadline=TAKE_LIMIT)
     reply = session.get(url, first=0, last=MiB - 1)
     try:
         content_type = reply.headers.get("Content-Type")
