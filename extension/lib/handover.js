@@ -7,7 +7,7 @@ import { buildDownload, buildProbe, isFirefoxUrl, RequestError } from "./message
 import { baseName } from "./urls.js";
 import * as navigations from "./navigations.js";
 import { failureReason } from "./trace.js";
-import { buildTake, canTake, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./takeover.js";
+import { buildTake, canTake, deadlineLeft, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./takeover.js";
 import { letGo } from "./relink.js";
 import { takeRequest } from "./seenrequests.js";
 import { collectCookies } from "./readcookies.js";
@@ -74,13 +74,14 @@ export function createHandOver({ loadSettings, bypassArmed, setBypass, recordDec
     if (item.byExtensionId === api.runtime.id) return false; // our own fallback: never again
     const origin = { incognito: item.incognito, topLevelUrl: item.referrer, source: "click" };
     const about = { url: item.finalUrl || item.url, name: baseName(item.filename) };
+    const started = Date.now();   // Chromium's 15 s hold began: the 10 s deadline counts from here
     planHandOver(item, origin)
       .then(async ({ request, reason, via, minSize }) => {
         if (!request) {
           recordDecision({ ...about, to: "browser", reason });
           return suggest();
         }
-        const outcome = await take(request, item, minSize);
+        const outcome = await take(request, item, minSize, started);
         if (!outcome.taken) {
           recordDecision(declinedDecision(about, outcome));
           return suggest();
@@ -111,13 +112,14 @@ export function createHandOver({ loadSettings, bypassArmed, setBypass, recordDec
       source: "click",
     };
     const about = { url: item.url, name: baseName(item.filename) };
+    const started = Date.now();
     try {
       const plan = await planHandOver(item, origin);
       if (!plan.request) {
         recordDecision({ ...about, to: "browser", reason: plan.reason });
         return;
       }
-      const outcome = await take(plan.request, item, plan.minSize);
+      const outcome = await take(plan.request, item, plan.minSize, started);
       if (!outcome.taken) {
         recordDecision(declinedDecision(about, outcome));
         return;
@@ -144,19 +146,21 @@ function originPattern(url) {
 
 /**
  * Ask paxel to take the download (docs/protocol.md `take`): it answers only once its first
- * request was answered like the browser's. The extension keeps its own deadline (Chromium gives
- * up holding at 15 s); a `taken` that comes after it is let go at once, so there is one copy.
+ * request was answered like the browser's. The extension keeps its own deadline, counted from
+ * `started` (the download's announcement; Chromium gives up holding at 15 s); a `taken` that comes after it is let go at once, so there is one copy.
  * Rejects with HostError when the host cannot be reached at all.
  */
-async function take(request, item, minSize) {
+async function take(request, item, minSize, started) {
   const hello = await host.hello();
   if (!canTake(hello)) {
     return { taken: false, reason: "host-outdated", message: "this paxel cannot take downloads safely: update paxel" };
   }
+  const left = deadlineLeft(started, Date.now());   // what the rules and a cold start left of it
+  if (left === 0) return TIMED_OUT;
   const seen = { ...seenOf(item), ...(minSize ? { min_size: minSize } : {}) };
   const asked = host.request(buildTake(request, seen), TAKE_DEADLINE_MS + 10000).then(outcomeOf);
   let timer;
-  const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), TAKE_DEADLINE_MS); });
+  const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), left); });
   const first = await Promise.race([asked, deadline]).finally(() => clearTimeout(timer));
   if (first === TIMED_OUT) {
     asked.then((late) => (late.taken ? dropFromPaxel(late) : null)).catch(() => {});

@@ -7,6 +7,18 @@ import { baseName } from "./urls.js";
 export const TAKE_DEADLINE_MS = 10000;
 export const TAKE_CAPABILITY = "take";
 
+/**
+ * How much of the deadline is left for the `take` itself (ms, ≥ 0), counted from the moment the
+ * browser announced the download: the rules, the request's headers and a cold start of host and
+ * service (the first hello) come out of the same 10 s, or the browser's own 15 s hold ran out
+ * before paxel's answer could count (they waited 10 s more after all that).
+ */
+export function deadlineLeft(startedAt, now) {
+  const spent = Number(now) - Number(startedAt);
+  if (!Number.isFinite(spent)) return TAKE_DEADLINE_MS;
+  return Math.min(TAKE_DEADLINE_MS, Math.max(0, TAKE_DEADLINE_MS - spent));
+}
+
 /** Whether the host's hello offers the two-phase hand-over (an older paxel takes nothing). */
 export function canTake(hello) {
   return Array.isArray(hello?.capabilities) && hello.capabilities.includes(TAKE_CAPABILITY);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { buildTake, canTake, outcomeOf, seenOf, TIMED_OUT } from "../lib/takeover.js";
+import { buildTake, canTake, deadlineLeft, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "../lib/takeover.js";
 
 if (process.env.CI) fc.configureGlobal({ seed: 20261130 });
 
@@ -36,4 +36,12 @@ test("taken needs a download; everything else is a decline with a reason and wor
     if (verdict.taken) assert.equal(typeof verdict.download.download_id, "string");
     else assert.ok(verdict.reason && verdict.message);
   }));
+});
+
+test("the take's deadline counts from the download's announcement, a cold start included", () => {
+  assert.equal(deadlineLeft(1000, 1000), TAKE_DEADLINE_MS);
+  assert.equal(deadlineLeft(1000, 4000), TAKE_DEADLINE_MS - 3000);   // 3 s of cold start spent
+  assert.equal(deadlineLeft(1000, 1000 + TAKE_DEADLINE_MS + 1), 0);
+  assert.equal(deadlineLeft(5000, 1000), TAKE_DEADLINE_MS);          // a clock step back: never more
+  assert.equal(deadlineLeft(undefined, 1000), TAKE_DEADLINE_MS);
 });
