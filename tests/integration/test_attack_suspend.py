@@ -36,7 +36,9 @@ scheduler.start()
 ident = scheduler.add(DownloadRequest.from_fields({"url": url}))["download_id"]
 while True:
     state = scheduler.get(ident)["state"]
-    status.write_text(json.dumps([time.monotonic(), state]))
+    fresh = folder / "status.new"  # replaced whole: the test never reads a half-written status
+    fresh.write_text(json.dumps([time.monotonic(), state]))
+    fresh.replace(status)
     if state in ("completed", "failed"):
         break
     time.sleep(0.02)
