@@ -68,14 +68,21 @@ def test_fifty_clicks_at_once_each_file_ends_up_exactly_once(
 
     found = wait_for(places, 60, "every download the browser made to end in paxel or the browser")
     assert len(found) >= COUNT * 3 // 4, f"the browser made only {len(found)} downloads of {COUNT} clicks"
+    each_exactly_once(found, chromium.downloads, faultserver, paxel_env, COUNT)
+
+
+def each_exactly_once(found: dict[str, list[Path]], browser_downloads: Path, faultserver: FaultServer,
+                      paxel_env: PaxelEnv, clicks: int) -> None:
+    """Each file in exactly one place with the server's bytes, and no stray file in the
+    browser's folder."""
     for url, paths in found.items():
         assert len(paths) == 1, (url, paths)
         assert hashlib.sha256(paths[0].read_bytes()).hexdigest() == faultserver.sha256(url), url
     mine = {p for paths in found.values() for p in paths}
-    extra = sorted(p.name for p in chromium.downloads.iterdir() if p not in mine)
+    extra = sorted(p.name for p in browser_downloads.iterdir() if p not in mine)
     assert extra == [], extra
     taken = sum(1 for v in paxel_list(paxel_env) if v["state"] == "completed")
-    print(f"\n{len(found)} downloads of {COUNT} clicks: {taken} with paxel, "
+    print(f"\n{len(found)} downloads of {clicks} clicks: {taken} with paxel, "
           f"{len(found) - taken} with the browser")
 
 
@@ -307,12 +314,4 @@ def test_many_clicks_in_firefox_each_file_ends_up_exactly_once(
     assert len(found) >= count // 2, f"Firefox made only {len(found)} downloads of {count} clicks"
     time.sleep(1)   # a late `taken` let go of, or a copy removed, would show now
     found = places() or {}
-    for url, paths in found.items():
-        assert len(paths) == 1, (url, paths)
-        assert hashlib.sha256(paths[0].read_bytes()).hexdigest() == faultserver.sha256(url), url
-    mine = {p for paths in found.values() for p in paths}
-    extra = sorted(p.name for p in firefox.downloads.iterdir() if p not in mine)
-    assert extra == [], extra
-    taken = sum(1 for v in paxel_list(paxel_env) if v["state"] == "completed")
-    print(f"\n{len(found)} downloads of {count} clicks: {taken} with paxel, "
-          f"{len(found) - taken} with Firefox")
+    each_exactly_once(found, firefox.downloads, faultserver, paxel_env, count)
