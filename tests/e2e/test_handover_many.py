@@ -52,23 +52,31 @@ def test_fifty_clicks_at_once_each_file_ends_up_exactly_once(
         chromium.click(tab, f"#l{i}")
 
     def places() -> dict[str, list[Path]] | None:
-        found: dict[str, list[Path]] = {u: [] for u in urls}
-        created = set(chromium.in_extension("globalThis.__created"))
-        busy = False
-        for item in chromium.downloads_listed():
-            if item["url"] in found and item["state"] == "complete":
-                found[item["url"]].append(Path(item["filename"]))
-            busy |= item["state"] == "in_progress"
-        for view in paxel_list(paxel_env):
-            busy |= view["state"] not in ("completed", "failed", "cancelled")
-            if view["url"] in found and view["state"] == "completed":
-                found[view["url"]].append(Path(view["path"]))
-        done = all(found[u] for u in created) and not busy
-        return {u: found[u] for u in urls if u in created or found[u]} if done else None
+        return where_each_ended(urls, set(chromium.in_extension("globalThis.__created")),
+                                chromium.downloads_listed(), paxel_env)
 
     found = wait_for(places, 60, "every download the browser made to end in paxel or the browser")
     assert len(found) >= COUNT * 3 // 4, f"the browser made only {len(found)} downloads of {COUNT} clicks"
     each_exactly_once(found, chromium.downloads, faultserver, paxel_env, COUNT)
+
+
+def where_each_ended(urls: list[str], created: set[str], browser_items: list[dict[str, Any]],
+                     paxel_env: PaxelEnv) -> dict[str, list[Path]] | None:
+    """Where each download the browser made ended (its file in the browser's folder, in paxel's,
+    or both), once nothing is running in either; None while something still runs or a download
+    the browser made has not ended anywhere yet."""
+    found: dict[str, list[Path]] = {u: [] for u in urls}
+    busy = False
+    for item in browser_items:
+        if item["url"] in found and item["state"] == "complete" and item["exists"]:
+            found[item["url"]].append(Path(item["filename"]))
+        busy |= item["state"] == "in_progress"
+    for view in paxel_list(paxel_env):
+        busy |= view["state"] not in ("completed", "failed", "cancelled")
+        if view["url"] in found and view["state"] == "completed":
+            found[view["url"]].append(Path(view["path"]))
+    done = bool(created) and all(found[u] for u in created) and not busy
+    return {u: found[u] for u in urls if u in created or found[u]} if done else None
 
 
 def each_exactly_once(found: dict[str, list[Path]], browser_downloads: Path, faultserver: FaultServer,
@@ -296,19 +304,8 @@ def test_many_clicks_in_firefox_each_file_ends_up_exactly_once(
         firefox.click(f"#l{i}")
 
     def places() -> dict[str, list[Path]] | None:
-        created = set(firefox.chrome("return window.paxelTestSeen"))
-        found: dict[str, list[Path]] = {u: [] for u in urls}
-        busy = False
-        for item in firefox.downloads_listed():
-            if item["url"] in found and item["state"] == "complete" and item["exists"]:
-                found[item["url"]].append(Path(item["filename"]))
-            busy |= item["state"] == "in_progress"
-        for view in paxel_list(paxel_env):
-            busy |= view["state"] not in ("completed", "failed", "cancelled")
-            if view["url"] in found and view["state"] == "completed":
-                found[view["url"]].append(Path(view["path"]))
-        done = created and all(found[u] for u in created) and not busy
-        return {u: found[u] for u in urls if u in created or found[u]} if done else None
+        return where_each_ended(urls, set(firefox.chrome("return window.paxelTestSeen")),
+                                firefox.downloads_listed(), paxel_env)
 
     found = wait_for(places, 60, "every download Firefox made to end in paxel or Firefox")
     assert len(found) >= count // 2, f"Firefox made only {len(found)} downloads of {count} clicks"
