@@ -21,6 +21,9 @@ def view(record: Record, progress: engine.Progress | None = None, phase: Phase |
     phase (a running download not polled yet is connecting), and, while it is queued, its place
     in its queue and what it waits for (the scheduler knows those)."""
     live = progress is not None and record.state == State.RUNNING
+    # Paused, its engine still winding down: the store's count is up to a second old (0 B in the
+    # first second) until the engine stores where it stopped; its live bytes are the truth.
+    stopping = progress is not None and record.state == State.PAUSED
     running = record.state == State.RUNNING
     detail = (phase or Phase("connecting")).fields() if running else IDLE
     total = progress.total if live and progress else record.total
@@ -39,7 +42,7 @@ def view(record: Record, progress: engine.Progress | None = None, phase: Phase |
         "state": str(record.state),
         "stop_reason": record.stop_reason,
         "total": total,
-        "done": progress.done if live and progress else record.done,
+        "done": progress.done if (live or stopping) and progress else record.done,
         "speed": progress.speed if live and progress else 0.0,
         "eta": progress.eta if live and progress else None,
         "connections": record.connections,
