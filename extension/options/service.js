@@ -3,7 +3,9 @@
 // global speed limit, duplicates, named queues, schedule windows, folders by type and site.
 // Values are checked here first (lib/servicesettings.js) and each error is shown next to its
 // field in the field's unit; what the service refuses is put next to the field it names.
-import { DAYS, DUPLICATES, fieldOfServiceError, fromForm, serviceErrorText, toForm } from "../lib/servicesettings.js";
+import "../lib/servicesettings.js";
+
+const { DAYS, DUPLICATES, fieldOfServiceError, fromForm, serviceErrorText, toForm } = globalThis.paxelServiceSettings;
 
 const api = globalThis.browser ?? globalThis.chrome;
 const form = document.getElementById("service");

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DAYS, fieldOfServiceError, fromForm, serviceErrorText, speedToField, toForm } from "../lib/servicesettings.js";
+import "../lib/servicesettings.js";
+
+const { DAYS, fieldOfServiceError, fromForm, serviceErrorText, speedToField, toForm } = globalThis.paxelServiceSettings;
 
 const service = {
   max_concurrent: 3, default_connections: 8, max_speed: 8388608, duplicates: "ask",
@@ -14,7 +16,7 @@ const service = {
 test("the service's settings round-trip through the form; what the page does not edit is kept", () => {
   const values = toForm(service);
   assert.equal(values.maxSpeed, "8");
-  assert.deepEqual(values.queues, [{ name: "night", was: "night", maxConcurrent: "1" }]);
+  assert.deepEqual(values.queues, [{ name: "night", was: "night", maxConcurrent: "1", windows: [] }]);
   assert.deepEqual(values.speeds, [{ start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }]);
   const { set, errors } = fromForm(values, service);
   assert.equal(errors, undefined);
@@ -108,4 +110,78 @@ test("a queue whose name changed is sent as a rename, with its own windows", () 
   const added = toForm(current);
   added.queues.push({ name: "new", was: "", maxConcurrent: "1" });
   assert.equal(fromForm(added, current).renamed, undefined);
+});
+
+test("the panel's extra fields: a queue's own windows, folders by type; the global limit left out", () => {
+  const current = { ...service, queues: { night: { max_concurrent: 1 } } };
+  const values = toForm(current);
+  delete values.maxSpeed; // the panel's toolbar sets it
+  values.queues[0].windows = [{ start: "22:00", stop: "06:00", days: ["mon", "fri"] }]; // past midnight: valid
+  values.categories.push({ name: "Disc images", extensions: "*.ISO, .img", folder: "/root/Downloads/iso" });
+  values.categories[0].extensions = "mp4 mkv";
+  const { set, errors } = fromForm(values, current);
+  assert.equal(errors, undefined);
+  assert.equal(Object.hasOwn(set, "max_speed"), false);
+  assert.deepEqual(set.queues.night, { max_concurrent: 1, schedule: { windows: [{ start: "22:00", stop: "06:00", days: ["mon", "fri"] }] } });
+  assert.deepEqual(set.folder_rules.categories, { Video: { extensions: ["mkv", "mp4"], folder: "Video" },
+    "Disc images": { extensions: ["img", "iso"], folder: "/root/Downloads/iso" } });
+  // no windows left: the queue follows the global ones again
+  values.queues[0].windows = [];
+  assert.deepEqual(fromForm(values, current).set.queues.night, { max_concurrent: 1 });
+  // a hand-written empty own list ("any time") is not turned into "follow the global windows"
+  const anyTime = { ...service, queues: { night: { max_concurrent: 1, schedule: { windows: [] } } } };
+  assert.deepEqual(fromForm(toForm(anyTime), anyTime).set.queues.night, { max_concurrent: 1, schedule: { windows: [] } });
+});
+
+test("the panel's extra fields name their errors", () => {
+  const values = { ...toForm(service),
+    queues: [{ name: "night", was: "night", maxConcurrent: "-1", windows: [{ start: "25:00", stop: "6", days: [] }] }, { name: " night ", maxConcurrent: "1" }, { name: "", maxConcurrent: "1" }],
+    categories: [{ name: "Video", extensions: "mp4 iso", folder: "Video" }, { name: "Disc", extensions: "ISO", folder: "" },
+      { name: "Video", extensions: "mp4/x", folder: "V" }, { name: ".x", extensions: "", folder: "x" }] };
+  const fields = Object.fromEntries(fromForm(values, service).errors.map((e) => [e.field, e.message]));
+  assert.match(fields["queues.0.maxConcurrent"], /1 to 32/);
+  assert.match(fields["queues.0.windows.0.start"], /02:00/);
+  assert.match(fields["queues.0.windows.0.stop"], /02:00/);
+  assert.match(fields["queues.0.windows.0.days"], /tick/);
+  assert.match(fields["queues.1.name"], /twice/);
+  assert.match(fields["queues.2.name"], /1 to 64/);
+  assert.equal(fields["categories.0.extensions"], undefined);
+  assert.match(fields["categories.1.extensions"], /iso is in Video already/);
+  assert.match(fields["categories.1.folder"], /Folder/);
+  assert.match(fields["categories.2.name"], /twice/);
+  assert.match(fields["categories.2.extensions"], /“mp4\/x” is not one/);
+  assert.match(fields["categories.3.name"], /letters/);
+  assert.match(fields["categories.3.extensions"], /at least one/);
+  for (const bad of ["-1", "0", "33", "1e1", "2.5", "x", ""]) {
+    assert.ok(fromForm({ ...toForm(service), queues: [{ name: "q", maxConcurrent: bad }] }, service).errors, bad);
+  }
+});
+
+test("a service error about a category or a queue's window is put next to its field", () => {
+  const values = { ...toForm(service), categories: [{ name: "Video", extensions: "mp4", folder: "V" }, { name: "Disc images", extensions: "iso", folder: "/etc" }] };
+  const outside = "/c/settings.json: `folder_rules`.categories.Disc images.folder: /etc is not inside an allowed download folder (/d)";
+  assert.equal(fieldOfServiceError(outside, values), "categories.1.folder");
+  assert.equal(serviceErrorText(outside, "categories.1.folder"), "Folder: /etc is not inside an allowed download folder (/d)");
+  assert.equal(fieldOfServiceError("settings: `folder_rules`.categories.Video.extensions: not an extension: 'x/'", values), "categories.0.extensions");
+  assert.equal(fieldOfServiceError("settings: `queues.night.schedule`.windows[0].stop: not a time", { queues: [{ name: "night" }] }), "queues.0.windows.0.stop");
+});
+
+test("any values of the panel's extra fields give either a set or errors, never a throw", () => {
+  const text = fc.oneof(fc.string(), fc.constantFrom("1", "32", "02:00", "22:00", "iso", "*.iso tar.gz", "/d/x", ""));
+  const win = fc.record({ start: text, stop: text, days: fc.subarray([...DAYS]) });
+  fc.assert(fc.property(fc.record({
+    queues: fc.array(fc.record({ name: text, was: text, maxConcurrent: text, windows: fc.option(fc.array(win, { maxLength: 2 }), { nil: undefined }) }), { maxLength: 3 }),
+    categories: fc.option(fc.array(fc.record({ name: text, extensions: text, folder: text }), { maxLength: 3 }), { nil: undefined }) }), (extra) => {
+    const out = fromForm({ ...toForm(service), ...extra }, service);
+    assert.ok((out.set === undefined) !== (out.errors === undefined));
+    if (out.set) {
+      const seen = new Set();
+      for (const c of Object.values(out.set.folder_rules.categories)) {
+        for (const e of c.extensions) {
+          assert.ok(!seen.has(e), `${e} in two categories`);
+          seen.add(e);
+        }
+      }
+    }
+  }));
 });
