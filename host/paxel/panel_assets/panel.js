@@ -52,8 +52,9 @@
       case "removed":
         downloads.delete(data.download_id);
         break;
-      case "settings": // queues may have come or gone
+      case "settings": // queues may have come or gone; the settings view shows the new ones
         window.paxelControls.loadQueues();
+        window.paxelSetup.changed(data.settings);
         break;
       case "disconnected":
         setConnected(false);

@@ -1,0 +1,210 @@
+// The panel's "Queues, schedule and folders": named queues (name, downloads at once, their own
+// windows), schedule windows and time-of-day speed limits, folders by file type and by site,
+// connections and duplicates (the per-site cap only shown: the service reads it at start). It edits the service's settings through the `settings` request,
+// the one `paxel queue`, `paxel schedule` and the options page send (pywebview.api.settings).
+//
+// The form's values are one object (`values`, lib/servicesettings.js's toForm shape) that every
+// control edits by its name ("queues.0.windows.1.start"); the lists are drawn from it anew when
+// a row comes or goes. Save checks it all with the options page's own servicesettings.fromForm
+// and sends nothing while any field is wrong, so a bad field never costs what was saved; each
+// error, the service's too (a folder outside the allowed ones), is put next to its field.
+"use strict";
+
+(function () {
+  const S = window.paxelServiceSettings;
+  const details = document.getElementById("setup");
+  const form = document.getElementById("setup-form");
+  const fieldset = document.getElementById("setup-fields");
+  const result = document.getElementById("setup-result");
+  let current = null; // the service's settings as last read
+  let values = null; // what the form holds
+  let dirty = false; // edited since read or saved: a settings event must not overwrite it
+
+  function node(tag, props = {}, ...children) {
+    const n = Object.assign(document.createElement(tag), props);
+    n.append(...children);
+    return n;
+  }
+
+  function field(label, name, value, props = {}) {
+    return node("label", {}, `${label} `, node("input", { type: "text", name, value: value ?? "", ...props }));
+  }
+
+  // A window's fields: from, to (HH:MM, typed: 25:00 gets an error in words) and the days it starts on.
+  function windowFields(prefix, w) {
+    const days = node("fieldset", { className: "days", name: `${prefix}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
+      ...S.DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `${prefix}.day`, value: d, checked: w.days.includes(d) }),
+        ` ${d.charAt(0).toUpperCase()}${d.slice(1)}`)));
+    return [field("From", `${prefix}.start`, w.start, { placeholder: "02:00", size: 5 }),
+      field("To", `${prefix}.stop`, w.stop, { placeholder: "06:00", size: 5 }), days];
+  }
+
+  function list(name, items, row, label) {
+    const ol = node("ol", { className: "rows" });
+    ol.setAttribute("aria-label", label);
+    ol.dataset.list = name;
+    ol.append(...items.map((item, i) => {
+      const remove = node("button", { type: "button", className: "remove", textContent: "Remove" });
+      remove.dataset.remove = `${name}.${i}`;
+      return node("li", {}, ...row(item, `${name}.${i}`, i), remove);
+    }));
+    return ol;
+  }
+
+  function addButton(path, text) {
+    const button = node("button", { type: "button", textContent: text });
+    button.dataset.add = path;
+    return button;
+  }
+
+  // One row per queue, window, speed rule, file type or site; fields named as fromForm's errors.
+  const ROWS = {
+    queues: (q, at) => [field("Name", `${at}.name`, q.name, { maxLength: 64 }),
+      field("Downloads at once", `${at}.maxConcurrent`, q.maxConcurrent, { inputMode: "numeric", size: 3 }),
+      node("div", { className: "own" }, list(`${at}.windows`, q.windows, (w, p) => windowFields(p, w), `Windows of queue ${q.name}`),
+        addButton(`${at}.windows`, "Add a window to this queue"))],
+    windows: (w, at) => windowFields(at, w),
+    speeds: (r, at) => [...windowFields(at, r), field("Limit (MiB/s; empty: none)", `${at}.maxSpeed`, r.maxSpeed, { inputMode: "decimal", size: 5 })],
+    categories: (c, at) => [field("Type", `${at}.name`, c.name, { maxLength: 64 }),
+      field("Extensions", `${at}.extensions`, c.extensions, { placeholder: "iso img" }), field("Folder", `${at}.folder`, c.folder)],
+    sites: (s, at) => [field("Site", `${at}.host`, s.host, { placeholder: "example.org" }), field("Folder", `${at}.folder`, s.folder)],
+  };
+  const BLANK = { queues: { name: "", was: "", maxConcurrent: "1", windows: [] }, windows: { start: "02:00", stop: "06:00", days: [...S.DAYS] },
+    speeds: { start: "09:00", stop: "18:00", days: [...S.DAYS], maxSpeed: "1" }, categories: { name: "", extensions: "", folder: "" },
+    sites: { host: "", folder: "" } };
+
+  /** The value at a dotted path of `values` ("queues.0.windows"), and its parent and key. */
+  function at(path) {
+    const keys = path.split(".");
+    const last = keys.pop();
+    const parent = keys.reduce((o, k) => o[k], values);
+    return { parent, key: Array.isArray(parent) ? Number(last) : last };
+  }
+
+  function draw() {
+    for (const ol of form.querySelectorAll("ol.rows[data-list]:not([data-list*='.'])")) {
+      const name = ol.dataset.list;
+      ol.replaceWith(list(name, values[name], ROWS[name], ol.getAttribute("aria-label")));
+    }
+    const f = form.elements;
+    for (const name of ["maxConcurrent", "defaultConnections", "duplicates"]) f[name].value = values[name];
+    f.byType.checked = values.byType;
+    const cap = current.max_connections_per_host;
+    document.getElementById("setup-host-cap").textContent = cap ? `at most ${cap}` : "no cap";
+  }
+
+  function show(settings) {
+    current = settings;
+    values = S.toForm(settings);
+    delete values.maxSpeed; // the toolbar's field sets the global limit
+    dirty = false;
+    draw();
+    showErrors([]);
+  }
+
+  // Every control writes its value into `values` by its name; a day box sets its window's days.
+  form.addEventListener("input", (event) => {
+    const control = event.target;
+    if (!values || !control.name) return;
+    dirty = true;
+    if (control.name.endsWith(".day")) {
+      const prefix = control.name.slice(0, -".day".length);
+      at(`${prefix}.days`).parent.days = [...form.querySelectorAll(`[name="${prefix}.day"]:checked`)].map((c) => c.value);
+    } else {
+      const { parent, key } = at(control.name);
+      parent[key] = control.type === "checkbox" ? control.checked : control.value;
+    }
+  });
+
+  // Add and Remove: the list changes in `values`, is drawn again, the focus goes to the new
+  // row's first field (or the list's Add button) instead of being lost with the old nodes.
+  form.addEventListener("click", (event) => {
+    const add = event.target.closest("button[data-add]");
+    const remove = event.target.closest("button[data-remove]");
+    if (!values || (!add && !remove)) return;
+    dirty = true;
+    let focus;
+    if (add) {
+      const { parent, key } = at(add.dataset.add);
+      const items = parent[key];
+      const kind = add.dataset.add.split(".").pop();
+      items.push(structuredClone(BLANK[kind]));
+      focus = `[name^="${add.dataset.add}.${items.length - 1}."]`;
+    } else {
+      const { parent, key } = at(remove.dataset.remove);
+      parent.splice(key, 1);
+      focus = `button[data-add="${remove.dataset.remove.replace(/\.\d+$/, "")}"]`;
+    }
+    draw();
+    form.querySelector(focus)?.focus();
+  });
+
+  function showErrors(errors) {
+    for (const old of form.querySelectorAll(".field-error")) old.remove();
+    for (const control of form.querySelectorAll("[aria-invalid]")) {
+      control.removeAttribute("aria-invalid");
+      control.removeAttribute("aria-describedby");
+    }
+    for (const { field: name, message } of errors) {
+      const control = form.querySelector(`[name="${name}"]`);
+      if (!control) continue;
+      const id = `setup-error-${name.replace(/\W/g, "-")}`;
+      control.setAttribute("aria-invalid", "true");
+      control.setAttribute("aria-describedby", id);
+      const where = control.tagName === "FIELDSET" ? control : control.closest("label") || control;
+      where.insertAdjacentElement("afterend", node("span", { className: "field-error", id, textContent: message }));
+    }
+    if (errors.length) form.querySelector(`[name="${errors[0].field}"]`)?.focus();
+  }
+
+  function say(ok, text) {
+    result.dataset.ok = String(ok);
+    result.textContent = text;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!values) return;
+    const checked = S.fromForm(values, current ?? {});
+    showErrors(checked.errors ?? []);
+    if (checked.errors) {
+      say(false, "Not saved: see the fields marked in red.");
+      return;
+    }
+    const reply = await busy(() => window.pywebview.api.settings(checked.set, checked.renamed ?? null));
+    if (reply.ok) {
+      show(reply.settings);
+      say(true, "Saved: paxel uses them now.");
+      return;
+    }
+    const name = S.fieldOfServiceError(reply.error.message, values);
+    showErrors(name ? [{ field: name, message: S.serviceErrorText(reply.error.message, name) }] : []);
+    say(false, name ? "Not saved: see the field marked in red." : `Not saved: ${reply.error.message}`);
+  });
+
+  // Disabled while the service is asked: an answer landing after an edit began would undo it.
+  async function busy(ask) {
+    fieldset.disabled = true;
+    try {
+      return await ask();
+    } finally {
+      fieldset.disabled = false;
+    }
+  }
+
+  async function load() {
+    const reply = await busy(() => window.pywebview.api.settings());
+    if (reply.ok) show(reply.settings);
+    else say(false, `paxel's settings cannot be read: ${reply.error.message}`);
+  }
+
+  window.paxelForms.setOptions(form.elements.duplicates, Object.entries(S.DUPLICATES));
+  // Read when opened (the CLI or the options page may have changed them), and again when the
+  // service says they changed, unless the user is editing: then Save sends the edit.
+  details.addEventListener("toggle", () => { if (details.open) load(); });
+  function changed(settings) {
+    if (details.open && !dirty && settings) show(settings);
+  }
+
+  window.paxelSetup = { changed };
+})();
