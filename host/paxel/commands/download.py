@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
@@ -211,6 +212,12 @@ class _Stats:
                 self._bar.update(p)
         self.answered.set()
 
+    @property
+    def final_url(self) -> str | None:
+        """The URL the file came from after redirects, as last reported (None: not known)."""
+        with self._lock:
+            return self._last.final_url if self._last is not None else None
+
     def attach(self, bar: LiveBar) -> None:
         with self._lock:
             self._bar = bar
@@ -287,6 +294,7 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog |
     if is_playlist_file(result.path, result.size):   # by its content: a stream after all
         result.path.unlink()
         return media.run(opts, max_height, quiet, err, None)
+    _mark_origin(result.path, stats.final_url or opts.url, opts.headers)
     if result.renamed_from is not None:  # said even with --quiet: the file is not where asked
         err.write(f"paxel: {result.renamed_from} was taken meanwhile by another file; "
                   f"saved as {result.path}\n")
@@ -295,6 +303,17 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog |
             err.write(f"paxel: {result.note}\n")
         err.write(saved_line(result.path, result.size, elapsed, result.size - (stats.resumed_from or 0)))
     return 0
+
+
+def _mark_origin(path: Path, url: str, headers: Mapping[str, str]) -> None:
+    """The marks of origin a browser (and the service) puts on a finished file: the URL it came
+    from and the Referer given with -H, through paxel.origin's platform seam (never fails the
+    download). Imported here, after the download: ctypes and plistlib cost start-up time the
+    first request should not wait for."""
+    from paxel import origin
+
+    referrer = next((value for name, value in headers.items() if name.lower() == "referer"), None)
+    origin.mark(path, url, referrer)
 
 
 def _pause(job: Download, finished: threading.Event) -> bool:
