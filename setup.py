@@ -16,7 +16,8 @@ from setuptools.command.build_py import build_py
 # = paxel.panel.assets.SHARED (tests/unit/test_panel_assets.py checks it)
 SHARED = (
     "units.js", "names.js", "advice.js", "states.js", "speedgraph.js",
-    "listing.js", "rowkeys.js", "presshold.js", "servicesettings.js", "controls.css",
+    "listing.js", "rowkeys.js", "presshold.js", "servicesettings.js",
+    "formfields.js", "controls.css",
 )  # fmt: skip
 LIB = Path(__file__).resolve().parent / "extension" / "lib"
 

@@ -4,8 +4,10 @@
 // Values are checked here first (lib/servicesettings.js) and each error is shown next to its
 // field in the field's unit; what the service refuses is put next to the field it names.
 import "../lib/servicesettings.js";
+import "../lib/formfields.js";
 
 const { DAYS, DUPLICATES, fieldOfServiceError, fromForm, serviceErrorText, toForm } = globalThis.paxelServiceSettings;
+const { node, field, showErrors: showFieldErrors } = globalThis.paxelFormFields;
 
 const api = globalThis.browser ?? globalThis.chrome;
 const form = document.getElementById("service");
@@ -17,16 +19,6 @@ async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
   if (!reply || !reply.ok) throw Object.assign(new Error(reply?.error?.message ?? "no answer from the background"), { code: reply?.error?.code });
   return reply.result;
-}
-
-function node(tag, props = {}, ...children) {
-  const n = Object.assign(document.createElement(tag), props);
-  n.append(...children);
-  return n;
-}
-
-function field(label, name, value, props = {}) {
-  return node("label", {}, label, node("input", { name, value: value ?? "", ...props }));
 }
 
 // A time window's fields: from, to, the days it starts on.
@@ -82,19 +74,7 @@ function read() {
     sites: rows("sites", ["host", "folder"]) };
 }
 
-function showErrors(errors) {
-  for (const old of form.querySelectorAll(".field-error")) old.remove();
-  for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
-  for (const { field: name, message } of errors) {
-    const control = form.querySelector(`[name="${name}"]`);
-    if (!control) continue;
-    const id = `service-error-${name.replace(/\W/g, "-")}`;
-    control.setAttribute("aria-invalid", "true");
-    control.setAttribute("aria-describedby", id);
-    control.insertAdjacentElement("afterend", node("span", { className: "field-error", id, textContent: message }));
-  }
-  if (errors.length) form.querySelector(`[name="${errors[0].field}"]`)?.focus();
-}
+const showErrors = (errors) => showFieldErrors(form, errors, "service-error-");
 
 function say(ok, text) {
   result.dataset.ok = String(ok);

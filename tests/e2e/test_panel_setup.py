@@ -50,10 +50,10 @@ def press(page: PanelPage, selector: str) -> None:
 
 
 def error_next_to(page: PanelPage, name: str) -> str:
-    """The error shown right after the field's label (or its days box), '' if none; the field
-    says it is invalid and points at the error (what a screen reader reads)."""
+    """The error shown right after the field (or its days box), '' if none; the field says it is
+    invalid and points at the error (what a screen reader reads)."""
     return str(page.js(f"""(c => {{
-        const shown = (c.tagName === 'FIELDSET' ? c : c.closest('label')).nextElementSibling;
+        const shown = c.nextElementSibling;
         if (!shown || !shown.classList.contains('field-error')) return '';
         return c.getAttribute('aria-invalid') === 'true' && c.getAttribute('aria-describedby') === shown.id
             ? shown.textContent : 'not linked: ' + shown.textContent; }})({control(name)})"""))

@@ -25,7 +25,8 @@ EXTENSION_LIB = PACKAGE_ASSETS.parents[2] / "extension" / "lib"
 # gathers the same for the extension; index.html loads them in this order), then the others
 SHARED = (
     "units.js", "names.js", "advice.js", "states.js", "speedgraph.js",
-    "listing.js", "rowkeys.js", "presshold.js", "servicesettings.js", "controls.css",
+    "listing.js", "rowkeys.js", "presshold.js", "servicesettings.js",
+    "formfields.js", "controls.css",
 )  # fmt: skip
 
 

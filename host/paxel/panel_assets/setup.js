@@ -12,6 +12,7 @@
 
 (function () {
   const S = window.paxelServiceSettings;
+  const { node, field } = window.paxelFormFields;
   const details = document.getElementById("setup");
   const form = document.getElementById("setup-form");
   const fieldset = document.getElementById("setup-fields");
@@ -19,16 +20,6 @@
   let current = null; // the service's settings as last read
   let values = null; // what the form holds
   let dirty = false; // edited since read or saved: a settings event must not overwrite it
-
-  function node(tag, props = {}, ...children) {
-    const n = Object.assign(document.createElement(tag), props);
-    n.append(...children);
-    return n;
-  }
-
-  function field(label, name, value, props = {}) {
-    return node("label", {}, `${label} `, node("input", { type: "text", name, value: value ?? "", ...props }));
-  }
 
   // A window's fields: from, to (HH:MM, typed: 25:00 gets an error in words) and the days it starts on.
   function windowFields(prefix, w) {
@@ -139,23 +130,7 @@
     form.querySelector(focus)?.focus();
   });
 
-  function showErrors(errors) {
-    for (const old of form.querySelectorAll(".field-error")) old.remove();
-    for (const control of form.querySelectorAll("[aria-invalid]")) {
-      control.removeAttribute("aria-invalid");
-      control.removeAttribute("aria-describedby");
-    }
-    for (const { field: name, message } of errors) {
-      const control = form.querySelector(`[name="${name}"]`);
-      if (!control) continue;
-      const id = `setup-error-${name.replace(/\W/g, "-")}`;
-      control.setAttribute("aria-invalid", "true");
-      control.setAttribute("aria-describedby", id);
-      const where = control.tagName === "FIELDSET" ? control : control.closest("label") || control;
-      where.insertAdjacentElement("afterend", node("span", { className: "field-error", id, textContent: message }));
-    }
-    if (errors.length) form.querySelector(`[name="${errors[0].field}"]`)?.focus();
-  }
+  const showErrors = (errors) => window.paxelFormFields.showErrors(form, errors, "setup-error-");
 
   function say(ok, text) {
     result.dataset.ok = String(ok);
