@@ -138,6 +138,15 @@ def test_queues_windows_and_folder_rules_edited_in_the_panel(
         type_in(page, "queues.0.name", "dusk")
         type_in(page, "queues.0.maxConcurrent", "2")
         type_in(page, "defaultConnections", "6")
+        # a global window round the clock (an end at its start runs past midnight: 24 h) and a
+        # speed rule over it; neither holds the downloads below back
+        press(page, "button[data-add=windows]")
+        type_in(page, "windows.0.start", "00:00")
+        type_in(page, "windows.0.stop", "00:00")
+        press(page, "button[data-add=speeds]")
+        type_in(page, "speeds.0.start", "00:00")
+        type_in(page, "speeds.0.stop", "00:00")
+        type_in(page, "speeds.0.maxSpeed", "512")
         programs = page.js(f"[...{FORM}.querySelectorAll('[name$=\".name\"][name^=\"categories.\"]')]"
                            ".find(c => c.value === 'Programs').name").rsplit(".", 1)[0]
         extensions = page.js(f"{control(programs + '.extensions')}.value").split()
@@ -151,6 +160,10 @@ def test_queues_windows_and_folder_rules_edited_in_the_panel(
                       "schedule": {"windows": [{"start": "02:00", "stop": "06:00", "days": WEEKDAYS}]}},
         }
         assert settings["default_connections"] == 6
+        every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        assert settings["schedule"] == {
+            "windows": [{"start": "00:00", "stop": "00:00", "days": every_day}],
+            "speeds": [{"start": "00:00", "stop": "00:00", "days": every_day, "max_speed": 512 << 20}]}
         assert settings["folder_rules"]["by_type"] is True
         assert settings["folder_rules"]["categories"]["Disc images"] == {
             "extensions": ["iso"], "folder": str(paxel_env.downloads / "iso")}
