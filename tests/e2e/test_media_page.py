@@ -71,10 +71,10 @@ def test_a_stream_the_page_plays_is_listed_in_the_popup_and_downloaded(
     options = wait_for(lambda: chromium.evaluate(popup, labels), 15, "the qualities the service read")
     assert options[0].startswith("240p · 600 kbit/s") and options[1].startswith("144p · 300 kbit/s"), options
     assert text("#media-title").startswith("paxel media e2e")
-    assert text(f"{first} .media-duration") == "0:08"
+    assert text(f"{first} .media-duration") == "1:00"
     chromium.evaluate(popup, f"(() => {{ const s = document.querySelector('{first} select.quality');"
                              " s.selectedIndex = 1; s.dispatchEvent(new Event('change')); })()")
-    assert text(f"{first} .media-size") == "~293 KiB"
+    assert text(f"{first} .media-size") == "~2.1 MiB"       # 300 kbit/s × 60 s
     chromium.click(popup, f"{first} button.media-download")
 
     out = paxel_env.downloads / "paxel media e2e ready.mp4"

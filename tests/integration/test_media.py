@@ -1,4 +1,4 @@
-"""Media streams end to end: ffmpeg makes short HLS/DASH fixtures once per session, nginx serves
+"""Media streams end to end: ffmpeg makes 60-s HLS/DASH fixtures once per session, nginx serves
 them, `paxel URL` (a real process) makes one file, and ffprobe checks it against the source:
 streams, picture height, every video frame, duration."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from support.media import AES_KEY, FRAMES, check_output, probe
+from support.media import AES_KEY, check_output, probe
 from support.nginx import Nginx
 
 pytestmark = pytest.mark.media
@@ -84,12 +84,12 @@ def _ranges(media: Nginx, name: str) -> list[tuple[int, int]]:
 
 def test_aes_decryption_is_exact_without_ffmpeg(media: Nginx, tmp_path: Path) -> None:
     """No ffmpeg on PATH: MPEG-TS segments are joined into a .ts, with a note; the bytes are the
-    clear segments exactly (the IV from the media sequence, 7..10, is right for every one)."""
+    clear segments exactly (the IV from the media sequence, 7..36, is right for every one)."""
     env = dict(os.environ, PATH=str(tmp_path / "empty"))
     done = paxel(media.url("aes-seq/index.m3u8"), "-d", str(tmp_path / "out"), env=env)
     assert done.returncode == 0, done.stderr
     assert "ffmpeg is not installed" in done.stderr
-    clear = b"".join((media.data / "hls" / "v240" / f"seg{i:03}.ts").read_bytes() for i in range(4))
+    clear = b"".join(p.read_bytes() for p in sorted((media.data / "hls" / "v240").glob("seg*.ts")))
     assert (tmp_path / "out" / "index.ts").read_bytes() == clear
     assert AES_KEY not in (tmp_path / "out" / "index.ts").read_bytes()
 
@@ -118,12 +118,12 @@ def test_drm_is_refused_and_nothing_is_fetched(media: Nginx, tmp_path: Path, nam
 def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path) -> None:
     """One capped connection; SIGKILL once the state lists a finished segment; the rerun (two) fetches
     only what was not finished and the MP4 has every frame."""
-    slow = Nginx(rate="24k", root=media_root)   # ~2.3 s per segment and connection
+    slow = Nginx(slow_rate="240k", root=media_root)   # ~0.26 s per segment and connection
     try:
         out = tmp_path / "clip.mp4"
         work = tmp_path / "clip.mp4.paxel-media"
-        url = slow.url("hls/v240/index.m3u8", "capped")
-        # one connection: the first piece lands after ~2.3 s, the last after ~9 s, so there is
+        url = slow.url("hls/v240/index.m3u8", "trickle")
+        # one connection: the first piece lands after ~0.26 s, the last after ~8 s, so there is
         # time to try a second paxel and to kill this one while it runs
         run = subprocess.Popen([*PAXEL, url, "-o", str(out), "-n", "1", "-q"], stdin=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -146,7 +146,7 @@ def test_kill_9_mid_stream_then_resume_is_exact(media_root: Path, tmp_path: Path
         run.wait()
         assert run.stderr is not None
         run.stderr.close()
-        assert 1 <= len(done_before) < 4
+        assert 1 <= len(done_before) < 30
         slow.clear_log()
         done = paxel(url, "-o", str(out), "-n", "2", "-q")
         assert done.returncode == 0, done.stderr
@@ -188,10 +188,7 @@ def test_live_playlist_is_recorded_until_endlist(media: Nginx, media_root: Path,
     publish(4, end=True)
     _, err = run.communicate(timeout=30)
     assert run.returncode == 0, err
-    check_output(out, 240)
-    streams = probe(out)["streams"]
-    assert isinstance(streams, list)
-    assert int(next(s for s in streams if s["codec_type"] == "video")["nb_read_packets"]) == FRAMES
+    check_output(out, 240, seconds=8)          # the four segments published, every frame of them
 
 
 def test_doctor_reports_ffmpeg(tmp_path: Path) -> None:
@@ -269,11 +266,11 @@ def test_progress_counts_segments_and_bytes(media: Nginx, tmp_path: Path) -> Non
     out = tmp_path / "p.mp4"
     MediaJob(DownloadOptions(media.url("dash/manifest.mpd"), output=out, connections=3),
              on_progress=seen.append).run()
-    assert {(p.filename, p.segments_total) for p in seen} == {("p.mp4", 8)}   # 4 video + 4 audio
+    assert {(p.filename, p.segments_total) for p in seen} == {("p.mp4", 60)}  # 30 video + 30 audio
     assert seen[0].segments_done == 0 and seen[0].done == 0                   # said before any segment
     fetching = [p for p in seen if not p.muxing]
     assert [p.segments_done for p in fetching] == sorted(p.segments_done for p in fetching)
-    assert fetching[-1].segments_done == 8 and fetching[-1].label() == "p.mp4 8/8 seg"
+    assert fetching[-1].segments_done == 60 and fetching[-1].label() == "p.mp4 60/60 seg"
     assert seen[-1].muxing and seen[-1].label() == "p.mp4 muxing"             # then ffmpeg's turn
     assert [p.done for p in seen] == sorted(p.done for p in seen)
     fetched = sum(f.stat().st_size for f in (media.data / "dash").iterdir() if f.suffix == ".m4s")
@@ -282,10 +279,10 @@ def test_progress_counts_segments_and_bytes(media: Nginx, tmp_path: Path) -> Non
 
 
 def test_ctrl_c_pauses_a_stream_and_the_same_command_resumes(media_root: Path, tmp_path: Path) -> None:
-    slow = Nginx(rate="24k", root=media_root)
+    slow = Nginx(slow_rate="240k", root=media_root)
     try:
         out = tmp_path / "c.mp4"
-        url = slow.url("hls/v240/index.m3u8", "capped")
+        url = slow.url("hls/v240/index.m3u8", "trickle")
         run = subprocess.Popen([*PAXEL, url, "-o", str(out), "-n", "1"], stdin=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
         state = tmp_path / "c.mp4.paxel-media" / "state.json"
@@ -302,3 +299,18 @@ def test_ctrl_c_pauses_a_stream_and_the_same_command_resumes(media_root: Path, t
         check_output(out, 240)
     finally:
         slow.stop()
+
+
+def test_the_fixtures_are_a_minute_long_with_every_frame(media: Nginx) -> None:
+    """The issue asks for ~60-s fixtures: long enough that a download runs many waves of segments
+    over its connections (8 s was 4 segments, fewer than the connections)."""
+    from support.media import FPS, SECONDS
+
+    assert SECONDS >= 60
+    for height in (240, 144):
+        info = probe(media.data / "src" / f"{height}.mp4")
+        streams = info["streams"]
+        assert isinstance(streams, list)
+        assert [int(s["nb_read_packets"]) for s in streams if s["codec_type"] == "video"] == [SECONDS * FPS]
+    listed = (media.data / "hls" / "v240" / "index.m3u8").read_text()
+    assert listed.count("#EXTINF:2.0") == SECONDS // 2

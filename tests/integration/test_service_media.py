@@ -23,8 +23,8 @@ pytestmark = pytest.mark.media
 
 @pytest.fixture(scope="module")
 def slow(media_root: Path) -> Iterator[Nginx]:
-    """The fixtures at 48 KiB/s per connection under /trickle/: a stream takes seconds."""
-    server = Nginx(slow_rate="48k", root=media_root)
+    """The fixtures at 360 KiB/s per connection under /trickle/: a stream takes seconds."""
+    server = Nginx(slow_rate="360k", root=media_root)
     yield server
     server.stop()
 
@@ -58,7 +58,7 @@ def test_download_with_media_quality_makes_one_mp4_with_segment_progress(
     assert path == paxel_env.downloads / "master.mp4" and done["state"] == "completed"
     check_output(path, 144)
     counted = [v["media"] for v in seen if v["state"] == "running" and v["media"]["segments_total"]]
-    assert counted and all(m["segments_total"] == 4 for m in counted)
+    assert counted and all(m["segments_total"] == 30 for m in counted)
     assert [m["segments_done"] for m in counted] == sorted(m["segments_done"] for m in counted)
     assert all(" seg" not in v["filename"] for v in seen)        # counts have a field of their own
     assert sorted(p.name for p in paxel_env.downloads.iterdir()) == ["master.mp4"]   # no work folder
@@ -87,9 +87,9 @@ def test_media_probe_reads_qualities_duration_and_sizes(paxel_env: PaxelEnv, med
                "referrer": "http://page.example/watch"})
     result = host.reply(2, timeout=20)["result"]
     assert result["kind"] == "hls" and result["live"] is False
-    assert result["duration"] == pytest.approx(8, abs=0.1)
+    assert result["duration"] == pytest.approx(60, abs=0.1)
     assert [(v["height"], v["bandwidth"], v["size"]) for v in result["variants"]] == [
-        (240, 600000, 600000), (144, 300000, 300000)]               # bandwidth × 8 s / 8
+        (240, 600000, 4500000), (144, 300000, 2250000)]             # bandwidth × 60 s / 8
     assert result["chosen"] == 0
     sent = [line for line in media.log() if line.request.endswith(("master.m3u8", "v240/index.m3u8"))]
     assert sent and all(line.referer == "http://page.example/watch" for line in sent)
@@ -103,11 +103,18 @@ def test_media_probe_reads_qualities_duration_and_sizes(paxel_env: PaxelEnv, med
 
 
 def test_stream_pause_resume_and_kill9_resume_fetch_no_segment_twice(paxel_env: PaxelEnv,
-                                                                      slow: Nginx) -> None:
-    slow.clear_log()
+                                                                      media_root: Path) -> None:
+    slow = Nginx(slow_rate="48k", root=media_root)   # 8 s of stream, ~1.3 s a segment
+    try:
+        _pause_resume_kill9(paxel_env, slow)
+    finally:
+        slow.stop()
+
+
+def _pause_resume_kill9(paxel_env: PaxelEnv, slow: Nginx) -> None:
     host = paxel_env.host("chrome")
     first_pid = host.hello()["service_pid"]
-    view = host.add(2, url=slow.url("hls/v240/index.m3u8", "trickle"), connections=2)
+    view = host.add(2, url=slow.url("short/index.m3u8", "trickle"), connections=2)
     ident = view["download_id"]
     assert view["media"]["quality"] is None                     # by the URL's extension
     work = paxel_env.downloads / "index.mp4.paxel-media"
@@ -126,7 +133,7 @@ def test_stream_pause_resume_and_kill9_resume_fetch_no_segment_twice(paxel_env: 
     again = paxel_env.host("firefox")
     assert again.hello()["service_pid"] != first_pid
     _, done = _progress_of(again, ident, "completed")
-    check_output(Path(done["path"]), 240)
+    check_output(Path(done["path"]), 240, seconds=8)
     fetched = [line.request for line in slow.log() if line.request.endswith(".ts") and line.status == 200]
     assert len(fetched) == len(set(fetched)) + _unfinished(slow), fetched
 
@@ -216,13 +223,13 @@ def test_a_limit_set_while_a_stream_runs_slows_it_at_once(paxel_env: PaxelEnv, s
         views = host.wait_event("progress", ident)["data"]["downloads"]
         if any((v["media"]["segments_done"] or 0) >= 1 for v in views):
             break
-    host.send({"id": 3, "type": "limit", "download_id": ident, "max_speed": 16_000})
-    assert host.reply(3)["result"]["download"]["max_speed"] == 16_000
+    host.send({"id": 3, "type": "limit", "download_id": ident, "max_speed": 200_000})
+    assert host.reply(3)["result"]["download"]["max_speed"] == 200_000
     limited_at = time.monotonic()
     seen, done = _progress_of(host, ident, "completed")
     took = time.monotonic() - limited_at
     size = sum(f.stat().st_size for f in (slow.data / "hls" / "v144").glob("*.ts"))
     left = size - max((v["done"] for v in seen[:1]), default=size)
-    # without the limit the whole stream takes ~5.5 s here (48 KiB/s per connection, 2 connections)
-    assert took >= 0.8 * left / 16_000, (took, left)
+    # without the limit the whole stream takes ~2.5 s here (360 KiB/s per connection, 2 connections)
+    assert took >= 0.8 * left / 200_000, (took, left)
     check_output(Path(done["path"]), 144)

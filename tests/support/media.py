@@ -1,14 +1,15 @@
 """Media fixtures made by the system's ffmpeg (lavfi test picture + sine tone), written once per
 test session into a folder nginx serves, and ffprobe helpers to check what paxel made.
 
-Every variant is SECONDS long at FPS frames per second with a keyframe every 2 s, so each cut is
+Every variant is SECONDS (60) long at FPS frames per second with a keyframe every 2 s, so each cut is
 exact and a correct download has exactly SECONDS*FPS video frames. Layout under the root:
 
   hls/master.m3u8        two variants (240p, 144p) of MPEG-TS, 2-s segments
   hls/v240/index.m3u8 …  the variants' media playlists
   aes/index.m3u8         AES-128 made by ffmpeg (key aes/key.bin, IV=0 in the playlist)
   aes-seq/index.m3u8     hls/v240's segments AES-128-encrypted here, no IV given: IV = media sequence
-  disc/index.m3u8        hls/v240's first two segments twice, with EXT-X-DISCONTINUITY between
+  disc/index.m3u8        hls/v240's first half twice, with EXT-X-DISCONTINUITY between
+  short/index.m3u8       hls/v240's first 4 segments (8 s): tests that pause or kill at a slow rate
   alt/master.m3u8        a video-only variant with its audio as an EXT-X-MEDIA rendition
   fmp4/index.m3u8        fMP4 segments with an EXT-X-MAP init section
   range/index.m3u8       one file addressed with EXT-X-BYTERANGE
@@ -27,7 +28,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-SECONDS = 8
+SECONDS = 60
 FPS = 25
 FRAMES = SECONDS * FPS
 AES_KEY = bytes(range(16))
@@ -55,10 +56,20 @@ def _source(height: int, seconds: int = SECONDS, fps: int = FPS, bitrate: str | 
 HLS_VOD = ["-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod"]
 
 
+def encode_source(path: Path, height: int) -> None:
+    """One encode per picture size; every variant is cut from it with `-c copy` (the keyframes
+    every 2 s make each cut exact), so a minute of fixtures costs two encodes, not a dozen."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _ff(*_source(height), str(path), cwd=path.parent)
+
+
 def make_hls_variant(folder: Path, height: int, extra: list[str] | None = None, seconds: int = SECONDS,
-                     bitrate: str | None = None) -> None:
+                     bitrate: str | None = None, source: Path | None = None) -> None:
+    """An HLS VOD variant in `folder`: cut from `source` without re-encoding when given, else
+    encoded here (the benchmark's own sizes and bitrates)."""
     folder.mkdir(parents=True, exist_ok=True)
-    _ff(*_source(height, seconds, bitrate=bitrate), *HLS_VOD, *(extra or []),
+    given = ["-i", str(source), "-c", "copy"] if source else _source(height, seconds, bitrate=bitrate)
+    _ff(*given, *HLS_VOD, *(extra or []),
         "-hls_segment_filename", "seg%03d" + (".m4s" if extra and "fmp4" in extra else ".ts"),
         "index.m3u8", cwd=folder)
 
@@ -91,9 +102,12 @@ def _encrypt_by_sequence(clear: Path, folder: Path, first_sequence: int) -> None
 
 def make_fixtures(root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
+    src = {h: root / "src" / f"{h}.mp4" for h in (240, 144)}
+    for h, path in src.items():
+        encode_source(path, h)
     hls = root / "hls"
     for h in (240, 144):
-        make_hls_variant(hls / f"v{h}", h)
+        make_hls_variant(hls / f"v{h}", h, source=src[h])
     (hls / "master.m3u8").write_text(
         "#EXTM3U\n#EXT-X-VERSION:3\n"
         '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=256x144,CODECS="avc1.42c00c,mp4a.40.2"\nv144/index.m3u8\n'
@@ -102,35 +116,40 @@ def make_fixtures(root: Path) -> None:
     aes.mkdir()
     (aes / "key.bin").write_bytes(AES_KEY)
     (aes / "keyinfo").write_text("key.bin\nkey.bin\n")   # no IV line: IV = media sequence number
-    make_hls_variant(aes, 240, ["-hls_key_info_file", "keyinfo"])
+    make_hls_variant(aes, 240, ["-hls_key_info_file", "keyinfo"], source=src[240])
     _encrypt_by_sequence(hls / "v240", root / "aes-seq", first_sequence=7)
-    disc = root / "disc"          # the first 4 s twice, the second run's timestamps starting again
+    disc = root / "disc"          # the first half twice, the second run's timestamps starting again
     disc.mkdir()
-    half = ["#EXTINF:2.000000,\n../hls/v240/seg000.ts", "#EXTINF:2.000000,\n../hls/v240/seg001.ts"]
+    half = [f"#EXTINF:2.000000,\n../hls/v240/seg{i:03}.ts" for i in range(SECONDS // 4)]
     (disc / "index.m3u8").write_text("\n".join(["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2",
                                                 "#EXT-X-PLAYLIST-TYPE:VOD", *half, "#EXT-X-DISCONTINUITY",
                                                 *half, "#EXT-X-ENDLIST"]) + "\n")
+    short = root / "short"        # the first 8 s: for tests that pause or kill at a slow rate
+    short.mkdir()
+    head = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    (short / "index.m3u8").write_text("\n".join([*head, *half[:4], "#EXT-X-ENDLIST"]) + "\n")
     alt = root / "alt"            # video-only variant + an EXT-X-MEDIA audio rendition
-    make_hls_variant(alt / "video", 240, ["-an"])
-    make_hls_variant(alt / "audio", 240, ["-vn"])
+    make_hls_variant(alt / "video", 240, ["-an"], source=src[240])
+    make_hls_variant(alt / "audio", 240, ["-vn"], source=src[240])
     (alt / "master.m3u8").write_text(
         "#EXTM3U\n"
         '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="main",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"\n'
         '#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=426x240,AUDIO="aud"\nvideo/index.m3u8\n')
-    make_hls_variant(root / "fmp4", 240, ["-hls_segment_type", "fmp4"])
+    make_hls_variant(root / "fmp4", 240, ["-hls_segment_type", "fmp4"], source=src[240])
     rng = root / "range"
     rng.mkdir()
-    _ff(*_source(240), *HLS_VOD, "-hls_flags", "single_file", "index.m3u8", cwd=rng)
+    copy = ["-i", str(src[240]), "-c", "copy"]
+    _ff(*copy, *HLS_VOD, "-hls_flags", "single_file", "index.m3u8", cwd=rng)
     for name, timeline in (("dash", "1"), ("dashnum", "0")):
         d = root / name
         d.mkdir()
-        _ff(*_source(240), "-map", "0:v", "-map", "1:a", "-f", "dash", "-seg_duration", "2",
+        _ff(*copy, "-map", "0:v", "-map", "0:a", "-f", "dash", "-seg_duration", "2",
             "-use_template", "1", "-use_timeline", timeline,
             "-adaptation_sets", "id=0,streams=v id=1,streams=a",
             "manifest.mpd", cwd=d)
     dl = root / "dashlist"        # one file per representation: SegmentList with mediaRange
     dl.mkdir()
-    _ff(*_source(240), "-map", "0:v", "-map", "1:a", "-f", "dash", "-seg_duration", "2",
+    _ff(*copy, "-map", "0:v", "-map", "0:a", "-f", "dash", "-seg_duration", "2",
         "-use_template", "0", "-use_timeline", "0", "-single_file", "1",
         "-adaptation_sets", "id=0,streams=v id=1,streams=a", "manifest.mpd", cwd=dl)
     db = root / "dashbase"        # the same files as SegmentBase (each representation one file)
