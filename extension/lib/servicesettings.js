@@ -220,5 +220,71 @@
     return label ? `${label}: ${text}` : text;
   }
 
-  root.paxelServiceSettings = Object.freeze({ DAYS, DUPLICATES, speedToField, toForm, fromForm, fieldOfServiceError, serviceErrorText });
+  // A Save's three-way merge: the form was drawn from `base` (a `set` as fromForm gives it for
+  // the settings then) and holds `mine`; `latest` is the same for the settings now, which the
+  // CLI (`paxel queue`), the options page or a hand edit may have changed meanwhile. Sending
+  // `mine` whole would undo their changes (a queue added by `paxel queue add` gone again), so
+  // each setting - a key; inside queues, schedule and folder_rules each queue, list or rule -
+  // the form left as drawn takes latest's, one the form changed takes the form's, and one
+  // changed on both sides, differently, is a conflict: named, not sent, and then seen (in the
+  // returned `base`) so that a second Save replaces it deliberately.
+  const NESTED = new Set(["queues", "schedule", "folder_rules"]);
+  const canonical = (v) => JSON.stringify(v, (k, x) => (x && typeof x === "object" && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((key) => [key, x[key]])) : x));
+  const same = (a, b) => canonical(a) === canonical(b);
+
+  /**
+   * {set, renamed, conflicts, base}: `set` holds only the keys whose merged value differs from
+   * `latest` (what the `settings` request should send), `renamed` the renames still possible,
+   * `conflicts` paths like "queues.day" or "max_concurrent", `base` the base with them seen.
+   */
+  function mergeSaved(mine, base, latest, renamed = {}) {
+    const conflicts = [];
+    const seen = structuredClone(base);
+    const pick = (m, b, l, path, into, key) => {
+      if (same(m, b)) return l;
+      if (!same(l, b) && !same(l, m)) {
+        conflicts.push(path);
+        into[key] = l;
+      }
+      return m;
+    };
+    const set = {};
+    for (const key of Object.keys(mine)) {
+      let merged;
+      if (NESTED.has(key)) {
+        const [m, b, l] = [mine[key] ?? {}, base[key] ?? {}, latest[key] ?? {}];
+        merged = {};
+        seen[key] = { ...(seen[key] ?? {}) };
+        for (const name of new Set([...Object.keys(m), ...Object.keys(l), ...Object.keys(b)])) {
+          const value = pick(m[name], b[name], l[name], `${key}.${name}`, seen[key], name);
+          if (value !== undefined) merged[name] = value;
+        }
+      } else {
+        merged = pick(mine[key], base[key], latest[key], key, seen, key);
+      }
+      if (!same(merged, latest[key])) set[key] = merged;
+    }
+    const renames = {};
+    for (const [old, name] of Object.entries(renamed || {})) {
+      if (Object.hasOwn(latest.queues || {}, old)) renames[old] = name;
+      else if (Object.hasOwn(base.queues || {}, old)) { // removed elsewhere: its downloads are in main now
+        if (!conflicts.includes(`queues.${old}`)) conflicts.push(`queues.${old}`);
+        delete seen.queues[old];
+      }
+    }
+    return { set, renamed: renames, conflicts, base: seen };
+  }
+
+  /** A conflict's path ("queues.day", "schedule.windows") in the form's words. */
+  function conflictText(path) {
+    const [key, name] = String(path).split(/\.(.*)/s);
+    if (key === "queues") return `queue “${name}”`;
+    return { max_concurrent: "downloads at once", default_connections: "connections per download", max_speed: "speed limit",
+      duplicates: "duplicates", "schedule.windows": "schedule windows", "schedule.speeds": "speed limits by time",
+      "folder_rules.by_type": "folders by type", "folder_rules.sites": "folders by site", "folder_rules.categories": "file types" }[path] ?? path;
+  }
+
+  root.paxelServiceSettings = Object.freeze({ DAYS, DUPLICATES, speedToField, toForm, fromForm, fieldOfServiceError, serviceErrorText,
+    mergeSaved, conflictText });
 })(globalThis);

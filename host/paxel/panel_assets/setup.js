@@ -20,6 +20,7 @@
   let current = null; // the service's settings as last read
   let values = null; // what the form holds
   let dirty = false; // edited since read or saved: a settings event must not overwrite it
+  let base = null; // what Save would have sent for `current`: the merge's base
 
   // A window's fields: from, to (HH:MM, typed: 25:00 gets an error in words) and the days it starts on.
   function windowFields(prefix, w) {
@@ -84,10 +85,21 @@
     document.getElementById("setup-host-cap").textContent = cap ? `at most ${cap}` : "no cap";
   }
 
+  function formOf(settings) {
+    const form = S.toForm(settings);
+    delete form.maxSpeed; // the toolbar's field sets the global limit
+    return form;
+  }
+
+  // What Save would send for `settings` untouched (null if the form cannot hold them): the base
+  // and the latest of Save's three-way merge (S.mergeSaved), so that a Save sends only what was
+  // edited here and never undoes what `paxel queue` or the options page changed meanwhile.
+  const setOf = (settings) => S.fromForm(formOf(settings), settings).set ?? null;
+
   function show(settings) {
     current = settings;
-    values = S.toForm(settings);
-    delete values.maxSpeed; // the toolbar's field sets the global limit
+    values = formOf(settings);
+    base = setOf(settings);
     dirty = false;
     draw();
     showErrors([]);
@@ -146,7 +158,29 @@
       say(false, "Not saved: see the fields marked in red.");
       return;
     }
-    const reply = await busy(() => window.pywebview.api.settings(checked.set, checked.renamed ?? null));
+    const fresh = await busy(() => window.pywebview.api.settings());
+    if (!fresh.ok) {
+      say(false, `Not saved: ${fresh.error.message}`);
+      return;
+    }
+    const latest = setOf(fresh.settings);
+    let send = { set: checked.set, renamed: checked.renamed ?? null };
+    if (base && latest) {
+      const merged = S.mergeSaved(checked.set, base, latest, checked.renamed ?? {});
+      if (merged.conflicts.length) {
+        base = merged.base; // seen: Save again replaces them
+        say(false, `Not saved: changed elsewhere since this was read: ${merged.conflicts.map(S.conflictText).join(", ")}.`
+          + " Save again to replace that with what is here, or close and open this to see it.");
+        return;
+      }
+      if (!Object.keys(merged.set).length) {
+        show(fresh.settings);
+        say(true, "Saved: nothing here had changed.");
+        return;
+      }
+      send = { set: merged.set, renamed: Object.keys(merged.renamed).length ? merged.renamed : null };
+    }
+    const reply = await busy(() => window.pywebview.api.settings(send.set, send.renamed));
     if (reply.ok) {
       show(reply.settings);
       say(true, "Saved: paxel uses them now.");

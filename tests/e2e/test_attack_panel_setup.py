@@ -1,0 +1,221 @@
+"""An attacker's, an unlucky user's and another surface's go at the panel's "Queues, schedule and
+folders" (issue 13 item 5), in the real page under Xvfb with a real service: changes made by
+`paxel queue` while the panel's form is open are not undone by its Save (no lost update);
+what the panel does not show (after_completion, unknown keys) survives its Save; names and
+folders written by hand into settings.json are shown as text, never as HTML; bad input in every
+field is refused next to it with the file unchanged; a queue removed while its downloads run and
+wait sends them to main; a queue's own window closed while its download runs holds it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from test_panel import PanelPage, service_view, wait_service_state
+from test_panel_setup import FORM, control, error_next_to, press, save_and_wait, saved, tick, type_in
+from test_truth import start_panel
+
+from support.nginx import Nginx
+from support.paxel_env import PaxelEnv
+from support.xvfb import Xvfb
+
+pytestmark = pytest.mark.gui
+
+
+@contextmanager
+def setup_view(env: PaxelEnv, xvfb: Xvfb, **settings: Any) -> Iterator[PanelPage]:
+    """A service with `settings` and the panel with its settings view open and read."""
+    env.write_settings(open_panel_on_add=False, **settings)
+    env.env["DISPLAY"] = xvfb.display
+    env.paxel("service", "start")
+    env.wait_service()
+    page, panel = start_panel(env, "attack-setup-hook.sock")
+    try:
+        page.js("document.getElementById('setup').open = true")
+        page.wait_for("!document.getElementById('setup-fields').disabled"
+                      f" && {control('maxConcurrent')}.value !== ''")
+        yield page
+    finally:
+        panel.kill()
+        panel.wait()
+
+
+def test_a_save_keeps_what_the_cli_changed_while_the_form_was_open(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    """The panel loaded; `paxel queue` then added a queue and changed main's limit; the user,
+    who touched neither, saves another field: both CLI changes stay. The same queue's limit
+    changed on both sides is refused (named), not overwritten; a second Save is deliberate."""
+    with setup_view(paxel_env, xvfb, queues={"day": {"max_concurrent": 1}}) as page:
+        type_in(page, "defaultConnections", "6")
+        paxel_env.paxel("queue", "add", "night", "2")
+        paxel_env.paxel("queue", "set", "main", "5")
+        said = save_and_wait(page)
+        assert said.startswith("Saved"), said
+        settings = saved(paxel_env)
+        assert settings["default_connections"] == 6
+        assert settings["queues"] == {"day": {"max_concurrent": 1}, "night": {"max_concurrent": 2}}
+        assert settings["max_concurrent"] == 5
+
+        page.wait_for(f"{control('queues.1.name')} && {control('queues.1.name')}.value === 'night'")
+        type_in(page, "queues.0.maxConcurrent", "3")
+        paxel_env.paxel("queue", "set", "day", "2")
+        said = save_and_wait(page)
+        assert said.startswith("Not saved") and "day" in said, said
+        assert saved(paxel_env)["queues"]["day"] == {"max_concurrent": 2}
+        assert page.js(f"{control('queues.0.maxConcurrent')}.value") == "3"  # the edit is kept
+        said = save_and_wait(page)
+        assert said.startswith("Saved"), said
+        assert saved(paxel_env)["queues"] == {"day": {"max_concurrent": 3}, "night": {"max_concurrent": 2}}
+
+
+def test_a_save_keeps_what_the_panel_does_not_show(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    after = {"action": "command", "command": ["/bin/true", "{path}"]}
+    with setup_view(paxel_env, xvfb, after_completion=after, extension_ids=["abc@example.org"],
+                    x_future={"kept": [1, 2]}, max_speed="8M") as page:
+        type_in(page, "defaultConnections", "5")
+        said = save_and_wait(page)
+        assert said.startswith("Saved"), said
+    written = json.loads(paxel_env.settings_file.read_text())
+    assert written["default_connections"] == 5
+    assert written["after_completion"] == after
+    assert written["extension_ids"] == ["abc@example.org"]
+    assert written["x_future"] == {"kept": [1, 2]}
+    assert written["max_speed"] == "8M"
+    assert written["open_panel_on_add"] is False
+
+
+def test_names_and_folders_from_settings_json_are_text_not_html(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    evil = '<img src=x onerror="window.pwned=1">'
+    arabic = "فيديو"
+    rules = {"by_type": False, "sites": [{"host": "example.org", "folder": evil}],
+             "categories": {arabic: {"extensions": ["mkv"], "folder": evil}}}
+    with setup_view(paxel_env, xvfb, folder_rules=rules, queues={"a.b_c-d e": {"max_concurrent": 1}}) as page:
+        assert page.js("document.querySelectorAll('img').length") == 0
+        assert page.js("window.pwned === undefined")
+        assert page.js(f"{control('sites.0.folder')}.value") == evil
+        assert page.js(f"{control('categories.0.name')}.value") == arabic
+        assert page.js(f"{control('queues.0.name')}.value") == "a.b_c-d e"
+        said = save_and_wait(page)  # unchanged: saved as it was
+        assert said.startswith("Saved"), said
+        assert page.js("document.querySelectorAll('img').length") == 0
+    assert saved(paxel_env)["folder_rules"]["categories"][arabic]["folder"] == evil
+
+
+BAD = [  # field, value typed, a part of the error shown next to it
+    ("queues.0.name", "", "1 to 64"),
+    ("queues.0.name", "x" * 65, "1 to 64"),
+    ("queues.0.name", "main", "main"),
+    ("queues.0.name", "\u202enight", "1 to 64"),
+    ("queues.0.name", "<img src=x onerror=alert(1)>", "1 to 64"),
+    ("queues.0.maxConcurrent", "0", "1 to 32"),
+    ("queues.0.maxConcurrent", "1e1", "1 to 32"),
+    ("queues.0.maxConcurrent", "99999999999999999999", "1 to 32"),
+    ("maxConcurrent", "-3", "1 to 32"),
+    ("maxConcurrent", "", "1 to 32"),
+    ("windows.0.start", "24:00", "02:00"),
+    ("windows.0.stop", "25:00", "02:00"),
+    ("windows.0.start", "2:00", "02:00"),
+    ("speeds.0.maxSpeed", "-1", "above 0"),
+    ("speeds.0.maxSpeed", "1e1", "above 0"),
+    ("speeds.0.maxSpeed", "0", "above 0"),
+    ("categories.0.extensions", "*.", "at least one"),
+    ("categories.0.extensions", "ex\u00e9", "is not one"),
+    ("sites.0.host", "exa mple.org", "host name"),
+    ("sites.0.folder", "  ", "Folder"),
+]
+
+
+def test_bad_input_in_every_field_is_refused_next_to_it(
+        paxel_env: PaxelEnv, xvfb: Xvfb, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    paxel_env.downloads.mkdir(parents=True, exist_ok=True)
+    os.symlink(outside, paxel_env.downloads / "link-out")
+    settings: dict[str, Any] = {
+        "queues": {"day": {"max_concurrent": 1}},
+        "schedule": {"windows": [{"start": "22:00", "stop": "06:00"}],
+                     "speeds": [{"start": "09:00", "stop": "18:00", "max_speed": 1048576}]},
+        "folder_rules": {"by_type": True, "sites": [{"host": "example.org", "folder": "Example"}],
+                         "categories": {"Disc": {"extensions": ["iso"], "folder": "Disc"}}},
+    }
+    with setup_view(paxel_env, xvfb, **settings) as page:
+        before = paxel_env.settings_file.read_bytes()
+        for name, value, expected in BAD:
+            type_in(page, name, value)
+            said = save_and_wait(page)
+            shown = error_next_to(page, name)
+            assert said.startswith("Not saved") and expected in shown, (name, value, said, shown)
+            assert page.js("document.activeElement.name") == name  # the keyboard is at the error
+            assert paxel_env.settings_file.read_bytes() == before, (name, value)
+            page.js("document.getElementById('setup').open = false")  # read again: the saved ones
+            page.js("document.getElementById('setup').open = true")
+            page.wait_for(f"!document.getElementById('setup-fields').disabled && {control(name)}"
+                          f" && {control(name)}.value !== {json.dumps(value)}"
+                          f" && !{FORM}.querySelector('.field-error')")
+        tick(page, "windows.0", [])
+        assert save_and_wait(page).startswith("Not saved")
+        assert "at least one" in error_next_to(page, "windows.0.days")
+        tick(page, "windows.0", ["mon"])
+        # the service's own checks: folders outside the allowed ones, however written
+        for folder in ("..", "../../etc", "link-out", "link-out/deeper", str(outside)):
+            type_in(page, "sites.0.folder", folder)
+            said = save_and_wait(page)
+            shown = error_next_to(page, "sites.0.folder")
+            assert said.startswith("Not saved") and "not inside an allowed" in shown, (folder, said, shown)
+            assert paxel_env.settings_file.read_bytes() == before, folder
+        type_in(page, "sites.0.folder", "Example")
+        type_in(page, "categories.0.extensions", "iso, ISO *.img")  # one list: iso img
+        assert save_and_wait(page).startswith("Saved")
+    written = saved(paxel_env)
+    assert written["folder_rules"]["categories"]["Disc"]["extensions"] == ["img", "iso"]
+    assert written["schedule"]["windows"] == [{"start": "22:00", "stop": "06:00", "days": ["mon"]}]
+
+
+def add_to_day(env: PaxelEnv, url: str) -> str:
+    added = env.paxel("add", url, "--connections", "1", "--queue", "day", "--json").stdout
+    return str(json.loads(added)["download_id"])
+
+
+def test_a_queue_removed_while_its_downloads_run_and_wait(
+        paxel_env: PaxelEnv, xvfb: Xvfb, nginx_at: Callable[..., Nginx]) -> None:
+    slow = nginx_at("256k")
+    slow.add_file("a.bin", 32 << 20)
+    slow.add_file("b.bin", 32 << 20)
+    with setup_view(paxel_env, xvfb, queues={"day": {"max_concurrent": 1}}) as page:
+        ids = [add_to_day(paxel_env, slow.url(name, "capped")) for name in ("a.bin", "b.bin")]
+        wait_service_state(paxel_env, ids[0], "running")
+        assert service_view(paxel_env, ids[1])["state"] == "queued"
+        page.wait_for(f"{control('queues.0.name')}.value === 'day'")
+        press(page, "button[data-remove='queues.0']")
+        assert page.js("document.activeElement.dataset.add") == "queues"  # not lost with the row
+        assert save_and_wait(page).startswith("Saved")
+        assert saved(paxel_env)["queues"] == {}
+        views = [service_view(paxel_env, i) for i in ids]
+        assert [v["queue"] for v in views] == ["main", "main"]
+        # main allows 3: the waiting one starts, the running one was not stopped
+        wait_service_state(paxel_env, ids[1], "running")
+        assert service_view(paxel_env, ids[0])["state"] == "running"
+
+
+def test_a_queue_window_closed_while_its_download_runs_holds_it(
+        paxel_env: PaxelEnv, xvfb: Xvfb, nginx_at: Callable[..., Nginx]) -> None:
+    slow = nginx_at("256k")
+    slow.add_file("a.bin", 32 << 20)
+    with setup_view(paxel_env, xvfb, queues={"day": {"max_concurrent": 1}}) as page:
+        ident = add_to_day(paxel_env, slow.url("a.bin", "capped"))
+        wait_service_state(paxel_env, ident, "running")
+        page.wait_for(f"{control('queues.0.name')}.value === 'day'")
+        later = datetime.now() + timedelta(hours=3)
+        press(page, "button[data-add='queues.0.windows']")
+        type_in(page, "queues.0.windows.0.start", later.strftime("%H:00"))
+        type_in(page, "queues.0.windows.0.stop", (later + timedelta(hours=1)).strftime("%H:00"))
+        assert save_and_wait(page).startswith("Saved")
+        held = wait_service_state(paxel_env, ident, "queued", timeout=15)
+        assert held["done"] > 0  # it continues from there when a window opens
+        page.wait_for(f"{control('queues.0.windows.0.start')}")
+        press(page, "button[data-remove='queues.0.windows.0']")
+        assert save_and_wait(page).startswith("Saved")
+        wait_service_state(paxel_env, ident, "running", timeout=15)
