@@ -24,7 +24,7 @@
 
   /**
    * Show `errors` ([{field, message}], `field` a control's name) in `form`, each right after its
-   * control, and clear the earlier ones; the focus goes to the first field in error.
+   * control, and clear the earlier ones; the focus goes to the field in error nearest the top.
    * `idPrefix` makes the errors' ids unique in the page.
    */
   function showErrors(form, errors, idPrefix) {
@@ -41,7 +41,7 @@
       control.setAttribute("aria-describedby", id);
       control.insertAdjacentElement("afterend", node("span", { className: "field-error", id, textContent: message }));
     }
-    if (errors.length) form.querySelector(`[name="${CSS.escape(errors[0].field)}"]`)?.focus();
+    form.querySelector("[aria-invalid=true]")?.focus(); // the first in the page's order
   }
 
   root.paxelFormFields = Object.freeze({ node, field, showErrors });

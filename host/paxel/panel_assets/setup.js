@@ -38,6 +38,7 @@
     ol.append(...items.map((item, i) => {
       const remove = node("button", { type: "button", className: "remove", textContent: "Remove" });
       remove.dataset.remove = `${name}.${i}`;
+      remove.setAttribute("aria-label", `Remove ${i + 1} of ${label}`); // two Removes in a queue's row
       return node("li", {}, ...row(item, `${name}.${i}`, i), remove);
     }));
     return ol;
@@ -101,6 +102,7 @@
     values = formOf(settings);
     base = setOf(settings);
     dirty = false;
+    document.getElementById("setup-elsewhere").hidden = true;
     draw();
     showErrors([]);
   }
@@ -205,15 +207,36 @@
     const reply = await busy(() => window.pywebview.api.settings());
     if (reply.ok) show(reply.settings);
     else say(false, `paxel's settings cannot be read: ${reply.error.message}`);
+    if (focusWhenRead) {
+      focusWhenRead = false;
+      details.scrollIntoView({ block: "start" });
+      focusFirst();
+    }
   }
 
   window.paxelForms.setOptions(form.elements.duplicates, Object.entries(S.DUPLICATES));
   // Read when opened (the CLI or the options page may have changed them), and again when the
-  // service says they changed, unless the user is editing: then Save sends the edit.
+  // service says they changed; while the user is editing, the edit stays and a note says Save
+  // would replace the other change (a queue renamed elsewhere would come back under its old name).
   details.addEventListener("toggle", () => { if (details.open) load(); });
   function changed(settings) {
-    if (details.open && !dirty && settings) show(settings);
+    if (!details.open || !settings) return;
+    if (!dirty) show(settings);
+    else if (JSON.stringify(settings) !== JSON.stringify(current)) document.getElementById("setup-elsewhere").hidden = false;
   }
+  document.getElementById("setup-reload").addEventListener("click", load);
+
+  // The header's button: the view opened (read afresh), in sight, the keyboard on its first field.
+  let focusWhenRead = false;
+  const focusFirst = () => form.querySelector("input, select")?.focus({ preventScroll: true });
+  document.getElementById("open-setup").addEventListener("click", () => {
+    details.scrollIntoView({ block: "start" });
+    if (details.open) focusFirst();
+    else {
+      focusWhenRead = true; // its fields are disabled until read (the toggle reads them)
+      details.open = true;
+    }
+  });
 
   window.paxelSetup = { changed };
 })();
