@@ -216,8 +216,8 @@
 
   window.paxelForms.setOptions(form.elements.duplicates, Object.entries(S.DUPLICATES));
   // Read when opened (the CLI or the options page may have changed them), and again when the
-  // service says they changed; while the user is editing, the edit stays and a note says Save
-  // would replace the other change (a queue renamed elsewhere would come back under its old name).
+  // service says they changed; while the user is editing, the edit stays and a note says so
+  // (Save merges, see the submit handler; "Show theirs" drops the edit and reads them again).
   details.addEventListener("toggle", () => { if (details.open) load(); });
   function changed(settings) {
     if (!details.open || !settings) return;
