@@ -97,8 +97,8 @@ def _key(key: Any) -> Key | None:
         return None
     keyformat = (key.keyformat or IDENTITY).lower()
     if key.method in ("SAMPLE-AES", "SAMPLE-AES-CTR", "SAMPLE-AES-CENC") or keyformat != IDENTITY:
-        # identity SAMPLE-AES would need ffmpeg's hls demuxer to decrypt (it does so only when it
-        # fetches the playlist itself); a DRM key format cannot be decrypted at all
+        # identity SAMPLE-AES: ffmpeg 5.1's hls demuxer leaves the stream's last frames encrypted
+        # (tests/integration/test_media_sample_aes.py); a DRM key format cannot be decrypted at all
         raise DrmProtected(f"the stream is protected with {key.method}"
                            f"{'' if keyformat == IDENTITY else f' ({key.keyformat})'}: "
                            "paxel does not download DRM-protected media")
