@@ -110,6 +110,11 @@ class Queues(Runner):
         with self._lock:
             if renamed:
                 self._check_renames(changes, renamed)
+            # a queue removed while another is renamed to its name (the panel: Remove "b", "a"
+            # renamed "b", one Save): its downloads go to main as a removal's, not to the new "b"
+            taken = {name for name in renamed.values()
+                     if name in self._settings.queues and name not in renamed}
+            before = set(self._settings.queue_limits)
             try:
                 new = settings_mod.save(changes, self._settings_path, self._settings.roots)
             except UsageError as exc:
@@ -126,9 +131,11 @@ class Queues(Runner):
                 self.limits.set_global_speed(new.max_speed)
             # a window that closes now holds what runs, as at 06:00; one that opens starts (_pump)
             self._recheck()
-            moved = self._store.rename_queues(renamed)
+            moved = self._store.rehome(before - taken, MAIN) if taken else []
+            moved += self._store.rename_queues(renamed)
             for job in self._jobs.values():  # a removed queue's running downloads count in main
-                job.queue = queueing.home(renamed.get(job.queue, job.queue), new.queue_limits)
+                job.queue = MAIN if job.queue in taken else \
+                    queueing.home(renamed.get(job.queue, job.queue), new.queue_limits)
             moved += self._store.rehome(set(new.queue_limits), MAIN)
         log.info("settings changed: %s", ", ".join(sorted(changes)))
         self._emit("settings", {"settings": settings_mod.to_raw(new)})
