@@ -147,6 +147,10 @@ def test_queues_windows_and_folder_rules_edited_in_the_panel(
         press(page, "button[data-remove='queues.0.windows.0']")
         type_in(page, "queues.0.name", "dusk")
         type_in(page, "defaultConnections", "6")
+        # a choice made with keys on the select itself (no synthetic event)
+        page.js(f"{control('duplicates')}.focus()")
+        xdotool(paxel_env, "key", "--window", window, "Down")
+        page.wait_for(f"{control('duplicates')}.value === 'ask'")
         # a global window round the clock (an end at its start runs past midnight: 24 h) and a
         # speed rule over it; neither holds the downloads below back
         press(page, "button[data-add=windows]")
@@ -169,6 +173,7 @@ def test_queues_windows_and_folder_rules_edited_in_the_panel(
                       "schedule": {"windows": [{"start": "02:00", "stop": "06:00", "days": WEEKDAYS}]}},
         }
         assert settings["default_connections"] == 6
+        assert settings["duplicates"] == "ask"
         every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         assert settings["schedule"] == {
             "windows": [{"start": "00:00", "stop": "00:00", "days": every_day}],

@@ -108,7 +108,8 @@
   }
 
   // Every control writes its value into `values` by its name; a day box sets its window's days.
-  form.addEventListener("input", (event) => {
+  // (`change` too: a box or a choice some engine changes without an `input` event; the same value twice is harmless)
+  function edited(event) {
     const control = event.target;
     if (!values || !control.name) return;
     dirty = true;
@@ -119,7 +120,9 @@
       const { parent, key } = at(control.name);
       parent[key] = control.type === "checkbox" ? control.checked : control.value;
     }
-  });
+  }
+  form.addEventListener("input", edited);
+  form.addEventListener("change", edited);
 
   // Add and Remove: the list changes in `values`, is drawn again, the focus goes to the new
   // row's first field (or the list's Add button) instead of being lost with the old nodes.
