@@ -15,19 +15,25 @@ media job's business (units whose file exists are skipped by it, not here).
 
 from __future__ import annotations
 
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from paxel import resume, storage
-from paxel.engine.connection import stream_body
 from paxel.engine.finish import place
 from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions
-from paxel.engine.shared import Reply, Shared, Stop, Transport
-from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
+from paxel.engine.pump import READ_SIZE, pump
+from paxel.engine.shared import Reply, Shared, Stop, Transport, log
+from paxel.engine.stream import stream_body
+from paxel.engine.unitpieces import Running, may_steal_later, running, steal
+from paxel.errors import Cancelled, NetworkError, PaxelError, ServerMisbehaved, UsageError
 from paxel.headers import parse_content_range
+from paxel.lowspeed import SlowWatch
+from paxel.probe import FileChanged, RangesUntrusted, check_partial
+from paxel.segments import Segment
 from paxel.transport import check_url
 
 
@@ -94,9 +100,15 @@ class UnitDone:
     size: int
 
 
+IDLE_POLL = 0.02   # s: an idle connection looks again for a tail worth taking (engine.unitpieces)
+
+
 class UnitJob:
     """Fetch `units` over `options.connections` connections (headers, cookies, proxy, retry,
-    speed limit and host slots from `options`; its url/output/folder are not used)."""
+    speed limit and host slots from `options`; its url/output/folder are not used).
+
+    A connection with no unit left to start takes the tail of a running unit as a byte range
+    (engine.unitpieces), so the last units end together."""
 
     def __init__(self, units: Sequence[Unit], options: DownloadOptions,
                  on_unit: Callable[[UnitDone], None] | None = None) -> None:
@@ -105,6 +117,12 @@ class UnitJob:
         self._s = Shared(options, None, 0.25)
         self._on_unit = on_unit
         self._done: dict[int, UnitDone] = {}
+        # under self._s.lock: units to start (an index) or to fetch again whole; units in pieces
+        self._todo: deque[int | Running] = deque()
+        self._running: list[Running] = []
+        self._split = True      # until a server mishandles a piece: then units go whole only
+        self._starting = 0      # units whose first answer is awaited (they may give pieces soon)
+        self.pieces = 0         # pieces taken from running units (tests, logs)
 
     def pause(self) -> None:
         self._s.request_stop("pause")
@@ -122,15 +140,13 @@ class UnitJob:
             raise UsageError(f"connections must be 1..{MAX_CONNECTIONS}, not {self.options.connections}")
         for unit in self.units:
             check_url(unit.url)
-        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for i in range(len(self.units)):
-            todo.put(i)
+        self._todo.extend(range(len(self.units)))
         s, slots = self._s, self.options.host_slots
-        wanted = min(self.options.connections, max(1, len(self.units)))
+        wanted = self.options.connections   # more than units: the others take pieces of them
         first_url = self.units[0].url if self.units else self.options.url
         if slots is not None:
             wanted = slots.acquire(first_url, wanted)
-        threads = [threading.Thread(target=self._worker, args=(todo,), name=f"paxel-unit-{i}", daemon=True)
+        threads = [threading.Thread(target=self._worker, args=(i,), name=f"paxel-unit-{i}", daemon=True)
                    for i in range(wanted)]
         try:
             for t in threads:
@@ -140,6 +156,13 @@ class UnitJob:
         finally:
             if slots is not None:
                 slots.release(first_url, wanted)
+            for r in self._running:   # stopped or failed mid-unit: nothing of it counts
+                r.part.discard()
+                r.part.close()
+            for task in self._todo:
+                if isinstance(task, Running):
+                    task.part.discard()
+                    task.part.close()
         if s.fatal is not None:
             raise s.fatal
         if len(self._done) < len(self.units):
@@ -147,25 +170,43 @@ class UnitJob:
                             f"({s.stop_reason or 'stopped'})")
         return [self._done[i] for i in range(len(self.units))]
 
-    def _worker(self, todo: queue.SimpleQueue[int]) -> None:
+    def _worker(self, wid: int) -> None:
         s = self._s
         transport = s.transport()
+        buf = memoryview(bytearray(READ_SIZE))
         try:
             while not s.stop.is_set():
-                try:
-                    index = todo.get_nowait()
-                except queue.Empty:
-                    return
-                unit = self.units[index]
-                try:
-                    done = self._fetch(transport, unit)
-                except PaxelError as exc:   # which unit failed (a live recording skips a gone one)
-                    exc.unit_url = unit.url
-                    raise
                 with s.lock:
-                    self._done[index] = done
-                if self._on_unit is not None:
-                    self._on_unit(done)
+                    task: int | Running | tuple[Running, Segment] | None
+                    if self._todo:
+                        task = self._todo.popleft()
+                        self._starting += isinstance(task, int)
+                    elif self._split:
+                        task = steal(self._running, wid, time.monotonic())
+                        if task is not None:
+                            s.seg_started[wid] = (time.monotonic(), task[1].written)
+                            self.pieces += 1
+                        elif self._starting or may_steal_later(self._running):
+                            task = -1
+                    else:
+                        task = None
+                if task is None:
+                    return
+                if task == -1:
+                    s.stop.wait(IDLE_POLL)
+                    continue
+                unit_of = task if isinstance(task, int | Running) else task[0]
+                index = unit_of if isinstance(unit_of, int) else unit_of.index
+                try:
+                    if isinstance(task, int):
+                        self._start(transport, wid, task, buf)
+                    elif isinstance(task, Running):
+                        self._whole(transport, task.index, task.part)
+                    else:
+                        self._piece(transport, wid, *task, buf)
+                except PaxelError as exc:   # which unit failed (a live recording skips a gone one)
+                    exc.unit_url = self.units[index].url
+                    raise
         except Stop:
             pass
         except Exception as exc:
@@ -173,23 +214,136 @@ class UnitJob:
         finally:
             transport.close()
 
-    def _fetch(self, transport: Transport, unit: Unit) -> UnitDone:
-        s = self._s
+    def _via(self, transport: Transport, unit: Unit) -> Transport:
+        # a ranged unit's every request, the first too, goes through stream_body's status
+        # and retry rules (an error page answered to the first was once saved as the unit)
+        return transport if unit.byte_range is None else _RangeTransport(transport, *unit.byte_range)
+
+    def _start(self, transport: Transport, wid: int, index: int, buf: memoryview) -> None:
+        """A unit's first request; read in pieces when its answer allows (unitpieces.running),
+        else whole by stream_body."""
+        unit = self.units[index]
         unit.path.parent.mkdir(parents=True, exist_ok=True)
         part = storage.PartFile.claim(resume.part_path(unit.path))
         if part is None:
             raise UsageError(f"{unit.path} is being downloaded by another paxel right now")
+        reply: Reply | None = None
+        r = None
         try:
-            # a ranged unit's every request, the first too, goes through stream_body's status
-            # and retry rules (an error page answered to the first was once saved as the unit)
-            via = transport if unit.byte_range is None else _RangeTransport(transport, *unit.byte_range)
-            size = stream_body(s, via, unit.url, None, part, lambda _total: None)
+            if self._split:
+                try:
+                    reply = self._via(transport, unit).get(unit.url)
+                except NetworkError:
+                    reply = None   # stream_body asks again, with the retry policy
+                if reply is not None and reply.status != 200:
+                    reply.close()  # stream_body's status rules decide (and ask again)
+                    reply = None
+            if reply is not None:
+                r = running(self._s, index, part, reply, wid, unit.byte_range[0] if unit.byte_range else 0)
+        except BaseException:
+            if reply is not None:
+                reply.close()
+            part.discard()
+            part.close()
+            raise
+        finally:
+            with self._s.lock:
+                self._starting -= 1
+                if r is not None:   # (in the same lock section: an idle one never sees neither)
+                    self._running.append(r)
+                    self._s.seg_started[wid] = (time.monotonic(), 0)
+        if r is None:
+            self._whole(transport, index, part, reply)
+        else:
+            assert reply is not None
+            self._pump(r, wid, r.table.segments[0], reply, buf)
+
+    def _piece(self, transport: Transport, wid: int, r: Running, seg: Segment, buf: memoryview) -> None:
+        """A stolen tail: exactly its range of the same resource, or not one byte of it."""
+        with self._s.lock:
+            start, end = seg.start, seg.end
+        first, last = r.offset + start, r.offset + end - 1
+        try:
+            reply = transport.get(r.url, first, last, r.if_range)
+        except NetworkError as exc:
+            log.info("a piece of %s failed (%s): the unit is fetched again whole", r.url, exc)
+            self._leave(r, seg, ok=False)
+            return
+        try:
+            if reply.status != 206:
+                raise RangesUntrusted(f"answered {reply.status} to a Range request")
+            size = r.total if r.total is not None else last + 1   # (a '*' total: not compared)
+            check_partial(reply.headers, first, last, size, r.etag, r.last_modified)
+        except (RangesUntrusted, FileChanged) as exc:
+            reply.close()
+            log.info("%s: %s; its units are fetched whole from now on", r.url, exc)
+            with self._s.lock:
+                self._split = False
+            self._leave(r, seg, ok=False)
+            return
+        reply.body_end = end
+        self._pump(r, wid, seg, reply, buf)
+
+    def _pump(self, r: Running, wid: int, seg: Segment, reply: Reply, buf: memoryview) -> None:
+        s = self._s
+        floor = s.options.speed_floor
+        watch = SlowWatch(floor, time.monotonic()) if floor is not None else None
+        try:
+            complete = pump(r.shared, wid, seg, reply, buf, r.part, None, watch)
+        except NetworkError as exc:
+            reply.close()
+            log.info("a piece of %s failed (%s): the unit is fetched again whole", r.url, exc)
+            self._leave(r, seg, ok=False)
+            return
+        except BaseException:
+            reply.close()
+            raise
+        reply.close(reusable=complete)
+        self._leave(r, seg, ok=True)
+
+    def _leave(self, r: Running, seg: Segment, *, ok: bool) -> None:
+        """A piece ended: the last one of a complete unit places it; the last one of a unit that
+        must go whole queues it to be fetched again from byte 0."""
+        s = self._s
+        with s.lock:
+            if not ok or seg.written < seg.end:
+                r.whole = True
+            seg.owner = None
+            complete = not r.whole and r.table.finished
+            if not complete and not (r.whole and not r.owned()):
+                return
+            self._running.remove(r)
+            if not complete:
+                self._todo.append(r)
+                return
+        try:
+            r.part.sync()
+            path = place(r.part, self.units[r.index].path)
+        except BaseException:
+            r.part.discard()
+            raise
+        finally:
+            r.part.close()
+        self._record(r.index, UnitDone(self.units[r.index], path, r.table.total))
+
+    def _whole(self, transport: Transport, index: int, part: storage.PartFile,
+               reply: Reply | None = None) -> None:
+        """The unit from byte 0 on this connection (`reply`: its answer already)."""
+        unit = self.units[index]
+        try:
+            size = stream_body(self._s, self._via(transport, unit), unit.url, reply, part, lambda _n: None)
             part.sync()
             path = place(part, unit.path)
-            return UnitDone(unit, path, size)
         except BaseException:
             if part.fd >= 0 and part.path == resume.part_path(unit.path):
                 part.discard()
             raise
         finally:
             part.close()
+        self._record(index, UnitDone(unit, path, size))
+
+    def _record(self, index: int, done: UnitDone) -> None:
+        with self._s.lock:
+            self._done[index] = done
+        if self._on_unit is not None:
+            self._on_unit(done)

@@ -1,0 +1,77 @@
+"""Idle connections of a UnitJob take byte ranges of units still running (engine.unitpieces),
+against the fault server: the pieces land at the right offsets, and a server that mishandles a
+piece's Range never makes a unit of mixed bytes (it is fetched again whole, on one connection)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paxel.engine import DownloadOptions, Unit, UnitJob
+from paxel.retry import RetryPolicy
+from support.faultserver import FaultServer
+
+SIZE = 600_000
+RATE = 1_000_000   # bytes/s per request: the unit takes 0.6 s, long enough to be split
+
+
+def _ranges(server: FaultServer) -> list[str]:
+    return [r.range for r in server.requests("GET") if r.range]
+
+
+def test_an_idle_connection_takes_the_tail_of_a_running_unit(faultserver: FaultServer, tmp_path: Path) -> None:
+    url = faultserver.url("big.ts", size=SIZE, trickle=RATE)
+    small = faultserver.url("small.ts", size=1000)
+    job = UnitJob([Unit(url, tmp_path / "big.seg"), Unit(small, tmp_path / "small.seg")],
+                  DownloadOptions(url, connections=3))
+    done = job.run()
+    assert (tmp_path / "big.seg").read_bytes() == faultserver.content(url)
+    assert (tmp_path / "small.seg").read_bytes() == faultserver.content(small)
+    assert [d.size for d in done] == [SIZE, 1000]
+    assert job.pieces >= 1
+    assert _ranges(faultserver)   # the pieces, each asked for as a Range
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_byte_range_unit_is_split_within_its_range(faultserver: FaultServer, tmp_path: Path) -> None:
+    """EXT-X-BYTERANGE: a piece of the unit is a piece of its range, offset by its first byte."""
+    url = faultserver.url("single.ts", size=SIZE + 200_000, trickle=RATE)
+    job = UnitJob([Unit(url, tmp_path / "r.seg", (100_000, 100_000 + SIZE - 1))],
+                  DownloadOptions(url, connections=2))
+    job.run()
+    assert (tmp_path / "r.seg").read_bytes() == faultserver.content(url)[100_000:100_000 + SIZE]
+    assert job.pieces >= 1
+    stolen = [r for r in _ranges(faultserver) if r != f"bytes=100000-{100_000 + SIZE - 1}"]
+    assert stolen
+    for r in stolen:
+        first, last = (int(x) for x in r.removeprefix("bytes=").split("-"))
+        assert 100_000 < first <= last == 100_000 + SIZE - 1
+
+
+@pytest.mark.parametrize("fault", [{"norange": 1}, {"badtotal": 7}, {"encode": "gzip"}, {"badrange": 5}],
+                         ids=["ignores-range", "changes-length", "compresses", "shifts"])
+def test_a_piece_the_server_mishandles_is_never_mixed_in(faultserver: FaultServer, tmp_path: Path,
+                                                        fault: dict[str, object]) -> None:
+    """200 to the piece's Range, another total length, a compressed 206, another range: none of
+    its bytes are written; the unit is fetched again whole and the job splits no more units."""
+    url = faultserver.url("bad.ts", size=SIZE, trickle=RATE, **fault)
+    second = faultserver.url("bad2.ts", size=SIZE, trickle=RATE, **fault)
+    job = UnitJob([Unit(url, tmp_path / "a.seg"), Unit(second, tmp_path / "b.seg")],
+                  DownloadOptions(url, connections=3, retry=RetryPolicy(base=0.01, cap=0.02)))
+    job.run()
+    assert (tmp_path / "a.seg").read_bytes() == faultserver.content(url)
+    assert (tmp_path / "b.seg").read_bytes() == faultserver.content(second)
+    gets = faultserver.requests("GET")
+    assert len([r for r in gets if r.range]) == 1          # one piece tried, then no more
+    assert len([r for r in gets if not r.range]) == 3      # the two units, one of them again whole
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_piece_that_drops_makes_its_unit_whole_again(faultserver: FaultServer, tmp_path: Path) -> None:
+    """A drop in a piece: the unit is fetched again from byte 0 (never a hole, never a splice)."""
+    url = faultserver.url("drop.ts", size=SIZE, trickle=RATE, drop=150_000, drop_times=2)
+    job = UnitJob([Unit(url, tmp_path / "d.seg")],
+                  DownloadOptions(url, connections=2, retry=RetryPolicy(base=0.01, cap=0.02)))
+    job.run()
+    assert (tmp_path / "d.seg").read_bytes() == faultserver.content(url)
