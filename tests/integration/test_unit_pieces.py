@@ -20,7 +20,7 @@ def _ranges(server: FaultServer) -> list[str]:
     return [r.range for r in server.requests("GET") if r.range]
 
 
-def test_an_idle_connection_takes_the_tail_of_a_running_unit(faultserver: FaultServer, tmp_path: Path) -> None:
+def test_an_idle_connection_takes_the_tail_of_a_unit(faultserver: FaultServer, tmp_path: Path) -> None:
     url = faultserver.url("big.ts", size=SIZE, trickle=RATE)
     small = faultserver.url("small.ts", size=1000)
     job = UnitJob([Unit(url, tmp_path / "big.seg"), Unit(small, tmp_path / "small.seg")],
