@@ -12,8 +12,8 @@ from paxel.engine import DownloadOptions, Unit, UnitJob
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
 
-SIZE = 600_000
-RATE = 1_000_000   # bytes/s per request: the unit takes 0.6 s, long enough to be split
+SIZE = 1_000_000
+RATE = 1_000_000   # bytes/s per request: a unit takes 1 s, long enough to be split
 
 
 def _ranges(server: FaultServer) -> list[str]:
@@ -69,7 +69,8 @@ def test_a_piece_the_server_mishandles_is_never_mixed_in(faultserver: FaultServe
 
 
 def test_a_piece_that_drops_makes_its_unit_whole_again(faultserver: FaultServer, tmp_path: Path) -> None:
-    """A drop in a piece: the unit is fetched again from byte 0 (never a hole, never a splice)."""
+    """A drop in a piece (here the first, twice): the unit is fetched again from byte 0, never
+    a hole or a splice."""
     url = faultserver.url("drop.ts", size=SIZE, trickle=RATE, drop=150_000, drop_times=2)
     job = UnitJob([Unit(url, tmp_path / "d.seg")],
                   DownloadOptions(url, connections=2, retry=RetryPolicy(base=0.01, cap=0.02)))

@@ -26,7 +26,8 @@ from paxel import resume, storage
 from paxel.engine.finish import place
 from paxel.engine.options import MAX_CONNECTIONS, DownloadOptions
 from paxel.engine.pump import READ_SIZE, pump
-from paxel.engine.shared import Reply, Shared, Stop, Transport, log
+from paxel.engine.rules import raise_status, retry_or_raise
+from paxel.engine.shared import Reply, RetryableStatus, Shared, Stop, Transport, log
 from paxel.engine.stream import stream_body
 from paxel.engine.unitpieces import Running, may_steal_later, running, steal
 from paxel.errors import Cancelled, NetworkError, PaxelError, ServerMisbehaved, UsageError
@@ -236,8 +237,13 @@ class UnitJob:
                 except NetworkError:
                     reply = None   # stream_body asks again, with the retry policy
                 if reply is not None and reply.status != 200:
-                    reply.close()  # stream_body's status rules decide (and ask again)
-                    reply = None
+                    answer, reply = reply, None
+                    try:   # stream_body's status rules: an error fails, a 503 waits and asks again
+                        raise_status(answer, first_request=False)
+                    except RetryableStatus as exc:
+                        retry_or_raise(self._s, exc, 1)
+                    finally:
+                        answer.close()
             if reply is not None:
                 r = running(self._s, index, part, reply, wid, unit.byte_range[0] if unit.byte_range else 0)
         except BaseException:
