@@ -4,13 +4,23 @@ piece's Range never makes a unit of mixed bytes (it is fetched again whole, on o
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from paxel.engine import DownloadOptions, Unit, UnitJob
+from paxel.media.job import MediaJob
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
+from support.nginx import Nginx
 
 SIZE = 1_000_000
 RATE = 1_000_000   # bytes/s per request: a unit takes 1 s, long enough to be split
@@ -76,3 +86,47 @@ def test_a_piece_that_drops_makes_its_unit_whole_again(faultserver: FaultServer,
                   DownloadOptions(url, connections=2, retry=RetryPolicy(base=0.01, cap=0.02)))
     job.run()
     assert (tmp_path / "d.seg").read_bytes() == faultserver.content(url)
+
+
+def test_kill_9_mid_piece_then_the_rerun_fetches_that_segment_whole(tmp_path: Path) -> None:
+    """A media job killed while its segments are being fetched in pieces: the resume state lists
+    finished segments only and a piece leaves just a `.part` (its pieces are not tracked), so the
+    rerun deletes that and fetches the segment again from byte 0; the file is exact."""
+    root = Path(tempfile.mkdtemp(prefix="paxel-pieces-"))
+    root.chmod(0o755)
+    # two 1 MB "MPEG-TS" segments (sync byte every 188): joined into a .ts without ffmpeg,
+    # so the output can be compared byte for byte
+    segments = [b"".join(b"\x47" + os.urandom(187) for _ in range(5_320)) for _ in range(2)]
+    for i, data in enumerate(segments):
+        (root / f"s{i}.ts").write_bytes(data)
+    (root / "index.m3u8").write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+                                     "#EXTINF:2.0,\ns0.ts\n#EXTINF:2.0,\ns1.ts\n#EXT-X-ENDLIST\n")
+    server = Nginx(rate="300k", root=root)   # 3.3 s a segment on one connection
+    out, work = tmp_path / "clip.ts", tmp_path / "clip.ts.paxel-media"
+    url = server.url("index.m3u8", "capped")
+    script = ("import sys; from pathlib import Path; from paxel.engine import DownloadOptions; "
+              "from paxel.media.job import MediaJob; "
+              "MediaJob(DownloadOptions(sys.argv[1], output=Path(sys.argv[2]), connections=4), "
+              "ffmpeg=False).run()")
+    try:
+        run = subprocess.Popen([sys.executable, "-c", script, url, str(out)], stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not list(work.glob("*.part")):
+            time.sleep(0.02)
+        time.sleep(1.0)   # the idle connections have taken pieces (after 0.25 s) and are reading
+        assert run.poll() is None, "finished before it could be killed"
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        assert [line.range for line in server.log() if line.range], "no piece was taken"
+        state = json.loads((work / "state.json").read_bytes()) if (work / "state.json").exists() else {}
+        assert not [n for n in state.get("done", {}) if n.endswith(".seg")]
+        assert list(work.glob("*.part"))
+        server.clear_log()
+        result = MediaJob(DownloadOptions(url, output=out, connections=4), ffmpeg=False).run()
+        assert out.read_bytes() == b"".join(segments) and result.size == sum(map(len, segments))
+        for name in ("s0.ts", "s1.ts"):   # each asked for again from byte 0 (a GET without Range)
+            assert [line for line in server.log() if line.request.endswith(name) and not line.range]
+        assert not work.exists()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
