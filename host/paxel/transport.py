@@ -89,11 +89,14 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def downgrades(origin_url: str, url: str) -> bool:
+    return urlsplit(origin_url).scheme.lower() == "https" and urlsplit(url).scheme.lower() == "http"
+
+
 def keeps_credentials(origin_url: str, url: str) -> bool:
     """Whether headers and cookies given for `origin_url` may go to `url` after a redirect: the
     same host, and no downgrade from https to http (the browser would not send them either)."""
-    downgrade = urlsplit(origin_url).scheme.lower() == "https" and urlsplit(url).scheme.lower() == "http"
-    return host_of(url) == host_of(origin_url) and not downgrade
+    return host_of(url) == host_of(origin_url) and not downgrades(origin_url, url)
 
 
 def check_url(url: str) -> None:
@@ -317,10 +320,13 @@ class HttpTransport:
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
-        if not keeps_credentials(self._origin_url, url):
-            return {k: v for k, v in self._headers.items() if k.lower() not in CREDENTIAL_HEADERS}
-        headers = dict(self._headers)
         jar = cookie_header(self._cookies, url, time.time())
+        if not keeps_credentials(self._origin_url, url):
+            # Headers given for the origin stay with it; cookies go where their domain says, as a
+            # browser's do (a stream's segments on a CDN with its own cookie; never A's to B).
+            kept = {k: v for k, v in self._headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+            return kept | ({"Cookie": jar} if jar and not downgrades(self._origin_url, url) else {})
+        headers = dict(self._headers)
         if jar:  # a Cookie given as a header (any case) is kept, followed by the matching cookies
             given = [headers.pop(k) for k in [k for k in headers if k.lower() == "cookie"]]
             headers["Cookie"] = "; ".join([*given, jar])

@@ -356,3 +356,32 @@ def test_a_segment_that_changes_while_it_is_fetched_is_taken_whole_from_one_answ
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "index.ts").read_bytes() == faultserver.content(a, 1) + faultserver.content(b)
     assert len([r for r in faultserver.requests("GET") if r.path.endswith("a.ts")]) == 2
+
+
+def test_segments_on_another_host_get_that_hosts_cookies_and_only_those(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """A playlist on one host whose segments are on a CDN that checks its own cookie (nginx's
+    /private/). A browser sends each host its own cookies, never host A's to host B: so must paxel.
+    The CDN's segments used to go without any cookie (403), because only the playlist's host got
+    credentials, even those the cookies file gives for the CDN."""
+    from support.nginx import PRIVATE_COOKIE
+
+    where = folder(media_root)
+    cdn = f"http://127.0.0.1:{media.port}/private/{CLEAR}"
+    publish(where, playlist([f"{cdn}/seg{i:03}.ts" for i in range(4)]))
+    name, value = PRIVATE_COOKIE
+    jar = tmp_path / "cookies.txt"
+    jar.write_text("# Netscape HTTP Cookie File\n"
+                   f"127.0.0.1\tFALSE\t/\tFALSE\t0\t{name}\t{value}\n"
+                   f"localhost\tFALSE\t/\tFALSE\t0\tpage\tPAGESECRET\n")
+    media.clear_log()
+    out = tmp_path / "out.mp4"
+    done = paxel(f"http://localhost:{media.port}/files/{where.name}/index.m3u8", "-o", str(out), "-q",
+                 "--cookies", str(jar))
+    assert done.returncode == 0, done.stderr
+    check_output(out, 240, seconds=8)
+    log = media.log()
+    segments = [line for line in log if line.request.startswith("/private/")]
+    assert len(segments) == 4 and all(line.cookie == f"{name}={value}" for line in segments), segments
+    listed = [line for line in log if line.request.endswith("index.m3u8")]
+    assert listed and all(line.cookie == "page=PAGESECRET" for line in listed), listed
