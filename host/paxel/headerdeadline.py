@@ -7,12 +7,14 @@ one thread for the whole process (not one per connection) keeps the sockets whos
 being read, ordered by deadline, and shuts down the one whose headers are late; the reading
 thread then fails or sees a cut answer, and the transport, seeing `Late.fired`, reports it.
 
-Imported with the first transport: it imports urllib3 and requests (see paxel.transport).
+Imported with the first transport: it imports urllib3 (requests only for `watched_adapter`,
+which paxel.transport's requests-based transport alone uses; see paxel.transport).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import itertools
 import socket
@@ -20,12 +22,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests.adapters
 import urllib3
 import urllib3.connection
 import urllib3.response
+
+if TYPE_CHECKING:
+    import requests.adapters
 
 _current = threading.local()   # the Late of the request this thread is making, if any
 
@@ -143,16 +147,25 @@ class _HTTPSPool(urllib3.HTTPSConnectionPool):
 POOLS: dict[str, type[urllib3.HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-class WatchedAdapter(requests.adapters.HTTPAdapter):
+def watched_adapter() -> requests.adapters.HTTPAdapter:
     """requests' adapter with connections whose header phase the watchdog guards (direct and
     through an HTTP(S) proxy; a SOCKS proxy keeps its own connection classes, unguarded)."""
+    return _adapter_class()()
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = POOLS
 
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
-        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
-        if isinstance(manager, urllib3.ProxyManager):
-            manager.pool_classes_by_scheme = POOLS
-        return manager
+@functools.cache
+def _adapter_class() -> type[requests.adapters.HTTPAdapter]:
+    import requests.adapters
+
+    class WatchedAdapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = POOLS
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
+            manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+            if isinstance(manager, urllib3.ProxyManager):
+                manager.pool_classes_by_scheme = POOLS
+            return manager
+
+    return WatchedAdapter

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 import paxel
+from paxel.directtransport import DirectTransport
 from paxel.errors import ErrorCode, NetworkError, PaxelError
 from paxel.transport import HttpTransport, Reply
+from paxel.transport import transport_for as paxel_transport_for
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 
@@ -51,8 +53,21 @@ def read_all(reply: Reply, size: int, step: int = 256 * 1024) -> bytes:
     return bytes(out)
 
 
+KINDS: list[type[HttpTransport]] = [HttpTransport, DirectTransport]
+_kind = threading.local()
+
+
+@pytest.fixture(autouse=True, params=KINDS, ids=["requests", "urllib3"])
+def kind(request: pytest.FixtureRequest) -> Iterator[type[HttpTransport]]:
+    """Every test here runs through both transports (paxel.transport.transport_for picks one)."""
+    _kind.cls = request.param
+    yield request.param
+    _kind.cls = None
+
+
 def transport_for(url: str, timeout: float = 30.0) -> HttpTransport:
-    return HttpTransport(url, {}, (), None, timeout)
+    cls: type[HttpTransport] = _kind.cls
+    return cls(url, {}, (), None, timeout)
 
 
 def test_ranges_read_from_the_socket_are_exact_and_the_connection_is_kept(nginx: Nginx) -> None:
@@ -77,6 +92,45 @@ def test_ranges_read_from_the_socket_are_exact_and_the_connection_is_kept(nginx:
     time.sleep(0.05)
     lines = nginx.log()[before:]
     assert len(lines) == 5 and len({line.connection for line in lines}) == 1, lines
+
+
+@pytest.mark.parametrize("where", ["same", "other"])
+def test_a_cookie_set_on_a_redirect_goes_back_to_its_host_only(faultserver: FaultServer, where: str) -> None:
+    """A login hop: the redirect sets a cookie the file's host wants. It is sent with every later
+    request to the host the user asked for, never to another host (both transports keep it)."""
+    url = faultserver.url(f"hop-{where}.bin", size=4096, redirect=where, set_cookie="sid=abc; Path=/")
+    t = transport_for(url)
+    for first in (0, 2048):
+        reply = t.get(url, first, first + 2047)
+        assert reply.status == 206
+        assert read_all(reply, 2048) == faultserver.content(url)[first:first + 2048]
+        reply.close(reusable=True)
+    t.close()
+    served = [r for r in faultserver.requests("GET") if r.status == 206]
+    redirects = [r for r in faultserver.requests("GET") if r.status == 302]
+    assert len(served) == 2 and len(redirects) == 2
+    assert redirects[0].cookie is None   # the first request: nothing set yet
+    if where == "same":
+        assert [r.cookie for r in served] == ["sid=abc", "sid=abc"]
+        assert redirects[1].cookie == "sid=abc"
+    else:
+        assert [r.cookie for r in served] == [None, None]
+        assert redirects[1].cookie == "sid=abc"   # the host that set it
+
+
+def test_a_proxy_keeps_requests_and_none_takes_urllib3_alone(monkeypatch: pytest.MonkeyPatch,
+                                                             kind: type[HttpTransport]) -> None:
+    """transport_for: requests handles proxies (given, or from *_proxy with NO_PROXY), so any
+    proxy setting keeps HttpTransport; without one the lighter DirectTransport goes."""
+    url = "http://127.0.0.1:9/x"
+    for name in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    assert type(paxel_transport_for(url, {}, (), None, 5.0)) is DirectTransport
+    assert type(paxel_transport_for(url, {}, (), "http://127.0.0.1:3128", 5.0)) is HttpTransport
+    monkeypatch.setenv("no_proxy", "example.org")   # alone: no proxy to bypass
+    assert type(paxel_transport_for(url, {}, (), None, 5.0)) is DirectTransport
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    assert type(paxel_transport_for(url, {}, (), None, 5.0)) is HttpTransport
 
 
 def test_fresh_opens_a_new_tcp_connection(nginx: Nginx) -> None:

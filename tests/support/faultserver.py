@@ -77,6 +77,7 @@ class Faults:
     trickle_times: int = 1_000_000   # ...for the first K GETs of more than one byte (not a probe)
     redirect: str | None = None      # "other": 302 to the same target on the other host; "same": same host
     redirect_status: int = 302
+    set_cookie: str | None = None    # the redirect also answers `Set-Cookie: VALUE` (a login hop)
     location: str | None = None      # a redirect (redirect_status) with exactly this Location value
     cl_delta: int = 0                # announce Content-Length + delta, send the real bytes, then close...
     cl_times: int = 1                # ...for the first K GETs
@@ -343,7 +344,8 @@ class _Handler(BaseHTTPRequestHandler):
                                ("redirect", "redirect_status")])
             host = self.server.other_base if faults.redirect == "other" else ""
             location = f"{host}{split.path}" + (f"?{query}" if query else "")
-            self._simple(faults.redirect_status, b"", {"Location": location})
+            cookie = {"Set-Cookie": faults.set_cookie} if faults.set_cookie else {}
+            self._simple(faults.redirect_status, b"", {"Location": location} | cookie)
             return
         if faults.location is not None and self.server.name == "primary":
             self._simple(faults.redirect_status, b"", {"Location": faults.location})

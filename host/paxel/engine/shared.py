@@ -118,9 +118,9 @@ class Shared:
         o = self.options
         if o.transport_factory is not None:
             return o.transport_factory(o)
-        from paxel.transport import HttpTransport
+        from paxel.transport import transport_for
 
-        return HttpTransport(o.url, o.headers, o.cookies, o.proxy, o.timeout,
+        return transport_for(o.url, o.headers, o.cookies, o.proxy, o.timeout,
                              header_deadline=o.header_deadline)
 
     def hold_folder(self, path: Path) -> Folder:
