@@ -219,3 +219,20 @@ def test_a_queue_window_closed_while_its_download_runs_holds_it(
         press(page, "button[data-remove='queues.0.windows.0']")
         assert save_and_wait(page).startswith("Saved")
         wait_service_state(paxel_env, ident, "running", timeout=15)
+
+
+def test_the_keyboard_stays_where_it_was_after_a_save(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    """Enter in a row's field saves (the form's submit); the rows are drawn anew from what was
+    saved, and the keyboard must not fall out of the form onto the page's body."""
+    with setup_view(paxel_env, xvfb, queues={"day": {"max_concurrent": 1}}) as page:
+        type_in(page, "queues.0.maxConcurrent", "2")
+        page.js(f"{control('queues.0.maxConcurrent')}.focus()")
+        page.js("document.getElementById('setup-result').textContent = ''")
+        page.js(f"{FORM}.requestSubmit()")
+        said = str(page.wait_for("document.getElementById('setup-result').textContent"))
+        assert said.startswith("Saved"), said
+        assert page.js("document.activeElement.name") == "queues.0.maxConcurrent"
+        assert saved(paxel_env)["queues"] == {"day": {"max_concurrent": 2}}
+        paxel_env.paxel("queue", "add", "night", "1")  # drawn anew on the service's event
+        page.wait_for(f"{control('queues.1.name')} && {control('queues.1.name')}.value === 'night'")
+        assert page.js("document.activeElement.name") == "queues.0.maxConcurrent"

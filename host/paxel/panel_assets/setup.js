@@ -97,7 +97,10 @@
   // edited here and never undoes what `paxel queue` or the options page changed meanwhile.
   const setOf = (settings) => S.fromForm(formOf(settings), settings).set ?? null;
 
+  // Drawn anew (read, saved, or changed elsewhere while not edited): the keyboard stays on the
+  // field of the same name instead of falling onto the page's body with the old rows.
   function show(settings) {
+    const focused = form.contains(document.activeElement) ? document.activeElement.name : "";
     current = settings;
     values = formOf(settings);
     base = setOf(settings);
@@ -105,6 +108,7 @@
     document.getElementById("setup-elsewhere").hidden = true;
     draw();
     showErrors([]);
+    if (focused && !form.contains(document.activeElement)) form.querySelector(`[name="${CSS.escape(focused)}"]`)?.focus();
   }
 
   // Every control writes its value into `values` by its name; a day box sets its window's days.
@@ -154,8 +158,25 @@
     result.textContent = text;
   }
 
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
+    keepingFocus(save);
+  });
+
+  // The keyboard stays where it was: the fields are disabled while paxel is asked and the rows
+  // drawn anew from what was saved, which would drop the focus onto the page's body. An error
+  // takes it (showErrors); else the same control, or the one of the same name, or Save.
+  async function keepingFocus(work) {
+    const was = document.activeElement;
+    const name = form.contains(was) ? was.name : "";
+    await work();
+    const now = document.activeElement;
+    if (form.contains(now) && !now.disabled) return;
+    const again = was?.isConnected && form.contains(was) ? was : name && form.querySelector(`[name="${CSS.escape(name)}"]`);
+    (again || form.querySelector("button[type=submit]"))?.focus();
+  }
+
+  async function save() {
     if (!values) return;
     const checked = S.fromForm(values, current ?? {});
     showErrors(checked.errors ?? []);
@@ -194,7 +215,7 @@
     const name = S.fieldOfServiceError(reply.error.message, values);
     showErrors(name ? [{ field: name, message: S.serviceErrorText(reply.error.message, name) }] : []);
     say(false, name ? "Not saved: see the field marked in red." : `Not saved: ${reply.error.message}`);
-  });
+  }
 
   // Disabled while the service is asked: an answer landing after an edit began would undo it.
   async function busy(ask) {
