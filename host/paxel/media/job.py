@@ -29,7 +29,7 @@ from pathlib import Path
 from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
-from paxel.media import cenc, crypto, dash, hls, live, mux, naming
+from paxel.media import cenc, hls, live, mux, naming
 from paxel.media.detect import is_web_page, kind_from_body, kind_from_url
 from paxel.media.model import DrmProtected, Track, Variant
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, make_plan, still_done
@@ -147,6 +147,8 @@ class MediaJob:
         text, _ = self._fetch_text(url)
         kind = kind_from_body(text.encode()[:4096]) or kind_from_url(url)
         if kind == "dash":
+            from paxel.media import dash  # (mpegdash and minidom: only for a DASH stream)
+
             variants = dash.parse_mpd(text, url)
             chosen = choose(variants, self.max_height)
             return Stream("dash", tuple(variants), chosen, chosen.tracks)
@@ -322,6 +324,8 @@ class MediaJob:
     def _on_unit(self, done: UnitDone, piece: Piece, work: Path, decrypt: Decrypt) -> None:
         final = work / piece.name
         size = done.size
+        if piece.name in decrypt or piece in self._key_pieces:
+            from paxel.media import crypto  # (the cipher library: only for an encrypted stream)
         if piece.name in decrypt:
             iv, key_name = decrypt[piece.name]
             data = crypto.decrypt(done.path.read_bytes(), self._keys[key_name], iv)
