@@ -115,8 +115,7 @@ function onMediaSendHeaders(details) {
 function onMediaHeaders(details) {
   const headers = pendingMedia.get(details.requestId) ?? null;
   pendingMedia.delete(details.requestId);
-  const find = mediasniff.classify(details);
-  if (find) enqueue(() => updateMedia(details.tabId, (s) => mediasniff.addFind(s, details.tabId, find, headers)));
+  if (mediasniff.classify(details) || headers?.Cookie) enqueue(() => updateMedia(details.tabId, (s) => mediasniff.noteResponse(s, details, headers)));
 }
 
 async function loadMedia() {
@@ -146,15 +145,16 @@ async function showMediaBadges() {
   for (const tabId of Object.keys(state)) await showMediaBadge(state, Number(tabId));
 }
 
-/** A find with what a request for it needs: the headers seen, else the tab's cookies. */
+/** A find with what a request for it needs: the headers seen (and other hosts' cookies), else the tab's cookies. */
 async function mediaDetails(tabId, url) {
-  const find = mediasniff.findOf(await loadMedia(), tabId, url);
+  const state = await loadMedia();
+  const find = mediasniff.findOf(state, tabId, url);
   if (!find) throw new RequestError("that media is no longer on the page (it navigated): reopen the popup");
   const tab = await api.tabs.get(tabId);
   const origin = { incognito: tab.incognito, cookieStoreId: tab.cookieStoreId, topLevelUrl: tab.url };
   const cookies = find.headers ? [] : await collectCookies(find.url, origin);
   const name = find.kind === "file" ? baseName(new URL(find.url).pathname) : mediasniff.nameFromTitle(tab.title);
-  return { find, tab, details: { url: find.url, referrer: tab.url, userAgent: navigator.userAgent, cookies, sent: find.headers ?? undefined, filename: name } };
+  return { find, tab, details: { url: find.url, referrer: tab.url, userAgent: navigator.userAgent, cookies, sent: find.headers ?? undefined, hostCookies: mediasniff.hostCookies(state, tabId, find.url), filename: name } };
 }
 
 async function downloadMedia(tabId, url, quality) {

@@ -3,7 +3,10 @@
 // returned state in storage.session (an MV3 worker restart must not lose a page's finds).
 // Detection sends nothing anywhere: the service is asked about a find only when the popup opens.
 //
-// State: { "<tabId>": { page, finds: [Find] } }, one entry per tab that has finds.
+// State: { "<tabId>": { page, finds: [Find], hosts } }, one entry per tab that has finds.
+//   hosts (absent until needed): { "<host>": {cookie, secure} }, the Cookie header the browser sent
+//          with the latest part of a stream (segment, key) from that host: a CDN's own cookies,
+//          which the playlist's request to its own host did not carry (noteStreamHost).
 //   Find: {url, kind: "hls" | "dash" | "file", mime, size (bytes or null), at (ms), script (a file
 //          fetched by fetch/XHR: true, else absent), headers
 //          ({Cookie, Referer, User-Agent, Accept-Language, Origin} the browser sent, or null),
@@ -28,6 +31,10 @@ export const MAX_FINDS = 50;
 /** At most this many tabs keep finds (storage.session has a quota). Object keys that are integers
  * keep numeric order, so the lowest tab id goes first: tab ids only grow, it is the oldest tab. */
 export const MAX_TABS = 64;
+/** At most this many hosts' cookies per tab (the CDNs a page's stream parts come from). */
+export const MAX_HOSTS = 8;
+/** At most this many cookies for other hosts in one request (the protocol takes 512). */
+export const MAX_HOST_COOKIES = 256;
 /** Request headers waiting for their response, per requestId (worker-lifetime, bounded). */
 export const MAX_PENDING = 300;
 
@@ -148,7 +155,74 @@ export function addFind(state, tabId, find, headers = null, page = undefined) {
   const finds = [...tab.finds, entry].slice(-MAX_FINDS);
   const { [key]: _old, ...others } = state;
   const kept = Object.entries(others).slice(-(MAX_TABS - 1));
-  return { ...Object.fromEntries(kept), [key]: { page: tab.page ?? page ?? null, finds } };
+  return { ...Object.fromEntries(kept), [key]: { ...tab, page: tab.page ?? page ?? null, finds } };
+}
+
+/** onHeadersReceived details (and their request's headers) → the state with a find or a host's
+ * cookies noted (addFind, noteStreamHost); the same object when neither applies. */
+export function noteResponse(state, details, headers = null) {
+  const find = classify(details);
+  if (find) return addFind(state, details.tabId, find, headers);
+  return Number.isInteger(details?.tabId) ? noteStreamHost(state, details.tabId, details, headers) : state;
+}
+
+/** A response that is a part of a stream rather than media to offer: a segment or key by its type
+ * or extension, or audio/video a script fetched (an MSE player's fMP4 segment). */
+export function isStreamPart(details) {
+  const mime = mimeOf(header(details?.responseHeaders, "Content-Type"));
+  if (SEGMENT_TYPES.has(mime) || SEGMENT_EXTENSIONS.test(pathOf(details?.url))) return true;
+  return details?.type === "xmlhttprequest" && (mime.startsWith("video/") || mime.startsWith("audio/"));
+}
+
+function hostOf(url) {
+  try {
+    const u = new URL(url);
+    return { host: u.hostname.toLowerCase(), secure: u.protocol === "https:" };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The state with the Cookie header `headers` (notePending's) the browser sent for a part of a
+ * stream kept for that part's host, in a tab that plays a stream: cookies are per host, and a
+ * CDN's never travel with the playlist's request, so this is how its segments get them. The
+ * latest wins; MAX_HOSTS hosts per tab; the same object when nothing changes.
+ */
+export function noteStreamHost(state, tabId, details, headers) {
+  const key = String(tabId);
+  const tab = state[key];
+  const cookie = headers?.Cookie;
+  if (!tab || typeof cookie !== "string" || cookie === "" || !tab.finds.some((f) => f.kind !== "file")) return state;
+  if ((details.statusCode !== 200 && details.statusCode !== 206) || !isStreamPart(details)) return state;
+  const at = hostOf(details.url);
+  if (at === null) return state;
+  const was = tab.hosts?.[at.host];
+  if (was && was.cookie === cookie && was.secure === at.secure) return state;
+  const { [at.host]: _old, ...others } = tab.hosts ?? {};
+  const hosts = Object.fromEntries([...Object.entries(others), [at.host, { cookie, secure: at.secure }]].slice(-MAX_HOSTS));
+  return { ...state, [key]: { ...tab, hosts } };
+}
+
+/**
+ * Browser-style cookie objects (as cookies.getAll gives) for the hosts other than `url`'s that the
+ * tab's stream parts came from, each host-only for its host: the service sends each host its own
+ * (its engine matches cookies by domain), never one host's to another. The stream's own host is
+ * left out: its request's Cookie header goes along already. A cookie with no name (which the
+ * service cannot send) is dropped; secure when seen over https.
+ */
+export function hostCookies(state, tabId, url) {
+  const own = hostOf(url)?.host;
+  const out = [];
+  for (const [host, { cookie, secure }] of Object.entries(state[String(tabId)]?.hosts ?? {})) {
+    if (host === own) continue;
+    for (const part of String(cookie).split(";")) {
+      const eq = part.indexOf("=");
+      const name = eq < 0 ? "" : part.slice(0, eq).trim();
+      if (name) out.push({ name, value: part.slice(eq + 1).trim(), domain: host, hostOnly: true, path: "/", secure });
+    }
+  }
+  return out.slice(0, MAX_HOST_COOKIES);
 }
 
 /** The tab navigated (a main_frame request) or closed: its finds are gone. */

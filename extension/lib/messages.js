@@ -71,12 +71,16 @@ function requestFields(d) {
     referrer: optionalHttpUrl(sent.Referer),
     user_agent: sent["User-Agent"] || d.userAgent || undefined,
     headers: Object.keys(headers).length ? headers : undefined,
+    // other hosts' own cookies, as the browser sent them there (a stream's CDN:
+    // mediasniff.hostCookies); the service sends each only to its host
+    cookies: d.hostCookies?.length ? d.hostCookies.map(toWireCookie) : undefined,
   };
 }
 
 /**
  * The `download` request for one hand-over.
- * d: {url, filename, referrer, userAgent, cookies (browser cookie objects), sent (the browser's
+ * d: {url, filename, referrer, userAgent, cookies (browser cookie objects), hostCookies (cookie objects
+ *    of other hosts, kept with `sent`), sent (the browser's
  *    real headers, or undefined), source}
  * settings: normalized settings (connections and folder: null = service default)
  */

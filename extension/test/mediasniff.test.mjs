@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   addFind, badgeFor, classify, findOf, forgetTab, isBlobSource, kindOf, listed, MAX_FINDS, MAX_PENDING, MAX_TABS,
-  MIN_FILE_SIZE, notePending, sizeOf, streamsOf,
+  MIN_FILE_SIZE, notePending, sizeOf, streamsOf, noteResponse, hostCookies, isStreamPart, MAX_HOSTS,
 } from "../lib/mediasniff.js";
 
 if (process.env.CI) fc.configureGlobal({ seed: 20261130 });
@@ -154,4 +154,59 @@ test("a stream's segments from another host or folder (an MSE player's fetches) 
   // and without a stream on the page, a file fetched by script is still offered
   const alone = classify({ ...answer("https://cdn.test/v/chunk-1.mp4", "video/mp4", { length: 2 << 20 }), type: "xmlhttprequest" });
   assert.equal(listed(addFind({}, 5, alone), 5).length, 1);
+});
+
+test("a CDN's cookies: what the browser sent with a stream's parts, per host, never the playlist host's", () => {
+  const master = answer("https://site.test/v/master.m3u8", "application/vnd.apple.mpegurl");
+  const segment = (url, type = "video/mp2t", extra = {}) => ({ ...answer(url, type, extra), type: "xmlhttprequest" });
+  let state = noteResponse({}, segment("https://cdn.test/s/1.ts"), { Cookie: "cdn=early" });
+  assert.deepEqual(state, {}, "no stream in the tab yet: nothing kept");
+  state = noteResponse(state, master, { Cookie: "site=1", Referer: "https://site.test/watch" });
+  state = noteResponse(state, segment("https://cdn.test/s/1.ts"), { Cookie: "cdn=a; token=x=y" });
+  state = noteResponse(state, segment("https://cdn.test/s/2.ts"), { Cookie: "cdn=b; token=x=y" });  // latest wins
+  assert.equal(noteResponse(state, segment("https://cdn.test/s/2.ts"), { Cookie: "cdn=b; token=x=y" }), state, "unchanged");
+  state = noteResponse(state, segment("http://keys.test/k", "application/octet-stream"), { Cookie: "k=1" });   // not a part
+  state = noteResponse(state, segment("http://keys.test/k.key", "application/octet-stream"), { Cookie: "k=2" });
+  state = noteResponse(state, segment("https://ads.test/pixel.gif", "image/gif"), { Cookie: "track=1" });
+  state = noteResponse(state, segment("https://cdn2.test/s/3.ts", "video/mp2t", { status: 403 }), { Cookie: "no=1" });
+  state = noteResponse(state, segment("https://site.test/v/0.ts"), { Cookie: "site=1" });
+  assert.deepEqual(Object.keys(state["4"].hosts), ["cdn.test", "keys.test", "site.test"]);
+  assert.deepEqual(listed(state, 4).map((f) => f.url), ["https://site.test/v/master.m3u8"], "the finds are untouched");
+  assert.deepEqual(hostCookies(state, 4, master.url), [
+    { name: "cdn", value: "b", domain: "cdn.test", hostOnly: true, path: "/", secure: true },
+    { name: "token", value: "x=y", domain: "cdn.test", hostOnly: true, path: "/", secure: true },
+    { name: "k", value: "2", domain: "keys.test", hostOnly: true, path: "/", secure: false },
+  ], "the playlist's own host is left out: its request's Cookie header goes already");
+  assert.deepEqual(hostCookies(state, 5, master.url), [], "another tab's hosts are not this tab's");
+  assert.deepEqual(forgetTab(state, 4), {}, "a navigation forgets the hosts with the finds");
+  // a later find keeps the hosts
+  const more = noteResponse(state, answer("https://site.test/other.mpd", "application/dash+xml"), null);
+  assert.deepEqual(more["4"].hosts, state["4"].hosts);
+});
+
+test("stream parts: segments and keys by type or extension, audio/video a script fetched", () => {
+  assert.equal(isStreamPart({ url: "https://c.test/a.m4s", responseHeaders: [] }), true);
+  assert.equal(isStreamPart({ url: "https://c.test/x", responseHeaders: [{ name: "content-type", value: "video/MP2T" }] }), true);
+  assert.equal(isStreamPart({ url: "https://c.test/x", type: "xmlhttprequest", responseHeaders: [{ name: "Content-Type", value: "video/mp4" }] }), true);
+  assert.equal(isStreamPart({ url: "https://c.test/x", type: "media", responseHeaders: [{ name: "Content-Type", value: "video/mp4" }] }), false);
+  assert.equal(isStreamPart({ url: "https://c.test/page", type: "xmlhttprequest", responseHeaders: [{ name: "Content-Type", value: "text/html" }] }), false);
+});
+
+test("property: hosts stay bounded, every cookie is host-only to a host a part came from, never the stream's", () => {
+  const hostArb = fc.constantFrom("site.test", "cdn1.test", "cdn2.test", "cdn3.test", "cdn4.test", "cdn5.test",
+    "cdn6.test", "cdn7.test", "cdn8.test", "cdn9.test", "cdnA.test");
+  const cookieArb = fc.array(fc.tuple(fc.constantFrom("a", "b", "", " c"), fc.constantFrom("1", "x=y", "")), { minLength: 1, maxLength: 4 })
+    .map((pairs) => pairs.map(([n, v]) => (n ? `${n}=${v}` : v)).join("; "));
+  fc.assert(fc.property(fc.array(fc.tuple(hostArb, cookieArb), { maxLength: 40 }), (parts) => {
+    let state = noteResponse({}, answer("https://site.test/m.m3u8", "application/vnd.apple.mpegurl"), null);
+    const seen = new Set();
+    for (const [host, cookie] of parts) {
+      state = noteResponse(state, { ...answer(`https://${host}/s.ts`, "video/mp2t"), type: "xmlhttprequest" }, { Cookie: cookie });
+      seen.add(host.toLowerCase());
+    }
+    assert.ok(Object.keys(state["4"].hosts ?? {}).length <= MAX_HOSTS);
+    for (const c of hostCookies(state, 4, "https://site.test/m.m3u8")) {
+      assert.ok(seen.has(c.domain) && c.domain !== "site.test" && c.hostOnly === true && c.name !== "", JSON.stringify(c));
+    }
+  }));
 });

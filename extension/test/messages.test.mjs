@@ -96,6 +96,11 @@ test("a stream from the popup: source media, the quality asked, and media_probe 
   assert.equal(req.source, "media");
   assert.deepEqual(buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", sent, media: { quality: null } }, DEFAULT_SETTINGS).media, {});
   assert.throws(() => buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", media: { quality: 0 } }, DEFAULT_SETTINGS), RequestError);
+  // a CDN's own cookies (mediasniff.hostCookies) go along as cookies, each for its host
+  const cdn = { name: "cdn", value: "b", domain: "seg.test", hostOnly: true, path: "/", secure: true };
+  assert.deepEqual(buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", sent, hostCookies: [cdn] }, DEFAULT_SETTINGS).cookies,
+    [{ name: "cdn", value: "b", domain: "seg.test", host_only: true, path: "/", secure: true, http_only: false, expiration_date: null }]);
+  assert.equal(buildDownload({ url: "https://cdn.test/m.m3u8", source: "media", sent, hostCookies: [] }, DEFAULT_SETTINGS).cookies, undefined);
   const probe = buildMediaProbe({ url: "https://cdn.test/m.m3u8", sent });
   assert.deepEqual(probe, { type: "media_probe", url: "https://cdn.test/m.m3u8", referrer: "https://page.test/watch", user_agent: "UA/2", headers: { Cookie: "s=1" } });
 });

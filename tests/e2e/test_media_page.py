@@ -7,6 +7,7 @@ then the context menu on the blob: video hands over every stream the tab played.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,59 @@ def test_a_click_on_a_playlist_link_downloads_the_stream(chromium: Chromium, pax
     assert list(chromium.downloads.iterdir()) == []
     trace = chromium.in_extension("chrome.storage.session.get('trace').then(s => s.trace[0])")
     assert (trace["to"], trace["reason"]) == ("paxel", "stream")
+
+
+CDN_PAGE = """<!doctype html><meta charset=utf-8><title>paxel cdn e2e</title>
+<script>
+// The page and its segments are on 127.0.0.1 (the CDN's cookie is that host's), the playlist on
+// localhost (another host, whose request carries no cookie): what a site with an API host and a
+// CDN that checks its own cookie looks like. The segment URLs are known to the page (a player
+// would read them from the playlist; a cross-origin fetch without CORS cannot).
+document.cookie = "COOKIE; path=/";
+(async () => {
+  await fetch("PLAYLIST", {mode: "no-cors"});
+  for (const s of SEGMENTS) await (await fetch(s)).arrayBuffer();
+  document.title += " ready";
+})();
+</script>"""
+
+
+def test_a_stream_whose_segments_are_on_a_cdn_gets_the_cdns_own_cookie(
+        chromium: Chromium, paxel_env: PaxelEnv, media: Nginx) -> None:
+    """The extension notes the Cookie the browser sent with the stream's parts per host; the
+    download carries them as that host's cookies; paxel sends each host only its own: the CDN's
+    segments (nginx /private/ answers 403 without its cookie) get it, the playlist's host never."""
+    from support.nginx import PRIVATE_COOKIE
+
+    name, value = PRIVATE_COOKIE
+    where = media.data / f"e2e-cdn-{time.monotonic_ns()}"
+    where.mkdir()
+    segments = [f"http://127.0.0.1:{media.port}/private/hls/v240/seg{i:03}.ts" for i in range(4)]
+    (where / "index.m3u8").write_text("\n".join(["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2",
+                                                 *(f"#EXTINF:2.000000,\n{s}" for s in segments),
+                                                 "#EXT-X-ENDLIST"]) + "\n")
+    playlist = f"http://localhost:{media.port}/files/{where.name}/index.m3u8"
+    page_text = CDN_PAGE.replace("COOKIE", f"{name}={value}").replace("PLAYLIST", playlist)
+    (where / "play.html").write_text(page_text.replace("SEGMENTS", json.dumps(segments[:2])))
+    for p in [where, *where.iterdir()]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    page_url = media.url(f"{where.name}/play.html")
+    page = chromium.open_page(page_url)
+    wait_for(lambda: chromium.evaluate(page, "document.title").endswith("ready"), 15, "the page's fetches")
+    tab = chromium.in_extension(f"chrome.tabs.query({{url: {json.dumps(page_url)}}}).then(t => t[0].id)")
+    hosts = f"chrome.storage.session.get('media').then(s => s.media?.['{tab}']?.hosts ?? null)"
+    kept = wait_for(lambda: chromium.in_extension(hosts), 10, "the CDN's cookie noted")
+    assert kept == {"127.0.0.1": {"cookie": f"{name}={value}", "secure": False}}, kept
+    media.clear_log()
+    popup = chromium.open_page(f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html?tab={tab}")
+    first = "#media li.media-find:first-child"
+    button = f"document.querySelector('{first} button.media-download')"
+    wait_for(lambda: chromium.evaluate(popup, f"!!{button}"), 15, "the popup to list the stream")
+    chromium.click(popup, f"{first} button.media-download")
+    out = paxel_env.downloads / "paxel cdn e2e ready.mp4"
+    wait_for(lambda: out.exists(), 30, "paxel to make the MP4")
+    check_output(out, 240, seconds=8)
+    sent = [line for line in media.log() if line.request.startswith("/private/")]
+    assert len(sent) == 4 and all(line.cookie == f"{name}={value}" for line in sent), sent
+    listed = [line for line in media.log() if line.request.endswith("index.m3u8")]
+    assert listed and all(line.cookie == "" for line in listed), listed
