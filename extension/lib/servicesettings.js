@@ -17,7 +17,8 @@
     skip: "Skip it",
     resume: "Continue the unfinished one",
   });
-  const QUEUE_NAME = /^[A-Za-z0-9 ._-]{1,64}$/;
+  const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/; // paxel.service.settings._QUEUE_NAME
+  const MAX_RATE = 2 ** 40; // bytes/s, paxel.ratelimit.MAX_RATE: the service refuses more
   const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
   // paxel.rules: a category's name and an extension (`tar.gz` allowed), as the service checks them
   const CATEGORY_NAME = /^[\p{L}\p{N}_-]([\p{L}\p{N} ._-]{0,62}[\p{L}\p{N}_-])?$/u;
@@ -83,7 +84,7 @@
     if (values.maxSpeed === undefined) { /* kept */ } else if (speed === "") set.max_speed = null;
     else {
       const n = /^\d*\.?\d+$/.test(speed) ? Number(speed) : NaN;
-      if (!(n > 0) || Math.round(n * MIB) < 1024) errors.push({ field: "maxSpeed", message: "Speed limit: a number of MiB/s above 0 (e.g. 8 or 0.5), or empty for none." });
+      if (!(n > 0) || Math.round(n * MIB) < 1024 || Math.round(n * MIB) > MAX_RATE) errors.push({ field: "maxSpeed", message: "Speed limit: a number of MiB/s above 0 and up to 1048576 (e.g. 8 or 0.5), or empty for none." });
       else set.max_speed = Math.round(n * MIB);
     }
     if (!Object.hasOwn(DUPLICATES, values.duplicates)) errors.push({ field: "duplicates", message: "Choose what happens with a duplicate." });
@@ -104,7 +105,7 @@
     (values.queues || []).forEach((q, i) => {
       const name = String(q.name ?? "").trim();
       if (!QUEUE_NAME.test(name) || name === "main") {
-        errors.push({ field: `queues.${i}.name`, message: name === "main" ? "Queue name: “main” is the default queue’s." : "Queue name: 1 to 64 letters, digits, spaces, . _ or -." });
+        errors.push({ field: `queues.${i}.name`, message: name === "main" ? "Queue name: “main” is the default queue’s." : "Queue name: 1 to 64 letters, digits, spaces, . _ or -, the first a letter or digit." });
       } else if (names.has(name)) {
         errors.push({ field: `queues.${i}.name`, message: `Queue name: “${name}” is there twice.` });
       }
@@ -131,7 +132,7 @@
     const speeds = (values.speeds || []).map((r, i) => {
       const text = String(r.maxSpeed ?? "").trim().replace(",", ".");
       const n = /^\d*\.?\d+$/.test(text) ? Number(text) : NaN;
-      if (text !== "" && !(n > 0 && Math.round(n * MIB) >= 1024)) errors.push({ field: `speeds.${i}.maxSpeed`, message: "Limit: a number of MiB/s above 0, or empty for none at that time." });
+      if (text !== "" && !(n > 0 && Math.round(n * MIB) >= 1024 && Math.round(n * MIB) <= MAX_RATE)) errors.push({ field: `speeds.${i}.maxSpeed`, message: "Limit: a number of MiB/s above 0 and up to 1048576, or empty for none at that time." });
       return { ...window("speeds")(r, i), max_speed: text === "" ? null : Math.round(n * MIB) };
     });
     set.schedule = { windows, speeds };
@@ -194,7 +195,8 @@
       const i = (values.queues || []).findIndex((q) => String(q.name).trim() === own[1]);
       return i >= 0 ? `queues.${i}.windows.${own[2]}.${own[3] ?? "start"}` : null;
     }
-    const window = /(windows|speeds)\[(\d+)\]\.?(start|stop|days|max_speed)?/.exec(text);
+    // "speeds[0].start: …" or "speeds[0]: `max_speed` must …"
+    const window = /(windows|speeds)\[(\d+)\](?:\.|: `)?(start|stop|days|max_speed)?/.exec(text);
     if (window) return `${window[1]}.${window[2]}.${{ max_speed: "maxSpeed", undefined: "start" }[window[3]] ?? window[3]}`;
     const site = /sites\[(\d+)\]\.?(host|folder)?/.exec(text);
     if (site) return `sites.${site[1]}.${site[2] ?? "host"}`;

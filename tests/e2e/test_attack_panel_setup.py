@@ -236,3 +236,24 @@ def test_the_keyboard_stays_where_it_was_after_a_save(paxel_env: PaxelEnv, xvfb:
         paxel_env.paxel("queue", "add", "night", "1")  # drawn anew on the service's event
         page.wait_for(f"{control('queues.1.name')} && {control('queues.1.name')}.value === 'night'")
         assert page.js("document.activeElement.name") == "queues.0.maxConcurrent"
+
+
+SERVICE_REFUSES = [  # what the form lets through and the service refuses: still next to the field
+    ("queues.0.name", "-x", "queue name"),
+    ("queues.0.name", ".hidden", "queue name"),
+    ("speeds.0.maxSpeed", "99999999", "up to 1048576"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), SERVICE_REFUSES)
+def test_what_only_the_service_refuses_is_shown_next_to_its_field(
+        paxel_env: PaxelEnv, xvfb: Xvfb, name: str, value: str, expected: str) -> None:
+    speeds = [{"start": "09:00", "stop": "18:00", "max_speed": 1048576}]
+    settings: dict[str, Any] = {"queues": {"day": {"max_concurrent": 1}}, "schedule": {"speeds": speeds}}
+    with setup_view(paxel_env, xvfb, **settings) as page:
+        before = paxel_env.settings_file.read_bytes()
+        type_in(page, name, value)
+        said = save_and_wait(page)
+        shown = error_next_to(page, name)
+        assert said.startswith("Not saved") and expected in shown.lower(), (said, shown)
+        assert paxel_env.settings_file.read_bytes() == before

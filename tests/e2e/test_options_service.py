@@ -40,8 +40,10 @@ def test_service_settings_on_the_options_page(chromium: Chromium, paxel_env: Pax
              ".map(e => [e.previousElementSibling.name, e.textContent]))"
     shown = wait_for(lambda: chromium.evaluate(page, errors), 5, "errors next to the fields")
     assert shown == {"maxConcurrent": "Downloads at once: a whole number from 1 to 32.",
-                     "maxSpeed": "Speed limit: a number of MiB/s above 0 (e.g. 8 or 0.5), or empty for none.",
-                     "queues.0.name": "Queue name: 1 to 64 letters, digits, spaces, . _ or -."}, shown
+                     "maxSpeed": "Speed limit: a number of MiB/s above 0 and up to 1048576 (e.g. 8 or 0.5), "
+                                 "or empty for none.",
+                     "queues.0.name": "Queue name: 1 to 64 letters, digits, spaces, . _ or -, "
+                                      "the first a letter or digit."}, shown
     assert json.loads(paxel_env.settings_file.read_text())["max_concurrent"] == 3
 
     # Right values: saved into settings.json through the service, in effect at once.
