@@ -6,7 +6,7 @@
 import "../lib/servicesettings.js";
 import "../lib/formfields.js";
 
-const { DAYS, DUPLICATES, fieldOfServiceError, fromForm, serviceErrorText, toForm } = globalThis.paxelServiceSettings;
+const { DAYS, DUPLICATES, conflictText, fieldOfServiceError, fromForm, mergeSaved, serviceErrorText, toForm } = globalThis.paxelServiceSettings;
 const { node, field, showErrors: showFieldErrors } = globalThis.paxelFormFields;
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -14,6 +14,18 @@ const form = document.getElementById("service");
 const result = document.getElementById("service-result");
 const note = document.getElementById("service-note");
 let current = null; // the service's settings as last read
+let base = null; // what Save would have sent for `current`: the three-way merge's base
+
+// What Save sends for `settings` untouched (the page edits neither queues' own windows nor file
+// types: fromForm keeps them), null if the form cannot hold them. The page hears no `settings`
+// event and may stay open for hours: Save reads them again and sends only what was edited here
+// (mergeSaved), so a queue `paxel queue add` made meanwhile is not undone.
+function setOf(settings) {
+  const values = toForm(settings);
+  values.queues = values.queues.map(({ windows, ...queue }) => queue);
+  delete values.categories;
+  return fromForm(values, settings).set ?? null;
+}
 
 async function ask(message) {
   const reply = await api.runtime.sendMessage(message);
@@ -104,8 +116,22 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   try {
-    const { settings } = await ask({ type: "service.settings", set: checked.set, renamed: checked.renamed });
+    let send = { set: checked.set, renamed: checked.renamed };
+    const latest = setOf((await ask({ type: "service.settings" })).settings);
+    if (base && latest) {
+      const merged = mergeSaved(checked.set, base, latest, checked.renamed ?? {});
+      if (merged.conflicts.length) {
+        base = merged.base; // seen: Save again replaces them
+        say(false, `Not saved: changed elsewhere since this page read them: ${merged.conflicts.map(conflictText).join(", ")}.`
+          + " Save again to replace that with what is here, or reload the page to see it.");
+        return;
+      }
+      send = { set: merged.set, renamed: Object.keys(merged.renamed).length ? merged.renamed : undefined };
+    }
+    const { settings } = Object.keys(send.set).length ? await ask({ type: "service.settings", ...send })
+      : await ask({ type: "service.settings" });
     current = settings;
+    base = setOf(settings);
     show(toForm(settings));
     say(true, "Saved: paxel uses them now.");
   } catch (err) {
@@ -120,6 +146,7 @@ form.elements.duplicates.replaceChildren(...Object.entries(DUPLICATES).map(([val
 (async () => {
   try {
     current = (await ask({ type: "service.settings" })).settings;
+    base = setOf(current);
     show(toForm(current));
   } catch (err) {
     note.hidden = false;
