@@ -257,3 +257,20 @@ def test_what_only_the_service_refuses_is_shown_next_to_its_field(
         shown = error_next_to(page, name)
         assert said.startswith("Not saved") and expected in shown.lower(), (said, shown)
         assert paxel_env.settings_file.read_bytes() == before
+
+
+def test_a_file_types_folder_outside_the_roots_is_refused_while_sorting_by_type_is_off(
+        paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    """Saved while off, it would be taken as fine and then refuse every download of that type
+    the day the box is ticked (perhaps on the options page, which does not show the types)."""
+    with setup_view(paxel_env, xvfb, folder_rules={"by_type": False}) as page:
+        before = paxel_env.settings_file.read_bytes()
+        press(page, "button[data-add=categories]")
+        last = int(page.js(f"{FORM}.querySelectorAll('[data-list=categories] > li').length")) - 1
+        type_in(page, f"categories.{last}.name", "Disc")
+        type_in(page, f"categories.{last}.extensions", "iso9")
+        type_in(page, f"categories.{last}.folder", "/etc/paxel-test")
+        said = save_and_wait(page)
+        shown = error_next_to(page, f"categories.{last}.folder")
+        assert said.startswith("Not saved") and "not inside an allowed" in shown, (said, shown)
+        assert paxel_env.settings_file.read_bytes() == before

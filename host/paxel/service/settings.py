@@ -264,8 +264,9 @@ def _check_rule_folders(folder_rules: FolderRules, roots: tuple[Path, ...], wher
     """UsageError naming the first rule whose folder is outside `roots`: saved, it looked fine and
     then refused every download it matched (the scheduler checks again at each download)."""
     named = [(f"sites[{i}]", site.folder) for i, site in enumerate(folder_rules.sites)]
-    if folder_rules.by_type:
-        named += [(f"categories.{c.name}", c.folder) for c in folder_rules.categories]
+    # the file types' too while sorting by type is off: else one saved then would refuse every
+    # download of its type the day the box is ticked (on the options page, which shows no types)
+    named += [(f"categories.{c.name}", c.folder) for c in folder_rules.categories]
     for rule, folder in named:
         try:
             allowed_folder(roots[0] / Path(folder).expanduser(), roots)
