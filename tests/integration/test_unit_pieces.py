@@ -11,12 +11,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from paxel.engine import DownloadOptions, Unit, UnitJob
+from paxel.engine import DownloadOptions, HostSlots, Unit, UnitJob
 from paxel.media.job import MediaJob
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
@@ -130,3 +131,21 @@ def test_kill_9_mid_piece_then_the_rerun_fetches_that_segment_whole(tmp_path: Pa
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_connection_with_nothing_to_take_gives_its_host_slot_back_at_once(faultserver: FaultServer,
+                                                                         tmp_path: Path) -> None:
+    """A UnitJob starts all its connections (they may take pieces), but one that finds nothing to
+    take (here: one unit too small to split) ends and frees its per-host slot while the unit
+    still runs, not when the job ends; every slot is back afterwards."""
+    url = faultserver.url("slow-small.ts", size=60_000, trickle=60_000)   # 1 s, never split
+    slots = HostSlots(per_host=10)
+    job = UnitJob([Unit(url, tmp_path / "s.seg")], DownloadOptions(url, connections=8, host_slots=slots))
+    runner = threading.Thread(target=job.run)
+    runner.start()
+    time.sleep(0.5)
+    free = slots.acquire(url, 10, at_least=0)
+    slots.release(url, free)
+    runner.join()
+    assert free == 9
+    assert slots.acquire(url, 10, at_least=0) == 10

@@ -124,6 +124,7 @@ class UnitJob:
         self._split = True      # until a server mishandles a piece: then units go whole only
         self._starting = 0      # units whose first answer is awaited (they may give pieces soon)
         self.pieces = 0         # pieces taken from running units (tests, logs)
+        self._slot_url = options.url   # the host its connection slots count against (run())
 
     def pause(self) -> None:
         self._s.request_stop("pause")
@@ -147,16 +148,19 @@ class UnitJob:
         first_url = self.units[0].url if self.units else self.options.url
         if slots is not None:
             wanted = slots.acquire(first_url, wanted)
+        self._slot_url = first_url
         threads = [threading.Thread(target=self._worker, args=(i,), name=f"paxel-unit-{i}", daemon=True)
                    for i in range(wanted)]
+        started = 0
         try:
             for t in threads:
                 t.start()
+                started += 1
             for t in threads:
                 t.join()
         finally:
-            if slots is not None:
-                slots.release(first_url, wanted)
+            if slots is not None and started < wanted:   # (each worker gives its own back)
+                slots.release(first_url, wanted - started)
             for r in self._running:   # stopped or failed mid-unit: nothing of it counts
                 r.part.discard()
                 r.part.close()
@@ -214,6 +218,10 @@ class UnitJob:
             s.fail(exc)
         finally:
             transport.close()
+            # its slot goes back as it ends, not with the job: a connection that found nothing
+            # to take leaves at once, and another download may use that slot meanwhile
+            if self.options.host_slots is not None:
+                self.options.host_slots.release(self._slot_url, 1)
 
     def _via(self, transport: Transport, unit: Unit) -> Transport:
         # a ranged unit's every request, the first too, goes through stream_body's status
