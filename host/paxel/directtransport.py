@@ -13,16 +13,19 @@ test_transport.py runs the same cases through both): the default headers
 or CURL_CA_BUNDLE names another (a folder: a CA directory); cookies the server sets, kept for the
 host the user asked for only and sent unless a Cookie header was given (http.cookiejar, imported
 with the first Set-Cookie); response headers as one value per name; urllib3's URL parsing (IDNA
-hosts, percent-encoding) and connection handling, which requests delegates to it anyway; the
-same failures as the same paxel.errors. Proxies are requests' (HttpTransport).
+hosts, percent-encoding) and connection handling, which requests delegates to it anyway; Basic
+credentials from the URL's userinfo (tests/integration/test_attack_transport.py); the same
+failures as the same paxel.errors. Proxies are requests' (HttpTransport).
 """
 
 from __future__ import annotations
 
+import base64
 import http.client
 import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import urllib3
 
@@ -69,6 +72,10 @@ class DirectTransport(HttpTransport):
 
     def _request(self, url: str, headers: Mapping[str, str]) -> HttpReply:
         sent = dict(headers)
+        login = basic_auth(url)
+        if login is not None:   # as requests: the URL's userinfo wins over a given Authorization
+            sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+            sent["Authorization"] = login
         if self._jar is not None and not any(name.lower() == "cookie" for name in sent):
             cookie = self._jar_cookie(url)
             if cookie:
@@ -118,6 +125,23 @@ class DirectTransport(HttpTransport):
 
     def close(self) -> None:
         self._pool.clear()
+
+
+def basic_auth(url: str) -> str | None:
+    """Basic credentials from the URL's userinfo (`http://user:pass@host/`, percent-decoded), as
+    requests sends them; urllib3 alone would drop them. None without userinfo. (A redirect's
+    target carries userinfo only if the Location says so or is relative: another host named by
+    the server never gets the user's.)"""
+    parts = urlsplit(url)
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if not (user or password):
+        return None
+    pair = f"{user}:{password}"
+    try:
+        raw = pair.encode("latin-1")   # requests' encoding
+    except UnicodeEncodeError:
+        raw = pair.encode("utf-8")     # (requests fails there; curl sends UTF-8)
+    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 class Headers(Mapping[str, str]):

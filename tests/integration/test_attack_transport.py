@@ -1,0 +1,275 @@
+"""The engine's HTTP transports attacked as a strange server, a hostile server and an unlucky user
+would: credentials after redirects, URL userinfo, header values, TLS trust, 1xx replies, cookie
+floods, keep-alive leftovers. Every case runs through both transports (requests for proxies,
+urllib3 alone otherwise: paxel.transport.transport_for), which must behave alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from paxel.directtransport import DirectTransport
+from paxel.errors import NetworkError, PaxelError
+from paxel.transport import HttpTransport
+
+Answer = Callable[[str], bytes]   # a request's head (latin-1) -> the raw reply
+
+
+@pytest.fixture(params=[HttpTransport, DirectTransport], ids=["requests", "urllib3"])
+def kind(request: pytest.FixtureRequest) -> type[HttpTransport]:
+    cls: type[HttpTransport] = request.param
+    return cls
+
+
+class Recorder:
+    """A loopback server answering every request (keep-alive: several per connection) with what
+    `answer` writes, recording each request's head; optionally TLS."""
+
+    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
+        self.answer = answer
+        self.heads: list[str] = []
+        self._tls = tls
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._listener.getsockname()[1])
+
+    def url(self, path: str = "/f.bin", host: str = "127.0.0.1", scheme: str | None = None) -> str:
+        return f"{scheme or ('https' if self._tls else 'http')}://{host}:{self.port}{path}"
+
+    def header(self, name: str) -> list[str | None]:
+        """`name`'s value in each recorded request (None where it was not sent)."""
+        out: list[str | None] = []
+        for head in self.heads:
+            found = [line.split(":", 1)[1].strip() for line in head.split("\r\n")[1:]
+                     if line.split(":", 1)[0].strip().lower() == name.lower()]
+            out.append(found[0] if found else None)
+        return out
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, raw: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError), contextlib.ExitStack() as stack:
+            conn = stack.enter_context(raw)
+            conn.settimeout(5)
+            if self._tls is not None:
+                conn = stack.enter_context(self._tls.wrap_socket(conn, server_side=True))
+            data = b""
+            while True:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, data = data.split(b"\r\n\r\n", 1)
+                self.heads.append(head.decode("latin-1"))
+                conn.sendall(self.answer(head.decode("latin-1")))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+
+@contextlib.contextmanager
+def serving(answer: Answer, tls: ssl.SSLContext | None = None) -> Iterator[Recorder]:
+    server = Recorder(answer, tls)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def ok(body: bytes = b"ok", extra: str = "") -> Answer:
+    return lambda head: (f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+                         .encode() + body)
+
+
+def redirect_to(location: str) -> Answer:
+    return lambda head: (f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+                         .encode())
+
+
+def fetch(kind: type[HttpTransport], url: str, headers: dict[str, str] | None = None,
+          first: int | None = None, last: int | None = None) -> tuple[int, bytes]:
+    t = kind(url, headers or {}, (), None, 5.0)
+    try:
+        reply = t.get(url, first, last)
+        buf = memoryview(bytearray(1 << 16))
+        body = bytearray()
+        while n := reply.readinto(buf):
+            body += buf[:n]
+        reply.close(reusable=True)
+        return reply.status, bytes(body)
+    finally:
+        t.close()
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode()
+
+
+# --- credentials ---------------------------------------------------------------------------------
+
+def test_userinfo_in_the_url_is_sent_as_basic_auth(kind: type[HttpTransport]) -> None:
+    """`http://user:pass@host/f` (percent-encoded userinfo) logs in, as requests and curl do."""
+    with serving(ok()) as server:
+        status, body = fetch(kind, server.url(host="al%40ce:p%3Ass@127.0.0.1"))
+    assert (status, body) == (200, b"ok")
+    assert server.header("Authorization") == [basic("al@ce", "p:ss")]
+
+
+def test_userinfo_goes_to_its_own_host_only_after_a_redirect(kind: type[HttpTransport]) -> None:
+    with serving(ok()) as other, serving(redirect_to(other.url(host="localhost"))) as first:
+        assert fetch(kind, first.url(host="u:secret@127.0.0.1")) == (200, b"ok")
+    assert first.header("Authorization") == [basic("u", "secret")]
+    assert other.header("Authorization") == [None]
+
+
+def test_leftovers_past_content_length_are_never_the_next_reply(kind: type[HttpTransport]) -> None:
+    """A body longer than its Content-Length on a keep-alive connection, the surplus shaped like a
+    reply: the next request must get its own answer, not the leftovers."""
+    replies = iter([b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/8\r\nContent-Length: 4\r\n\r\n"
+                    b"goodHTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-7/8\r\n"
+                    b"Content-Length: 4\r\n\r\nEVIL"]
+                   + [b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-7/8\r\n"
+                      b"Content-Length: 4\r\n\r\nnext"] * 3)
+    with serving(lambda head: next(replies)) as server:
+        url = server.url()
+        t = kind(url, {}, (), None, 5.0)
+        try:
+            got = []
+            for first in (0, 4):
+                reply = t.get(url, first, first + 3)
+                buf = memoryview(bytearray(4))
+                n = reply.readinto(buf)
+                got.append(bytes(buf[:n]))
+                reply.close(reusable=True)
+        finally:
+            t.close()
+    assert got == [b"good", b"next"]
+
+
+@pytest.mark.parametrize("flood", ["10000 cookies", "1 MB cookie"])
+def test_a_cookie_flood_is_a_network_error(kind: type[HttpTransport], flood: str) -> None:
+    cookies = ([f"Set-Cookie: c{i}=v" for i in range(10_000)] if flood == "10000 cookies"
+               else ["Set-Cookie: big=" + "x" * 1_000_000])
+    with serving(ok(extra="\r\n".join(cookies) + "\r\n")) as server, \
+            pytest.raises(NetworkError, match=r"header|line"):
+        fetch(kind, server.url())
+
+
+# --- TLS -----------------------------------------------------------------------------------------
+
+def _pki(tmp: Path) -> tuple[Path, ssl.SSLContext]:
+    """A CA (its PEM at the returned path) and a server context with a certificate it signed for
+    127.0.0.1 only."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    day = datetime.timedelta(days=1)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "paxel test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(1)
+          .not_valid_before(now - day).not_valid_after(now + day)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                         critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - day).not_valid_after(now + day)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_pem = tmp / "ca.pem"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain = tmp / "server.pem"
+    chain.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain)
+    return ca_pem, context
+
+
+@pytest.fixture
+def pki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ssl.SSLContext]:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return _pki(tmp_path)
+
+
+def test_a_server_no_trusted_ca_signed_is_refused_clearly(kind: type[HttpTransport],
+                                                          pki: tuple[Path, ssl.SSLContext]) -> None:
+    with serving(ok(), tls=pki[1]) as server, pytest.raises(NetworkError, match=r"TLS error.*certificate"):
+        fetch(kind, server.url())
+    assert server.heads == []
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_the_ca_bundle_the_environment_names_is_trusted(kind: type[HttpTransport], variable: str,
+                                                        pki: tuple[Path, ssl.SSLContext],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, str(pki[0]))
+    with serving(ok(), tls=pki[1]) as server:
+        assert fetch(kind, server.url()) == (200, b"ok")
+        with pytest.raises(NetworkError, match="TLS error"):   # its name is not `localhost`
+            fetch(kind, server.url(host="localhost"))
+
+
+def test_ssl_cert_file_is_not_trusted_as_requests_ignores_it(kind: type[HttpTransport],
+                                                             pki: tuple[Path, ssl.SSLContext],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests verifies against certifi's bundle and reads only REQUESTS_CA_BUNDLE /
+    CURL_CA_BUNDLE; both transports agree (docs/engine.md says which variables count)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki[0]))
+    with serving(ok(), tls=pki[1]) as server, pytest.raises(NetworkError, match="TLS error"):
+        fetch(kind, server.url())
+
+
+def test_a_downgrade_to_http_drops_credentials(kind: type[HttpTransport],
+                                               pki: tuple[Path, ssl.SSLContext],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki[0]))
+    given = {"Authorization": "Bearer tls-only", "Cookie": "sid=1"}
+    with serving(ok()) as plain, serving(redirect_to(plain.url()), tls=pki[1]) as secure:
+        assert fetch(kind, secure.url(), given) == (200, b"ok")
+    assert secure.header("Authorization") == ["Bearer tls-only"]
+    assert plain.header("Authorization") == [None] and plain.header("Cookie") == [None]
+
+
+def test_an_error_names_paxel_not_an_internal_failure(kind: type[HttpTransport]) -> None:
+    """A port nobody listens on: a NetworkError saying so (the engine retries those)."""
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        port = s.getsockname()[1]
+    with pytest.raises(PaxelError, match="refused"):
+        fetch(kind, f"http://127.0.0.1:{port}/f.bin")
