@@ -49,7 +49,9 @@
       duplicates: s.duplicates || "rename",
       // `was`: the name the queue has in the service, so that a new name is sent as a rename
       queues: Object.entries(s.queues || {}).map(([name, q]) => ({ name, was: name, maxConcurrent: String(q.max_concurrent ?? ""),
-        windows: windowsToForm(q.schedule?.windows) })),
+        windows: windowsToForm(q.schedule?.windows),
+        // own windows none at all (`{"windows": []}`): open at any time, whatever the global ones
+        anyTime: Array.isArray(q.schedule?.windows) && !q.schedule.windows.length })),
       windows: windowsToForm(schedule.windows),
       speeds: (schedule.speeds || []).map((r) => ({ start: r.start, stop: r.stop, days: [...(r.days || DAYS)], maxSpeed: speedToField(r.max_speed) })),
       byType: rules.by_type === true,
@@ -118,9 +120,10 @@
       const before = Object.hasOwn(current.queues || {}, was) ? was : name;
       const own = (current.queues || {})[before]?.schedule;
       const edited = Array.isArray(q.windows) ? q.windows.map(window(`queues.${i}.windows`)) : null;
-      // an empty own list (written by hand: "any time", not the global windows) stays as it was
-      const schedule = edited === null || (!edited.length && own && !(own.windows || []).length) ? own
-        : edited.length ? { windows: edited } : undefined;
+      // an empty own list ("any time", not the global windows) as the form's anyTime says, or
+      // (a form without it) as it was
+      const kept = edited === null || (!edited.length && q.anyTime === undefined && own && !(own.windows || []).length);
+      const schedule = kept ? own : edited.length ? { windows: edited } : q.anyTime === true ? { windows: [] } : undefined;
       if (limit !== null && QUEUE_NAME.test(name)) {
         queues[name] = { max_concurrent: limit, ...(schedule ? { schedule } : {}) };
         if (before !== name && Object.hasOwn(current.queues || {}, before)) renamed[before] = name;

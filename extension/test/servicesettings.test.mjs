@@ -16,7 +16,7 @@ const service = {
 test("the service's settings round-trip through the form; what the page does not edit is kept", () => {
   const values = toForm(service);
   assert.equal(values.maxSpeed, "8");
-  assert.deepEqual(values.queues, [{ name: "night", was: "night", maxConcurrent: "1", windows: [] }]);
+  assert.deepEqual(values.queues, [{ name: "night", was: "night", maxConcurrent: "1", windows: [], anyTime: false }]);
   assert.deepEqual(values.speeds, [{ start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }]);
   const { set, errors } = fromForm(values, service);
   assert.equal(errors, undefined);

@@ -36,3 +36,16 @@ test("the service's error about a speed rule's limit or days is put next to that
   assert.equal(fieldOfServiceError(`${where}: \`days\` must be a non-empty list`, {}), "speeds.0.days");
   assert.equal(fieldOfServiceError("settings: `schedule`.windows[1].stop: a wall-clock time", {}), "windows.1.stop");
 });
+
+test("a queue open at any time (own windows: none) is the form's anyTime, both ways", () => {
+  const settings = { ...service, queues: { fast: { max_concurrent: 1, schedule: { windows: [] } }, slow: { max_concurrent: 1 } } };
+  const values = toForm(settings);
+  assert.deepEqual(values.queues.map((q) => q.anyTime), [true, false]);
+  assert.deepEqual(fromForm(values, settings).set.queues, settings.queues);
+  values.queues[0].anyTime = false;
+  values.queues[1].anyTime = true;
+  assert.deepEqual(fromForm(values, settings).set.queues, { fast: { max_concurrent: 1 }, slow: { max_concurrent: 1, schedule: { windows: [] } } });
+  delete values.queues[0].anyTime; // a form without the box (the options page): kept as it was
+  delete values.queues[0].windows;
+  assert.deepEqual(fromForm(values, settings).set.queues.fast, settings.queues.fast);
+});

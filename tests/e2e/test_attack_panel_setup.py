@@ -274,3 +274,20 @@ def test_a_file_types_folder_outside_the_roots_is_refused_while_sorting_by_type_
         shown = error_next_to(page, f"categories.{last}.folder")
         assert said.startswith("Not saved") and "not inside an allowed" in shown, (said, shown)
         assert paxel_env.settings_file.read_bytes() == before
+
+
+def test_a_queue_open_at_any_time_is_shown_so_and_can_be_set(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    """`"schedule": {"windows": []}` (docs/settings.md: always open, whatever the global windows)
+    looked in the panel like a queue without windows, which the view says follows the schedule."""
+    windows = [{"start": "02:00", "stop": "03:00"}]
+    with setup_view(paxel_env, xvfb, schedule={"windows": windows},
+                    queues={"fast": {"max_concurrent": 1, "schedule": {"windows": []}},
+                            "slow": {"max_concurrent": 1}}) as page:
+        assert page.js(f"{control('queues.0.anyTime')}.checked") is True
+        assert page.js(f"{control('queues.1.anyTime')}.checked") is False
+        assert page.js(f"{control('queues.0.anyTime')}.closest('label').textContent").strip()
+        page.js(f"{control('queues.0.anyTime')}.click()")
+        page.js(f"{control('queues.1.anyTime')}.click()")
+        assert save_and_wait(page).startswith("Saved")
+    assert saved(paxel_env)["queues"] == {"fast": {"max_concurrent": 1},
+                                          "slow": {"max_concurrent": 1, "schedule": {"windows": []}}}

@@ -55,14 +55,16 @@
     queues: (q, at) => [field("Name", `${at}.name`, q.name, { maxLength: 64 }),
       field("Downloads at once", `${at}.maxConcurrent`, q.maxConcurrent, { inputMode: "numeric", size: 3 }),
       node("div", { className: "own" }, list(`${at}.windows`, q.windows, (w, p) => windowFields(p, w), `Windows of queue ${q.name}`),
-        addButton(`${at}.windows`, "Add a window to this queue"))],
+        addButton(`${at}.windows`, "Add a window to this queue"),
+        node("label", { className: "check" }, node("input", { type: "checkbox", name: `${at}.anyTime`, checked: q.anyTime === true }),
+          " Without windows of its own: at any time, not the schedule's"))],
     windows: (w, at) => windowFields(at, w),
     speeds: (r, at) => [...windowFields(at, r), field("Limit (MiB/s; empty: none)", `${at}.maxSpeed`, r.maxSpeed, { inputMode: "decimal", size: 5 })],
     categories: (c, at) => [field("Type", `${at}.name`, c.name, { maxLength: 64 }),
       field("Extensions", `${at}.extensions`, c.extensions, { placeholder: "iso img" }), field("Folder", `${at}.folder`, c.folder)],
     sites: (s, at) => [field("Site", `${at}.host`, s.host, { placeholder: "example.org" }), field("Folder", `${at}.folder`, s.folder)],
   };
-  const BLANK = { queues: { name: "", was: "", maxConcurrent: "1", windows: [] }, windows: { start: "02:00", stop: "06:00", days: [...S.DAYS] },
+  const BLANK = { queues: { name: "", was: "", maxConcurrent: "1", windows: [], anyTime: false }, windows: { start: "02:00", stop: "06:00", days: [...S.DAYS] },
     speeds: { start: "09:00", stop: "18:00", days: [...S.DAYS], maxSpeed: "1" }, categories: { name: "", extensions: "", folder: "" },
     sites: { host: "", folder: "" } };
 
