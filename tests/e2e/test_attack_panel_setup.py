@@ -291,3 +291,17 @@ def test_a_queue_open_at_any_time_is_shown_so_and_can_be_set(paxel_env: PaxelEnv
         assert save_and_wait(page).startswith("Saved")
     assert saved(paxel_env)["queues"] == {"fast": {"max_concurrent": 1},
                                           "slow": {"max_concurrent": 1, "schedule": {"windows": []}}}
+
+
+def test_the_toolbar_limit_says_when_a_speed_rule_by_time_holds_instead(
+        paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
+    """A limit typed while a time-of-day rule holds is kept for after it (docs/settings.md) and
+    the service answers with the rule's: the field must not turn 8 into 1 without a word."""
+    rule = {"start": "00:00", "stop": "00:00", "max_speed": 1048576}  # round the clock
+    with setup_view(paxel_env, xvfb, schedule={"speeds": [rule]}) as page:
+        limit = "document.getElementById('global-limit')"
+        page.js(f"(c => {{ c.value = '8'; c.dispatchEvent(new Event('input', {{bubbles: true}}));"
+                f" c.dispatchEvent(new Event('change', {{bubbles: true}})); }})({limit})")
+        said = str(page.wait_for("document.getElementById('global-limit-error').textContent"))
+        assert "by time" in said and "1" in said and "8" in said, said
+        assert page.js(f"{limit}.getAttribute('aria-invalid')") != "true"

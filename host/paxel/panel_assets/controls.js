@@ -25,6 +25,13 @@
     }
     delete input.dataset.dirty;
     input.value = L.fieldFromSpeed(reply.download ? reply.download.max_speed : reply.max_speed);
+    // all downloads' limit while a speed limit by time holds: the service keeps the typed one
+    // for after it and answers with the rule's; say so instead of turning 8 into 1 in silence
+    if (!reply.download && (reply.max_speed ?? null) !== (parsed.max_speed ?? null)) {
+      const typed = L.fieldFromSpeed(parsed.max_speed);
+      errorNode.textContent = `A speed limit by time holds now: ${input.value ? `${input.value} MiB/s` : "none"}`
+        + ` (Queues, schedule and folders); ${typed ? `${typed} MiB/s` : "no limit"} applies when it ends.`;
+    }
     if (reply.download) window.paxel.update(reply.download);
   }
   document.addEventListener("input", (event) => {
