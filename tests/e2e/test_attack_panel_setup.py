@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -207,6 +208,10 @@ def test_a_queue_window_closed_while_its_download_runs_holds_it(
     with setup_view(paxel_env, xvfb, queues={"day": {"max_concurrent": 1}}) as page:
         ident = add_to_day(paxel_env, slow.url("a.bin", "capped"))
         wait_service_state(paxel_env, ident, "running")
+        deadline = time.monotonic() + 15  # some bytes in first, so that "continues" means something
+        while service_view(paxel_env, ident)["done"] == 0:
+            assert time.monotonic() < deadline, service_view(paxel_env, ident)
+            time.sleep(0.1)
         page.wait_for(f"{control('queues.0.name')}.value === 'day'")
         later = datetime.now() + timedelta(hours=3)
         press(page, "button[data-add='queues.0.windows']")
