@@ -77,6 +77,8 @@ class Faults:
     trickle_times: int = 1_000_000   # ...for the first K GETs of more than one byte (not a probe)
     redirect: str | None = None      # "other": 302 to the same target on the other host; "same": same host
     redirect_status: int = 302
+    redirect_ranged: int = 0         # 1: only GETs with a Range are redirected, to the other host
+    ranged_status: int | None = None  # answer this status (e.g. 416) to every GET with a Range
     set_cookie: str | None = None    # the redirect also answers `Set-Cookie: VALUE` (a login hop)
     location: str | None = None      # a redirect (redirect_status) with exactly this Location value
     cl_delta: int = 0                # announce Content-Length + delta, send the real bytes, then close...
@@ -346,6 +348,12 @@ class _Handler(BaseHTTPRequestHandler):
             location = f"{host}{split.path}" + (f"?{query}" if query else "")
             cookie = {"Set-Cookie": faults.set_cookie} if faults.set_cookie else {}
             self._simple(faults.redirect_status, b"", {"Location": location} | cookie)
+            return
+        if self.headers.get("Range") and self.server.name == "primary" and faults.redirect_ranged:
+            self._simple(faults.redirect_status, b"", {"Location": f"{self.server.other_base}{target}"})
+            return
+        if self.headers.get("Range") and faults.ranged_status is not None:
+            self._simple(faults.ranged_status, b"", {})
             return
         if faults.location is not None and self.server.name == "primary":
             self._simple(faults.redirect_status, b"", {"Location": faults.location})
