@@ -5,13 +5,18 @@ of its URL (never two versions spliced, never a hole), or a clear error."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from paxel.engine import DownloadOptions, Unit, UnitJob
+from paxel.engine.limits import HostSlots
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
+from support.nginx import Nginx
 
 SIZE = 1_000_000
 RATE = 1_000_000   # bytes/s per request: a unit takes 1 s, long enough to be split
@@ -69,3 +74,63 @@ def test_a_segment_that_cannot_be_split_is_fetched_whole(faultserver: FaultServe
     assert (tmp_path / "w.seg").read_bytes() == faultserver.content(url)
     assert job.pieces == 0
     assert not [r for r in faultserver.requests("GET") if r.range]
+
+
+@pytest.fixture(scope="module")
+def capped() -> Iterator[Nginx]:
+    """nginx at 1 MB/s per connection, `/limited/` also at most 2 connections per client (503)."""
+    server = Nginx(rate="1000k", conn_limit=2)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _segments(server: Nginx, prefix: str, count: int, size: int) -> list[bytes]:
+    data = [os.urandom(size) for _ in range(count)]
+    for i, body in enumerate(data):
+        server.add_file(f"{prefix}{i}.ts", content=body)
+    return data
+
+
+def test_a_two_connection_cap_never_sees_three_while_pieces_are_taken(capped: Nginx, tmp_path: Path) -> None:
+    """nginx's limit_conn 2 answers 503 to a third connection: a connection cut at a steal must
+    be gone before its worker opens another (host slots of 2, 4 connections asked for)."""
+    data = _segments(capped, "cap", 3, 1_000_000)   # the third is alone: the other one steals
+    capped.clear_log()
+    units = [Unit(capped.url(f"cap{i}.ts", "limited"), tmp_path / f"{i}.seg") for i in range(3)]
+    job = UnitJob(units, DownloadOptions(units[0].url, connections=4, host_slots=HostSlots(2), retry=FAST))
+    job.run()
+    assert [(tmp_path / f"{i}.seg").read_bytes() for i in range(3)] == data
+    log = capped.log()
+    assert job.pieces >= 1 and [line for line in log if line.range], "no piece was taken"
+    assert not [line for line in log if line.status == 503], "a third connection at once"
+
+
+def test_steal_churn_on_a_60_segment_stream(capped: Nginx, tmp_path: Path) -> None:
+    """60 segments over 4 connections: the pieces are the last wave's, not a request storm."""
+    data = _segments(capped, "churn", 60, 300_000)   # (under 256 kB a segment is never split)
+    capped.clear_log()
+    units = [Unit(capped.url(f"churn{i}.ts", "capped"), tmp_path / f"{i}.seg") for i in range(60)]
+    job = UnitJob(units, DownloadOptions(units[0].url, connections=4))
+    job.run()
+    assert [(tmp_path / f"{i}.seg").read_bytes() for i in range(60)] == data
+    gets = [line for line in capped.log() if line.method == "GET"]
+    ranged = [line for line in gets if line.range]
+    print(f"60 segments: {len(gets)} GETs, {len(ranged)} of them pieces")
+    assert len(gets) - len(ranged) == 60
+    assert len(ranged) <= 8
+
+
+def test_the_speed_limit_holds_with_pieces(capped: Nginx, tmp_path: Path) -> None:
+    """One 2 MB segment at 1 MB/s per connection, the job limited to 1.5 MB/s: pieces are
+    taken (one connection is below the limit) and together they stay under it."""
+    data = _segments(capped, "lim", 1, 2_000_000)
+    units = [Unit(capped.url("lim0.ts", "capped"), tmp_path / "0.seg")]
+    job = UnitJob(units, DownloadOptions(units[0].url, connections=4, max_speed=1_500_000))
+    began = time.monotonic()
+    job.run()
+    took = time.monotonic() - began
+    assert [(tmp_path / "0.seg").read_bytes()] == data
+    assert job.pieces >= 1
+    assert took >= 1.2, f"2 MB at 1.5 MB/s in {took:.2f} s"
