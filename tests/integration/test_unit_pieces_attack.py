@@ -6,14 +6,19 @@ of its URL (never two versions spliced, never a hole), or a clear error."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from paxel.engine import DownloadOptions, Unit, UnitJob
 from paxel.engine.limits import HostSlots
+from paxel.errors import Cancelled
+from paxel.media.job import MediaJob
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
 from support.nginx import Nginx
@@ -134,3 +139,79 @@ def test_the_speed_limit_holds_with_pieces(capped: Nginx, tmp_path: Path) -> Non
     assert [(tmp_path / "0.seg").read_bytes()] == data
     assert job.pieces >= 1
     assert took >= 1.2, f"2 MB at 1.5 MB/s in {took:.2f} s"
+
+
+def _aes_stream(server: Nginx, prefix: str, count: int, size: int) -> tuple[str, bytes]:
+    """An AES-128 HLS stream of fake MPEG-TS segments (sync byte every 188), no IV attribute:
+    each segment's IV is its media sequence number (from 7). Returns the playlist's name and
+    the plain bytes the output must be."""
+    key = os.urandom(16)
+    server.add_file(f"{prefix}.key", content=key)
+    plain, lines = [], ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2",
+                        "#EXT-X-MEDIA-SEQUENCE:7", f'#EXT-X-KEY:METHOD=AES-128,URI="{prefix}.key"']
+    for i in range(count):
+        data = b"".join(b"\x47" + os.urandom(187) for _ in range(size // 188))
+        plain.append(data)
+        padder = padding.PKCS7(128).padder()
+        enc = Cipher(algorithms.AES(key), modes.CBC((7 + i).to_bytes(16, "big"))).encryptor()
+        server.add_file(f"{prefix}{i}.ts", content=enc.update(padder.update(data) + padder.finalize())
+                        + enc.finalize())
+        lines += ["#EXTINF:2.0,", f"{prefix}{i}.ts"]
+    server.add_file(f"{prefix}.m3u8", content="\n".join([*lines, "#EXT-X-ENDLIST", ""]).encode())
+    return f"{prefix}.m3u8", b"".join(plain)
+
+
+def test_an_aes_segment_in_pieces_is_decrypted_once_whole(capped: Nginx, tmp_path: Path) -> None:
+    """A stolen piece of a CBC segment decrypted alone would be garbage at its first block."""
+    name, plain = _aes_stream(capped, "aes", 2, 1_000_000)
+    capped.clear_log()
+    out = tmp_path / "clip.ts"
+    result = MediaJob(DownloadOptions(capped.url(name, "capped"), output=out, connections=4),
+                      ffmpeg=False).run()
+    assert [line for line in capped.log() if line.range], "no piece was taken"
+    assert out.read_bytes() == plain and result.size == len(plain)
+
+
+@pytest.mark.parametrize("how", ["pause", "cancel"])
+def test_a_stop_mid_steal_leaves_no_half_unit_and_a_rerun_is_exact(capped: Nginx, tmp_path: Path,
+                                                                   how: str) -> None:
+    data = _segments(capped, f"stop{how}", 1, 3_000_000)
+    units = [Unit(capped.url(f"stop{how}0.ts", "capped"), tmp_path / "0.seg")]
+    job = UnitJob(units, DownloadOptions(units[0].url, connections=3))
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            job.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while job.pieces < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.pieces >= 2, "no piece was taken"
+    time.sleep(0.2)   # the pieces are reading
+    job.pause() if how == "pause" else job.cancel()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], Cancelled)
+    assert not list(tmp_path.iterdir()), "a half unit was left behind"
+    UnitJob(units, DownloadOptions(units[0].url, connections=3)).run()
+    assert (tmp_path / "0.seg").read_bytes() == data[0]
+
+
+def test_a_stealer_slower_than_its_owner_does_not_hold_the_unit(faultserver: FaultServer,
+                                                               tmp_path: Path) -> None:
+    """The piece's connection (the second) sends at 100 kB/s, the owner at 1 MB/s: the owner,
+    idle once its half is in, takes the slow piece's tail in turn, so the unit does not wait
+    ~9 s for the slow one."""
+    url = faultserver.url("slow.ts", size=2_000_000, trickle=RATE, slow_conn=2, slow_rate=100_000)
+    job = UnitJob([Unit(url, tmp_path / "s.seg")], DownloadOptions(url, connections=2, retry=FAST))
+    began = time.monotonic()
+    job.run()
+    took = time.monotonic() - began
+    assert (tmp_path / "s.seg").read_bytes() == faultserver.content(url)
+    assert job.pieces >= 2, "the slow piece was not taken over"
+    assert took < 5.0, f"{took:.1f} s: the unit waited for its slow piece"

@@ -96,6 +96,8 @@ class Faults:
     encode_full: int = 0             # 1: 200 answers (no Range) are compressed the same way
     encode_every: int = 1            # with `encode`: only every K-th ranged GET is encoded
                                      # ("identity" labels raw bytes Content-Encoding: identity)
+    slow_conn: int | None = None     # the K-th connection (1-based, per target) sends at...
+    slow_rate: int = 100_000         # ...this many bytes/s, whatever `trickle` says for the others
     trickle_conn: int | None = None  # only the K-th connection (1-based, per target) trickles,
                                      # at `trickle` bytes/s, for its whole life (a bad CDN path)
     overrun: int = 0                 # after a 206 body, send this many bytes nobody announced
@@ -492,6 +494,8 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.trickle_conn is not None:
             slow = state.conn_number(target, self.conn_id) == faults.trickle_conn
             rate = faults.trickle if slow and faults.trickle else None
+        if faults.slow_conn is not None and state.conn_number(target, self.conn_id) == faults.slow_conn:
+            rate = faults.slow_rate
         try:
             if encoded is not None:
                 self._write(encoded, chunked)
