@@ -4,7 +4,8 @@
 
 Prints seconds since the download was created: the probe, each worker's requests (thread,
 range) and each reply's close, then the total. No interpreter start or imports are counted
-(requests is imported before the clock starts), so what the CLI adds on top of this is start-up.
+(urllib3 and the transports are imported before the clock starts), so what the CLI adds on top
+of this is start-up.
 Used for bench/README.md's notes on the capped case (how far apart the 16 first requests are).
 """
 
@@ -16,8 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests  # noqa: F401 - imported before the clock starts (paxel imports it lazily)
-
+import paxel.directtransport  # noqa: F401 - urllib3 imported before the clock starts (paxel imports it lazily)
 from paxel import transport
 from paxel.engine import Download, DownloadOptions
 
