@@ -15,8 +15,6 @@ paxel (as bench/run.py does) to the same interleaved rounds.
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import os
 import statistics
 import sys
@@ -26,7 +24,7 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tests"))
 from run import PAXEL, PYTHON, REQUESTS_SCRIPT  # noqa: E402 - bench/ is this script's own folder
-from timing import run_timed  # noqa: E402
+from timing import before_parser, compiled_trees, run_timed  # noqa: E402
 from wire import with_timing_log  # noqa: E402
 
 from support.nginx import Nginx  # noqa: E402 - the tests' nginx, shared on purpose
@@ -57,20 +55,13 @@ def tools(url: str, out: Path, before: Path | None) -> dict[str, tuple[list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rounds", type=int, default=10)
+    p = before_parser(__doc__, rounds=10)
     p.add_argument("--size-kib", type=int, default=1)
     p.add_argument("--location", default="files", help="nginx location: files, capped, ...")
-    p.add_argument("--before", type=Path, metavar="DIR",
-                   help="also run an older paxel: DIR holds its `paxel` package (git archive OLD host/paxel)")
     args = p.parse_args(argv)
     out = Path(os.environ.get("TMPDIR", "/tmp")) / "paxel-bench-startup"
     out.mkdir(exist_ok=True)
-    import paxel as package  # an installed paxel has its bytecode compiled (run.py does the same)
-
-    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
-    if args.before is not None:
-        compileall.compile_dir(args.before / "paxel", quiet=1)
+    compiled_trees(args.before)
     nginx = Nginx(rate="8m")
     try:
         log = with_timing_log(nginx)

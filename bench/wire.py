@@ -15,8 +15,6 @@ of the connections over nginx's two workers follows the client's timing; see ben
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import os
 import re
 import signal
@@ -28,6 +26,8 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tests"))
+from timing import before_parser, compiled_trees  # noqa: E402 - bench/ is this script's own folder
+
 from support.nginx import Nginx  # noqa: E402 - the tests' nginx, shared on purpose
 
 PYTHON = str(TOP / ".venv" / "bin" / "python")
@@ -47,27 +47,19 @@ def with_timing_log(nginx: Nginx) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rounds", type=int, default=5)
+    p = before_parser(__doc__, rounds=5)
     p.add_argument("--size-mib", type=int, default=256)
     p.add_argument("-v", action="store_true", help="every request of every run")
     p.add_argument("--one-listener", action="store_true",
                    help="nginx without `reuseport` (the workers' split then follows the client's timing)")
     p.add_argument("--tools", default="paxel,aria2c,in-process,axel",
                    help="comma list from paxel,aria2c,in-process,axel (default: all)")
-    p.add_argument("--before", type=Path, metavar="DIR",
-                   help="also run an older paxel CLI: DIR holds its `paxel` package (as bench/run.py)")
     args = p.parse_args(argv)
     data = Path("/dev/shm/paxel-bench-wire")
     data.mkdir(exist_ok=True)
     out = Path(os.environ.get("TMPDIR", "/tmp")) / "paxel-bench-wire"
     out.mkdir(exist_ok=True)
-    import paxel as package  # an installed paxel has its bytecode compiled; PYTHONDONTWRITEBYTECODE=1 in an
-                  # editable checkout would otherwise recompile it on every start (as run.py does)
-
-    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
-    if args.before is not None:
-        compileall.compile_dir(args.before / "paxel", quiet=1)
+    compiled_trees(args.before)
     nginx = Nginx(rate="8m", root=data, reuseport=not args.one_listener)
     try:
         log = with_timing_log(nginx)
