@@ -197,9 +197,9 @@ def _queue(name: str, value: Any) -> str:
 
 # Settings keys a `settings` request may change (docs/settings.md). Never `roots` (where files
 # may go), `extension_ids` (who may talk to paxel) or `after_completion` (runs programs: local
-# only, its own request); `max_connections_per_host` is read at start only.
+# only, its own request).
 SETTABLE = frozenset({"max_concurrent", "default_connections", "open_panel_on_add", "max_speed", "schedule",
-                      "queues", "folder_rules", "duplicates"})
+                      "queues", "folder_rules", "duplicates", "max_connections_per_host"})
 
 
 def _settings_changes(name: str, value: Any) -> dict[str, Any]:

@@ -70,6 +70,13 @@ def test_schedule_and_settings_commands(paxel_env: PaxelEnv) -> None:
     assert json.loads(paxel_env.paxel("settings").stdout)["duplicates"] == "ask"
     refused = paxel_env.paxel("settings", "set", "roots", '["/"]', check=False)
     assert refused.returncode != 0 and "cannot change 'roots'" in refused.stderr
+    # the per-host cap, live (tests/integration/test_host_cap_live.py: what the engine does with it)
+    assert json.loads(paxel_env.paxel("settings", "set", "max_connections_per_host", "3").stdout) == \
+        {"max_connections_per_host": 3}
+    bad = paxel_env.paxel("settings", "set", "max_connections_per_host", "0", check=False)
+    assert bad.returncode != 0 and "max_connections_per_host` must be 1..1024 or null" in bad.stderr
+    assert json.loads(paxel_env.paxel("settings", "set", "max_connections_per_host", "null").stdout) == \
+        {"max_connections_per_host": None}
 
 
 def test_a_queue_schedule_from_the_cli(paxel_env: PaxelEnv) -> None:

@@ -73,9 +73,34 @@ def test_host_budget_never_hands_out_more_than_the_cap(cap: int, steps: list[tup
         assert got or sum(mine) == cap or sum(mine) + want > cap
 
 
-def test_no_cap_grants_everything() -> None:
-    assert HostBudget(None).take("http://h/x", 32) == 32
-    assert Limits(None, None).slots is None and Limits(None, 4).slots is not None
+def test_no_cap_grants_everything_and_still_counts() -> None:
+    budget = HostBudget(None)
+    assert budget.take("http://h/x", 32) == 32
+    budget.set_cap(8)   # a cap set later sees what already runs
+    assert budget.take("http://h/x", 1) == 0
+
+
+@given(st.integers(1, 8), st.integers(1, 8), st.lists(st.integers(1, 8), min_size=1, max_size=6))
+def test_a_changed_cap_is_reached_by_giving_back_down_to_one_each(before: int, after: int,
+                                                                  wants: list[int]) -> None:
+    """Downloads hold slots under `before`; the cap becomes `after` and each gives one back while
+    the host is over it, never its last (engine.coordinator.shed_over_cap)."""
+    limits = Limits(None, before)
+    slots, url = limits.slots, "http://h.test/f"
+    held = [slots.acquire(url, want, at_least=0) for want in wants]
+    limits.set_host_cap(after)
+    assert limits.hosts.per_host == slots.per_host == after
+    changed = True
+    while changed:
+        changed = False
+        for i, n in enumerate(held):
+            if n > 1 and slots.give_back(url):
+                held[i], changed = n - 1, True
+    total = sum(held)
+    assert total == slots.in_use(url)
+    assert total <= after or all(n <= 1 for n in held)
+    assert total <= max(after, sum(1 for n in held if n))
+    assert slots.acquire(url, 8, at_least=0) == max(0, min(8, after - total))
 
 
 def test_settings_speeds_and_cap() -> None:

@@ -62,6 +62,10 @@ class Worker:
             while not s.stop.is_set():
                 if seg is None:
                     with s.lock:
+                        if wid in s.shed:   # the host's cap was lowered (coordinator.shed_over_cap)
+                            s.live -= 1
+                            counted = True
+                            return
                         seg = s.table.next_for(wid, s.options.min_split) if s.table else None
                         if seg is None:
                             seg = steal_tail(s, wid, time.monotonic(), connected=kept)

@@ -45,6 +45,7 @@ def coordinate(s: Shared, part: storage.PartFile, probe: ProbeResult,
                 last_checkpoint = now
             if now - last_watch >= WATCH_INTERVAL:
                 replace_slow(s, now)
+                shed_over_cap(s)
                 last_watch = now
             if now - last_progress >= s.interval:
                 s.emit(now)
@@ -130,6 +131,37 @@ def replace_slow(s: Shared, now: float) -> None:
                  "reconnects", owner)
         if reply is not None:
             reply.abort()
+
+
+def shed_over_cap(s: Shared) -> None:
+    """The host's connection cap was lowered below what its downloads hold (HostSlots.set_cap):
+    end one of this download's connections now rather than when its piece ends (a connection's
+    first request asks for its whole share, which may be most of the file). As replace_slow, its
+    reply is aborted and what it has not fetched becomes a free segment for the others; the
+    worker then ends (connection.Worker, `Shared.shed`). One per check (every WATCH_INTERVAL);
+    each download keeps one connection, so a cap below the number of downloads running from the
+    host is reached only as they end (the scheduler starts no more meanwhile)."""
+    slots, probe = s.options.host_slots, s.probe
+    if slots is None or probe is None:
+        return
+    with s.lock:
+        table = s.table
+        if table is None or s.host_held <= 1:
+            return
+        reading = [seg for seg in table.active()
+                   if seg.owner is not None and seg.owner in s.replies and seg.owner not in s.shed]
+        if not reading or not slots.give_back(probe.url):
+            return
+        victim = max(reading, key=lambda seg: seg.owner or 0)   # worker 0 holds the first reply's transport
+        owner = victim.owner
+        assert owner is not None
+        table.take_over(victim)
+        s.shed.add(owner)
+        s.host_held -= 1
+        reply = s.replies.get(owner)
+    log.info("connection %d ends: %s is over its connection cap", owner, slots.host(probe.url))
+    if reply is not None:
+        reply.abort()
 
 
 def steal_tail(s: Shared, wid: int, now: float, *, connected: bool = True) -> Segment | None:

@@ -178,6 +178,7 @@ class Download:
                         reply = None
                     slots = self._wait_for_host(probe.url, wanted)
                 wanted = slots
+            s.host_held = slots
             first_seg = None
             if reply is not None:
                 first_seg = next(seg for seg in table.segments if seg.pos == probe.first)
@@ -206,14 +207,17 @@ class Download:
                 reply.close()
             if slots and opts.host_slots is not None:
                 opts.host_slots.release(probe.url, slots)
+            s.host_held = 0
             raise
         try:
             if inline:
                 workers[0].run()
             coordinator.coordinate(s, part, probe, threads)
-        finally:
-            if slots and opts.host_slots is not None:
-                opts.host_slots.release(probe.url, slots)
+        finally:   # what it still holds: connections ended for a lowered cap gave theirs back
+            with s.lock:
+                held, s.host_held = s.host_held, 0
+            if held and opts.host_slots is not None:
+                opts.host_slots.release(probe.url, held)
 
     def _wait_for_host(self, url: str, wanted: int) -> int:
         """Slots for `url`'s host once some are free (Stop meanwhile on pause or cancel). The

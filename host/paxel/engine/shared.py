@@ -86,6 +86,8 @@ class Shared:
         self.seg_started: dict[int, tuple[float, int]] = {}   # worker -> (since, written then)
         self.finished_rates: list[float] = []                 # speeds of recently completed segments
         self.replaced: set[int] = set()        # workers whose next request goes on a new connection
+        self.shed: set[int] = set()            # workers told to end: the host's cap was lowered
+        self.host_held = 0                     # HostSlots this download holds (job._segmented)
         self.pacing: dict[int, float] = {}     # worker -> since when it waits on the speed limit
                                                # (that time is moved out of its seg_started)
         self.fatal: PaxelError | None = None

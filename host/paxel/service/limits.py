@@ -11,6 +11,12 @@ downloads from one host never hold more than the cap together, not even for a mo
 start (the engine's `HostSlots` always grants a starting download one connection, which would
 exceed it). The engine's `HostSlots` gets the same cap: it also covers hosts reached through a
 redirect, which the scheduler cannot know before the first request.
+
+The cap changes while the service runs (`Limits.set_host_cap`, the `settings` request). Both
+halves count with no cap too, so a cap set later sees what already runs. Lowered: the scheduler
+starts nothing more on the host until its grants are below the new cap (a download's grant
+counts until it ends), and each running download gives connections back at once, down to one
+(engine.coordinator.shed_over_cap). Raised: queued downloads start on the new room at once.
 """
 
 from __future__ import annotations
@@ -30,15 +36,21 @@ class HostBudget:
     The engine's HostSlots counter with no minimum grant: a full host starts nothing."""
 
     def __init__(self, per_host: int | None) -> None:
-        self.per_host = per_host
-        self._slots = HostSlots(per_host) if per_host is not None else None
+        self._slots = HostSlots(per_host)
+
+    @property
+    def per_host(self) -> int | None:
+        return self._slots.per_host
+
+    def set_cap(self, per_host: int | None) -> None:
+        self._slots.set_cap(per_host)
 
     def take(self, url: str, want: int) -> int:
         """Up to `want` connections for `url`'s host; 0 when the host has none left."""
-        return want if self._slots is None else self._slots.acquire(url, want, at_least=0)
+        return self._slots.acquire(url, want, at_least=0)
 
     def give(self, url: str, n: int) -> None:
-        if self._slots is not None and n > 0:
+        if n > 0:
             self._slots.release(url, n)
 
 
@@ -53,7 +65,7 @@ class Limits:
                  clock: Callable[[], float] = time.time, zone: tzinfo | None = None) -> None:
         self.bucket = TokenBucket(max_speed or UNLIMITED)
         self.hosts = HostBudget(per_host)
-        self.slots = HostSlots(per_host) if per_host is not None else None
+        self.slots = HostSlots(per_host)
         self.timetable = timetable or Timetable()
         self.clock, self.zone = clock, zone
         self._base = max_speed
@@ -72,6 +84,11 @@ class Limits:
         with self._lock:
             self._base = rate
         self.check()
+
+    def set_host_cap(self, per_host: int | None) -> None:
+        """A new per-host cap (None: none) for the scheduler and the engine at once."""
+        self.hosts.set_cap(per_host)
+        self.slots.set_cap(per_host)
 
     def check(self) -> bool:
         """Apply the speed the schedule gives for now; True when the queue may start downloads."""

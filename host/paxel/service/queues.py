@@ -123,10 +123,11 @@ class Queues(Runner):
                 raise ProtocolError(f"cannot write the settings: {exc}", code=ErrorCode.DISK) from None
             # read at start only (docs/settings.md): the running service keeps its own
             new = dataclasses.replace(new, roots=self._settings.roots,
-                                       extension_ids=self._settings.extension_ids,
-                                       max_connections_per_host=self._settings.max_connections_per_host)
+                                       extension_ids=self._settings.extension_ids)
             self._settings = new
             self.limits.timetable = new.schedule
+            if "max_connections_per_host" in changes:   # raised: _pump below starts what fits now
+                self.limits.set_host_cap(new.max_connections_per_host)
             if "max_speed" in changes:
                 self.limits.set_global_speed(new.max_speed)
             # a window that closes now holds what runs, as at 06:00; one that opens starts (_pump)
