@@ -19,6 +19,7 @@
   });
   const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/; // paxel.service.settings._QUEUE_NAME
   const MAX_RATE = 2 ** 40; // bytes/s, paxel.ratelimit.MAX_RATE: the service refuses more
+  const MAX_HOST_CAP = 1024; // paxel.service.settings: `max_connections_per_host` is 1..1024 or null
   const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
   // paxel.rules: a category's name and an extension (`tar.gz` allowed), as the service checks them
   const CATEGORY_NAME = /^[\p{L}\p{N}_-]([\p{L}\p{N} ._-]{0,62}[\p{L}\p{N}_-])?$/u;
@@ -46,6 +47,7 @@
       maxConcurrent: String(s.max_concurrent ?? ""),
       defaultConnections: String(s.default_connections ?? ""),
       maxSpeed: speedToField(s.max_speed),
+      hostCap: s.max_connections_per_host == null ? "" : String(s.max_connections_per_host),
       duplicates: s.duplicates || "rename",
       // `was`: the name the queue has in the service, so that a new name is sent as a rename
       queues: Object.entries(s.queues || {}).map(([name, q]) => ({ name, was: name, maxConcurrent: String(q.max_concurrent ?? ""),
@@ -89,6 +91,11 @@
       if (!(n > 0) || Math.round(n * MIB) < 1024 || Math.round(n * MIB) > MAX_RATE) errors.push({ field: "maxSpeed", message: "Speed limit: a number of MiB/s above 0 and up to 1048576 (e.g. 8 or 0.5), or empty for none." });
       else set.max_speed = Math.round(n * MIB);
     }
+    // connections to one site over all downloads: empty is no cap (the service's null)
+    const cap = String(values.hostCap ?? "").trim();
+    if (values.hostCap === undefined) { /* kept */ } else if (cap === "") set.max_connections_per_host = null;
+    else if (/^\d+$/.test(cap) && Number(cap) >= 1 && Number(cap) <= MAX_HOST_CAP) set.max_connections_per_host = Number(cap);
+    else errors.push({ field: "hostCap", message: `Connections per site: a whole number from 1 to ${MAX_HOST_CAP}, or empty for no cap.` });
     if (!Object.hasOwn(DUPLICATES, values.duplicates)) errors.push({ field: "duplicates", message: "Choose what happens with a duplicate." });
     else set.duplicates = values.duplicates;
 
@@ -208,7 +215,7 @@
       const i = (values.queues || []).findIndex((q) => String(q.name).trim() === queue[1]);
       return i >= 0 ? `queues.${i}.maxConcurrent` : null;
     }
-    for (const [key, field] of [["max_concurrent", "maxConcurrent"], ["default_connections", "defaultConnections"], ["max_speed", "maxSpeed"], ["duplicates", "duplicates"], ["sites", "sites.0.host"]]) {
+    for (const [key, field] of [["max_connections_per_host", "hostCap"], ["max_concurrent", "maxConcurrent"], ["default_connections", "defaultConnections"], ["max_speed", "maxSpeed"], ["duplicates", "duplicates"], ["sites", "sites.0.host"]]) {
       if (text.includes(key)) return field;
     }
     return null;
@@ -286,7 +293,7 @@
     const [key, name] = String(path).split(/\.(.*)/s);
     if (key === "queues") return `queue “${name}”`;
     return { max_concurrent: "downloads at once", default_connections: "connections per download", max_speed: "speed limit",
-      duplicates: "duplicates", "schedule.windows": "schedule windows", "schedule.speeds": "speed limits by time",
+      max_connections_per_host: "connections per site", duplicates: "duplicates", "schedule.windows": "schedule windows", "schedule.speeds": "speed limits by time",
       "folder_rules.by_type": "folders by type", "folder_rules.sites": "folders by site", "folder_rules.categories": "file types" }[path] ?? path;
   }
 

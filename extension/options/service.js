@@ -68,6 +68,7 @@ function show(values) {
   f.maxConcurrent.value = values.maxConcurrent;
   f.defaultConnections.value = values.defaultConnections;
   f.maxSpeed.value = values.maxSpeed;
+  f.hostCap.value = values.hostCap;
   f.duplicates.value = values.duplicates;
   f.byType.checked = values.byType;
   for (const list of Object.keys(ROWS)) drawList(list, values[list]);
@@ -81,7 +82,7 @@ function read() {
   const withDays = (list, keys) => rows(list, keys).map((w, i) => ({
     ...w, days: [...form.querySelectorAll(`[name="${list}.${i}.day"]:checked`)].map((c) => c.value) }));
   return { maxConcurrent: f.maxConcurrent.value, defaultConnections: f.defaultConnections.value, maxSpeed: f.maxSpeed.value,
-    duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "was", "maxConcurrent"]),
+    hostCap: f.hostCap.value, duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "was", "maxConcurrent"]),
     windows: withDays("windows", ["start", "stop"]), speeds: withDays("speeds", ["start", "stop", "maxSpeed"]),
     sites: rows("sites", ["host", "folder"]) };
 }

@@ -21,8 +21,8 @@ test("the service's settings round-trip through the form; what the page does not
   const { set, errors } = fromForm(values, service);
   assert.equal(errors, undefined);
   assert.deepEqual(set, {
-    max_concurrent: 3, default_connections: 8, max_speed: 8388608, duplicates: "ask", queues: service.queues,
-    schedule: service.schedule, folder_rules: service.folder_rules,
+    max_concurrent: 3, default_connections: 8, max_speed: 8388608, max_connections_per_host: null, duplicates: "ask",
+    queues: service.queues, schedule: service.schedule, folder_rules: service.folder_rules,
   });
 });
 
@@ -184,4 +184,20 @@ test("any values of the panel's extra fields give either a set or errors, never 
       }
     }
   }));
+});
+
+test("the per-site connection cap: empty is no cap, 1..1024 is sent, anything else names its field and sends nothing", () => {
+  const values = toForm({ ...service, max_connections_per_host: 4 });
+  assert.equal(values.hostCap, "4");
+  assert.equal(toForm(service).hostCap, "");
+  assert.equal(fromForm({ ...values, hostCap: " 2 " }, service).set.max_connections_per_host, 2);
+  assert.equal(fromForm({ ...values, hostCap: "" }, service).set.max_connections_per_host, null);
+  assert.equal(fromForm({ ...values, hostCap: "1024" }, service).set.max_connections_per_host, 1024);
+  assert.ok(!("max_connections_per_host" in fromForm({ ...values, hostCap: undefined }, service).set), "a form without it keeps it");
+  for (const bad of ["0", "1025", "2.5", "-1", "four", "1e3"]) {
+    const { set, errors } = fromForm({ ...values, hostCap: bad }, service);
+    assert.equal(set, undefined, bad);
+    assert.deepEqual(errors.map((e) => e.field), ["hostCap"], bad);
+  }
+  assert.equal(fieldOfServiceError("settings.json: `max_connections_per_host` must be 1..1024 or null", values), "hostCap");
 });

@@ -101,7 +101,7 @@ def test_queues_windows_and_folder_rules_edited_in_the_panel(
                        " && c.closest('label').textContent.trim().length > 0)")
         press(page, "button[data-add=queues]")
         assert page.js("document.activeElement.name") == "queues.1.name"
-        assert page.js("document.getElementById('setup-host-cap').textContent") == "at most 8"
+        assert page.js("document.querySelector('#setup-form [name=hostCap]').value") == "8"
         before = paxel_env.settings_file.read_bytes()
 
         # Bad input everywhere: nothing is sent, each error is next to its field.

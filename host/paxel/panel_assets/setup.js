@@ -1,6 +1,6 @@
 // The panel's "Queues, schedule and folders": named queues (name, downloads at once, their own
 // windows), schedule windows and time-of-day speed limits, folders by file type and by site,
-// connections and duplicates (the per-site cap only shown: the service reads it at start). It edits the service's settings through the `settings` request,
+// connections (per download, and per site over all downloads) and duplicates. It edits the service's settings through the `settings` request,
 // the one `paxel queue`, `paxel schedule` and the options page send (pywebview.api.settings).
 //
 // The form's values are one object (`values`, lib/servicesettings.js's toForm shape) that every
@@ -82,10 +82,8 @@
       ol.replaceWith(list(name, values[name], ROWS[name], ol.getAttribute("aria-label")));
     }
     const f = form.elements;
-    for (const name of ["maxConcurrent", "defaultConnections", "duplicates"]) f[name].value = values[name];
+    for (const name of ["maxConcurrent", "defaultConnections", "hostCap", "duplicates"]) f[name].value = values[name];
     f.byType.checked = values.byType;
-    const cap = current.max_connections_per_host;
-    document.getElementById("setup-host-cap").textContent = cap ? `at most ${cap}` : "no cap";
   }
 
   function formOf(settings) {
