@@ -65,6 +65,7 @@ class Worker:
                         if wid in s.shed:   # the host's cap was lowered (coordinator.shed_over_cap)
                             s.live -= 1
                             counted = True
+                            own = True   # no kept-alive socket stays open (worker 0's: the job's)
                             return
                         seg = s.table.next_for(wid, s.options.min_split) if s.table else None
                         if seg is None:
