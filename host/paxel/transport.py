@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from paxel import __version__
 from paxel.controls import has_controls
@@ -40,6 +40,7 @@ USER_AGENT = f"paxel/{__version__}"
 DEFAULT_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", "Accept": "*/*",
                    "Connection": "keep-alive"}
 REDIRECTS = (301, 302, 303, 307, 308)
+DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_REDIRECTS = 10
 # Seconds a reply's status line and headers may take as a whole (paxel.headerdeadline): the read
 # timeout counts per socket read, so a server sending a header byte now and then never meets it.
@@ -87,6 +88,19 @@ def host_of(url: str) -> str:
 
 def downgrades(origin_url: str, url: str) -> bool:
     return urlsplit(origin_url).scheme.lower() == "https" and urlsplit(url).scheme.lower() == "http"
+
+
+def same_port(origin_url: str, url: str) -> bool:
+    """Whether `url` is on the origin's port (default ports filled in; http:80 to https:443, an
+    upgrade, counts as the same, as requests counts it)."""
+    def port(parts: SplitResult) -> int | None:
+        return parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+    before, after = urlsplit(origin_url), urlsplit(url)
+    if port(before) == port(after):
+        return True
+    upgrade = (before.scheme.lower(), port(before), after.scheme.lower(), port(after))
+    return upgrade == ("http", 80, "https", 443)
 
 
 def keeps_credentials(origin_url: str, url: str) -> bool:
@@ -185,6 +199,11 @@ class HttpTransport:
             kept = {k: v for k, v in self._headers.items() if k.lower() not in CREDENTIAL_HEADERS}
             return kept | ({"Cookie": jar} if jar and not downgrades(self._origin_url, url) else {})
         headers = dict(self._headers)
+        if not same_port(self._origin_url, url):
+            # Another port is another origin (maybe another user's service on a shared host):
+            # Authorization stays with the origin, as requests' own redirect rule keeps it.
+            # Cookies go: RFC 6265 scopes them by host, not port, as a browser sends them.
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
         if jar:  # a Cookie given as a header (any case) is kept, followed by the matching cookies
             given = [headers.pop(k) for k in [k for k in headers if k.lower() == "cookie"]]
             headers["Cookie"] = "; ".join([*given, jar])

@@ -147,6 +147,18 @@ def test_userinfo_goes_to_its_own_host_only_after_a_redirect(kind: type[HttpTran
     assert other.header("Authorization") == [None]
 
 
+def test_authorization_does_not_follow_a_redirect_to_another_port(kind: type[HttpTransport]) -> None:
+    """Another port is another origin (another service, maybe another user's on a shared host):
+    Authorization stays with the origin as requests' own redirect rule keeps it (cookies, which
+    RFC 6265 scopes by host and not port, may go, as a browser's would)."""
+    given = {"Authorization": "Bearer origin-only", "Cookie": "sid=1"}
+    with serving(ok()) as other, serving(redirect_to(other.url())) as first:
+        assert fetch(kind, first.url(), given) == (200, b"ok")
+    assert first.header("Authorization") == ["Bearer origin-only"]
+    assert other.header("Authorization") == [None]
+    assert other.header("Cookie") == ["sid=1"]
+
+
 def test_leftovers_past_content_length_are_never_the_next_reply(kind: type[HttpTransport]) -> None:
     """A body longer than its Content-Length on a keep-alive connection, the surplus shaped like a
     reply: the next request must get its own answer, not the leftovers."""

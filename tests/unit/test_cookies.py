@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paxel.cookies import Cookie, cookie_header, parse_netscape
-from paxel.transport import keeps_credentials
+from paxel.transport import keeps_credentials, same_port
 
 NOW = 1_000_000.0
 
@@ -61,3 +61,14 @@ def test_netscape_file() -> None:
 def test_credentials_follow_a_redirect_only_to_the_same_host_without_downgrade(
         origin: str, target: str, kept: bool) -> None:
     assert keeps_credentials(origin, target) is kept
+
+
+@pytest.mark.parametrize(("origin", "target", "same"), [
+    ("http://a.example/x", "http://a.example:80/y", True),      # the default port spelled out
+    ("http://a.example/x", "https://a.example/y", True),        # an upgrade on default ports
+    ("http://a.example:8080/x", "https://a.example/y", False),
+    ("https://a.example/x", "https://a.example:8443/y", False),
+    ("http://a.example:8000/x", "http://a.example:9000/y", False),
+])
+def test_authorization_stays_on_the_origins_port(origin: str, target: str, same: bool) -> None:
+    assert same_port(origin, target) is same
