@@ -312,15 +312,18 @@ def test_the_toolbar_limit_says_when_a_speed_rule_by_time_holds_instead(
         assert page.js(f"{limit}.getAttribute('aria-invalid')") != "true"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the per-host cap (issue 13 item 1) is set on no surface: settings.json by hand, read at start "
-    "only (schema.SETTABLE lacks it; HostSlots is built once at start); the panel shows it, the "
-    "CLI's `paxel settings set` refuses it"))
 def test_the_per_host_cap_is_a_control_in_the_panel(paxel_env: PaxelEnv, xvfb: Xvfb) -> None:
     with setup_view(paxel_env, xvfb, max_connections_per_host=8) as page:
-        type_in(page, "maxConnectionsPerHost", "4")
+        for bad in ("0", "1025", "1e1", "-2"):
+            type_in(page, "hostCap", bad)
+            assert save_and_wait(page).startswith("Not saved"), bad
+            assert "1 to 1024" in error_next_to(page, "hostCap"), bad
+        type_in(page, "hostCap", "4")
         assert save_and_wait(page).startswith("Saved")
-    assert saved(paxel_env)["max_connections_per_host"] == 4
+        assert saved(paxel_env)["max_connections_per_host"] == 4
+        type_in(page, "hostCap", "")
+        assert save_and_wait(page).startswith("Saved")
+    assert saved(paxel_env)["max_connections_per_host"] is None
 
 
 @pytest.mark.xfail(strict=True, reason=(
