@@ -109,6 +109,17 @@ def keeps_credentials(origin_url: str, url: str) -> bool:
     return host_of(url) == host_of(origin_url) and not downgrades(origin_url, url)
 
 
+def wire_value(value: str) -> str:
+    """A header value as http.client sends it (one latin-1 character per byte): one with
+    characters latin-1 cannot hold (a pasted cookie, a Referer) goes as its UTF-8 bytes, as curl
+    sends it; http.client would otherwise fail inside requests with an internal error."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8").decode("latin-1")
+    return value
+
+
 def check_url(url: str) -> None:
     """UsageError unless `url` is an absolute http(s) URL with a host and no control character."""
     if has_controls(url):
@@ -144,7 +155,8 @@ class HttpTransport:
         self._origin_url = origin_url
         self._header_deadline = header_deadline
         given = {name.lower() for name in headers}   # header names are case-insensitive
-        self._headers = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in given} | dict(headers)
+        self._headers = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in given} | {
+            k: wire_value(v) for k, v in headers.items()}
         self._cookies = tuple(cookies)
         self._timeout = timeout
         self._proxy = proxy

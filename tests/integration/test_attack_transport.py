@@ -159,6 +159,18 @@ def test_authorization_does_not_follow_a_redirect_to_another_port(kind: type[Htt
     assert other.header("Cookie") == ["sid=1"]
 
 
+# --- header values -------------------------------------------------------------------------------
+
+def test_a_header_value_beyond_latin1_goes_as_utf8(kind: type[HttpTransport]) -> None:
+    """HTTP carries bytes; a value with characters latin-1 cannot hold (a cookie or Referer the
+    user pasted) goes as its UTF-8 bytes, as curl sends it, never an internal error."""
+    with serving(ok()) as server:
+        assert fetch(kind, server.url(), {"X-Note": "café €"}) == (200, b"ok")
+    assert server.header("X-Note") == ["café €".encode().decode("latin-1")]
+
+
+# --- replies -------------------------------------------------------------------------------------
+
 def test_leftovers_past_content_length_are_never_the_next_reply(kind: type[HttpTransport]) -> None:
     """A body longer than its Content-Length on a keep-alive connection, the surplus shaped like a
     reply: the next request must get its own answer, not the leftovers."""
