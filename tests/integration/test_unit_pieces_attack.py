@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from paxel.engine import DownloadOptions, Unit, UnitJob
 from paxel.engine.limits import HostSlots
-from paxel.errors import Cancelled
+from paxel.errors import Cancelled, ServerMisbehaved
 from paxel.media.job import MediaJob
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
@@ -215,3 +215,22 @@ def test_a_stealer_slower_than_its_owner_does_not_hold_the_unit(faultserver: Fau
     assert (tmp_path / "s.seg").read_bytes() == faultserver.content(url)
     assert job.pieces >= 2, "the slow piece was not taken over"
     assert took < 5.0, f"{took:.1f} s: the unit waited for its slow piece"
+
+
+@pytest.mark.parametrize("split", [True, False], ids=["split", "whole"])
+def test_a_byte_range_unit_is_its_range_even_when_the_206_runs_longer(faultserver: FaultServer,
+                                                                      tmp_path: Path, split: bool) -> None:
+    """EXT-X-BYTERANGE: a 206 with the right Content-Range but a Content-Length (and body)
+    5000 bytes past it. The unit is its range, not the start of the next segment too (or a
+    clear error)."""
+    first, last = 100_000, 100_000 + SIZE - 1
+    url = faultserver.url("long.ts", size=SIZE + 200_000, trickle=RATE if split else None, cl_extra=5000)
+    job = UnitJob([Unit(url, tmp_path / "r.seg", (first, last))],
+                  DownloadOptions(url, connections=3, retry=FAST))
+    try:
+        job.run()
+    except ServerMisbehaved:
+        assert not (tmp_path / "r.seg").exists()
+        return
+    assert (tmp_path / "r.seg").read_bytes() == faultserver.content(url)[first:last + 1]
+

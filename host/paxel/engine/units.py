@@ -46,17 +46,25 @@ class Unit:
 
 
 class _RangeReply:
-    """A 206 for exactly the asked range, shown to stream_body as the whole body it expects."""
+    """A 206 for exactly the asked range, shown to stream_body as the whole body it expects.
+    Its body must be exactly the range's length: a chunked one is counted as it comes."""
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, length: int) -> None:
         self._reply = reply
+        self._left = length
         self.status = 200
         self.headers = reply.headers
         self.url = reply.url
         self.body_end = reply.body_end
 
     def readinto(self, buf: memoryview) -> int:
-        return self._reply.readinto(buf)
+        n = self._reply.readinto(buf)
+        self._left -= n
+        if self._left < 0:
+            raise ServerMisbehaved(f"{self.url} sent more bytes than the range it announced")
+        if n == 0 and self._left:
+            raise NetworkError(f"{self.url} closed the connection early ({self._left} bytes short)")
+        return n
 
     def close(self, *, reusable: bool = False) -> None:
         self._reply.close(reusable=reusable)
@@ -84,11 +92,15 @@ class _RangeTransport:
             matches = (got.start, got.end) == (self._first, self._last)
         except ValueError:
             matches = False
+        length = self._last - self._first + 1
+        raw = (reply.headers.get("Content-Length") or "").strip()
+        if matches and raw and raw != str(length):   # the body would run into the next segment
+            matches = False
         if not matches:
             reply.close()
-            raise ServerMisbehaved(f"{url}: asked for bytes {self._first}-{self._last}, "
-                                   f"got {reply.headers.get('Content-Range')!r}")
-        return _RangeReply(reply)
+            raise ServerMisbehaved(f"{url}: asked for bytes {self._first}-{self._last}, got "
+                                   f"{reply.headers.get('Content-Range')!r} ({raw or 'no'} Content-Length)")
+        return _RangeReply(reply, length)
 
     def close(self) -> None:
         pass
