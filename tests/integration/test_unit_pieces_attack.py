@@ -5,6 +5,7 @@ of its URL (never two versions spliced, never a hole), or a clear error."""
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -15,11 +16,14 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitJob
 from paxel.engine.limits import HostSlots
+from paxel.engine.unitpieces import Running
 from paxel.errors import Cancelled, ServerMisbehaved
 from paxel.media.job import MediaJob
 from paxel.retry import RetryPolicy
+from paxel.segments import Segment, SegmentTable
 from support.faultserver import FaultServer
 from support.nginx import Nginx
 
@@ -234,3 +238,25 @@ def test_a_byte_range_unit_is_its_range_even_when_the_206_runs_longer(faultserve
         return
     assert (tmp_path / "r.seg").read_bytes() == faultserver.content(url)[first:last + 1]
 
+
+def test_two_pieces_that_end_together_place_their_unit_once(tmp_path: Path) -> None:
+    """Both pieces of a unit have all their bytes in, neither has left yet (a loaded machine: the
+    last write is committed, the thread not yet back in _leave). The first to leave must not
+    place the unit while the other still owns a piece: the second then found it gone from the
+    running list (seen: "internal error: list.remove(x): x not in list" from a paused job)."""
+    url = "http://127.0.0.1:9/u.ts"
+    job = UnitJob([Unit(url, tmp_path / "u.seg")], DownloadOptions(url, connections=2))
+    part = storage.PartFile.claim(tmp_path / "u.seg.part")
+    assert part is not None
+    part.write_at(memoryview(b"ab" * 200_000), 0)
+    view = copy.copy(job._s)
+    front, tail = Segment.fresh(0, 200_000, 200_000), Segment.fresh(200_000, 400_000, 200_000)
+    front.owner, tail.owner = 0, 1
+    view.table = SegmentTable(400_000, [front, tail])
+    r = Running(0, url, part, view, 0, 400_000, None, None)
+    job._running.append(r)
+    job._leave(r, front, ok=True)
+    assert not (tmp_path / "u.seg").exists(), "placed while a piece was still owned"
+    job._leave(r, tail, ok=True)
+    assert (tmp_path / "u.seg").read_bytes() == b"ab" * 200_000
+    assert job._done[0].size == 400_000 and not job._running

@@ -335,7 +335,9 @@ class UnitJob:
             if not ok or seg.written < seg.end:
                 r.whole = True
             seg.owner = None
-            complete = not r.whole and r.table.finished
+            # all bytes in is not enough: a piece whose last bytes are committed may not have
+            # left yet, and it would place (and take out of _running) the same unit again
+            complete = not r.whole and r.table.finished and not r.owned()
             if not complete and not (r.whole and not r.owned()):
                 return
             self._running.remove(r)
