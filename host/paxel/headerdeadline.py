@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import heapq
+import http.client
 import itertools
 import socket
 import threading
@@ -126,12 +127,29 @@ def _watched(sock: Any, read: Callable[[], urllib3.response.HTTPResponse]) -> ur
         WATCHDOG.disarm(entry)
 
 
+class _Response(http.client.HTTPResponse):
+    """http.client's response that also passes over interim 1xx replies (103 Early Hints, 102
+    Processing) as it does 100 Continue: otherwise the 103 would be the answer, with the real
+    206 left unread on the connection (curl and browsers skip them)."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            status: tuple[str, int, str] = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status[1] < 200 or status[1] == 101:   # 101 switches protocols: an answer
+                return status
+            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+
+
 class _HTTPConnection(urllib3.connection.HTTPConnection):
+    response_class = _Response
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         return _watched(self.sock, super().getresponse)
 
 
 class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _Response
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         return _watched(self.sock, super().getresponse)
 

@@ -171,6 +171,17 @@ def test_a_header_value_beyond_latin1_goes_as_utf8(kind: type[HttpTransport]) ->
 
 # --- replies -------------------------------------------------------------------------------------
 
+def test_early_hints_before_the_partial_reply_are_skipped(kind: type[HttpTransport]) -> None:
+    """103 Early Hints (and 100 Continue) come before the real answer on the same connection."""
+    def answer(head: str) -> bytes:
+        return (b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                b"HTTP/1.1 100 Continue\r\n\r\n"
+                b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/10\r\n"
+                b"Content-Length: 4\r\n\r\nbody")
+    with serving(answer) as server:
+        assert fetch(kind, server.url(), first=0, last=3) == (206, b"body")
+
+
 def test_leftovers_past_content_length_are_never_the_next_reply(kind: type[HttpTransport]) -> None:
     """A body longer than its Content-Length on a keep-alive connection, the surplus shaped like a
     reply: the next request must get its own answer, not the leftovers."""
