@@ -1,7 +1,7 @@
 """Real media in pieces: segments big enough to be split (an 8-s 360p stream at 3 Mbit/s, ~800 kB
 a segment, cut by ffmpeg into fMP4 with EXT-X-MAP, one file with EXT-X-BYTERANGE, DASH
-SegmentList with mediaRange and SegmentBase), served by nginx at 1 MB/s per connection to more
-connections than segments: idle connections take pieces, and ffprobe finds every frame."""
+SegmentList with mediaRange and SegmentBase, a live playlist), served by nginx at 1 MB/s per
+connection to more connections than segments: idle connections take pieces, and ffprobe finds every frame."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from paxel.media.job import MediaJob
 from support.media import FFMPEG, check_output
 from support.nginx import Nginx
 
+pytestmark = pytest.mark.media
 SECONDS = 8
 HEIGHT = 360
 
@@ -45,6 +48,8 @@ def big_media() -> Iterator[Nginx]:
     _ff(*copy, *hls, "-hls_segment_type", "fmp4", "-hls_segment_filename", "seg%03d.m4s", "index.m3u8",
         cwd=root / "fmp4")
     _ff(*copy, *hls, "-hls_flags", "single_file", "index.m3u8", cwd=root / "range")
+    _ff(*copy, *hls, "-hls_segment_filename", "seg%03d.ts", "index.m3u8", cwd=root / "ts")
+    (root / "live").mkdir()
     _ff(*copy, "-map", "0:v", "-map", "0:a", "-f", "dash", "-seg_duration", "2",
         "-use_template", "0", "-use_timeline", "0", "-single_file", "1",
         "-adaptation_sets", "id=0,streams=v id=1,streams=a", "manifest.mpd", cwd=root / "dashlist")
@@ -82,4 +87,42 @@ def test_dash_segmentbase_is_fetched_whole_and_plays(big_media: Nginx, tmp_path:
     out = tmp_path / "clip.mp4"
     MediaJob(DownloadOptions(big_media.url("dashbase/manifest.mpd", "capped"), output=out,
                              connections=8)).run()
+    check_output(out, HEIGHT, seconds=SECONDS)
+
+
+def _live(root: Path, count: int, end: bool) -> None:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:0"]
+    for i in range(count):
+        lines += ["#EXTINF:2.000000,", f"../ts/seg{i:03}.ts"]
+    tmp = root / "live" / "index.m3u8.tmp"
+    tmp.write_text("\n".join([*lines, *(["#EXT-X-ENDLIST"] if end else [])]) + "\n")
+    tmp.chmod(0o644)
+    tmp.replace(root / "live" / "index.m3u8")
+
+
+def test_a_live_recording_in_pieces_has_every_frame(big_media: Nginx, tmp_path: Path) -> None:
+    """A live playlist (2 segments, then 4 and its end): the segments of each re-read are
+    fetched in pieces too; the recording plays whole."""
+    root = big_media.data
+    _live(root, 2, end=False)
+    big_media.clear_log()
+    out = tmp_path / "live.mp4"
+    errors: list[BaseException] = []
+    job = MediaJob(DownloadOptions(big_media.url("live/index.m3u8", "capped"), output=out, connections=8))
+
+    def run() -> None:
+        try:
+            job.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and job.progress.segments_done < 2 and thread.is_alive():
+        time.sleep(0.05)
+    _live(root, 4, end=True)
+    thread.join(30)
+    assert not thread.is_alive() and not errors, errors
+    assert [line for line in big_media.log() if line.range], "no piece was taken"
     check_output(out, HEIGHT, seconds=SECONDS)
