@@ -32,7 +32,7 @@ import urllib3
 from paxel.errors import NetworkError, UsageError
 from paxel.headerdeadline import POOLS
 from paxel.httpreply import HttpReply, describe
-from paxel.transport import HttpTransport, ca_bundle, host_of
+from paxel.transport import HttpTransport, ca_bundle, origin_cookie_policy
 
 if TYPE_CHECKING:
     import http.cookiejar
@@ -109,8 +109,7 @@ class DirectTransport(HttpTransport):
         import urllib.request
 
         if self._jar is None:
-            policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[host_of(self._origin_url)])
-            self._jar = http.cookiejar.CookieJar(policy)
+            self._jar = http.cookiejar.CookieJar(origin_cookie_policy(self._origin_url))
         original = getattr(raw, "_original_response", None)   # http.client's: what the jar reads
         if original is not None:
             self._jar.extract_cookies(original, urllib.request.Request(url))

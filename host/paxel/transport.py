@@ -19,7 +19,7 @@ import http.client
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from paxel import __version__
@@ -33,6 +33,8 @@ __all__ = ["HttpReply", "HttpTransport", "Reply", "Transport", "check_url", "des
            "keeps_credentials", "redirect_target", "transport_for"]
 
 if TYPE_CHECKING:   # requests (and urllib3) are imported with the first transport, not before:
+    import http.cookiejar
+
     import requests  # the protocols and helpers here serve code that never makes a request
 
 USER_AGENT = f"paxel/{__version__}"
@@ -165,8 +167,6 @@ class HttpTransport:
 
     def _open(self) -> None:
         """The connection pool (here requests' Session)."""
-        import http.cookiejar
-
         from paxel.headerdeadline import watched_adapter
 
         self.session = _session_class()()
@@ -177,7 +177,7 @@ class HttpTransport:
         self.session.trust_env = False
         self.session.verify = ca_bundle() or True
         # cookies the server sets live only for the host the user asked for
-        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[host_of(self._origin_url)]))
+        self.session.cookies.set_policy(origin_cookie_policy(self._origin_url))
 
     def _drop_connections(self) -> None:
         for adapter in self.session.adapters.values():
@@ -277,6 +277,25 @@ class HttpTransport:
 
     def close(self) -> None:
         self.session.close()
+
+
+def origin_cookie_policy(origin_url: str) -> http.cookiejar.CookiePolicy:
+    """http.cookiejar's policy for cookies the server sets, kept and sent for the host the user
+    asked for only. Judged by the request's own host: `allowed_domains` compares the jar's
+    domain, which is `localhost.local` for `localhost` (any host without a dot), so a login hop
+    on such a host never got its cookie back."""
+    import http.cookiejar
+
+    origin = host_of(origin_url)
+
+    class OriginOnly(http.cookiejar.DefaultCookiePolicy):
+        def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+            return host_of(request.get_full_url()) == origin and super().set_ok(cookie, request)
+
+        def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+            return host_of(request.get_full_url()) == origin and super().return_ok(cookie, request)
+
+    return OriginOnly()
 
 
 def ca_bundle() -> str | None:

@@ -215,6 +215,21 @@ def test_a_cookie_flood_is_a_network_error(kind: type[HttpTransport], flood: str
         fetch(kind, server.url())
 
 
+def test_cookies_a_localhost_server_sets_come_back(kind: type[HttpTransport]) -> None:
+    """A login hop on `localhost` (http.cookiejar calls it `localhost.local`)."""
+    state = {"n": 0}
+
+    def answer(head: str) -> bytes:
+        state["n"] += 1
+        if state["n"] == 1:
+            return (b"HTTP/1.1 302 Found\r\nLocation: /f.bin\r\nSet-Cookie: sid=abc; Path=/\r\n"
+                    b"Content-Length: 0\r\n\r\n")
+        return ok()(head)
+    with serving(answer) as server:
+        assert fetch(kind, server.url("/login", host="localhost")) == (200, b"ok")
+    assert server.header("Cookie") == [None, "sid=abc"]
+
+
 # --- TLS -----------------------------------------------------------------------------------------
 
 def _pki(tmp: Path) -> tuple[Path, ssl.SSLContext]:
