@@ -48,8 +48,9 @@ def _one_version(server: FaultServer, url: str, data: bytes) -> None:
     {"cl_extra": 5000},                                       # 206 longer than its range
     {"overrun": 5000},                                        # bytes after the 206's body
     {"chunked_ranges": 1},                                    # 206 chunked, no length
+    {"cl_delta": 300_000},                                    # the first answer's length lies
 ], ids=["etag-changes", "last-modified-changes", "if-range-200", "shorter", "416", "503",
-        "cl-extra", "overrun", "chunked-206"])
+        "cl-extra", "overrun", "chunked-206", "first-length-lies"])
 def test_a_stolen_piece_never_mixes_two_answers(faultserver: FaultServer, tmp_path: Path,
                                                 fault: dict[str, object]) -> None:
     url = faultserver.url("seg.ts", size=SIZE, trickle=RATE, **fault)
