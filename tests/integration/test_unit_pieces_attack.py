@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -261,3 +264,35 @@ def test_two_pieces_that_end_together_place_their_unit_once(tmp_path: Path) -> N
     job._leave(r, tail, ok=True)
     assert (tmp_path / "u.seg").read_bytes() == b"ab" * 200_000
     assert job._done[0].size == 400_000 and not job._running
+
+
+def test_kill_9_mid_steal_of_an_aes_stream_then_the_rerun_is_exact(tmp_path: Path) -> None:
+    """Killed while encrypted segments come in pieces: nothing half-fetched is decrypted or
+    trusted on the rerun (its `.enc.part` is fetched again whole), the output is the plain bytes."""
+    server = Nginx(rate="300k")   # 3.3 s a segment on one connection
+    try:
+        name, plain = _aes_stream(server, "kill", 2, 1_000_000)
+        out, work = tmp_path / "clip.ts", tmp_path / "clip.ts.paxel-media"
+        url = server.url(name, "capped")
+        script = ("import sys; from pathlib import Path; from paxel.engine import DownloadOptions; "
+                  "from paxel.media.job import MediaJob; "
+                  "MediaJob(DownloadOptions(sys.argv[1], output=Path(sys.argv[2]), connections=4), "
+                  "ffmpeg=False).run()")
+        run = subprocess.Popen([sys.executable, "-c", script, url, str(out)], stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not list(work.glob("*.enc.part")):
+            time.sleep(0.02)
+        time.sleep(0.8)   # the idle connections have taken pieces (after 0.25 s) and are reading
+        assert run.poll() is None, "finished before it could be killed"
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        assert list(work.glob("*.enc.part")), "no segment was on its way"
+        time.sleep(0.2)   # (nginx logs a request as it ends: the killed ones too)
+        assert [line for line in server.log() if line.range], "no piece was taken"
+        server.clear_log()
+        result = MediaJob(DownloadOptions(url, output=out, connections=4), ffmpeg=False).run()
+        assert out.read_bytes() == plain and result.size == len(plain)
+        for i in range(2):   # each segment asked for again from byte 0
+            assert [line for line in server.log() if line.request.endswith(f"kill{i}.ts") and not line.range]
+    finally:
+        server.stop()
