@@ -258,12 +258,17 @@ class HttpTransport:
     def _request(self, url: str, headers: Mapping[str, str]) -> HttpReply:
         import requests
 
+        proxies = self._proxies_for(url)
         try:
             response = self.session.get(url, headers=dict(headers), stream=True, allow_redirects=False,
-                                        proxies=self._proxies_for(url),
-                                        timeout=(min(self._timeout, 15.0), self._timeout))
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema) as exc:
+                                        proxies=proxies, timeout=(min(self._timeout, 15.0), self._timeout))
+        except requests.exceptions.InvalidSchema as exc:
+            if "SOCKS" in str(exc):   # requests speaks SOCKS only with PySocks (not a paxel dependency)
+                raise UsageError(f"the proxy {' / '.join(sorted(set(proxies.values())))} is a SOCKS proxy, "
+                                 "which needs the PySocks package in paxel's Python environment "
+                                 "(pip install PySocks), or give an http:// proxy") from None
+            raise UsageError(f"bad URL {url!r}: {exc}") from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise UsageError(f"bad URL {url!r}: {exc}") from None
         except requests.exceptions.ProxyError as exc:
             raise NetworkError(f"proxy refused {url}: {describe(exc)}") from None

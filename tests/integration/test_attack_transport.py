@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import importlib.util
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -19,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from paxel.directtransport import DirectTransport
-from paxel.errors import NetworkError, PaxelError
-from paxel.transport import HttpTransport
+from paxel.errors import NetworkError, PaxelError, UsageError
+from paxel.transport import HttpTransport, transport_for
 
 Answer = Callable[[str], bytes]   # a request's head (latin-1) -> the raw reply
 
@@ -323,3 +325,64 @@ def test_an_error_names_paxel_not_an_internal_failure(kind: type[HttpTransport])
         port = s.getsockname()[1]
     with pytest.raises(PaxelError, match="refused"):
         fetch(kind, f"http://127.0.0.1:{port}/f.bin")
+
+
+# --- proxies -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["--proxy", "ALL_PROXY"])
+def test_a_socks_proxy_without_pysocks_says_what_is_missing(where: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests speaks SOCKS only with PySocks, which paxel does not install (unmaintained since
+    2019): the user hears that, not "bad URL" about a URL that is fine."""
+    if importlib.util.find_spec("socks") is not None:
+        pytest.skip("PySocks is installed here")
+    for name in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    proxy = "socks5://127.0.0.1:9"
+    if where == "ALL_PROXY":
+        monkeypatch.setenv("ALL_PROXY", proxy)
+    t = transport_for("http://127.0.0.1:9/f.bin", {}, (), proxy if where == "--proxy" else None, 5.0)
+    try:
+        with pytest.raises(UsageError) as info:
+            t.get("http://127.0.0.1:9/f.bin")
+    finally:
+        t.close()
+    assert "PySocks" in str(info.value) and "socks5://127.0.0.1:9" in str(info.value)
+    assert "bad URL" not in str(info.value)
+
+
+@pytest.mark.parametrize(("env", "proxied"), [
+    ({"HTTP_PROXY": "http://127.0.0.1:PX", "NO_PROXY": "127.0.0.1"}, "redirect"),   # direct, then proxied
+    ({"http_proxy": "http://127.0.0.1:PX", "no_proxy": "localhost"}, "first"),      # proxied, never direct
+    ({"http_proxy": "http://127.0.0.1:PX", "no_proxy": "*"}, "none"),
+    ({"ALL_PROXY": "http://127.0.0.1:PX", "NO_PROXY": "127.0.0.0/8,localhost"}, "none"),   # CIDR
+    ({"HTTP_PROXY": "http://127.0.0.1:PX", "NO_PROXY": ".localhost,127.0.0.1"}, "none"),  # leading dot
+    ({"HTTPS_PROXY": "http://127.0.0.1:PX"}, "none"),                                  # https only
+])
+def test_the_proxy_is_chosen_per_hop_and_gets_no_origin_credentials(
+        env: dict[str, str], proxied: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redirect to a host the proxy applies to (or not): each hop goes where the environment
+    says (requests' rules, HttpTransport is chosen whenever a proxy variable exists), and the
+    origin's Authorization reaches neither the proxy nor the other host."""
+    for name in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    with serving(ok(b"proxy")) as proxy, serving(ok()) as other, \
+            serving(redirect_to(target := other.url(host="localhost"))) as first:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value.replace("PX", str(proxy.port)))
+        url = first.url()
+        t = transport_for(url, {"Authorization": "Bearer s"}, (), None, 5.0)
+        try:
+            reply = t.get(url)
+            reply.close()
+        finally:
+            t.close()
+    assert type(t) is HttpTransport
+    lines = [head.split("\r\n")[0] for head in proxy.heads]
+    if proxied == "redirect":
+        assert lines == [f"GET {target} HTTP/1.1"] and len(first.heads) == 1
+        assert proxy.header("Authorization") == [None]
+    elif proxied == "first":
+        assert lines == [f"GET {url} HTTP/1.1"] and not first.heads   # (it answered 200 itself)
+    else:
+        assert lines == [] and len(first.heads) == len(other.heads) == 1
