@@ -41,6 +41,9 @@ USER_AGENT = f"paxel/{__version__}"
 # sent unless given: requests' own defaults, which paxel.directtransport sends too
 DEFAULT_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", "Accept": "*/*",
                    "Connection": "keep-alive"}
+# Which bytes to ask for is the engine's alone: given ones (any case) are never sent, neither
+# beside its own (requests merged names case-insensitively, urllib3 sends both) nor alone.
+ENGINE_HEADERS = frozenset({"range", "if-range"})
 REDIRECTS = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_REDIRECTS = 10
@@ -158,7 +161,7 @@ class HttpTransport:
         self._header_deadline = header_deadline
         given = {name.lower() for name in headers}   # header names are case-insensitive
         self._headers = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in given} | {
-            k: wire_value(v) for k, v in headers.items()}
+            k: wire_value(v) for k, v in headers.items() if k.lower() not in ENGINE_HEADERS}
         self._cookies = tuple(cookies)
         self._timeout = timeout
         self._proxy = proxy

@@ -171,6 +171,20 @@ def test_a_header_value_beyond_latin1_goes_as_utf8(kind: type[HttpTransport]) ->
     assert server.header("X-Note") == ["café €".encode().decode("latin-1")]
 
 
+@pytest.mark.parametrize("name", ["range", "RANGE", "if-range"])
+def test_the_engine_alone_says_which_bytes(kind: type[HttpTransport], name: str) -> None:
+    """A Range or If-Range given with the headers (`-H 'range: bytes=5-'`, a protocol client
+    passing a media request's) in any case: never sent, neither beside the engine's own (two
+    Range headers: the server picks one) nor alone on a whole-file request."""
+    value = '"stale"' if name == "if-range" else "bytes=5-"
+    with serving(ok()) as server:
+        fetch(kind, server.url(), {name: value}, first=0, last=3)
+        fetch(kind, server.url(), {name: value})
+    assert server.header("Range") == ["bytes=0-3", None]
+    assert server.header("If-Range") == [None, None]
+    assert all(head.lower().count("range:") == (1 - i) for i, head in enumerate(server.heads))
+
+
 # --- replies -------------------------------------------------------------------------------------
 
 def test_early_hints_before_the_partial_reply_are_skipped(kind: type[HttpTransport]) -> None:
