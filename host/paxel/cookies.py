@@ -3,6 +3,7 @@ request may carry (RFC 6265 domain, path and secure matching; pure, the clock is
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,9 +75,17 @@ def parse_netscape(text: str) -> list[Cookie]:
 
 def domain_matches(host: str, cookie: Cookie) -> bool:
     host = host.lower().rstrip(".")
-    if cookie.host_only:
+    if cookie.host_only or _is_address(host):   # an IP address has no subdomains (RFC 6265 5.1.3)
         return host == cookie.domain
     return host == cookie.domain or host.endswith("." + cookie.domain)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def path_matches(path: str, cookie_path: str) -> bool:

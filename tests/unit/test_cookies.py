@@ -72,3 +72,18 @@ def test_credentials_follow_a_redirect_only_to_the_same_host_without_downgrade(
 ])
 def test_authorization_stays_on_the_origins_port(origin: str, target: str, same: bool) -> None:
     assert same_port(origin, target) is same
+
+
+@pytest.mark.parametrize(("domain", "url", "sent"), [
+    ("0.0.1", "http://127.0.0.1/f", False),        # an IP address has no parent domains
+    ("127.0.0.1", "http://127.0.0.1/f", True),
+    ("::1", "http://[::1]:8080/f", True),
+    ("example.com", "http://dl.example.com/f", True),
+    ("example.com", "http://evil-example.com/f", False),
+    ("example.com", "http://example.com./f", True),  # the root's dot: the same host
+])
+def test_a_domain_cookie_matches_subdomains_of_names_only(domain: str, url: str, sent: bool) -> None:
+    """RFC 6265 5.1.3: a domain cookie covers subdomains of a host *name*; for an IP address the
+    strings must be identical (a cookies.txt line `.0.0.1` must not reach 127.0.0.1)."""
+    cookie = Cookie("s", "v", domain, host_only=False)
+    assert (cookie_header([cookie], url, NOW) == "s=v") is sent
