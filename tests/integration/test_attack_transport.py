@@ -12,8 +12,10 @@ import datetime
 import importlib.util
 import ipaddress
 import os
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,11 +39,12 @@ class Recorder:
     """A loopback server answering every request (keep-alive: several per connection) with what
     `answer` writes, recording each request's head; optionally TLS."""
 
-    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None, bind: str = "127.0.0.1") -> None:
         self.answer = answer
         self.heads: list[str] = []
         self._tls = tls
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        self._listener = socket.create_server((bind, 0), family=family)
         self._listener.settimeout(0.1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -95,8 +98,8 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def serving(answer: Answer, tls: ssl.SSLContext | None = None) -> Iterator[Recorder]:
-    server = Recorder(answer, tls)
+def serving(answer: Answer, tls: ssl.SSLContext | None = None, bind: str = "127.0.0.1") -> Iterator[Recorder]:
+    server = Recorder(answer, tls, bind)
     try:
         yield server
     finally:
@@ -169,6 +172,25 @@ def test_a_header_value_beyond_latin1_goes_as_utf8(kind: type[HttpTransport]) ->
     with serving(ok()) as server:
         assert fetch(kind, server.url(), {"X-Note": "café €"}) == (200, b"ok")
     assert server.header("X-Note") == ["café €".encode().decode("latin-1")]
+
+
+def test_an_ipv6_literal_with_userinfo_and_a_login_hop(kind: type[HttpTransport]) -> None:
+    """`http://u:p@[::1]:port/`: the Host header keeps the brackets, the userinfo logs in, the
+    cookie the hop sets comes back (http.cookiejar's own host parsing is not trusted with it)."""
+    replies = iter([b"HTTP/1.1 302 Found\r\nLocation: /f.bin\r\nSet-Cookie: sid=abc; Path=/\r\n"
+                    b"Content-Length: 0\r\n\r\n", ok()("")])
+    try:
+        server = Recorder(lambda head: next(replies), bind="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    port = server.port
+    try:
+        assert fetch(kind, server.url("/login", host="u:p@[::1]")) == (200, b"ok")
+    finally:
+        server.close()
+    assert server.header("Host") == [f"[::1]:{port}"] * 2
+    assert server.header("Authorization") == [basic("u", "p")] * 2
+    assert server.header("Cookie") == [None, "sid=abc"]
 
 
 @pytest.mark.parametrize("name", ["range", "RANGE", "if-range"])
@@ -310,6 +332,19 @@ def test_the_ca_bundle_the_environment_names_is_trusted(kind: type[HttpTransport
         assert fetch(kind, server.url()) == (200, b"ok")
         with pytest.raises(NetworkError, match="TLS error"):   # its name is not `localhost`
             fetch(kind, server.url(host="localhost"))
+
+
+def test_a_ca_directory_is_trusted(kind: type[HttpTransport], pki: tuple[Path, ssl.SSLContext],
+                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """REQUESTS_CA_BUNDLE naming a folder of hashed certificates (`openssl rehash`), as requests
+    takes it (ca_cert_dir)."""
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    shutil.copy(pki[0], folder / "test-ca.pem")
+    subprocess.run(["openssl", "rehash", str(folder)], check=True, capture_output=True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(folder))
+    with serving(ok(), tls=pki[1]) as server:
+        assert fetch(kind, server.url()) == (200, b"ok")
 
 
 def test_ssl_cert_file_is_not_trusted_as_requests_ignores_it(kind: type[HttpTransport],
