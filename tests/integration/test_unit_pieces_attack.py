@@ -296,3 +296,28 @@ def test_kill_9_mid_steal_of_an_aes_stream_then_the_rerun_is_exact(tmp_path: Pat
             assert [line for line in server.log() if line.request.endswith(f"kill{i}.ts") and not line.range]
     finally:
         server.stop()
+
+
+def test_a_lowered_host_cap_is_obeyed_by_a_running_media_job(capped: Nginx, tmp_path: Path) -> None:
+    """The cap goes from 4 to 2 while 16 segments come in over 4 connections: between two
+    segments the connections over the cap end (a segment takes 0.3 s), down to one at most."""
+    data = _segments(capped, "lower", 16, 300_000)
+    units = [Unit(capped.url(f"lower{i}.ts", "capped"), tmp_path / f"{i}.seg") for i in range(16)]
+    slots = HostSlots(4)
+    job = UnitJob(units, DownloadOptions(units[0].url, connections=4, host_slots=slots))
+    thread = threading.Thread(target=job.run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while slots.in_use(units[0].url) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    slots.set_cap(2)
+    deadline = time.monotonic() + 1.0   # the segments in progress end meanwhile
+    while slots.in_use(units[0].url) > 2 and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.01)
+    held = slots.in_use(units[0].url)
+    alive = thread.is_alive()
+    thread.join(30)
+    assert alive, "finished before the cap could be checked"
+    assert held <= 2, f"{held} connections 1 s after the cap went down to 2"
+    assert [(tmp_path / f"{i}.seg").read_bytes() for i in range(16)] == data
+    assert slots.in_use(units[0].url) == 0

@@ -137,6 +137,7 @@ class UnitJob:
         self._starting = 0      # units whose first answer is awaited (they may give pieces soon)
         self.pieces = 0         # pieces taken from running units (tests, logs)
         self._slot_url = options.url   # the host its connection slots count against (run())
+        self._held = 0          # workers holding a slot (under the lock): the last never sheds
 
     def pause(self) -> None:
         self._s.request_stop("pause")
@@ -161,6 +162,7 @@ class UnitJob:
         if slots is not None:
             wanted = slots.acquire(first_url, wanted)
         self._slot_url = first_url
+        self._held = wanted
         threads = [threading.Thread(target=self._worker, args=(i,), name=f"paxel-unit-{i}", daemon=True)
                    for i in range(wanted)]
         started = 0
@@ -191,10 +193,17 @@ class UnitJob:
         s = self._s
         transport = s.transport()
         buf = memoryview(bytearray(READ_SIZE))
+        slots = self.options.host_slots
         try:
             while not s.stop.is_set():
                 with s.lock:
                     task: int | Running | tuple[Running, Segment] | None
+                    # the host's cap was lowered below what it holds (HostSlots.set_cap): a
+                    # connection between two units ends, its slot released by give_back
+                    if slots is not None and self._held > 1 and slots.give_back(self._slot_url):
+                        self._held -= 1
+                        slots = None   # (released: not again as it ends)
+                        return
                     if self._todo:
                         task = self._todo.popleft()
                         self._starting += isinstance(task, int)
@@ -232,8 +241,10 @@ class UnitJob:
             transport.close()
             # its slot goes back as it ends, not with the job: a connection that found nothing
             # to take leaves at once, and another download may use that slot meanwhile
-            if self.options.host_slots is not None:
-                self.options.host_slots.release(self._slot_url, 1)
+            if slots is not None:
+                with s.lock:
+                    self._held -= 1
+                slots.release(self._slot_url, 1)
 
     def _via(self, transport: Transport, unit: Unit) -> Transport:
         # a ranged unit's every request, the first too, goes through stream_body's status
