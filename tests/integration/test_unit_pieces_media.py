@@ -83,11 +83,14 @@ def test_a_stream_fetched_in_pieces_has_every_frame(big_media: Nginx, tmp_path: 
         assert len(pieces) > 4, "no piece was taken"
 
 
-def test_dash_segmentbase_is_fetched_whole_and_plays(big_media: Nginx, tmp_path: Path) -> None:
+def test_dash_segmentbase_in_pieces_plays(big_media: Nginx, tmp_path: Path) -> None:
+    """SegmentBase: each representation is one unit, the whole ~3 MB file: split like any other."""
+    big_media.clear_log()
     out = tmp_path / "clip.mp4"
     MediaJob(DownloadOptions(big_media.url("dashbase/manifest.mpd", "capped"), output=out,
                              connections=8)).run()
     check_output(out, HEIGHT, seconds=SECONDS)
+    assert [line for line in big_media.log() if line.range and line.status == 206], "no piece was taken"
 
 
 def _live(root: Path, count: int, end: bool) -> None:
