@@ -11,11 +11,11 @@ What requests did that this keeps, so both transports behave alike (tests/integr
 test_transport.py runs the same cases through both): the default headers
 (paxel.transport.DEFAULT_HEADERS); TLS verification against certifi's bundle unless REQUESTS_CA_BUNDLE
 or CURL_CA_BUNDLE names another (a folder: a CA directory); cookies the server sets, kept for the
-host the user asked for only and sent unless a Cookie header was given (http.cookiejar, imported
-with the first Set-Cookie); response headers as one value per name; urllib3's URL parsing (IDNA
-hosts, percent-encoding) and connection handling, which requests delegates to it anyway; Basic
-credentials from the URL's userinfo (tests/integration/test_attack_transport.py); the same
-failures as the same paxel.errors. Proxies are requests' (HttpTransport).
+host the user asked for only and sent beside the browser's (paxel.serverjar, both transports);
+response headers as one value per name; urllib3's URL parsing (IDNA hosts, percent-encoding)
+and connection handling, which requests delegates to it anyway; Basic credentials from the URL's
+userinfo (tests/integration/test_attack_transport.py); the same failures as the same
+paxel.errors. Proxies are requests' (HttpTransport).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import base64
 import http.client
 import os
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import urllib3
@@ -32,24 +31,19 @@ import urllib3
 from paxel.errors import NetworkError, UsageError
 from paxel.headerdeadline import POOLS
 from paxel.httpreply import HttpReply, describe
-from paxel.transport import HttpTransport, ca_bundle, origin_cookie_policy
-
-if TYPE_CHECKING:
-    import http.cookiejar
+from paxel.transport import HttpTransport, ca_bundle
 
 
 class DirectTransport(HttpTransport):
     """HttpTransport's rules (headers, credentials, redirects, header deadline) on urllib3."""
 
     _pool: urllib3.PoolManager
-    _jar: http.cookiejar.CookieJar | None
     _trusting: bool
 
     def _open(self) -> None:
         # as requests' adapter: up to 10 hosts (redirects), up to 10 connections each
         self._pool = urllib3.PoolManager(num_pools=10, maxsize=10)
         self._pool.pool_classes_by_scheme = POOLS
-        self._jar = None        # made when a server first sets a cookie
         self._trusting = False  # the CA bundle is looked up with the first https URL
 
     def _drop_connections(self) -> None:
@@ -76,10 +70,6 @@ class DirectTransport(HttpTransport):
         if login is not None:   # as requests: the URL's userinfo wins over a given Authorization
             sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
             sent["Authorization"] = login
-        if self._jar is not None and not any(name.lower() == "cookie" for name in sent):
-            cookie = self._jar_cookie(url)
-            if cookie:
-                sent["Cookie"] = cookie
         try:
             if url[:6].lower() == "https:":
                 self._trust()
@@ -98,29 +88,9 @@ class DirectTransport(HttpTransport):
         except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException, ValueError) as exc:
             # (ValueError: a header value http.client refuses, as requests' InvalidHeader)
             raise NetworkError(f"cannot reach {url}: {describe(exc)}") from None
-        if "Set-Cookie" in raw.headers or "Set-Cookie2" in raw.headers:
-            self._keep_cookies(raw, url)
+        if "Set-Cookie" in raw.headers:
+            self._served.keep(raw, url)
         return HttpReply(raw, Headers(raw.headers), url, self._timeout)
-
-    def _keep_cookies(self, raw: Any, url: str) -> None:
-        """Cookies the server sets, for the host the user asked for only (as HttpTransport's
-        session jar)."""
-        import http.cookiejar
-        import urllib.request
-
-        if self._jar is None:
-            self._jar = http.cookiejar.CookieJar(origin_cookie_policy(self._origin_url))
-        original = getattr(raw, "_original_response", None)   # http.client's: what the jar reads
-        if original is not None:
-            self._jar.extract_cookies(original, urllib.request.Request(url))
-
-    def _jar_cookie(self, url: str) -> str | None:
-        import urllib.request
-
-        assert self._jar is not None
-        request = urllib.request.Request(url)
-        self._jar.add_cookie_header(request)
-        return request.get_header("Cookie") or request.unredirected_hdrs.get("Cookie")
 
     def close(self) -> None:
         self._pool.clear()

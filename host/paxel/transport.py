@@ -19,7 +19,7 @@ import http.client
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from paxel import __version__
@@ -28,13 +28,12 @@ from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, ServerMisbehaved, UsageError
 from paxel.headers import CREDENTIAL_HEADERS, utf8_header
 from paxel.httpreply import HttpReply, describe
+from paxel.serverjar import ServerJar, merged, refuse_all
 
 __all__ = ["HttpReply", "HttpTransport", "Reply", "Transport", "check_url", "describe", "host_of",
            "keeps_credentials", "redirect_target", "transport_for"]
 
 if TYPE_CHECKING:   # requests (and urllib3) are imported with the first transport, not before:
-    import http.cookiejar
-
     import requests  # the protocols and helpers here serve code that never makes a request
 
 USER_AGENT = f"paxel/{__version__}"
@@ -166,6 +165,7 @@ class HttpTransport:
         self._timeout = timeout
         self._proxy = proxy
         self._env_proxies: dict[str, dict[str, str]] = {}   # per scheme://host: read once
+        self._served = ServerJar(origin_url)
         self._open()
 
     def _open(self) -> None:
@@ -180,7 +180,7 @@ class HttpTransport:
         self.session.trust_env = False
         self.session.verify = ca_bundle() or True
         # cookies the server sets live only for the host the user asked for
-        self.session.cookies.set_policy(origin_cookie_policy(self._origin_url))
+        self.session.cookies.set_policy(refuse_all())   # the server's cookies: self._served
 
     def _drop_connections(self) -> None:
         for adapter in self.session.adapters.values():
@@ -207,6 +207,14 @@ class HttpTransport:
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
+        headers = self._given_headers_for(url)
+        served = self._served.header(url)
+        if served:   # the server's own cookies (a login hop's), beside the browser's
+            given = [headers.pop(k) for k in [k for k in headers if k.lower() == "cookie"]]
+            headers["Cookie"] = merged("; ".join(given) or None, served)
+        return headers
+
+    def _given_headers_for(self, url: str) -> dict[str, str]:
         jar = cookie_header(self._cookies, url, time.time())
         if not keeps_credentials(self._origin_url, url):
             # Headers given for the origin stay with it; cookies go where their domain says, as a
@@ -281,29 +289,12 @@ class HttpTransport:
             raise NetworkError(f"timed out connecting to {url}") from None
         except (requests.exceptions.RequestException, OSError, http.client.HTTPException) as exc:
             raise NetworkError(f"cannot reach {url}: {describe(exc)}") from None
+        if "Set-Cookie" in response.headers:
+            self._served.keep(response.raw, url)
         return HttpReply(response.raw, response.headers, url, self._timeout)
 
     def close(self) -> None:
         self.session.close()
-
-
-def origin_cookie_policy(origin_url: str) -> http.cookiejar.CookiePolicy:
-    """http.cookiejar's policy for cookies the server sets, kept and sent for the host the user
-    asked for only. Judged by the request's own host: `allowed_domains` compares the jar's
-    domain, which is `localhost.local` for `localhost` (any host without a dot), so a login hop
-    on such a host never got its cookie back."""
-    import http.cookiejar
-
-    origin = host_of(origin_url)
-
-    class OriginOnly(http.cookiejar.DefaultCookiePolicy):
-        def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-            return host_of(request.get_full_url()) == origin and super().set_ok(cookie, request)
-
-        def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-            return host_of(request.get_full_url()) == origin and super().return_ok(cookie, request)
-
-    return OriginOnly()
 
 
 def ca_bundle() -> str | None:

@@ -268,6 +268,33 @@ def test_cookies_a_localhost_server_sets_come_back(kind: type[HttpTransport]) ->
     assert server.header("Cookie") == [None, "sid=abc"]
 
 
+@pytest.mark.parametrize("given", ["header", "cookies"])
+def test_a_login_hops_cookie_goes_with_the_browsers(kind: type[HttpTransport], given: str) -> None:
+    """The browser's cookies are handed over and a redirect hop on the same host sets one more
+    (a signed download token) or a new value of one: the file's request carries both, the
+    server's newer value in place of the browser's, as the browser itself would send them."""
+    from paxel.cookies import Cookie
+
+    def answer(head: str) -> bytes:
+        if head.startswith("GET /login"):
+            return (b"HTTP/1.1 302 Found\r\nLocation: /f.bin\r\nSet-Cookie: token=t1; Path=/\r\n"
+                    b"Set-Cookie: sid=new; Path=/\r\nContent-Length: 0\r\n\r\n")
+        return ok()(head)
+    with serving(answer) as server:
+        url = server.url("/login")
+        headers = {"Cookie": "sid=old; theme=dark"} if given == "header" else {}
+        cookies = [] if given == "header" else [Cookie("sid", "old", "127.0.0.1"),
+                                                 Cookie("theme", "dark", "127.0.0.1")]
+        t = kind(url, headers, cookies, None, 5.0)
+        try:
+            t.get(url).close()
+        finally:
+            t.close()
+    sent = server.header("Cookie")
+    assert sent[0] is not None and sorted(sent[0].split("; ")) == ["sid=old", "theme=dark"]
+    assert sent[1] is not None and sorted(sent[1].split("; ")) == ["sid=new", "theme=dark", "token=t1"]
+
+
 # --- TLS -----------------------------------------------------------------------------------------
 
 def _pki(tmp: Path) -> tuple[Path, ssl.SSLContext]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paxel.cookies import Cookie, cookie_header, parse_netscape
+from paxel.serverjar import merged
 from paxel.transport import keeps_credentials, same_port
 
 NOW = 1_000_000.0
@@ -87,3 +88,9 @@ def test_a_domain_cookie_matches_subdomains_of_names_only(domain: str, url: str,
     strings must be identical (a cookies.txt line `.0.0.1` must not reach 127.0.0.1)."""
     cookie = Cookie("s", "v", domain, host_only=False)
     assert (cookie_header([cookie], url, NOW) == "s=v") is sent
+
+
+def test_the_servers_cookie_replaces_the_browsers_of_its_name_once() -> None:
+    assert merged("sid=old; theme=dark", "sid=new; token=t") == "theme=dark; sid=new; token=t"
+    assert merged(None, "sid=new") == "sid=new"
+    assert merged("a=1;;b=2 ", "c=3") == "a=1; b=2; c=3"
