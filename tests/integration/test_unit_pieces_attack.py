@@ -222,7 +222,7 @@ def test_a_stealer_slower_than_its_owner_does_not_hold_the_unit(faultserver: Fau
     took = time.monotonic() - began
     assert (tmp_path / "s.seg").read_bytes() == faultserver.content(url)
     assert job.pieces >= 2, "the slow piece was not taken over"
-    assert took < 5.0, f"{took:.1f} s: the unit waited for its slow piece"
+    assert took < 7.0, f"{took:.1f} s: the unit waited for its slow piece"   # (alone: 9+ s)
 
 
 @pytest.mark.parametrize("split", [True, False], ids=["split", "whole"])
