@@ -196,13 +196,20 @@ class HttpTransport:
                 extra["If-Range"] = if_range
         if fresh:  # drop every kept-alive connection: the next request opens a new one
             self._drop_connections()
+        came_from = None
         for _ in range(MAX_REDIRECTS + 1):
             headers = self._headers_for(url) | extra
-            reply = self._send(url, headers)
+            try:
+                reply = self._send(url, headers)
+            except UsageError as exc:   # a URL the server's redirect made is the server's error
+                if came_from is None or not str(exc).startswith("bad URL"):   # (not a SOCKS proxy's)
+                    raise
+                raise ServerMisbehaved(f"{came_from} redirects to an unusable location: {exc}") from None
             location = reply.headers.get("Location")
             if reply.status not in REDIRECTS or not location:
                 return reply
             reply.close()
+            came_from = url
             url = redirect_target(url, utf8_header(location))
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
@@ -268,6 +275,7 @@ class HttpTransport:
 
     def _request(self, url: str, headers: Mapping[str, str]) -> HttpReply:
         import requests
+        import urllib3
 
         proxies = self._proxies_for(url)
         try:
@@ -279,7 +287,8 @@ class HttpTransport:
                                  "which needs the PySocks package in paxel's Python environment "
                                  "(pip install PySocks), or give an http:// proxy") from None
             raise UsageError(f"bad URL {url!r}: {exc}") from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                urllib3.exceptions.LocationValueError) as exc:   # (urllib3's: a host IDNA refuses)
             raise UsageError(f"bad URL {url!r}: {exc}") from None
         except requests.exceptions.ProxyError as exc:
             raise NetworkError(f"proxy refused {url}: {describe(exc)}") from None

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from paxel.directtransport import DirectTransport
-from paxel.errors import NetworkError, PaxelError, UsageError
+from paxel.errors import NetworkError, PaxelError, ServerMisbehaved, UsageError
 from paxel.transport import HttpTransport, transport_for
 
 Answer = Callable[[str], bytes]   # a request's head (latin-1) -> the raw reply
@@ -191,6 +191,19 @@ def test_an_ipv6_literal_with_userinfo_and_a_login_hop(kind: type[HttpTransport]
     assert server.header("Host") == [f"[::1]:{port}"] * 2
     assert server.header("Authorization") == [basic("u", "p")] * 2
     assert server.header("Cookie") == [None, "sid=abc"]
+
+
+@pytest.mark.parametrize("host", ["a..b.invalid", "a" * 70 + ".invalid", "ab\u200bc.invalid"])
+def test_an_unusable_host_is_the_users_error_or_the_redirecting_servers(kind: type[HttpTransport],
+                                                                        host: str) -> None:
+    """A host IDNA cannot encode (an empty label, a label over 63 characters, a zero-width
+    space): the user's error when the user gave it, the server's when its redirect did; never
+    urllib3's exception escaping as an internal error."""
+    with pytest.raises(UsageError, match="bad URL"):
+        fetch(kind, f"http://{host}:1/f.bin")
+    with serving(redirect_to(f"http://{host}:1/f.bin")) as server, \
+            pytest.raises(ServerMisbehaved, match="redirects to"):
+        fetch(kind, server.url())
 
 
 @pytest.mark.parametrize("name", ["range", "RANGE", "if-range"])
