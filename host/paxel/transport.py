@@ -116,7 +116,10 @@ def keeps_credentials(origin_url: str, url: str) -> bool:
 def wire_value(value: str) -> str:
     """A header value as http.client sends it (one latin-1 character per byte): one with
     characters latin-1 cannot hold (a pasted cookie, a Referer) goes as its UTF-8 bytes, as curl
-    sends it; http.client would otherwise fail inside requests with an internal error."""
+    sends it; http.client would otherwise fail inside requests with an internal error. Spaces
+    and tabs around it are HTTP's optional whitespace, not the value (requests refused a leading
+    one, urllib3 sent it)."""
+    value = value.strip(" \t")
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:

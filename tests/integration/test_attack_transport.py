@@ -220,6 +220,15 @@ def test_the_engine_alone_says_which_bytes(kind: type[HttpTransport], name: str)
     assert all(head.lower().count("range:") == (1 - i) for i, head in enumerate(server.heads))
 
 
+@pytest.mark.parametrize("value", [" lead", "\tx", "trail \t"])
+def test_whitespace_around_a_header_value_is_not_part_of_it(kind: type[HttpTransport], value: str) -> None:
+    """HTTP's optional whitespace around a field value (a pasted `-H 'Referer:  x'`): requests
+    refused a leading one (a network error, retried), urllib3 sent it; both now send the value."""
+    with serving(ok()) as server:
+        assert fetch(kind, server.url(), {"X-Note": value}) == (200, b"ok")
+    assert server.heads[0].split("\r\n")[1:].count(f"X-Note: {value.strip()}") == 1
+
+
 # --- replies -------------------------------------------------------------------------------------
 
 def test_early_hints_before_the_partial_reply_are_skipped(kind: type[HttpTransport]) -> None:
