@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,61 @@ def test_byte_range_units_get_exactly_their_range(faultserver: FaultServer, tmp_
             UnitJob([Unit(bad, tmp_path / "c.seg", (1000, 1999))],
                     DownloadOptions(bad, connections=1, retry=RetryPolicy(base=0.01, cap=0.02))).run()
         assert not (tmp_path / "c.seg").exists() and not (tmp_path / "c.seg.part").exists()
+
+
+@pytest.mark.parametrize("size", [60_000, 600_000])   # stream_body's one read; pump (in pieces)
+def test_a_pause_after_a_units_last_byte_keeps_the_unit(faultserver: FaultServer, tmp_path: Path,
+                                                        size: int) -> None:
+    """A small segment comes in one read (a read returns once its buffer is full): a pause while
+    that read waits must not throw away the unit the read then brings whole; it is placed and
+    reported, and the job ends Cancelled for the units not started. Also for a unit in pieces
+    (pump): a pause after its last byte keeps it."""
+    from paxel.errors import Cancelled
+    from paxel.transport import transport_for
+
+    urls = [faultserver.url(f"p{size}-{i}.ts", size=size) for i in range(3)]
+    units = [Unit(url, tmp_path / f"{size}-{i}.seg") for i, url in enumerate(urls)]
+    job: UnitJob | None = None
+
+    class PausingReply:
+        """The real reply; the job is paused as the read that brings its last byte returns."""
+
+        def __init__(self, reply: Any) -> None:
+            self._reply, self._got = reply, 0
+            self.status, self.headers, self.url = reply.status, reply.headers, reply.url
+            self.body_end = reply.body_end
+
+        def readinto(self, buf: memoryview) -> int:
+            n: int = self._reply.readinto(buf)
+            self._got += n
+            if self._got >= size:
+                assert job is not None
+                job.pause()
+            return n
+
+        def close(self, *, reusable: bool = False) -> None:
+            self._reply.close(reusable=reusable)
+
+        def abort(self) -> None:
+            self._reply.abort()
+
+    class PausingTransport:
+        def __init__(self, options: DownloadOptions) -> None:
+            self._t = transport_for(options.url, options.headers, options.cookies, options.proxy,
+                                    options.timeout)
+
+        def get(self, url: str, first: int | None = None, last: int | None = None,
+                if_range: str | None = None, *, fresh: bool = False) -> Any:
+            return PausingReply(self._t.get(url, first, last, if_range, fresh=fresh))
+
+        def close(self) -> None:
+            self._t.close()
+
+    got: list[Path] = []
+    job = UnitJob(units, DownloadOptions(urls[0], connections=1, transport_factory=PausingTransport),
+                  on_unit=lambda d: got.append(d.path))
+    with pytest.raises(Cancelled):
+        job.run()
+    assert got == [units[0].path], size
+    assert hashlib.sha256(units[0].path.read_bytes()).hexdigest() == faultserver.sha256(urls[0])
+    assert not list(tmp_path.glob("*.part"))

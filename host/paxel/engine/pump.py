@@ -41,15 +41,15 @@ def pump(s: Shared, wid: int, seg: Segment, reply: Reply, buf: memoryview, part:
     checkpointing = s.checkpointing   # else nobody needs a wake-up per read
     try:
         while True:
-            if stop.is_set():
-                raise Stop
             # seg.end may shrink meanwhile (a split): read unlocked, the claim below re-checks
             left = seg.end - seg.pos
             # near its end a segment is read in quarters of what is left: a read returns only
             # once full, and a tail steal (coordinator.steal_tail) cannot cut inside it
             want = min(size, left, body_end - seg.pos, max(MIN_READ, left // 4))
-            if want <= 0:
+            if want <= 0:   # (before the stop: a segment all in is done, not stopped)
                 break
+            if stop.is_set():
+                raise Stop
             if limit.active:  # charged before the read, in small steps (paxel.ratelimit)
                 want = min(want, limit.read_size(want))
                 delay = limit.reserve(want)

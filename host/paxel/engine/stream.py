@@ -67,7 +67,13 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                 watch = SlowWatch(floor, began) if floor is not None else None
                 size = read_size(None, s.limit)
                 got = 0
+                announced = _announced(reply)
                 while True:
+                    # every announced byte in: done, even if a pause came meanwhile (a read
+                    # returns only once its buffer is full, so a small media segment's one read
+                    # brings all of it; stopping now would throw a complete unit away)
+                    if announced is not None and got >= announced:
+                        break
                     s.check_stop()
                     # a read returns only once its buffer is full: sized to the speed, like
                     # pump's, so progress and the file move on a slow link too
@@ -86,11 +92,10 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                     if s.limit.active:
                         delay = s.limit.reserve(n)
                         slept = time.monotonic()
-                        if s.limit.pace(delay, s.stop):
+                        if s.limit.pace(delay, s.stop) and (announced is None or got < announced):
                             raise Stop
                         if watch is not None:  # as slept: a loaded machine wakes us late
                             watch.waited(time.monotonic() - slept)
-                announced = _announced(reply)
                 if announced is not None and got < announced:  # (readinto just returns 0 then)
                     raise NetworkError(f"{reply.url} closed the connection early "
                                        f"({got} of {announced} bytes)")
