@@ -12,6 +12,7 @@ import datetime
 import importlib.util
 import ipaddress
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+import paxel
 from paxel.directtransport import DirectTransport
 from paxel.errors import NetworkError, PaxelError, ServerMisbehaved, UsageError
 from paxel.transport import HttpTransport, transport_for
@@ -396,6 +398,31 @@ def test_a_ca_directory_is_trusted(kind: type[HttpTransport], pki: tuple[Path, s
         assert fetch(kind, server.url()) == (200, b"ok")
 
 
+def ranges_of(data: bytes) -> Answer:
+    """A server of `data` that honours one `Range: bytes=a-b` (or `a-`) per request."""
+    def answer(head: str) -> bytes:
+        match = re.search(r"(?im)^range:\s*bytes=(\d+)-(\d*)\s*$", head)
+        if match is None:
+            return f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
+        first = int(match.group(1))
+        last = min(int(match.group(2) or len(data) - 1), len(data) - 1)
+        return (f"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {first}-{last}/{len(data)}\r\n"
+                f"Content-Length: {last - first + 1}\r\n\r\n").encode() + data[first:last + 1]
+    return answer
+
+
+def test_a_download_over_tls_is_exact(pki: tuple[Path, ssl.SSLContext], monkeypatch: pytest.MonkeyPatch,
+                                      tmp_path: Path) -> None:
+    """The whole engine over https (no test did): ranges on several connections read through
+    http.client's TLS path, the bytes exact."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki[0]))
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with serving(ranges_of(data), tls=pki[1]) as server:
+        path = paxel.download(server.url(), output=tmp_path / "out.bin", connections=4)
+    assert path.read_bytes() == data
+    assert sum(head.lower().count("\r\nrange:") for head in server.heads) >= 2   # in pieces
+
+
 def test_ssl_cert_file_is_not_trusted_as_requests_ignores_it(kind: type[HttpTransport],
                                                              pki: tuple[Path, ssl.SSLContext],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -484,3 +511,14 @@ def test_the_proxy_is_chosen_per_hop_and_gets_no_origin_credentials(
         assert lines == [f"GET {url} HTTP/1.1"] and not first.heads   # (it answered 200 itself)
     else:
         assert lines == [] and len(first.heads) == len(other.heads) == 1
+
+
+def test_the_engine_logs_in_with_userinfo_on_every_connection(tmp_path: Path) -> None:
+    """End to end without a proxy (the direct transport): the probe and every range carry the
+    URL's Basic credentials."""
+    data = os.urandom(2 * 1024 * 1024)
+    with serving(ranges_of(data)) as server:
+        path = paxel.download(server.url(host="me:s%3Acret@127.0.0.1"), output=tmp_path / "out.bin",
+                              connections=4)
+    assert path.read_bytes() == data
+    assert len(server.heads) >= 2 and set(server.header("Authorization")) == {basic("me", "s:cret")}
