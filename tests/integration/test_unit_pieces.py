@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,6 +19,7 @@ from paxel.media.job import MediaJob
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
 from support.nginx import Nginx
+from support.pieces import kill_9_while_pieces_run
 
 SIZE = 1_000_000
 RATE = 1_000_000   # bytes/s per request: a unit takes 1 s, long enough to be split
@@ -105,19 +103,8 @@ def test_kill_9_mid_piece_then_the_rerun_fetches_that_segment_whole(tmp_path: Pa
     server = Nginx(rate="300k", root=root)   # 3.3 s a segment on one connection
     out, work = tmp_path / "clip.ts", tmp_path / "clip.ts.paxel-media"
     url = server.url("index.m3u8", "capped")
-    script = ("import sys; from pathlib import Path; from paxel.engine import DownloadOptions; "
-              "from paxel.media.job import MediaJob; "
-              "MediaJob(DownloadOptions(sys.argv[1], output=Path(sys.argv[2]), connections=4), "
-              "ffmpeg=False).run()")
     try:
-        run = subprocess.Popen([sys.executable, "-c", script, url, str(out)], stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not list(work.glob("*.part")):
-            time.sleep(0.02)
-        time.sleep(1.0)   # the idle connections have taken pieces (after 0.25 s) and are reading
-        assert run.poll() is None, "finished before it could be killed"
-        os.kill(run.pid, signal.SIGKILL)
-        run.wait()
+        kill_9_while_pieces_run(url, out, "*.part", settle=1.0)
         assert [line.range for line in server.log() if line.range], "no piece was taken"
         state = json.loads((work / "state.json").read_bytes()) if (work / "state.json").exists() else {}
         assert not [n for n in state.get("done", {}) if n.endswith(".seg")]

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +26,7 @@ from paxel.retry import RetryPolicy
 from paxel.segments import Segment, SegmentTable
 from support.faultserver import FaultServer
 from support.nginx import Nginx
+from support.pieces import in_background, kill_9_while_pieces_run
 
 SIZE = 1_000_000
 RATE = 1_000_000   # bytes/s per request: a unit takes 1 s, long enough to be split
@@ -186,16 +184,7 @@ def test_a_stop_mid_steal_leaves_no_half_unit_and_a_rerun_is_exact(capped: Nginx
     data = _segments(capped, f"stop{how}", 1, 3_000_000)
     units = [Unit(capped.url(f"stop{how}0.ts", "capped"), tmp_path / "0.seg")]
     job = UnitJob(units, DownloadOptions(units[0].url, connections=3))
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            job.run()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    thread, errors = in_background(job.run)
     deadline = time.monotonic() + 10
     while job.pieces < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -274,18 +263,7 @@ def test_kill_9_mid_steal_of_an_aes_stream_then_the_rerun_is_exact(tmp_path: Pat
         name, plain = _aes_stream(server, "kill", 2, 1_000_000)
         out, work = tmp_path / "clip.ts", tmp_path / "clip.ts.paxel-media"
         url = server.url(name, "capped")
-        script = ("import sys; from pathlib import Path; from paxel.engine import DownloadOptions; "
-                  "from paxel.media.job import MediaJob; "
-                  "MediaJob(DownloadOptions(sys.argv[1], output=Path(sys.argv[2]), connections=4), "
-                  "ffmpeg=False).run()")
-        run = subprocess.Popen([sys.executable, "-c", script, url, str(out)], stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not list(work.glob("*.enc.part")):
-            time.sleep(0.02)
-        time.sleep(0.8)   # the idle connections have taken pieces (after 0.25 s) and are reading
-        assert run.poll() is None, "finished before it could be killed"
-        os.kill(run.pid, signal.SIGKILL)
-        run.wait()
+        kill_9_while_pieces_run(url, out, "*.enc.part", settle=0.8)
         assert list(work.glob("*.enc.part")), "no segment was on its way"
         time.sleep(0.2)   # (nginx logs a request as it ends: the killed ones too)
         assert [line for line in server.log() if line.range], "no piece was taken"

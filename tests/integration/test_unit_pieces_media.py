@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from paxel.engine import DownloadOptions
 from paxel.media.job import MediaJob
 from support.media import FFMPEG, check_output
 from support.nginx import Nginx
+from support.pieces import in_background
 
 pytestmark = pytest.mark.media
 SECONDS = 8
@@ -110,17 +110,8 @@ def test_a_live_recording_in_pieces_has_every_frame(big_media: Nginx, tmp_path: 
     _live(root, 2, end=False)
     big_media.clear_log()
     out = tmp_path / "live.mp4"
-    errors: list[BaseException] = []
     job = MediaJob(DownloadOptions(big_media.url("live/index.m3u8", "capped"), output=out, connections=8))
-
-    def run() -> None:
-        try:
-            job.run()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    thread, errors = in_background(job.run)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and job.progress.segments_done < 2 and thread.is_alive():
         time.sleep(0.05)
