@@ -18,6 +18,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -91,7 +92,13 @@ class Recorder:
                     data += chunk
                 head, data = data.split(b"\r\n\r\n", 1)
                 self.heads.append(head.decode("latin-1"))
-                conn.sendall(self.answer(head.decode("latin-1")))
+                reply = self.answer(head.decode("latin-1"))
+                if reply.startswith(b"TRICKLE "):   # one byte every 0.2 s, for 20 s at most
+                    for i in range(len(reply) - 8):
+                        conn.sendall(reply[8 + i:9 + i])
+                        if self._stop.wait(0.2):
+                            return
+                conn.sendall(reply)
 
     def close(self) -> None:
         self._stop.set()
@@ -522,3 +529,23 @@ def test_the_engine_logs_in_with_userinfo_on_every_connection(tmp_path: Path) ->
                               connections=4)
     assert path.read_bytes() == data
     assert len(server.heads) >= 2 and set(server.header("Authorization")) == {basic("me", "s:cret")}
+
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_headers_that_trickle_meet_the_deadline(kind: type[HttpTransport], tls: bool,
+                                                pki: tuple[Path, ssl.SSLContext],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header deadline through both transports and over TLS too (the deadline's own tests
+    run HttpTransport on plain http only)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki[0]))
+    trickle = b"TRICKLE HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 100
+    with serving(lambda head: trickle, tls=pki[1] if tls else None) as server:
+        t = kind(server.url(), {}, (), None, 30.0, header_deadline=1.0)
+        began = time.monotonic()
+        try:
+            with pytest.raises(NetworkError, match="did not send its response headers within 1 s"):
+                t.get(server.url())
+        finally:
+            t.close()
+    assert time.monotonic() - began < 8
