@@ -19,7 +19,13 @@
   const result = document.getElementById("setup-result");
   let current = null; // the service's settings as last read
   let values = null; // what the form holds
-  let dirty = false; // edited since read or saved: a settings event must not overwrite it
+  let dirty = false; // edited since read or saved: a settings event or unfolding must not overwrite it
+  const discard = document.getElementById("setup-discard");
+  // "Discard changes" is the one way to drop an edit (folding the view keeps it): enabled only while there is one.
+  function setDirty(on) {
+    dirty = on;
+    discard.disabled = !on;
+  }
   let base = null; // what Save would have sent for `current`: the merge's base
 
   // A window's fields: from, to (HH:MM, typed: 25:00 gets an error in words) and the days it starts on.
@@ -82,15 +88,13 @@
       ol.replaceWith(list(name, values[name], ROWS[name], ol.getAttribute("aria-label")));
     }
     const f = form.elements;
-    for (const name of ["maxConcurrent", "defaultConnections", "hostCap", "duplicates"]) f[name].value = values[name];
+    for (const name of ["maxConcurrent", "defaultConnections", "maxSpeed", "hostCap", "duplicates"]) f[name].value = values[name];
     f.byType.checked = values.byType;
   }
 
-  function formOf(settings) {
-    const form = S.toForm(settings);
-    delete form.maxSpeed; // the toolbar's field sets the global limit
-    return form;
-  }
+  // The saved limit for all downloads (`max_speed`) is a field here as on the options page; the
+  // toolbar's Limit is the live one, which lasts until the service stops.
+  const formOf = (settings) => S.toForm(settings);
 
   // What Save would send for `settings` untouched (null if the form cannot hold them): the base
   // and the latest of Save's three-way merge (S.mergeSaved), so that a Save sends only what was
@@ -104,7 +108,7 @@
     current = settings;
     values = formOf(settings);
     base = setOf(settings);
-    dirty = false;
+    setDirty(false);
     document.getElementById("setup-elsewhere").hidden = true;
     draw();
     showErrors([]);
@@ -116,7 +120,7 @@
   function edited(event) {
     const control = event.target;
     if (!values || !control.name) return;
-    dirty = true;
+    setDirty(true);
     if (control.name.endsWith(".day")) {
       const prefix = control.name.slice(0, -".day".length);
       at(`${prefix}.days`).parent.days = [...form.querySelectorAll(`[name="${prefix}.day"]:checked`)].map((c) => c.value);
@@ -134,7 +138,7 @@
     const add = event.target.closest("button[data-add]");
     const remove = event.target.closest("button[data-remove]");
     if (!values || (!add && !remove)) return;
-    dirty = true;
+    setDirty(true);
     let focus;
     if (add) {
       const { parent, key } = at(add.dataset.add);
@@ -227,9 +231,12 @@
     }
   }
 
-  async function load() {
+  // Read the settings: drawn as they are, unless `keep` and there is an unsaved edit (the view
+  // unfolded again): then the edit stays and the note says if they changed meanwhile (Save merges).
+  async function load(keep = false) {
     const reply = await busy(() => window.pywebview.api.settings());
-    if (reply.ok) show(reply.settings);
+    if (reply.ok && keep && dirty) noteElsewhere(reply.settings);
+    else if (reply.ok) show(reply.settings);
     else say(false, `paxel's settings cannot be read: ${reply.error.message}`);
     if (focusWhenRead) {
       focusWhenRead = false;
@@ -242,13 +249,23 @@
   // Read when opened (the CLI or the options page may have changed them), and again when the
   // service says they changed; while the user is editing, the edit stays and a note says so
   // (Save merges, see the submit handler; "Show theirs" drops the edit and reads them again).
-  details.addEventListener("toggle", () => { if (details.open) load(); });
+  // Folded while edited, the edit is kept for the unfolding (no settings event is drawn meanwhile).
+  details.addEventListener("toggle", () => { if (details.open) load(true); });
+  function noteElsewhere(settings) {
+    if (JSON.stringify(settings) !== JSON.stringify(current)) document.getElementById("setup-elsewhere").hidden = false;
+  }
   function changed(settings) {
     if (!details.open || !settings) return;
     if (!dirty) show(settings);
-    else if (JSON.stringify(settings) !== JSON.stringify(current)) document.getElementById("setup-elsewhere").hidden = false;
+    else noteElsewhere(settings);
   }
-  document.getElementById("setup-reload").addEventListener("click", load);
+  document.getElementById("setup-reload").addEventListener("click", () => load());
+  // Discard: the saved settings drawn again; the button is then disabled, so the keyboard goes to Save.
+  discard.addEventListener("click", async () => {
+    await load();
+    if (!dirty) say(true, "Discarded: the saved settings are shown.");
+    if (document.activeElement === discard || !form.contains(document.activeElement)) form.querySelector("button[type=submit]")?.focus();
+  });
 
   // The header's button: the view opened (read afresh), in sight, the keyboard on its first field.
   let focusWhenRead = false;
