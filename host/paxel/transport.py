@@ -214,7 +214,9 @@ class HttpTransport:
             reply.close()
             came_from = url
             url = redirect_target(url, utf8_header(location))
-        raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {url}")
+        # a loop (or a chain this long) is the server's error, not the network's to retry: the
+        # browser's ERR_TOO_MANY_REDIRECTS
+        raise ServerMisbehaved(f"more than {MAX_REDIRECTS} redirects, the last to {url}")
 
     def _headers_for(self, url: str) -> dict[str, str]:
         headers = self._given_headers_for(url)

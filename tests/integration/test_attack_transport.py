@@ -26,7 +26,7 @@ import pytest
 
 import paxel
 from paxel.directtransport import DirectTransport
-from paxel.errors import NetworkError, PaxelError, ServerMisbehaved, UsageError
+from paxel.errors import ErrorCode, NetworkError, PaxelError, ServerMisbehaved, UsageError
 from paxel.transport import HttpTransport, transport_for
 
 Answer = Callable[[str], bytes]   # a request's head (latin-1) -> the raw reply
@@ -549,3 +549,13 @@ def test_headers_that_trickle_meet_the_deadline(kind: type[HttpTransport], tls: 
         finally:
             t.close()
     assert time.monotonic() - began < 8
+
+
+def test_a_redirect_loop_fails_at_once_as_the_servers_error(tmp_path: Path) -> None:
+    """A server redirecting forever: the browser's ERR_TOO_MANY_REDIRECTS, curl's "Maximum
+    redirects followed"; not a network error retried six times (66 requests, 12 s)."""
+    with serving(redirect_to("/again")) as server, pytest.raises(PaxelError) as info:
+        paxel.download(server.url(), output=tmp_path / "out.bin")
+    assert info.value.code == ErrorCode.SERVER_MISBEHAVED, info.value
+    assert "redirects" in str(info.value) and len(server.heads) == 11
+    assert not list(tmp_path.iterdir())
