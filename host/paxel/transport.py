@@ -220,10 +220,12 @@ class HttpTransport:
 
     def _headers_for(self, url: str) -> dict[str, str]:
         headers = self._given_headers_for(url)
-        served = self._served.header(url)
-        if served:   # the server's own cookies (a login hop's), beside the browser's
+        served, gone = self._served.header(url), self._served.gone(url)
+        if served or gone:   # the server's own cookies (a login hop's), beside the browser's
             given = [headers.pop(k) for k in [k for k in headers if k.lower() == "cookie"]]
-            headers["Cookie"] = merged("; ".join(given) or None, served)
+            value = merged("; ".join(given) or None, served, gone)
+            if value:
+                headers["Cookie"] = value
         return headers
 
     def _given_headers_for(self, url: str) -> dict[str, str]:

@@ -326,6 +326,25 @@ def test_a_login_hops_cookie_goes_with_the_browsers(kind: type[HttpTransport], g
     assert sent[1] is not None and sorted(sent[1].split("; ")) == ["sid=new", "theme=dark", "token=t1"]
 
 
+@pytest.mark.parametrize("removal", ["sid=; Max-Age=0", "sid=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_a_cookie_the_server_deletes_is_not_sent_again(kind: type[HttpTransport], removal: str) -> None:
+    """A hop that logs the browser's session out (Max-Age=0, an Expires in the past): the next
+    request goes without it, as the browser's would."""
+    def answer(head: str) -> bytes:
+        if head.startswith("GET /login"):
+            return (f"HTTP/1.1 302 Found\r\nLocation: /f.bin\r\nSet-Cookie: {removal}; Path=/\r\n"
+                    "Content-Length: 0\r\n\r\n").encode()
+        return ok()(head)
+    with serving(answer) as server:
+        url = server.url("/login")
+        t = kind(url, {"Cookie": "sid=old; theme=dark"}, (), None, 5.0)
+        try:
+            t.get(url).close()
+        finally:
+            t.close()
+    assert server.header("Cookie") == ["sid=old; theme=dark", "theme=dark"]
+
+
 # --- TLS -----------------------------------------------------------------------------------------
 
 def _pki(tmp: Path) -> tuple[Path, ssl.SSLContext]:

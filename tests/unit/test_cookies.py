@@ -94,3 +94,5 @@ def test_the_servers_cookie_replaces_the_browsers_of_its_name_once() -> None:
     assert merged("sid=old; theme=dark", "sid=new; token=t") == "theme=dark; sid=new; token=t"
     assert merged(None, "sid=new") == "sid=new"
     assert merged("a=1;;b=2 ", "c=3") == "a=1; b=2; c=3"
+    assert merged("sid=old; theme=dark", None, frozenset({"sid"})) == "theme=dark"
+    assert merged("sid=old", None, frozenset({"sid"})) is None
