@@ -314,3 +314,37 @@ def test_the_fixtures_are_a_minute_long_with_every_frame(media: Nginx) -> None:
         assert [int(s["nb_read_packets"]) for s in streams if s["codec_type"] == "video"] == [SECONDS * FPS]
     listed = (media.data / "hls" / "v240" / "index.m3u8").read_text()
     assert listed.count("#EXTINF:2.0") == SECONDS // 2
+
+
+def test_a_pause_from_the_progress_callbacks_owner_does_not_deadlock(media: Nginx, tmp_path: Path) -> None:
+    """The service pauses a job holding its own lock, and the progress callback it gave the job
+    takes that lock: a segment told just as the pause comes must not leave both waiting on each
+    other (the job told its segments holding its own lock, which the pause waits for)."""
+    import threading
+
+    from paxel.engine import DownloadOptions
+    from paxel.media.job import MediaJob, MediaResult
+    from paxel.media.progress import MediaProgress
+
+    service_lock, pausing = threading.Lock(), threading.Event()
+
+    def pause() -> None:
+        with service_lock:
+            pausing.set()
+            job.pause()
+
+    def on_progress(progress: MediaProgress) -> None:
+        if progress.segments_done and not pausing.is_set():
+            threading.Thread(target=pause, daemon=True).start()
+            assert pausing.wait(10)   # the pause holds the service's lock now
+        with service_lock:
+            pass
+
+    job = MediaJob(DownloadOptions(media.url("hls/v240/index.m3u8"), output=tmp_path / "p.mp4",
+                                   connections=1), on_progress=on_progress)
+    results: list[MediaResult] = []
+    runner = threading.Thread(target=lambda: results.append(job.run()), daemon=True)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "the pause and the progress callback wait on each other"
+    assert results[0].paused

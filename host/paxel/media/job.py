@@ -78,6 +78,7 @@ class MediaJob:
         self._ffmpeg = mux.find_ffmpeg() if ffmpeg is True else (ffmpeg or None)
         self._lock = threading.RLock()      # (held again by _save_state inside _on_unit)
         self._cond = threading.Condition(self._lock)
+        self._telling = threading.Lock()    # progress goes to on_progress one at a time (_tell)
         self._stop = threading.Event()
         self._stop_reason: str | None = None
         self._unit_job: UnitJob | None = None
@@ -261,6 +262,7 @@ class MediaJob:
             self._keys[k.name] = (work / k.name).read_bytes()
         with self._lock:   # the output's name and the counts are known from here: say so at once
             self._report(self._segs, self._bytes, 0.0)
+        self._tell()
         return [p for p in plan.pieces if p.name not in keep]
 
     def _fetch(self, plan: Plan, work: Path, ffmpeg: str | None, output: Path) -> None:
@@ -363,8 +365,8 @@ class MediaJob:
             while len(self._samples) > 2 and now - self._samples[1][0] >= SPEED_WINDOW:
                 self._samples.popleft()
             (t0, b0), done_bytes = self._samples[0], self._bytes
-            # told under the lock, so the reports arrive in order (the callback must be quick)
             self._report(segs, done_bytes, (done_bytes - b0) / max(now - t0, 1e-3))
+        self._tell()
 
     def _save_state(self, work: Path) -> None:
         """Record the finished pieces (every STATE_EVERY s, and when a fetch ends or stops: a
@@ -374,17 +376,29 @@ class MediaJob:
             self._state_written = time.monotonic()
 
     def _report(self, segs: int, done: int, speed: float, muxing: bool = False) -> None:
+        """The progress from now on (told by _tell, once out of the lock)."""
         with self._lock:
             self._last = MediaProgress(
                 state="downloading", url=self.options.url, final_url=None,
                 filename=self._path.name if self._path else None, path=self._path, total=None,
                 done=done, speed=speed, eta=None, segments=(), connections=self.options.connections,
                 segments_done=segs, segments_total=self._total, muxing=muxing, live=self.live)
-            last = self._last
-        if self._on_progress is not None:
+
+    def _tell(self) -> None:
+        """Hand the latest progress to the callback, never with self._lock held: the service's
+        callback takes the service's lock, and the service holds that lock while it pauses this
+        job (_halt takes self._lock): a worker telling a segment under self._lock deadlocked a
+        pause that came just then. One at a time and always the latest, so the callback still
+        sees the counts in order."""
+        if self._on_progress is None:
+            return
+        with self._telling:
+            with self._lock:
+                last = self._last
             self._on_progress(last)
 
     def _report_muxing(self) -> None:
         """Every segment is in: what is left is ffmpeg's (the phase a client shows as muxing)."""
         with self._lock:
             self._report(self._segs, self._bytes, 0.0, muxing=True)
+        self._tell()
