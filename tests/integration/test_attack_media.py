@@ -238,6 +238,31 @@ def test_a_disk_that_fills_during_the_mux_is_a_disk_error_and_the_segments_stay(
         assert len(refetched) <= 1, refetched     # at most the one that hit the full disk
 
 
+def test_a_disk_that_fills_during_the_fetch_keeps_the_record_of_the_segments_it_has(
+        media: Nginx, tmp_path: Path) -> None:
+    """The segments themselves do not fit (the MP4 is made through pipes meanwhile): the error
+    is DISK and the segments that are in stay recorded, so once there is room the same command
+    fetches only the others. (A clean-clone run under load refetched 29 of 30 segments after a
+    disk that filled with the MP4 unfinished: the final state was written while that MP4 still
+    took the room. Not reproduced on demand; this guards the record when the disk fills early.)"""
+    fetched = sum(p.stat().st_size for p in (media.data / CLEAR).glob("seg*.ts"))
+    with tmpfs(tmp_path / "disk", f"size={fetched * 60 // 100 // 4096 * 4}k,mode=0755") as disk:
+        out = disk / "out.mp4"
+        done = paxel(media.url(f"{CLEAR}/index.m3u8"), "-o", str(out), "-q")
+        assert done.returncode == ErrorCode.DISK, done.stderr
+        kept = [p for p in disk.glob("*.paxel-media/*.seg")]
+        assert kept, "no segment stayed"
+        subprocess.run(["mount", "-o", f"remount,size={fetched * 4 // 1024}k", str(disk)], check=True,
+                       capture_output=True)
+        media.clear_log()
+        again = paxel(media.url(f"{CLEAR}/index.m3u8"), "-o", str(out), "-q")
+        assert again.returncode == 0, again.stderr
+        check_output(out, 240)
+        refetched = [line.request for line in media.log() if line.request.endswith(".ts")]
+        segments = len(list((media.data / CLEAR).glob("seg*.ts")))
+        assert len(refetched) <= segments - len(kept) + 1, (len(kept), refetched)
+
+
 def test_an_encrypted_mp4_behind_a_manifest_without_content_protection_is_refused(
         media: Nginx, media_root: Path, tmp_path: Path) -> None:
     """A DASH manifest that leaves out its ContentProtection while its MP4 is CENC-encrypted

@@ -277,10 +277,7 @@ class MediaJob:
             self._overlapped = True
         decrypt = plan.decrypt
         try:
-            try:
-                self._run_units(todo, work, decrypt)
-            finally:
-                self._save_state(work)
+            self._run_units(todo, work, decrypt)
         except BaseException as exc:
             with self._cond:
                 self._failed = exc
@@ -290,9 +287,15 @@ class MediaJob:
                 with contextlib.suppress(BaseException):
                     muxer.wait()
                 storage.remove_quietly(output.with_name(output.name + ".part"))
+            # Recorded after the unfinished MP4 is gone: on a full disk it held the room the
+            # state needs, the write failed, and a rerun fetched every segment again. Should
+            # it still fail, the error that stopped the fetch is the one to report.
+            with contextlib.suppress(OSError):
+                self._save_state(work)
             if isinstance(exc, Cancelled) and self._stop_reason in ("pause", "cancel"):
                 return
             raise
+        self._save_state(work)
         if muxer is not None:
             self._report_muxing()
             try:
