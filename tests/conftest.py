@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +26,11 @@ from support.scheduler import Schedulers
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# A test run started in the background by a non-interactive shell inherits SIGINT ignored, and
+# an ignored signal stays ignored across exec: every paxel a test starts would shrug off Ctrl-C
+# (seen: the Ctrl-C tests' downloads ran to the end). A handler is reset to the default on exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
