@@ -28,7 +28,7 @@ from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, ServerMisbehaved, UsageError
 from paxel.headers import CREDENTIAL_HEADERS, utf8_header
 from paxel.httpreply import HttpReply, describe
-from paxel.serverjar import ServerJar, merged, refuse_all
+from paxel.serverjar import ServerJar, host_of, merged, refuse_all
 
 __all__ = ["HttpReply", "HttpTransport", "Reply", "Transport", "check_url", "describe", "host_of",
            "keeps_credentials", "redirect_target", "transport_for"]
@@ -84,10 +84,6 @@ class Transport(Protocol):
 
     def close(self) -> None:
         ...
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def downgrades(origin_url: str, url: str) -> bool:
