@@ -41,3 +41,16 @@ def test_a_cli_download_carries_its_origin(paxel_env: PaxelEnv, nginx: Nginx, tm
         assert marks["user.xdg.referrer.url"] == "http://page.example/downloads?token=***"
     else:
         assert "user.xdg.referrer.url" not in marks
+
+
+def test_a_cli_stream_download_carries_its_origin(paxel_env: PaxelEnv, media: Nginx, tmp_path: Path) -> None:
+    """A playlist given to `paxel URL` becomes one MP4: it is marked too, with the playlist's URL
+    (found by a stranger's run of the README's install: the stream's MP4 had no marks)."""
+    url = media.url("hls/v240/index.m3u8")
+    argv = [sys.executable, "-m", "paxel", url, "-o", str(tmp_path / "clip.mp4"), "-q",
+            "-H", "Referer: http://page.example/watch"]
+    done = subprocess.run(argv, env=paxel_env.env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    marks = xattrs(tmp_path / "clip.mp4")
+    assert marks["user.xdg.origin.url"] == url
+    assert marks["user.xdg.referrer.url"] == "http://page.example/watch"

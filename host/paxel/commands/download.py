@@ -294,7 +294,7 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog |
     if is_playlist_file(result.path, result.size):   # by its content: a stream after all
         result.path.unlink()
         return media.run(opts, max_height, quiet, err, None)
-    _mark_origin(result.path, stats.final_url or opts.url, opts.headers)
+    mark_origin(result.path, stats.final_url or opts.url, opts.headers)
     if result.renamed_from is not None:  # said even with --quiet: the file is not where asked
         err.write(f"paxel: {result.renamed_from} was taken meanwhile by another file; "
                   f"saved as {result.path}\n")
@@ -305,7 +305,7 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog |
     return 0
 
 
-def _mark_origin(path: Path, url: str, headers: Mapping[str, str]) -> None:
+def mark_origin(path: Path, url: str, headers: Mapping[str, str]) -> None:
     """The marks of origin a browser (and the service) puts on a finished file: the URL it came
     from and the Referer given with -H, through paxel.origin's platform seam (never fails the
     download). Imported here, after the download: ctypes and plistlib cost start-up time the

@@ -23,7 +23,7 @@ INTERRUPTED = 130
 
 
 def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str], bar: LiveBar | None) -> int:
-    from paxel.commands.download import saved_line
+    from paxel.commands.download import mark_origin, saved_line
     from paxel.media.job import MediaJob, MediaResult
 
     started = time.monotonic()
@@ -48,6 +48,7 @@ def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str]
         err.write(f"paxel: interrupted; {result.segments} segments kept beside {result.path} - "
                   "run the same command again to resume\n")
         return INTERRUPTED
+    mark_origin(result.path, opts.url, opts.headers)   # the playlist's URL, as the service marks a stream
     if result.note:
         err.write(f"paxel: {result.note}\n")
     if not quiet:
