@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paxel.errors import ProtocolError
-from paxel.media.job import Stream
 from paxel.media.model import Segment, Track, Variant
 from paxel.media.probe import summary
 from paxel.media.progress import MediaProgress
+from paxel.media.stream import Stream
 from paxel.schema import validate_request
 from paxel.service.phase import next_phase
 from paxel.service.request import DownloadRequest

@@ -28,14 +28,12 @@ from pathlib import Path
 
 from paxel import storage
 from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
-from paxel.errors import Cancelled, PaxelError, ServerMisbehaved, UsageError
-from paxel.media import cenc, hls, live, mux, naming
-from paxel.media.detect import is_web_page, kind_from_body, kind_from_url
-from paxel.media.model import DrmProtected, Track, Variant
+from paxel.errors import Cancelled, UsageError
+from paxel.media import arrival, hls, live, mux, naming
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
 from paxel.media.progress import MediaProgress
-from paxel.media.select import choose
+from paxel.media.stream import Stream, resolve
 from paxel.transport import check_url
 
 log = logging.getLogger("paxel.media")
@@ -55,14 +53,6 @@ class MediaResult:
     segments: int
     fetched: int = 0                 # bytes fetched by this run (not counting a resumed part)
     note: str | None = None          # e.g. "saved as MPEG-TS: ffmpeg is not installed"
-
-
-@dataclass(frozen=True)
-class Stream:
-    kind: str                        # "hls" / "dash"
-    variants: tuple[Variant, ...]
-    chosen: Variant
-    tracks: tuple[Track, ...]
 
 
 class MediaJob:
@@ -144,27 +134,7 @@ class MediaJob:
         """Read the playlist/manifest, choose the variant, read its media playlists (all of it
         `within` seconds, when given: the service's media_probe)."""
         self._deadline = None if within is None else time.monotonic() + within
-        url = self.options.url
-        text, _ = self._fetch_text(url)
-        kind = kind_from_body(text.encode()[:4096]) or kind_from_url(url)
-        if kind == "dash":
-            from paxel.media import dash  # (mpegdash and minidom: only for a DASH stream)
-
-            variants = dash.parse_mpd(text, url)
-            chosen = choose(variants, self.max_height)
-            return Stream("dash", tuple(variants), chosen, chosen.tracks)
-        if kind != "hls":
-            raise PaxelError(f"{url} is neither an HLS playlist nor a DASH manifest")
-        if not hls.is_master(text):
-            track = hls.parse_media(text, url)
-            variant = Variant(bandwidth=0, url=url, tracks=(track,))
-            return Stream("hls", (variant,), variant, (track,))
-        variants = hls.parse_master(text, url)
-        chosen = choose(variants, self.max_height)
-        tracks = [hls.parse_media(self._fetch_text(chosen.url)[0], chosen.url, "muxed")]
-        if chosen.audio_url and chosen.audio_url != chosen.url:
-            tracks.append(hls.parse_media(self._fetch_text(chosen.audio_url)[0], chosen.audio_url, "audio"))
-        return Stream("hls", tuple(variants), chosen, tuple(tracks))
+        return resolve(self.options.url, lambda url: self._fetch_text(url)[0], self.max_height)
 
     # ---- the job ------------------------------------------------------------------------
     def output_path(self, ext: str, busy: frozenset[str] = frozenset()) -> Path:
@@ -327,33 +297,10 @@ class MediaJob:
         job.run()
 
     def _on_unit(self, done: UnitDone, piece: Piece, work: Path, decrypt: Decrypt) -> None:
-        final = work / piece.name
-        size = done.size
-        if piece.name in decrypt or piece in self._key_pieces:
-            from paxel.media import crypto  # (the cipher library: only for an encrypted stream)
-        if piece.name in decrypt:
-            iv, key_name = decrypt[piece.name]
-            data = crypto.decrypt(done.path.read_bytes(), self._keys[key_name], iv)
-            storage.write_atomic(final, data)
-            done.path.unlink()
-            size = len(data)
-        elif done.path != final:
-            raise PaxelError(f"{final} was taken by another file")
-        if piece in self._key_pieces:
-            if size != crypto.KEY_SIZE:   # refused before it counts: a rerun fetches it again
-                raise ServerMisbehaved(f"{piece.url}: an AES-128 key is 16 bytes, the server sent {size}")
-        else:   # ffmpeg would skip either and make a shorter file, exit 0
-            with final.open("rb") as f:
-                head = f.read(64)
-                f.seek(0)
-                if cenc.is_encrypted(f):   # a manifest that left its ContentProtection out
-                    raise DrmProtected(f"{piece.url} is encrypted (Common Encryption) though the playlist "
-                                       "did not say so: paxel does not download DRM-protected media")
-            if not head:
-                raise ServerMisbehaved(f"{piece.url} is empty: no media is 0 bytes")
-            if is_web_page(head):
-                raise ServerMisbehaved(f"{piece.url} is a web page, not media (an error page sent "
-                                       "with status 200?)")
+        keyed = decrypt.get(piece.name)
+        size = arrival.accept(piece.url, done.path, done.size, work / piece.name,
+                              is_key=piece in self._key_pieces,
+                              decrypt=None if keyed is None else (keyed[0], self._keys[keyed[1]]))
         with self._cond:
             self._done[piece.name] = Done(piece.url, piece.byte_range, size)
             self._segs += piece.name not in self._present and piece.name.endswith(".seg")

@@ -1,15 +1,16 @@
 """What a stream offers, without downloading it: the `media_probe` request's answer.
 
 `summary(stream)` is pure (a resolved Stream in, the wire's dict out). Resolving the stream
-itself (one or two small requests with the browser's headers) is `MediaJob.resolve()`.
+itself (one or two small requests with the browser's headers) is
+`MediaJob.resolve()` (paxel.media.stream).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from paxel.media.job import Stream
 from paxel.media.model import Variant
+from paxel.media.stream import Stream
 
 
 def _duration(variant: Variant, stream: Stream) -> float | None:
