@@ -49,6 +49,7 @@ class ErrorCode(IntEnum):
     SERVICE_UNAVAILABLE = 33
     NO_DISPLAY = 34
     NOT_INSTALLED = 35
+    STALE = 36
 
 
 class PaxelError(Exception):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from paxel.commands.schedule import window_state
-from paxel.commands.servicecall import call, run_command, usage
+from paxel.commands.servicecall import call, run_command, update, usage
 from paxel.service.queueing import MAIN, MOVES
 
 HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
@@ -40,14 +40,7 @@ def _run(argv: list[str]) -> int:
             return usage("queue", f"{args[1]!r} is not a number of downloads (1..32)")
         return _set_queue(args[0], limit, creating=word == "add")
     if word == "remove" and len(args) == 1:
-        queues = _named()
-        if args[0] not in queues:
-            why = " (the default queue cannot be removed)" if args[0] == MAIN else ""
-            return usage("queue", f"no queue {args[0]!r}{why}")
-        del queues[args[0]]
-        call("queue", "settings", set={"queues": queues})
-        print(f"removed {args[0]}; its downloads are in {MAIN}")
-        return 0
+        return _remove(args[0])
     if word == "rename" and len(args) == 2:
         return _rename(*args)
     if word == "move" and len(args) == 2:
@@ -63,17 +56,34 @@ def _run(argv: list[str]) -> int:
     return usage("queue", f"unknown command {word!r}; see `paxel queue --help`")
 
 
+def _remove(name: str) -> int:
+    def without(settings: dict[str, Any]) -> dict[str, Any] | int:
+        queues = settings["queues"]
+        if name not in queues:
+            why = " (the default queue cannot be removed)" if name == MAIN else ""
+            return usage("queue", f"no queue {name!r}{why}")
+        del queues[name]
+        return {"set": {"queues": queues}}
+    if isinstance(status := update("queue", without), int):
+        return status
+    print(f"removed {name}; its downloads are in {MAIN}")
+    return 0
+
+
 def _rename(old: str, new: str) -> int:
     """One `settings` request with `renamed`: the service moves the queue's downloads with it (a
     `queues` without the old name alone would be a removal, its downloads sent to main)."""
-    queues = _named()
-    if old not in queues:
-        why = " (the default queue keeps its name)" if old == MAIN else ""
-        return usage("queue", f"no queue {old!r}{why}")
-    if new == MAIN or new in queues:
-        return usage("queue", f"{new!r} is taken")
-    renamed = {(new if name == old else name): entry for name, entry in queues.items()}
-    call("queue", "settings", set={"queues": renamed}, renamed={old: new})
+    def renaming(settings: dict[str, Any]) -> dict[str, Any] | int:
+        queues = settings["queues"]
+        if old not in queues:
+            why = " (the default queue keeps its name)" if old == MAIN else ""
+            return usage("queue", f"no queue {old!r}{why}")
+        if new == MAIN or new in queues:
+            return usage("queue", f"{new!r} is taken")
+        renamed = {(new if name == old else name): entry for name, entry in queues.items()}
+        return {"set": {"queues": renamed}, "renamed": {old: new}}
+    if isinstance(status := update("queue", renaming), int):
+        return status
     print(f"{old} is now {new}, with its downloads")
     return 0
 
@@ -82,22 +92,20 @@ def _count(text: str) -> int | None:
     return int(text) if text.isdigit() and 1 <= int(text) <= 32 else None
 
 
-def _named() -> dict[str, Any]:
-    queues: dict[str, Any] = call("queue", "settings")["settings"]["queues"]
-    return queues
-
-
 def _set_queue(name: str, limit: int, creating: bool) -> int:
     if name == MAIN:
         if creating:
             return usage("queue", f"{MAIN} is the default queue; `paxel queue set {MAIN} N` sets its limit")
         call("queue", "settings", set={"max_concurrent": limit})
     else:
-        queues = _named()
-        if not creating and name not in queues:
-            return usage("queue", f"no queue {name!r} (`paxel queue add {name} {limit}` makes it)")
-        queues[name] = {**queues.get(name, {}), "max_concurrent": limit}  # keeps its schedule
-        call("queue", "settings", set={"queues": queues})
+        def setting(settings: dict[str, Any]) -> dict[str, Any] | int:
+            queues = settings["queues"]
+            if not creating and name not in queues:
+                return usage("queue", f"no queue {name!r} (`paxel queue add {name} {limit}` makes it)")
+            queues[name] = {**queues.get(name, {}), "max_concurrent": limit}  # keeps its schedule
+            return {"set": {"queues": queues}}
+        if isinstance(status := update("queue", setting), int):
+            return status
     print(f"{name}: {limit} at once")
     return 0
 

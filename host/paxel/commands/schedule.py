@@ -15,11 +15,12 @@ before its start crosses midnight (22:00-06:00).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from paxel.commands.limit import rate_of
-from paxel.commands.servicecall import call, run_command, usage
+from paxel.commands.servicecall import call, run_command, update, usage
 from paxel.humanize import format_size
 from paxel.service.schedule import DAYS
 
@@ -41,17 +42,15 @@ def _run(argv: list[str]) -> int:
         print("now: " + window_state(window["open"], window["next_open"]))
         return 0
     if word == "clear" and len(args) <= 1 and (not args or args[0] in ("windows", "speeds")):
-        current = _current()
-        for key in args or ["windows", "speeds"]:
-            current[key] = []
-        return _save(current)
+        def clear(current: dict[str, Any]) -> None:
+            for key in args or ["windows", "speeds"]:
+                current[key] = []
+        return _save(clear)
     if word == "window" and len(args) in (1, 2):
         entry = _entry(args[0], args[1] if len(args) == 2 else None)
         if isinstance(entry, str):
             return usage("schedule", entry)
-        current = _current()
-        current["windows"].append(entry)
-        return _save(current)
+        return _save(lambda current: current["windows"].append(entry))
     if word == "speed" and len(args) in (2, 3):
         entry = _entry(args[0], args[2] if len(args) == 3 else None)
         if isinstance(entry, str):
@@ -60,9 +59,7 @@ def _run(argv: list[str]) -> int:
             entry["max_speed"] = rate_of(args[1])
         except ValueError as exc:
             return usage("schedule", str(exc))
-        current = _current()
-        current["speeds"].append(entry)
-        return _save(current)
+        return _save(lambda current: current["speeds"].append(entry))
     if word in ("show", "clear", "window", "speed"):
         return usage("schedule", f"wrong arguments for `{word}`; see `paxel schedule --help`")
     return usage("schedule", f"unknown command {word!r}; see `paxel schedule --help`")
@@ -70,14 +67,12 @@ def _run(argv: list[str]) -> int:
 
 def _run_queue(name: str, argv: list[str]) -> int:
     """A named queue's own windows (settings `queues.NAME.schedule`; speed rules stay global)."""
-    queues: dict[str, Any] = call("schedule", "settings")["settings"]["queues"]
-    if name not in queues:
-        return usage("schedule", f"no named queue {name!r} (see `paxel queue`; `main` follows the "
-                                 "global schedule)")
     word, args = (argv[0], argv[1:]) if argv else ("show", [])
-    entry = queues[name]
     if word == "show" and not args:
-        own = entry.get("schedule")
+        queues: dict[str, Any] = call("schedule", "settings")["settings"]["queues"]
+        if name not in queues:
+            return _no_queue(name)
+        own = queues[name].get("schedule")
         if own is None:
             print(f"{name}: the global schedule's windows")
         else:
@@ -85,22 +80,38 @@ def _run_queue(name: str, argv: list[str]) -> int:
         state = next(q for q in call("schedule", "queues")["queues"] if q["name"] == name)
         print("now: " + window_state(state["open"], state["next_open"]))
         return 0
-    if word == "clear" and not args:
-        entry.pop("schedule", None)
-    elif word == "window" and len(args) in (1, 2):
+    if word == "window" and len(args) in (1, 2):
         window = _entry(args[0], args[1] if len(args) == 2 else None)
         if isinstance(window, str):
             return usage("schedule", window)
-        own = entry.setdefault("schedule", {"windows": []})
-        own["windows"] = [*own.get("windows", []), window]
-    else:
+    elif word != "clear" or args:
         return usage("schedule", f"for a queue: `window HH:MM-HH:MM [DAYS]`, `clear` or nothing "
                                  f"(not {word!r}); see `paxel schedule --help`")
-    saved = call("schedule", "settings", set={"queues": queues})["settings"]["queues"][name]
+
+    def changed(settings: dict[str, Any]) -> dict[str, Any] | int:
+        queues = settings["queues"]
+        if name not in queues:
+            return _no_queue(name)
+        entry = queues[name]
+        if word == "clear":
+            entry.pop("schedule", None)
+        else:
+            own = entry.setdefault("schedule", {"windows": []})
+            own["windows"] = [*own.get("windows", []), window]
+        return {"set": {"queues": queues}}
+    result = update("schedule", changed)
+    if isinstance(result, int):
+        return result
+    saved = result["settings"]["queues"][name]
     if "schedule" not in saved:
         print(f"{name}: the global schedule's windows")
         return 0
     return _print({"windows": saved["schedule"]["windows"], "speeds": []})
+
+
+def _no_queue(name: str) -> int:
+    return usage("schedule", f"no named queue {name!r} (see `paxel queue`; `main` follows the "
+                             "global schedule)")
 
 
 def window_state(is_open: bool, opens: float | None) -> str:
@@ -130,8 +141,13 @@ def _current() -> dict[str, Any]:
     return current
 
 
-def _save(schedule: dict[str, Any]) -> int:
-    return _print(call("schedule", "settings", set={"schedule": schedule})["settings"]["schedule"])
+def _save(change: Callable[[dict[str, Any]], None]) -> int:
+    """`change` the schedule as the service has it now (again if another save came first)."""
+    def changed(settings: dict[str, Any]) -> dict[str, Any]:
+        change(settings["schedule"])
+        return {"set": {"schedule": settings["schedule"]}}
+    saved = update("schedule", changed)
+    return saved if isinstance(saved, int) else _print(saved["settings"]["schedule"])
 
 
 def _print(schedule: dict[str, Any]) -> int:

@@ -102,12 +102,19 @@ class Queues(Runner):
         return self._announce("changed", download_id)
 
     def change_settings(self, changes: Mapping[str, Any],
-                        renamed: Mapping[str, str] | None = None) -> Settings:
+                        renamed: Mapping[str, str] | None = None,
+                        if_revision: int | None = None) -> Settings:
         """Write `changes` to settings.json and apply them now (docs/settings.md). `renamed`
         ({old: new}): named queues `changes["queues"]` renames, whose downloads go with them
-        (without it a name gone from `queues` is a removal: its downloads go to main)."""
+        (without it a name gone from `queues` is a removal: its downloads go to main).
+        `if_revision`: only if the settings are still those of that revision (settings.revision),
+        else STALE and nothing written: two surfaces saving at once never lose an edit."""
         renamed = dict(renamed or {})
         with self._lock:
+            if if_revision is not None and if_revision != settings_mod.revision(self._settings):
+                raise ProtocolError("the settings changed since they were read (another window or "
+                                    "command saved); read them again and reapply the change",
+                                    code=ErrorCode.STALE)
             if renamed:
                 self._check_renames(changes, renamed)
             # a queue removed while another is renamed to its name (the panel: Remove "b", "a"
@@ -139,7 +146,7 @@ class Queues(Runner):
                     queueing.home(renamed.get(job.queue, job.queue), new.queue_limits)
             moved += self._store.rehome(set(new.queue_limits), MAIN)
         log.info("settings changed: %s", ", ".join(sorted(changes)))
-        self._emit("settings", {"settings": settings_mod.to_raw(new)})
+        self._emit("settings", {"settings": settings_mod.to_raw(new), "revision": settings_mod.revision(new)})
         for ident in moved:
             self._announce("changed", ident)
         self._wake.set()

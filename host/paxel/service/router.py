@@ -253,9 +253,10 @@ def on_duplicate_answer(ctx: Context, caller: Caller, fields: Fields) -> dict[st
 
 def on_settings(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:
     """Every setting but `after_completion`; with `set`, those keys changed first (schema.SETTABLE)."""
-    current = ctx.scheduler.change_settings(fields["set"], fields.get("renamed") or {}) if "set" in fields \
+    current = ctx.scheduler.change_settings(fields["set"], fields.get("renamed") or {},
+                                            fields.get("if_revision")) if "set" in fields \
         else ctx.scheduler.settings
-    return {"settings": settings_mod.to_raw(current)}
+    return {"settings": settings_mod.to_raw(current), "revision": settings_mod.revision(current)}
 
 
 def on_after_completion(ctx: Context, caller: Caller, fields: Fields) -> dict[str, Any]:

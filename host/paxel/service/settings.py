@@ -7,6 +7,7 @@ rather than silently replaced, so a typo in `roots` never widens where downloads
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -182,6 +183,15 @@ def to_raw(settings: Settings) -> dict[str, Any]:
         "folder_rules": rules.to_raw(settings.folder_rules),
         "duplicates": settings.duplicates,
     }
+
+
+def revision(settings: Settings) -> int:
+    """A number that changes whenever `to_raw(settings)` does: what a `settings` answer shows, so
+    a surface that saves can say "if nothing changed since I read it" (`if_revision`). Taken from
+    the content, not counted, so it means the same after a restart (an edit undone gives the old
+    number back, which is right: nothing would be lost). 48 bits: exact in every JSON reader."""
+    text = json.dumps(to_raw(settings), sort_keys=True, separators=(",", ":"))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
 
 
 def _queue_raw(settings: Settings, name: str) -> dict[str, Any]:
