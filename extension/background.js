@@ -363,7 +363,7 @@ async function route(message) {
     case "show_panel":
       return host.request({ type: "show_panel" });
     case "service.settings": // the options page (opened by the user: it may start the service, as its folder list does)
-      return host.request(message.set ? { type: "settings", set: message.set, ...(message.renamed ? { renamed: message.renamed } : {}) } : { type: "settings" });
+      return host.request(message.set ? { type: "settings", set: message.set, ...(message.renamed ? { renamed: message.renamed } : {}), ...(Number.isInteger(message.if_revision) ? { if_revision: message.if_revision } : {}) } : { type: "settings" });
     case "limit": // the popup's global speed limit (bytes/s or null), checked again by the host
       return host.request({ type: "limit", max_speed: message.max_speed ?? null });
     case "media.list": {

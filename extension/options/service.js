@@ -117,20 +117,31 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   try {
-    let send = { set: checked.set, renamed: checked.renamed };
-    const latest = setOf((await ask({ type: "service.settings" })).settings);
-    if (base && latest) {
-      const merged = mergeSaved(checked.set, base, latest, checked.renamed ?? {});
-      if (merged.conflicts.length) {
-        base = merged.base; // seen: Save again replaces them
-        say(false, `Not saved: changed elsewhere since this page read them: ${merged.conflicts.map(conflictText).join(", ")}.`
-          + " Save again to replace that with what is here, or reload the page to see it.");
-        return;
+    // Read, merge, send only if nothing was saved in between (if_revision); else again (STALE).
+    let settings = null;
+    for (let tries = 1; !settings; tries++) {
+      const read = await ask({ type: "service.settings" });
+      let send = { set: checked.set, renamed: checked.renamed };
+      const latest = setOf(read.settings);
+      if (base && latest) {
+        const merged = mergeSaved(checked.set, base, latest, checked.renamed ?? {});
+        if (merged.conflicts.length) {
+          base = merged.base; // seen: Save again replaces them
+          say(false, `Not saved: changed elsewhere since this page read them: ${merged.conflicts.map(conflictText).join(", ")}.`
+            + " Save again to replace that with what is here, or reload the page to see it.");
+          return;
+        }
+        send = { set: merged.set, renamed: Object.keys(merged.renamed).length ? merged.renamed : undefined };
       }
-      send = { set: merged.set, renamed: Object.keys(merged.renamed).length ? merged.renamed : undefined };
+      if (!Object.keys(send.set).length) settings = read.settings;
+      else {
+        try {
+          settings = (await ask({ type: "service.settings", ...send, if_revision: read.revision })).settings;
+        } catch (err) {
+          if (err.code !== "STALE" || tries >= 5) throw err;
+        }
+      }
     }
-    const { settings } = Object.keys(send.set).length ? await ask({ type: "service.settings", ...send })
-      : await ask({ type: "service.settings" });
     current = settings;
     base = setOf(settings);
     show(toForm(settings));

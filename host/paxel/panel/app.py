@@ -106,14 +106,16 @@ class PanelApi:
         service takes it from the panel and the CLI, never from a browser's connection."""
         return self._ask("after_completion", **({} if changes is None else {"set": changes}))
 
-    def settings(self, changes: Any = None, renamed: Any = None) -> dict[str, Any]:
+    def settings(self, changes: Any = None, renamed: Any = None, if_revision: Any = None) -> dict[str, Any]:
         """The service's settings for "Queues, schedule and folders": read, or change (`changes`
         in the settings file's form; `renamed` {old: new} for a queue whose name changed, so its
-        downloads go with it). The `settings` request `paxel queue`/`paxel schedule` and the
-        options page send: the service checks every field again and saves all or nothing."""
+        downloads go with it; `if_revision`: only if nothing was saved since that read, else
+        STALE). The `settings` request `paxel queue`/`paxel schedule` and the options page send:
+        the service checks every field again and saves all or nothing."""
         if changes is None:
             return self._ask("settings")
-        return self._ask("settings", set=changes, **({"renamed": renamed} if renamed else {}))
+        return self._ask("settings", set=changes, **({"renamed": renamed} if renamed else {}),
+                         **({} if if_revision is None else {"if_revision": if_revision}))
 
     def limit(self, download_id: Any, max_speed: Any) -> dict[str, Any]:
         """A speed limit field: one download's own (`download_id`), or all downloads' (None)."""

@@ -188,34 +188,43 @@
       say(false, "Not saved: see the fields marked in red.");
       return;
     }
-    const fresh = await busy(() => window.pywebview.api.settings());
-    if (!fresh.ok) {
-      say(false, `Not saved: ${fresh.error.message}`);
-      return;
-    }
-    const latest = setOf(fresh.settings);
-    let send = { set: checked.set, renamed: checked.renamed ?? null };
-    if (base && latest) {
-      const merged = S.mergeSaved(checked.set, base, latest, checked.renamed ?? {});
-      if (merged.conflicts.length) {
-        base = merged.base; // seen: Save again replaces them
-        say(false, `Not saved: changed elsewhere since this was read: ${merged.conflicts.map(S.conflictText).join(", ")}.`
-          + " Save again to replace that with what is here, or close and open this to see it.");
+    // Read, merge, send only if nothing was saved in between (if_revision); else again (STALE).
+    for (let tries = 1; ; tries++) {
+      const fresh = await busy(() => window.pywebview.api.settings());
+      if (!fresh.ok) {
+        say(false, `Not saved: ${fresh.error.message}`);
         return;
       }
-      if (!Object.keys(merged.set).length) {
-        show(fresh.settings);
-        say(true, "Saved: nothing here had changed.");
+      const latest = setOf(fresh.settings);
+      let send = { set: checked.set, renamed: checked.renamed ?? null };
+      if (base && latest) {
+        const merged = S.mergeSaved(checked.set, base, latest, checked.renamed ?? {});
+        if (merged.conflicts.length) {
+          base = merged.base; // seen: Save again replaces them
+          say(false, `Not saved: changed elsewhere since this was read: ${merged.conflicts.map(S.conflictText).join(", ")}.`
+            + " Save again to replace that with what is here, or close and open this to see it.");
+          return;
+        }
+        if (!Object.keys(merged.set).length) {
+          show(fresh.settings);
+          say(true, "Saved: nothing here had changed.");
+          return;
+        }
+        send = { set: merged.set, renamed: Object.keys(merged.renamed).length ? merged.renamed : null };
+      }
+      const reply = await busy(() => window.pywebview.api.settings(send.set, send.renamed, fresh.revision ?? null));
+      if (reply.ok) {
+        show(reply.settings);
+        say(true, "Saved: paxel uses them now.");
         return;
       }
-      send = { set: merged.set, renamed: Object.keys(merged.renamed).length ? merged.renamed : null };
-    }
-    const reply = await busy(() => window.pywebview.api.settings(send.set, send.renamed));
-    if (reply.ok) {
-      show(reply.settings);
-      say(true, "Saved: paxel uses them now.");
+      if (reply.error.name === "STALE" && tries < 5) continue;
+      report(reply);
       return;
     }
+  }
+
+  function report(reply) {
     const name = S.fieldOfServiceError(reply.error.message, values);
     showErrors(name ? [{ field: name, message: S.serviceErrorText(reply.error.message, name) }] : []);
     say(false, name ? "Not saved: see the field marked in red." : `Not saved: ${reply.error.message}`);
