@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 from paxel.client import ServiceClient
@@ -78,4 +79,20 @@ def _line(view: dict[str, Any]) -> str:
     percent = f"{100 * done / total:5.1f}%" if total else "    ?"
     size = format_pair(done, total) if total else format_size(done)
     name = view["filename"] or name_from_url(view["url"])
-    return f"{view['download_id']}  {view['state']:<9} {percent}  {size:>15}  {name}"
+    return f"{view['download_id']}  {view['state']:<9} {percent}  {size:>15}  {name}{_waits(view)}"
+
+
+def _waits(view: dict[str, Any]) -> str:
+    """What a queued download waits for (DownloadView `waiting`): its place, the schedule, or an
+    answer about a duplicate, with the command that gives it."""
+    waiting = view.get("waiting") or {}
+    duplicate = view.get("duplicate")
+    if waiting.get("for") == "duplicate" and duplicate:
+        return (f"  waits for your answer: same file as {duplicate['of']} ({duplicate['why']}): "
+                f"paxel queue answer {view['download_id']} rename|skip|resume")
+    place = f"  ({view.get('queue', 'main')}, #{view['queue_position']})" if view.get("queue_position") else ""
+    if waiting.get("for") == "schedule":
+        until = waiting.get("until")
+        when = f"opens {datetime.fromtimestamp(until):%a %H:%M}" if until else "no window within a week"
+        return f"{place} waits for its schedule ({when})"
+    return place

@@ -8,6 +8,9 @@
     paxel queue move ID up|down|top|bottom
     paxel queue start ID                 start now, past the queue's limit and the schedule
     paxel queue assign ID NAME           into another queue (last there)
+    paxel queue answer ID rename|skip|resume   a duplicate held for an answer (`duplicates: ask`;
+                                         `paxel list` shows which): download it again under a
+                                         new name, drop it, or continue the unfinished one
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from paxel.commands.schedule import window_state
 from paxel.commands.servicecall import call, run_command, update, usage
 from paxel.service.queueing import MAIN, MOVES
 
+ANSWERS = ("rename", "skip", "resume")
 HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
 
 
@@ -51,7 +55,13 @@ def _run(argv: list[str]) -> int:
         return _show(call("queue", "start_now", download_id=args[0])["download"])
     if word == "assign" and len(args) == 2:
         return _show(call("queue", "assign", download_id=args[0], queue=args[1])["download"])
-    if word in ("list", "add", "set", "remove", "rename", "move", "start", "assign"):
+    if word == "answer" and len(args) == 2:
+        if args[1] not in ANSWERS:
+            return usage("queue", f"answer with {' | '.join(ANSWERS)}")
+        left = call("queue", "duplicate_answer", download_id=args[0], choice=args[1]).get("download")
+        print(f"{args[0]}: {args[1]}" + ("" if left is None else f"; {left['download_id']} {left['state']}"))
+        return 0
+    if word in ("list", "add", "set", "remove", "rename", "move", "start", "assign", "answer"):
         return usage("queue", f"wrong arguments for `{word}`; see `paxel queue --help`")
     return usage("queue", f"unknown command {word!r}; see `paxel queue --help`")
 
