@@ -90,7 +90,8 @@ def _waits(view: dict[str, Any]) -> str:
     if waiting.get("for") == "duplicate" and duplicate:
         return (f"  waits for your answer: same file as {duplicate['of']} ({duplicate['why']}): "
                 f"paxel queue answer {view['download_id']} rename|skip|resume")
-    place = f"  ({view.get('queue', 'main')}, #{view['queue_position']})" if view.get("queue_position") else ""
+    position = view.get("queue_position")
+    place = f"  ({view.get('queue', 'main')}, #{position})" if position else ""
     if waiting.get("for") == "schedule":
         until = waiting.get("until")
         when = f"opens {datetime.fromtimestamp(until):%a %H:%M}" if until else "no window within a week"
