@@ -120,6 +120,7 @@ def parse(raw: Any, where: str = "folder_rules") -> FolderRules:
     if "categories" in raw:
         categories = tuple(_category(name, value, f"{where}.categories.{name}")
                            for name, value in _mapping(raw["categories"], f"{where}.categories").items())
+        _one_type_each(categories, f"{where}.categories")
     sites = raw.get("sites", [])
     if not isinstance(sites, list):
         raise ValueError(f"{where}.sites: a list of {{\"host\": ..., \"folder\": ...}}")
@@ -152,9 +153,23 @@ def _category(name: str, value: Any, where: str) -> Category:
         raise ValueError(f"{where}.extensions: a list of extensions like \"zip\" or \"tar.gz\"")
     cleaned = frozenset(e.lower().lstrip(".") for e in extensions)
     bad = sorted(e for e in cleaned if not _EXTENSION.match(e))
+    if not cleaned:
+        raise ValueError(f"{where}.extensions: at least one, like \"zip\" or \"tar.gz\"")
     if bad:
         raise ValueError(f"{where}.extensions: not an extension: {bad[0]!r}")
     return Category(name, cleaned, _folder(item.get("folder", name), f"{where}.folder"))
+
+
+def _one_type_each(categories: tuple[Category, ...], where: str) -> None:
+    """An extension names one folder: in two types, the second would never apply (the panel and
+    the options page say the same, lib/servicesettings.js)."""
+    owner: dict[str, str] = {}
+    for category in categories:
+        for extension in sorted(category.extensions):
+            if extension in owner:
+                raise ValueError(f"{where}.{category.name}.extensions: {extension} is in "
+                                 f"{owner[extension]} already; a type has one folder")
+            owner[extension] = category.name
 
 
 def _site(item: Any, where: str) -> SiteRule:
