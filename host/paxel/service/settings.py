@@ -7,6 +7,7 @@ rather than silently replaced, so a typo in `roots` never widens where downloads
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import json
 import os
@@ -87,7 +88,25 @@ def _read_raw(path: Path) -> dict[str, Any]:
     return raw
 
 
+KEYS = frozenset({"roots", "default_connections", "max_concurrent", "open_panel_on_add", "extension_ids",
+                  "max_speed", "max_connections_per_host", "schedule", "queues", "folder_rules",
+                  "duplicates", "after_completion"})
+
+
+def _known_keys_only(raw: Mapping[str, Any], where: str) -> None:
+    """A key paxel does not know is a typo far more often than anything else: left alone, the
+    setting meant stays at its default without a word (`max_concurent`)."""
+    # keys(), not iteration: tests/unit/test_settings_doc.py finds the keys read by name
+    unknown = sorted(str(key) for key in raw.keys() if key not in KEYS)  # noqa: SIM118
+    if unknown:
+        meant = difflib.get_close_matches(unknown[0], KEYS, n=1)
+        hint = f" (did you mean `{meant[0]}`?)" if meant else f" (keys: {', '.join(sorted(KEYS))})"
+        raise UsageError(f"{where}: unknown key `{unknown[0][:64]}`{hint}")
+
+
 def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
+    _known_keys_only(raw, where)
+
     def get(key: str, kind: type, default: Any) -> Any:
         value = raw.get(key, default)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
