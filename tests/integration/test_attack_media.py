@@ -372,8 +372,8 @@ def test_a_segment_that_changes_while_it_is_fetched_is_taken_whole_from_one_answ
     """The first answer for a segment dies after 50 KB and the retry gets other bytes (the CDN
     swapped the object): the piece must be the second answer whole, never 50 KB of the first
     followed by the rest of the second (no ffmpeg: the .ts is the pieces' bytes, compared)."""
-    a = faultserver.url("a.ts", size=200_000, drop=50_000, change_after=1, seed=71)
-    b = faultserver.url("b.ts", size=100_000, seed=72)
+    a = faultserver.url("a.ts", size=188 * 1064, drop=50_000, change_after=1, seed=71, ts=1)
+    b = faultserver.url("b.ts", size=188 * 532, seed=72, ts=1)
     where = folder(media_root)
     publish(where, playlist([a, b]))
     env = dict(os.environ, PATH=str(tmp_path / "empty"))

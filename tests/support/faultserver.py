@@ -124,6 +124,7 @@ class Faults:
     hdr_trickle: int | None = None   # send the status line and headers one byte every this many ms...
     hdr_trickle_times: int = 1_000_000  # ...for the first K GETs...
     hdr_trickle_conn: int | None = None  # ...or only on the K-th connection (1-based, per target)
+    ts: int = 0                      # 1: a sync byte 0x47 every 188 bytes (passes as an MPEG-TS segment)
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -162,8 +163,9 @@ def _xor_table(key: int) -> bytes:
     return bytes(b ^ key for b in range(256))
 
 
-def body_chunks(seed: int, start: int, end: int, chunk: int = CHUNK) -> Iterator[bytes]:
-    """Bytes [start, end) of the body for `seed`: a prime-period pattern XORed per period."""
+def body_chunks(seed: int, start: int, end: int, chunk: int = CHUNK, ts: bool = False) -> Iterator[bytes]:
+    """Bytes [start, end) of the body for `seed`: a prime-period pattern XORed per period
+    (`ts`: with 0x47 at every multiple of 188, as MPEG-TS packets start)."""
     pattern = _pattern(seed)
     pos = start
     while pos < end:
@@ -171,12 +173,18 @@ def body_chunks(seed: int, start: int, end: int, chunk: int = CHUNK) -> Iterator
         n = min(end - pos, PERIOD - offset, chunk)
         piece = pattern[offset:offset + n]
         key = (cycle * 167) & 0xFF
-        yield piece.translate(_xor_table(key)) if key else piece
+        piece = piece.translate(_xor_table(key)) if key else piece
+        if ts:
+            marked = bytearray(piece)
+            first = -pos % 188
+            marked[first::188] = b"\x47" * len(range(first, n, 188))
+            piece = bytes(marked)
+        yield piece
         pos += n
 
 
-def body(seed: int, start: int, end: int) -> bytes:
-    return b"".join(body_chunks(seed, start, end, chunk=PERIOD))
+def body(seed: int, start: int, end: int, ts: bool = False) -> bytes:
+    return b"".join(body_chunks(seed, start, end, chunk=PERIOD, ts=ts))
 
 
 @dataclass
@@ -419,7 +427,7 @@ class _Handler(BaseHTTPRequestHandler):
             end = max(start, min(size, end + shift))
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{total}"
 
-        full = body(seed, 0, size) if faults.digest or faults.legacy_digest else b""
+        full = body(seed, 0, size, bool(faults.ts)) if faults.digest or faults.legacy_digest else b""
         for kind, header, fmt in (("digest", "Repr-Digest", "sha-256=:{}:"),
                                   ("legacy_digest", "Digest", "SHA-256={}")):
             mode = getattr(faults, kind)
@@ -446,7 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.encode and not head and (status == 206 or faults.encode_full) and (
                 status != 206 or state.bump(target, "encode") % faults.encode_every == 0):
             if faults.encode != "identity":
-                encoded = _compress(faults.encode, body(seed, start, end))
+                encoded = _compress(faults.encode, body(seed, start, end, bool(faults.ts)))
                 length = len(encoded)
             headers["Content-Encoding"] = faults.encode
         extra = b""
@@ -503,7 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"0\r\n\r\n")
                 return
             cut = functools.partial(self._expired, faults) if faults.exp_cut else None
-            self._send_body(seed, start, end, chunked, drop_at, rate, extra, cut, stall)
+            self._send_body(seed, start, end, chunked, drop_at, rate, extra, cut, stall, bool(faults.ts))
             if faults.overrun and status == 206:   # bytes past the announced end: garbage
                 self.wfile.write(body(seed ^ 0xA5A5, 0, faults.overrun))
         except _Dropped:
@@ -553,11 +561,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_body(self, seed: int, start: int, end: int, chunked: bool, drop_at: int | None,
                    rate: int | None, extra: bytes = b"", cut: Callable[[], bool] | None = None,
-                   stall: tuple[int, float] | None = None) -> None:
+                   stall: tuple[int, float] | None = None, ts: bool = False) -> None:
         stopping = self.server.state.stopping
         piece = CHUNK if rate is None else max(1, rate // 20)
         began = time.monotonic()
-        for data in body_chunks(seed, start, end, chunk=piece):
+        for data in body_chunks(seed, start, end, chunk=piece, ts=ts):
             if stall is not None and self.rec.sent + len(data) >= stall[0]:
                 self._write(data[:max(0, stall[0] - self.rec.sent)], chunked)
                 data = data[max(0, stall[0] - self.rec.sent):]
@@ -685,7 +693,7 @@ class FaultServer:
         """The whole body `url` serves (at content `version`)."""
         split = urlsplit(url)
         faults = Faults.parse(split.query)
-        return body(_Server.seed_for(split.path, faults, version), 0, faults.size)
+        return body(_Server.seed_for(split.path, faults, version), 0, faults.size, bool(faults.ts))
 
     def change(self, url: str) -> None:
         """The file behind `url`'s path changes now (new bytes, ETag and Last-Modified)."""

@@ -1,7 +1,9 @@
 """What a fetched piece must be before it counts as done: a key of 16 bytes; a segment that is
-not empty, not a web page (an error page sent with status 200) and not Common-Encryption
-protected (a manifest that left its ContentProtection out). ffmpeg would skip a bad segment and
-make a shorter file with exit 0, so each is refused here, before the resume state lists it.
+not empty, not a web page (an error page sent with status 200), not Common-Encryption
+protected (a manifest that left its ContentProtection out) and media throughout by its container
+(paxel.media.sniff: no text, no random bytes, no MPEG-TS cut inside a packet). ffmpeg would
+skip a bad segment and make a shorter file with exit 0, so each is refused here, before the
+resume state lists it.
 An encrypted segment arrives as `X.enc` and is decrypted into `X` here.
 """
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from paxel import storage
 from paxel.errors import PaxelError, ServerMisbehaved
-from paxel.media import cenc
+from paxel.media import cenc, sniff
 from paxel.media.detect import is_web_page
 from paxel.media.model import DrmProtected
 
@@ -40,11 +42,12 @@ def accept(url: str, arrived: Path, size: int, final: Path, *, is_key: bool,
         if cenc.is_encrypted(f):
             raise DrmProtected(f"{url} is encrypted (Common Encryption) though the playlist "
                                "did not say so: paxel does not download DRM-protected media")
-    if not head:
-        raise ServerMisbehaved(f"{url} is empty: no media is 0 bytes")
-    if is_web_page(head):
-        raise ServerMisbehaved(f"{url} is a web page, not media (an error page sent "
-                               "with status 200?)")
+        if is_web_page(head):
+            raise ServerMisbehaved(f"{url} is a web page, not media (an error page sent "
+                                   "with status 200?)")
+        why = sniff.problem(f)
+    if why is not None:
+        raise ServerMisbehaved(f"{url} {why}")
     return size
 
 
