@@ -62,6 +62,16 @@ def main(command: str, argv: list[str]) -> int:
         sys.stderr.write(f"paxel limit: {exc.message}\n")
         return exc.exit_status
     shown = result["download"]["max_speed"] if "download" in result else result["max_speed"]
-    who = "all downloads" if args.everything else words[0]
-    print(f"{who}: " + ("no limit" if shown is None else f"{format_size(shown)}/s"))
+    print(said("all downloads" if args.everything else words[0], rate, shown))
     return 0
+
+
+def said(who: str, asked: int | None, now: int | None) -> str:
+    """The line `paxel limit` prints: the limit now; for the global one under a schedule speed
+    rule (the service answers the limit that applies now), what was set besides."""
+    def speed(rate: int | None) -> str:
+        return "no limit" if rate is None else f"{format_size(rate)}/s"
+    if asked == now:
+        return f"{who}: {speed(now)}"
+    return (f"{who}: {speed(asked)} set; {speed(now)} now, while a schedule speed rule holds "
+            "(`paxel schedule`)")
