@@ -26,6 +26,18 @@
   const EXTENSION = /^[a-z0-9]{1,16}(\.[a-z0-9]{1,16})?$/;
 
   /** A setting's speed (bytes/s as a number, text like "8M", or null) as MiB/s text ("" for none). */
+  // "bücher.example" -> "xn--bcher-kva.example" (paxel.rules._ascii_host): the host a URL carries;
+  // "*." kept; what the URL parser refuses comes back as typed, for the host check to refuse.
+  function asciiHost(host) {
+    if (!/[^\x00-\x7f]/.test(host)) return host;
+    const wild = host.startsWith("*.") ? "*." : "";
+    try {
+      return wild + new URL(`http://${host.slice(wild.length)}/`).hostname;
+    } catch {
+      return host;
+    }
+  }
+
   function speedToField(value) {
     let bytes = value;
     if (typeof value === "string") {
@@ -148,7 +160,7 @@
     set.schedule = { windows, speeds };
 
     const sites = (values.sites || []).map((site, i) => {
-      const host = String(site.host ?? "").trim().toLowerCase();
+      const host = asciiHost(String(site.host ?? "").trim().toLowerCase());
       const folder = String(site.folder ?? "").trim();
       if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
         errors.push({ field: `sites.${i}.host`, message: "Site: a host name like example.org or *.example.org." });

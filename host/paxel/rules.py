@@ -172,13 +172,25 @@ def _one_type_each(categories: tuple[Category, ...], where: str) -> None:
             owner[extension] = category.name
 
 
+def _ascii_host(host: str) -> str:
+    """`bücher.example` → `xn--bcher-kva.example` (a URL's host is the ASCII form); `*.` kept.
+    Anything the IDNA codec refuses comes back as is, for the host check to refuse."""
+    if host.isascii():
+        return host.lower()
+    wild, name = ("*.", host[2:]) if host.startswith("*.") else ("", host)
+    try:
+        return wild + name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return host
+
+
 def _site(item: Any, where: str) -> SiteRule:
     rule = _mapping(item, where)
-    host = rule.get("host")
-    if set(rule) - {"host", "folder"} or not isinstance(host, str) or not _HOST.match(host.lower()):
+    host = _ascii_host(rule["host"]) if isinstance(rule.get("host"), str) else None
+    if set(rule) - {"host", "folder"} or not isinstance(host, str) or not _HOST.match(host):
         raise ValueError(f"{where}: an object with `host` (\"example.org\" or \"*.example.org\") "
                          "and `folder`")
-    return SiteRule(host.lower(), _folder(rule.get("folder"), f"{where}.folder"))
+    return SiteRule(host, _folder(rule.get("folder"), f"{where}.folder"))
 
 
 def _folder(value: Any, where: str) -> str:
