@@ -94,7 +94,7 @@ def name_in(url: str) -> str:
 def folder_for(url: str, filename: str | None, rules: FolderRules) -> str | None:
     """The rule folder for a download of `url` (named `filename` if known), or None: the default."""
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        host = _ascii_host(urlsplit(url).hostname or "")
     except ValueError:
         host = ""
     sites = [r for r in rules.sites if host and host_matches(r.host, host)]

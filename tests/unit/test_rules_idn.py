@@ -15,6 +15,8 @@ def test_a_site_in_its_own_script_is_stored_as_its_ascii_host_and_matches() -> N
     assert [s.host for s in parsed.sites] == ["xn--bcher-kva.example", "*.xn--e1afmkfd.xn--p1ai"]
     assert rules.folder_for("https://xn--bcher-kva.example/a.zip", None, parsed) == "B"
     assert rules.folder_for("https://www.xn--e1afmkfd.xn--p1ai/a.zip", None, parsed) == "R"
+    # a URL given with the host in its own script (`paxel add https://bücher.example/…`) too
+    assert rules.folder_for("https://BÜCHER.example/a.zip", None, parsed) == "B"
 
 
 @pytest.mark.parametrize("host", ["a b", "exa_mple.org", "*.", "x..org", "bü cher.example", "\u200b.example"])
