@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
 from paxel import interrupts
-from paxel.commands import media
+from paxel.commands import background, media
 from paxel.commands.background import run_in_background
 from paxel.controls import escape_controls
 from paxel.cookies import Cookie, parse_netscape
@@ -282,7 +282,7 @@ def _download(opts: DownloadOptions, quiet: bool, err: IO[str], held: _HeldLog |
         error: PaxelError = outcome["error"]
         err.write(f"paxel: {error.message}\n")
         return int(error.code)
-    result: Result = outcome["result"]
+    result: Result = background.result(outcome)
     if interrupted or result.paused:
         part = Path(f"{result.path}.part")   # (result.path is Path() when stopped before a name)
         if not result.path.name or not part.exists():   # nothing to resume from: none kept

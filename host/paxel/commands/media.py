@@ -12,6 +12,7 @@ import time
 from typing import IO, TYPE_CHECKING
 
 from paxel import interrupts
+from paxel.commands import background
 from paxel.commands.background import run_in_background
 from paxel.engine import DownloadOptions
 from paxel.errors import PaxelError
@@ -43,7 +44,7 @@ def run(opts: DownloadOptions, max_height: int | None, quiet: bool, err: IO[str]
         error: PaxelError = outcome["error"]
         err.write(f"paxel: {error.message}\n")
         return int(error.code)
-    result: MediaResult = outcome["result"]
+    result: MediaResult = background.result(outcome)
     if result.paused:
         err.write(f"paxel: interrupted; {result.segments} segments kept beside {result.path} - "
                   "run the same command again to resume\n")

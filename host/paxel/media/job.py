@@ -157,7 +157,11 @@ class MediaJob:
             if output.exists() and not self.options.overwrite:
                 raise UsageError(f"{output} exists already")
             work = output.with_name(output.name + WORK_SUFFIX)
-            work.mkdir(parents=True, exist_ok=True)
+            try:
+                work.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:   # a file of the user's (naming passes such a name over)
+                raise UsageError(f"{work} is in the way: paxel keeps a stream's segments in a "
+                                 "folder of that name until its file is made") from None
             lock = os.open(work / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
             if storage.lock_exclusive(lock):
                 break
@@ -241,7 +245,7 @@ class MediaJob:
         single_run = all(len({s.discontinuity for s in t.segments}) <= 1 for t in plan.tracks)
         if ffmpeg is not None and single_run and mux.pipes_work(self.platform):
             # mux while fetching: ffmpeg reads the segments in order as they arrive
-            muxer = mux.Muxer(ffmpeg, plan.tracks, output.with_name(output.name + ".part"),
+            muxer = mux.Muxer(ffmpeg, plan.tracks, mux.part_path(work),
                               lambda name: self._ready(work, name))
             muxer.start()
             self._overlapped = True
@@ -256,7 +260,7 @@ class MediaJob:
                 muxer.abort()
                 with contextlib.suppress(BaseException):
                     muxer.wait()
-                storage.remove_quietly(output.with_name(output.name + ".part"))
+                storage.remove_quietly(mux.part_path(work))
             # Recorded after the unfinished MP4 is gone: on a full disk it held the room the
             # state needs, the write failed, and a rerun fetched every segment again. Should
             # it still fail, the error that stopped the fetch is the one to report.
@@ -271,9 +275,9 @@ class MediaJob:
             try:
                 muxer.wait()
             except BaseException:
-                storage.remove_quietly(output.with_name(output.name + ".part"))
+                storage.remove_quietly(mux.part_path(work))
                 raise
-            storage.place(output.with_name(output.name + ".part"), output)
+            storage.place(mux.part_path(work), output)
 
     def _ready(self, work: Path, name: str) -> Path:
         with self._cond:

@@ -206,10 +206,16 @@ def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Pa
     check(done.returncode, done.stderr, output)
 
 
+def part_path(work: Path) -> Path:
+    """Where the file is made before it is placed at its name: inside the work folder, so a
+    file of the user's named `NAME.mp4.part` beside it is never overwritten."""
+    return work / "output.part"
+
+
 def mux_after(plan: Plan, work: Path, ffmpeg: str | None, output: Path, platform: str) -> None:
     """The file from pieces already on disk in `work` (a live recording, discontinuities, no
-    pipes, no ffmpeg), written as `output.part` and placed at `output`."""
-    part = output.with_name(output.name + ".part")
+    pipes, no ffmpeg), written as `part_path(work)` and placed at `output`."""
+    part = part_path(work)
     if ffmpeg is None:
         join([work / n for n in track_order(plan.tracks[0])], part)
     elif len(plan.tracks) == 1 and len({s.discontinuity for s in plan.tracks[0].segments}) > 1:

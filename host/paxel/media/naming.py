@@ -4,8 +4,9 @@ the page's title) or the playlist's, made safe and free in the folder.
 A name is free when no file has it, or when its work folder (`NAME.paxel-media`) is this
 stream's own (a rerun resumes it). A work folder whose state names another stream is taken, so
 a second stream with the same title never reuses (and deletes) the first one's segments; so is a
-name in `busy` (locked a moment ago by a job that has written no state yet: the caller retries
-with the next name). Reads at most one small state file per candidate name.
+name whose work folder's place holds a file (the user's), and a name in `busy` (locked a moment
+ago by a job that has written no state yet: the caller retries with the next name). Reads at
+most one small state file per candidate name.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def output_path(options: DownloadOptions, ext: str, work_suffix: str, state_name
     def taken(n: str) -> bool:
         work = folder / (n + work_suffix)
         if n in busy or foreign(work / state_name, options.url):
+            return True
+        if (work.exists() or work.is_symlink()) and not work.is_dir():   # a file of the user's
             return True
         return (folder / n).exists() and not work.exists()
     return folder / filenames.unique_name(name, taken)
