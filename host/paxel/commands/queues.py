@@ -102,6 +102,16 @@ def _count(text: str) -> int | None:
     return int(text) if text.isdigit() and 1 <= int(text) <= 32 else None
 
 
+def with_queue(queues: dict[str, Any], name: str, limit: int, creating: bool) -> dict[str, Any] | str:
+    """The named queues with `name` made (`add`) or its limit changed (`set`, keeping its own
+    windows), or what is wrong: `add` of a name taken, `set` of a queue that is not there."""
+    if creating and name in queues:
+        return f"there is a queue {name!r} already (`paxel queue set {name} {limit}` changes its limit)"
+    if not creating and name not in queues:
+        return f"no queue {name!r} (`paxel queue add {name} {limit}` makes it)"
+    return {**queues, name: {**queues.get(name, {}), "max_concurrent": limit}}
+
+
 def _set_queue(name: str, limit: int, creating: bool) -> int:
     if name == MAIN:
         if creating:
@@ -109,11 +119,8 @@ def _set_queue(name: str, limit: int, creating: bool) -> int:
         call("queue", "settings", set={"max_concurrent": limit})
     else:
         def setting(settings: dict[str, Any]) -> dict[str, Any] | int:
-            queues = settings["queues"]
-            if not creating and name not in queues:
-                return usage("queue", f"no queue {name!r} (`paxel queue add {name} {limit}` makes it)")
-            queues[name] = {**queues.get(name, {}), "max_concurrent": limit}  # keeps its schedule
-            return {"set": {"queues": queues}}
+            queues = with_queue(settings["queues"], name, limit, creating)
+            return usage("queue", queues) if isinstance(queues, str) else {"set": {"queues": queues}}
         if isinstance(status := update("queue", setting), int):
             return status
     print(f"{name}: {limit} at once")
