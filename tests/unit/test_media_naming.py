@@ -51,3 +51,17 @@ def test_a_hostile_title_or_playlist_name_stays_one_name_in_the_folder(title: st
         assert out.parent == folder and out.name not in (".", "..") and out.name.endswith(".mp4")
         assert not any(unicodedata.category(ch) == "Cc" for ch in out.name), out.name
         assert len(out.name.encode()) <= 255 - len(".paxel-media"), len(out.name.encode())
+
+
+def test_a_name_from_the_url_is_percent_decoded_and_never_hidden(tmp_path: Path) -> None:
+    """Found by issue 14's second attack: `My%20Show.m3u8` gave `My%20Show.mp4` (a plain download
+    of the same URL is `My Show`), and a title of spaces or dots gave `.mp4`, a hidden file."""
+    def name(url: str, title: str | None = None) -> str:
+        return output_path(DownloadOptions(url, folder=tmp_path, filename=title), ".mp4", ".w", "s").name
+    assert name("http://a.test/My%20Show%C3%A9.m3u8") == "My Showé.mp4"
+    assert name("http://a.test/x/..%2F..%2Fb.m3u8") == "b.mp4"
+    assert name("http://a.test/.m3u8") == "stream.mp4"
+    for title in ("  ", "..", "...", ". ."):
+        assert name("http://a.test/x.m3u8", title) == "stream.mp4", title
+    assert name("http://a.test/x.m3u8", ".mp4") == "mp4.mp4"
+    assert name("http://a.test/x.m3u8", ".hidden") == "hidden.mp4"

@@ -1,5 +1,6 @@
 """Where a media job's file goes when no `-o` was given: the name asked for (the popup sends
-the page's title) or the playlist's, made safe and free in the folder.
+the page's title) or the playlist's (percent-decoded, as a plain download's), made safe, never
+hidden (no leading dot) and free in the folder.
 
 A name is free when no file has it, or when its work folder (`NAME.paxel-media`) is this
 stream's own (a rerun resumes it). A work folder whose state names another stream is taken, so
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from paxel import filenames
 from paxel.engine import DownloadOptions
@@ -42,8 +42,15 @@ def output_path(options: DownloadOptions, ext: str, work_suffix: str, state_name
     if options.output is not None:
         return options.output
     folder = options.folder or Path.cwd()
-    wanted = stem(options.filename) if options.filename else Path(urlsplit(options.url).path).stem or "stream"
-    name = filenames.safe_filename(wanted + ext, "stream" + ext)
+    if options.filename:
+        wanted = stem(options.filename)
+    else:   # the URL's last part without its extension (`.m3u8` alone leaves nothing)
+        from_url = filenames.name_from_url(options.url) or ""
+        base, dot, _ = from_url.replace("\\", "/").rsplit("/", 1)[-1].rpartition(".")
+        wanted = base if dot else from_url
+    # no leading dot (a hidden file the user would not find), nothing but the extension
+    base = filenames.safe_filename(wanted, "").lstrip(". ") or "stream"
+    name = filenames.safe_filename(base + ext, "stream" + ext)
 
     def taken(n: str) -> bool:
         work = folder / (n + work_suffix)
