@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from paxel import deadlines
 from paxel.filenames import safe_filename
 
 # Seconds the service may spend on a take: the extension's own deadline (TAKE_DEADLINE_MS). A
 # later `taken` would reach an extension that already gave the download back to the browser (and
 # after 20 s forgot the request), so paxel would download the file beside the browser's copy.
-TAKE_LIMIT = 10.0
+TAKE_LIMIT = deadlines.seconds("TAKE_LIMIT", 10.0)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 HTML_EXTENSIONS = frozenset({"html", "htm", "xhtml", "shtml"})

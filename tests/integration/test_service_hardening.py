@@ -59,8 +59,11 @@ def test_idle_unauthenticated_connections_pin_no_thread_and_are_bounded(paxel_en
 
 
 def test_unauthenticated_connection_is_dropped_at_the_deadline(paxel_env: PaxelEnv) -> None:
+    """The deadline (paxel.deadlines; 5 s) shortened to 2 s: the gate checks it every second."""
+    deadline = 2.0
+    paxel_env.env["PAXEL_AUTH_DEADLINE_S"] = str(deadline)
     _, port = _tcp_service(paxel_env)
-    timeout = gate.AUTH_DEADLINE + 5
+    timeout = deadline + 5
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as begun, \
             socket.create_connection(("127.0.0.1", port), timeout=timeout) as silent:
         started = time.monotonic()
@@ -68,7 +71,7 @@ def test_unauthenticated_connection_is_dropped_at_the_deadline(paxel_env: PaxelE
         begun.sendall(b"\x40\x00\x00\x00{")  # a frame begun, never finished
         assert begun.recv(1) == b"", "the service hangs up"
         assert silent.recv(1) == b"", "also on one that sent nothing at all"
-        assert gate.AUTH_DEADLINE - 1 < time.monotonic() - started < gate.AUTH_DEADLINE + 2
+        assert deadline - 1 < time.monotonic() - started < deadline + 2
 
 
 class ThreadLimit:
@@ -320,6 +323,12 @@ def test_a_client_that_stops_reading_delays_no_one(paxel_env: PaxelEnv) -> None:
             assert reply is not None and reply["ok"], reply
             slowest = max(slowest, time.monotonic() - started)
         assert slowest < 2.0, f"a request waited {slowest:.1f} s on a client that does not read"
-        time.sleep(peer.SEND_TIMEOUT + 1)  # its socket took nothing for that long: dropped
+        # its socket took nothing for SEND_TIMEOUT: dropped (seen as the service's end of it
+        # closing; reading `stuck` before would let the service send again)
+        service = psutil.Process(paxel_env.wait_service())
+        deadline = time.monotonic() + peer.SEND_TIMEOUT + 5
+        while len(service.net_connections("unix")) > 2:  # its listener, and `sock`
+            assert time.monotonic() < deadline, "the client that does not read was never dropped"
+            time.sleep(0.05)
         while chunk := stuck.recv(65536):  # what it was sent before it was dropped, then the end
             assert len(chunk) > 0

@@ -71,6 +71,9 @@ def test_send_timeout_option_per_platform() -> None:
     assert ipc.send_timeout_option(5, "win32") == struct.pack("=L", 5000)  # DWORD milliseconds
     assert ipc.send_timeout_option(5, "linux") == struct.pack("ll", 5, 0)  # struct timeval
     assert ipc.send_timeout_option(5, "darwin") == struct.pack("ll", 5, 0)
+    # a shortened deadline (paxel.deadlines) keeps its fraction
+    assert ipc.send_timeout_option(1.5, "win32") == struct.pack("=L", 1500)
+    assert ipc.send_timeout_option(1.5, "linux") == struct.pack("ll", 1, 500_000)
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

@@ -28,12 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from paxel import deadlines
 from paxel.errors import ErrorCode, PaxelError
 from paxel.protocol import decode_body, encode_frame, reply_error
 from paxel.schema import Request, request_id_of, validate_request
 
 log = logging.getLogger(__name__)
-AUTH_DEADLINE = 5.0
+AUTH_DEADLINE = deadlines.seconds("AUTH_DEADLINE", 5.0)
 MAX_UNAUTHENTICATED = 64
 MAX_AUTH_FRAME = 4096  # an `auth` frame is ~110 bytes
 TICK = 1.0

@@ -237,11 +237,12 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def send_timeout_option(seconds: int, platform: str = sys.platform) -> bytes:
+def send_timeout_option(seconds: float, platform: str = sys.platform) -> bytes:
     """SO_SNDTIMEO's value: a DWORD of milliseconds on Windows, a struct timeval elsewhere."""
+    micros = round(seconds * 1_000_000)
     if platform.startswith("win"):
-        return struct.pack("=L", seconds * 1000)
-    return struct.pack("ll", seconds, 0)
+        return struct.pack("=L", micros // 1000)
+    return struct.pack("ll", micros // 1_000_000, micros % 1_000_000)
 
 
 class ServiceLock:

@@ -24,11 +24,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from paxel import deadlines
 from paxel.protocol import encode_frame
 from paxel.service import ipc
 
 log = logging.getLogger(__name__)
-SEND_TIMEOUT = 5
+SEND_TIMEOUT = deadlines.seconds("SEND_TIMEOUT", 5.0)
 MAX_BACKLOG = 4 * 1024 * 1024  # four of the largest frames
 MAX_SLOW = 32  # slow requests (probe, take, open, show_panel) in flight per client
 

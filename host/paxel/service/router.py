@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from paxel import __version__, filenames, takeover
+from paxel import __version__, deadlines, filenames, takeover
 from paxel.engine.options import FirstReply
 from paxel.errors import ErrorCode, PaxelError, ProtocolError
 from paxel.media.detect import kind_from_type
@@ -46,7 +46,8 @@ LOCAL_CLIENTS = frozenset({"cli", "panel"})
 # never answers): the server answers them off the client's reader thread.
 SLOW = frozenset({"probe", "media_probe", "take", "show_panel", "open"})
 PROBE_RETRY = RetryPolicy(attempts=2, cap=2.0)   # a popup waits for media_probe: fail fast
-MEDIA_PROBE_DEADLINE = 15.0   # s for media_probe's playlists as a whole (a body may trickle)
+# s for media_probe's playlists as a whole (a body may trickle)
+MEDIA_PROBE_DEADLINE = deadlines.seconds("MEDIA_PROBE_DEADLINE", 15.0)
 
 
 class Caller(Protocol):
@@ -136,7 +137,7 @@ def _take(ctx: Context, caller: Caller, fields: Fields,
         verdict = takeover.Verdict(False, takeover.Declined.FAILED, f"paxel's request failed: {exc}")
     if time.monotonic() - started > takeover.TAKE_LIMIT:   # whatever the answer: nobody reads it
         verdict = takeover.Verdict(False, takeover.Declined.TIMEOUT,
-                                   f"paxel's first request took over {takeover.TAKE_LIMIT:.0f} s")
+                                   f"paxel's first request took over {takeover.TAKE_LIMIT:g} s")
     if not verdict.taken:
         log.info("declined %s: %s", fields["url"], verdict.message)
         return {"outcome": "declined", "reason": str(verdict.reason), "message": verdict.message}, reply
