@@ -22,6 +22,9 @@ pytestmark = pytest.mark.browser
 
 SIZE = 32 * MiB
 CONNECTIONS = 8
+# 1 MiB/s per connection: 32 MiB in ~4 s on 8, so the link dies (at 6 MiB) with ~3 s of the
+# download still to come (512 KiB/s made each test 4 s longer for nothing it checks).
+TRICKLE = 1024 * 1024
 POPUP = f"chrome-extension://{CHROMIUM_DEV_EXTENSION_ID}/popup/popup.html"
 
 
@@ -65,9 +68,9 @@ def test_an_expired_link_is_refreshed_from_its_page_and_continues(
     settings = json.dumps({"minSize": 0, "connections": CONNECTIONS})
     chromium.in_extension(f"chrome.storage.sync.set({{settings: {settings}}})")
     name = "relink-chromium.bin"
-    # Each load of the page signs a new link to the same file; 512 KiB/s per connection makes
+    # Each load of the page signs a new link to the same file; TRICKLE per connection makes
     # the download last long enough for the link to die under it.
-    page = faultserver.signed_page(name, size=SIZE, trickle=512 * 1024, exp_cut=1)
+    page = faultserver.signed_page(name, size=SIZE, trickle=TRICKLE, exp_cut=1)
     tab = chromium.open_page(page)
     old_link = chromium.evaluate(tab, "document.querySelector('#dl').href")
 
@@ -118,7 +121,7 @@ def test_an_expired_link_is_refreshed_from_its_page_and_continues_in_firefox(
     `taken`, the first time and the second (attached) time alike."""
     firefox.set_settings(minSize=0, connections=CONNECTIONS)
     name = "relink-firefox.bin"
-    page = faultserver.signed_page(name, size=SIZE, trickle=512 * 1024, exp_cut=1)
+    page = faultserver.signed_page(name, size=SIZE, trickle=TRICKLE, exp_cut=1)
     firefox.client.navigate(page)
     old_link = firefox.client.execute_script("return document.querySelector('#dl').href")
 
@@ -162,7 +165,7 @@ def test_clicking_a_file_again_continues_its_paused_download(
     settings = json.dumps({"minSize": 0, "connections": CONNECTIONS})
     chromium.in_extension(f"chrome.storage.sync.set({{settings: {settings}}})")
     name = "again-chromium.bin"
-    page = faultserver.signed_page(name, size=SIZE, trickle=512 * 1024)
+    page = faultserver.signed_page(name, size=SIZE, trickle=TRICKLE)
     tab = chromium.open_page(page)
     chromium.click(tab, "#dl")
     wait_for(lambda: paxel_bytes(faultserver, f"/{name}") >= 6 * MiB, 60, "paxel to fetch 6 MiB")
