@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from paxel import storage
-from paxel.engine import DownloadOptions, Unit, UnitDone, UnitJob
+from paxel.engine import MAX_CONNECTIONS, DownloadOptions, Unit, UnitDone, UnitJob
 from paxel.errors import Cancelled, UsageError
 from paxel.media import arrival, hls, live, mux, naming
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, make_plan, still_done
@@ -141,6 +141,11 @@ class MediaJob:
         return naming.output_path(self.options, ext, WORK_SUFFIX, STATE, busy)
 
     def run(self) -> MediaResult:
+        # before a playlist is read or a work folder made (the UnitJob would refuse them late)
+        if not 1 <= self.options.connections <= MAX_CONNECTIONS:
+            raise UsageError(f"connections must be 1..{MAX_CONNECTIONS}, not {self.options.connections}")
+        if self.max_height is not None and self.max_height < 1:
+            raise UsageError(f"a media quality is a picture height of 1 or more, not {self.max_height}")
         stream = self.resolve()
         self.stream = stream
         self.live = any(t.live for t in stream.tracks)
