@@ -52,8 +52,16 @@ def test_real_containers_pass() -> None:
 
 
 def test_a_ts_segment_behind_a_disguise_passes() -> None:
+    """Some sites put a whole small image (a few KiB) before each TS segment."""
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
     assert check(png + ts(50)) is None
+    image = b"\x89PNG\r\n\x1a\n" + bytes(b for b in os.urandom(20_000) if b != 0x47)
+    assert check(image + ts(500)) is None
+
+
+def test_a_box_type_in_capitals_is_still_mp4() -> None:
+    assert check(box(b"styp", b"msdh") + box(b"ABCD", os.urandom(30)) + box(b"mdat", os.urandom(99))) is None
+    assert check(box(b"UUID", os.urandom(30))) is None
 
 
 def test_text_is_not_media() -> None:

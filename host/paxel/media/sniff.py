@@ -5,7 +5,8 @@ it cannot read and makes a shorter file with exit 0; paxel must refuse the piece
 (paxel.media.arrival). Checked by the container the first bytes name:
 - MPEG-TS (sync byte 0x47 every 188 bytes): every packet whole and in step to the end. A few
   bytes before the first packet are allowed (some streams disguise their segments as images;
-  ffmpeg skips to the first sync) when four packets in a row confirm it.
+  ffmpeg skips to the first sync; a whole small image, up to 64 KiB) when four packets in a
+  row confirm it.
 - ISO BMFF (fragmented or whole MP4, init sections): the top-level boxes end exactly at the end.
 - WebM/Matroska, ID3-tagged packed audio, ADTS/MPEG audio, AC-3, Ogg, FLAC, WebVTT: their
   signature (not walked further).
@@ -18,7 +19,7 @@ from typing import BinaryIO
 
 TS_PACKET = 188
 TS_SYNC = 0x47
-DISGUISE = 1024           # how far into a segment its first MPEG-TS packet may start
+DISGUISE = 64 << 10       # how far into a segment its first MPEG-TS packet may start (an image)
 CONFIRM = 4               # packets in step that confirm a TS after a disguise
 CHUNK = TS_PACKET * 4096  # bytes read at a time when walking the packets
 SIGNATURES = (b"\x1a\x45\xdf\xa3", b"\x1f\x43\xb6\x75", b"\x1c\x53\xbb\x6b",   # EBML, Cluster, Cues
@@ -29,10 +30,14 @@ TEXT = frozenset(b"\t\n\r") | frozenset(range(0x20, 0x7f))
 def _ts_start(head: bytes) -> int | None:
     if head[0] == TS_SYNC and (len(head) <= TS_PACKET or head[TS_PACKET] == TS_SYNC):
         return 0
-    for start in range(1, min(DISGUISE, len(head))):
+    start = head.find(TS_SYNC, 1, DISGUISE)
+    while start != -1:
         at = range(start, start + CONFIRM * TS_PACKET, TS_PACKET)
-        if at[-1] < len(head) and all(head[i] == TS_SYNC for i in at):
+        if at[-1] >= len(head):
+            return None
+        if all(head[i] == TS_SYNC for i in at):
             return start
+        start = head.find(TS_SYNC, start + 1, DISGUISE)
     return None
 
 
@@ -53,7 +58,7 @@ def _ts_problem(f: BinaryIO, start: int) -> str | None:
 
 
 def _is_box_type(kind: bytes) -> bool:
-    return len(kind) == 4 and all(0x30 <= b <= 0x39 or 0x61 <= b <= 0x7a or b == 0x20 for b in kind)
+    return len(kind) == 4 and all(chr(b).isalnum() or b in b" \xa9" for b in kind)
 
 
 def _mp4_problem(f: BinaryIO, size: int) -> str | None:
