@@ -186,14 +186,25 @@ def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output:
     check(done.returncode, done.stderr, output)
 
 
-def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path) -> None:
+def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path,
+             mixed: bool = False) -> None:
     """A track with discontinuities: each run joined into one file, then ffmpeg's concat demuxer
-    over the runs (each run's timestamps start again; a byte-joined whole would jump)."""
+    over the runs (each run's timestamps start again; a byte-joined whole would jump).
+    `mixed`: the runs are not all of one container (MPEG-TS and fMP4): the concat demuxer takes
+    the first run's stream parameters for all (ADTS audio in TS, raw AAC in MP4) and fails, so
+    each run is made an MP4 of its own first (one copy more of the stream on disk)."""
     listing = work / "runs.txt"
     lines = []
     for n, run in enumerate(runs):
         path = work / f"run{n}"
         join(run, path)
+        if mixed:
+            alone = work / f"run{n}.mp4"
+            done = subprocess.run(mux_command(ffmpeg, [str(path)], alone), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+            check(done.returncode, done.stderr, alone)
+            storage.remove_quietly(path)
+            path = alone
         lines.append(f"file '{path.name}'\n")
     try:
         listing.write_text("".join(lines))
@@ -228,7 +239,8 @@ def mux_after(plan: Plan, work: Path, ffmpeg: str | None, output: Path, platform
                 run.append(work / init)
                 last_init[seg.discontinuity] = init
             run.append(work / name)
-        mux_runs(ffmpeg, list(runs.values()), work, part)
+        fmp4 = {seg.discontinuity in last_init for seg in track.segments}   # per run: has an init
+        mux_runs(ffmpeg, list(runs.values()), work, part, mixed=len(fmp4) > 1)
     elif not pipes_work(platform):
         mux_files(ffmpeg, [[work / n for n in track_order(t)] for t in plan.tracks], work, part)
     else:
