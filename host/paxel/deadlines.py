@@ -1,8 +1,9 @@
 """Deadlines paxel keeps for someone else's sake, each overridable from the environment.
 
 A browser waits 10 s for a take, a popup 15 s for a media probe, a client that never reads is
-dropped after 5 s: these are promises to others, and their values are the defaults here. A test
-of "the deadline happens, and then this" need not wait the real seconds, so each can be set by
+dropped after 5 s: these are promises to others, and their values are the defaults here; the
+engine's first retry backoff (0.5 s, doubling to 30 s) is one more such wait. A test of "the
+deadline happens, and then this" need not wait the real seconds, so each can be set by
 `PAXEL_<NAME>_S` (seconds, a positive number) in the environment of the process that keeps it;
 the test suite sets it for the service it starts. Anything else there (empty, not a number,
 zero or less, not finite) is ignored and the default applies: a stray variable can only give

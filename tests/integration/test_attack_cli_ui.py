@@ -71,13 +71,15 @@ def test_a_status_line_of_escape_sequences_never_reaches_the_terminal_raw(
         babbler: str, tmp_path: Path) -> None:
     """http.client's BadStatusLine carries the server's line as it came: the network error's
     reason ("cannot reach URL: LINE") printed it raw, in every retry warning and the last line."""
+    env = {**os.environ, "PAXEL_RETRY_BASE_S": "0.05"}  # 6 tries, backoffs of 0.05-0.8 s (not 0.5-8)
     run = subprocess.run([*PAXEL, babbler, "-o", str(tmp_path / "file.bin")], capture_output=True,
-                         timeout=80, check=False)  # fmt: skip
+                         timeout=80, env=env, check=False)  # fmt: skip
     text = run.stderr.decode("utf-8", "replace")
     assert run.returncode != 0, text
     assert "Traceback" not in text, text
     assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
     assert "cannot reach" in text and "garbage" in text, text
+    assert text.count("retrying in") == 5 and "gave up after 6 tries" in text, text  # all checked above
 
 
 @pytest.mark.timeout(60)

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from paxel import deadlines
 from paxel.cookies import Cookie
 from paxel.lowspeed import DEFAULT_FLOOR, SpeedFloor
 from paxel.ratelimit import TokenBucket
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 MiB = 1 << 20
 MAX_CONNECTIONS = 32
 MAX_RESTARTS = 3           # the file changed / ranges broke this often: give up
-DEFAULT_RETRY = RetryPolicy()
+# the first backoff (0.5 s, doubling) can be shortened: a test of what the retries say
+DEFAULT_RETRY = RetryPolicy(base=deadlines.seconds("RETRY_BASE", RetryPolicy.base))
 
 
 @dataclass(frozen=True)
