@@ -43,7 +43,9 @@ def test_lowering_the_cap_shrinks_running_downloads_and_raising_it_starts_a_wait
     on), down to one connection each, never below. The bound tested: at most 2 connections from
     2 s after the change on (0.25 s to notice, the abort, and slack for a loaded machine), over
     4 s of sampling every 10 ms. A third download waits at cap 2; raised to 6, it starts."""
-    digests = {name: nginx.add_file(name, 16 * MiB) for name in ("c1.bin", "c2.bin", "c3.bin")}
+    # 12 MiB: at most ~9 MiB can arrive before the sampling ends (2 connections at 1 MiB/s until
+    # the change, 1 after), so both still run while sampled; the rest comes after the raise
+    digests = {name: nginx.add_file(name, 12 * MiB) for name in ("c1.bin", "c2.bin", "c3.bin")}
     scheduler = make_scheduler(max_connections_per_host=4)
     running = [add(scheduler, nginx.url(name) + "?slow=1m", 2) for name in ("c1.bin", "c2.bin")]
     for ident in running:
