@@ -7,7 +7,8 @@ segment addressing is ours (the library gives the elements, not the segment URLs
 - SegmentList (SegmentURL media/mediaRange, Initialization sourceURL/range);
 - SegmentBase (one file; the whole BaseURL is one segment);
 - BaseURL resolved MPD → Period → AdaptationSet → Representation; templates inherited from the
-  AdaptationSet. ContentProtection anywhere → DrmProtected. Only the first Period is read.
+  AdaptationSet. ContentProtection anywhere → DrmProtected. One Period only: a manifest of several
+  is refused (MediaUnsupported), not cut to its first.
 Pure: text and URL in, values out.
 """
 
@@ -26,6 +27,7 @@ from paxel.media.model import (
     ByteRange,
     DrmProtected,
     Init,
+    MediaUnsupported,
     Segment,
     Track,
     Variant,
@@ -198,6 +200,9 @@ def parse_mpd(text: str, url: str) -> list[Variant]:
         raise invalid("live DASH (type=dynamic) is not supported yet")
     if not mpd.periods:
         raise invalid("a DASH manifest with no Period")
+    if len(mpd.periods) > 1:   # the first alone would be a shorter file, with nothing said
+        raise MediaUnsupported(f"this DASH manifest has {len(mpd.periods)} periods (ads or chapters "
+                               "joined); paxel downloads single-period DASH only")
     period = mpd.periods[0]
     seconds = parse_duration(period.duration) or parse_duration(mpd.media_presentation_duration)
     base = _base(_base(url, mpd), period)
