@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -141,10 +143,18 @@ def firefox_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Firefox]]:
     started: list[Firefox] = []
 
     def start(register: bool = True) -> Firefox:
-        if register:
-            paxel_env.paxel("install", "--browser", "firefox")
-        browser = Firefox(paxel_env.root / f"firefox-{len(started)}", paxel_env.env)
-        started.append(browser)
+        # `paxel install` runs while Firefox starts (both take CPU; there are two cores): Firefox
+        # reads the host's manifest only when the add-on connects, and it is added after both.
+        installing = subprocess.Popen(
+            [sys.executable, "-m", "paxel", "install", "--browser", "firefox"], env=paxel_env.env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) if register else None
+        try:
+            browser = Firefox(paxel_env.root / f"firefox-{len(started)}", paxel_env.env)
+            started.append(browser)
+        finally:
+            if installing is not None:
+                out, err = installing.communicate(timeout=30)
+                assert installing.returncode == 0, f"paxel install -> {installing.returncode}\n{out}\n{err}"
         browser.install_addon()
         return browser
 
