@@ -68,6 +68,22 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
+def settled(read: Callable[[], int], what: str, quiet: float = 0.5, timeout: float = 10.0) -> int:
+    """A paused download's byte count once two reads `quiet` s apart agree. The service lists a
+    download as paused at once, but its engine stores the bytes it stopped at as it winds down:
+    on a loaded machine more than half a second later (CI: a read 0.5 s after the first `paused`
+    was higher). Bytes that keep coming fail the test after `timeout` s."""
+    last = read()
+    deadline = time.monotonic() + timeout
+    while True:
+        time.sleep(quiet)
+        now = read()
+        if now == last:
+            return now
+        assert time.monotonic() < deadline, f"{what}: still {last} -> {now} B {timeout} s after the pause"
+        last = now
+
+
 def browser_finished(browser: Chromium | Firefox, what: str) -> list[dict[str, Any]]:
     """The browser's own completed downloads, once there is one (paxel left the file to it)."""
     return wait_for(lambda: [d for d in browser.downloads_listed() if d["state"] == "complete"], 20, what)
@@ -97,6 +113,13 @@ def paxel_download(env: PaxelEnv, url: str, state: str | None = None) -> dict[st
         if view["url"] == url and (state is None or view["state"] == state):
             return view
     return None
+
+
+def paxel_view(env: PaxelEnv, download_id: str, state: str) -> dict[str, Any]:
+    """paxel's view of the download, which must be in `state`."""
+    view = next(v for v in paxel_list(env) if v["download_id"] == download_id)
+    assert view["state"] == state, view
+    return view
 
 
 def link_page(nginx: Nginx, name: str, href: str) -> str:

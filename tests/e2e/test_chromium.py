@@ -13,7 +13,17 @@ from pathlib import Path
 import psutil
 from browser_chromium import Chromium
 
-from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
+from conftest import (
+    MiB,
+    browser_finished,
+    link_page,
+    paxel_download,
+    paxel_list,
+    paxel_view,
+    settled,
+    sha256,
+    wait_for,
+)
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.faultserver import FaultServer
 from support.nginx import Nginx
@@ -160,10 +170,8 @@ def test_popup_shows_progress_and_pauses_in_the_service(chromium: Chromium, paxe
     chromium.click(popup, f"{row} button[data-action=pause]")
 
     paused = wait_for(lambda: paxel_download(paxel_env, url, "paused"), 10, "the service to pause it")
-    time.sleep(0.5)
-    still = paxel_download(paxel_env, url)
-    assert still is not None and still["state"] == "paused" and still["done"] == paused["done"]
-    assert still["done"] < 96 * MiB
+    done = settled(lambda: paxel_view(paxel_env, paused["download_id"], "paused")["done"], "paused bytes")
+    assert done < 96 * MiB
     resume = "li.download[data-state=paused] button[data-action=resume]"
     wait_for(lambda: chromium.evaluate(popup, f"document.querySelector('{resume}') !== null"), 5,
              "the popup to offer resume")

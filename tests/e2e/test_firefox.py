@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from browser_firefox import Firefox
 
-from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
+from conftest import (
+    MiB,
+    browser_finished,
+    link_page,
+    paxel_download,
+    paxel_list,
+    paxel_view,
+    settled,
+    sha256,
+    wait_for,
+)
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
@@ -92,10 +101,8 @@ def test_popup_pause_and_resume_act_in_the_service(firefox: Firefox, paxel_env: 
     assert changes == [0, 0], f"the list changed under the press: {changes}"
 
     paused = wait_for(lambda: paxel_download(paxel_env, url, "paused"), 10, "the service to pause it")
-    time.sleep(0.5)
-    still = paxel_download(paxel_env, url)
-    assert still is not None and still["state"] == "paused" and still["done"] == paused["done"]
-    assert still["done"] < 64 * MiB
+    done = settled(lambda: paxel_view(paxel_env, paused["download_id"], "paused")["done"], "paused bytes")
+    assert done < 64 * MiB
     resume = f"{row}[data-state=paused] button[data-action=resume]"
     wait_for(lambda: firefox.client.execute_script(present, [resume]), 5, "the popup to offer resume")
 

@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
+from conftest import settled
 from paxel.errors import ErrorCode
 from support.nginx import Nginx
 from support.panelhook import page_js
@@ -133,10 +134,10 @@ def test_panel_follows_and_controls_a_real_download(
 
         # Pause in the page: the service pauses the download and no more bytes arrive.
         page.js(f"{row}.querySelector('button.action.pause').click()")
-        paused = wait_service_state(paxel_env, download_id, "paused")
+        wait_service_state(paxel_env, download_id, "paused")
         page.wait_for(f"{row}.dataset.state === 'paused' && !!{row}.querySelector('button.action.resume')")
-        time.sleep(1.0)
-        assert service_view(paxel_env, download_id)["done"] == paused["done"] < SIZE
+        assert settled(lambda: wait_service_state(paxel_env, download_id, "paused", timeout=0)["done"],
+                       "paused bytes", quiet=1.0) < SIZE
 
         # Resume in the page; completion moves the row to history.
         page.js(f"{row}.querySelector('button.action.resume').click()")
