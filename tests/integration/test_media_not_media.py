@@ -7,6 +7,8 @@ the ffmpeg-made fixtures, a real `paxel` process.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from support.media import FRAMES, probe
+from support.media import FRAMES, check_output, probe
 from support.nginx import Nginx
 
 pytestmark = pytest.mark.media
@@ -61,3 +63,40 @@ def test_a_segment_that_is_not_media_is_never_muxed(media: Nginx, media_root: Pa
     assert done.returncode != 0, f"made a file of {_frames(out)} frames of {4 * FRAMES // 30}"
     assert "bad.ts" in done.stderr, done.stderr
     assert not out.exists()
+
+
+def _playlist(segments: list[str], end: bool) -> bytes:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:1", "#EXT-X-MEDIA-SEQUENCE:0"]
+    for seg in segments:
+        lines += ["#EXTINF:2.000000,", seg]
+    return ("\n".join([*lines, *(["#EXT-X-ENDLIST"] if end else [])]) + "\n").encode()
+
+
+def test_a_live_segment_that_is_not_media_is_skipped_like_a_gone_one(media: Nginx, media_root: Path,
+                                                                    tmp_path: Path) -> None:
+    """A live CDN's error text for one segment ended the whole recording with no file; as a
+    segment that answers 404 (gone from the window), it is skipped with a note instead."""
+    where = _folder(media_root)
+    _publish(where, "bad.ts", b"Access denied\n")
+    segs = [f"../{CLEAR}/seg000.ts", "bad.ts", f"../{CLEAR}/seg001.ts"]
+    _publish(where, "index.m3u8", _playlist(segs, end=False))
+    out = tmp_path / "live.mp4"
+    url = media.url(f"{where.name}/index.m3u8")
+    run = subprocess.Popen([sys.executable, "-m", "paxel", url, "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    state = tmp_path / "live.mp4.paxel-media" / "state.json"
+    deadline = time.monotonic() + 30   # until both good segments are recorded (or paxel ends)
+    while time.monotonic() < deadline and run.poll() is None:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            if len(json.loads(state.read_bytes())["done"]) >= 2:
+                break
+        time.sleep(0.05)
+    _publish(where, "index.m3u8.tmp", _playlist(segs, end=True))
+    (where / "index.m3u8.tmp").replace(where / "index.m3u8")
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 0, err
+    assert "bad.ts" in err and "skipped" in err, err
+    check_output(out, 240, seconds=4)

@@ -15,7 +15,7 @@ from paxel import storage
 from paxel.errors import PaxelError, ServerMisbehaved
 from paxel.media import cenc, sniff
 from paxel.media.detect import is_web_page
-from paxel.media.model import DrmProtected
+from paxel.media.model import DrmProtected, NotMedia
 
 
 def accept(url: str, arrived: Path, size: int, final: Path, *, is_key: bool,
@@ -43,11 +43,11 @@ def accept(url: str, arrived: Path, size: int, final: Path, *, is_key: bool,
             raise DrmProtected(f"{url} is encrypted (Common Encryption) though the playlist "
                                "did not say so: paxel does not download DRM-protected media")
         if is_web_page(head):
-            raise ServerMisbehaved(f"{url} is a web page, not media (an error page sent "
-                                   "with status 200?)")
+            raise NotMedia(f"{url} is a web page, not media (an error page sent "
+                           "with status 200?)")
         why = sniff.problem(f)
     if why is not None:
-        raise ServerMisbehaved(f"{url} {why}")
+        raise NotMedia(f"{url} {why}")
     return size
 
 

@@ -6,8 +6,9 @@ fetch what is new, until one of
 - a media sequence that went back: the origin restarted, and its numbers now name other
   segments (pieces are named by sequence, so they would clash with those recorded).
 A segment that answers 404/410 slid out of the window before it was fetched (a slow moment, a
-dropped segment): a recording is what could be recorded, so it is skipped with a note (a VOD
-stream's 404 stays an error: everything it lists is there to fetch).
+dropped segment), and one answered with no media (NotMedia: a CDN's error text with status 200):
+a recording is what could be recorded, so it is skipped with a note (in a VOD stream both stay
+errors: everything it lists is there to fetch).
 The job's own I/O comes in as callables; the loop is here so the job stays one concept.
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from paxel.errors import HTTPStatusError
-from paxel.media.model import Segment, Track
+from paxel.media.model import NotMedia, Segment, Track
 from paxel.media.plan import Done, Plan, make_plan
 
 STALL_TARGETS = 8       # target durations a live playlist may go without a new segment
@@ -38,8 +39,9 @@ def record(tracks: list[Track], fetch: Callable[[Plan], None], stop: threading.E
         plan = make_plan(tracks)
         try:
             fetch(plan)
-        except HTTPStatusError as exc:
-            if exc.status not in GONE or exc.unit_url is None or exc.unit_url in gone or stop.is_set():
+        except (HTTPStatusError, NotMedia) as exc:
+            skip = isinstance(exc, NotMedia) or (isinstance(exc, HTTPStatusError) and exc.status in GONE)
+            if not skip or exc.unit_url is None or exc.unit_url in gone or stop.is_set():
                 raise
             gone.append(exc.unit_url)
             tracks = [replace(t, segments=tuple(s for s in t.segments if s.url not in gone)) for t in tracks]
@@ -88,7 +90,8 @@ def resumed(tracks: list[Track], done: Mapping[str, Done]) -> list[Track]:
 def _skipped(gone: list[str]) -> str | None:
     if not gone:
         return None
-    return (f"skipped {len(gone)} segment(s) the server no longer had (a gap in the recording): "
+    return (f"skipped {len(gone)} segment(s) the server no longer had or sent no media for (a gap "
+            "in the recording): "
             f"{', '.join(gone[:3])}{' …' if len(gone) > 3 else ''}")
 
 

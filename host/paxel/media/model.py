@@ -27,6 +27,12 @@ class DrmProtected(PaxelError):
     code = ServerMisbehaved.code
 
 
+class NotMedia(ServerMisbehaved):
+    """A segment answered with something that is not media (an error page or text with status
+    200, random bytes, MPEG-TS cut inside a packet): never muxed. A VOD stream fails on it; a
+    live recording skips it with a note, as a segment gone from the window."""
+
+
 class MediaUnsupported(PaxelError):
     """A playlist paxel understands but cannot turn into a file (unknown encryption method,
     a container that needs ffmpeg when there is none)."""
