@@ -251,7 +251,7 @@ class MediaJob:
         if ffmpeg is not None and single_run and mux.pipes_work(self.platform):
             # mux while fetching: ffmpeg reads the segments in order as they arrive
             muxer = mux.Muxer(ffmpeg, plan.tracks, mux.part_path(work),
-                              lambda name: self._ready(work, name))
+                              lambda name: self._ready(work, name), mux.container_for(output))
             muxer.start()
             self._overlapped = True
         decrypt = plan.decrypt

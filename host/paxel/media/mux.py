@@ -42,15 +42,25 @@ def needs_ffmpeg(tracks: Sequence[TrackPlan]) -> bool:
     return len(tracks) != 1 or any(i is not None for i in tracks[0].inits)
 
 
-def mux_command(ffmpeg: str, inputs: Sequence[str], output: Path) -> list[str]:
+CONTAINERS = {".mkv": "matroska", ".ts": "mpegts", ".m2ts": "mpegts", ".mov": "mov"}
+
+
+def container_for(output: Path) -> str:
+    """The container ffmpeg writes for a file of this name: the one its extension says
+    (`-o clip.mkv` is Matroska), MP4 for any other name."""
+    return CONTAINERS.get(output.suffix.lower(), "mp4")
+
+
+def mux_command(ffmpeg: str, inputs: Sequence[str], output: Path, fmt: str = "mp4") -> list[str]:
     """`ffmpeg` reading `inputs` (pipe:N or files), copying every audio and video stream into
-    one MP4 (data streams such as timed ID3 cannot go into MP4 and are left out)."""
+    one file of container `fmt` (data streams such as timed ID3 cannot go into MP4 and are
+    left out)."""
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     for spec in inputs:
         cmd += ["-i", spec]
     for n in range(len(inputs)):
         cmd += ["-map", f"{n}:v?", "-map", f"{n}:a?"]
-    return [*cmd, "-c", "copy", "-f", "mp4", str(output)]
+    return [*cmd, "-c", "copy", "-f", fmt, str(output)]
 
 
 def track_order(track: TrackPlan) -> list[str]:
@@ -74,8 +84,10 @@ def _copy_into(fd: int, path: Path) -> None:
 
 
 class Muxer:
-    def __init__(self, ffmpeg: str, tracks: Sequence[TrackPlan], output: Path, ready: Ready) -> None:
+    def __init__(self, ffmpeg: str, tracks: Sequence[TrackPlan], output: Path, ready: Ready,
+                 fmt: str = "mp4") -> None:
         self._ffmpeg = ffmpeg
+        self._fmt = fmt
         self._tracks = tracks
         self._output = output
         self._ready = ready
@@ -88,7 +100,7 @@ class Muxer:
         pipes = [os.pipe() for _ in self._tracks]
         inputs = [f"pipe:{r}" for r, _ in pipes]
         try:
-            self._proc = subprocess.Popen(mux_command(self._ffmpeg, inputs, self._output),
+            self._proc = subprocess.Popen(mux_command(self._ffmpeg, inputs, self._output, self._fmt),
                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.PIPE, pass_fds=[r for r, _ in pipes])
         finally:
@@ -173,7 +185,8 @@ def pipes_work(platform: str) -> bool:
     return platform != "win32"
 
 
-def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output: Path) -> None:
+def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output: Path,
+              fmt: str = "mp4") -> None:
     """Without pipes (Windows): each track joined into one file, then one `ffmpeg -c copy` over
     them (a copy of the stream more on disk; only when the overlapping mux cannot run)."""
     inputs = []
@@ -181,13 +194,13 @@ def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output:
         path = work / f"track{n}"
         join(pieces, path)
         inputs.append(str(path))
-    done = subprocess.run(mux_command(ffmpeg, inputs, output), stdin=subprocess.DEVNULL,
+    done = subprocess.run(mux_command(ffmpeg, inputs, output, fmt), stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     check(done.returncode, done.stderr, output)
 
 
 def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path,
-             mixed: bool = False) -> None:
+             mixed: bool = False, fmt: str = "mp4") -> None:
     """A track with discontinuities: each run joined into one file, then ffmpeg's concat demuxer
     over the runs (each run's timestamps start again; a byte-joined whole would jump).
     `mixed`: the runs are not all of one container (MPEG-TS and fMP4): the concat demuxer takes
@@ -211,7 +224,7 @@ def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Pa
     except OSError as exc:
         raise disk_error("write", listing, exc) from None
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
-           "-i", str(listing), "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "mp4", str(output)]
+           "-i", str(listing), "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", fmt, str(output)]
     done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           check=False)
     check(done.returncode, done.stderr, output)
@@ -227,6 +240,7 @@ def mux_after(plan: Plan, work: Path, ffmpeg: str | None, output: Path, platform
     """The file from pieces already on disk in `work` (a live recording, discontinuities, no
     pipes, no ffmpeg), written as `part_path(work)` and placed at `output`."""
     part = part_path(work)
+    fmt = container_for(output)
     if ffmpeg is None:
         join([work / n for n in track_order(plan.tracks[0])], part)
     elif len(plan.tracks) == 1 and len({s.discontinuity for s in plan.tracks[0].segments}) > 1:
@@ -240,11 +254,11 @@ def mux_after(plan: Plan, work: Path, ffmpeg: str | None, output: Path, platform
                 last_init[seg.discontinuity] = init
             run.append(work / name)
         fmp4 = {seg.discontinuity in last_init for seg in track.segments}   # per run: has an init
-        mux_runs(ffmpeg, list(runs.values()), work, part, mixed=len(fmp4) > 1)
+        mux_runs(ffmpeg, list(runs.values()), work, part, mixed=len(fmp4) > 1, fmt=fmt)
     elif not pipes_work(platform):
-        mux_files(ffmpeg, [[work / n for n in track_order(t)] for t in plan.tracks], work, part)
+        mux_files(ffmpeg, [[work / n for n in track_order(t)] for t in plan.tracks], work, part, fmt)
     else:
-        m = Muxer(ffmpeg, plan.tracks, part, lambda name: work / name)
+        m = Muxer(ffmpeg, plan.tracks, part, lambda name: work / name, fmt)
         m.start()
         m.wait()
     storage.place(part, output)
