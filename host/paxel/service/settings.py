@@ -94,14 +94,14 @@ KEYS = frozenset({"roots", "default_connections", "max_concurrent", "open_panel_
 
 
 def _known_keys_only(raw: Mapping[str, Any], where: str) -> None:
-    """A key paxel does not know is a typo far more often than anything else: left alone, the
-    setting meant stays at its default without a word (`max_concurent`)."""
+    """A key close to one paxel reads is a typo: left alone, the setting meant would stay at its
+    default without a word (`max_concurent`). A key like none of them is left alone: a later
+    version's, which a save keeps in the file (paxel.service.settings.save)."""
     # keys(), not iteration: tests/unit/test_settings_doc.py finds the keys read by name
-    unknown = sorted(str(key) for key in raw.keys() if key not in KEYS)  # noqa: SIM118
-    if unknown:
-        meant = difflib.get_close_matches(unknown[0], KEYS, n=1)
-        hint = f" (did you mean `{meant[0]}`?)" if meant else f" (keys: {', '.join(sorted(KEYS))})"
-        raise UsageError(f"{where}: unknown key `{unknown[0][:64]}`{hint}")
+    for key in sorted(str(key) for key in raw.keys() if key not in KEYS):  # noqa: SIM118
+        meant = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.8)
+        if meant:
+            raise UsageError(f"{where}: unknown key `{key[:64]}` (did you mean `{meant[0]}`?)")
 
 
 def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
