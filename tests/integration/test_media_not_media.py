@@ -100,3 +100,30 @@ def test_a_live_segment_that_is_not_media_is_skipped_like_a_gone_one(media: Ngin
     assert run.returncode == 0, err
     assert "bad.ts" in err and "skipped" in err, err
     check_output(out, 240, seconds=4)
+
+
+def test_a_live_recording_with_every_segment_skipped_says_nothing_was_recorded(
+        media: Nginx, media_root: Path, tmp_path: Path) -> None:
+    """Every segment an error text (an expired token): all are skipped, and the end was
+    ffmpeg's "pipe:4: Invalid data found when processing input" for an empty input."""
+    where = _folder(media_root)
+    _publish(where, "bad.ts", b"Access denied\n")
+    segs = ["bad.ts?0", "bad.ts?1"]
+    _publish(where, "index.m3u8", _playlist(segs, end=False))
+    out = tmp_path / "live.mp4"
+    url = media.url(f"{where.name}/index.m3u8")
+    run = subprocess.Popen([sys.executable, "-m", "paxel", url, "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30   # until both were asked for (and skipped)
+    while time.monotonic() < deadline and run.poll() is None:
+        if {line.request.rsplit("/", 1)[-1] for line in media.log()} >= set(segs):
+            break
+        time.sleep(0.05)
+    _publish(where, "index.m3u8.tmp", _playlist(segs, end=True))
+    (where / "index.m3u8.tmp").replace(where / "index.m3u8")
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode != 0 and "nothing was recorded" in err and "bad.ts" in err, err
+    assert not out.exists()

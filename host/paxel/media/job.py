@@ -28,7 +28,7 @@ from pathlib import Path
 
 from paxel import storage
 from paxel.engine import MAX_CONNECTIONS, DownloadOptions, Unit, UnitDone, UnitJob
-from paxel.errors import Cancelled, UsageError
+from paxel.errors import Cancelled, ServerMisbehaved, UsageError
 from paxel.media import arrival, hls, live, mux, naming
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
@@ -190,6 +190,10 @@ class MediaJob:
             plan, self._live_end = live.record(
                 tracks, lambda p: self._fetch(p, work, None, work / "unused"), self._stop,
                 lambda t: hls.parse_media(self._fetch_text(t.url)[0], t.url, t.kind))
+            if not plan.segment_count and self._stop_reason not in ("pause", "cancel"):
+                # (ffmpeg given no input says only "Invalid data found when processing input")
+                why = f": {self._live_end}" if self._live_end else ""
+                raise ServerMisbehaved(f"nothing was recorded from the live stream{why}")
         else:
             self._fetch(plan, work, ffmpeg, output)
         if self._stop_reason in ("pause", "cancel"):
