@@ -11,6 +11,7 @@ import struct
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,26 @@ import psutil
 import pytest
 from test_uninstall_off import launched  # same folder (pytest puts it on sys.path)
 
-from support.paxel_env import PaxelEnv
+from support.paxel_env import NativeHost, PaxelEnv
 from support.wire import authenticated, frame, reply
+
+
+@pytest.fixture(scope="module")
+def hostile_world(nginx: Any) -> Iterator[tuple[PaxelEnv, NativeHost, Path]]:
+    """One paxel (service and host) for every hostile message below: each is refused before
+    anything is queued, so they cannot disturb each other, and a service started per message
+    cost ~0.7 s each. Downloads/escape is a symlink out of the roots, to `outside`."""
+    env = PaxelEnv()
+    outside = Path(tempfile.mkdtemp(prefix="pxl-outside-"))
+    try:
+        (env.downloads / "escape").symlink_to(outside)
+        nginx.add_file("hostile.bin", size=4096)
+        host = env.host("chrome")
+        host.hello()
+        yield env, host, outside
+    finally:
+        env.cleanup()
+        subprocess.run(["rm", "-rf", str(outside)], check=False)
 
 
 @pytest.mark.parametrize(("fields", "code"), [
@@ -40,25 +59,20 @@ from support.wire import authenticated, frame, reply
     ({"cookies": [{"name": "a", "value": "b\r\nX-Injected: 1", "domain": "127.0.0.1"}]}, "BAD_FIELD"),
     ({"headers": {f"X-{i}": "v" for i in range(65)}}, "BAD_FIELD"),
 ])
-def test_a_hostile_download_message_is_refused(paxel_env: PaxelEnv, nginx: Any, fields: dict[str, Any],
-                                               code: str) -> None:
-    outside = Path(tempfile.mkdtemp(prefix="pxl-outside-"))
-    (paxel_env.downloads / "escape").symlink_to(outside)
-    try:
-        nginx.add_file("hostile.bin", size=4096)
-        fields = {k: (v.replace("DOWNLOADS", str(paxel_env.downloads)) if isinstance(v, str) else v)
-                  for k, v in fields.items()}
-        host = paxel_env.host("chrome")
-        host.hello()
-        kinds = ((3, "download"),) if "folder" in fields else ((2, "probe"), (3, "download"))
-        for request_id, kind in kinds:  # probe takes `folder` and does not use it
-            host.send({"id": request_id, "type": kind, "url": nginx.url("hostile.bin"), **fields})
-            reply = host.reply(request_id)
-            assert not reply["ok"], (kind, reply)
-            assert reply["error"]["name"] == code, (kind, reply)
-        assert list(outside.iterdir()) == []
-    finally:
-        subprocess.run(["rm", "-rf", str(outside)], check=False)
+def test_a_hostile_download_message_is_refused(hostile_world: tuple[PaxelEnv, NativeHost, Path],
+                                               nginx: Any, fields: dict[str, Any], code: str) -> None:
+    paxel_env, host, outside = hostile_world
+    fields = {k: (v.replace("DOWNLOADS", str(paxel_env.downloads)) if isinstance(v, str) else v)
+              for k, v in fields.items()}
+    kinds = ((3, "download"),) if "folder" in fields else ((2, "probe"), (3, "download"))
+    for request_id, kind in kinds:  # probe takes `folder` and does not use it
+        host.send({"id": request_id, "type": kind, "url": nginx.url("hostile.bin"), **fields})
+        reply = host.reply(request_id)
+        assert not reply["ok"], (kind, reply)
+        assert reply["error"]["name"] == code, (kind, reply)
+    assert list(outside.iterdir()) == []
+    host.send({"id": 4, "type": "list"})
+    assert host.reply(4)["result"]["downloads"] == [], "a refused message queued nothing"
 
 
 @pytest.mark.parametrize("name", ["../../.bashrc", "/etc/cron.d/paxel", "a/b/../c.bin", "..", ".",
