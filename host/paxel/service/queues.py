@@ -28,7 +28,7 @@ from paxel.service.queueing import MAIN, Move
 from paxel.service.runner import Emit, Runner
 from paxel.service.schedule import local_time
 from paxel.service.settings import Settings, allowed_folder
-from paxel.service.store import Record, Store
+from paxel.service.store import Placed, Record, Store
 from paxel.service.view import view
 
 log = logging.getLogger(__name__)
@@ -175,9 +175,9 @@ class Queues(Runner):
     def _home(self, record: Record) -> str:
         return queueing.home(record.queue, self._settings.queue_limits)
 
-    def _queued_in(self, queue: str) -> list[Record]:
+    def _queued_in(self, queue: str) -> list[Placed]:
         limits = self._settings.queue_limits
-        return [r for r in self._store.with_state(State.QUEUED) if queueing.home(r.queue, limits) == queue]
+        return [r for r in self._store.queued_places() if queueing.home(r.queue, limits) == queue]
 
     def _ends(self, record: Record) -> tuple[int, int]:
         """The smallest and largest position in `record`'s queue's order (its own if alone)."""

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from paxel.cookies import Cookie
 from paxel.service.lifecycle import State, StopReason
@@ -196,6 +196,15 @@ class Store:
         return list(self._select(f"WHERE state IN ({marks}) ORDER BY position, seq",
                                  tuple(s.value for s in states)))
 
+    def queued_places(self) -> list[Placed]:
+        """Every queued download's id, queue and position, in queue order: what a queue's order
+        needs, without decoding whole records (a `download` request asks this for its own
+        view: with_state(QUEUED) there made adding 500 downloads quadratic, ~25 ms each)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, queue, position FROM downloads WHERE state = ? "
+                                    "ORDER BY position, seq", (State.QUEUED.value,)).fetchall()
+        return [Placed(str(i), str(q), int(p)) for i, q, p in rows]
+
     def rename_queues(self, renames: Mapping[str, str]) -> list[str]:
         """Downloads of queue OLD go to NEW for each `renames` item, in one statement (so that
         swapping two names swaps their downloads); returns their ids."""
@@ -231,6 +240,14 @@ class Store:
         with self._lock:
             rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM downloads {clause}", args).fetchall()
         return (_decode(row) for row in rows)
+
+
+class Placed(NamedTuple):
+    """A queued download's place (Store.queued_places)."""
+
+    id: str
+    queue: str
+    position: int
 
 
 def _make_private(path: Path) -> None:
