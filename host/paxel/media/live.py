@@ -1,8 +1,9 @@
 """Recording a live HLS playlist: fetch what it lists, re-read it every half target duration,
 fetch what is new, until one of
 - EXT-X-ENDLIST (the stream ended) or the user's stop;
-- STALL_TARGETS target durations without a new segment: the encoder died (a server must add a
-  segment about once per target duration; ffmpeg and players give up on a stalled playlist too);
+- STALL_TARGETS target durations without a new segment (PAXEL_LIVE_STALL_S: paxel.deadlines):
+  the encoder died (a server must add a segment about once per target duration; ffmpeg and
+  players give up on a stalled playlist too);
 - a media sequence that went back: the origin restarted, and its numbers now name other
   segments (pieces are named by sequence, so they would clash with those recorded).
 A segment that answers 404/410 slid out of the window before it was fetched (a slow moment, a
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from paxel import deadlines
 from paxel.errors import HTTPStatusError
 from paxel.media.model import NotMedia, Segment, Track
 from paxel.media.plan import Done, Plan, make_plan
@@ -49,8 +51,9 @@ def record(tracks: list[Track], fetch: Callable[[Plan], None], stop: threading.E
         target = min(t.target_duration for t in tracks)
         if stop.is_set() or not any(t.live for t in tracks):
             return plan, _skipped(gone)
-        if time.monotonic() - grew >= STALL_TARGETS * target:
-            return plan, _also(f"the live playlist listed no new segment for {STALL_TARGETS * target:g} s: "
+        stall = deadlines.seconds("LIVE_STALL", STALL_TARGETS * target)   # (a test's: shorter)
+        if time.monotonic() - grew >= stall:
+            return plan, _also(f"the live playlist listed no new segment for {stall:g} s: "
                                "the recording ends with what it has", gone)
         if stop.wait(max(0.5, target / 2)):
             return plan, _skipped(gone)
