@@ -205,7 +205,7 @@ def stalling_server(body_bytes: int) -> Iterator[str]:
 @pytest.mark.parametrize("body_bytes", [0, 100_000])
 def test_a_silent_server_times_out_on_the_socket_path(body_bytes: int) -> None:
     with stalling_server(body_bytes) as url:
-        t = transport_for(url, timeout=1.5)
+        t = transport_for(url, timeout=0.5)   # (a read timeout can come late, never early)
         began = time.monotonic()
         try:
             reply = t.get(url, 0, MIB - 1)
@@ -214,7 +214,7 @@ def test_a_silent_server_times_out_on_the_socket_path(body_bytes: int) -> None:
             reply.close()
         finally:
             t.close()
-        assert 1.4 < time.monotonic() - began < 6
+        assert 0.45 < time.monotonic() - began < 6
 
 
 def test_abort_unblocks_a_waiting_read() -> None:
