@@ -7,7 +7,7 @@ import { buildDownload, buildProbe, isFirefoxUrl, RequestError } from "./message
 import { baseName } from "./urls.js";
 import * as navigations from "./navigations.js";
 import { failureReason } from "./trace.js";
-import { buildTake, canTake, deadlineLeft, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "./takeover.js";
+import { buildTake, canTake, deadlineLeft, outcomeOf, seenOf, takeDeadlineFrom, TAKE_DEADLINE_MS, TIMED_OUT } from "./takeover.js";
 import { letGo } from "./relink.js";
 import { takeRequest } from "./seenrequests.js";
 import { collectCookies } from "./readcookies.js";
@@ -81,7 +81,7 @@ export function createHandOver({ loadSettings, bypassArmed, setBypass, recordDec
           recordDecision({ ...about, to: "browser", reason });
           return suggest();
         }
-        const outcome = await take(request, item, minSize, started);
+        const outcome = await take(request, item, minSize, started, await takeDeadline());
         if (!outcome.taken) {
           recordDecision(declinedDecision(about, outcome));
           return suggest();
@@ -119,7 +119,7 @@ export function createHandOver({ loadSettings, bypassArmed, setBypass, recordDec
         recordDecision({ ...about, to: "browser", reason: plan.reason });
         return;
       }
-      const outcome = await take(plan.request, item, plan.minSize, started);
+      const outcome = await take(plan.request, item, plan.minSize, started, await takeDeadline());
       if (!outcome.taken) {
         recordDecision(declinedDecision(about, outcome));
         return;
@@ -140,6 +140,12 @@ export function createHandOver({ loadSettings, bypassArmed, setBypass, recordDec
   return { onDeterminingFilename, onDownloadCreated };
 }
 
+/** The `take` deadline in force (lib/takeover.js takeDeadlineFrom). */
+async function takeDeadline() {
+  const { takeDeadlineMs } = await api.storage.session.get("takeDeadlineMs");
+  return takeDeadlineFrom(takeDeadlineMs);
+}
+
 function originPattern(url) {
   return `${new URL(url).origin}/*`;
 }
@@ -150,12 +156,12 @@ function originPattern(url) {
  * `started` (the download's announcement; Chromium gives up holding at 15 s); a `taken` that comes after it is let go at once, so there is one copy.
  * Rejects with HostError when the host cannot be reached at all.
  */
-async function take(request, item, minSize, started) {
+async function take(request, item, minSize, started, deadlineMs) {
   const hello = await host.hello();
   if (!canTake(hello)) {
     return { taken: false, reason: "host-outdated", message: "this paxel cannot take downloads safely: update paxel" };
   }
-  const left = deadlineLeft(started, Date.now());   // what the rules and a cold start left of it
+  const left = deadlineLeft(started, Date.now(), deadlineMs);   // what the rules and a cold start left of it
   if (left === 0) return TIMED_OUT;
   const seen = { ...seenOf(item), ...(minSize ? { min_size: minSize } : {}) };
   const asked = host.request(buildTake(request, seen), TAKE_DEADLINE_MS + 10000).then(outcomeOf);

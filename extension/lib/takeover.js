@@ -13,10 +13,19 @@ export const TAKE_CAPABILITY = "take";
  * service (the first hello) come out of the same 10 s, or the browser's own 15 s hold ran out
  * before paxel's answer could count (they waited 10 s more after all that).
  */
-export function deadlineLeft(startedAt, now) {
+export function deadlineLeft(startedAt, now, deadlineMs = TAKE_DEADLINE_MS) {
   const spent = Number(now) - Number(startedAt);
-  if (!Number.isFinite(spent)) return TAKE_DEADLINE_MS;
-  return Math.min(TAKE_DEADLINE_MS, Math.max(0, TAKE_DEADLINE_MS - spent));
+  if (!Number.isFinite(spent)) return deadlineMs;
+  return Math.min(deadlineMs, Math.max(0, deadlineMs - spent));
+}
+
+/**
+ * The deadline in force: TAKE_DEADLINE_MS, or a shorter one (whole ms from 1000) stored by a
+ * test as storage.session `takeDeadlineMs` (the e2e test of a `take` nobody answers would
+ * otherwise wait out the 10 s). Never longer: Chromium stops holding a download at 15 s.
+ */
+export function takeDeadlineFrom(stored) {
+  return Number.isInteger(stored) && stored >= 1000 && stored <= TAKE_DEADLINE_MS ? stored : TAKE_DEADLINE_MS;
 }
 
 /** Whether the host's hello offers the two-phase hand-over (an older paxel takes nothing). */

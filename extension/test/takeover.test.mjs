@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { buildTake, canTake, deadlineLeft, outcomeOf, seenOf, TAKE_DEADLINE_MS, TIMED_OUT } from "../lib/takeover.js";
+import { buildTake, canTake, deadlineLeft, outcomeOf, seenOf, takeDeadlineFrom, TAKE_DEADLINE_MS, TIMED_OUT } from "../lib/takeover.js";
 
 if (process.env.CI) fc.configureGlobal({ seed: 20261130 });
 
@@ -44,4 +44,20 @@ test("the take's deadline counts from the download's announcement, a cold start 
   assert.equal(deadlineLeft(1000, 1000 + TAKE_DEADLINE_MS + 1), 0);
   assert.equal(deadlineLeft(5000, 1000), TAKE_DEADLINE_MS);          // a clock step back: never more
   assert.equal(deadlineLeft(undefined, 1000), TAKE_DEADLINE_MS);
+});
+
+test("the take's deadline is 10 s; only a shorter one (from 1 s, whole ms) may be stored for a test", () => {
+  assert.equal(TAKE_DEADLINE_MS, 10000);   // under Chromium's 15 s hold, a cold start included
+  assert.equal(takeDeadlineFrom(undefined), 10000);
+  assert.equal(takeDeadlineFrom(3000), 3000);
+  assert.equal(takeDeadlineFrom(1000), 1000);
+  for (const stored of [999, 0, -1, 10001, 20000, 2500.5, "3000", null, NaN, Infinity, {}]) {
+    assert.equal(takeDeadlineFrom(stored), 10000, String(stored));
+  }
+  assert.equal(deadlineLeft(1000, 2000, 3000), 2000);
+  assert.equal(deadlineLeft(1000, 9000, 3000), 0);
+  fc.assert(fc.property(fc.anything(), (stored) => {
+    const ms = takeDeadlineFrom(stored);
+    return Number.isInteger(ms) && ms >= 1000 && ms <= TAKE_DEADLINE_MS;
+  }));
 });
