@@ -156,20 +156,30 @@ class Nginx:
         self.data.mkdir(parents=True, exist_ok=True)
         for folder in (self.tmp, self.data):
             folder.chmod(0o755)  # nginx workers run as nobody when we are root
-        self.port = free_port()
         user = "user nobody nogroup;" if os.geteuid() == 0 else ""
-        conf = CONFIG.format(
-            user=user, tmp=self.tmp, port=self.port, reuseport=" reuseport" if reuseport else "",
-            data=self.data, rate=rate, slow_rate=slow_rate,
-            conn_limit=conn_limit, uneven_chunk=uneven_chunk,
-            cookie_name=PRIVATE_COOKIE[0], cookie_value=PRIVATE_COOKIE[1],
-        )
-        (self.tmp / "nginx.conf").write_text(conf)
-        self.process = subprocess.Popen(
-            [NGINX, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        self._wait_ready()
+        for attempt in range(3):
+            # free_port() only finds a port free a moment ago: another process (other tests run
+            # beside these) may bind it before nginx does; nginx then exits, and a new port is tried
+            self.port = free_port()
+            conf = CONFIG.format(
+                user=user, tmp=self.tmp, port=self.port, reuseport=" reuseport" if reuseport else "",
+                data=self.data, rate=rate, slow_rate=slow_rate,
+                conn_limit=conn_limit, uneven_chunk=uneven_chunk,
+                cookie_name=PRIVATE_COOKIE[0], cookie_value=PRIVATE_COOKIE[1],
+            )
+            (self.tmp / "nginx.conf").write_text(conf)
+            self.process = subprocess.Popen(
+                [NGINX, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            try:
+                self._wait_ready()
+                return
+            except RuntimeError as exc:
+                if attempt == 2 or "Address already in use" not in str(exc):
+                    raise
+                if self.process.stderr:
+                    self.process.stderr.close()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 10
@@ -177,11 +187,16 @@ class Nginx:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"nginx exited: {err}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
+            # nginx writes its pid file once its sockets are bound: before that, a connection
+            # may reach another process that took the port (and nginx exits a moment later)
+            pid_file = self.tmp / "nginx.pid"
+            if pid_file.exists() and pid_file.read_text().strip() == str(self.process.pid):
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.02)
         raise RuntimeError("nginx did not start listening")
 
     def url(self, name: str, location: str = "files") -> str:
