@@ -131,9 +131,18 @@ def link_page(nginx: Nginx, name: str, href: str) -> str:
     return nginx.url(name)
 
 
-def register_chromium(env: PaxelEnv, profile: Path) -> None:
-    profile.mkdir(parents=True, exist_ok=True)
-    env.paxel("install", "--user-data-dir", str(profile))
+def installing(env: PaxelEnv, *args: str) -> subprocess.Popen[str]:
+    """`paxel install ARGS` started in the env; `installed` waits for it. It runs while the
+    browser starts (both take CPU; there are two cores): a browser reads the host's manifest only
+    when its extension connects, and the factories return only once the install is done."""
+    return subprocess.Popen([sys.executable, "-m", "paxel", "install", *args], env=env.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def installed(process: subprocess.Popen[str] | None) -> None:
+    if process is not None:
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, f"paxel install -> {process.returncode}\n{out}\n{err}"
 
 
 @pytest.fixture
@@ -143,10 +152,14 @@ def chromium_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Chromium]]:
 
     def start(register: bool = True, headless: bool = True, env: dict[str, str] | None = None) -> Chromium:
         root = paxel_env.root / f"chromium-{len(started)}"
-        if register:
-            register_chromium(paxel_env, root / "chromium-profile")
-        browser = Chromium(root, env or paxel_env.env, headless=headless)
-        started.append(browser)
+        profile = root / "chromium-profile"
+        profile.mkdir(parents=True, exist_ok=True)
+        registering = installing(paxel_env, "--user-data-dir", str(profile)) if register else None
+        try:
+            browser = Chromium(root, env or paxel_env.env, headless=headless)
+            started.append(browser)
+        finally:
+            installed(registering)
         browser.extension()  # a click before background.js registered its listeners is not a test
         return browser
 
@@ -166,19 +179,13 @@ def firefox_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Firefox]]:
     started: list[Firefox] = []
 
     def start(register: bool = True) -> Firefox:
-        # `paxel install` runs while Firefox starts (both take CPU; there are two cores): Firefox
-        # reads the host's manifest only when the add-on connects, and it is added after both.
-        installing = subprocess.Popen(
-            [sys.executable, "-m", "paxel", "install", "--browser", "firefox"], env=paxel_env.env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) if register else None
+        registering = installing(paxel_env, "--browser", "firefox") if register else None
         try:
             browser = Firefox(paxel_env.root / f"firefox-{len(started)}", paxel_env.env)
             started.append(browser)
         finally:
-            if installing is not None:
-                out, err = installing.communicate(timeout=30)
-                assert installing.returncode == 0, f"paxel install -> {installing.returncode}\n{out}\n{err}"
-        browser.install_addon()
+            installed(registering)
+        browser.install_addon()  # the add-on (and its first connect) only after the install
         return browser
 
     yield start
