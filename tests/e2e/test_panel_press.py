@@ -78,11 +78,21 @@ def test_a_held_press_on_pause_pauses_while_progress_redraws(
         pause = f"{row(download_id)} && {row(download_id)}.querySelector('button[data-action=pause]')"
         page.wait_for(pause, timeout=10)
         # Pressed at once, while the row still connects, and held 0.6 s: progress comes meanwhile.
-        x, y = button_at(page, download_id, "pause")
-        xdotool(paxel_env, "mousemove", "--window", window, str(x), str(y), "mousedown", "1")
-        time.sleep(0.6)
-        xdotool(paxel_env, "mouseup", "1")
-        watch = page.wait_for("window.pressWatch.clicked && window.pressWatch")
+        # The row's first progress may move Pause between the aim and the press (xdotool is a
+        # process; at load 11 the press began on the size text above it, 1 run in 3): that press
+        # is not the one under test, so it is aimed again (progress keeps redrawing the row 4
+        # times a second, so the next hold still has redraws to be kept from).
+        for _ in range(3):
+            page.js("Object.assign(window.pressWatch, {down: false, up: false, pressed: 0, released: 0,"
+                    " downOn: '', clicked: '', moved: null})")
+            x, y = button_at(page, download_id, "pause")
+            xdotool(paxel_env, "mousemove", "--window", window, str(x), str(y), "mousedown", "1")
+            time.sleep(0.6)
+            xdotool(paxel_env, "mouseup", "1")
+            watch = page.wait_for("window.pressWatch.clicked && window.pressWatch")
+            acted = service_view(paxel_env, download_id)["state"] != "running"
+            if watch["downOn"] == "button.pause" or acted:
+                break
         assert watch["downOn"] == "button.pause", watch  # the press began on Pause
         state = wait_for(lambda: (s := service_view(paxel_env, download_id)["state"]) != "running" and s, 10,
                          "the press to act")  # fmt: skip
