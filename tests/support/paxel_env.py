@@ -20,9 +20,10 @@ short (/tmp/pxl-XXXX) because a Unix socket path must stay under 108 bytes. DISP
 WAYLAND_DISPLAY are removed (headless) unless the test puts them back into `.env` before starting
 anything.
 
-cleanup() kills native hosts started through .host(), stops the service (SIGTERM to the pid in
-the runtime dir, SIGKILL after 5 s), then SIGTERM/SIGKILLs any other process still running with
-this env's XDG_RUNTIME_DIR (a service still starting, a panel, a launcher), and deletes the folder.
+cleanup() kills native hosts started through .host() and the service (SIGKILL to the pid in the
+runtime dir; stop_service() is the graceful SIGTERM, SIGKILL after 5 s), then SIGTERM/SIGKILLs any
+other process still running with this env's XDG_RUNTIME_DIR (a service still starting, a panel, a
+launcher), and deletes the folder.
 """
 
 from __future__ import annotations
@@ -329,11 +330,17 @@ class PaxelEnv:
         return found
 
     def cleanup(self) -> None:
-        """Stop everything this env started: hosts, the service (gracefully first), and any
-        straggler still running in the env (e.g. a service that was still starting up)."""
+        """Stop everything this env started: hosts, the service, and any straggler still running
+        in the env (e.g. a service that was still starting up). The service is killed, not
+        stopped: its graceful stop (~0.25 s) only saved state into the folder deleted next, and
+        every test paid it (a test of the stop itself calls stop_service)."""
         for host in self.hosts:
             host.kill()
-        self.stop_service()
+        self.note_service()
+        for pid in sorted(self.service_pids):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        self.service_pids.clear()
         for _ in range(3):  # a dying host may have spawned a service a moment ago
             stragglers = self.processes()
             if not stragglers:
