@@ -50,10 +50,10 @@ def test_plain_segmented_download(server: Nginx, tmp_path: Path) -> None:
     assert all(line.status == 206 for line in log)
     assert len({line.connection for line in log}) >= 4   # really segmented
     # every byte crosses the wire about once: no open-ended range streaming past its segment,
-    # no split cutting into bytes already requested (aria2c sends 1.003x). Not tighter: at load
-    # ~10 the client reads slower than nginx sends, so a range cut by a steal still had up to a
-    # socket buffer in flight (1.053x seen once at load ~4-10, under 1.01x when quiet).
-    assert sum(line.bytes_sent for line in log) <= 1.10 * (12 * MiB + 12345)
+    # no split cutting into bytes already requested (aria2c sends 1.003x). Not tighter: under
+    # load the client reads slower than nginx sends, so each range cut by a steal still had a
+    # socket buffer's worth in flight (1.02-1.10x in five runs at load 12.8; 1.053x at load ~4).
+    assert sum(line.bytes_sent for line in log) <= 1.25 * (12 * MiB + 12345)
 
 
 def test_small_file_is_one_request_and_quick(server: Nginx, tmp_path: Path) -> None:
