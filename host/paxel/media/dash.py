@@ -127,7 +127,11 @@ def _timeline(timeline: Any, start_number: int, period_units: int | None) -> lis
     return out
 
 
-def _template_segments(tpl: Any, base: str, rep: Any, period_seconds: float | None) -> list[Segment]:
+def _template_segments(tpl: Any, base: str, rep: Any, period_seconds: float | None,
+                       budget: int = MAX_SEGMENTS) -> list[Segment]:
+    """`budget`: the segments the manifest may still have (MAX_SEGMENTS less the representations
+    before): a count past it is refused before a segment is made (ten representations of 199 999
+    each took 4.6 s and hundreds of MiB to be refused after the second)."""
     timescale = tpl.timescale or 1
     start_number = _start(tpl.start_number)
     init = (Init(urljoin(base, expand(tpl.initialization, rep.id, rep.bandwidth)))
@@ -143,6 +147,8 @@ def _template_segments(tpl: Any, base: str, rep: Any, period_seconds: float | No
         count = math.ceil(period_seconds * timescale / tpl.duration - 1e-9)
         if count > MAX_SEGMENTS:
             raise invalid(f"more than {MAX_SEGMENTS} segments")
+        if count > budget:
+            raise invalid(f"more than {MAX_SEGMENTS} segments in the manifest")
         entries = [(start_number + i, i * tpl.duration, tpl.duration) for i in range(count)]
     return [Segment(url=urljoin(base, expand(tpl.media, rep.id, rep.bandwidth, number, time)),
                     duration=d / timescale, sequence=number, init=init)
@@ -162,7 +168,7 @@ def _list_segments(sl: Any, base: str) -> list[Segment]:
 
 
 def _representation_track(kind: str, base: str, period: Any, aset: Any, rep: Any,
-                          period_seconds: float | None) -> Track:
+                          period_seconds: float | None, budget: int = MAX_SEGMENTS) -> Track:
     base = _base(base, rep)
     tpl = _first(rep.segment_templates, aset.segment_templates, period.segment_templates)
     if tpl is not None:
@@ -170,7 +176,7 @@ def _representation_track(kind: str, base: str, period: Any, aset: Any, rep: Any
         for name in ("media", "initialization", "timescale", "duration", "start_number", "segment_timelines"):
             if getattr(tpl, name, None) is None and outer is not None:
                 setattr(tpl, name, getattr(outer, name))
-        segments = _template_segments(tpl, base, rep, period_seconds)
+        segments = _template_segments(tpl, base, rep, period_seconds, budget)
     elif (sl := _first(rep.segment_lists, aset.segment_lists, period.segment_lists)) is not None:
         segments = _list_segments(sl, base)
     else:   # SegmentBase or a bare BaseURL: the representation is one file
@@ -217,7 +223,8 @@ def parse_mpd(text: str, url: str) -> list[Variant]:
             kind = _kind(aset, rep)
             if kind == "other":
                 continue
-            track = _representation_track(kind, _base(base, aset), period, aset, rep, seconds)
+            track = _representation_track(kind, _base(base, aset), period, aset, rep, seconds,
+                                          MAX_SEGMENTS - total)
             total += len(track.segments)
             if total > MAX_SEGMENTS:   # each representation under it, together millions
                 raise invalid(f"more than {MAX_SEGMENTS} segments in the manifest")
