@@ -26,7 +26,7 @@ from paxel.retry import RetryPolicy
 from paxel.segments import Segment, SegmentTable
 from support.faultserver import FaultServer
 from support.nginx import Nginx
-from support.pieces import in_background, kill_9_while_pieces_run
+from support.pieces import in_background, kill_9_while_pieces_run, killed_pieces
 
 SIZE = 1_000_000
 RATE = 1_000_000   # bytes/s per request: a unit takes 1 s, long enough to be split
@@ -263,15 +263,14 @@ def test_kill_9_mid_steal_of_an_aes_stream_then_the_rerun_is_exact(tmp_path: Pat
         name, plain = _aes_stream(server, "kill", 2, 1_000_000)
         out, work = tmp_path / "clip.ts", tmp_path / "clip.ts.paxel-media"
         url = server.url(name, "capped")
-        kill_9_while_pieces_run(url, out, "*.enc.part", settle=0.8)
+        serial = kill_9_while_pieces_run(server, url, out, "*.enc.part", units=2)
         assert list(work.glob("*.enc.part")), "no segment was on its way"
-        time.sleep(0.2)   # (nginx logs a request as it ends: the killed ones too)
-        assert [line for line in server.log() if line.range], "no piece was taken"
-        server.clear_log()
+        assert killed_pieces(server, serial), "no piece was taken"
         result = MediaJob(DownloadOptions(url, output=out, connections=4), ffmpeg=False).run()
         assert out.read_bytes() == plain and result.size == len(plain)
+        rerun = [line for line in server.log() if line.connection > serial]   # (not the killed job's)
         for i in range(2):   # each segment asked for again from byte 0
-            assert [line for line in server.log() if line.request.endswith(f"kill{i}.ts") and not line.range]
+            assert [line for line in rerun if line.request.endswith(f"kill{i}.ts") and not line.range]
     finally:
         server.stop()
 

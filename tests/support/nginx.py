@@ -15,6 +15,7 @@ Locations (all serve the same data folder):
   /limited/   like /capped/, but at most `conn_limit` connections at once per client address;
               nginx answers 503 to the others (a server that refuses extra connections)
   /gated/     the file to a browser navigation, a 200 "please log in" HTML page to anything else
+  /nginx-status  stub_status (not logged): how many answers are being sent (Nginx.sending)
 Any URL with `?slow=RATE` (nginx size, e.g. `2m`) is served at RATE per connection.
 The access log records connection, status, bytes sent, Range, Cookie, method and the headers a
 browser identifies itself with, so tests can count requests, connections and bytes actually
@@ -25,12 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +109,8 @@ http {{
             alias {data}/;
             if ($http_sec_fetch_mode != "navigate") {{ rewrite ^ /login-page last; }}
         }}
+        # connections by state (stub_status): `Writing` counts the answers being sent, this one too
+        location = /nginx-status {{ stub_status; access_log off; }}
         location = /login-page {{
             internal;
             types {{ }}
@@ -236,6 +241,15 @@ class Nginx:
             lines.append(LogLine(int(conn), int(status), int(sent), dash(rng), dash(cookie), request,
                                  method, dash(referer), dash(agent), dash(language), dash(origin)))
         return lines
+
+    def sending(self) -> int:
+        """How many answers nginx is sending right now (stub_status `Writing`, less the status
+        request itself): seen at once, unlike the access log, which gets a request as it ends."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/nginx-status", timeout=10) as reply:
+            status = reply.read().decode()
+        found = re.search(r"Writing: (\d+)", status)
+        assert found is not None, status
+        return int(found.group(1)) - 1
 
     def clear_log(self) -> None:
         (self.tmp / "access.log").write_text("")
