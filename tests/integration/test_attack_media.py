@@ -245,7 +245,8 @@ def test_a_disk_that_fills_during_the_fetch_keeps_the_record_of_the_segments_it_
     is DISK and the segments that are in stay recorded, so once there is room the same command
     fetches only the others. (A clean-clone run under load refetched 29 of 30 segments after a
     disk that filled with the MP4 unfinished: the final state was written while that MP4 still
-    took the room. Not reproduced on demand; this guards the record when the disk fills early.)"""
+    took the room: test_media_disk_after_fetch makes that order. This guards the record when the
+    disk fills early.)"""
     fetched = sum(p.stat().st_size for p in (media.data / CLEAR).glob("seg*.ts"))
     with tmpfs(tmp_path / "disk", f"size={fetched * 60 // 100 // 4096 * 4}k,mode=0755") as disk:
         out = disk / "out.mp4"

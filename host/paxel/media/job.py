@@ -261,6 +261,9 @@ class MediaJob:
         decrypt = plan.decrypt
         try:
             self._run_units(todo, work, decrypt)
+            # (in the try: the MP4 still being made may have taken the room meanwhile; then it
+            # goes and the state is written again below, or a rerun fetched every segment again)
+            self._save_state(work)
         except BaseException as exc:
             with self._cond:
                 self._failed = exc
@@ -278,7 +281,6 @@ class MediaJob:
             if isinstance(exc, Cancelled) and self._stop_reason in ("pause", "cancel"):
                 return
             raise
-        self._save_state(work)
         if muxer is not None:
             self._report_muxing()
             try:
