@@ -27,39 +27,6 @@ FIREFOX = shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 ADDON_ID = "paxel@paxel.io"
 CLICK_SANDBOX = "paxel-click"  # kept across calls: click() reads back what its listeners saw
-# Start-up work nothing here uses (a blank first page, no session restore, no spare content
-# process, none of the services that call home: they fail on this loopback-only machine anyway):
-# Firefox then starts in ~2.5 s with ~3.0 s of CPU instead of ~3.3 s and ~3.8 s, and the e2e
-# suite starts it ~20 times.
-QUIET_START: dict[str, object] = {
-    "browser.startup.page": 0,
-    "browser.startup.homepage": "about:blank",
-    "browser.startup.homepage_override.mstone": "ignore",
-    "startup.homepage_welcome_url": "about:blank",
-    "startup.homepage_welcome_url.additional": "",
-    "browser.newtabpage.enabled": False,
-    "browser.sessionstore.resume_from_crash": False,
-    "dom.ipc.processPrelaunch.enabled": False,
-    "services.settings.server": "data:,#remote-settings-dummy/v1",
-    "messaging-system.rsexperimentloader.enabled": False,
-    "app.normandy.enabled": False,
-    "app.shield.optoutstudies.enabled": False,
-    "network.connectivity-service.enabled": False,
-    "network.captive-portal-service.enabled": False,
-    "browser.region.network.url": "",
-    "browser.region.update.enabled": False,
-    "browser.search.update": False,
-    "browser.urlbar.quicksuggest.enabled": False,
-    "browser.newtabpage.activity-stream.feeds.system.topstories": False,
-    "browser.newtabpage.activity-stream.feeds.section.topstories": False,
-    "extensions.pocket.enabled": False,
-    "toolkit.telemetry.enabled": False,
-    "toolkit.telemetry.server": "",
-    "extensions.systemAddon.update.enabled": False,
-    "extensions.update.enabled": False,
-    "extensions.blocklist.enabled": False,
-    "extensions.getAddons.cache.enabled": False,
-}
 
 
 class Firefox:
@@ -85,7 +52,6 @@ class Firefox:
             "toolkit.telemetry.reportingpolicy.firstRun": False,
             "app.update.disabledForTesting": True,
             "privacy.userContext.enabled": True,  # containers (cookie stores firefox-container-N)
-            **QUIET_START,
         }
         (self.profile / "user.js").write_text(
             "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
