@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,32 @@ def _frames(path: Path) -> int:
     return int(next(s for s in streams if s["codec_type"] == "video")["nb_read_packets"])
 
 
+def _playlist(segments: list[str], end: bool, target: int = 1) -> bytes:
+    """2-s segments; a live one's target of 1 s has the playlist read again every second."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}", "#EXT-X-MEDIA-SEQUENCE:0"]
+    for seg in segments:
+        lines += ["#EXTINF:2.000000,", seg]
+    return ("\n".join([*lines, *(["#EXT-X-ENDLIST"] if end else [])]) + "\n").encode()
+
+
+def _record_live(url: str, out: Path, where: Path, segs: list[str],
+                 recorded: Callable[[], bool]) -> tuple[int, str]:
+    """Records the live playlist until `recorded` holds (or paxel ends, 30 s at most), then
+    ends the playlist and returns paxel's exit code and stderr."""
+    run = subprocess.Popen([sys.executable, "-m", "paxel", url, "-o", str(out), "-q"],
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and run.poll() is None and not recorded():
+        time.sleep(0.05)
+    _publish(where, "index.m3u8.tmp", _playlist(segs, end=True))
+    (where / "index.m3u8.tmp").replace(where / "index.m3u8")
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    return run.returncode, err
+
+
 @pytest.mark.parametrize("bad", ["text", "random", "cut-in-a-packet"])
 def test_a_segment_that_is_not_media_is_never_muxed(media: Nginx, media_root: Path, tmp_path: Path,
                                                    bad: str) -> None:
@@ -52,10 +79,7 @@ def test_a_segment_that_is_not_media_is_never_muxed(media: Nginx, media_root: Pa
     _publish(where, "bad.ts", body)
     segs = [f"../{CLEAR}/seg{i:03}.ts" for i in range(4)]
     segs[1] = "bad.ts"
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:0"]
-    for seg in segs:
-        lines += ["#EXTINF:2.000000,", seg]
-    _publish(where, "index.m3u8", ("\n".join([*lines, "#EXT-X-ENDLIST"]) + "\n").encode())
+    _publish(where, "index.m3u8", _playlist(segs, end=True, target=2))
     out = tmp_path / "out.mp4"
     done = subprocess.run([sys.executable, "-m", "paxel", media.url(f"{where.name}/index.m3u8"),
                            "-o", str(out), "-q"], capture_output=True, text=True, timeout=60,
@@ -63,13 +87,6 @@ def test_a_segment_that_is_not_media_is_never_muxed(media: Nginx, media_root: Pa
     assert done.returncode != 0, f"made a file of {_frames(out)} frames of {4 * FRAMES // 30}"
     assert "bad.ts" in done.stderr, done.stderr
     assert not out.exists()
-
-
-def _playlist(segments: list[str], end: bool) -> bytes:
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:1", "#EXT-X-MEDIA-SEQUENCE:0"]
-    for seg in segments:
-        lines += ["#EXTINF:2.000000,", seg]
-    return ("\n".join([*lines, *(["#EXT-X-ENDLIST"] if end else [])]) + "\n").encode()
 
 
 def test_a_live_segment_that_is_not_media_is_skipped_like_a_gone_one(media: Nginx, media_root: Path,
@@ -82,22 +99,15 @@ def test_a_live_segment_that_is_not_media_is_skipped_like_a_gone_one(media: Ngin
     _publish(where, "index.m3u8", _playlist(segs, end=False))
     out = tmp_path / "live.mp4"
     url = media.url(f"{where.name}/index.m3u8")
-    run = subprocess.Popen([sys.executable, "-m", "paxel", url, "-o", str(out), "-q"],
-                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     state = tmp_path / "live.mp4.paxel-media" / "state.json"
-    deadline = time.monotonic() + 30   # until both good segments are recorded (or paxel ends)
-    while time.monotonic() < deadline and run.poll() is None:
+
+    def both_good_recorded() -> bool:
         with contextlib.suppress(OSError, ValueError, KeyError):
-            if len(json.loads(state.read_bytes())["done"]) >= 2:
-                break
-        time.sleep(0.05)
-    _publish(where, "index.m3u8.tmp", _playlist(segs, end=True))
-    (where / "index.m3u8.tmp").replace(where / "index.m3u8")
-    try:
-        _, err = run.communicate(timeout=30)
-    finally:
-        run.kill()
-    assert run.returncode == 0, err
+            return len(json.loads(state.read_bytes())["done"]) >= 2
+        return False
+
+    code, err = _record_live(url, out, where, segs, both_good_recorded)
+    assert code == 0, err
     assert "bad.ts" in err and "skipped" in err, err
     check_output(out, 240, seconds=4)
 
@@ -112,18 +122,7 @@ def test_a_live_recording_with_every_segment_skipped_says_nothing_was_recorded(
     _publish(where, "index.m3u8", _playlist(segs, end=False))
     out = tmp_path / "live.mp4"
     url = media.url(f"{where.name}/index.m3u8")
-    run = subprocess.Popen([sys.executable, "-m", "paxel", url, "-o", str(out), "-q"],
-                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30   # until both were asked for (and skipped)
-    while time.monotonic() < deadline and run.poll() is None:
-        if {line.request.rsplit("/", 1)[-1] for line in media.log()} >= set(segs):
-            break
-        time.sleep(0.05)
-    _publish(where, "index.m3u8.tmp", _playlist(segs, end=True))
-    (where / "index.m3u8.tmp").replace(where / "index.m3u8")
-    try:
-        _, err = run.communicate(timeout=30)
-    finally:
-        run.kill()
-    assert run.returncode != 0 and "nothing was recorded" in err and "bad.ts" in err, err
+    code, err = _record_live(url, out, where, segs,
+                             lambda: {line.request.rsplit("/", 1)[-1] for line in media.log()} >= set(segs))
+    assert code != 0 and "nothing was recorded" in err and "bad.ts" in err, err
     assert not out.exists()
