@@ -28,7 +28,7 @@ from pathlib import Path
 
 from paxel import storage
 from paxel.engine import MAX_CONNECTIONS, DownloadOptions, Unit, UnitDone, UnitJob
-from paxel.errors import Cancelled, ServerMisbehaved, UsageError
+from paxel.errors import Cancelled, DiskError, ServerMisbehaved, UsageError
 from paxel.media import arrival, hls, live, mux, naming
 from paxel.media.plan import Done, Piece, Plan, decode_state, encode_state, make_plan, still_done
 from paxel.media.playlistfetch import fetch_playlist
@@ -276,7 +276,7 @@ class MediaJob:
             # Recorded after the unfinished MP4 is gone: on a full disk it held the room the
             # state needs, the write failed, and a rerun fetched every segment again. Should
             # it still fail, the error that stopped the fetch is the one to report.
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, DiskError):   # write_atomic's refusal is a DiskError
                 self._save_state(work)
             if isinstance(exc, Cancelled) and self._stop_reason in ("pause", "cancel"):
                 return
