@@ -185,6 +185,13 @@ def pipes_work(platform: str) -> bool:
     return platform != "win32"
 
 
+def _run(cmd: list[str], output: Path) -> None:
+    """One ffmpeg run to its end, writing `output`; its failure told as check() tells it."""
+    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          check=False)
+    check(done.returncode, done.stderr, output)
+
+
 def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output: Path,
               fmt: str = "mp4") -> None:
     """Without pipes (Windows): each track joined into one file, then one `ffmpeg -c copy` over
@@ -194,9 +201,7 @@ def mux_files(ffmpeg: str, tracks: Sequence[Sequence[Path]], work: Path, output:
         path = work / f"track{n}"
         join(pieces, path)
         inputs.append(str(path))
-    done = subprocess.run(mux_command(ffmpeg, inputs, output, fmt), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    check(done.returncode, done.stderr, output)
+    _run(mux_command(ffmpeg, inputs, output, fmt), output)
 
 
 def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Path,
@@ -213,9 +218,7 @@ def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Pa
         join(run, path)
         if mixed:
             alone = work / f"run{n}.mp4"
-            done = subprocess.run(mux_command(ffmpeg, [str(path)], alone), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-            check(done.returncode, done.stderr, alone)
+            _run(mux_command(ffmpeg, [str(path)], alone), alone)
             storage.remove_quietly(path)
             path = alone
         lines.append(f"file '{path.name}'\n")
@@ -225,9 +228,7 @@ def mux_runs(ffmpeg: str, runs: Sequence[Sequence[Path]], work: Path, output: Pa
         raise disk_error("write", listing, exc) from None
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
            "-i", str(listing), "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", fmt, str(output)]
-    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False)
-    check(done.returncode, done.stderr, output)
+    _run(cmd, output)
 
 
 def part_path(work: Path) -> Path:
