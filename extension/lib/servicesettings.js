@@ -88,8 +88,8 @@
    * The form's values as the `settings` request's `set` ({key: value} in settings.json's form),
    * plus `renamed` ({old: new}) when a queue's name changed, or {errors: [{field, message}]}.
    * `field` is the control's name ("queues.1.name"). What a form leaves out (`undefined`) is kept
-   * as it is: the options page edits neither queues' own windows nor categories; the panel
-   * leaves the global limit to its toolbar.
+   * as it is: the options page edits no categories (file types: on/off only), a queue row without
+   * `windows` keeps that queue's own.
    */
   function fromForm(values, current = {}) {
     const errors = [];
@@ -116,8 +116,11 @@
       for (const key of ["start", "stop"]) {
         if (!TIME.test(String(w[key] ?? ""))) errors.push({ field: `${list}.${i}.${key}`, message: `${key === "start" ? "From" : "To"}: a time like 02:00.` });
       }
+      // a day that is not one of the seven is named, never dropped: the window would hold on fewer days than meant
+      const unknown = (w.days || []).find((d) => !DAYS.includes(d));
       const days = DAYS.filter((d) => (w.days || []).includes(d));
-      if (!days.length) errors.push({ field: `${list}.${i}.days`, message: "Days: tick at least one." });
+      if (unknown !== undefined) errors.push({ field: `${list}.${i}.days`, message: `Days: “${unknown}” is not a day (${DAYS.join(", ")}).` });
+      else if (!days.length) errors.push({ field: `${list}.${i}.days`, message: "Days: tick at least one." });
       return { start: w.start, stop: w.stop, days };
     };
     const queues = {};
@@ -173,6 +176,19 @@
     if (Array.isArray(values.categories)) set.folder_rules.categories = categories(values.categories, errors);
     if (errors.length) return { errors };
     return Object.keys(renamed).length ? { set, renamed } : { set };
+  }
+
+  /**
+   * A window in words, as paxel.service.schedule holds it: "Fri, Sat: 22:00 to 06:00 the next day";
+   * the same start and end is a whole day ("Sun: 24 hours from 02:00"), which a slip of the
+   * hand would make too, so the form says it. "" while a time or the days are not right.
+   */
+  function windowWords(w) {
+    const days = DAYS.filter((d) => (w?.days || []).includes(d));
+    if (!TIME.test(String(w?.start ?? "")) || !TIME.test(String(w?.stop ?? "")) || !days.length) return "";
+    const on = days.length === DAYS.length ? "every day," : `${days.map((d) => d.charAt(0).toUpperCase() + d.slice(1)).join(", ")}:`;
+    if (w.start === w.stop) return `${on} 24 hours from ${w.start}`;
+    return `${on} ${w.start} to ${w.stop}${w.stop < w.start ? " the next day" : ""}`;
   }
 
   /** Folders by file type ({name, extensions: "iso img", folder}) as settings' `categories`. */
@@ -310,5 +326,5 @@
   }
 
   root.paxelServiceSettings = Object.freeze({ DAYS, DUPLICATES, speedToField, toForm, fromForm, fieldOfServiceError, serviceErrorText,
-    mergeSaved, conflictText });
+    mergeSaved, conflictText, windowWords });
 })(globalThis);

@@ -1,12 +1,13 @@
 // Options, second form: the paxel service's own settings (docs/settings.md) through the
 // background's `service.settings` (the `settings` request): downloads at once, connections, the
-// global speed limit, duplicates, named queues, schedule windows, folders by type and site.
+// global speed limit, duplicates, named queues and their own windows, schedule windows, folders
+// by type and site.
 // Values are checked here first (lib/servicesettings.js) and each error is shown next to its
 // field in the field's unit; what the service refuses is put next to the field it names.
 import "../lib/servicesettings.js";
 import "../lib/formfields.js";
 
-const { DAYS, DUPLICATES, conflictText, fieldOfServiceError, fromForm, mergeSaved, serviceErrorText, toForm } = globalThis.paxelServiceSettings;
+const { DAYS, DUPLICATES, conflictText, fieldOfServiceError, fromForm, mergeSaved, serviceErrorText, toForm, windowWords } = globalThis.paxelServiceSettings;
 const { node, field, showErrors: showFieldErrors } = globalThis.paxelFormFields;
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -16,13 +17,12 @@ const note = document.getElementById("service-note");
 let current = null; // the service's settings as last read
 let base = null; // what Save would have sent for `current`: the three-way merge's base
 
-// What Save sends for `settings` untouched (the page edits neither queues' own windows nor file
-// types: fromForm keeps them), null if the form cannot hold them. The page hears no `settings`
-// event and may stay open for hours: Save reads them again and sends only what was edited here
-// (mergeSaved), so a queue `paxel queue add` made meanwhile is not undone.
+// What Save sends for `settings` untouched (the page does not edit file types: fromForm keeps
+// them), null if the form cannot hold them. The page hears no `settings` event and may stay open
+// for hours: Save reads them again and sends only what was edited here (mergeSaved), so a queue
+// `paxel queue add` made meanwhile is not undone.
 function setOf(settings) {
   const values = toForm(settings);
-  values.queues = values.queues.map(({ windows, ...queue }) => queue);
   delete values.categories;
   return fromForm(values, settings).set ?? null;
 }
@@ -33,34 +33,57 @@ async function ask(message) {
   return reply.result;
 }
 
-// A time window's fields: from, to, the days it starts on.
-function windowFields(list, w, i) {
-  return [field("From", `${list}.${i}.start`, w.start, { type: "time" }), field("To", `${list}.${i}.stop`, w.stop, { type: "time" }),
-    node("fieldset", { className: "days", name: `${list}.${i}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
-      ...DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `${list}.${i}.day`, value: d, checked: w.days.includes(d) }), d)))];
+// A time window's fields (named "AT.start", "AT.stop", "AT.day"): from, to, the days it starts
+// on, and the window in words, which says when it runs past midnight or is a whole day.
+function windowFields(at, w) {
+  const words = node("output", { className: "note when", textContent: windowWords(w) });
+  words.dataset.window = at;
+  return [field("From", `${at}.start`, w.start, { type: "time" }), field("To", `${at}.stop`, w.stop, { type: "time" }),
+    node("fieldset", { className: "days", name: `${at}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
+      ...DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `${at}.day`, value: d, checked: w.days.includes(d) }), d))), words];
 }
 
-// One row per queue, window, speed rule or site: its fields are named "LIST.INDEX.KEY" (fromForm's fields).
+function addButton(path, text) {
+  const button = node("button", { type: "button", textContent: text });
+  button.dataset.add = path;
+  return button;
+}
+
+// One row per queue, window, speed rule or site: its fields are named "LIST.INDEX.KEY" (fromForm's
+// fields); a queue's own windows are a list in its row ("queues.0.windows.1.start").
 const ROWS = {
-  queues: (q, i) => [field("Name", `queues.${i}.name`, q.name, { type: "text", maxLength: 64 }),
-    node("input", { type: "hidden", name: `queues.${i}.was`, value: q.was ?? "" }),
-    field("Downloads at once", `queues.${i}.maxConcurrent`, q.maxConcurrent, { type: "number", min: 1, max: 32 })],
-  windows: (w, i) => windowFields("windows", w, i),
-  speeds: (r, i) => [...windowFields("speeds", r, i),
-    field("Limit (MiB/s; empty: none)", `speeds.${i}.maxSpeed`, r.maxSpeed, { type: "text", inputMode: "decimal" })],
-  sites: (s, i) => [field("Site", `sites.${i}.host`, s.host, { type: "text", placeholder: "example.org" }),
-    field("Folder", `sites.${i}.folder`, s.folder, { type: "text", placeholder: "Example" })],
+  queues: (q, at) => [field("Name", `${at}.name`, q.name, { type: "text", maxLength: 64 }),
+    node("input", { type: "hidden", name: `${at}.was`, value: q.was ?? "" }),
+    field("Downloads at once", `${at}.maxConcurrent`, q.maxConcurrent, { type: "number", min: 1, max: 32 }),
+    node("div", { className: "own" }, rows(`${at}.windows`, q.windows, ROWS.windows, `Windows of queue ${q.name}`),
+      addButton(`${at}.windows`, "Add a window to this queue"),
+      node("label", {}, node("input", { type: "checkbox", name: `${at}.anyTime`, checked: q.anyTime === true }),
+        "Without windows of its own: at any time, not the schedule's"))],
+  windows: (w, at) => windowFields(at, w),
+  speeds: (r, at) => [...windowFields(at, r),
+    field("Limit (MiB/s; empty: none)", `${at}.maxSpeed`, r.maxSpeed, { type: "text", inputMode: "decimal" })],
+  sites: (s, at) => [field("Site", `${at}.host`, s.host, { type: "text", placeholder: "example.org" }),
+    field("Folder", `${at}.folder`, s.folder, { type: "text", placeholder: "Example" })],
 };
-const BLANK = { queues: { name: "", was: "", maxConcurrent: "1" }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] },
+const BLANK = { queues: { name: "", was: "", maxConcurrent: "1", windows: [], anyTime: false }, windows: { start: "02:00", stop: "06:00", days: [...DAYS] },
   speeds: { start: "09:00", stop: "18:00", days: [...DAYS], maxSpeed: "1" }, sites: { host: "", folder: "" } };
 
-function drawList(list, items) {
-  const ol = document.getElementById(list);
-  ol.replaceChildren(...items.map((item, i) => {
+/** An <ol data-list=PATH> of rows, each with its Remove button. */
+function rows(path, items, row, label) {
+  const ol = node("ol", { className: "rows" }, ...items.map((item, i) => {
     const remove = node("button", { type: "button", className: "remove", textContent: "Remove" });
-    remove.dataset.remove = `${list}.${i}`;
-    return node("li", {}, ...ROWS[list](item, i), remove);
+    remove.dataset.remove = `${path}.${i}`;
+    remove.setAttribute("aria-label", `Remove ${i + 1} of ${label}`); // two Removes in a queue's row
+    return node("li", {}, ...row(item, `${path}.${i}`), remove);
   }));
+  ol.dataset.list = path;
+  ol.setAttribute("aria-label", label);
+  return ol;
+}
+
+const LABELS = { queues: "Named queues", windows: "Schedule windows", speeds: "Speed limits by time", sites: "Folders by site" };
+function drawList(list, items) {
+  form.querySelector(`ol[data-list="${list}"]`).replaceWith(rows(list, items, ROWS[list], LABELS[list]));
 }
 
 function show(values) {
@@ -71,20 +94,26 @@ function show(values) {
   f.hostCap.value = values.hostCap;
   f.duplicates.value = values.duplicates;
   f.byType.checked = values.byType;
-  for (const list of Object.keys(ROWS)) drawList(list, values[list]);
+  for (const list of Object.keys(LABELS)) drawList(list, values[list]);
 }
+
+const control = (name) => form.querySelector(`[name="${CSS.escape(name)}"]`);
+/** A window's fields ("AT.start", …) as fromForm reads them. */
+const windowAt = (at) => ({ start: control(`${at}.start`).value, stop: control(`${at}.stop`).value,
+  days: [...form.querySelectorAll(`[name="${CSS.escape(`${at}.day`)}"]:checked`)].map((c) => c.value) });
 
 /** What the form holds now, as fromForm reads it. */
 function read() {
   const f = form.elements;
-  const rows = (list, keys) => [...document.getElementById(list).children].map((li, i) =>
-    Object.fromEntries(keys.map((k) => [k, li.querySelector(`[name="${list}.${i}.${k}"]`).value])));
-  const withDays = (list, keys) => rows(list, keys).map((w, i) => ({
-    ...w, days: [...form.querySelectorAll(`[name="${list}.${i}.day"]:checked`)].map((c) => c.value) }));
+  const count = (list) => form.querySelector(`ol[data-list="${list}"]`).children.length;
+  const each = (list, one) => Array.from({ length: count(list) }, (_, i) => one(`${list}.${i}`));
+  const values = (keys) => (at) => Object.fromEntries(keys.map((k) => [k, control(`${at}.${k}`).value]));
   return { maxConcurrent: f.maxConcurrent.value, defaultConnections: f.defaultConnections.value, maxSpeed: f.maxSpeed.value,
-    hostCap: f.hostCap.value, duplicates: f.duplicates.value, byType: f.byType.checked, queues: rows("queues", ["name", "was", "maxConcurrent"]),
-    windows: withDays("windows", ["start", "stop"]), speeds: withDays("speeds", ["start", "stop", "maxSpeed"]),
-    sites: rows("sites", ["host", "folder"]) };
+    hostCap: f.hostCap.value, duplicates: f.duplicates.value, byType: f.byType.checked,
+    queues: each("queues", (at) => ({ ...values(["name", "was", "maxConcurrent"])(at), windows: each(`${at}.windows`, windowAt),
+      anyTime: control(`${at}.anyTime`).checked })),
+    windows: each("windows", windowAt), speeds: each("speeds", (at) => ({ ...windowAt(at), ...values(["maxSpeed"])(at) })),
+    sites: each("sites", values(["host", "folder"])) };
 }
 
 const showErrors = (errors) => showFieldErrors(form, errors, "service-error-");
@@ -94,18 +123,36 @@ function say(ok, text) {
   result.textContent = text;
 }
 
+// Add and Remove (a path like "queues.1.windows" or "queues.1.windows.0"): the form read, the
+// list changed, drawn again; the keyboard goes to the new row, or to the list's Add button.
 form.addEventListener("click", (event) => {
   const add = event.target.closest("button[data-add]");
   const remove = event.target.closest("button[data-remove]");
   if (!add && !remove) return;
   const values = read();
-  if (add) values[add.dataset.add].push({ ...BLANK[add.dataset.add], days: [...DAYS] });
-  else {
-    const [list, index] = remove.dataset.remove.split(".");
-    values[list].splice(Number(index), 1);
+  const keys = (add ? add.dataset.add : remove.dataset.remove).split(".");
+  const last = keys.pop();
+  const parent = keys.reduce((o, k) => o[k], values);
+  let focus;
+  if (add) {
+    parent[last].push(structuredClone(BLANK[last]));
+    focus = `[name^="${add.dataset.add}.${parent[last].length - 1}."]`;
+  } else {
+    parent.splice(Number(last), 1);
+    focus = `button[data-add="${keys.join(".")}"]`;
   }
-  for (const list of Object.keys(ROWS)) drawList(list, values[list]);
+  for (const list of Object.keys(LABELS)) drawList(list, values[list]);
+  form.querySelector(focus)?.focus();
 });
+
+// A window's words follow its fields as they are edited (`change` too: a box some engine ticks without `input`).
+function reword(event) {
+  const at = /^(.*)\.(start|stop|day)$/.exec(event.target.name ?? "")?.[1];
+  const words = at && form.querySelector(`output[data-window="${CSS.escape(at)}"]`);
+  if (words) words.textContent = windowWords(windowAt(at));
+}
+form.addEventListener("input", reword);
+form.addEventListener("change", reword);
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
