@@ -1,7 +1,7 @@
 // What the popup's and the panel's lists do beyond drawing a row (format.js draws it): search and
-// filter the history, move through rows with the keyboard, queue positions, per-connection speeds
-// in the segment map, the link in what was pasted or dropped, the words a screen reader says for
-// a row. Pure: no DOM, no browser API.
+// filter the history, move through rows with the keyboard, queue positions and the panel's queue
+// overview, per-connection speeds in the segment map, the link in what was pasted or dropped, the
+// words a screen reader says for a row. Pure: no DOM, no browser API.
 //
 // ONE source file, shared like format.js (classic script and module alike, no `export`): the
 // extension imports it for its side effect, the panel gets a copy (paxel/panel/assets.py SHARED).
@@ -111,6 +111,44 @@
     }
     if (waiting.for === "duplicate") return "waits for your answer";
     return "";
+  }
+
+  // ---- the panel's queue overview (the `queues` reply) ----
+
+  const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const count = (n) => (Number.isInteger(n) && n >= 0 ? String(n) : "?");
+
+  /** A moment of the schedule in local time, as the CLI says it: "06:00" today, "tomorrow 02:00", "Sat 00:00". */
+  function scheduleClock(fmt, unixSeconds, now) {
+    const text = fmt.clockText(unixSeconds, now);
+    if (!text || !Number.isFinite(now)) return text;
+    const at = new Date(unixSeconds * 1000);
+    const time = text.slice(-5);
+    const midnight = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    const days = Math.round((midnight(at) - midnight(new Date(now * 1000))) / 86400000);
+    if (days === 0) return time;
+    if (days === 1) return `tomorrow ${time}`;
+    return days > 1 && days < 7 ? `${WEEKDAYS[at.getDay()]} ${time}` : text;
+  }
+
+  /**
+   * The panel's overview of the queues from the `queues` reply (docs/protocol.md): `rows`, one
+   * per queue, `main` first, as text ({name, atOnce, running, waiting, window, open}); `limit`,
+   * the speed over all downloads that holds now (a time-of-day rule's or the one set); `quiet`
+   * when it would only repeat the header (only `main`, open at any time, no limit).
+   */
+  function queueOverview(fmt, reply, now) {
+    const queues = Array.isArray(reply?.queues) ? reply.queues.filter((q) => q && typeof q === "object") : [];
+    const speed = typeof reply?.max_speed === "number" ? fmt.formatSpeed(reply.max_speed) : "";
+    const rows = queues.map((q) => {
+      const own = q.schedule === "own" ? " (own windows)" : "";
+      const open = q.open === true;
+      const next = scheduleClock(fmt, open ? q.next_close : q.next_open, now);
+      const window = open ? (next ? `open until ${next}` : "open") : (next ? `closed, opens ${next}` : "closed, no window within a week");
+      return { name: String(q.name ?? "?"), atOnce: count(q.max_concurrent), running: count(q.running), waiting: count(q.queued), window: window + own, open };
+    });
+    const quiet = !speed && rows.length === 1 && rows[0].open && rows[0].window === "open";
+    return { rows, limit: speed ? `${speed} over all downloads` : "no limit", quiet };
   }
 
   // ---- duplicates asked about (settings `duplicates: ask`) ----
@@ -301,7 +339,7 @@
 
   root.paxelListing = Object.freeze({
     HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments, segmentMapLabel,
-    linkFromText, linksFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText,
+    linkFromText, linksFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText, queueOverview,
     duplicateQuestion, AFTER_ACTIONS, afterFromFields, afterToFields,
   });
 })(globalThis);

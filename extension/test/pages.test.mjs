@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 // would only show as a page that never draws. This catches it in a second.
 const pages = ["../background.js", "../popup/popup.js", "../popup/handover.js", "../options/options.js",
   "../../host/paxel/panel_assets/panel.js", "../../host/paxel/panel_assets/rows.js",
-  "../../host/paxel/panel_assets/setup.js", "../lib/formfields.js"];
+  "../../host/paxel/panel_assets/setup.js", "../../host/paxel/panel_assets/queueview.js", "../lib/formfields.js"];
 
 for (const page of pages) {
   test(`${page} parses`, () => {

@@ -90,7 +90,8 @@ class PanelApi:
             return {"ok": False, "error": error_view(exc)}
 
     def queues(self) -> dict[str, Any]:
-        """The queue picker's choices: `{queues: [{name, max_concurrent, running, queued}]}`."""
+        """The queue pickers' choices and the queue overview: the `queues` request's result
+        (docs/protocol.md: per queue its limit, running, waiting, window now and next change)."""
         return self._ask("queues")
 
     def assign(self, download_id: Any, queue: Any) -> dict[str, Any]:

@@ -57,6 +57,7 @@
   async function loadQueues() {
     const reply = window.pywebview && window.pywebview.api.queues ? await window.pywebview.api.queues() : { ok: false };
     queues = reply.ok && Array.isArray(reply.queues) ? reply.queues : [];
+    window.paxelQueueView.show(reply);
     const add = document.getElementById("add-queue");
     fill(add);
     add.closest("label").hidden = queues.length < 2;

@@ -37,6 +37,7 @@
     }
     apply(event);
     render();
+    if (event.event !== "progress") window.paxelQueueView.changed(); // a state came or went: the queues' counts
   }
 
   function apply(event) {

@@ -50,7 +50,8 @@ class Queues(Runner):
 
     def queues(self) -> list[dict[str, Any]]:
         """Every queue, `main` first: its limit, how many of its downloads run and wait, and its
-        windows: `schedule` "own" or "global", `open` now, else `next_open` (Unix seconds)."""
+        windows: `schedule` "own" or "global", `open` now, else `next_open` (Unix seconds); open,
+        `next_close` (null: no window closes it within a week)."""
         with self._lock:
             limits = self._settings.queue_limits
             running = Counter(job.queue for job in self._jobs.values())
@@ -58,7 +59,8 @@ class Queues(Runner):
             own = self._settings.queue_schedules
             return [{"name": name, "max_concurrent": limit, "running": running[name], "queued": waiting[name],
                      "schedule": "own" if name in own else "global", "open": self._queue_open(name),
-                     "next_open": None if self._queue_open(name) else self._next_open(name)}
+                     "next_open": None if self._queue_open(name) else self._next_open(name),
+                     "next_close": self._next_close(name) if self._queue_open(name) else None}
                     for name, limit in limits.items()]
 
     def start_now(self, download_id: str) -> dict[str, Any]:
@@ -201,9 +203,12 @@ class Queues(Runner):
 
     def window(self) -> dict[str, Any]:
         """May the queues start downloads now (the schedule's windows), and if not, when next
-        (Unix seconds; None: no window within a week)."""
+        (Unix seconds; None: no window within a week), else when they close; and the limit over
+        all downloads that holds now (`max_speed`: a time-of-day rule's or the one set; None: none)."""
         with self._lock:
-            return {"open": self._open, "next_open": None if self._open else self._next_open()}
+            return {"open": self._open, "next_open": None if self._open else self._next_open(),
+                    "next_close": self._next_close() if self._open else None,
+                    "max_speed": self.limits.global_speed}
 
     def _queue_open(self, queue: str) -> bool:
         return self._opens.get(queue, self._open)
@@ -213,6 +218,12 @@ class Queues(Runner):
         table = queueing.timetable(queue, self.limits.timetable, self._settings.queue_schedules)
         opens: datetime | None = table.next_open(wall)
         return opens.timestamp() if opens else None
+
+    def _next_close(self, queue: str = MAIN) -> float | None:
+        wall = local_time(self.limits.clock(), self.limits.zone)
+        table = queueing.timetable(queue, self.limits.timetable, self._settings.queue_schedules)
+        closes: datetime | None = table.next_close(wall)
+        return closes.timestamp() if closes else None
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:

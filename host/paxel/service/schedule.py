@@ -87,6 +87,24 @@ class Timetable:
         return None
 
 
+    def next_close(self, wall: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
+        """The first wall-clock minute after `wall` when the queue is closed, while it is open
+        now (the panel's "open until …"); None when closed now, with no windows (always open), or
+        open through `horizon`. Open is a union of [start, stop) spans, so it closes only at
+        some window's `stop`: only those minutes are tried. A hint, as `next_open`."""
+        if not self.windows or not self.open_at(wall):
+            return None
+        stops = sorted({w.stop for w in self.windows})
+        day = wall.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day <= wall + horizon:
+            for stop in stops:
+                candidate = day.replace(hour=stop.hour, minute=stop.minute)
+                if candidate > wall and not self.open_at(candidate):
+                    return candidate
+            day += timedelta(days=1)
+        return None
+
+
 def local_time(timestamp: float, zone: tzinfo | None = None) -> datetime:
     """The wall clock at `timestamp` in `zone` (None: the system's), as a naive datetime."""
     return datetime.fromtimestamp(timestamp, zone).replace(tzinfo=None)

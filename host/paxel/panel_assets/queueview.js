@@ -1,0 +1,57 @@
+// The panel's overview of the queues: each queue's downloads at once, running and waiting, its
+// window now and its next change in local time, and the speed limit over all downloads that
+// holds now (listing.js queueOverview makes the words). From the `queues` request
+// (pywebview.api.queues): controls.js asks it at start and when the settings change and hands
+// the answer here; it is asked again here when a download changes state (a moment later, once
+// for a burst) and when a window opens or closes (the reply says when; at least every 30 s, as a
+// time-of-day speed limit changes the limit without an event).
+"use strict";
+
+(function () {
+  const L = window.paxelListing;
+  const fmt = window.paxelFormat;
+  const section = document.getElementById("queue-overview");
+  const rows = document.getElementById("queue-overview-rows");
+  const limit = document.getElementById("queue-overview-limit");
+  let next = null; // the timer for the next window change
+  let soon = null; // the timer of a burst of state changes
+
+  function cell(tag, text) {
+    const c = document.createElement(tag);
+    c.textContent = text;
+    if (tag === "th") c.scope = "row";
+    return c;
+  }
+
+  /** Draw the `queues` reply ({ok, queues, max_speed, …}); a failed one leaves what was shown. */
+  function show(reply) {
+    if (!reply || !reply.ok) return;
+    const now = Date.now() / 1000;
+    const overview = L.queueOverview(fmt, reply, now);
+    section.hidden = overview.quiet;
+    limit.textContent = `Speed limit now: ${overview.limit}.`;
+    rows.replaceChildren(...overview.rows.map((row) => {
+      const tr = document.createElement("tr");
+      tr.dataset.queue = row.name;
+      tr.dataset.open = String(row.open);
+      tr.append(cell("th", row.name), cell("td", row.atOnce), cell("td", row.running), cell("td", row.waiting), cell("td", row.window));
+      return tr;
+    }));
+    const changes = reply.queues.flatMap((q) => [q.next_open, q.next_close]).filter((t) => typeof t === "number" && t > now);
+    clearTimeout(next);
+    next = setTimeout(refresh, Math.min(30, ...changes.map((t) => t - now + 1)) * 1000);
+  }
+
+  async function refresh() {
+    const api = window.pywebview && window.pywebview.api;
+    if (api && api.queues) show(await api.queues());
+  }
+
+  /** A download's state changed: its queue's counts did too (asked once for a burst of events). */
+  function changed() {
+    clearTimeout(soon);
+    soon = setTimeout(refresh, 300);
+  }
+
+  window.paxelQueueView = { show, changed };
+})();
