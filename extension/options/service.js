@@ -71,7 +71,7 @@ const BLANK = { queues: { name: "", was: "", maxConcurrent: "1", windows: [], an
 /** An <ol data-list=PATH> of rows, each with its Remove button. */
 function rows(path, items, row, label) {
   const ol = node("ol", { className: "rows" }, ...items.map((item, i) => {
-    const remove = node("button", { type: "button", className: "remove", textContent: "Remove" });
+    const remove = node("button", { type: "button", className: "remove", textContent: path === "queues" ? "Remove this queue" : "Remove" });
     remove.dataset.remove = `${path}.${i}`;
     remove.setAttribute("aria-label", `Remove ${i + 1} of ${label}`); // two Removes in a queue's row
     return node("li", {}, ...row(item, `${path}.${i}`), remove);
