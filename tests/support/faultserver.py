@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import random
 import secrets
+import select
 import socket
 import sys
 import threading
@@ -125,6 +126,10 @@ class Faults:
     hdr_trickle_times: int = 1_000_000  # ...for the first K GETs...
     hdr_trickle_conn: int | None = None  # ...or only on the K-th connection (1-based, per target)
     ts: int = 0                      # 1: a sync byte 0x47 every 188 bytes (passes as an MPEG-TS segment)
+    silent: int = 0                  # 1: read the GET, then never answer (not a byte) until the
+                                     # client closes the connection (a server hung after accept)...
+    silent_times: int = 1_000_000    # ...for K GETs...
+    silent_from: int = 0             # ...from GET number N on (0: the first one)
 
     @classmethod
     def parse(cls, query: str) -> Faults:
@@ -388,6 +393,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         get_n = 0 if head else state.bump(target, "get")
+        if not head and faults.silent and 0 <= get_n - faults.silent_from < faults.silent_times:
+            self.close_connection = True
+            self._wait_or_gone(None)   # no status line, no header: the client's to give up
+            return
         # The version this request sees: GETs counted up to and including this one.
         gets_so_far = state.peek(target, "get") if head else get_n + 1
         version = int(faults.change_after is not None and gets_so_far > faults.change_after)
@@ -570,7 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._write(data[:max(0, stall[0] - self.rec.sent)], chunked)
                 data = data[max(0, stall[0] - self.rec.sent):]
                 self.wfile.flush()
-                if stopping.wait(stall[1]):
+                if self._wait_or_gone(stall[1]):
                     raise _Dropped
                 stall = None
             if cut is not None and cut():
@@ -587,6 +596,25 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(extra, chunked)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
+
+    def _wait_or_gone(self, seconds: float | None) -> bool:
+        """Stay silent for `seconds` (None: for ever); True as soon as the client closed its end
+        (or the server stops): a silent server still sees a client that gave up, so the tests can
+        tell whether paxel left a connection open."""
+        stopping, sock = self.server.state.stopping, self.connection
+        until = None if seconds is None else time.monotonic() + seconds
+        while not stopping.is_set():
+            left = 0.05 if until is None else min(0.05, until - time.monotonic())
+            if left <= 0:
+                return False
+            readable, _, _ = select.select([sock], [], [], left)
+            if readable:
+                try:
+                    if not sock.recv(65536):   # end of stream: the client closed or shut down
+                        return True
+                except OSError:
+                    return True
+        return True
 
     def _write(self, data: bytes, chunked: bool) -> None:
         if chunked and data:
@@ -712,6 +740,11 @@ class FaultServer:
     def requests(self, method: str | None = None, server: str | None = None) -> list[Recorded]:
         return [r for r in self.records
                 if (method is None or r.method == method) and (server is None or r.server == server)]
+
+    def open_connections(self) -> int:
+        """Client connections the server still has open (both listeners): after a pause, none."""
+        with self.state.lock:
+            return len(self.state.sockets)
 
     def reset(self) -> None:
         """Forget records and counters (between tests sharing one server)."""
