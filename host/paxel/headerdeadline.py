@@ -29,6 +29,8 @@ import urllib3
 import urllib3.connection
 import urllib3.response
 
+from paxel.hangup import attach, shut
+
 if TYPE_CHECKING:
     import requests.adapters
 
@@ -101,16 +103,7 @@ class _Watchdog:
                     continue
                 entry = heapq.heappop(self._due)[2]
                 entry.done = entry.late.fired = True
-                _shut(entry.sock)
-
-
-def _shut(sock: Any) -> None:
-    """Shut the TCP socket under `sock` (a socket, an SSLSocket, urllib3's TLS-in-TLS
-    SSLTransport): the base class's shutdown, so SSL state is not touched from this thread."""
-    raw = sock if isinstance(sock, socket.socket) else getattr(sock, "socket", None)
-    if isinstance(raw, socket.socket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(raw, socket.SHUT_RDWR)
+                shut(entry.sock)
 
 
 WATCHDOG = _Watchdog()
@@ -143,14 +136,26 @@ class _Response(http.client.HTTPResponse):
 class _HTTPConnection(urllib3.connection.HTTPConnection):
     response_class = _Response
 
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        attach(sock)   # from here a hang-up (paxel.hangup) ends the TLS handshake and the request
+        return sock
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        attach(self.sock)   # (a kept-alive connection's socket was not made for this request)
         return _watched(self.sock, super().getresponse)
 
 
 class _HTTPSConnection(urllib3.connection.HTTPSConnection):
     response_class = _Response
 
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        attach(sock)   # from here a hang-up (paxel.hangup) ends the TLS handshake and the request
+        return sock
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        attach(self.sock)   # (a kept-alive connection's socket was not made for this request)
         return _watched(self.sock, super().getresponse)
 
 

@@ -26,6 +26,7 @@ from paxel import __version__
 from paxel.controls import has_controls
 from paxel.cookies import Cookie, cookie_header
 from paxel.errors import NetworkError, ServerMisbehaved, UsageError
+from paxel.hangup import Line, using
 from paxel.headers import CREDENTIAL_HEADERS, utf8_header
 from paxel.httpreply import HttpReply, describe
 from paxel.serverjar import ServerJar, host_of, merged, refuse_all
@@ -80,6 +81,11 @@ class Transport(Protocol):
             if_range: str | None = None, *, fresh: bool = False) -> Reply:
         """GET `url` (bytes first..last inclusive; last None = to the end). `fresh`: on a new TCP
         connection, never a kept-alive one (a slow connection keeps its bad path)."""
+        ...
+
+    def abort(self) -> None:
+        """From another thread: end the request in flight now (and any later one: the thread
+        using this transport is being stopped). Its `get` raises NetworkError."""
         ...
 
     def close(self) -> None:
@@ -165,6 +171,7 @@ class HttpTransport:
         self._proxy = proxy
         self._env_proxies: dict[str, dict[str, str]] = {}   # per scheme://host: read once
         self._served = ServerJar(origin_url)
+        self._line = Line()   # the request in flight, for abort() (paxel.hangup)
         self._open()
 
     def _open(self) -> None:
@@ -259,18 +266,32 @@ class HttpTransport:
         (an error, or headers that merely stopped early) is a NetworkError saying so."""
         from paxel.headerdeadline import Late, armed
 
+        if self._line.hung_up:
+            raise self._hung_up(url)
         late = Late(self._header_deadline)
         try:
-            with armed(late):
+            with armed(late), using(self._line):
                 reply = self._request(url, headers)
         except NetworkError:
+            if self._line.hung_up:
+                raise self._hung_up(url) from None
             if late.fired:
                 raise self._late(url) from None
             raise
+        if self._line.hung_up:   # the answer came as the hang-up did: nobody reads it now
+            reply.close()
+            raise self._hung_up(url)
         if late.fired:
             reply.close()
             raise self._late(url)
         return reply
+
+    @staticmethod
+    def _hung_up(url: str) -> NetworkError:
+        return NetworkError(f"the request to {url} was stopped")
+
+    def abort(self) -> None:
+        self._line.hang_up()
 
     def _late(self, url: str) -> NetworkError:
         return NetworkError(f"{url} did not send its response headers within "

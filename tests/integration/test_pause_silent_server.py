@@ -75,6 +75,13 @@ def _closed_at_once(paxel_env: PaxelEnv, faultserver: FaultServer, url: str) -> 
     _until("the service's sockets to the server closed", lambda: not _sockets_to(pid, port), AT_ONCE)
 
 
+def _quiet(paxel_env: PaxelEnv, name: str) -> None:
+    """Our own hang-up is no server failure: no retry, no warning, no error about it logged."""
+    log = (paxel_env.state_dir / "service.log").read_text(encoding="utf-8")
+    noise = [line for line in log.splitlines() if name in line and (" WARNING " in line or " ERROR " in line)]
+    assert not noise, noise
+
+
 def _completed(paxel_env: PaxelEnv, ident: str) -> Path:
     view = _until("completed", lambda: (v := _listed(paxel_env, ident))["state"] in (
         "completed", "failed") and v, 60)
@@ -107,6 +114,7 @@ def test_pause_while_the_server_never_sends_headers_is_at_once_and_resume_comple
     assert _listed(paxel_env, ident)["state"] == "paused"
     assert took - start_up < AT_ONCE, f"pause took {took:.2f} s (a CLI alone {start_up:.2f} s)"
     _closed_at_once(paxel_env, faultserver, url)
+    _quiet(paxel_env, "hush.bin")
     paxel_env.paxel("resume", ident)
     assert _sha256(_completed(paxel_env, ident)) == faultserver.sha256(url)
 
@@ -148,6 +156,7 @@ def test_pause_while_every_connection_waits_for_headers_mid_download(
     assert (view["state"], view["done"]) == ("paused", MiB)
     assert took - start_up < AT_ONCE, f"pause took {took:.2f} s (a CLI alone {start_up:.2f} s)"
     _closed_at_once(paxel_env, faultserver, url)
+    _quiet(paxel_env, "quiet.bin")
 
 
 def test_cancel_while_the_server_never_sends_headers_is_at_once_and_leaves_nothing(
@@ -162,6 +171,7 @@ def test_cancel_while_the_server_never_sends_headers_is_at_once_and_leaves_nothi
     assert _listed(paxel_env, ident)["state"] == "cancelled"
     assert took - start_up < AT_ONCE, f"cancel took {took:.2f} s (a CLI alone {start_up:.2f} s)"
     _closed_at_once(paxel_env, faultserver, url)
+    _quiet(paxel_env, "gone.bin")
     assert not list(paxel_env.downloads.glob("gone*")), "a cancelled download leaves nothing behind"
 
 
@@ -178,4 +188,20 @@ def test_service_stop_while_the_server_never_sends_headers_is_at_once_and_the_do
     _until("the service gone", lambda: paxel_env.service_pid() != pid, 10)
     assert took - start_up < AT_ONCE, f"stop took {took:.2f} s (a CLI alone {start_up:.2f} s)"
     assert faultserver.open_connections() == 0
-    assert _sha256(_completed(paxel_env, ident)) == faultserver.sha256(url)  # (the list starts it)
+    paxel_env.paxel("service", "start")
+    assert _sha256(_completed(paxel_env, ident)) == faultserver.sha256(url)
+
+
+def test_a_lowered_host_cap_ends_connections_that_wait_for_headers(
+        paxel_env: PaxelEnv, faultserver: FaultServer) -> None:
+    """Four connections wait for answers that never come; `max_connections_per_host` lowered to
+    2 ends two of them within a couple of checks, not after the 30-s header deadline."""
+    url = faultserver.url("capped.bin", size=8 * MiB, silent=1, silent_from=1)
+    ident = _add(paxel_env, url, 4)
+    _waiting_silently(faultserver, "/capped.bin", 4)
+
+    paxel_env.paxel("settings", "set", "max_connections_per_host", "2")
+
+    _until("two connections left", lambda: faultserver.open_connections() <= 2, 2.0)
+    assert _listed(paxel_env, ident)["state"] == "running"
+    _quiet(paxel_env, "capped.bin")

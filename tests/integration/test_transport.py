@@ -230,3 +230,44 @@ def test_abort_unblocks_a_waiting_read() -> None:
             reply.close()
         finally:
             t.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_abort_ends_a_request_to_a_server_that_accepted_and_says_nothing_at_once(scheme: str) -> None:
+    """A pause from another thread while the request waits for a TLS handshake or a status line
+    that never come (paxel.hangup): the request fails at once, not at the transport's timeout,
+    and the transport sends nothing more."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:   # the kernel accepts; nobody answers
+        url = f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/silent.bin"
+        t = transport_for(url, timeout=10.0)
+        stopper = threading.Timer(0.3, t.abort)
+        began = time.monotonic()
+        stopper.start()
+        with pytest.raises(NetworkError, match="was stopped"):
+            t.get(url, 0, 99)
+        took = time.monotonic() - began
+        with pytest.raises(NetworkError, match="was stopped"):   # for good
+            t.get(url, 0, 99)
+        t.close()
+    assert took < 0.3 + 1.0, took
+
+
+def test_abort_ends_a_request_waiting_on_a_kept_alive_connection(faultserver: FaultServer) -> None:
+    """The second request on a kept-alive connection is never answered: aborting it shuts that
+    connection (the server sees it close), not a new one."""
+    url = faultserver.url("kept.bin", size=4096, silent=1, silent_from=1)
+    t = transport_for(url, timeout=10.0)
+    reply = t.get(url, 0, 4095)
+    assert read_all(reply, 4096) == faultserver.content(url)
+    reply.close(reusable=True)
+    threading.Timer(0.3, t.abort).start()
+    began = time.monotonic()
+    with pytest.raises(NetworkError, match="was stopped"):
+        t.get(url, 0, 4095)
+    assert time.monotonic() - began < 0.3 + 1.0
+    t.close()
+    deadline = time.monotonic() + 1.0
+    while faultserver.open_connections():
+        assert time.monotonic() < deadline, "the silent connection stayed open"
+        time.sleep(0.02)
+    assert len({r.connection for r in faultserver.requests("GET")}) == 1

@@ -97,6 +97,9 @@ def test_a_pause_after_a_units_last_byte_keeps_the_unit(faultserver: FaultServer
                 if_range: str | None = None, *, fresh: bool = False) -> Any:
             return PausingReply(self._t.get(url, first, last, if_range, fresh=fresh))
 
+        def abort(self) -> None:
+            self._t.abort()
+
         def close(self) -> None:
             self._t.close()
 

@@ -136,5 +136,8 @@ class FakeTransport:
             if_range: str | None = None, *, fresh: bool = False) -> FakeReply:
         return self.server.answer(Request(url, first, last, if_range, self.headers, fresh, self.number))
 
+    def abort(self) -> None:
+        """(Nothing blocks here: a scripted answer comes at once.)"""
+
     def close(self) -> None:
         pass

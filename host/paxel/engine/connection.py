@@ -44,7 +44,7 @@ class Worker:
         if self.gate is not None:
             self.gate.wait()
         own = self.transport is None
-        transport = self.transport or s.transport()
+        transport = self.transport or s.transport(wid)
         seg, reply = self.seg, self.reply
         # Made once this connection's first request is out, not before: a fresh 1 MiB bytearray
         # (mmap, zeroing, page faults) costs ~1 ms under the GIL, and at the start 15 workers

@@ -140,7 +140,9 @@ def shed_over_cap(s: Shared) -> None:
     reply is aborted and what it has not fetched becomes a free segment for the others; the
     worker then ends (connection.Worker, `Shared.shed`). One per check (every WATCH_INTERVAL);
     each download keeps one connection, so a cap below the number of downloads running from the
-    host is reached only as they end (the scheduler starts no more meanwhile)."""
+    host is reached only as they end (the scheduler starts no more meanwhile). A connection
+    still waiting for its answer goes first (it has brought nothing of its piece): its request
+    is hung up (paxel.hangup), or it would hold its slot until a silent server's deadline."""
     slots, probe = s.options.host_slots, s.probe
     if slots is None or probe is None:
         return
@@ -148,20 +150,23 @@ def shed_over_cap(s: Shared) -> None:
         table = s.table
         if table is None or s.host_held <= 1:
             return
-        reading = [seg for seg in table.active()
-                   if seg.owner is not None and seg.owner in s.replies and seg.owner not in s.shed]
-        if not reading or not slots.give_back(probe.url):
+        owned = [seg for seg in table.active() if seg.owner is not None and seg.owner not in s.shed]
+        if not owned or not slots.give_back(probe.url):
             return
-        victim = max(reading, key=lambda seg: seg.owner or 0)   # worker 0 holds the first reply's transport
+        # waiting before reading; then the newest (worker 0 holds the first reply's transport)
+        victim = max(owned, key=lambda seg: (seg.owner not in s.replies, seg.owner or 0))
         owner = victim.owner
         assert owner is not None
         table.take_over(victim)
         s.shed.add(owner)
         s.host_held -= 1
         reply = s.replies.get(owner)
+        transport = s.transports.get(owner)
     log.info("connection %d ends: %s is over its connection cap", owner, slots.host(probe.url))
     if reply is not None:
         reply.abort()
+    elif transport is not None:   # no reply yet: a request in flight (or about to be sent)
+        transport.abort()
 
 
 def steal_tail(s: Shared, wid: int, now: float, *, connected: bool = True) -> Segment | None:

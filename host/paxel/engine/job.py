@@ -265,6 +265,7 @@ class Download:
             s.state = "probing"
             s.streamed = s.furthest = s.restarts = 0
             s.replies.clear()
+            s.transports.clear()   # (each was closed with its worker or attempt)
             s.seg_started.clear()
             s.replaced.clear()
         if s.path is not None:

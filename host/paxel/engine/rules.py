@@ -31,6 +31,8 @@ def raise_status(reply: Reply, *, first_request: bool) -> None:
 def retry_or_raise(s: Shared, exc: NetworkError | RetryableStatus, failures: int) -> None:
     """Wait out the backoff (or the server's Retry-After) before try `failures + 1`; once the
     policy gives up, raise the final error naming the cause."""
+    if s.stop.is_set():   # the failure is our own hang-up (pause, cancel): not the server's
+        raise Stop
     policy = s.options.retry
     if policy.gives_up(failures):
         if isinstance(exc, RetryableStatus):

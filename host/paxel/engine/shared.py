@@ -83,6 +83,8 @@ class Shared:
         self.table: SegmentTable | None = None
         self.streamed = 0                      # bytes written when the size is unknown
         self.replies: dict[int, Reply] = {}    # worker -> its open reply (to abort it)
+        self.transports: dict[int, Transport] = {}   # worker -> its transport (to hang up a
+                                                     # request still waiting for its answer)
         self.seg_started: dict[int, tuple[float, int]] = {}   # worker -> (since, written then)
         self.finished_rates: list[float] = []                 # speeds of recently completed segments
         self.replaced: set[int] = set()        # workers whose next request goes on a new connection
@@ -116,14 +118,23 @@ class Shared:
             reply, self._handed = self._handed, None
         return reply
 
-    def transport(self) -> Transport:
+    def transport(self, wid: int = 0) -> Transport:
+        """A new transport for worker `wid` (0: the job's own, which worker 0 shares), known to
+        `request_stop`: one made after a stop (or a shed) is hung up before its first request."""
         o = self.options
         if o.transport_factory is not None:
-            return o.transport_factory(o)
-        from paxel.transport import transport_for
+            made = o.transport_factory(o)
+        else:
+            from paxel.transport import transport_for
 
-        return transport_for(o.url, o.headers, o.cookies, o.proxy, o.timeout,
-                             header_deadline=o.header_deadline)
+            made = transport_for(o.url, o.headers, o.cookies, o.proxy, o.timeout,
+                                 header_deadline=o.header_deadline)
+        with self.lock:
+            self.transports[wid] = made
+            stopped = self.stop.is_set() or wid in self.shed
+        if stopped:
+            made.abort()
+        return made
 
     def hold_folder(self, path: Path) -> Folder:
         """The held folder at `path` (opened once per run: job only)."""
@@ -149,8 +160,15 @@ class Shared:
         with self.lock:
             if reason is not None and self.stop_reason is None:
                 self.stop_reason = reason
+            # set under the lock: a reply or transport registered after this sees the stop
+            # (pump checks it before each read, `transport` hangs a new one up)
+            self.stop.set()
             replies = list(self.replies.values())
-        self.stop.set()
+            transports = list(self.transports.values())
+        # a request still waiting to connect or for its headers has no reply yet: its socket is
+        # shut all the same (paxel.hangup), so nothing waits on a silent server
+        for transport in transports:
+            transport.abort()
         for reply in replies:
             reply.abort()
         self.wake.set()

@@ -102,6 +102,9 @@ class _RangeTransport:
                                    f"{reply.headers.get('Content-Range')!r} ({raw or 'no'} Content-Length)")
         return _RangeReply(reply, length)
 
+    def abort(self) -> None:
+        self._t.abort()
+
     def close(self) -> None:
         pass
 
@@ -191,7 +194,7 @@ class UnitJob:
 
     def _worker(self, wid: int) -> None:
         s = self._s
-        transport = s.transport()
+        transport = s.transport(wid)
         buf = memoryview(bytearray(READ_SIZE))
         slots = self.options.host_slots
         try:
