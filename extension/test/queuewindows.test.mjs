@@ -73,3 +73,19 @@ test("a window in words: over midnight ends the next day, the same start and end
     assert.ok(words.includes(w.start));
   }));
 });
+
+test("a Save merges a queue's windows with what the CLI changed meanwhile: another queue's kept, the same queue's named", () => {
+  const { mergeSaved } = globalThis.paxelServiceSettings;
+  const setOf = (settings) => { const v = toForm(settings); delete v.categories; return fromForm(v, settings).set; };
+  const drawn = { ...base, queues: { night: { max_concurrent: 1 }, day: { max_concurrent: 1 } } };
+  const mine = toForm(drawn);
+  mine.queues[0].windows.push({ start: "22:00", stop: "06:00", days: [...DAYS] });
+  const day = { windows: [{ start: "09:00", stop: "17:00", days: ["mon"] }] };
+  const cli = { ...base, queues: { night: { max_concurrent: 1 }, day: { max_concurrent: 1, schedule: day } } }; // paxel schedule --queue day window …
+  const merged = mergeSaved(fromForm(mine, drawn).set, setOf(drawn), setOf(cli));
+  assert.deepEqual(merged.conflicts, []);
+  assert.deepEqual(merged.set.queues.day, { max_concurrent: 1, schedule: day });
+  assert.equal(merged.set.queues.night.schedule.windows[0].start, "22:00");
+  const both = { ...base, queues: { night: { max_concurrent: 1, schedule: day }, day: { max_concurrent: 1 } } };
+  assert.deepEqual(mergeSaved(fromForm(mine, drawn).set, setOf(drawn), setOf(both)).conflicts, ["queues.night"]);
+});
