@@ -63,6 +63,8 @@ def test_the_queue_overview_follows_the_service(paxel_env: PaxelEnv, xvfb: Xvfb,
         start, stop = minute(datetime.now() - timedelta(hours=1)), minute(datetime.now() + timedelta(hours=1))
         paxel_env.paxel("schedule", "--queue", "night", "window", f"{start:%H:%M}-{stop:%H:%M}")
         line(page, "night", "night", "2", "0", "0", f"open until {said(stop)} (own windows)")
+        # the CLI says it too
+        assert f"open until {stop:%a %H:%M} (own windows)" in paxel_env.paxel("queue").stdout
     finally:
         panel.kill()
         panel.wait()

@@ -61,7 +61,7 @@ def test_schedule_and_settings_commands(paxel_env: PaxelEnv) -> None:
     assert paxel_env.paxel("schedule", "clear", "speeds").stdout == "window 22:00-06:00 fri,sat\n"
     shown_now = paxel_env.paxel("schedule").stdout.splitlines()
     assert shown_now[0] == "window 22:00-06:00 fri,sat"
-    assert shown_now[1] == "now: open" or re.fullmatch(r"now: closed, opens (Fri|Sat) 22:00", shown_now[1])
+    assert re.fullmatch(r"now: (open until (Sat|Sun) 06:00|closed, opens (Fri|Sat) 22:00)", shown_now[1])
     for words, message in ((["window", "25:00-26:00"], "HH:MM"), (["window", "1:00-2:00", "funday"], "days"),
                            (["speed", "1:00-2:00", "fast"], "speed"), (["sometimes"], "unknown command")):
         wrong = paxel_env.paxel("schedule", *words, check=False)
@@ -91,10 +91,10 @@ def test_a_queue_schedule_from_the_cli(paxel_env: PaxelEnv) -> None:
         "night": {"max_concurrent": 2, "schedule": own}}
     listed = paxel_env.paxel("queue").stdout.splitlines()
     assert listed[0].startswith("main") and listed[0].endswith("queued  open")
-    assert re.fullmatch(r"night .* (open|closed, opens Mon 02:00) \(own windows\)", listed[1]), listed[1]
+    night_now = r"(open until Mon 06:00|closed, opens Mon 02:00)"
+    assert re.fullmatch(rf"night .* {night_now} \(own windows\)", listed[1]), listed[1]
     state = paxel_env.paxel("schedule", "--queue", "night").stdout.splitlines()
-    assert state[0] == "window 02:00-06:00 mon" and re.fullmatch(r"now: (open|closed, opens Mon 02:00)",
-                                                                 state[1])
+    assert state[0] == "window 02:00-06:00 mon" and re.fullmatch(rf"now: {night_now}", state[1])
     for words, message in ((["--queue", "night", "speed", "1:00-2:00", "1M"], "for a queue"),
                            (["--queue", "nosuch"], "no named queue"), (["--queue", "main"], "no named queue"),
                            (["--queue", "night", "window", "25:00-26:00"], "HH:MM")):

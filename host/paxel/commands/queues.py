@@ -36,7 +36,7 @@ def _run(argv: list[str]) -> int:
             own = " (own windows)" if queue.get("schedule") == "own" else ""
             print(f"{queue['name']:<16} {queue['max_concurrent']:>2} at once  "
                   f"{queue['running']:>3} running  {queue['queued']:>3} queued  "
-                  f"{window_state(queue['open'], queue['next_open'])}{own}")
+                  f"{window_state(queue['open'], queue['next_open'], queue.get('next_close'))}{own}")
         return 0
     if word in ("add", "set") and len(args) in (1, 2) and (word == "add" or len(args) == 2):
         limit = _count(args[1]) if len(args) == 2 else 1

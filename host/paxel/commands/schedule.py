@@ -39,7 +39,7 @@ def _run(argv: list[str]) -> int:
     if word == "show" and not args:
         _print(_current())
         window = call("schedule", "queues")
-        print("now: " + window_state(window["open"], window["next_open"]))
+        print("now: " + window_state(window["open"], window["next_open"], window.get("next_close")))
         return 0
     if word == "clear" and len(args) <= 1 and (not args or args[0] in ("windows", "speeds")):
         def clear(current: dict[str, Any]) -> None:
@@ -78,7 +78,7 @@ def _run_queue(name: str, argv: list[str]) -> int:
         else:
             _print({"windows": own["windows"], "speeds": []})
         state = next(q for q in call("schedule", "queues")["queues"] if q["name"] == name)
-        print("now: " + window_state(state["open"], state["next_open"]))
+        print("now: " + window_state(state["open"], state["next_open"], state.get("next_close")))
         return 0
     if word == "window" and len(args) in (1, 2):
         window = _entry(args[0], args[1] if len(args) == 2 else None)
@@ -114,10 +114,11 @@ def _no_queue(name: str) -> int:
                              "global schedule)")
 
 
-def window_state(is_open: bool, opens: float | None) -> str:
-    """`open`, or `closed, opens Mon 02:00` (local time)."""
+def window_state(is_open: bool, opens: float | None, closes: float | None = None) -> str:
+    """`open`, `open until Sat 06:00` (a window closes it within a week), or `closed, opens
+    Mon 02:00` (local time)."""
     if is_open:
-        return "open"
+        return f"open until {datetime.fromtimestamp(closes):%a %H:%M}" if closes else "open"
     later = f", opens {datetime.fromtimestamp(opens):%a %H:%M}" if opens else ", no window within a week"
     return f"closed{later}"
 
