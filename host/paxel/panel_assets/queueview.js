@@ -2,9 +2,9 @@
 // window now and its next change in local time, and the speed limit over all downloads that
 // holds now (listing.js queueOverview makes the words). From the `queues` request
 // (pywebview.api.queues): controls.js asks it at start and when the settings change and hands
-// the answer here; it is asked again here when a download changes state (a moment later, once
-// for a burst) and when a window opens or closes (the reply says when; at least every 30 s, as a
-// time-of-day speed limit changes the limit without an event).
+// the answer here; it is asked again here when a download changes state (0.3 s later, once for
+// the events meanwhile) and when a window opens or closes (the reply says when; at least every
+// 30 s, as a time-of-day speed limit changes the limit without an event).
 "use strict";
 
 (function () {
@@ -47,10 +47,13 @@
     if (api && api.queues) show(await api.queues());
   }
 
-  /** A download's state changed: its queue's counts did too (asked once for a burst of events). */
+  /** A download's state changed: its queue's counts did too (asked at most every 0.3 s, and
+   * never put off by a steady stream of events). */
   function changed() {
-    clearTimeout(soon);
-    soon = setTimeout(refresh, 300);
+    soon ??= setTimeout(() => {
+      soon = null;
+      refresh();
+    }, 300);
   }
 
   window.paxelQueueView = { show, changed };
