@@ -18,6 +18,7 @@ from typing import Any
 
 from paxel.controls import escape_controls
 from paxel.errors import NetworkError
+from paxel.hangup import shut
 
 # A blocking MSG_WAITALL read wakes at least this often (SO_RCVTIMEO) to hand over what it has:
 # progress and checkpoints keep moving on a trickling connection, and idle ticks add up to the
@@ -156,12 +157,14 @@ class HttpReply:
             pass
 
     def abort(self) -> None:
-        """Unblock a read in another thread (pause/cancel/give-up)."""
+        """Unblock a read in another thread (pause/cancel/give-up): shut its socket down."""
         conn = getattr(self._raw, "_connection", None)
         sock = getattr(conn, "sock", None)
-        if isinstance(sock, socket.socket):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        if sock is None and self._fp is not None:
+            # a body delimited by the connection's close: http.client let go of the connection
+            # (conn.sock is None) and reads from the socket's file, which holds the socket
+            sock = getattr(getattr(self._fp.fp, "raw", None), "_sock", None)
+        shut(sock)
 
 
 def _timeval(seconds: float) -> bytes:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from support.faultserver import FaultServer
 from support.paxel_env import PaxelEnv
 
@@ -205,3 +207,25 @@ def test_a_lowered_host_cap_ends_connections_that_wait_for_headers(
     _until("two connections left", lambda: faultserver.open_connections() <= 2, 2.0)
     assert _listed(paxel_env, ident)["state"] == "running"
     _quiet(paxel_env, "capped.bin")
+
+
+@pytest.mark.parametrize("delimited", ["chunked", "nolength"])
+def test_pause_while_a_stream_of_unknown_length_stalls_is_at_once_and_resume_completes(
+        paxel_env: PaxelEnv, faultserver: FaultServer, delimited: str) -> None:
+    """A body without ranges (one stream, written from byte 0; chunked, or ended by the close)
+    stops mid-way and the server goes quiet: the pause is at once all the same (a close-delimited
+    body cut by the pause is not taken for its end), and the resume fetches it again whole."""
+    url = faultserver.url("flow.bin", size=4 * MiB, stall_at=700_000, stall_ms=120_000, **{delimited: 1})
+    ident = _add(paxel_env, url, 4)
+    _until("the body stalled", lambda: any(
+        r.path == "/flow.bin" and r.sent >= 700_000 for r in faultserver.requests("GET")))
+    start_up = _cli_start_up(paxel_env)
+
+    took, _ = _timed(paxel_env, "pause", ident)
+
+    assert _listed(paxel_env, ident)["state"] == "paused"
+    assert took - start_up < AT_ONCE, f"pause took {took:.2f} s (a CLI alone {start_up:.2f} s)"
+    _closed_at_once(paxel_env, faultserver, url)
+    _quiet(paxel_env, "flow.bin")
+    paxel_env.paxel("resume", ident)
+    assert _sha256(_completed(paxel_env, ident)) == faultserver.sha256(url)

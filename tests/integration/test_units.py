@@ -4,13 +4,15 @@ file, over the same connection machinery, against the fault server."""
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from paxel.engine import DownloadOptions, Unit, UnitJob
-from paxel.errors import ServerMisbehaved
+from paxel.errors import Cancelled, ServerMisbehaved
 from paxel.retry import RetryPolicy
 from support.faultserver import FaultServer
 
@@ -111,3 +113,39 @@ def test_a_pause_after_a_units_last_byte_keeps_the_unit(faultserver: FaultServer
     assert got == [units[0].path], size
     assert hashlib.sha256(units[0].path.read_bytes()).hexdigest() == faultserver.sha256(urls[0])
     assert not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.parametrize("faults", [{"stall_at": 300_000}, {"silent": 1}], ids=["stalled-body", "no-headers"])
+def test_a_pause_ends_a_unit_waiting_on_a_silent_server_at_once(
+        faultserver: FaultServer, tmp_path: Path, faults: dict[str, int]) -> None:
+    """A media segment whose server stops mid-body (or never answers): the pause ends the job at
+    once and the server sees the connection close (paxel.hangup; stream_body's reply is abortable)."""
+    url = faultserver.url("seg.ts", size=1 << 20, nolength=1, stall_ms=120_000, **faults)
+    job = UnitJob([Unit(url, tmp_path / "seg.ts")], DownloadOptions(url, connections=1))
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            job.run()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not any(r.path == "/seg.ts" and (r.sent >= 300_000 or "silent" in faults)
+                  for r in faultserver.requests("GET")):
+        assert time.monotonic() < deadline, "the segment never began"
+        time.sleep(0.01)
+    time.sleep(0.1)   # (the read is blocked by now)
+    began = time.monotonic()
+    job.pause()
+    worker.join(5.0)
+    took = time.monotonic() - began
+    assert not worker.is_alive() and took < 1.0, took
+    assert isinstance(outcome[0], Cancelled), outcome
+    deadline = time.monotonic() + 1.0
+    while faultserver.open_connections():
+        assert time.monotonic() < deadline, "the connection stayed open"
+        time.sleep(0.01)

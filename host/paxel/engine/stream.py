@@ -43,11 +43,12 @@ def stream_unknown(s: Shared, main: Transport, reply: Reply | None, part: storag
 
 
 def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, part: storage.PartFile,
-                written: Callable[[int], None]) -> int:
+                written: Callable[[int], None], wid: int = 0) -> int:
     """GET `url` (or take `reply`, its answer already) and write the whole body into `part` from
     byte 0; a drop starts over from byte 0 (with the retry policy's backoff). A body compressed
     despite `Accept-Encoding: identity` is decoded here, as one whole stream. `written(total)`
-    is told the bytes on disk after every write. Returns the size."""
+    is told the bytes on disk after every write. Returns the size. The reply is worker `wid`'s
+    in `s.replies` while it is read: a pause aborts a read stalled on a silent server."""
     buf = memoryview(bytearray(READ_SIZE))
     failures = 0
     fresh = False
@@ -58,6 +59,8 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                     reply = transport.get(url, fresh=fresh)
                     if reply.status != 200:
                         raise_status(reply, first_request=False)
+                with s.lock:   # (a stop after this aborts it; one before is seen just below)
+                    s.replies[wid] = reply
                 decoder = _decoder(reply)
                 part.truncate(0)
                 total = 0
@@ -79,6 +82,8 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                     # pump's, so progress and the file move on a slow link too
                     n = reply.readinto(buf[:size])
                     if n == 0:
+                        if s.stop.is_set():   # a body that ends at the close, cut by our own
+                            raise Stop        # abort (pause, cancel): not its end
                         break
                     got += n
                     now = time.monotonic()
@@ -115,6 +120,9 @@ def stream_body(s: Shared, transport: Transport, url: str, reply: Reply | None, 
                 retry_or_raise(s, exc, failures)
             except zlib.error as exc:
                 raise ServerMisbehaved(f"{url}: the compressed body does not decode ({exc})") from None
+            finally:
+                with s.lock:
+                    s.replies.pop(wid, None)
     except BaseException:
         if reply is not None:
             reply.close()

@@ -230,7 +230,7 @@ class UnitJob:
                     if isinstance(task, int):
                         self._start(transport, wid, task, buf)
                     elif isinstance(task, Running):
-                        self._whole(transport, task.index, task.part)
+                        self._whole(transport, wid, task.index, task.part)
                     else:
                         self._piece(transport, wid, *task, buf)
                 except PaxelError as exc:   # which unit failed (a live recording skips a gone one)
@@ -293,7 +293,7 @@ class UnitJob:
                     self._running.append(r)
                     self._s.seg_started[wid] = (time.monotonic(), 0)
         if r is None:
-            self._whole(transport, index, part, reply)
+            self._whole(transport, wid, index, part, reply)
         else:
             assert reply is not None
             self._pump(r, wid, r.table.segments[0], reply, buf)
@@ -368,12 +368,13 @@ class UnitJob:
             r.part.close()
         self._record(r.index, UnitDone(self.units[r.index], path, r.table.total))
 
-    def _whole(self, transport: Transport, index: int, part: storage.PartFile,
+    def _whole(self, transport: Transport, wid: int, index: int, part: storage.PartFile,
                reply: Reply | None = None) -> None:
         """The unit from byte 0 on this connection (`reply`: its answer already)."""
         unit = self.units[index]
         try:
-            size = stream_body(self._s, self._via(transport, unit), unit.url, reply, part, lambda _n: None)
+            size = stream_body(self._s, self._via(transport, unit), unit.url, reply, part,
+                               lambda _n: None, wid)
             part.sync()
             path = place(part, unit.path)
         except BaseException:
