@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +27,43 @@ with warnings.catch_warnings():
 FIREFOX = shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 ADDON_ID = "paxel@paxel.io"
+# How long a just started Firefox may take to give a Marionette session (port written, session
+# made): measured 4-6 s at load 8-11 on 2 cores. The second attempt may take longer: a machine
+# slow enough to miss the first deadline must not fail a test on speed alone.
+FIRST_ANSWER = 30.0
+SECOND_ANSWER = 60.0
 CLICK_SANDBOX = "paxel-click"  # kept across calls: click() reads back what its listeners saw
 
 
 class Firefox:
     """One firefox-esr process with its own profile (HOME is the caller's), ended by PID."""
 
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
+    def __init__(self, root: Path, env: dict[str, str], command: str = FIREFOX) -> None:
+        """Starts the process; session() then waits until Firefox itself answers."""
         self.profile = root / "firefox-profile"
         self.downloads = root / "firefox-downloads"
-        self.profile.mkdir(parents=True, exist_ok=True)
         self.downloads.mkdir(parents=True, exist_ok=True)
-        prefs = {
+        self.log_path = root / "firefox.log"
+        self.command = command
+        self.env = {**env, "MOZ_REMOTE_ALLOW_SYSTEM_ACCESS": "1"}
+        self.attempts = 0
+        self.extension_base = ""
+        self._extension_tab = ""
+        self._launch()
+
+    def _launch(self) -> None:
+        self.profile.mkdir(parents=True, exist_ok=True)
+        (self.profile / "user.js").write_text(
+            "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in self._prefs().items()))
+        args = [self.command, "--headless", "--marionette", "-no-remote", "-profile", str(self.profile)]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(args, env=self.env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=log, start_new_session=True)
+        self.attempts += 1
+        self._in_session = False  # self.client exists once session() made it
+
+    def _prefs(self) -> dict[str, Any]:
+        return {
             "marionette.port": 0,
             "browser.download.folderList": 2,
             "browser.download.dir": str(self.downloads),
@@ -53,20 +79,36 @@ class Firefox:
             "app.update.disabledForTesting": True,
             "privacy.userContext.enabled": True,  # containers (cookie stores firefox-container-N)
         }
-        (self.profile / "user.js").write_text(
-            "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
-        self.log_path = root / "firefox.log"
-        args = [FIREFOX, "--headless", "--marionette", "-no-remote", "-profile", str(self.profile)]
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                args, env={**env, "MOZ_REMOTE_ALLOW_SYSTEM_ACCESS": "1"}, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, start_new_session=True)
-        self.client = Marionette(host="127.0.0.1", port=self._wait_port())
-        self.client.start_session()
-        self.extension_base = ""
-        self._extension_tab = ""
 
-    def _wait_port(self, timeout: float = 30.0) -> int:
+    def session(self, timeout: float) -> float:
+        """Seconds until Firefox itself answered: its Marionette port written and a WebDriver
+        session made (nothing of paxel's yet). TimeoutError after `timeout` s."""
+        began = time.monotonic()
+        port = self._wait_port(timeout)
+        left = max(began + timeout - time.monotonic(), 1.0)
+        # Only the session's start is bounded so: later commands keep the driver's long timeout.
+        client = Marionette(host="127.0.0.1", port=port, socket_timeout=left, startup_timeout=int(left) + 1)
+        try:
+            client.start_session()
+        except OSError as error:  # socket.timeout is TimeoutError; a refused connect is OSError
+            raise TimeoutError(f"no Marionette session within {timeout} s ({error!r}); log:\n"
+                               f"{self.log_tail()}") from error
+        client.client.socket_timeout = client.socket_timeout = Marionette.DEFAULT_SOCKET_TIMEOUT
+        self.client = client
+        self._in_session = True
+        return time.monotonic() - began
+
+    def restart(self) -> str:
+        """Close by PID and start again with a fresh profile (the host's registration is under
+        HOME, not in it); the log is kept as firefox-attempt-N.log. Returns that log's tail."""
+        tail = self.log_tail()
+        self.close()
+        self.log_path.replace(self.log_path.with_name(f"firefox-attempt-{self.attempts}.log"))
+        shutil.rmtree(self.profile)
+        self._launch()
+        return tail
+
+    def _wait_port(self, timeout: float) -> int:
         port_file = self.profile / "MarionetteActivePort"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -76,7 +118,7 @@ class Firefox:
             if text:
                 return int(text)
             time.sleep(0.05)
-        raise TimeoutError(f"no Marionette port; log:\n{self.log_tail()}")
+        raise TimeoutError(f"no Marionette port within {timeout} s; log:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -194,14 +236,33 @@ class Firefox:
         self.in_extension("return browser.storage.sync.set({settings: arguments[0]})", [settings])
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # the process is ended below either way
-            self.client.delete_session()
+        if self._in_session:
+            self._in_session = False
+            with contextlib.suppress(Exception):  # the process is ended below either way
+                self.client.delete_session()
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
+                os.killpg(self.process.pid, signal.SIGCONT)  # a frozen browser would hold the TERM
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
             except ProcessLookupError:
                 self.process.wait()
+
+
+def answering(browser: Firefox, note: Callable[[str], None], first: float = FIRST_ANSWER,
+              second: float = SECOND_ANSWER) -> float:
+    """Seconds until a just started Firefox answered (its Marionette session). One that does not
+    within `first` s is closed by PID and started once more (`note` gets why, with the first
+    attempt's log tail); a second silence fails. The add-on's install comes after this and is
+    never retried: an add-on Firefox refuses or cannot start is paxel's bug."""
+    try:
+        return browser.session(first)
+    except TimeoutError:
+        pid, kept = browser.process.pid, f"firefox-attempt-{browser.attempts}.log"
+        tail = browser.restart()
+        note(f"Firefox (pid {pid}) gave no Marionette session within {first} s of its start;"
+             f" closed it and started it once more. Its log (kept as {kept}) ended:\n{tail}")
+        return browser.session(second)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 from browser_chromium import Chromium, answering
 from browser_firefox import Firefox
+from browser_firefox import answering as answering_firefox
 
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
@@ -196,7 +197,8 @@ def chromium(chromium_factory: Callable[..., Chromium]) -> Chromium:
 
 
 @pytest.fixture
-def firefox_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Firefox]]:
+def firefox_factory(paxel_env: PaxelEnv,
+                    request: pytest.FixtureRequest) -> Iterator[Callable[..., Firefox]]:
     started: list[Firefox] = []
 
     def start(register: bool = True) -> Firefox:
@@ -206,6 +208,7 @@ def firefox_factory(paxel_env: PaxelEnv) -> Iterator[Callable[..., Firefox]]:
             started.append(browser)
         finally:
             installed(registering)
+        answering_firefox(browser, lambda note: restarted(request.node, note))
         browser.install_addon()  # the add-on (and its first connect) only after the install
         return browser
 
