@@ -15,18 +15,16 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from paxel import rules
 from paxel.errors import ErrorCode, ProtocolError, UsageError
-from paxel.service import lifecycle, queueing
+from paxel.service import lifecycle, queueing, wallclock
 from paxel.service import settings as settings_mod
 from paxel.service.lifecycle import Action, State
 from paxel.service.queueing import MAIN, Move
 from paxel.service.runner import Emit, Runner
-from paxel.service.schedule import local_time
 from paxel.service.settings import Settings, allowed_folder
 from paxel.service.store import Placed, Record, Store
 from paxel.service.view import view
@@ -214,16 +212,12 @@ class Queues(Runner):
         return self._opens.get(queue, self._open)
 
     def _next_open(self, queue: str = MAIN) -> float | None:
-        wall = local_time(self.limits.clock(), self.limits.zone)
         table = queueing.timetable(queue, self.limits.timetable, self._settings.queue_schedules)
-        opens: datetime | None = table.next_open(wall)
-        return opens.timestamp() if opens else None
+        return wallclock.next_open_at(table, self.limits.clock(), self.limits.zone)
 
     def _next_close(self, queue: str = MAIN) -> float | None:
-        wall = local_time(self.limits.clock(), self.limits.zone)
         table = queueing.timetable(queue, self.limits.timetable, self._settings.queue_schedules)
-        closes: datetime | None = table.next_close(wall)
-        return closes.timestamp() if closes else None
+        return wallclock.next_close_at(table, self.limits.clock(), self.limits.zone)
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
