@@ -237,7 +237,9 @@ def nginx_at() -> Iterator[Callable[..., Nginx]]:
 
 
 @pytest.fixture
-def xvfb() -> Iterator[Xvfb]:
+def xvfb(request: pytest.FixtureRequest) -> Iterator[Xvfb]:
     """A private X server (display number chosen by Xvfb), stopped by PID afterwards."""
     with Xvfb() as server:
+        if server.retried:
+            restarted(request.node, f"Xvfb: {server.retried}")
         yield server
