@@ -151,6 +151,18 @@
     return { rows, limit: speed ? `${speed} over all downloads` : "no limit", quiet };
   }
 
+  /**
+   * Seconds until the overview asks the `queues` request again by itself: a second after the
+   * first window change the reply names, at most 30 (a time-of-day speed limit changes with no
+   * event); 1 when a change it names is already past (the reply left the service just before
+   * its once-a-second look at the clock made it). A failed or odd reply: 30, never given up.
+   */
+  function queueRecheck(reply, now) {
+    const queues = reply && reply.ok && Array.isArray(reply.queues) ? reply.queues.filter((q) => q && typeof q === "object") : [];
+    const changes = queues.flatMap((q) => [q.next_open, q.next_close]).filter((t) => typeof t === "number" && Number.isFinite(t));
+    return Math.min(30, ...changes.map((t) => (t > now ? t - now + 1 : 1)));
+  }
+
   // ---- duplicates asked about (settings `duplicates: ask`) ----
 
   const DUPLICATE_CHOICES = Object.freeze({
@@ -339,7 +351,7 @@
 
   root.paxelListing = Object.freeze({
     HISTORY_FILTERS, matches, nextRow, keyAction, queuePositions, queueText, segmentRates, slowSegments, segmentMapLabel,
-    linkFromText, linksFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText, queueOverview,
+    linkFromText, linksFromText, addRequest, rowLabel, speedFromField, fieldFromSpeed, QUEUE_ACTIONS, waitingText, queueOverview, queueRecheck,
     duplicateQuestion, AFTER_ACTIONS, afterFromFields, afterToFields,
   });
 })(globalThis);

@@ -4,7 +4,8 @@
 // (pywebview.api.queues): controls.js asks it at start and when the settings change and hands
 // the answer here; it is asked again here when a download changes state (0.3 s later, once for
 // the events meanwhile) and when a window opens or closes (the reply says when; at least every
-// 30 s, as a time-of-day speed limit changes the limit without an event).
+// 30 s, as a time-of-day speed limit changes the limit without an event; within a second when
+// the service's answer lagged the window's change, and after a failed answer too: queueRecheck).
 "use strict";
 
 (function () {
@@ -23,10 +24,13 @@
     return c;
   }
 
-  /** Draw the `queues` reply ({ok, queues, max_speed, …}); a failed one leaves what was shown. */
+  /** Draw the `queues` reply ({ok, queues, max_speed, …}); a failed one leaves what was shown
+   * (greyed while the service is away) and is asked again later all the same. */
   function show(reply) {
-    if (!reply || !reply.ok) return;
     const now = Date.now() / 1000;
+    clearTimeout(next);
+    next = setTimeout(refresh, L.queueRecheck(reply, now) * 1000);
+    if (!reply || !reply.ok) return;
     const overview = L.queueOverview(fmt, reply, now);
     section.hidden = overview.quiet;
     limit.textContent = `Speed limit now: ${overview.limit}.`;
@@ -37,14 +41,18 @@
       tr.append(cell("th", row.name), cell("td", row.atOnce), cell("td", row.running), cell("td", row.waiting), cell("td", row.window));
       return tr;
     }));
-    const changes = reply.queues.flatMap((q) => [q.next_open, q.next_close]).filter((t) => typeof t === "number" && t > now);
-    clearTimeout(next);
-    next = setTimeout(refresh, Math.min(30, ...changes.map((t) => t - now + 1)) * 1000);
   }
 
   async function refresh() {
     const api = window.pywebview && window.pywebview.api;
-    if (api && api.queues) show(await api.queues());
+    if (!api || !api.queues) return;
+    let reply = null;
+    try {
+      reply = await api.queues();
+    } catch {
+      // the bridge failed: shown as a failed reply, asked again later
+    }
+    show(reply);
   }
 
   /** A download's state changed: its queue's counts did too (asked at most every 0.3 s, and
