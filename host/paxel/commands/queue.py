@@ -6,11 +6,11 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
 from typing import Any
 
 from paxel.client import ServiceClient
 from paxel.commands.argparsing import Parser
+from paxel.commands.schedule import moment
 from paxel.errors import PaxelError
 from paxel.humanize import format_pair, format_size, name_from_url
 
@@ -94,6 +94,6 @@ def _waits(view: dict[str, Any]) -> str:
     place = f"  ({view.get('queue', 'main')}, #{position})" if position else ""
     if waiting.get("for") == "schedule":
         until = waiting.get("until")
-        when = f"opens {datetime.fromtimestamp(until):%a %H:%M}" if until else "no window within a week"
+        when = f"opens {moment(until)}" if until else "no window within a week"
         return f"{place} waits for its schedule ({when})"
     return place

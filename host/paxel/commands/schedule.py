@@ -15,6 +15,7 @@ before its start crosses midnight (22:00-06:00).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -114,13 +115,23 @@ def _no_queue(name: str) -> int:
                              "global schedule)")
 
 
-def window_state(is_open: bool, opens: float | None, closes: float | None = None) -> str:
+def window_state(is_open: bool, opens: float | None, closes: float | None = None,
+                 now: float | None = None) -> str:
     """`open`, `open until Sat 06:00` (a window closes it within a week), or `closed, opens
-    Mon 02:00` (local time)."""
+    Mon 02:00` (local time; `moment` says a week ahead with its date)."""
     if is_open:
-        return f"open until {datetime.fromtimestamp(closes):%a %H:%M}" if closes else "open"
-    later = f", opens {datetime.fromtimestamp(opens):%a %H:%M}" if opens else ", no window within a week"
+        return f"open until {moment(closes, now)}" if closes else "open"
+    later = f", opens {moment(opens, now)}" if opens else ", no window within a week"
     return f"closed{later}"
+
+
+def moment(at: float, now: float | None = None) -> str:
+    """`Sat 06:00` in local time; a week or more ahead `Tue 2026-12-08 08:00`: asked on a Tuesday
+    at 10:30, a window on Tuesdays at 08:00 opens in a week, which `Tue 08:00` alone would
+    say as this morning."""
+    when = datetime.fromtimestamp(at)
+    today = datetime.fromtimestamp(time.time() if now is None else now).date()
+    return f"{when:%a %Y-%m-%d %H:%M}" if (when.date() - today).days >= 7 else f"{when:%a %H:%M}"
 
 
 def _entry(span: str, days: str | None) -> dict[str, Any] | str:
