@@ -123,7 +123,7 @@ class Queues(Runner):
                      if name in self._settings.queues and name not in renamed}
             before = set(self._settings.queue_limits)
             try:
-                new = settings_mod.save(changes, self._settings_path, self._settings.roots)
+                new = settings_mod.save(changes, self._settings_path, self._settings.roots, renamed)
             except UsageError as exc:
                 raise ProtocolError(exc.message, code=ErrorCode.BAD_FIELD) from None
             except OSError as exc:

@@ -97,11 +97,19 @@ def _known_keys_only(raw: Mapping[str, Any], where: str) -> None:
     """A key close to one paxel reads is a typo: left alone, the setting meant would stay at its
     default without a word (`max_concurent`). A key like none of them is left alone: a later
     version's, which a save keeps in the file (paxel.service.settings.save)."""
+    _refuse_near_misses(raw, KEYS, where)
+
+
+# a queue's keys (`queues.NAME`); as at the top, one like none of them is a later version's
+QUEUE_KEYS = frozenset({"max_concurrent", "schedule"})
+
+
+def _refuse_near_misses(raw: Mapping[str, Any], known: frozenset[str], where: str, inside: str = "") -> None:
     # keys(), not iteration: tests/unit/test_settings_doc.py finds the keys read by name
-    for key in sorted(str(key) for key in raw.keys() if key not in KEYS):  # noqa: SIM118
-        meant = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.8)
+    for key in sorted(str(key) for key in raw.keys() if key not in known):  # noqa: SIM118
+        meant = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
         if meant:
-            raise UsageError(f"{where}: unknown key `{key[:64]}` (did you mean `{meant[0]}`?)")
+            raise UsageError(f"{where}: unknown key `{inside}{key[:64]}` (did you mean `{meant[0]}`?)")
 
 
 def from_mapping(raw: Mapping[str, Any], where: str = "settings") -> Settings:
@@ -162,10 +170,11 @@ def _queues(raw: Any, where: str) -> dict[str, Queue]:
             raise UsageError(f"{where}: `queues`: {name!r} is not a queue name (letters, digits, "
                              f"space, `.`, `_`, `-`; up to 64; `{MAIN}` is the default queue: "
                              "`max_concurrent`)")
-        if not isinstance(value, Mapping) or set(value) - {"max_concurrent", "schedule"} \
-                or isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 32:
+        if not isinstance(value, Mapping) or isinstance(limit, bool) or not isinstance(limit, int) \
+                or not 1 <= limit <= 32:
             raise UsageError(f"{where}: `queues.{name}` must be {{\"max_concurrent\": 1..32}} "
                              "and an optional `schedule`")
+        _refuse_near_misses(value, QUEUE_KEYS, where, f"queues.{name}.")
         out[name] = Queue(limit, _queue_schedule(value.get("schedule"), f"{where}: `queues.{name}.schedule`"))
     return out
 
@@ -224,13 +233,16 @@ def settings_path() -> Path:
 
 
 def save(changes: Mapping[str, Any], path: Path | None = None,
-         roots: tuple[Path, ...] | None = None) -> Settings:
+         roots: tuple[Path, ...] | None = None, renamed: Mapping[str, str] | None = None) -> Settings:
     """Write `changes` (keys in their settings-file form; None removes a key) into the settings
     file, keeping every other key as it is in the file now, and return the new Settings. Checked
     before writing, so the file is never left invalid; replaced atomically. New `folder_rules`
-    must send downloads inside `roots` (the running service's; default: the file's)."""
+    must send downloads inside `roots` (the running service's; default: the file's). A queue
+    sent keeps the keys of a later version it has in the file (`renamed`, {old: new}: under
+    its new name), as the file keeps such keys at the top: a page sends what it shows."""
     path = path or settings_path()
     current = _read_raw(path)
+    changes = _with_later_queue_keys(changes, current.get("queues"), renamed or {})
     merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
     settings = from_mapping(merged, str(path))
     if "folder_rules" in changes:
@@ -238,6 +250,23 @@ def save(changes: Mapping[str, Any], path: Path | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_durably(path, json.dumps(merged, indent=2) + "\n")
     return settings
+
+
+def _with_later_queue_keys(changes: Mapping[str, Any], queues: Any,
+                           renamed: Mapping[str, str]) -> Mapping[str, Any]:
+    sent = changes.get("queues")
+    if not isinstance(sent, Mapping) or not isinstance(queues, Mapping):
+        return changes
+    was = {new: old for old, new in renamed.items()}
+    out = {}
+    for name, entry in sent.items():
+        # a name renamed away and not renamed to is a new queue: nothing of the old one's
+        old = was.get(name, None if name in renamed else name)
+        before = queues.get(old) if old is not None else None
+        later = {k: v for k, v in before.items() if k not in QUEUE_KEYS} \
+            if isinstance(before, Mapping) else {}
+        out[name] = {**later, **entry} if isinstance(entry, Mapping) else entry
+    return {**changes, "queues": out}
 
 
 def _write_durably(path: Path, text: str) -> None:
