@@ -7,7 +7,6 @@ storage or call its context-menu handler, and in pages to click links like a use
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -258,10 +257,12 @@ class Chromium:
                 self.process.wait()
         if singleton is not None and singleton.name.startswith("org.chromium.Chromium."):
             shutil.rmtree(singleton, ignore_errors=True)
-        # close() may run twice (fixture teardown after a test closed it)
+        # close() may run twice (fixture teardown after a test closed it): a second os.close of
+        # the same number could close a pipe or socket that has reused it meanwhile.
         for fd in (self._cmd_w, self._resp_r):
-            with contextlib.suppress(OSError):
+            if fd >= 0:
                 os.close(fd)
+        self._cmd_w = self._resp_r = -1
 
 
 def answering(browser: Chromium, note: Callable[[str], None], first: float = FIRST_ANSWER,
