@@ -17,15 +17,22 @@ whichever descriptor names it; the duplicate is ours to close, so a hang-up neve
 descriptor number another socket reused. Shutdown, not close: the thread using the socket
 closes it as it unwinds (urllib3 2.3's `HTTPResponse.shutdown`, urllib3#2868/#3527, does the
 same for a body; a request still waiting for its answer has no response object, and urllib3
-declined to expose its socket, urllib3#1602, hence the hook in the connection classes). A TCP
-connect itself is not interrupted: its own timeout bounds it, and the socket is shut the moment
-it connects.
+declined to expose its socket, urllib3#1602, hence the hook in the connection classes).
+
+A TCP connect (a server whose host drops the SYN: a firewall, a full accept queue) happens
+inside urllib3 before any socket reaches paxel; the interpreter's `socket.connect` audit event
+hands the socket over just before it connects (one process-wide audit hook, which looks only
+at that event and only on a thread using a line). On Linux a shutdown ends a connect in
+progress at once; elsewhere the connect's own timeout bounds it, and the socket is shut the
+moment it connects.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +44,7 @@ class Line:
     """The connection of the request a transport's thread is making now, if any."""
 
     def __init__(self) -> None:
+        _watch_connects()
         self._lock = threading.Lock()
         self._held: socket.socket | None = None   # our duplicate of its descriptor
         self._fd = -1                             # the descriptor it duplicates
@@ -95,6 +103,19 @@ def attach(sock: Any) -> None:
     line: Line | None = getattr(_current, "line", None)
     if line is not None and sock is not None:
         line.attach(sock)
+
+
+def _on_audit(event: str, args: tuple[Any, ...]) -> None:
+    """The `socket.connect` audit event, (socket, address), raised before connecting. Runs on
+    every audit event in the process: nothing but a string compare for the others."""
+    if event == "socket.connect":
+        attach(args[0])
+
+
+@functools.cache
+def _watch_connects() -> None:
+    """Once per process (an audit hook cannot be removed): connects become hang-up-able."""
+    sys.addaudithook(_on_audit)
 
 
 def _raw(sock: Any) -> socket.socket | None:

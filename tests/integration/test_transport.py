@@ -271,3 +271,30 @@ def test_abort_ends_a_request_waiting_on_a_kept_alive_connection(faultserver: Fa
         assert time.monotonic() < deadline, "the silent connection stayed open"
         time.sleep(0.02)
     assert len({r.connection for r in faultserver.requests("GET")}) == 1
+
+
+def test_abort_ends_a_connect_the_server_never_completes_at_once() -> None:
+    """A host that drops the SYN (here: a listener whose accept queue is full): the connect is
+    hung up at once too, not at the connect timeout (15 s)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:   # the queue holds one; the SYNs of the others are dropped
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+            url = f"http://127.0.0.1:{port}/syn.bin"
+            t = transport_for(url, timeout=10.0)
+            threading.Timer(0.3, t.abort).start()
+            began = time.monotonic()
+            with pytest.raises(NetworkError, match="was stopped"):
+                t.get(url, 0, 99)
+            took = time.monotonic() - began
+            t.close()
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert took < 0.3 + 1.0, took
