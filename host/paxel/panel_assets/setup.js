@@ -33,8 +33,11 @@
     const days = node("fieldset", { className: "days", name: `${prefix}.days` }, node("legend", { className: "visually-hidden" }, "Days"),
       ...S.DAYS.map((d) => node("label", {}, node("input", { type: "checkbox", name: `${prefix}.day`, value: d, checked: w.days.includes(d) }),
         ` ${d.charAt(0).toUpperCase()}${d.slice(1)}`)));
+    // the window in words, as the options page says it ("the next day", "24 hours from"): a slip shows
+    const words = node("output", { className: "note when", textContent: S.windowWords(w) });
+    words.dataset.window = prefix;
     return [field("From", `${prefix}.start`, w.start, { placeholder: "02:00", size: 5 }),
-      field("To", `${prefix}.stop`, w.stop, { placeholder: "06:00", size: 5 }), days];
+      field("To", `${prefix}.stop`, w.stop, { placeholder: "06:00", size: 5 }), days, words];
   }
 
   function list(name, items, row, label) {
@@ -128,6 +131,9 @@
       const { parent, key } = at(control.name);
       parent[key] = control.type === "checkbox" ? control.checked : control.value;
     }
+    const win = /^(.*)\.(start|stop|day)$/.exec(control.name)?.[1];
+    const words = win && form.querySelector(`output[data-window="${CSS.escape(win)}"]`);
+    if (words) words.textContent = S.windowWords(at(`${win}.days`).parent);
   }
   form.addEventListener("input", edited);
   form.addEventListener("change", edited);
