@@ -1,0 +1,53 @@
+"""paxel.hangup against what a reviewer of its seams would try: a host whose first address
+refuses (the next connect reuses the descriptor number), two transports connecting at once on
+two threads, and descriptors left behind after many finished requests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from paxel.directtransport import DirectTransport
+from paxel.errors import NetworkError
+from paxel.transport import HttpTransport
+
+KINDS: list[type[HttpTransport]] = [HttpTransport, DirectTransport]
+
+
+@pytest.fixture
+def two_addresses(monkeypatch: pytest.MonkeyPatch) -> str:
+    """`twice.test` resolves to 127.0.0.2 (nothing listens there: refused) and then 127.0.0.1,
+    as a dual-stack name whose first address is unreachable (the DNS answer is the only
+    stand-in: this machine's resolver has one address per name)."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "twice.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
+                    (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return "twice.test"
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=["requests", "urllib3"])
+def test_abort_reaches_the_connection_made_to_a_hosts_second_address(
+        two_addresses: str, kind: type[HttpTransport]) -> None:
+    """The refused first socket is closed and the second gets its descriptor number: the line
+    must hold the second, or a pause waits out the silent server's timeout (was 5 s)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:   # accepts; nobody answers
+        url = f"http://{two_addresses}:{listener.getsockname()[1]}/silent.bin"
+        t = kind(url, {}, (), None, 5.0)
+        threading.Timer(0.3, t.abort).start()
+        began = time.monotonic()
+        with pytest.raises(NetworkError, match="was stopped"):
+            t.get(url, 0, 99)
+        took = time.monotonic() - began
+        t.close()
+    assert took < 0.3 + 1.5, took
