@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import socket
 import sys
 import threading
@@ -47,7 +48,7 @@ class Line:
         _watch_connects()
         self._lock = threading.Lock()
         self._held: socket.socket | None = None   # our duplicate of its descriptor
-        self._fd = -1                             # the descriptor it duplicates
+        self._ino: tuple[int, int] | None = None  # which socket that is (`identity`)
         self.hung_up = False
 
     def attach(self, sock: Any) -> None:
@@ -56,15 +57,18 @@ class Line:
         if raw is None:
             return
         with self._lock:
-            fd = raw.fileno()
-            if fd < 0 or (self._held is not None and fd == self._fd):
-                return   # (closed, or the TLS socket over the one held)
+            ino = identity(raw)
+            if ino is None:
+                return   # (closed)
+            if self._held is not None and ino == self._ino:
+                return   # (the TLS socket over the one held: the same socket)
             self._release()
             try:
-                self._held = socket.socket(raw.family, raw.type, raw.proto, fileno=socket.dup(fd))
+                self._held = socket.socket(raw.family, raw.type, raw.proto,
+                                           fileno=socket.dup(raw.fileno()))
             except OSError:
                 return
-            self._fd = fd
+            self._ino = ino
             if self.hung_up:
                 shut(self._held)
 
@@ -81,7 +85,7 @@ class Line:
                 shut(self._held)
 
     def _release(self) -> None:
-        held, self._held, self._fd = self._held, None, -1
+        held, self._held, self._ino = self._held, None, None
         if held is not None:
             held.close()
 
@@ -116,6 +120,23 @@ def _on_audit(event: str, args: tuple[Any, ...]) -> None:
 def _watch_connects() -> None:
     """Once per process (an audit hook cannot be removed): connects become hang-up-able."""
     sys.addaudithook(_on_audit)
+
+
+def identity(raw: socket.socket, platform: str = sys.platform) -> tuple[int, int] | None:
+    """Which socket `raw` is, None once closed: its descriptor number and, where a socket is a
+    file, its inode. The number alone is not enough: a host's first address refused, its socket
+    closed, the connect to the next gets the same number, and a line that took it for the one
+    it holds shut a dead socket while the live one waited out the timeout. (On Windows a socket
+    handle is no file: the number it is, as before.)"""
+    fd = raw.fileno()
+    if fd < 0:
+        return None
+    if platform == "win32":
+        return fd, 0
+    try:
+        return fd, os.fstat(fd).st_ino
+    except OSError:
+        return None
 
 
 def _raw(sock: Any) -> socket.socket | None:

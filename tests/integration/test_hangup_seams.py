@@ -51,3 +51,40 @@ def test_abort_reaches_the_connection_made_to_a_hosts_second_address(
         took = time.monotonic() - began
         t.close()
     assert took < 0.3 + 1.5, took
+
+
+def _open_fds() -> int:
+    return len(os.listdir(f"/proc/{os.getpid()}/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_a_pause_of_one_transport_leaves_anothers_request_alone_and_no_descriptor_behind() -> None:
+    """Two transports connect and wait at once on two threads (the audit hook is one for the
+    process; each thread's sockets go to its own line): aborting A ends A's request only. After
+    both, and after many answered requests, no duplicate is left open."""
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/silent.bin"
+        before = _open_fds()
+        a, b = (HttpTransport(url, {}, (), None, 10.0) for _ in range(2))
+        ended: dict[str, float] = {}
+
+        def fetch(name: str, t: HttpTransport) -> None:
+            with pytest.raises(NetworkError, match="was stopped"):
+                t.get(url, 0, 99)
+            ended[name] = time.monotonic()
+
+        threads = [threading.Thread(target=fetch, args=(n, t)) for n, t in (("a", a), ("b", b))]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        a.abort()
+        threads[0].join(2.0)
+        assert "a" in ended and "b" not in ended
+        time.sleep(0.3)
+        assert "b" not in ended, "aborting A hung up B's request"
+        b.abort()
+        threads[1].join(2.0)
+        assert "b" in ended
+        a.close()
+        b.close()
+    assert _open_fds() <= before
