@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from paxel.errors import UsageError
 from paxel.service import queueing, schedule
 from paxel.service.settings import from_mapping, to_raw
+from paxel.service.wallclock import next_open_at
 
 NIGHT = schedule.parse({"windows": [{"start": "02:00", "stop": "06:00"}]})
 WORK = schedule.parse({"windows": [{"start": "09:00", "stop": "17:00", "days": ["mon", "tue"]}]})
@@ -42,9 +43,11 @@ def test_an_empty_own_schedule_is_always_open_whatever_the_global_one(wall: date
 
 @given(walls)
 def test_a_queue_is_open_at_its_own_next_opening(wall: datetime) -> None:
-    opens = NIGHT.next_open(wall)
-    assert opens is not None and opens - wall < timedelta(days=1)
-    assert queueing.open_queues(opens, schedule.Timetable(), {"night": NIGHT}, NAMES)["night"]
+    now = wall.replace(tzinfo=UTC).timestamp()
+    opens = next_open_at(NIGHT, now, UTC)
+    assert opens is not None and opens - now < timedelta(days=1).total_seconds()
+    assert queueing.open_queues(schedule.local_time(opens, UTC), schedule.Timetable(), {"night": NIGHT},
+                                NAMES)["night"]
 
 
 def test_settings_keep_a_queue_schedule_and_write_it_back() -> None:

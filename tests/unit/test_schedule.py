@@ -3,7 +3,7 @@ with an injected clock; suspend, midnight and daylight saving."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paxel.service.schedule import DAYS, SpeedRule, Timetable, Window, local_time, parse
+from paxel.service.wallclock import next_open_at
 
 BERLIN = ZoneInfo("Europe/Berlin")
 times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
@@ -111,8 +112,9 @@ def test_a_clock_set_back_closes_the_window_and_forward_again_opens_it() -> None
 def test_next_open_is_open_and_not_before_now(windows: list[tuple[time, time, frozenset[int]]],
                                               when: datetime) -> None:
     table = Timetable(tuple(Window(a, b, d) for a, b, d in windows))
-    found = table.next_open(when)
-    assert found is not None and found >= when and table.open_at(found)
+    now = when.replace(tzinfo=UTC).timestamp()
+    found = next_open_at(table, now, UTC)
+    assert found is not None and found >= now and table.open_at(local_time(found, UTC))
 
 
 def test_speed_rules_first_match_else_default() -> None:

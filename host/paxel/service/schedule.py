@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, tzinfo
 from typing import Any
 
 from paxel.ratelimit import MAX_RATE, parse_rate
@@ -70,39 +70,6 @@ class Timetable:
     def speed_at(self, wall: datetime, default: int | None) -> int | None:
         """The global limit now: the first speed rule that holds, else `default`."""
         return next((r.max_speed for r in self.speeds if r.window.holds(wall)), default)
-
-    def next_open(self, wall: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
-        """The first wall-clock minute from `wall` on when the queue is open (for `until` in a
-        `waiting` detail); None if never within `horizon`. A hint only: the rules above decide."""
-        if self.open_at(wall):
-            return wall
-        starts = sorted({w.start for w in self.windows})
-        day = wall.replace(hour=0, minute=0, second=0, microsecond=0)
-        while day <= wall + horizon:
-            for start in starts:
-                candidate = day.replace(hour=start.hour, minute=start.minute)
-                if candidate > wall and self.open_at(candidate):
-                    return candidate
-            day += timedelta(days=1)
-        return None
-
-
-    def next_close(self, wall: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
-        """The first wall-clock minute after `wall` when the queue is closed, while it is open
-        now (the panel's "open until …"); None when closed now, with no windows (always open), or
-        open through `horizon`. Open is a union of [start, stop) spans, so it closes only at
-        some window's `stop`: only those minutes are tried. A hint, as `next_open`."""
-        if not self.windows or not self.open_at(wall):
-            return None
-        stops = sorted({w.stop for w in self.windows})
-        day = wall.replace(hour=0, minute=0, second=0, microsecond=0)
-        while day <= wall + horizon:
-            for stop in stops:
-                candidate = day.replace(hour=stop.hour, minute=stop.minute)
-                if candidate > wall and not self.open_at(candidate):
-                    return candidate
-            day += timedelta(days=1)
-        return None
 
 
 def local_time(timestamp: float, zone: tzinfo | None = None) -> datetime:

@@ -3,8 +3,8 @@ waiting download's `until`, the `queues` reply's `next_open`/`next_close`, `paxe
 panel's overview say, and when the panel asks again.
 
 The schedule's rule (paxel.service.schedule) is on the wall clock: a window holds whenever the
-clock shows a time inside it. Its `next_open`/`next_close` answer with a wall time, which is not a
-moment on a day the clock jumps: taken as local time, a start in the skipped hour of a spring
+clock shows a time inside it. A wall time is not a moment on a day the clock jumps: when the
+next change was sought as a wall time and taken as local time, a start in the skipped hour of a spring
 forward (02:30) read as 03:30 though the window opens at 03:00, a window wholly in that hour was
 said to open although it never does that day, and the repeated hour of a fall back hid the moment
 a window holds again. So here the moments are sought directly: the queue can change only when
@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from paxel.service.schedule import Timetable, local_time
 
-HORIZON = timedelta(days=8)  # as Timetable.next_open: a window a week ahead is still found
+HORIZON = timedelta(days=8)  # a window a week ahead is still found
 _DAY = 86400
 
 
