@@ -196,6 +196,13 @@ def test_a_stream_whose_segments_are_on_a_cdn_gets_the_cdns_own_cookie(
     first = "#media li.media-find:first-child"
     button = f"document.querySelector('{first} button.media-download')"
     wait_for(lambda: chromium.evaluate(popup, f"!!{button}"), 15, "the popup to list the stream")
+    # The popup's own hello starts the service: until it is connected a help line above the list
+    # says so, and the stream's row moves up when it goes (a click aimed before that hit nothing:
+    # 2 runs in 6 at load 10+). Clicked once connected, with the playlist read.
+    wait_for(lambda: chromium.evaluate(popup, "document.getElementById('host-status').dataset.state")
+             == "connected", 15, "the popup to be connected")
+    wait_for(lambda: chromium.evaluate(popup, f"document.querySelector('{first} .refusal').textContent")
+             == "", 15, "the playlist read")
     chromium.click(popup, f"{first} button.media-download")
     out = paxel_env.downloads / "paxel cdn e2e ready.mp4"
     wait_for(lambda: out.exists(), 30, "paxel to make the MP4")
