@@ -4,6 +4,7 @@ two threads, and descriptors left behind after many finished requests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -34,6 +35,69 @@ def two_addresses(monkeypatch: pytest.MonkeyPatch) -> str:
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     return "twice.test"
+
+
+@pytest.fixture
+def slow_dns(monkeypatch: pytest.MonkeyPatch) -> str:
+    """`slow.test` takes 0.6 s to resolve to 127.0.0.1 (a slow resolver; the answer is the only
+    stand-in, as above)."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "slow.test":
+            time.sleep(0.6)
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return "slow.test"
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=["requests", "urllib3"])
+def test_abort_while_the_name_resolves_ends_the_request_before_it_connects(
+        slow_dns: str, kind: type[HttpTransport]) -> None:
+    """A pause while the host name is still being resolved: the socket comes to the line after
+    the hang-up, before its connect, when a shutdown does nothing yet. The connect must not go
+    ahead (it did, and the request then waited out the silent server's timeout: 5 s)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:   # accepts; nobody answers
+        url = f"http://{slow_dns}:{listener.getsockname()[1]}/silent.bin"
+        t = kind(url, {}, (), None, 5.0)
+        threading.Timer(0.2, t.abort).start()
+        began = time.monotonic()
+        with pytest.raises(NetworkError, match="was stopped"):
+            t.get(url, 0, 99)
+        took = time.monotonic() - began
+        t.close()
+    assert took < 0.6 + 1.5, took
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=["requests", "urllib3"])
+def test_abort_while_the_name_resolves_never_starts_a_connect_to_a_host_that_drops_the_syn(
+        slow_dns: str, kind: type[HttpTransport]) -> None:
+    """The same pause, to a host that drops the SYN (a listener whose accept queue is full): a
+    shutdown before the connect does not stop it, so the connect waited its whole timeout."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:   # the queue holds one; the SYNs of the others are dropped
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+            url = f"http://{slow_dns}:{port}/syn.bin"
+            t = kind(url, {}, (), None, 5.0)
+            threading.Timer(0.2, t.abort).start()
+            began = time.monotonic()
+            with pytest.raises(NetworkError, match="was stopped"):
+                t.get(url, 0, 99)
+            took = time.monotonic() - began
+            t.close()
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert took < 0.6 + 1.5, took
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=["requests", "urllib3"])
