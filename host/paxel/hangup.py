@@ -24,7 +24,8 @@ inside urllib3 before any socket reaches paxel; the interpreter's `socket.connec
 hands the socket over just before it connects (one process-wide audit hook, which looks only
 at that event and only on a thread using a line). On Linux a shutdown ends a connect in
 progress at once; elsewhere the connect's own timeout bounds it, and the socket is shut the
-moment it connects.
+moment it connects (`_new_conn` attaches it again). A connect that has not begun when the line
+is hung up (the host name was still being resolved) is refused by the hook: it never starts.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Line:
             if ino is None:
                 return   # (closed)
             if self._held is not None and ino == self._ino:
+                if self.hung_up:   # (it connected since: now a shutdown ends it everywhere)
+                    shut(self._held)
                 return   # (the TLS socket over the one held: the same socket)
             self._release()
             try:
@@ -109,10 +112,22 @@ def attach(sock: Any) -> None:
         line.attach(sock)
 
 
+class HungUp(ConnectionAbortedError):
+    """A connect refused by the audit hook: its line was hung up before it began."""
+
+
 def _on_audit(event: str, args: tuple[Any, ...]) -> None:
     """The `socket.connect` audit event, (socket, address), raised before connecting. Runs on
-    every audit event in the process: nothing but a string compare for the others."""
+    every audit event in the process: nothing but a string compare for the others.
+
+    A line hung up already (a pause while the host name was still being resolved) refuses the
+    connect: an exception raised by an audit hook is raised by `socket.connect` itself. A
+    shutdown before the connect does not stop it (the SYN still goes out, and to a host that
+    drops it the connect waited its whole timeout)."""
     if event == "socket.connect":
+        line: Line | None = getattr(_current, "line", None)
+        if line is not None and line.hung_up:
+            raise HungUp("the request was hung up before it connected")
         attach(args[0])
 
 
