@@ -58,17 +58,17 @@ def test_abort_while_the_name_resolves_ends_the_request_before_it_connects(
         slow_dns: str, kind: type[HttpTransport]) -> None:
     """A pause while the host name is still being resolved: the socket comes to the line after
     the hang-up, before its connect, when a shutdown does nothing yet. The connect must not go
-    ahead (it did, and the request then waited out the silent server's timeout: 5 s)."""
+    ahead (it did, and the request then waited out the silent server's timeout)."""
     with socket.create_server(("127.0.0.1", 0)) as listener:   # accepts; nobody answers
         url = f"http://{slow_dns}:{listener.getsockname()[1]}/silent.bin"
-        t = kind(url, {}, (), None, 5.0)
+        t = kind(url, {}, (), None, 10.0)
         threading.Timer(0.2, t.abort).start()
         began = time.monotonic()
         with pytest.raises(NetworkError, match="was stopped"):
             t.get(url, 0, 99)
         took = time.monotonic() - began
         t.close()
-    assert took < 0.6 + 1.5, took
+    assert took < 0.6 + 3.0, took
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=["requests", "urllib3"])
@@ -87,7 +87,7 @@ def test_abort_while_the_name_resolves_never_starts_a_connect_to_a_host_that_dro
                 with contextlib.suppress(BlockingIOError):
                     filler.connect(("127.0.0.1", port))
             url = f"http://{slow_dns}:{port}/syn.bin"
-            t = kind(url, {}, (), None, 5.0)
+            t = kind(url, {}, (), None, 10.0)
             threading.Timer(0.2, t.abort).start()
             began = time.monotonic()
             with pytest.raises(NetworkError, match="was stopped"):
@@ -97,24 +97,24 @@ def test_abort_while_the_name_resolves_never_starts_a_connect_to_a_host_that_dro
         finally:
             for filler in fillers:
                 filler.close()
-    assert took < 0.6 + 1.5, took
+    assert took < 0.6 + 3.0, took
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=["requests", "urllib3"])
 def test_abort_reaches_the_connection_made_to_a_hosts_second_address(
         two_addresses: str, kind: type[HttpTransport]) -> None:
     """The refused first socket is closed and the second gets its descriptor number: the line
-    must hold the second, or a pause waits out the silent server's timeout (was 5 s)."""
+    must hold the second, or a pause waits out the silent server's timeout (was the 10-s timeout)."""
     with socket.create_server(("127.0.0.1", 0)) as listener:   # accepts; nobody answers
         url = f"http://{two_addresses}:{listener.getsockname()[1]}/silent.bin"
-        t = kind(url, {}, (), None, 5.0)
+        t = kind(url, {}, (), None, 10.0)
         threading.Timer(0.3, t.abort).start()
         began = time.monotonic()
         with pytest.raises(NetworkError, match="was stopped"):
             t.get(url, 0, 99)
         took = time.monotonic() - began
         t.close()
-    assert took < 0.3 + 1.5, took
+    assert took < 0.3 + 3.0, took
 
 
 def _open_fds() -> int:
@@ -142,12 +142,12 @@ def test_a_pause_of_one_transport_leaves_anothers_request_alone_and_no_descripto
             thread.start()
         time.sleep(0.3)
         a.abort()
-        threads[0].join(2.0)
+        threads[0].join(5.0)
         assert "a" in ended and "b" not in ended
         time.sleep(0.3)
         assert "b" not in ended, "aborting A hung up B's request"
         b.abort()
-        threads[1].join(2.0)
+        threads[1].join(5.0)
         assert "b" in ended
         a.close()
         b.close()
