@@ -142,7 +142,8 @@ def identity(raw: socket.socket, platform: str = sys.platform) -> tuple[int, int
     file, its inode. The number alone is not enough: a host's first address refused, its socket
     closed, the connect to the next gets the same number, and a line that took it for the one
     it holds shut a dead socket while the live one waited out the timeout. (On Windows a socket
-    handle is no file: the number it is, as before.)"""
+    handle is no file, and where a socket's inode reads 0 (XNU, it seems): the number alone decides,
+    as before.)"""
     fd = raw.fileno()
     if fd < 0:
         return None
