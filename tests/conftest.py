@@ -23,9 +23,11 @@ from support.scheduler import Schedulers
 
 # CI replays the same examples every run, so it cannot fail on a case no developer has seen;
 # locally hypothesis explores new ones (and keeps failures in .hypothesis/).
-settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# No per-example time limit in either: these properties check correctness, and a 200-ms limit
+# fails a right answer on a machine other processes load (speed is bench/'s job).
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("local", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 # A test run started in the background by a non-interactive shell inherits SIGINT ignored, and
 # an ignored signal stays ignored across exec: every paxel a test starts would shrug off Ctrl-C
