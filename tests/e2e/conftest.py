@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psutil
 import pytest
 from browser_chromium import Chromium, answering
 from browser_firefox import Firefox
@@ -107,6 +108,20 @@ def settled(read: Callable[[], int], what: str, quiet: float = 0.5, timeout: flo
 def browser_finished(browser: Chromium | Firefox, what: str) -> list[dict[str, Any]]:
     """The browser's own completed downloads, once there is one (paxel left the file to it)."""
     return wait_for(lambda: [d for d in browser.downloads_listed() if d["state"] == "complete"], 20, what)
+
+
+def native_hosts(browser: Chromium | Firefox) -> list[psutil.Process]:
+    """The live paxel-host processes this browser started. One that exited may linger as a
+    zombie until the browser reaps it; its command line can no longer be read (psutil raises),
+    and it is no host any more."""
+    found = []
+    for process in psutil.Process(browser.process.pid).children(recursive=True):
+        try:
+            if any("paxel-host" in part for part in process.cmdline()):
+                found.append(process)
+        except psutil.Error:  # exited (zombie or gone) meanwhile
+            pass
+    return found
 
 
 def sha256(path: Path) -> str:

@@ -17,6 +17,7 @@ from conftest import (
     MiB,
     browser_finished,
     link_page,
+    native_hosts,
     paxel_download,
     paxel_list,
     paxel_view,
@@ -43,8 +44,7 @@ def assert_browser_kept_nothing(browser: Chromium, url: str) -> None:
 
 def native_host(browser: Chromium) -> psutil.Process:
     """The one paxel-host process this browser started (its native port's other end)."""
-    hosts = [p for p in psutil.Process(browser.process.pid).children(recursive=True)
-             if any("paxel-host" in part for part in p.cmdline())]
+    hosts = native_hosts(browser)
     assert len(hosts) == 1, hosts
     return hosts[0]
 

@@ -12,12 +12,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from browser_chromium import Chromium
 from browser_firefox import Firefox
 
-from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
+from conftest import (
+    MiB,
+    browser_finished,
+    link_page,
+    native_hosts,
+    paxel_download,
+    paxel_list,
+    sha256,
+    wait_for,
+)
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.faultserver import FaultServer
 from support.nginx import Nginx
@@ -275,17 +283,6 @@ def test_one_time_link_and_login_page_stay_with_the_browser(
     assert [(d["to"], d["reason"]) for d in decisions] == [("browser", "declined")] * 2, decisions
     why = {d["name"]: d["detail"] for d in decisions}  # Firefox may decide the second click first
     assert "410" in why[f"once-{tag}.bin"] and "HTML page" in why[gated_name], decisions
-
-
-def native_hosts(browser: Chromium) -> list[psutil.Process]:
-    found = []
-    for child in psutil.Process(browser.process.pid).children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE and any("paxel-host" in p for p in child.cmdline()):
-                found.append(child)
-        except psutil.Error:  # gone or a zombie meanwhile
-            continue
-    return found
 
 
 def test_no_answer_within_the_deadline_the_browser_keeps_it_and_a_late_taken_is_let_go(

@@ -9,29 +9,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
 from browser_chromium import Chromium
 from browser_firefox import Firefox
 
-from conftest import MiB, browser_finished, link_page, paxel_download, paxel_list, sha256, wait_for
+from conftest import (
+    MiB,
+    browser_finished,
+    link_page,
+    native_hosts,
+    paxel_download,
+    paxel_list,
+    sha256,
+    wait_for,
+)
 from paxel.ids import CHROMIUM_DEV_EXTENSION_ID
 from support.nginx import Nginx
 from support.paxel_env import PaxelEnv
 
 pytestmark = pytest.mark.browser
-
-
-def hosts_of(browser: Chromium | Firefox) -> list[psutil.Process]:
-    """The live paxel-host processes this browser started (an exited one may be a zombie)."""
-    found = []
-    for process in psutil.Process(browser.process.pid).children(recursive=True):
-        try:
-            if any("paxel-host" in part for part in process.cmdline()):
-                found.append(process)
-        except psutil.Error:  # exited (zombie or gone) meanwhile
-            pass
-    return found
 
 
 def worker_running(browser: Chromium) -> bool:
@@ -49,7 +45,7 @@ def test_uninstall_while_the_browser_runs_leaves_the_next_click_with_the_browser
     page = chromium.open_page(link_page(nginx, "life-before.html", first))
     chromium.click(page, "#dl")
     wait_for(lambda: paxel_download(paxel_env, first, "completed"), 30, "paxel to take the first click")
-    old_host = wait_for(lambda: hosts_of(chromium), 5, "the host the browser started")[0]
+    old_host = wait_for(lambda: native_hosts(chromium), 5, "the host the browser started")[0]
 
     paxel_env.paxel("uninstall")
     assert old_host.is_running(), "the test needs the host started before uninstall"
@@ -64,7 +60,7 @@ def test_uninstall_while_the_browser_runs_leaves_the_next_click_with_the_browser
     # A stopped service is not started again on demand: the extension's reconnect finds no host.
     paxel_env.paxel("service", "stop")
     time.sleep(3)
-    assert paxel_env.service_pid() is None and hosts_of(chromium) == []
+    assert paxel_env.service_pid() is None and native_hosts(chromium) == []
     status = chromium.in_extension("chrome.storage.session.get('hostStatus').then(s => s.hostStatus)")
     assert status["state"] in ("failed", "not_installed"), status  # "Native host has exited."
 
@@ -80,7 +76,7 @@ def test_uninstall_while_firefox_runs_keeps_the_browsers_finished_copy(
     firefox.client.navigate(link_page(nginx, "life-ff-before.html", first))
     firefox.click("#dl")
     wait_for(lambda: paxel_download(paxel_env, first), 30, "paxel to take the first click")
-    old_host = wait_for(lambda: hosts_of(firefox), 5, "the host the browser started")[0]
+    old_host = wait_for(lambda: native_hosts(firefox), 5, "the host the browser started")[0]
 
     paxel_env.paxel("uninstall")
     assert old_host.is_running(), "the test needs the host started before uninstall"
@@ -108,7 +104,7 @@ def test_a_click_with_the_worker_and_the_service_stopped_is_taken(
     browser.send("ServiceWorker.stopAllWorkers", session=page)
     browser._worker_session = None  # that session ended with the worker
     wait_for(lambda: not worker_running(browser), 10, "the service worker to stop")
-    assert paxel_env.service_pid() is None and hosts_of(browser) == []
+    assert paxel_env.service_pid() is None and native_hosts(browser) == []
     started = time.monotonic()
 
     browser.click(page, "#dl")
